@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the interop tests and benchmarks drive (needs root, as on CI).
+set -euo pipefail
+pkgs=(bind9 bind9-utils bind9-dnsutils knot knot-dnsutils nsd unbound ldnsutils dnsperf python3-dnspython)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts none of these here (no systemd); tests run them in the foreground themselves.

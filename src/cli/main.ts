@@ -1,0 +1,46 @@
+/**
+ * `sovereign <command> [args]`: dispatches to one module per command. Each command parses its
+ * own options apart from running, and returns an exit code; nothing here calls process.exit.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Command {
+  /** One line for `sovereign help`. */
+  summary: string;
+  run(args: string[]): Promise<number> | number;
+}
+
+/** Commands by name; each lives in its own file and is loaded on use. */
+const commands: Record<string, () => Promise<Command>> = {
+  decode: async () => (await import('./decode.js')).command,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function usage(): Promise<string> {
+  const lines = ['usage: sovereign <command> [options]', '', 'commands:'];
+  for (const [name, load] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${(await load()).summary}`);
+  lines.push(`  ${'version'.padEnd(12)} print the version`, `  ${'help'.padEnd(12)} this text`);
+  return lines.join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write((await usage()) + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  if (name === 'version' || name === '--version') {
+    process.stdout.write(`sovereign ${version()}\n`);
+    return 0;
+  }
+  const load = commands[name];
+  if (load === undefined) {
+    process.stderr.write(`sovereign: unknown command "${name}" (see \`sovereign help\`)\n`);
+    return 2;
+  }
+  return (await load()).run(rest);
+}

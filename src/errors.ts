@@ -1,0 +1,118 @@
+/**
+ * Every error class Sovereign throws, with a stable `code` and the RCODE it maps to.
+ *
+ * Invariant: library code throws only these (or lets a platform error through as `cause`), so a
+ * server can map any failure to an RCODE and an Extended DNS Error without string matching.
+ * This module imports nothing, so `src/wire` can use it in any runtime.
+ */
+
+/** RCODE values used by the error classes (duplicated as literals to keep this module import-free). */
+const FORMERR = 1;
+const SERVFAIL = 2;
+const NOTAUTH = 9;
+
+export interface DnsErrorOptions {
+  /** Extended DNS Error info-code (RFC 8914) to attach to a reply caused by this error. */
+  ede?: number;
+  cause?: unknown;
+}
+
+/** Base class: a stable machine-readable `code`, the RCODE a reply caused by it carries, optional EDE. */
+export class DnsError extends Error {
+  readonly code: string;
+  readonly rcode: number;
+  readonly ede: number | undefined;
+
+  constructor(code: string, message: string, rcode: number, options: DnsErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.rcode = rcode;
+    this.ede = options.ede;
+  }
+}
+
+/**
+ * Bytes that are not a valid DNS message (or RDATA): says what was wrong and at which offset.
+ * Maps to FORMERR.
+ */
+export class WireFormatError extends DnsError {
+  readonly offset: number;
+  readonly field: string;
+
+  constructor(offset: number, field: string, reason: string) {
+    super('ERR_DNS_WIRE_FORMAT', `${field} at offset ${offset}: ${reason}`, FORMERR);
+    this.offset = offset;
+    this.field = field;
+  }
+}
+
+/** A message that does not fit the space it must be encoded into (and cannot be truncated). */
+export class EncodeError extends DnsError {
+  constructor(message: string) {
+    super('ERR_DNS_ENCODE', message, SERVFAIL);
+  }
+}
+
+/** Presentation-format text (a name, an RDATA field, a type mnemonic) that cannot be parsed. */
+export class TextFormatError extends DnsError {
+  /** Which field or token was wrong, e.g. `MX preference`. */
+  readonly field: string;
+
+  constructor(field: string, reason: string) {
+    super('ERR_DNS_TEXT_FORMAT', `${field}: ${reason}`, FORMERR);
+    this.field = field;
+  }
+}
+
+/** A name that breaks RFC 1035 §2.3.4 limits (63-octet labels, 255-octet names) or syntax. */
+export class NameError extends TextFormatError {
+  constructor(name: string, reason: string) {
+    super(`name "${name}"`, reason);
+  }
+}
+
+/** An error in a zone file, with its place. */
+export class ZoneSyntaxError extends DnsError {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly reason: string;
+
+  constructor(file: string, line: number, column: number, reason: string, options: DnsErrorOptions = {}) {
+    super('ERR_DNS_ZONE_SYNTAX', `${file}:${line}:${column}: ${reason}`, SERVFAIL, options);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.reason = reason;
+  }
+}
+
+/** A bad configuration value: names the key and how to fix it. */
+export class ConfigError extends DnsError {
+  readonly path: string;
+  readonly fix: string;
+
+  constructor(path: string, problem: string, fix: string) {
+    super('ERR_DNS_CONFIG', `config ${path}: ${problem} (fix: ${fix})`, SERVFAIL);
+    this.path = path;
+    this.fix = fix;
+  }
+}
+
+/** TSIG verification failure (RFC 8945); the TSIG error field is carried separately. */
+export class TsigError extends DnsError {
+  readonly tsigError: number;
+
+  constructor(message: string, tsigError: number) {
+    super('ERR_DNS_TSIG', message, NOTAUTH);
+    this.tsigError = tsigError;
+  }
+}
+
+/** A resolution that failed (all servers lame, limits hit, validation failure): SERVFAIL + EDE. */
+export class ResolutionError extends DnsError {
+  constructor(message: string, ede: number, cause?: unknown) {
+    super('ERR_DNS_RESOLUTION', message, SERVFAIL, { ede, cause });
+  }
+}

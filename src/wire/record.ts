@@ -1,0 +1,141 @@
+/**
+ * Resource records and questions: the RFC 1035 §4.1.2/§4.1.3 wire layout, presentation text,
+ * and RRset helpers. RDATA meaning comes from the type table (`types.ts`).
+ */
+import { TextFormatError } from '../errors.js';
+import { Name } from './name.js';
+import { Reader } from './reader.js';
+import { TokenCursor, parseTtl, tokenize } from './rdata/text.js';
+import {
+  EncodeMode, RRClass, classFromString, classToString, decodeRData, encodeRData, parseRData, printRData, rdataEquals,
+  typeFromString, typeToString,
+} from './types.js';
+import type { Writer } from './writer.js';
+
+/**
+ * A resource record. `data` is the type's decoded RDATA (e.g. `{ preference, exchange }` for MX),
+ * or `{ rdata: Uint8Array }` for types the table does not know. Use `isType` to narrow.
+ */
+export interface ResourceRecord<D = unknown> {
+  name: Name;
+  type: number;
+  class: number;
+  /** Seconds. */
+  ttl: number;
+  data: D;
+}
+
+export interface Question {
+  name: Name;
+  type: number;
+  class: number;
+}
+
+export function decodeQuestion(r: Reader): Question {
+  const name = r.name('question name');
+  const type = r.u16('question type');
+  const cls = r.u16('question class');
+  return { name, type, class: cls };
+}
+
+export function encodeQuestion(w: Writer, q: Question): void {
+  w.name(q.name, true);
+  w.u16(q.type);
+  w.u16(q.class);
+}
+
+/** Decodes one RR at `r.pos`; `r.end` bounds the message. */
+export function decodeRecord(r: Reader): ResourceRecord {
+  const name = r.name('owner name');
+  const type = r.u16('type');
+  const cls = r.u16('class');
+  const ttl = r.u32('ttl');
+  const rdlength = r.u16('rdlength');
+  const end = r.pos + rdlength;
+  if (end > r.end) r.fail('rdata', `RDLENGTH ${rdlength} runs past the end of the message`, r.pos - 2);
+  const data = decodeRData(type, r, end);
+  return { name, type, class: cls, ttl, data };
+}
+
+/** Encodes one RR in message form (compressed names where the type allows). */
+export function encodeRecord(w: Writer, rr: ResourceRecord): void {
+  w.name(rr.name, true);
+  w.u16(rr.type);
+  w.u16(rr.class);
+  w.u32(rr.ttl);
+  const lenAt = w.pos;
+  w.u16(0);
+  encodeRData(rr.type, w, rr.data, EncodeMode.Message);
+  w.setU16(lenAt, w.pos - lenAt - 2);
+}
+
+/** Presentation form as dig prints it: `owner<TAB>ttl<TAB>class<TAB>type<TAB>rdata`. */
+export function recordToString(rr: ResourceRecord): string {
+  const rdata = printRData(rr.type, rr.data);
+  return `${rr.name.toString()}\t${rr.ttl}\t${classToString(rr.class)}\t${typeToString(rr.type)}${rdata.length > 0 ? '\t' + rdata : ''}`;
+}
+
+export function questionToString(q: Question): string {
+  return `${q.name.toString()}\t\t${classToString(q.class)}\t${typeToString(q.type)}`;
+}
+
+export interface RecordTextOptions {
+  origin?: Name;
+  /** TTL when the text gives none. */
+  defaultTtl?: number;
+  defaultClass?: number;
+}
+
+/**
+ * Parses one record in zone-file form: `owner [ttl] [class] type rdata` (TTL and class in
+ * either order, RFC 1035 §5.1). Relative names are relative to `origin`.
+ */
+export function parseRecord(text: string, opts: RecordTextOptions = {}): ResourceRecord {
+  const tokens = tokenize(text);
+  if (tokens.length < 2) throw new TextFormatError('record', `"${text}" needs at least an owner and a type`);
+  const name = Name.fromText(tokens[0]!.text, opts.origin);
+  let i = 1;
+  let ttl: number | undefined;
+  let cls: number | undefined;
+  let type: number | undefined;
+  for (; i < tokens.length && type === undefined; i++) {
+    const t = tokens[i]!.text;
+    const c0 = t.charCodeAt(0);
+    if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39) {
+      ttl = parseTtl(t, 'ttl');
+      continue;
+    }
+    const c = cls === undefined ? classFromString(t) : undefined;
+    if (c !== undefined && typeFromString(t) === undefined) {
+      cls = c;
+      continue;
+    }
+    type = typeFromString(t);
+    if (type === undefined) throw new TextFormatError('type', `unknown type "${t}"`);
+  }
+  if (type === undefined) throw new TextFormatError('record', `"${text}" has no type`);
+  const data = parseRData(type, new TokenCursor(tokens, i), opts.origin);
+  return { name, type, class: cls ?? opts.defaultClass ?? RRClass.IN, ttl: ttl ?? opts.defaultTtl ?? 0, data };
+}
+
+/** Same owner (ignoring case), type, class and RDATA; TTL ignored (RFC 2181 §5). */
+export function recordEquals(a: ResourceRecord, b: ResourceRecord): boolean {
+  return a.type === b.type && a.class === b.class && a.name.equals(b.name) && rdataEquals(a.type, a.data, b.data);
+}
+
+/** Type guard narrowing `rr.data` by type code: `if (isType(rr, RRType.MX)) rr.data.exchange`. */
+export function isType<C extends keyof RDataByCode>(rr: ResourceRecord, code: C): rr is ResourceRecord<RDataByCode[C]> {
+  return rr.type === code;
+}
+
+import type {
+  AAAAData, AData, CAAData, CNAMEData, DNSKEYData, DSData, MXData, NSData, NSEC3Data, NSEC3PARAMData, NSECData,
+  OPTData, PTRData, RRSIGData, SOAData, SRVData, SVCBData, TSIGData, TXTData,
+} from './types.js';
+
+/** RDATA shapes by type code, for `isType`. */
+export interface RDataByCode {
+  1: AData; 2: NSData; 5: CNAMEData; 6: SOAData; 12: PTRData; 15: MXData; 16: TXTData; 28: AAAAData; 33: SRVData;
+  41: OPTData; 43: DSData; 46: RRSIGData; 47: NSECData; 48: DNSKEYData; 50: NSEC3Data; 51: NSEC3PARAMData;
+  64: SVCBData; 65: SVCBData; 250: TSIGData; 257: CAAData;
+}

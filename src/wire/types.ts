@@ -1,0 +1,402 @@
+/**
+ * THE table of RR types. Every type is one `defineType` line: code, mnemonic, fields. Decode,
+ * encode, canonical form, parse, print and comparison are derived from the fields by the
+ * generic walkers below; adding a type means adding one line here.
+ *
+ * Invariants: a code not in the table is RFC 3597 generic data (`{ rdata }`), never dropped;
+ * decoding a known type must consume exactly RDLENGTH octets or it is a WireFormatError;
+ * every known type also accepts the RFC 3597 `\# len hex` text form.
+ * Only RFC 1035 types compress their names (RFC 3597 §4); names listed in RFC 4034 §6.2
+ * (less NSEC, RFC 6840 §5.1) are lowercased in canonical form.
+ */
+import { TextFormatError } from '../errors.js';
+import type { Name } from './name.js';
+import { Reader } from './reader.js';
+import {
+  EncodeMode, base32Len8, base64Len16, base64Rest, bytesEqual, caaTag, charString, charStrings, eui, hexLen8,
+  hexRest, ipv4, ipv6, name, protocol, quotedRest, rrsigTime, rrtype, ttl, typeBitmap, u16, u32, u48, u8, wksBitmap,
+  type AnyField,
+} from './rdata/fields.js';
+import { svcParams } from './rdata/svcb.js';
+import { TokenCursor, fromHex, parseUint, toHex } from './rdata/text.js';
+import type { Writer } from './writer.js';
+
+/** Data of a type made from fields `F`: `{ [field key]: field value }`. */
+export type DataOfFields<F extends readonly AnyField[]> = {
+  -readonly [P in F[number] as P['key']]: P extends { decode(r: Reader, end: number): infer V } ? V : never;
+};
+
+/** RDATA of a type the table does not know (RFC 3597). */
+export interface UnknownData {
+  rdata: Uint8Array;
+}
+
+export interface TypeDef<C extends number = number, M extends string = string, D = unknown> {
+  readonly code: C;
+  readonly mnemonic: M;
+  readonly fields: readonly AnyField[];
+  decode(r: Reader, end: number): D;
+  encode(w: Writer, data: D, mode: EncodeMode): void;
+  parse(t: TokenCursor, origin: Name | undefined): D;
+  print(data: D): string;
+  equals(a: D, b: D): boolean;
+}
+
+const byCode = new Map<number, TypeDef<number, string, any>>();
+const byMnemonic = new Map<string, number>();
+/** Fast path for the common codes. */
+const small: (TypeDef<number, string, any> | undefined)[] = new Array(256).fill(undefined);
+
+/** Registers a type built from fields; see the module comment. */
+export function defineType<const C extends number, const M extends string, const F extends readonly AnyField[]>(
+  code: C, mnemonic: M, fields: F,
+): TypeDef<C, M, DataOfFields<F>> {
+  type D = DataOfFields<F>;
+  const n = fields.length;
+  const def: TypeDef<C, M, D> = {
+    code, mnemonic, fields,
+    decode(r: Reader, end: number): D {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) {
+        const f = fields[i]!;
+        o[f.key] = f.decode(r, end);
+      }
+      return o as D;
+    },
+    encode(w: Writer, data: D, mode: EncodeMode): void {
+      const o = data as Record<string, unknown>;
+      for (let i = 0; i < n; i++) {
+        const f = fields[i]!;
+        f.encode(w, o[f.key], mode);
+      }
+    },
+    parse(t: TokenCursor, origin: Name | undefined): D {
+      const o: Record<string, unknown> = {};
+      for (const f of fields) o[f.key] = f.parse(t, origin);
+      if (!t.done) throw new TextFormatError(mnemonic, `unexpected "${t.peek()!.text}" after the last field`);
+      return o as D;
+    },
+    print(data: D): string {
+      const o = data as Record<string, unknown>;
+      let s = '';
+      for (let i = 0; i < n; i++) {
+        const f = fields[i]!;
+        const text = f.print(o[f.key]);
+        if (text.length === 0) continue;
+        s += (s.length === 0 ? '' : ' ') + text;
+      }
+      return s;
+    },
+    equals(a: D, b: D): boolean {
+      const x = a as Record<string, unknown>;
+      const y = b as Record<string, unknown>;
+      for (const f of fields) if (!f.equals(x[f.key], y[f.key])) return false;
+      return true;
+    },
+  };
+  register(def);
+  return def;
+}
+
+function register(def: TypeDef<number, string, any>): void {
+  if (byCode.has(def.code)) throw new Error(`type ${def.code} defined twice`);
+  byCode.set(def.code, def);
+  byMnemonic.set(def.mnemonic, def.code);
+  if (def.code < 256) small[def.code] = def;
+}
+
+/** Types that exist only in questions (RFC 1035 §3.2.3, RFC 1995, RFC 6895). */
+const QTYPES: Record<string, number> = { IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255 };
+for (const [m, c] of Object.entries(QTYPES)) byMnemonic.set(m, c);
+const qtypeNames = new Map(Object.entries(QTYPES).map(([m, c]) => [c, m] as const));
+
+/** Mnemonic of a type code, or `TYPEnnn` (RFC 3597 §5). */
+export function typeToString(code: number): string {
+  const def = code < 256 ? small[code] : byCode.get(code);
+  if (def !== undefined) return def.mnemonic;
+  return qtypeNames.get(code) ?? `TYPE${code}`;
+}
+
+/** Code of a mnemonic or `TYPEnnn` (case-insensitive), undefined when neither. */
+export function typeFromString(text: string): number | undefined {
+  const up = text.toUpperCase();
+  const c = byMnemonic.get(up);
+  if (c !== undefined) return c;
+  if (up.startsWith('TYPE') && up.length > 4 && up.length <= 9) {
+    const v = Number(up.slice(4));
+    if (Number.isInteger(v) && v >= 0 && v <= 0xffff && /^\d+$/.test(up.slice(4))) return v;
+  }
+  return undefined;
+}
+
+/** The table entry for a code, undefined for RFC 3597 generic types. */
+export function typeDef(code: number): TypeDef<number, string, any> | undefined {
+  return code < 256 ? small[code] : byCode.get(code);
+}
+
+/** Every defined type, in code order. */
+export function allTypes(): TypeDef<number, string, any>[] {
+  return [...byCode.values()].sort((a, b) => a.code - b.code);
+}
+
+const typeField = <K extends string>(key: K) => rrtype(key, typeToString, typeFromString);
+const bitmap = <K extends string>(key: K) => typeBitmap(key, typeToString, typeFromString);
+
+// ---- the table ---------------------------------------------------------------------------------
+// Field names are the RFCs'. `compress`: RFC 1035 types only. `lower`: RFC 4034 §6.2 list.
+const C = { compress: true, lower: true } as const;
+const L = { lower: true } as const;
+
+export const A = defineType(1, 'A', [ipv4('address')]);                                       // RFC 1035 §3.4.1
+export const NS = defineType(2, 'NS', [name('nsdname', C)]);                                   // RFC 1035 §3.3.11
+export const MD = defineType(3, 'MD', [name('madname', C)]);                                   // RFC 1035 §3.3.4 (obsolete)
+export const MF = defineType(4, 'MF', [name('madname', C)]);                                   // RFC 1035 §3.3.5 (obsolete)
+export const CNAME = defineType(5, 'CNAME', [name('cname', C)]);                               // RFC 1035 §3.3.1
+export const SOA = defineType(6, 'SOA', [                                                       // RFC 1035 §3.3.13
+  name('mname', C), name('rname', C), u32('serial'), ttl('refresh'), ttl('retry'), ttl('expire'), ttl('minimum'),
+]);
+export const MB = defineType(7, 'MB', [name('madname', C)]);                                   // RFC 1035 §3.3.3
+export const MG = defineType(8, 'MG', [name('mgmname', C)]);                                   // RFC 1035 §3.3.6
+export const MR = defineType(9, 'MR', [name('newname', C)]);                                   // RFC 1035 §3.3.8
+export const WKS = defineType(11, 'WKS', [ipv4('address'), protocol('protocol'), wksBitmap('bitmap')]); // RFC 1035 §3.4.2
+export const PTR = defineType(12, 'PTR', [name('ptrdname', C)]);                               // RFC 1035 §3.3.12
+export const HINFO = defineType(13, 'HINFO', [charString('cpu'), charString('os')]);           // RFC 1035 §3.3.2
+export const MINFO = defineType(14, 'MINFO', [name('rmailbx', C), name('emailbx', C)]);        // RFC 1035 §3.3.7
+export const MX = defineType(15, 'MX', [u16('preference'), name('exchange', C)]);              // RFC 1035 §3.3.9
+export const TXT = defineType(16, 'TXT', [charStrings('data')]);                               // RFC 1035 §3.3.14
+export const RP = defineType(17, 'RP', [name('mbox', L), name('txt', L)]);                     // RFC 1183 §2.2
+export const AFSDB = defineType(18, 'AFSDB', [u16('subtype'), name('hostname', L)]);           // RFC 1183 §1
+export const X25 = defineType(19, 'X25', [charString('psdnAddress')]);                         // RFC 1183 §3.1
+export const RT = defineType(21, 'RT', [u16('preference'), name('intermediateHost', L)]);      // RFC 1183 §3.3
+export const PX = defineType(26, 'PX', [u16('preference'), name('map822', L), name('mapx400', L)]); // RFC 2163 §4
+export const AAAA = defineType(28, 'AAAA', [ipv6('address')]);                                 // RFC 3596 §2.2
+export const SRV = defineType(33, 'SRV', [                                                      // RFC 2782
+  u16('priority'), u16('weight'), u16('port'), name('target', L),
+]);
+export const NAPTR = defineType(35, 'NAPTR', [                                                  // RFC 3403 §4.1
+  u16('order'), u16('preference'), charString('flags'), charString('services'), charString('regexp'),
+  name('replacement', L),
+]);
+export const KX = defineType(36, 'KX', [u16('preference'), name('exchanger', L)]);             // RFC 2230 §3.1
+export const CERT = defineType(37, 'CERT', [                                                    // RFC 4398 §2
+  u16('certType'), u16('keyTag'), u8('algorithm'), base64Rest('certificate'),
+]);
+export const DNAME = defineType(39, 'DNAME', [name('target', L)]);                             // RFC 6672 §2.1
+export const DS = defineType(43, 'DS', [                                                        // RFC 4034 §5.1
+  u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest'),
+]);
+export const SSHFP = defineType(44, 'SSHFP', [u8('algorithm'), u8('fpType'), hexRest('fingerprint')]); // RFC 4255 §3.1
+export const RRSIG = defineType(46, 'RRSIG', [                                                  // RFC 4034 §3.1
+  typeField('typeCovered'), u8('algorithm'), u8('labels'), u32('originalTtl'),
+  rrsigTime('signatureExpiration'), rrsigTime('signatureInception'), u16('keyTag'), name('signerName', L),
+  base64Rest('signature'),
+]);
+export const NSEC = defineType(47, 'NSEC', [name('nextDomainName'), bitmap('types')]);         // RFC 4034 §4.1
+export const DNSKEY = defineType(48, 'DNSKEY', [                                                // RFC 4034 §2.1
+  u16('flags'), u8('protocol'), u8('algorithm'), base64Rest('publicKey'),
+]);
+export const DHCID = defineType(49, 'DHCID', [base64Rest('digest')]);                          // RFC 4701 §3.3
+export const NSEC3 = defineType(50, 'NSEC3', [                                                  // RFC 5155 §3.2
+  u8('hashAlgorithm'), u8('flags'), u16('iterations'), hexLen8('salt'), base32Len8('nextHashedOwnerName'),
+  bitmap('types'),
+]);
+export const NSEC3PARAM = defineType(51, 'NSEC3PARAM', [                                        // RFC 5155 §4.2
+  u8('hashAlgorithm'), u8('flags'), u16('iterations'), hexLen8('salt'),
+]);
+export const TLSA = defineType(52, 'TLSA', [                                                    // RFC 6698 §2.1
+  u8('usage'), u8('selector'), u8('matchingType'), hexRest('certificateAssociationData'),
+]);
+export const SMIMEA = defineType(53, 'SMIMEA', [                                                // RFC 8162 §2
+  u8('usage'), u8('selector'), u8('matchingType'), hexRest('certificateAssociationData'),
+]);
+export const CDS = defineType(59, 'CDS', [                                                      // RFC 7344 §3.1
+  u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest'),
+]);
+export const CDNSKEY = defineType(60, 'CDNSKEY', [                                              // RFC 7344 §3.2
+  u16('flags'), u8('protocol'), u8('algorithm'), base64Rest('publicKey'),
+]);
+export const OPENPGPKEY = defineType(61, 'OPENPGPKEY', [base64Rest('publicKey')]);             // RFC 7929 §2.1
+export const CSYNC = defineType(62, 'CSYNC', [u32('serial'), u16('flags'), bitmap('types')]);  // RFC 7477 §2.1
+export const ZONEMD = defineType(63, 'ZONEMD', [                                                // RFC 8976 §2
+  u32('serial'), u8('scheme'), u8('hashAlgorithm'), hexRest('digest'),
+]);
+export const SVCB = defineType(64, 'SVCB', [u16('svcPriority'), name('targetName'), svcParams('params')]);   // RFC 9460 §2.2
+export const HTTPS = defineType(65, 'HTTPS', [u16('svcPriority'), name('targetName'), svcParams('params')]); // RFC 9460 §9
+export const SPF = defineType(99, 'SPF', [charStrings('data')]);                               // RFC 4408 §3.1.1
+export const L32 = defineType(105, 'L32', [u16('preference'), ipv4('locator32')]);             // RFC 6742 §2.2
+export const LP = defineType(107, 'LP', [u16('preference'), name('fqdn', L)]);                 // RFC 6742 §2.4
+export const EUI48 = defineType(108, 'EUI48', [eui('address', 6)]);                            // RFC 7043 §3
+export const EUI64 = defineType(109, 'EUI64', [eui('address', 8)]);                            // RFC 7043 §4
+export const TKEY = defineType(249, 'TKEY', [                                                   // RFC 2930 §2
+  name('algorithm'), u32('inception'), u32('expiration'), u16('mode'), u16('error'), base64Len16('keyData'),
+  base64Len16('otherData'),
+]);
+export const TSIG = defineType(250, 'TSIG', [                                                   // RFC 8945 §4.2
+  name('algorithm', L), u48('timeSigned'), u16('fudge'), base64Len16('mac'), u16('originalId'), u16('error'),
+  base64Len16('otherData'),
+]);
+export const URI = defineType(256, 'URI', [u16('priority'), u16('weight'), quotedRest('target')]); // RFC 7553 §4.5
+export const CAA = defineType(257, 'CAA', [u8('flags'), caaTag('tag'), quotedRest('value')]);  // RFC 8659 §4.1
+export const AVC = defineType(258, 'AVC', [charStrings('data')]);                              // IANA (Cisco AVC)
+export const RESINFO = defineType(261, 'RESINFO', [charStrings('data')]);                      // RFC 9606 §4
+export const WALLET = defineType(262, 'WALLET', [charStrings('data')]);                        // IANA
+export const TA = defineType(32768, 'TA', [u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest')]);
+export const DLV = defineType(32769, 'DLV', [u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest')]); // RFC 4431
+
+/** OPT (RFC 6891 §6.1.2): options kept as code + bytes; `edns.ts` gives them meaning. */
+export const OPT = defineType(41, 'OPT', [
+  {
+    key: 'options', kind: 'ednsOptions', rest: true,
+    decode: (r: Reader, end: number) => {
+      const out: { code: number; data: Uint8Array }[] = [];
+      while (r.pos < end) {
+        const code = r.u16('OPT option code');
+        const len = r.u16('OPT option length');
+        if (r.pos + len > end) r.fail('OPT option', `length ${len} runs past RDATA end`);
+        out.push({ code, data: r.bytes(len, 'OPT option data') });
+      }
+      return out;
+    },
+    encode: (w: Writer, v: readonly { code: number; data: Uint8Array }[]) => {
+      for (const o of v) {
+        w.u16(o.code);
+        w.u16(o.data.length);
+        w.bytes(o.data);
+      }
+    },
+    parse: () => {
+      throw new TextFormatError('OPT', 'OPT has no presentation format (RFC 6891 §6.1.1)');
+    },
+    print: (v: readonly { code: number; data: Uint8Array }[]) => v.map((o) => `${o.code}:${toHex(o.data)}`).join(' '),
+    equals: (a: readonly { code: number; data: Uint8Array }[], b: readonly { code: number; data: Uint8Array }[]) =>
+      a.length === b.length && a.every((o, i) => o.code === b[i]!.code && bytesEqual(o.data, b[i]!.data)),
+  },
+]);
+
+/** Type codes by IANA mnemonic (`RRType.MX === 15`), question-only types included. */
+export const RRType = {
+  A: 1, NS: 2, MD: 3, MF: 4, CNAME: 5, SOA: 6, MB: 7, MG: 8, MR: 9, NULL: 10, WKS: 11, PTR: 12, HINFO: 13, MINFO: 14,
+  MX: 15, TXT: 16, RP: 17, AFSDB: 18, X25: 19, ISDN: 20, RT: 21, NSAP: 22, SIG: 24, KEY: 25, PX: 26, AAAA: 28,
+  LOC: 29, NXT: 30, SRV: 33, NAPTR: 35, KX: 36, CERT: 37, A6: 38, DNAME: 39, OPT: 41, APL: 42, DS: 43, SSHFP: 44,
+  IPSECKEY: 45, RRSIG: 46, NSEC: 47, DNSKEY: 48, DHCID: 49, NSEC3: 50, NSEC3PARAM: 51, TLSA: 52, SMIMEA: 53, HIP: 55,
+  CDS: 59, CDNSKEY: 60, OPENPGPKEY: 61, CSYNC: 62, ZONEMD: 63, SVCB: 64, HTTPS: 65, SPF: 99, NID: 104, L32: 105,
+  L64: 106, LP: 107, EUI48: 108, EUI64: 109, TKEY: 249, TSIG: 250, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254,
+  ANY: 255, URI: 256, CAA: 257, AVC: 258, RESINFO: 261, WALLET: 262, TA: 32768, DLV: 32769,
+} as const;
+export type RRTypeName = keyof typeof RRType;
+
+/** Classes (RFC 1035 §3.2.4, RFC 2136 §2.4 NONE, RFC 6895). */
+export const RRClass = { IN: 1, CH: 3, HS: 4, NONE: 254, ANY: 255 } as const;
+const classNames = new Map<number, string>(Object.entries(RRClass).map(([k, v]) => [v, k] as const));
+
+export function classToString(code: number): string {
+  return classNames.get(code) ?? `CLASS${code}`;
+}
+
+export function classFromString(text: string): number | undefined {
+  const up = text.toUpperCase();
+  const c = (RRClass as Record<string, number>)[up];
+  if (c !== undefined) return c;
+  if (up === 'CHAOS') return RRClass.CH;
+  if (up === 'HESIOD') return RRClass.HS;
+  if (up.startsWith('CLASS') && /^\d{1,5}$/.test(up.slice(5))) {
+    const v = Number(up.slice(5));
+    if (v <= 0xffff) return v;
+  }
+  return undefined;
+}
+
+// ---- generic RDATA walkers used by records and zones ------------------------------------------
+
+/** Decodes RDATA of `type` spanning r.pos..end; must consume exactly that. */
+export function decodeRData(type: number, r: Reader, end: number): unknown {
+  const def = type < 256 ? small[type] : byCode.get(type);
+  if (def === undefined) return { rdata: r.bytes(end - r.pos, 'RDATA') } satisfies UnknownData;
+  const start = r.pos;
+  const saved = r.end;
+  r.end = end;
+  let data: unknown;
+  try {
+    data = def.decode(r, end);
+  } finally {
+    r.end = saved;
+  }
+  if (r.pos !== end) {
+    r.fail(`${def.mnemonic} RDATA`, `fields take ${r.pos - start} octets, RDLENGTH says ${end - start}`, start);
+  }
+  return data;
+}
+
+export function encodeRData(type: number, w: Writer, data: unknown, mode: EncodeMode): void {
+  const def = type < 256 ? small[type] : byCode.get(type);
+  if (def !== undefined) {
+    def.encode(w, data, mode);
+    return;
+  }
+  const raw = (data as Partial<UnknownData>).rdata;
+  if (!(raw instanceof Uint8Array)) {
+    throw new TextFormatError(typeToString(type), 'RDATA of an unknown type must be { rdata: Uint8Array }');
+  }
+  w.bytes(raw);
+}
+
+/** Presentation of RDATA; unknown types in RFC 3597 form. */
+export function printRData(type: number, data: unknown): string {
+  const def = typeDef(type);
+  if (def === undefined) {
+    const b = (data as UnknownData).rdata;
+    return b.length === 0 ? '\\# 0' : `\\# ${b.length} ${toHex(b)}`;
+  }
+  return def.print(data);
+}
+
+/**
+ * Parses RDATA tokens for `type`: the type's own syntax, or RFC 3597 `\# len hex` (which for a
+ * known type is decoded and checked, as BIND does).
+ */
+export function parseRData(type: number, t: TokenCursor, origin: Name | undefined): unknown {
+  const first = t.peek();
+  const def = typeDef(type);
+  if (first !== undefined && !first.quoted && first.text === '\\#') {
+    t.next('\\#');
+    const len = parseUint(t.next('RDATA length').text, 0xffff, 'RDATA length');
+    let hex = '';
+    for (const tok of t.rest()) hex += tok.text;
+    const bytes = fromHex(hex, 'RDATA');
+    if (bytes.length !== len) throw new TextFormatError('RDATA', `\\# length ${len} but ${bytes.length} octets of data`);
+    if (def === undefined) return { rdata: bytes } satisfies UnknownData;
+    return decodeRData(type, new Reader(bytes), bytes.length);
+  }
+  if (def === undefined) throw new TextFormatError(typeToString(type), 'unknown type needs RFC 3597 \\# syntax');
+  return def.parse(t, origin);
+}
+
+export function rdataEquals(type: number, a: unknown, b: unknown): boolean {
+  const def = typeDef(type);
+  if (def === undefined) return bytesEqual((a as UnknownData).rdata, (b as UnknownData).rdata);
+  return def.equals(a, b);
+}
+
+// ---- data types for users ----------------------------------------------------------------------
+
+type DataOf<T> = T extends TypeDef<number, string, infer D> ? D : never;
+export type AData = DataOf<typeof A>;
+export type AAAAData = DataOf<typeof AAAA>;
+export type NSData = DataOf<typeof NS>;
+export type CNAMEData = DataOf<typeof CNAME>;
+export type SOAData = DataOf<typeof SOA>;
+export type PTRData = DataOf<typeof PTR>;
+export type MXData = DataOf<typeof MX>;
+export type TXTData = DataOf<typeof TXT>;
+export type SRVData = DataOf<typeof SRV>;
+export type DSData = DataOf<typeof DS>;
+export type DNSKEYData = DataOf<typeof DNSKEY>;
+export type RRSIGData = DataOf<typeof RRSIG>;
+export type NSECData = DataOf<typeof NSEC>;
+export type NSEC3Data = DataOf<typeof NSEC3>;
+export type NSEC3PARAMData = DataOf<typeof NSEC3PARAM>;
+export type SVCBData = DataOf<typeof SVCB>;
+export type CAAData = DataOf<typeof CAA>;
+export type TSIGData = DataOf<typeof TSIG>;
+export type OPTData = DataOf<typeof OPT>;
+export { EncodeMode };

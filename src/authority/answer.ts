@@ -1,0 +1,157 @@
+/**
+ * Authoritative answers (RFC 1034 §4.3.2, as NSD and Knot give them) from one zone's lookup:
+ * answers with AA, CNAME chains followed inside the zone, DNAME synthesis (RFC 6672 §3.3),
+ * wildcard synthesis (RFC 4592), referrals with glue and no AA, NXDOMAIN/NODATA with the SOA
+ * and the RFC 2308 §3 negative TTL, additional A/AAAA for NS, MX and SRV targets.
+ *
+ * Invariants: zone RRsets are read-only; records are only created where the owner differs from
+ * the zone's (wildcards, synthesized CNAMEs) or to rotate an RRset. CNAME/DNAME chains are
+ * capped (MAX_CHAIN) so a looping zone cannot hold a query.
+ */
+import { Rcode } from '../wire/constants.js';
+import type { Message } from '../wire/message.js';
+import { Name } from '../wire/name.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { RRType, type SOAData } from '../wire/types.js';
+import type { RRset, Zone } from '../zone/zone.js';
+
+/** Longest CNAME/DNAME chain followed inside one answer. */
+export const MAX_CHAIN = 16;
+
+export interface AnswerOptions {
+  /** Rotate multi-record RRsets (round robin). */
+  rotate: boolean;
+  /** Answer ANY with every RRset (TCP) or one (UDP, RFC 8482 §4.2). */
+  anyAll: boolean;
+}
+
+let rotation = 0;
+
+function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean): ResourceRecord[] {
+  const n = rrset.rdata.length;
+  const out: ResourceRecord[] = new Array(n);
+  const start = rotate && n > 1 ? rotation++ % n : 0;
+  const name = owner ?? rrset.name;
+  for (let i = 0; i < n; i++) {
+    out[i] = { name, type: rrset.type, class: rrset.class, ttl: rrset.ttl, data: rrset.rdata[(start + i) % n] };
+  }
+  return out;
+}
+
+function pushAll(dst: ResourceRecord[], src: ResourceRecord[]): void {
+  for (let i = 0; i < src.length; i++) dst.push(src[i]!);
+}
+
+/** The SOA for a negative answer, its TTL min(SOA TTL, MINIMUM) (RFC 2308 §3). */
+function negativeSoa(zone: Zone): ResourceRecord[] {
+  const soa = zone.getRRset(zone.origin, RRType.SOA);
+  if (soa === undefined) return [];
+  const data = soa.rdata[0] as SOAData;
+  return [{ name: soa.name, type: RRType.SOA, class: soa.class, ttl: Math.min(soa.ttl, data.minimum), data }];
+}
+
+/** Adds A/AAAA records of in-zone targets (RFC 1034 §3.6.2 "additional section processing"). */
+function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[], seen: Set<string>): void {
+  for (const rr of rrs) {
+    let target: Name | undefined;
+    const d = rr.data as Record<string, unknown>;
+    if (rr.type === RRType.NS) target = d.nsdname as Name;
+    else if (rr.type === RRType.MX) target = d.exchange as Name;
+    else if (rr.type === RRType.SRV) target = d.target as Name;
+    if (target === undefined || seen.has(target.key) || !target.isSubdomainOf(zone.origin)) continue;
+    seen.add(target.key);
+    for (const type of [RRType.A, RRType.AAAA]) {
+      const set = zone.getRRset(target, type);
+      if (set !== undefined) pushAll(reply.additional, recordsOf(set, undefined, false));
+    }
+  }
+}
+
+/**
+ * Fills `reply` (already a reply to the query: ID, question, flags copied) with the zone's
+ * answer for `qname`/`qtype`.
+ */
+export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: number, opts: AnswerOptions): void {
+  reply.aa = true;
+  let name = qname;
+  const additionalSeen = new Set<string>();
+  for (let hop = 0; hop <= MAX_CHAIN; hop++) {
+    const r = zone.lookup(name, qtype);
+    switch (r.kind) {
+      case 'answer': {
+        const owner = r.wildcard !== undefined ? name : undefined;
+        if (qtype === RRType.ANY) {
+          const sets = r.node.rrsets;
+          const chosen = opts.anyAll ? sets : sets.slice(0, 1);
+          for (const set of chosen) pushAll(reply.answer, recordsOf(set, owner, opts.rotate));
+        } else {
+          pushAll(reply.answer, recordsOf(r.rrset, owner, opts.rotate));
+        }
+        addAdditional(zone, reply, reply.answer, additionalSeen);
+        return;
+      }
+      case 'cname': {
+        const owner = r.wildcard !== undefined ? name : undefined;
+        const recs = recordsOf(r.rrset, owner, false);
+        pushAll(reply.answer, recs);
+        const target = (recs[0]!.data as { cname: Name }).cname;
+        // Follow only inside this zone, as NSD and Knot do; the resolver takes it from there.
+        if (!target.isSubdomainOf(zone.origin)) return;
+        name = target;
+        continue;
+      }
+      case 'dname': {
+        pushAll(reply.answer, recordsOf(r.rrset, undefined, false));
+        const dname = r.rrset.name;
+        const target = (r.rrset.rdata[0] as { target: Name }).target;
+        let synthesized: Name;
+        try {
+          // RFC 6672 §2.2: replace the DNAME owner suffix with the target.
+          const prefixLabels = name.labelCount - dname.labelCount;
+          const prefix = Name.fromLabels(Array.from({ length: prefixLabels }, (_, i) => name.label(i)));
+          synthesized = prefix.concat(target);
+        } catch {
+          // RFC 6672 §2.2: the result would exceed 255 octets.
+          reply.rcode = Rcode.YXDOMAIN;
+          return;
+        }
+        reply.answer.push({ name, type: RRType.CNAME, class: r.rrset.class, ttl: r.rrset.ttl, data: { cname: synthesized } });
+        if (!synthesized.isSubdomainOf(zone.origin)) return;
+        name = synthesized;
+        continue;
+      }
+      case 'referral': {
+        // A delegation is not our data: no AA (RFC 1034 §4.3.2 step 3b), unless we already
+        // answered part of a CNAME chain with authority.
+        reply.aa = reply.answer.length > 0;
+        pushAll(reply.authority, recordsOf(r.ns, undefined, false));
+        if (r.ds !== undefined) pushAll(reply.authority, recordsOf(r.ds, undefined, false));
+        addGlue(zone, reply, r.ns);
+        return;
+      }
+      case 'nodata':
+        pushAll(reply.authority, negativeSoa(zone));
+        return;
+      case 'nxdomain':
+        // RFC 6604 §3: the RCODE describes the last name in the chain.
+        reply.rcode = Rcode.NXDOMAIN;
+        pushAll(reply.authority, negativeSoa(zone));
+        return;
+      case 'outside':
+        return;
+    }
+  }
+  // Chain too long: what we have is all we give (as BIND does, NOERROR with the partial chain).
+}
+
+/** Glue: addresses of NS targets at or below the cut, which only the parent can give. */
+function addGlue(zone: Zone, reply: Message, ns: RRset): void {
+  for (const d of ns.rdata) {
+    const target = (d as { nsdname: Name }).nsdname;
+    if (!target.isSubdomainOf(zone.origin)) continue;
+    for (const type of [RRType.A, RRType.AAAA]) {
+      const set = zone.getRRset(target, type);
+      if (set !== undefined) pushAll(reply.additional, recordsOf(set, undefined, false));
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The zones this server is authoritative for, found by longest match on the query name.
+ *
+ * Invariant: keyed by `Name.key` (lowercased wire form), so the suffix of a key at a label
+ * boundary is the key of that ancestor: finding the closest zone costs one map probe per label
+ * and no Name allocation.
+ */
+import type { Name } from '../wire/name.js';
+import type { Zone } from '../zone/zone.js';
+
+export class Catalog {
+  private readonly zones = new Map<string, Zone>();
+
+  add(zone: Zone): void {
+    this.zones.set(zone.origin.key, zone);
+  }
+
+  get size(): number {
+    return this.zones.size;
+  }
+
+  all(): IterableIterator<Zone> {
+    return this.zones.values();
+  }
+
+  /** The zone with the longest origin that `qname` is at or below, if any. */
+  find(qname: Name): Zone | undefined {
+    const key = qname.key;
+    const zones = this.zones;
+    for (let p = 0; p < key.length; ) {
+      const z = zones.get(p === 0 ? key : key.slice(p));
+      if (z !== undefined) return z;
+      const len = key.charCodeAt(p);
+      if (len === 0) break;
+      p += len + 1;
+    }
+    return undefined;
+  }
+
+  /** The zone whose origin is exactly `name`. */
+  get(name: Name): Zone | undefined {
+    return this.zones.get(name.key);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * `sovereign serve`: run the server. Options are parsed apart from running (`parseServeArgs`).
+ *
+ *   sovereign serve [--config FILE] [--listen ADDR:PORT]... [--zone NAME=FILE]... [--workers N|auto]
+ *                   [--log-level LEVEL] [--pid-file FILE]
+ *
+ * Flags override the file; with neither, the embedded defaults apply (127.0.0.1 and ::1 port 5300).
+ */
+import { availableParallelism } from 'node:os';
+import { writeFileSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { defaultConfig, loadConfigFile, validateConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { ConfigError } from '../errors.js';
+import { createLogger } from '../logging.js';
+import { READY, RELOAD, isWorker, runPrimary } from '../server/cluster.js';
+import { DnsServer } from '../server/server.js';
+import type { Command } from './main.js';
+
+export interface ServeArgs {
+  config: Config;
+  configPath: string | undefined;
+}
+
+/** Turns argv into a validated Config (throws ConfigError naming the flag or key). */
+export function parseServeArgs(argv: string[]): ServeArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      listen: { type: 'string', short: 'l', multiple: true },
+      zone: { type: 'string', short: 'z', multiple: true },
+      workers: { type: 'string', short: 'w' },
+      'log-level': { type: 'string' },
+      'pid-file': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const base = values.config !== undefined ? loadConfigFile(values.config) : defaultConfig();
+  const merged: Record<string, unknown> = { ...base };
+  if (values.listen !== undefined) merged.listen = values.listen;
+  if (values.zone !== undefined) {
+    merged.zones = values.zone.map((z) => {
+      const eq = z.indexOf('=');
+      if (eq <= 0 || eq === z.length - 1) throw new ConfigError('--zone', `"${z}" is not NAME=FILE`, 'write --zone example.com=path/to/zone.file');
+      return { name: z.slice(0, eq), file: z.slice(eq + 1) };
+    });
+  }
+  if (values.workers !== undefined) merged.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
+  if (values['log-level'] !== undefined) merged.log = { level: values['log-level'] };
+  if (values['pid-file'] !== undefined) merged.pidFile = values['pid-file'];
+  return { config: validateConfig(merged, process.cwd(), 'command line'), configPath: values.config };
+}
+
+function workerCount(cfg: Config): number {
+  return cfg.workers === 'auto' ? availableParallelism() : cfg.workers;
+}
+
+async function runServer(args: ServeArgs, shared: boolean): Promise<DnsServer> {
+  const logger = createLogger(args.config.log.level);
+  const server = new DnsServer({ config: args.config, logger, configPath: args.configPath, shared });
+  const reports = await server.loadZones();
+  for (const r of reports) logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
+  await server.start();
+  return server;
+}
+
+export const command: Command = {
+  summary: 'run the DNS server (authoritative for --zone / config zones)',
+  async run(argv: string[]): Promise<number> {
+    let args: ServeArgs;
+    try {
+      args = parseServeArgs(argv);
+    } catch (err) {
+      process.stderr.write(`sovereign serve: ${(err as Error).message}\n`);
+      return 2;
+    }
+    const workers = workerCount(args.config);
+    const logger = createLogger(args.config.log.level);
+    if (workers > 1 && !isWorker()) {
+      if (args.config.pidFile !== undefined) writeFileSync(args.config.pidFile, `${process.pid}\n`);
+      await runPrimary({ workers, logger, onReady: () => logger.info({ workers }, 'all workers ready') });
+      if (args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
+      return 0;
+    }
+    let server: DnsServer;
+    try {
+      server = await runServer(args, isWorker());
+    } catch (err) {
+      process.stderr.write(`sovereign serve: ${(err as Error).message}\n`);
+      return 1;
+    }
+    const reload = (): void => {
+      server.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
+    };
+    if (isWorker()) {
+      process.send?.(READY);
+      process.on('message', (m) => {
+        if (m === RELOAD) reload();
+      });
+    } else {
+      if (args.config.pidFile !== undefined) writeFileSync(args.config.pidFile, `${process.pid}\n`);
+      process.on('SIGHUP', reload);
+    }
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await server.stop();
+    if (!isWorker() && args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
+    return 0;
+  },
+};

@@ -1,0 +1,102 @@
+/**
+ * Reads and validates configuration: YAML text -> zod schema -> `Config`, with relative paths
+ * resolved against the config file's directory. Errors are ConfigError naming the key and the fix.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
+
+function hintFor(path: string): string {
+  let best = '';
+  for (const key of Object.keys(configHints)) {
+    if ((path === key || path.startsWith(key + '.') || path.startsWith(key + '[')) && key.length > best.length) best = key;
+  }
+  return best === '' ? 'remove the key or check its spelling against the README' : configHints[best]!;
+}
+
+function pathToString(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : (s === '' ? '' : '.') + String(p);
+  return s === '' ? '(top level)' : s;
+}
+
+/** Validates an already-parsed config object; `baseDir` resolves relative file paths. */
+export function validateConfig(input: unknown, baseDir: string, source = 'config'): Config {
+  const r = configSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    let path = pathToString(issue.path);
+    let problem = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      path = [pathToString(issue.path), ...issue.keys].filter((p) => p !== '(top level)').join('.');
+      problem = `unknown key "${issue.keys.join('", "')}"`;
+    }
+    throw new ConfigError(`${source}: ${path}`, problem, hintFor(path.replace(/\[\d+\]/g, '')));
+  }
+  const cfg = r.data;
+  for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
+  if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
+  for (const [i, l] of cfg.listen.entries()) {
+    try {
+      parseListen(l);
+    } catch (err) {
+      throw new ConfigError(`${source}: listen[${i}]`, (err as Error).message, configHints.listen!);
+    }
+  }
+  return cfg;
+}
+
+/** Loads a YAML config file. */
+export function loadConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read: ${(err as Error).message}`, 'check the --config path');
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const pos = err.linePos?.[0];
+      throw new ConfigError(pos ? `${path}:${pos.line}:${pos.col}` : path, err.message.split('\n')[0]!, 'fix the YAML syntax');
+    }
+    throw err;
+  }
+  return validateConfig(doc, dirname(resolve(path)), path);
+}
+
+/** Config with every default, for when no file is given. */
+export function defaultConfig(overrides: ConfigInput = {}): Config {
+  return validateConfig(overrides, process.cwd(), 'defaults');
+}
+
+export interface ListenAddress {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** Parses `127.0.0.1:53`, `[::1]:5300`, `::1` (port 53), `127.0.0.1` (port 53). */
+export function parseListen(text: string): ListenAddress {
+  let host = text;
+  let port = 53;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracket !== null) {
+    host = bracket[1]!;
+    if (bracket[2] !== undefined) port = Number(bracket[2]);
+  } else if ((text.match(/:/g) ?? []).length === 1) {
+    const i = text.indexOf(':');
+    host = text.slice(0, i);
+    port = Number(text.slice(i + 1));
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`"${text}" has a bad port`);
+  const v4 = z.ipv4().safeParse(host).success;
+  const v6 = !v4 && z.ipv6().safeParse(host).success;
+  if (!v4 && !v6) throw new Error(`"${text}" is not an IP address with an optional port`);
+  return { address: host, port, family: v4 ? 4 : 6 };
+}

@@ -1,0 +1,37 @@
+/**
+ * Chain element answering from the zones we are authoritative for (a thin adapter over
+ * `src/authority`). Names outside every zone go down the chain.
+ */
+import { answerFromZone } from '../../authority/answer.js';
+import type { Catalog } from '../../authority/catalog.js';
+import type { Middleware } from '../../server/chain.js';
+import { replyTo } from '../../server/query-context.js';
+import { Opcode, Rcode } from '../../wire/constants.js';
+import { RRClass, RRType } from '../../wire/types.js';
+
+export interface AuthorityConfig {
+  rotate: boolean;
+  maxUdpSize: number;
+}
+
+export function authority(catalog: Catalog, cfg: AuthorityConfig): Middleware {
+  return (next) => (ctx) => {
+    const req = ctx.request;
+    if (req.opcode !== Opcode.QUERY) return next(ctx);
+    const q = req.question[0]!;
+    let zone = catalog.find(q.name);
+    if (zone === undefined || (q.class !== zone.class && q.class !== RRClass.ANY)) return next(ctx);
+    if (q.type === RRType.DS && zone.origin.equals(q.name) && !q.name.isRoot) {
+      // RFC 4035 §3.1.4.1: DS lives in the parent; answer from it if we host it too.
+      const parent = catalog.find(q.name.parent());
+      if (parent !== undefined) zone = parent;
+    }
+    if (q.type === RRType.AXFR || q.type === RRType.IXFR) {
+      // Transfers need TCP (RFC 5936 §4.2) and are not offered yet: refuse them plainly.
+      return replyTo(req, ctx.transport === 'udp' ? Rcode.FORMERR : Rcode.REFUSED, cfg.maxUdpSize);
+    }
+    const reply = replyTo(req, Rcode.NOERROR, cfg.maxUdpSize);
+    answerFromZone(zone, reply, q.name, q.type, { rotate: cfg.rotate, anyAll: ctx.transport === 'tcp' });
+    return reply;
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * One worker process per core (node:cluster). The primary only supervises: it forks workers,
+ * forwards SIGHUP to them as a reload, restarts a worker that dies, and stops them all on
+ * SIGINT/SIGTERM. Workers share the listening sockets (SCHED_NONE: the kernel spreads queries,
+ * no round-trip through the primary).
+ */
+import cluster from 'node:cluster';
+import type { Logger } from '../logging.js';
+
+export interface ClusterOptions {
+  workers: number;
+  logger: Logger;
+  /** Called in the primary once every worker reported ready. */
+  onReady?: () => void;
+}
+
+/** Message a worker sends when it listens, and the primary sends to ask for a reload. */
+export const READY = 'sovereign:ready';
+export const RELOAD = 'sovereign:reload';
+
+export function isWorker(): boolean {
+  return cluster.isWorker;
+}
+
+/** Runs the supervising primary; resolves when it has been asked to stop and workers are gone. */
+export function runPrimary(opts: ClusterOptions): Promise<void> {
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let stopping = false;
+  let ready = 0;
+  const fork = (): void => {
+    const w = cluster.fork();
+    w.on('message', (m: unknown) => {
+      if (m === READY && ++ready === opts.workers) opts.onReady?.();
+    });
+  };
+  for (let i = 0; i < opts.workers; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    opts.logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    setTimeout(fork, 500);
+  });
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.send(RELOAD);
+  });
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {});
+      let left = workers.length;
+      if (left === 0) resolve();
+      for (const w of workers) {
+        w?.once('exit', () => {
+          if (--left === 0) resolve();
+        });
+        w?.kill('SIGTERM');
+      }
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * What a handler knows about one query: the decoded request, who sent it and over what, and
+ * the size its answer must fit. Built once per query by the transport; derived facts are
+ * computed on first use.
+ */
+import { Message } from '../wire/message.js';
+import type { Name } from '../wire/name.js';
+
+export type TransportKind = 'udp' | 'tcp';
+
+/** Smallest UDP payload a server may assume (RFC 1035 §4.2.1); EDNS sizes below it count as it. */
+export const MIN_UDP_SIZE = 512;
+
+export class QueryContext {
+  readonly request: Message;
+  readonly transport: TransportKind;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  /** Largest reply this query may get: the EDNS size capped by config, 512 without EDNS, 65535 on TCP. */
+  readonly maxSize: number;
+
+  constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
+    this.request = request;
+    this.transport = transport;
+    this.clientAddress = clientAddress;
+    this.clientPort = clientPort;
+    if (transport === 'tcp') {
+      this.maxSize = 65535;
+    } else {
+      const e = request.edns;
+      // RFC 6891 §6.2.5: below 512 is treated as 512; we cap at our configured maximum.
+      const asked = e === undefined ? MIN_UDP_SIZE : Math.max(MIN_UDP_SIZE, e.udpSize);
+      this.maxSize = e === undefined ? MIN_UDP_SIZE : Math.min(asked, maxUdpSize);
+    }
+  }
+
+  get qname(): Name {
+    return this.request.question[0]!.name;
+  }
+
+  get qtype(): number {
+    return this.request.question[0]!.type;
+  }
+
+  get qclass(): number {
+    return this.request.question[0]!.class;
+  }
+
+  /** DO bit (RFC 3225): the client wants DNSSEC records. */
+  get dnssecOk(): boolean {
+    return this.request.edns?.dnssecOk === true;
+  }
+}
+
+/**
+ * Starts a reply to `request`: same ID, opcode, question, RD and CD (RFC 1035 §4.1.1,
+ * RFC 4035 §3.1.6), QR set, and an OPT of our own when the request had one (RFC 6891 §7).
+ */
+export function replyTo(request: Message, rcode = 0, udpSize = 1232): Message {
+  const m = new Message();
+  m.id = request.id;
+  m.qr = true;
+  m.opcode = request.opcode;
+  m.rd = request.rd;
+  m.cd = request.cd;
+  m.rcode = rcode;
+  m.question = request.question;
+  if (request.edns !== undefined) {
+    m.edns = { version: 0, udpSize, dnssecOk: request.edns.dnssecOk, zFlags: 0, options: [] };
+  }
+  return m;
+}

@@ -1,0 +1,149 @@
+/**
+ * TCP transport (RFC 1035 §4.2.2, RFC 7766): 2-octet length-prefixed messages, several queries
+ * per connection, pipelined and answered out of order as they complete, an idle timeout, and
+ * limits on connections per client and in total.
+ *
+ * Invariants: a connection never holds more than one partial message plus the bytes of one
+ * read; a client that stops mid-message is closed by the idle timeout; a connection with
+ * `maxPipelined` queries in flight stops being read until answers drain.
+ */
+import { type Server, type Socket, createServer } from 'node:net';
+import type { Logger } from '../logging.js';
+import { Writer } from '../wire/writer.js';
+import { HEADER_SIZE } from '../wire/message.js';
+import type { QueryEngine } from './engine.js';
+import type { ServerStats } from './stats.js';
+
+export interface TcpListenerOptions {
+  address: string;
+  port: number;
+  engine: QueryEngine;
+  logger: Logger;
+  stats: ServerStats;
+  idleTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerClient: number;
+  maxPipelined: number;
+  exclusive?: boolean;
+}
+
+class Connection {
+  pending: Buffer | undefined = undefined;
+  inFlight = 0;
+  paused = false;
+  closed = false;
+
+  constructor(readonly socket: Socket, readonly address: string, readonly port: number) {}
+}
+
+export class TcpListener {
+  private readonly server: Server;
+  private readonly writer = new Writer();
+  private readonly opts: TcpListenerOptions;
+  private readonly perClient = new Map<string, number>();
+  private readonly connections = new Set<Connection>();
+
+  constructor(opts: TcpListenerOptions) {
+    this.opts = opts;
+    this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    this.server.on('error', (err) => opts.logger.warn({ err }, 'tcp server error'));
+  }
+
+  listen(): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: this.opts.address, port: this.opts.port, exclusive: this.opts.exclusive ?? true }, () => {
+        this.server.off('error', onError);
+        const a = this.server.address();
+        if (a === null || typeof a === 'string') throw new Error('unexpected TCP address');
+        resolve({ address: a.address, port: a.port });
+      });
+    });
+  }
+
+  private onConnection(socket: Socket): void {
+    const stats = this.opts.stats;
+    const address = socket.remoteAddress ?? '';
+    const count = this.perClient.get(address) ?? 0;
+    if (this.connections.size >= this.opts.maxConnections || count >= this.opts.maxConnectionsPerClient) {
+      stats.tcpRefused++;
+      socket.destroy();
+      return;
+    }
+    stats.tcpConnections++;
+    this.perClient.set(address, count + 1);
+    const conn = new Connection(socket, address, socket.remotePort ?? 0);
+    this.connections.add(conn);
+    socket.setTimeout(this.opts.idleTimeoutMs);
+    socket.on('timeout', () => {
+      stats.tcpTimeouts++;
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', () => socket.destroy()); // resets are normal; never let them crash us
+    socket.on('close', () => {
+      conn.closed = true;
+      this.connections.delete(conn);
+      const n = (this.perClient.get(address) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(address);
+      else this.perClient.set(address, n);
+    });
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    let buf = conn.pending === undefined ? chunk : Buffer.concat([conn.pending, chunk]);
+    let off = 0;
+    while (buf.length - off >= 2) {
+      const len = (buf[off]! << 8) | buf[off + 1]!;
+      if (len < HEADER_SIZE) {
+        // Not even a header: nothing sensible can follow on this stream.
+        this.opts.stats.dropped++;
+        conn.socket.destroy();
+        return;
+      }
+      if (buf.length - off - 2 < len) break;
+      this.onMessage(conn, buf.subarray(off + 2, off + 2 + len));
+      off += 2 + len;
+      if (conn.closed) return;
+    }
+    // Keep only the unfinished message (copied, so the big read buffer can be freed).
+    conn.pending = off === buf.length ? undefined : Buffer.from(buf.subarray(off));
+  }
+
+  private onMessage(conn: Connection, msg: Buffer): void {
+    this.opts.stats.tcpQueries++;
+    const r = this.opts.engine.process(msg, msg.length, 'tcp', conn.address, conn.port, this.writer);
+    if (typeof r === 'number') {
+      this.send(conn, r);
+      return;
+    }
+    conn.inFlight++;
+    if (conn.inFlight >= this.opts.maxPipelined && !conn.paused) {
+      conn.paused = true;
+      conn.socket.pause();
+    }
+    this.opts.engine.settle(r, this.writer, (len) => {
+      conn.inFlight--;
+      this.send(conn, len);
+      if (conn.paused && conn.inFlight < this.opts.maxPipelined) {
+        conn.paused = false;
+        conn.socket.resume();
+      }
+    });
+  }
+
+  private send(conn: Connection, len: number): void {
+    if (len < 0 || conn.closed) return;
+    const out = Buffer.allocUnsafe(len + 2);
+    out[0] = len >>> 8;
+    out[1] = len & 0xff;
+    out.set(this.writer.buf.subarray(0, len), 2);
+    conn.socket.write(out);
+  }
+
+  close(): Promise<void> {
+    for (const c of this.connections) c.socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * UDP transport: one socket per listen address, one Writer per socket (replies are encoded into
+ * it and copied out once), no closure per packet.
+ */
+import { type Socket, createSocket } from 'node:dgram';
+import type { Logger } from '../logging.js';
+import { Writer } from '../wire/writer.js';
+import type { QueryEngine } from './engine.js';
+
+export interface UdpListenerOptions {
+  address: string;
+  port: number;
+  family: 4 | 6;
+  engine: QueryEngine;
+  logger: Logger;
+  /** Let several processes share the port (cluster workers bind the primary's handle). */
+  exclusive?: boolean;
+}
+
+export class UdpListener {
+  private readonly socket: Socket;
+  private readonly writer = new Writer();
+  private readonly engine: QueryEngine;
+  private readonly logger: Logger;
+  private readonly opts: UdpListenerOptions;
+
+  constructor(opts: UdpListenerOptions) {
+    this.opts = opts;
+    this.engine = opts.engine;
+    this.logger = opts.logger;
+    this.socket = createSocket({ type: opts.family === 6 ? 'udp6' : 'udp4', ipv6Only: opts.family === 6 });
+    this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+    // Socket errors (e.g. ICMP unreachable surfaced on send) must never crash the server.
+    this.socket.on('error', (err) => this.logger.warn({ err }, 'udp socket error'));
+  }
+
+  listen(): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.socket.once('error', onError);
+      this.socket.bind({ address: this.opts.address, port: this.opts.port, exclusive: this.opts.exclusive ?? true }, () => {
+        this.socket.off('error', onError);
+        const a = this.socket.address();
+        resolve({ address: a.address, port: a.port });
+      });
+    });
+  }
+
+  private onMessage(msg: Buffer, address: string, port: number): void {
+    const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer);
+    if (typeof r === 'number') {
+      this.send(r, address, port);
+      return;
+    }
+    // Asynchronous chain only: this closure is the price of remembering the client.
+    this.engine.settle(r, this.writer, (len) => this.send(len, address, port));
+  }
+
+  private send(len: number, address: string, port: number): void {
+    if (len < 0) return;
+    // Copy out of the shared writer: the send may complete after the next packet reuses it.
+    const out = Buffer.allocUnsafe(len);
+    out.set(this.writer.buf.subarray(0, len));
+    this.socket.send(out, port, address);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}

@@ -25,6 +25,8 @@ export class Name {
   private keyCache: string | undefined;
   private textCache: string | undefined;
   private labelCountCache: number;
+  /** Compression data for the Writer, computed on first encode (see `suffixData`). */
+  private suffixCache: Int32Array | undefined;
 
   /** @internal Use the static constructors; `wire` must already be valid. */
   constructor(wire: Uint8Array) {
@@ -32,6 +34,7 @@ export class Name {
     this.keyCache = undefined;
     this.textCache = undefined;
     this.labelCountCache = -1;
+    this.suffixCache = undefined;
   }
 
   /** The root name `.`. */
@@ -148,6 +151,34 @@ export class Name {
     }
     scratch[pos++] = 0;
     return new Name(scratch.slice(0, pos));
+  }
+
+  /**
+   * For name compression: `[n, offset_0..offset_{n-1}, hash_0..hash_{n-1}]` where offset_i is
+   * where label i starts in `wire` and hash_i hashes the lowercased suffix from label i (never 0).
+   * Cached, so encoding the same zone names again costs no hashing.
+   */
+  suffixData(): Int32Array {
+    let d = this.suffixCache;
+    if (d === undefined) {
+      const w = this.wire;
+      let n = 0;
+      for (let p = 0; w[p]! !== 0; p += w[p]! + 1) n++;
+      d = new Int32Array(1 + 2 * n);
+      d[0] = n;
+      let i = 1;
+      for (let p = 0; w[p]! !== 0; p += w[p]! + 1) d[i++] = p;
+      let h = 1;
+      for (let k = n - 1; k >= 0; k--) {
+        const p = d[1 + k]!;
+        const len = w[p]!;
+        h = Math.imul(h ^ len, 0x01000193);
+        for (let j = 1; j <= len; j++) h = Math.imul(h ^ lower(w[p + j]!), 0x01000193);
+        d[1 + n + k] = h === 0 ? 1 : h;
+      }
+      this.suffixCache = d;
+    }
+    return d;
   }
 
   /** Length of the uncompressed wire form. */

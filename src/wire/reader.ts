@@ -12,6 +12,24 @@ import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, Name } from './name.js';
 const MAX_POINTER_HOPS = 127;
 const nameScratch = new Uint8Array(MAX_NAME_LENGTH + MAX_LABEL_LENGTH + 2);
 
+/*
+ * Names already decoded in the current message, by the offset their labels start at. A pointer
+ * to such an offset reuses the Name (they are immutable): most names in a response point at the
+ * question or at an earlier owner, so this saves most name allocations. Shared by all readers,
+ * owned by the most recently created one (a new message starts a new cache).
+ */
+const CACHE_SIZE = 64;
+const cacheOffsets = new Int32Array(CACHE_SIZE);
+const cacheNames: (Name | undefined)[] = new Array<Name | undefined>(CACHE_SIZE).fill(undefined);
+let cacheCount = 0;
+let cacheOwner: Reader | undefined;
+
+function cached(offset: number): Name | undefined {
+  const n = cacheCount < CACHE_SIZE ? cacheCount : CACHE_SIZE;
+  for (let i = 0; i < n; i++) if (cacheOffsets[i] === offset) return cacheNames[i];
+  return undefined;
+}
+
 export class Reader {
   readonly buf: Uint8Array;
   pos: number;
@@ -22,6 +40,8 @@ export class Reader {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
+    cacheOwner = this;
+    cacheCount = 0;
   }
 
   fail(field: string, reason: string, at = this.pos): never {
@@ -72,12 +92,15 @@ export class Reader {
   name(field: string): Name {
     const buf = this.buf;
     const out = nameScratch;
-    let p = this.pos;
+    const useCache = cacheOwner === this;
+    const start = this.pos;
+    let p = start;
     let limit = this.end;
     let w = 0;
     let hops = 0;
     let jumped = false;
     let lowest = p; // pointers must go strictly below every offset already visited
+    let labelsStart = -1; // offset where this name's own labels begin (for the cache)
     for (;;) {
       if (p >= limit) this.fail(field, 'name runs past the end', p);
       const len = buf[p]!;
@@ -96,6 +119,14 @@ export class Reader {
           this.pos = p + 2;
           jumped = true;
         }
+        const hit = useCache ? cached(target) : undefined;
+        if (hit !== undefined) {
+          if (w === 0) return hit;
+          const hw = hit.wire;
+          if (w + hw.length > MAX_NAME_LENGTH) this.fail(field, 'name exceeds 255 octets', p);
+          for (let k = 0; k < hw.length; k++) out[w++] = hw[k]!;
+          break;
+        }
         lowest = target;
         p = target;
         limit = buf.length;
@@ -104,6 +135,7 @@ export class Reader {
       if (kind !== 0) this.fail(field, `unknown label type 0x${kind.toString(16)}`, p);
       if (p + 1 + len > limit) this.fail(field, 'label runs past the end', p);
       if (w + len + 2 > MAX_NAME_LENGTH) this.fail(field, 'name exceeds 255 octets', p);
+      if (labelsStart < 0) labelsStart = p;
       out[w++] = len;
       for (let k = 1; k <= len; k++) out[w++] = buf[p + k]!;
       p += len + 1;
@@ -111,7 +143,15 @@ export class Reader {
     if (!jumped) this.pos = p;
     const wire = new Uint8Array(w);
     for (let k = 0; k < w; k++) wire[k] = out[k]!;
-    return new Name(wire);
+    const name = new Name(wire);
+    // Cache only names whose labels start where this name starts (their first label is ours).
+    if (useCache && labelsStart === start) {
+      const slot = cacheCount % CACHE_SIZE;
+      cacheOffsets[slot] = start;
+      cacheNames[slot] = name;
+      cacheCount++;
+    }
+    return name;
   }
 
   /** Skips a possibly compressed name without building it (used to size and scan). */

@@ -21,11 +21,12 @@ const TABLE_MASK = TABLE_SIZE - 1;
 /** Offsets must fit the 14 bits of a pointer. */
 const MAX_POINTER_TARGET = 0x3fff;
 
-/** Position to roll back to: bytes written and compression entries added. */
-export interface WriterMark {
-  readonly pos: number;
-  readonly entries: number;
-}
+/**
+ * Position to roll back to: bytes written and compression entries added, packed in one number
+ * (`pos * 4096 + entries`) so taking a mark allocates nothing.
+ */
+export type WriterMark = number;
+const MARK_SCALE = 4096;
 
 function lower(b: number): number {
   return b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
@@ -40,9 +41,6 @@ export class Writer {
   /** Slots filled, in insertion order, for rollback. */
   private readonly log: Int32Array;
   private logLength: number;
-  /** Per-name scratch: suffix hashes and label offsets within the name's wire form. */
-  private readonly suffixHash: Int32Array;
-  private readonly labelAt: Int32Array;
 
   constructor(size = BUFFER_SIZE) {
     this.buf = new Uint8Array(size);
@@ -51,8 +49,6 @@ export class Writer {
     this.targets = new Int32Array(TABLE_SIZE);
     this.log = new Int32Array(TABLE_SIZE);
     this.logLength = 0;
-    this.suffixHash = new Int32Array(128);
-    this.labelAt = new Int32Array(128);
   }
 
   /** Starts a new message at offset 0 with no compression targets. */
@@ -64,14 +60,15 @@ export class Writer {
   }
 
   mark(): WriterMark {
-    return { pos: this.pos, entries: this.logLength };
+    return this.pos * MARK_SCALE + this.logLength;
   }
 
   rollback(m: WriterMark): void {
-    this.pos = m.pos;
+    const entries = m % MARK_SCALE;
+    this.pos = (m - entries) / MARK_SCALE;
     const log = this.log;
-    for (let i = this.logLength - 1; i >= m.entries; i--) this.hashes[log[i]!] = 0;
-    this.logLength = m.entries;
+    for (let i = this.logLength - 1; i >= entries; i--) this.hashes[log[i]!] = 0;
+    this.logLength = entries;
   }
 
   private room(n: number): void {
@@ -126,26 +123,16 @@ export class Writer {
       return;
     }
     this.room(w.length);
-    // Label offsets, then suffix hashes from the right (root suffix hash = 1).
-    const at = this.labelAt;
-    const sh = this.suffixHash;
-    let n = 0;
-    for (let p = 0; w[p]! !== 0; p += w[p]! + 1) at[n++] = p;
-    let h = 1;
-    for (let i = n - 1; i >= 0; i--) {
-      const p = at[i]!;
-      const len = w[p]!;
-      h = Math.imul(h ^ len, 0x01000193);
-      for (let k = 1; k <= len; k++) h = Math.imul(h ^ lower(w[p + k]!), 0x01000193);
-      sh[i] = h === 0 ? 1 : h;
-    }
+    // [n, label offsets..., suffix hashes...], cached on the Name.
+    const d = name.suffixData();
+    const n = d[0]!;
     const buf = this.buf;
     const start = this.pos;
     let matchLabel = n; // first label index covered by a pointer (n = none)
     let matchTarget = 0;
     if (compress) {
       for (let i = 0; i < n; i++) {
-        const t = this.find(sh[i]!, w, at[i]!);
+        const t = this.find(d[1 + n + i]!, w, d[1 + i]!);
         if (t >= 0) {
           matchLabel = i;
           matchTarget = t;
@@ -154,12 +141,12 @@ export class Writer {
       }
     }
     // Copy the labels before the match, remembering each new suffix as a target.
-    const copyEnd = matchLabel === n ? w.length - 1 : at[matchLabel]!;
-    buf.set(w.subarray(0, copyEnd), start);
+    const copyEnd = matchLabel === n ? w.length - 1 : d[1 + matchLabel]!;
+    for (let i = 0; i < copyEnd; i++) buf[start + i] = w[i]!;
     for (let i = 0; i < matchLabel; i++) {
-      const off = start + at[i]!;
+      const off = start + d[1 + i]!;
       if (off > MAX_POINTER_TARGET) break;
-      this.insert(sh[i]!, off);
+      this.insert(d[1 + n + i]!, off);
     }
     let p = start + copyEnd;
     if (matchLabel === n) {
@@ -228,6 +215,15 @@ export class Writer {
 
   /** Copy of the bytes written so far. */
   toBytes(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    const n = this.pos;
+    const out = new Uint8Array(n);
+    // A hand copy beats slice()/set() for the sizes most messages have.
+    if (n <= 1024) {
+      const b = this.buf;
+      for (let i = 0; i < n; i++) out[i] = b[i]!;
+    } else {
+      out.set(this.buf.subarray(0, n));
+    }
+    return out;
   }
 }

@@ -13,6 +13,7 @@ export interface Command {
 /** Commands by name; each lives in its own file and is loaded on use. */
 const commands: Record<string, () => Promise<Command>> = {
   decode: async () => (await import('./decode.js')).command,
+  'check-zone': async () => (await import('./check-zone.js')).command,
   serve: async () => (await import('./serve.js')).command,
   reload: async () => (await import('./reload.js')).command,
 };

@@ -1,0 +1,110 @@
+/**
+ * Zone checks, as `named-checkzone` and `kzonecheck` make them. Errors reject the zone;
+ * warnings are printed and the zone loads.
+ *
+ * Classification follows named-checkzone's defaults: NS targets that are CNAMEs or lack
+ * address records are errors (-n fail); MX and SRV targets that are CNAMEs are warnings
+ * (-M warn, -S warn). Data hidden below a delegation is a warning, as kzonecheck reports it.
+ */
+import type { Name } from '../wire/name.js';
+import { RRType, typeToString } from '../wire/types.js';
+import type { RRset, SourcePos, Zone, ZoneNode } from './zone.js';
+
+export interface ZoneProblem {
+  severity: 'error' | 'warning';
+  file: string;
+  line: number;
+  column: number;
+  reason: string;
+  name?: Name;
+  type?: number;
+}
+
+/** Types allowed beside a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
+const CNAME_COMPANIONS = new Set<number>([RRType.CNAME, RRType.RRSIG, RRType.NSEC, RRType.KEY]);
+/** Types that belong at the cut on the parent side, besides NS. */
+const AT_CUT = new Set<number>([RRType.NS, RRType.DS, RRType.RRSIG, RRType.NSEC]);
+
+export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
+  const problems: ZoneProblem[] = [];
+  const at = (src: SourcePos | undefined): SourcePos => src ?? { file: fallbackFile, line: 0, column: 0 };
+  const add = (severity: ZoneProblem['severity'], set: RRset | undefined, node: ZoneNode, reason: string): void => {
+    const p = at(set?.source);
+    problems.push({ severity, file: p.file, line: p.line, column: p.column, reason, name: node.name, ...(set ? { type: set.type } : {}) });
+  };
+  const origin = zone.origin.toString();
+
+  const apexSoa = zone.apex.get(RRType.SOA);
+  if (apexSoa === undefined) add('error', undefined, zone.apex, `zone ${origin}: has no SOA record at the apex`);
+  else if (apexSoa.rdata.length > 1) add('error', apexSoa, zone.apex, `zone ${origin}: multiple SOA records at the apex`);
+  const apexNs = zone.apex.get(RRType.NS);
+  if (apexNs === undefined) add('error', undefined, zone.apex, `zone ${origin}: has no NS records at the apex`);
+
+  for (const node of zone.nodes()) {
+    const name = node.name.toString();
+    const cname = node.get(RRType.CNAME);
+    for (const set of node.rrsets) {
+      if (set.type === RRType.SOA && node !== zone.apex) add('error', set, node, `${name}: SOA record not at the zone apex`);
+    }
+    if (cname !== undefined) {
+      if (node === zone.apex) add('error', cname, node, `${name}: CNAME at the zone apex (it would hide the SOA and NS)`);
+      else if (cname.rdata.length > 1) add('error', cname, node, `${name}: more than one CNAME record`);
+      for (const set of node.rrsets) {
+        if (!CNAME_COMPANIONS.has(set.type)) {
+          add('error', set, node, `${name}: CNAME and other data (${typeToString(set.type)})`);
+          break;
+        }
+      }
+    }
+    // Data below a DNAME is never reached (RFC 6672 §2.3).
+    for (let a = node.parent; a !== undefined; a = a.parent) {
+      if (a.get(RRType.DNAME) !== undefined && node.rrsets.length > 0) {
+        add('error', node.rrsets[0], node, `${name}: data below DNAME ${a.name.toString()}`);
+        break;
+      }
+    }
+    if (node.isBelowCut) {
+      for (const set of node.rrsets) {
+        if (set.type !== RRType.A && set.type !== RRType.AAAA) {
+          add('warning', set, node, `${name}/${typeToString(set.type)}: occluded by the delegation above it (not glue)`);
+        }
+      }
+    } else if (node.isDelegation) {
+      for (const set of node.rrsets) {
+        if (!AT_CUT.has(set.type)) add('warning', set, node, `${name}/${typeToString(set.type)}: occluded at the delegation point`);
+      }
+    }
+    for (const set of node.rrsets) {
+      if (node.isBelowCut) continue;
+      if (set.type === RRType.NS) checkTargets(zone, node, set, 'nsdname', 'error', true, add);
+      else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 'warning', false, add);
+      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 'warning', false, add);
+    }
+  }
+  for (const w of zone.warnings) {
+    const p = at(w.source);
+    problems.push({ severity: 'warning', file: p.file, line: p.line, column: p.column, reason: `${w.name.toString()}/${typeToString(w.type)}: ${w.reason}`, name: w.name, type: w.type });
+  }
+  return problems;
+}
+
+function checkTargets(
+  zone: Zone, node: ZoneNode, set: RRset, field: string, cnameSeverity: ZoneProblem['severity'], needAddress: boolean,
+  add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void,
+): void {
+  const owner = node.name.toString();
+  const type = typeToString(set.type);
+  for (const d of set.rdata) {
+    const target = (d as Record<string, Name>)[field]!;
+    if (target.isRoot || !target.isSubdomainOf(zone.origin)) continue;
+    const t = zone.node(target);
+    if (t?.get(RRType.CNAME) !== undefined) {
+      add(cnameSeverity, set, node, `${owner}/${type} '${target.toString()}' is a CNAME (illegal)`);
+      continue;
+    }
+    if (needAddress && (t === undefined || (t.get(RRType.A) === undefined && t.get(RRType.AAAA) === undefined))) {
+      // In-zone NS targets need addresses: below a cut they are glue the parent must give.
+      add('error', set, node, `${owner}/${type} '${target.toString()}' has no address records (A or AAAA)`);
+    }
+  }
+}

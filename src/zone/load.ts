@@ -1,0 +1,63 @@
+/**
+ * Loading a zone: parse (streaming, every syntax error collected) -> Zone -> checks. A zone with
+ * any error is rejected (no zone returned), so a server keeps its old version.
+ */
+import type { ZoneSyntaxError } from '../errors.js';
+import type { Name } from '../wire/name.js';
+import { RRClass } from '../wire/types.js';
+import { type ZoneProblem, checkZone } from './checks.js';
+import { parseZoneFile } from './parser.js';
+import { Zone } from './zone.js';
+
+export interface LoadOptions {
+  /** Name used for the file in messages (default: the path as given). */
+  file?: string;
+  class?: number;
+}
+
+export interface LoadResult {
+  /** The zone, or undefined when any problem is an error. */
+  zone: Zone | undefined;
+  /** Every error and warning, in file order for syntax errors, then the checks'. */
+  problems: ZoneProblem[];
+}
+
+function fromSyntax(e: ZoneSyntaxError, severity: ZoneProblem['severity']): ZoneProblem {
+  return { severity, file: e.file, line: e.line, column: e.column, reason: e.reason };
+}
+
+export function loadZone(path: string, origin: Name, opts: LoadOptions = {}): LoadResult {
+  const file = opts.file ?? path;
+  const cls = opts.class ?? RRClass.IN;
+  const problems: ZoneProblem[] = [];
+  const zone = new Zone(origin, cls);
+  let errors = 0;
+  const entries = parseZoneFile(path, {
+    origin, file, defaultClass: cls,
+    onError: (e) => {
+      errors++;
+      problems.push(fromSyntax(e, 'error'));
+    },
+    onWarning: (e) => problems.push(fromSyntax(e, 'warning')),
+  });
+  try {
+    for (const { record, file: f, line, column } of entries) {
+      if (!record.name.isSubdomainOf(origin)) {
+        errors++;
+        problems.push({ severity: 'error', file: f, line, column, reason: `${record.name.toString()}: out of zone data (not below ${origin.toString()})`, name: record.name, type: record.type });
+        continue;
+      }
+      zone.add(record, { file: f, line, column });
+    }
+  } catch (err) {
+    // Only I/O failures get here (syntax errors went to onError).
+    problems.push({ severity: 'error', file, line: 0, column: 0, reason: (err as Error).message });
+    return { zone: undefined, problems };
+  }
+  zone.finish();
+  for (const p of checkZone(zone, file)) {
+    if (p.severity === 'error') errors++;
+    problems.push(p);
+  }
+  return { zone: errors > 0 ? undefined : zone, problems };
+}

@@ -1,0 +1,245 @@
+/**
+ * Master-file parser (RFC 1035 §5, plus what BIND accepts): `$ORIGIN`, `$TTL` (RFC 2308 §4),
+ * `$INCLUDE file [origin]`, BIND's `$GENERATE`, `@`, relative names, blank owners, TTL and class
+ * in either order, TTL units, every type in the codec's table and RFC 3597 `\#` data.
+ *
+ * Invariants: streaming — entries are parsed and yielded one at a time from chunked reads;
+ * every error is a ZoneSyntaxError with file, line and column. With `onError`, parsing goes on
+ * with the next entry so a checker can list every error; without it the first error is thrown.
+ * `$INCLUDE` depth is capped and include loops are refused.
+ */
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DnsError, ZoneSyntaxError } from '../errors.js';
+import { Name } from '../wire/name.js';
+import { TokenCursor, parseTtl } from '../wire/rdata/text.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { RRClass, RRType, classFromString, classToString, parseRData, typeFromString } from '../wire/types.js';
+import { expandGenerate } from './generate.js';
+import { type Entry, lexEntries, readChunks } from './lexer.js';
+
+export interface ZoneEntry {
+  record: ResourceRecord;
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface ZoneParseOptions {
+  /** Initial $ORIGIN (the zone's name). */
+  origin: Name;
+  /** File name used in errors. */
+  file: string;
+  /** TTL when neither $TTL, an explicit TTL nor a previous TTL applies. */
+  defaultTtl?: number;
+  /** Default IN. */
+  defaultClass?: number;
+  /** Default 10; $INCLUDE deeper than this is an error. */
+  maxIncludeDepth?: number;
+  /** Default true. */
+  allowInclude?: boolean;
+  /** When set: report and continue with the next entry; otherwise throw. */
+  onError?: (e: ZoneSyntaxError) => void;
+  /** Non-fatal notes (e.g. SOA MINIMUM used as TTL), as BIND prints them. */
+  onWarning?: (e: ZoneSyntaxError) => void;
+  /** Read size for files (tests use tiny ones to cross chunk boundaries). */
+  chunkSize?: number;
+}
+
+/** Parser state shared with $INCLUDEd files (TTL rules carry over; origin and owner do not leak back). */
+interface State {
+  origin: Name;
+  lastOwner: Name | undefined;
+  dollarTtl: number | undefined;
+  lastTtl: number | undefined;
+  zoneClass: number;
+  includeStack: string[];
+}
+
+/** Parses a zone file, streaming. */
+export function* parseZoneFile(path: string, opts: ZoneParseOptions): Generator<ZoneEntry> {
+  const state = initialState(opts);
+  state.includeStack.push(resolve(path));
+  yield* parseEntries(lexEntries(readChunks(path, opts.chunkSize), opts.file, opts.onError), opts.file, resolve(path), state, opts);
+}
+
+/** Parses zone text held in memory (tests, inline data). */
+export function* parseZoneText(text: string, opts: ZoneParseOptions): Generator<ZoneEntry> {
+  const state = initialState(opts);
+  yield* parseEntries(lexEntries([text], opts.file, opts.onError), opts.file, resolve(opts.file), state, opts);
+}
+
+function initialState(opts: ZoneParseOptions): State {
+  return {
+    origin: opts.origin, lastOwner: undefined, dollarTtl: undefined, lastTtl: opts.defaultTtl,
+    zoneClass: opts.defaultClass ?? RRClass.IN, includeStack: [],
+  };
+}
+
+class EntryError extends Error {
+  constructor(readonly tokenIndex: number, message: string) {
+    super(message);
+  }
+}
+
+function* parseEntries(
+  entries: Iterable<Entry>, file: string, path: string, state: State, opts: ZoneParseOptions,
+): Generator<ZoneEntry> {
+  for (const e of entries) {
+    try {
+      const first = e.tokens[0]!;
+      if (!e.blankOwner && !first.quoted && first.text.charCodeAt(0) === 0x24 /* $ */) {
+        yield* directive(e, file, path, state, opts);
+        continue;
+      }
+      const rr = parseRR(e, state, opts, file);
+      yield { record: rr, file, line: e.line, column: e.columns[0]! };
+    } catch (err) {
+      const zerr = toZoneError(err, e, file);
+      if (opts.onError === undefined) throw zerr;
+      opts.onError(zerr);
+    }
+  }
+}
+
+function toZoneError(err: unknown, e: Entry, file: string): ZoneSyntaxError {
+  if (err instanceof ZoneSyntaxError) return err;
+  if (!(err instanceof Error)) throw err;
+  const at = (err as { tokenIndex?: unknown }).tokenIndex;
+  if (typeof at !== 'number' && !(err instanceof DnsError) && !(err instanceof RangeError)) throw err;
+  const idx = Math.max(0, Math.min(typeof at === 'number' ? at : 0, e.tokens.length - 1));
+  return new ZoneSyntaxError(file, e.lines[idx] ?? e.line, e.columns[idx] ?? 1, err.message, { cause: err });
+}
+
+function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): ResourceRecord {
+  const t = e.tokens;
+  let i = 0;
+  let owner: Name;
+  if (e.blankOwner) {
+    if (state.lastOwner === undefined) throw new EntryError(0, 'no owner name: the first record must name its owner');
+    owner = state.lastOwner;
+  } else {
+    owner = nameAt(e, 0, state.origin);
+    i = 1;
+  }
+  let ttl: number | undefined;
+  let cls: number | undefined;
+  let type: number | undefined;
+  for (; i < t.length && type === undefined; i++) {
+    const text = t[i]!.text;
+    const c0 = text.charCodeAt(0);
+    if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39) {
+      try {
+        ttl = parseTtl(text, 'TTL');
+      } catch (err) {
+        throw new EntryError(i, (err as Error).message);
+      }
+      continue;
+    }
+    if (cls === undefined) {
+      const c = classFromString(text);
+      if (c !== undefined) {
+        cls = c;
+        continue;
+      }
+    }
+    type = typeFromString(text);
+    if (type === undefined) throw new EntryError(i, `unknown RR type "${text}"`);
+  }
+  if (type === undefined) throw new EntryError(t.length - 1, 'missing RR type');
+  if (cls !== undefined && cls !== state.zoneClass) {
+    throw new EntryError(0, `class ${classToString(cls)} differs from the zone's class ${classToString(state.zoneClass)}`);
+  }
+  const cursor = new TokenCursor(t, i);
+  let data: unknown;
+  try {
+    data = parseRData(type, cursor, state.origin);
+  } catch (err) {
+    if (err instanceof DnsError) throw new EntryError(Math.min(cursor.index, t.length - 1), err.message);
+    throw err;
+  }
+  if (ttl === undefined) {
+    ttl = state.dollarTtl ?? state.lastTtl;
+    if (ttl === undefined) {
+      if (type === RRType.SOA) {
+        // BIND: with no $TTL and no earlier TTL, the SOA takes its MINIMUM (RFC 1035 semantics).
+        ttl = (data as { minimum: number }).minimum;
+        opts.onWarning?.(new ZoneSyntaxError(file, e.line, e.columns[0]!, 'no TTL specified; using SOA MINTTL instead'));
+      } else {
+        throw new EntryError(0, 'no TTL specified (add $TTL or a TTL on the first record)');
+      }
+    }
+  } else {
+    state.lastTtl = ttl;
+  }
+  if (state.dollarTtl === undefined && type === RRType.SOA && state.lastTtl === undefined) state.lastTtl = ttl;
+  state.lastOwner = owner;
+  return { name: owner, type, class: state.zoneClass, ttl, data };
+}
+
+function nameAt(e: Entry, i: number, origin: Name): Name {
+  try {
+    return Name.fromText(e.tokens[i]!.text, origin);
+  } catch (err) {
+    throw new EntryError(i, (err as Error).message);
+  }
+}
+
+function* directive(e: Entry, file: string, path: string, state: State, opts: ZoneParseOptions): Generator<ZoneEntry> {
+  const t = e.tokens;
+  const name = t[0]!.text.toUpperCase();
+  switch (name) {
+    case '$ORIGIN': {
+      if (t.length !== 2) throw new EntryError(0, '$ORIGIN takes one domain name');
+      state.origin = nameAt(e, 1, state.origin);
+      return;
+    }
+    case '$TTL': {
+      if (t.length !== 2) throw new EntryError(0, '$TTL takes one TTL');
+      try {
+        state.dollarTtl = parseTtl(t[1]!.text, '$TTL');
+      } catch (err) {
+        throw new EntryError(1, (err as Error).message);
+      }
+      state.lastTtl = state.dollarTtl;
+      return;
+    }
+    case '$INCLUDE': {
+      if (opts.allowInclude === false) throw new EntryError(0, '$INCLUDE is not allowed here');
+      if (t.length < 2 || t.length > 3) throw new EntryError(0, '$INCLUDE takes a file name and an optional origin');
+      const target = resolve(dirname(path), t[1]!.text);
+      const max = opts.maxIncludeDepth ?? 10;
+      if (state.includeStack.includes(target)) throw new EntryError(1, `$INCLUDE loop: ${target} is already being read`);
+      if (state.includeStack.length > max) throw new EntryError(1, `$INCLUDE nested deeper than ${max}`);
+      const saved = { origin: state.origin, lastOwner: state.lastOwner };
+      // RFC 1035 §5.1: the origin given (or the current one) applies inside the file only.
+      if (t.length === 3) state.origin = nameAt(e, 2, state.origin);
+      state.includeStack.push(target);
+      try {
+        accessSync(target, constants.R_OK);
+      } catch (err) {
+        state.includeStack.pop();
+        state.origin = saved.origin;
+        throw new EntryError(1, `cannot read ${t[1]!.text}: ${(err as Error).message}`);
+      }
+      try {
+        yield* parseEntries(lexEntries(readChunks(target, opts.chunkSize), target, opts.onError), target, target, state, opts);
+      } finally {
+        state.includeStack.pop();
+        state.origin = saved.origin;
+        state.lastOwner = saved.lastOwner;
+      }
+      return;
+    }
+    case '$GENERATE': {
+      for (const gen of expandGenerate(e, state.origin, file)) {
+        const rr = parseRR(gen, state, opts, file);
+        yield { record: rr, file, line: e.line, column: e.columns[0]! };
+      }
+      return;
+    }
+    default:
+      throw new EntryError(0, `unknown directive ${t[0]!.text}`);
+  }
+}
+

@@ -1,0 +1,48 @@
+/**
+ * Canonical presentation of a zone: one RR per line, absolute names, explicit TTL and class,
+ * names in DNSSEC canonical order (RFC 4034 §6.1), RRsets by type code (the apex SOA first), records by canonical
+ * RDATA (RFC 4034 §6.3). Columns as named-checkzone -D lays them out (tab stops of 8: owner to
+ * column 40, TTL right-aligned in 10, RDATA at column 64).
+ */
+import { classToString, printRData, typeToString } from '../wire/types.js';
+import { Zone } from './zone.js';
+
+/** Visual column after `text`, with tab stops every 8. */
+function columnOf(text: string): number {
+  let col = 0;
+  for (let i = 0; i < text.length; i++) col = text.charCodeAt(i) === 9 ? (Math.floor(col / 8) + 1) * 8 : col + 1;
+  return col;
+}
+
+function padTabs(text: string, column: number): string {
+  let col = columnOf(text);
+  let s = text;
+  do {
+    s += '\t';
+    col = (Math.floor(col / 8) + 1) * 8;
+  } while (col < column);
+  return s;
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** Yields the zone's lines (without newlines) in canonical order. */
+export function* printZone(zone: Zone): Generator<string> {
+  for (const node of zone.nodes()) {
+    const owner = node.name.toString();
+    // The SOA leads the zone, as every zone printer writes it.
+    const sets = node === zone.apex ? [...node.rrsets].sort((a, b) => (a.type === 6 ? -1 : b.type === 6 ? 1 : a.type - b.type)) : node.rrsets;
+    for (const set of sets) {
+      const wire = Zone.wireOf(set);
+      const order = wire.map((w, i) => ({ w, i })).sort((x, y) => compareBytes(x.w, y.w));
+      const head = padTabs(owner, 40) + String(set.ttl).padStart(10) + ` ${classToString(set.class)} `;
+      for (const { i } of order) {
+        yield padTabs(head + typeToString(set.type), 64) + printRData(set.type, set.rdata[i]);
+      }
+    }
+  }
+}

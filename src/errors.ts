@@ -116,3 +116,45 @@ export class ResolutionError extends DnsError {
     super('ERR_DNS_RESOLUTION', message, SERVFAIL, { ede, cause });
   }
 }
+
+/** RFC 8914 info-codes used by the client errors below (literals keep this module import-free). */
+const EDE_NO_REACHABLE_AUTHORITY = 22;
+const EDE_NETWORK_ERROR = 23;
+
+/**
+ * No acceptable reply arrived within the time allowed (every attempt on every transport timed
+ * out). Maps to SERVFAIL + EDE 22 (No Reachable Authority).
+ */
+export class TimeoutError extends DnsError {
+  /** Server that did not answer, as `address#port`. */
+  readonly server: string;
+  readonly timeoutMs: number;
+
+  constructor(server: string, timeoutMs: number, detail = '') {
+    super('ERR_DNS_TIMEOUT', `no reply from ${server} within ${timeoutMs} ms${detail === '' ? '' : ` (${detail})`}`, SERVFAIL,
+      { ede: EDE_NO_REACHABLE_AUTHORITY });
+    this.server = server;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A socket-level failure talking to a server (connection refused or reset, unreachable, a TCP
+ * reply that was malformed or cut short). Maps to SERVFAIL + EDE 23 (Network Error).
+ */
+export class NetworkError extends DnsError {
+  /** Server involved, as `address#port`. */
+  readonly server: string;
+
+  constructor(server: string, message: string, cause?: unknown) {
+    super('ERR_DNS_NETWORK', `${server}: ${message}`, SERVFAIL, { ede: EDE_NETWORK_ERROR, cause });
+    this.server = server;
+  }
+}
+
+/** The exchange was cancelled through its AbortSignal. */
+export class AbortedError extends DnsError {
+  constructor(message = 'query aborted', cause?: unknown) {
+    super('ERR_DNS_ABORTED', message, SERVFAIL, { cause });
+  }
+}

@@ -21,16 +21,18 @@ export const MAX_CHAIN = 16;
 export interface AnswerOptions {
   /** Rotate multi-record RRsets (round robin). */
   rotate: boolean;
-  /** Answer ANY with every RRset (TCP) or one (UDP, RFC 8482 §4.2). */
+  /** Answer ANY with every RRset, or with one (RFC 8482 §4.1, what Knot does on UDP and TCP). */
   anyAll: boolean;
+  /** Round-robin offset to use (>= 0), or -1 for the next one of the shared counter. */
+  rotation?: number;
 }
 
 let rotation = 0;
 
-function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean): ResourceRecord[] {
+function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean, offset = -1): ResourceRecord[] {
   const n = rrset.rdata.length;
   const out: ResourceRecord[] = new Array(n);
-  const start = rotate && n > 1 ? rotation++ % n : 0;
+  const start = rotate && n > 1 ? (offset >= 0 ? offset : rotation++) % n : 0;
   const name = owner ?? rrset.name;
   for (let i = 0; i < n; i++) {
     out[i] = { name, type: rrset.type, class: rrset.class, ttl: rrset.ttl, data: rrset.rdata[(start + i) % n] };
@@ -69,9 +71,10 @@ function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[
 
 /**
  * Fills `reply` (already a reply to the query: ID, question, flags copied) with the zone's
- * answer for `qname`/`qtype`.
+ * answer for `qname`/`qtype`. Returns how many different answers round robin gives for this
+ * question (the size of the rotated RRset, 1 when nothing rotates).
  */
-export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: number, opts: AnswerOptions): void {
+export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: number, opts: AnswerOptions): number {
   reply.aa = true;
   let name = qname;
   const additionalSeen = new Set<string>();
@@ -80,15 +83,21 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
     switch (r.kind) {
       case 'answer': {
         const owner = r.wildcard !== undefined ? name : undefined;
+        const offset = opts.rotation ?? -1;
+        let variants = 1;
         if (qtype === RRType.ANY) {
           const sets = r.node.rrsets;
           const chosen = opts.anyAll ? sets : sets.slice(0, 1);
-          for (const set of chosen) pushAll(reply.answer, recordsOf(set, owner, opts.rotate));
+          for (const set of chosen) {
+            pushAll(reply.answer, recordsOf(set, owner, opts.rotate, offset));
+            if (opts.rotate) variants = Math.max(variants, set.rdata.length);
+          }
         } else {
-          pushAll(reply.answer, recordsOf(r.rrset, owner, opts.rotate));
+          pushAll(reply.answer, recordsOf(r.rrset, owner, opts.rotate, offset));
+          if (opts.rotate) variants = r.rrset.rdata.length;
         }
         addAdditional(zone, reply, reply.answer, additionalSeen);
-        return;
+        return variants;
       }
       case 'cname': {
         const owner = r.wildcard !== undefined ? name : undefined;
@@ -96,7 +105,10 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         pushAll(reply.answer, recs);
         const target = (recs[0]!.data as { cname: Name }).cname;
         // Follow only inside this zone, as NSD and Knot do; the resolver takes it from there.
-        if (!target.isSubdomainOf(zone.origin)) return;
+        if (!target.isSubdomainOf(zone.origin)) return 1;
+        // A loop ends the chain where it closes, NOERROR with each CNAME once (as Knot does;
+        // BIND answers SERVFAIL after its restart limit instead).
+        if (visitedBefore(reply.answer, target)) return 1;
         name = target;
         continue;
       }
@@ -113,10 +125,10 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         } catch {
           // RFC 6672 §2.2: the result would exceed 255 octets.
           reply.rcode = Rcode.YXDOMAIN;
-          return;
+          return 1;
         }
         reply.answer.push({ name, type: RRType.CNAME, class: r.rrset.class, ttl: r.rrset.ttl, data: { cname: synthesized } });
-        if (!synthesized.isSubdomainOf(zone.origin)) return;
+        if (!synthesized.isSubdomainOf(zone.origin) || visitedBefore(reply.answer, synthesized)) return 1;
         name = synthesized;
         continue;
       }
@@ -127,21 +139,31 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         pushAll(reply.authority, recordsOf(r.ns, undefined, false));
         if (r.ds !== undefined) pushAll(reply.authority, recordsOf(r.ds, undefined, false));
         addGlue(zone, reply, r.ns);
-        return;
+        return 1;
       }
       case 'nodata':
         pushAll(reply.authority, negativeSoa(zone));
-        return;
+        return 1;
       case 'nxdomain':
         // RFC 6604 §3: the RCODE describes the last name in the chain.
         reply.rcode = Rcode.NXDOMAIN;
         pushAll(reply.authority, negativeSoa(zone));
-        return;
+        return 1;
       case 'outside':
-        return;
+        return 1;
     }
   }
-  // Chain too long: what we have is all we give (as BIND does, NOERROR with the partial chain).
+  // Chain too long: what we have is all we give (NOERROR with the partial chain).
+  return 1;
+}
+
+/** True when `name` already owns a CNAME in the answer (the chain would loop). */
+function visitedBefore(answer: readonly ResourceRecord[], name: Name): boolean {
+  for (let i = 0; i < answer.length; i++) {
+    const rr = answer[i]!;
+    if (rr.type === RRType.CNAME && rr.name.equals(name)) return true;
+  }
+  return false;
 }
 
 /** Glue: addresses of NS targets at or below the cut, which only the parent can give. */

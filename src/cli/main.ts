@@ -16,6 +16,10 @@ const commands: Record<string, () => Promise<Command>> = {
   'check-zone': async () => (await import('./check-zone.js')).command,
   serve: async () => (await import('./serve.js')).command,
   reload: async () => (await import('./reload.js')).command,
+  dig: async () => (await import('./dig.js')).command,
+  nslookup: async () => (await import('./nslookup.js')).command,
+  cache: async () => (await import('./cache.js')).command,
+  stats: async () => (await import('./stats.js')).command,
 };
 
 function version(): string {

@@ -1,37 +1,89 @@
 /**
- * `sovereign reload [--pid-file FILE | --config FILE]`: asks the running server to reload its
- * config and zones (SIGHUP to the PID in its pid file; zones that fail keep serving the old data).
+ * `sovereign reload [--what all|zones|hosts] [--config FILE] [--control ADDR:PORT|SOCKET]
+ *                   [--token-file FILE] [--pid-file FILE]`
+ *
+ * Asks the running server to reload through its control endpoint and prints what happened
+ * (zones loaded or rejected — a rejected zone keeps serving its old data). When the endpoint
+ * cannot be reached (switched off, no token), falls back to SIGHUP to the PID in the pid file
+ * (`--pid-file`, or the config's `pidFile`), which reloads everything without a report.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
+import { ControlRequestError, controlJson } from '../control/client.js';
+import { resolveTarget, targetOptions } from '../control/cli-target.js';
+import type { ReloadReport } from '../control/snapshot.js';
 import type { Command } from './main.js';
 
+export interface ReloadArgs {
+  what: 'all' | 'zones' | 'hosts';
+  pidFile: string | undefined;
+  target: { control?: string | undefined; 'token-file'?: string | undefined; config?: string | undefined };
+}
+
+export function parseReloadArgs(argv: string[]): ReloadArgs {
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: { ...targetOptions, 'pid-file': { type: 'string' }, what: { type: 'string' } },
+  });
+  const what = values.what ?? 'all';
+  if (what !== 'all' && what !== 'zones' && what !== 'hosts') throw new Error(`--what must be all, zones or hosts, not "${what}"`);
+  const pidFile = values['pid-file'] ?? (values.config !== undefined ? loadConfigFile(values.config).pidFile : undefined);
+  return { what, pidFile, target: { control: values.control, 'token-file': values['token-file'], config: values.config } };
+}
+
+function printReport(r: ReloadReport): void {
+  for (const z of r.zones) {
+    process.stdout.write(z.ok ? `zone ${z.name}: loaded, serial ${z.serial ?? '-'}\n` : `zone ${z.name}: REJECTED (old version keeps serving)\n`);
+    for (const p of z.problems) process.stdout.write(`  ${p}\n`);
+  }
+  if (r.hosts !== null) process.stdout.write(`hosts ${r.hosts.path}: ${r.hosts.names} names\n`);
+  if (r.error !== undefined) process.stdout.write(`config rejected, the running one stays: ${r.error}\n`);
+}
+
+function signal(pidFile: string): number {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${pidFile} does not hold a PID`);
+    process.kill(pid, 'SIGHUP');
+  } catch (err) {
+    process.stderr.write(`sovereign reload: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`reload requested (SIGHUP to pid ${pid})\n`);
+  return 0;
+}
+
 export const command: Command = {
-  summary: 'make the running server reload its config and zones',
-  run(argv: string[]): number {
-    let pidFile: string | undefined;
+  summary: 'make the running server reload its config, zones and hosts file',
+  async run(argv: string[]): Promise<number> {
+    let args: ReloadArgs;
     try {
-      const { values } = parseArgs({ args: argv, options: { 'pid-file': { type: 'string' }, config: { type: 'string', short: 'c' } } });
-      pidFile = values['pid-file'] ?? (values.config !== undefined ? loadConfigFile(values.config).pidFile : undefined);
+      args = parseReloadArgs(argv);
     } catch (err) {
       process.stderr.write(`sovereign reload: ${(err as Error).message}\n`);
       return 2;
     }
-    if (pidFile === undefined) {
-      process.stderr.write('sovereign reload: give --pid-file FILE (or --config FILE whose pidFile is set)\n');
-      return 2;
-    }
-    let pid: number;
+    let why: string;
     try {
-      pid = Number(readFileSync(pidFile, 'utf8').trim());
-      if (!Number.isInteger(pid) || pid <= 1) throw new Error(`${pidFile} does not hold a PID`);
-      process.kill(pid, 'SIGHUP');
+      const target = resolveTarget(args.target);
+      const { data } = await controlJson<ReloadReport>(target, 'POST', `/v1/reload?what=${args.what}`);
+      printReport(data);
+      return data.ok ? 0 : 1;
     } catch (err) {
-      process.stderr.write(`sovereign reload: ${(err as Error).message}\n`);
+      // A server that answered with an error has spoken: do not signal it as well.
+      if (err instanceof ControlRequestError && err.status !== 0) {
+        process.stderr.write(`sovereign reload: ${err.message}\n`);
+        return 1;
+      }
+      why = (err as Error).message;
+    }
+    if (args.pidFile === undefined) {
+      process.stderr.write(`sovereign reload: ${why}\n(and no pid file to fall back on: give --pid-file FILE or a --config whose pidFile is set)\n`);
       return 1;
     }
-    process.stdout.write(`reload requested (pid ${pid})\n`);
-    return 0;
+    process.stderr.write(`sovereign reload: control endpoint unavailable (${why}); falling back to the pid file\n`);
+    return signal(args.pidFile);
   },
 };

@@ -2,14 +2,16 @@
  * `sovereign serve`: run the server. Options are parsed apart from running (`parseServeArgs`).
  *
  *   sovereign serve [--config FILE] [--listen ADDR:PORT]... [--zone NAME=FILE]... [--workers N|auto]
- *                   [--log-level LEVEL] [--pid-file FILE]
+ *                   [--log-level LEVEL] [--pid-file FILE] [--recursive] [--root-hints FILE] [--forward ADDR[:PORT]]...
  *
  * Flags override the file; with neither, the embedded defaults apply (127.0.0.1 and ::1 port 5300).
  */
 import { availableParallelism } from 'node:os';
 import { writeFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultConfig, loadConfigFile, validateConfig } from '../config/load.js';
+import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
+import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
+import { startControl } from '../control/start.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { createLogger } from '../logging.js';
@@ -33,11 +35,15 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       workers: { type: 'string', short: 'w' },
       'log-level': { type: 'string' },
       'pid-file': { type: 'string' },
+      forward: { type: 'string', short: 'f', multiple: true },
+      recursive: { type: 'boolean', short: 'r' },
+      'root-hints': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
-  const base = values.config !== undefined ? loadConfigFile(values.config) : defaultConfig();
+  // No file and no zones: the embedded default (recursion, hosts file, control); see embeddedConfig().
+  const base = values.config !== undefined ? loadConfigFile(values.config) : values.zone === undefined ? embeddedConfig() : defaultConfig();
   const merged: Record<string, unknown> = { ...base };
   if (values.listen !== undefined) merged.listen = values.listen;
   if (values.zone !== undefined) {
@@ -50,6 +56,13 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (values.workers !== undefined) merged.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
   if (values['log-level'] !== undefined) merged.log = { level: values['log-level'] };
   if (values['pid-file'] !== undefined) merged.pidFile = values['pid-file'];
+  if (values.forward !== undefined) merged.forwarders = values.forward;
+  if (values.recursive === true || values['root-hints'] !== undefined) {
+    // --recursive switches full recursion on; --root-hints FILE replaces the built-in hints.
+    const r: Record<string, unknown> = { ...(base.resolver as object), enabled: values.recursive === true || base.resolver.enabled };
+    if (values['root-hints'] !== undefined) r.rootHints = values['root-hints'];
+    merged.resolver = r;
+  }
   return { config: validateConfig(merged, process.cwd(), 'command line'), configPath: values.config };
 }
 
@@ -80,8 +93,11 @@ export const command: Command = {
     const logger = createLogger(args.config.log.level);
     if (workers > 1 && !isWorker()) {
       if (args.config.pidFile !== undefined) writeFileSync(args.config.pidFile, `${process.pid}\n`);
+      // The control endpoint lives in the primary and fans each request out to every worker.
+      const control = await startControl(args.config, new ClusterBackend(), logger);
       await runPrimary({ workers, logger, onReady: () => logger.info({ workers }, 'all workers ready') });
       if (args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
+      await control?.close();
       return 0;
     }
     let server: DnsServer;
@@ -94,7 +110,9 @@ export const command: Command = {
     const reload = (): void => {
       server.reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
     };
+    const control = isWorker() ? undefined : await startControl(args.config, new LocalBackend(server), logger);
     if (isWorker()) {
+      serveWorkerControl(new LocalBackend(server));
       process.send?.(READY);
       process.on('message', (m) => {
         if (m === RELOAD) reload();
@@ -107,6 +125,7 @@ export const command: Command = {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await control?.close();
     await server.stop();
     if (!isWorker() && args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
     return 0;

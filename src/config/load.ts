@@ -7,6 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { Acl } from '../resolver/acl.js';
+import { parseUpstream } from '../resolver/forwarder.js';
+import { parseLocalData } from '../resolver/local-data.js';
+import { Name } from '../wire/name.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 function hintFor(path: string): string {
@@ -39,6 +43,15 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   const cfg = r.data;
   for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
+  if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
+  if (cfg.resolver.allow !== undefined) {
+    try {
+      new Acl(cfg.resolver.allow);
+    } catch (err) {
+      throw new ConfigError(`${source}: resolver.allow`, (err as Error).message, configHints['resolver.allow']!);
+    }
+  }
+  checkForwardingConfig(cfg, baseDir, source);
   for (const [i, l] of cfg.listen.entries()) {
     try {
       parseListen(l);
@@ -47,6 +60,54 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     }
   }
   return cfg;
+}
+
+/** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */
+function checkForwardingConfig(cfg: Config, baseDir: string, source: string): void {
+  cfg.hosts.path = resolve(baseDir, cfg.hosts.path);
+  if (cfg.control.socket !== undefined) cfg.control.socket = resolve(baseDir, cfg.control.socket);
+  if (cfg.control.tokenFile !== undefined) cfg.control.tokenFile = resolve(baseDir, cfg.control.tokenFile);
+  const upstreams = (key: string, list: readonly string[]): void => {
+    for (const [i, u] of list.entries()) {
+      try {
+        parseUpstream(u);
+      } catch (err) {
+        throw new ConfigError(`${source}: ${key}[${i}]`, (err as Error).message, hintFor(key.replace(/\..*$/, '')));
+      }
+    }
+  };
+  upstreams('forwarders', cfg.forwarders);
+  for (const key of ['forwardZones', 'stubZones'] as const) {
+    for (const [zone, list] of Object.entries(cfg[key])) {
+      try {
+        Name.fromText(zone.endsWith('.') ? zone : zone + '.');
+      } catch (err) {
+        throw new ConfigError(`${source}: ${key}.${zone}`, (err as Error).message, configHints[key]!);
+      }
+      upstreams(`${key}.${zone}`, list);
+    }
+  }
+  try {
+    new Acl(cfg.allowRecursion);
+  } catch (err) {
+    throw new ConfigError(`${source}: allowRecursion`, (err as Error).message, configHints.allowRecursion!);
+  }
+  try {
+    parseListen(cfg.control.listen);
+  } catch (err) {
+    throw new ConfigError(`${source}: control.listen`, (err as Error).message, configHints.control!);
+  }
+  parseLocalData(cfg.localData, 3600, `${source}: localData`);
+}
+
+/**
+ * The embedded configuration `sovereign serve` (and `npm start`) runs with when given no config
+ * file and no zones: full recursion from the real root hints, the hosts file, the special-use
+ * zones, listening on 127.0.0.1 and ::1 port 5300, control on 127.0.0.1:8053. Never for tests:
+ * it sends queries to the real root servers.
+ */
+export function embeddedConfig(): Config {
+  return defaultConfig({ hosts: { enabled: true } });
 }
 
 /** Loads a YAML config file. */

@@ -15,6 +15,12 @@ export type Middleware = (next: Handler) => Handler;
 export interface ChainElement {
   name: string;
   middleware: Middleware | undefined;
+  /**
+   * True when the element's answer, and its choice to pass the query on, depend only on the
+   * query message (not the client, transport or time). Answers reached through an element that
+   * is not pure are never served from the engine's answer cache.
+   */
+  pure?: boolean;
 }
 
 /**
@@ -24,8 +30,18 @@ export interface ChainElement {
 export function composeChain(elements: readonly ChainElement[], last: Handler): Handler {
   let h = last;
   for (let i = elements.length - 1; i >= 0; i--) {
-    const m = elements[i]!.middleware;
-    if (m !== undefined) h = m(h);
+    const el = elements[i]!;
+    const m = el.middleware;
+    if (m === undefined) continue;
+    const inner = m(h);
+    h = el.pure === true ? inner : markClientDependent(inner);
   }
   return h;
+}
+
+function markClientDependent(inner: Handler): Handler {
+  return (ctx) => {
+    ctx.clientDependent = true;
+    return inner(ctx);
+  };
 }

@@ -22,6 +22,15 @@ import type { ServerStats } from './stats.js';
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
+/** The answer cache key of a UDP query: its bytes after the ID, when it has the cached shape. */
+function keyOf(buf: Uint8Array, len: number): string | undefined {
+  if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
+    (buf[6]! | buf[7]! | buf[8]! | buf[9]! | buf[10]!) !== 0 || buf[11]! > 1) {
+    return undefined;
+  }
+  return Buffer.from(buf.buffer, buf.byteOffset, len).toString('latin1', 2, len);
+}
+
 /** Header-only accept check (before any decoding work). */
 export function acceptHeader(buf: Uint8Array, len: number): Verdict {
   if (len < HEADER_SIZE) return Verdict.DROP;
@@ -30,6 +39,22 @@ export function acceptHeader(buf: Uint8Array, len: number): Verdict {
   const opcode = (b2 >> 3) & 0xf;
   if (opcode === Opcode.QUERY || opcode === Opcode.NOTIFY || opcode === Opcode.UPDATE) return Verdict.ACCEPT;
   return Verdict.NOTIMP;
+}
+
+/** Most answers kept in the answer cache; when full it starts again empty. */
+export const ANSWER_CACHE_MAX = 50_000;
+/** Longest UDP query (from the flags word on) whose answer is cached. */
+const MAX_CACHED_QUERY = 300;
+/** Most round-robin variants kept for one question (bigger RRsets are answered slowly). */
+const MAX_VARIANTS = 16;
+
+/**
+ * Encoded replies for one query shape (everything after the ID), one per round-robin rotation,
+ * served in turn. Built from the slow path's own output, so the bytes are the same.
+ */
+class CachedAnswer {
+  next = 0;
+  constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean) {}
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -47,6 +72,12 @@ export class QueryEngine {
   private handler: Handler;
   private readonly opts: EngineOptions;
   private readonly loggedErrors = new Set<string>();
+  /**
+   * The UDP answer cache: query bytes after the ID (flags, counts, question, OPT) -> encoded
+   * replies. Only answers a pure chain marked cacheable go in (see QueryContext.cacheVariants);
+   * it is emptied whenever the chain changes (reload), so it never serves old zone data.
+   */
+  private readonly answers = new Map<string, CachedAnswer>();
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
@@ -56,6 +87,37 @@ export class QueryEngine {
   /** Swaps the chain (reload): queries already running finish with the old one. */
   setHandler(h: Handler): void {
     this.handler = h;
+    this.answers.clear();
+  }
+
+  /**
+   * The fast path for UDP: the cached reply for this exact query (ID aside), or undefined.
+   * The caller copies it and patches the ID (octets 0-1). Costs one string and one map probe.
+   */
+  cachedUdpReply(buf: Buffer, len: number): Uint8Array | undefined {
+    // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
+    if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
+      (buf[6]! | buf[7]! | buf[8]! | buf[9]! | buf[10]!) !== 0 || buf[11]! > 1) {
+      return undefined;
+    }
+    const e = this.answers.get(buf.toString('latin1', 2, len));
+    if (e === undefined) return undefined;
+    const stats = this.opts.stats;
+    stats.udpQueries++;
+    stats.responses++;
+    stats.qtypes[e.qtype]!++;
+    stats.rcodes[e.rcode]!++;
+    if (e.truncated) stats.truncated++;
+    const v = e.variants;
+    if (v.length === 1) return v[0];
+    const i = e.next;
+    e.next = i + 1 === v.length ? 0 : i + 1;
+    return v[i];
+  }
+
+  /** Answers held by the UDP answer cache (for tests and stats). */
+  get cachedAnswers(): number {
+    return this.answers.size;
   }
 
   /**
@@ -69,8 +131,17 @@ export class QueryEngine {
       stats.dropped++;
       return -1;
     }
-    if (verdict === Verdict.NOTIMP) return this.headerOnly(buf, w, Rcode.NOTIMP);
     let request: Message;
+    if (verdict === Verdict.NOTIMP) {
+      // Echo the question and an OPT when the message decodes (as Knot does), else the header only.
+      try {
+        request = Message.decode(len === buf.length ? buf : buf.subarray(0, len));
+      } catch {
+        return this.headerOnly(buf, w, Rcode.NOTIMP);
+      }
+      const nctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
+      return this.encode(replyTo(request, Rcode.NOTIMP, this.opts.maxUdpSize), nctx, w);
+    }
     try {
       request = Message.decode(len === buf.length ? buf : buf.subarray(0, len));
     } catch (err) {
@@ -78,6 +149,7 @@ export class QueryEngine {
       return this.headerOnly(buf, w, Rcode.FORMERR);
     }
     if (request.question.length > 0) stats.qtypes[request.question[0]!.type]!++;
+    if (transport === 'udp') stats.udpQueries++;
     const ctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
     // Protocol checks every handler relies on.
     if (request.edns !== undefined && request.edns.version > 0) {
@@ -93,8 +165,47 @@ export class QueryEngine {
     } catch (err) {
       return this.encode(this.failure(ctx, err), ctx, w);
     }
-    if (result instanceof Message) return this.encode(result, ctx, w);
-    return new PendingReply(ctx, result);
+    if (!(result instanceof Message)) return new PendingReply(ctx, result);
+    const replyLen = this.encode(result, ctx, w);
+    if (transport === 'udp' && ctx.cacheVariants > 0 && !ctx.clientDependent) return this.remember(buf, len, ctx, w, result);
+    return replyLen;
+  }
+
+  /**
+   * Puts a synchronous, cacheable UDP answer in the answer cache: the reply just encoded in `w`,
+   * and for a rotated RRset every other rotation, built by the same chain with a fixed offset.
+   * Returns the length of the reply to send now (in `w`).
+   */
+  private remember(buf: Uint8Array, queryLen: number, ctx: QueryContext, w: Writer, reply: Message): number {
+    const len = w.pos;
+    const req = ctx.request;
+    const n = ctx.cacheVariants;
+    // Queries with EDNS options (cookies, ECS) differ every time: caching them would only churn.
+    if (n > MAX_VARIANTS || (req.edns !== undefined && req.edns.options.length > 0) || req.additional.length > 0) return len;
+    const key = keyOf(buf, queryLen);
+    if (key === undefined) return len;
+    if (this.answers.size >= ANSWER_CACHE_MAX) this.answers.clear();
+    const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
+    const variants: Uint8Array[] = [];
+    if (n === 1) {
+      variants.push(w.buf.slice(0, len));
+    } else {
+      for (let i = 0; i < n; i++) {
+        ctx.rotation = i;
+        const r = this.handler(ctx);
+        if (!(r instanceof Message)) return this.encode(reply, ctx, w);
+        const l = r.encodeInto(w, ctx.maxSize);
+        variants.push(w.buf.slice(0, l));
+      }
+      ctx.rotation = -1;
+      // Send the first rotation now; the cache continues with the second.
+      w.reset();
+      w.bytes(variants[0]!);
+    }
+    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated);
+    e.next = n === 1 ? 0 : 1;
+    this.answers.set(key, e);
+    return w.pos;
   }
 
   /**

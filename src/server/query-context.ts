@@ -18,6 +18,15 @@ export class QueryContext {
   readonly clientPort: number;
   /** Largest reply this query may get: the EDNS size capped by config, 512 without EDNS, 65535 on TCP. */
   readonly maxSize: number;
+  /**
+   * Set by a handler whose answer depends on nothing but the query's bytes (question, header
+   * flags, OPT): how many distinct answers there are (round-robin rotations). 0: do not cache.
+   */
+  cacheVariants = 0;
+  /** When >= 0, the round-robin offset to answer with (used to build the cached variants). */
+  rotation = -1;
+  /** Set when a chain element not marked `pure` saw the query: its answer must not be cached. */
+  clientDependent = false;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

@@ -7,13 +7,26 @@
  * one assignment. Queries already running finish with what they started with.
  */
 import { Catalog } from '../authority/catalog.js';
+import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
+import { forwarder } from '../handlers/forwarder/index.js';
+import { hosts } from '../handlers/hosts/index.js';
+import { localData } from '../handlers/local-data/index.js';
+import { resolverHandler } from '../handlers/resolver/index.js';
+import { Resolver } from '../resolver/iterator.js';
+import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
+import { Acl } from '../resolver/acl.js';
+import { RRCache } from '../resolver/cache.js';
+import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
+import { HostsFile } from '../resolver/hosts.js';
+import { type LocalData, parseLocalData } from '../resolver/local-data.js';
 import type { Logger } from '../logging.js';
 import { Name } from '../wire/name.js';
-import { Rcode } from '../wire/constants.js';
+import { EdeCode, Rcode } from '../wire/constants.js';
+import { option } from '../wire/edns.js';
 import { loadZone } from '../zone/load.js';
 import type { Zone } from '../zone/zone.js';
 import { type ChainElement, type Handler, composeChain } from './chain.js';
@@ -22,6 +35,8 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+
+const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
 export interface ServerOptions {
   config: Config;
@@ -42,6 +57,19 @@ export interface ZoneLoadReport {
 
 export class DnsServer {
   readonly stats = new ServerStats();
+  /** The resolver/forwarder cache: one per process, kept across reloads. */
+  readonly cache: RRCache;
+  /** Forwarding routes (forwarders, forwardZones, stubZones); undefined when none are configured. */
+  forwarder: Forwarder | undefined;
+  /** The hosts file, when enabled. */
+  hosts: HostsFile | undefined;
+  /** `localData` records, when any are configured. */
+  localData: LocalData | undefined;
+  /** Full recursion from the root (`resolver.enabled`), sharing `cache`. */
+  resolver: Resolver | undefined;
+  private resolverFor: Config | undefined;
+  /** The config the forwarder/hosts/local data above were built from. */
+  private partsFor: Config | undefined;
   private config: Config;
   private readonly logger: Logger;
   private readonly opts: ServerOptions;
@@ -56,6 +84,7 @@ export class DnsServer {
     this.opts = opts;
     this.config = opts.config;
     this.logger = opts.logger;
+    this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
@@ -93,6 +122,8 @@ export class DnsServer {
       this.tcp.push(t);
     }
     this.logger.info({ addresses: this.addresses }, 'listening');
+    // RFC 8109: prime the root NS set at start (in the background; failures are logged).
+    if (this.resolver !== undefined) void this.resolver.prime();
   }
 
   /**
@@ -118,7 +149,85 @@ export class DnsServer {
     return reports;
   }
 
+  /**
+   * What the control endpoint's reload does: `hosts` re-reads the hosts file only; `zones` and
+   * `all` re-read the config file and zones (and `all` the hosts file too). Never throws: the
+   * report says what was rejected.
+   */
+  async reloadParts(what: 'all' | 'zones' | 'hosts'): Promise<{
+    zones: ZoneLoadReport[]; hosts: { path: string; names: number } | null; ok: boolean; error?: string;
+  }> {
+    let zones: ZoneLoadReport[] = [];
+    let error: string | undefined;
+    if (what !== 'hosts') {
+      try {
+        zones = await this.reload();
+      } catch (err) {
+        error = (err as Error).message;
+      }
+    }
+    const h = what !== 'zones' && this.hosts !== undefined ? { path: this.hosts.path, names: this.hosts.reload() } : null;
+    const ok = error === undefined && zones.every((z) => z.ok);
+    return error === undefined ? { zones, hosts: h, ok } : { zones, hosts: h, ok, error };
+  }
+
+  /** (Re)builds forwarder, hosts file and local data when the config changed (start, reload). */
+  private refreshResolverParts(): void {
+    const cfg = this.config;
+    if (this.partsFor === cfg) return;
+    this.partsFor = cfg;
+    this.forwarder?.close();
+    this.forwarder = undefined;
+    const routes: ForwardRoute[] = [];
+    const route = (zoneText: string, kind: 'forward' | 'stub', list: readonly string[]): void => {
+      const zone = Name.fromText(zoneText.endsWith('.') ? zoneText : zoneText + '.');
+      routes.push({
+        zone, kind, upstreams: new UpstreamSet(list.map((u) => parseUpstream(u)), {
+          maxFailures: cfg.forwarding.maxFailures, probeIntervalMs: cfg.forwarding.probeIntervalMs,
+          probeName: zone, probeRd: kind === 'forward', exchange: (q, srv, o) => exchange(q, srv, o), logger: this.logger,
+        }),
+      });
+    };
+    if (cfg.forwarders.length > 0) route('.', 'forward', cfg.forwarders);
+    for (const [zone, list] of Object.entries(cfg.forwardZones)) route(zone, 'forward', list);
+    for (const [zone, list] of Object.entries(cfg.stubZones)) route(zone, 'stub', list);
+    if (routes.length > 0) {
+      this.forwarder = new Forwarder(routes, {
+        cache: this.cache, timeoutMs: cfg.forwarding.timeoutMs, maxAttempts: cfg.forwarding.maxAttempts, logger: this.logger,
+      });
+    }
+    if (!cfg.hosts.enabled || this.hosts?.path !== cfg.hosts.path) {
+      this.hosts?.close();
+      this.hosts = undefined;
+    }
+    if (cfg.hosts.enabled && this.hosts === undefined) {
+      this.hosts = new HostsFile(cfg.hosts.path, { logger: this.logger, watch: cfg.hosts.watch, pollMs: cfg.hosts.pollMs });
+    }
+    const local = parseLocalData(cfg.localData);
+    this.localData = local.size > 0 ? local : undefined;
+  }
+
+  /** (Re)builds the recursive resolver when `resolver` config changed; the cache and server RTTs survive. */
+  private refreshRecursion(): void {
+    const cfg = this.config;
+    if (this.resolverFor === cfg) return;
+    this.resolverFor = cfg;
+    const r = cfg.resolver;
+    if (!r.enabled) {
+      this.resolver = undefined;
+      return;
+    }
+    const hints = r.rootHints !== undefined ? loadRootHints(r.rootHints) : builtinRootHints();
+    this.resolver = new Resolver({
+      cache: this.cache, hints, logger: this.logger, qnameMinimisation: r.qnameMinimisation, use0x20: r.use0x20,
+      serveStale: r.serveStale, maxQueries: r.maxQueriesPerRequest, port: r.port,
+      ...(this.resolver !== undefined ? { selector: this.resolver.selector } : {}),
+    });
+  }
+
   async stop(): Promise<void> {
+    this.forwarder?.close();
+    this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
     this.udp.length = 0;
     this.tcp.length = 0;
@@ -160,15 +269,25 @@ export class DnsServer {
   private buildChain(): Handler {
     const cfg = this.config;
     const max = cfg.udp.maxSize;
+    this.refreshResolverParts();
+    this.refreshRecursion();
+    const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver !== undefined;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
-      { name: 'chaos', middleware: chaos(cfg.chaos, max) },
-      { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined },
+      { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
+      { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
+      { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
+      { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
+      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion) }) : undefined },
+      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
     ];
     return composeChain(elements, (ctx) => {
       // Nobody here is responsible: REFUSED for queries (RFC 1035 §4.1.1), NOTIMP for opcodes we lack.
       const rcode = ctx.request.opcode === 0 ? Rcode.REFUSED : Rcode.NOTIMP;
-      return replyTo(ctx.request, rcode, max);
+      const reply = replyTo(ctx.request, rcode, max);
+      // RFC 8914 §4.21 (as Knot does): say why, when the client speaks EDNS.
+      if (rcode === Rcode.REFUSED && reply.edns !== undefined) reply.edns.options.push(NOT_AUTHORITATIVE);
+      return reply;
     });
   }
 }

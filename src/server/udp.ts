@@ -1,6 +1,7 @@
 /**
  * UDP transport: one socket per listen address, one Writer per socket (replies are encoded into
- * it and copied out once), no closure per packet.
+ * it and copied out once), no closure per packet. Queries whose answer the engine has cached are
+ * answered from it before any decoding (the ID patched into a copy of the cached reply).
  */
 import { type Socket, createSocket } from 'node:dgram';
 import type { Logger } from '../logging.js';
@@ -47,6 +48,16 @@ export class UdpListener {
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
+    // Fast path: a reply the engine already encoded for this exact query; patch the ID and go.
+    const cached = this.engine.cachedUdpReply(msg, msg.length);
+    if (cached !== undefined) {
+      const out = Buffer.allocUnsafe(cached.length);
+      out.set(cached);
+      out[0] = msg[0]!;
+      out[1] = msg[1]!;
+      this.socket.send(out, port, address);
+      return;
+    }
     const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer);
     if (typeof r === 'number') {
       this.send(r, address, port);

@@ -204,3 +204,66 @@ export function paddingFor(unpaddedSize: number, block: number): number {
   const rem = unpaddedSize % block;
   return rem === 0 ? 0 : block - rem;
 }
+
+/** EDE info-code names as dig prints them (RFC 8914 §4 and the IANA registry). */
+const EDE_NAMES = [
+  'Other', 'Unsupported DNSKEY Algorithm', 'Unsupported DS Digest Type', 'Stale Answer', 'Forged Answer',
+  'DNSSEC Indeterminate', 'DNSSEC Bogus', 'Signature Expired', 'Signature Not Yet Valid', 'DNSKEY Missing',
+  'RRSIGs Missing', 'No Zone Key Bit Set', 'NSEC Missing', 'Cached Error', 'Not Ready', 'Blocked', 'Censored',
+  'Filtered', 'Prohibited', 'Stale NXDOMAIN Answer', 'Not Authoritative', 'Not Supported', 'No Reachable Authority',
+  'Network Error', 'Invalid Data', 'Signature Expired before Valid', 'Too Early', 'Unsupported NSEC3 Iterations Value',
+  'Unable to conform to policy', 'Synthesized', 'Invalid Query Type',
+];
+
+function hexSpaced(d: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < d.length; i++) s += (i === 0 ? '' : ' ') + (d[i]! < 16 ? '0' : '') + d[i]!.toString(16);
+  return s;
+}
+
+function asciiView(d: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < d.length; i++) s += d[i]! >= 0x20 && d[i]! < 0x7f ? String.fromCharCode(d[i]!) : '.';
+  return s;
+}
+
+/**
+ * One option as dig prints it in the OPT pseudosection, without the leading `; `
+ * (`COOKIE: 0102030405060708`, `CLIENT-SUBNET: 192.0.2.0/24/0`, `EDE: 18 (Prohibited)`).
+ * A malformed known option is printed as raw bytes rather than throwing.
+ */
+export function ednsOptionToString(o: EdnsOption): string {
+  const d = o.data;
+  let typed: TypedOption | UnknownOption;
+  try {
+    typed = decodeOption(o);
+  } catch {
+    typed = { code: -1, data: d };
+  }
+  switch (typed.code) {
+    case 3:
+      return d.length === 0 ? 'NSID:' : `NSID: ${hexSpaced(d)} ("${asciiView(d)}")`;
+    case 8: {
+      const t = typed as ClientSubnetOption;
+      return `CLIENT-SUBNET: ${t.address}/${t.sourcePrefixLength}/${t.scopePrefixLength}`;
+    }
+    case 10: {
+      let s = '';
+      for (let i = 0; i < d.length; i++) s += (d[i]! < 16 ? '0' : '') + d[i]!.toString(16);
+      return `COOKIE: ${s}`;
+    }
+    case 11: {
+      const t = typed as TcpKeepaliveOption;
+      return t.timeout === undefined ? 'TCP KEEPALIVE:' : `TCP KEEPALIVE: ${(t.timeout / 10).toFixed(1)} secs`;
+    }
+    case 12:
+      return d.length === 0 ? 'PAD:' : `PAD: (${d.length} bytes)`;
+    case 15: {
+      const t = typed as ExtendedErrorOption;
+      const name = EDE_NAMES[t.infoCode];
+      return `EDE: ${t.infoCode}${name === undefined ? '' : ` (${name})`}${t.extraText.length > 0 ? `: (${t.extraText})` : ''}`;
+    }
+    default:
+      return d.length === 0 ? `OPT=${o.code}:` : `OPT=${o.code}: ${hexSpaced(d)} ("${asciiView(d)}")`;
+  }
+}

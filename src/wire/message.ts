@@ -10,9 +10,9 @@
  *   end, TC set only when answer or authority data did not fit (RFC 2181 §9); additional data
  *   is dropped silently. Space for the OPT record is reserved first so EDNS always survives.
  */
-import { WireFormatError } from '../errors.js';
+import { EncodeError, WireFormatError } from '../errors.js';
 import { Flag, opcodeToString, rcodeToString } from './constants.js';
-import { type Edns, optRecordSize } from './edns.js';
+import { type Edns, ednsOptionToString, optRecordSize } from './edns.js';
 import { Name } from './name.js';
 import { Reader } from './reader.js';
 import {
@@ -185,7 +185,7 @@ export class Message {
     }
     if (w.pos > maxSize) {
       // Only the header, question and OPT are left and they alone are too big.
-      throw new WireFormatError(0, 'message', `header, question and OPT need ${w.pos} octets, limit is ${maxSize}`);
+      throw new EncodeError(`header, question and OPT need ${w.pos} octets, limit is ${maxSize}`);
     }
     w.setU16(6, an);
     w.setU16(8, ns);
@@ -193,26 +193,33 @@ export class Message {
     return w.pos;
   }
 
-  /** dig-like text: header line, flags, OPT pseudosection and the four sections. */
+  /**
+   * dig's text: header line, flags, OPT pseudosection (with each option as dig prints it) and
+   * the four sections, records in the same form as `recordToString`.
+   */
   toString(): string {
-    const flags: string[] = [];
-    if (this.qr) flags.push('qr');
-    if (this.aa) flags.push('aa');
-    if (this.tc) flags.push('tc');
-    if (this.rd) flags.push('rd');
-    if (this.ra) flags.push('ra');
-    if (this.ad) flags.push('ad');
-    if (this.cd) flags.push('cd');
+    let flags = '';
+    if (this.qr) flags += ' qr';
+    if (this.aa) flags += ' aa';
+    if (this.tc) flags += ' tc';
+    if (this.rd) flags += ' rd';
+    if (this.ra) flags += ' ra';
+    if (this.ad) flags += ' ad';
+    if (this.cd) flags += ' cd';
     const lines = [
       `;; ->>HEADER<<- opcode: ${opcodeToString(this.opcode)}, status: ${rcodeToString(this.rcode)}, id: ${this.id}`,
-      `;; flags: ${flags.join(' ')}; QUERY: ${this.question.length}, ANSWER: ${this.answer.length}, ` +
+      `;; flags:${flags}${this.z ? '; MBZ: 0x4' : ''}; QUERY: ${this.question.length}, ANSWER: ${this.answer.length}, ` +
         `AUTHORITY: ${this.authority.length}, ADDITIONAL: ${this.additional.length + (this.edns ? 1 : 0)}`,
+      '',
     ];
-    if (this.edns !== undefined) {
-      lines.push('', ';; OPT PSEUDOSECTION:',
-        `; EDNS: version: ${this.edns.version}, flags:${this.edns.dnssecOk ? ' do' : ''}; udp: ${this.edns.udpSize}`);
+    const edns = this.edns;
+    if (edns !== undefined) {
+      lines.push(';; OPT PSEUDOSECTION:',
+        `; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''}` +
+        `${edns.zFlags !== 0 ? `; MBZ: 0x${edns.zFlags.toString(16).padStart(4, '0')}` : ''}; udp: ${edns.udpSize}`);
+      for (const o of edns.options) lines.push('; ' + ednsOptionToString(o));
     }
-    lines.push('', ';; QUESTION SECTION:');
+    lines.push(';; QUESTION SECTION:');
     for (const q of this.question) lines.push(';' + questionToString(q));
     const sections: [string, ResourceRecord[]][] = [['ANSWER', this.answer], ['AUTHORITY', this.authority], ['ADDITIONAL', this.additional]];
     for (const [title, rrs] of sections) {
@@ -230,13 +237,21 @@ export class Message {
  */
 function writeSection(w: Writer, rrs: readonly ResourceRecord[], limit: number): number {
   let setStart = 0;
+  let setType = rrs.length > 0 ? rrs[0]!.type : 0;
   let mark = w.mark();
   for (let i = 0; i < rrs.length; i++) {
     const rr = rrs[i]!;
     if (i > 0) {
       const prev = rrs[i - 1]!;
-      if (prev.type !== rr.type || prev.class !== rr.class || (prev.name !== rr.name && !prev.name.equals(rr.name))) {
+      // An RRset is consecutive records of one owner, class and type; RRSIGs right after it that
+      // cover it belong to it (a set is never sent without its signatures, nor they without it).
+      const sameOwner = prev.class === rr.class && (prev.name === rr.name || prev.name.equals(rr.name));
+      const sameSet = sameOwner && (rr.type === setType ||
+        (rr.type === RRType.RRSIG && (rr.data as { typeCovered?: number }).typeCovered === setType &&
+          (prev.type === setType || prev.type === RRType.RRSIG)));
+      if (!sameSet) {
         setStart = i;
+        setType = rr.type;
         mark = w.mark();
       }
     }

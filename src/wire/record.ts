@@ -106,7 +106,9 @@ export function parseRecord(text: string, opts: RecordTextOptions = {}): Resourc
       continue;
     }
     const c = cls === undefined ? classFromString(t) : undefined;
-    if (c !== undefined && typeFromString(t) === undefined) {
+    // `ANY` is both a class and a (question) type: it is the class when a type follows.
+    if (c !== undefined && (typeFromString(t) === undefined ||
+      (i + 1 < tokens.length && typeFromString(tokens[i + 1]!.text) !== undefined))) {
       cls = c;
       continue;
     }

@@ -10,11 +10,13 @@
  * (less NSEC, RFC 6840 §5.1) are lowercased in canonical form.
  */
 import { TextFormatError } from '../errors.js';
+import { Rcode } from './constants.js';
 import type { Name } from './name.js';
 import { Reader } from './reader.js';
 import {
   EncodeMode, base32Len8, base64Len16, base64Rest, bytesEqual, caaTag, charString, charStrings, eui, hexLen8,
-  hexRest, ipv4, ipv6, name, protocol, quotedRest, rrsigTime, rrtype, ttl, typeBitmap, u16, u32, u48, u8, wksBitmap,
+  hexRest, ipv4, ipv6, mnemonicUint, name, protocol, quotedRest, rrsigTime, rrtype, ttl, typeBitmap, u16, u32, u48, u8,
+  wksBitmap,
   type AnyField,
 } from './rdata/fields.js';
 import { svcParams } from './rdata/svcb.js';
@@ -220,8 +222,15 @@ export const NAPTR = defineType(35, 'NAPTR', [                                  
   name('replacement', L),
 ]);
 export const KX = defineType(36, 'KX', [u16('preference'), name('exchanger', L)]);             // RFC 2230 §3.1
+/** CERT certificate types (RFC 4398 §2.1) and the DNSSEC algorithm mnemonics BIND prints in CERT. */
+const CERT_TYPES = { PKIX: 1, SPKI: 2, PGP: 3, IPKIX: 4, ISPKI: 5, IPGP: 6, ACPKIX: 7, IACPKIX: 8, URI: 253, OID: 254 };
+const SEC_ALGORITHMS = {
+  RSAMD5: 1, DH: 2, DSA: 3, RSASHA1: 5, 'NSEC3DSA': 6, 'NSEC3RSASHA1': 7, RSASHA256: 8, RSASHA512: 10, ECCGOST: 12,
+  ECDSAP256SHA256: 13, ECDSAP384SHA384: 14, ED25519: 15, ED448: 16, INDIRECT: 252, PRIVATEDNS: 253, PRIVATEOID: 254,
+};
 export const CERT = defineType(37, 'CERT', [                                                    // RFC 4398 §2
-  u16('certType'), u16('keyTag'), u8('algorithm'), base64Rest('certificate'),
+  mnemonicUint('certType', 2, CERT_TYPES), u16('keyTag'), mnemonicUint('algorithm', 1, SEC_ALGORITHMS),
+  base64Rest('certificate'),
 ]);
 export const DNAME = defineType(39, 'DNAME', [name('target', L)]);                             // RFC 6672 §2.1
 export const DS = defineType(43, 'DS', [                                                        // RFC 4034 §5.1
@@ -273,9 +282,12 @@ export const TKEY = defineType(249, 'TKEY', [                                   
   name('algorithm'), u32('inception'), u32('expiration'), u16('mode'), u16('error'), base64Len16('keyData'),
   base64Len16('otherData'),
 ]);
+/** TSIG error field (RFC 8945 §3): RCODE mnemonics, with 16 meaning BADSIG here, not BADVERS. */
+const TSIG_ERRORS: Record<string, number> = { BADSIG: 16 };
+for (const [k, v] of Object.entries(Rcode)) if (v !== 16) TSIG_ERRORS[k] = v;
 export const TSIG = defineType(250, 'TSIG', [                                                   // RFC 8945 §4.2
-  name('algorithm', L), u48('timeSigned'), u16('fudge'), base64Len16('mac'), u16('originalId'), u16('error'),
-  base64Len16('otherData'),
+  name('algorithm', L), u48('timeSigned'), u16('fudge'), base64Len16('mac'), u16('originalId'),
+  mnemonicUint('error', 2, TSIG_ERRORS), base64Len16('otherData'),
 ]);
 export const URI = defineType(256, 'URI', [u16('priority'), u16('weight'), quotedRest('target')]); // RFC 7553 §4.5
 export const CAA = defineType(257, 'CAA', [u8('flags'), caaTag('tag'), quotedRest('value')]);  // RFC 8659 §4.1
@@ -306,8 +318,17 @@ export const OPT = defineType(41, 'OPT', [
         w.bytes(o.data);
       }
     },
-    parse: () => {
-      throw new TextFormatError('OPT', 'OPT has no presentation format (RFC 6891 §6.1.1)');
+    // RFC 6891 gives OPT no presentation format; we read back what `print` writes
+    // (`code:hex` per option) so the record round-trips like every other type.
+    parse: (t: TokenCursor) => {
+      const out: { code: number; data: Uint8Array }[] = [];
+      while (!t.done) {
+        const s = t.next('OPT option').text;
+        const colon = s.indexOf(':');
+        if (colon < 0) throw new TextFormatError('OPT', `"${s}" is not code:hex`);
+        out.push({ code: parseUint(s.slice(0, colon), 0xffff, 'OPT option code'), data: fromHex(s.slice(colon + 1), 'OPT option data') });
+      }
+      return out;
     },
     print: (v: readonly { code: number; data: Uint8Array }[]) => v.map((o) => `${o.code}:${toHex(o.data)}`).join(' '),
     equals: (a: readonly { code: number; data: Uint8Array }[], b: readonly { code: number; data: Uint8Array }[]) =>

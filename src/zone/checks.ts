@@ -4,7 +4,10 @@
  *
  * Classification follows named-checkzone's defaults: NS targets that are CNAMEs or lack
  * address records are errors (-n fail); MX and SRV targets that are CNAMEs are warnings
- * (-M warn, -S warn). Data hidden below a delegation is a warning, as kzonecheck reports it.
+ * (-M warn, -S warn), as are MX/SRV targets without addresses. Missing glue for an in-zone NS
+ * target is an error (kzonecheck: "missing glue record"; named-checkzone only warns). Data hidden
+ * below or at a delegation is a warning; NS beside DNAME is an error (kzonecheck). Out-of-zone
+ * data is rejected in load.ts (named-checkzone ignores it with a warning).
  */
 import type { Name } from '../wire/name.js';
 import { RRType, typeToString } from '../wire/types.js';
@@ -40,8 +43,17 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
   const apexNs = zone.apex.get(RRType.NS);
   if (apexNs === undefined) add('error', undefined, zone.apex, `zone ${origin}: has no NS records at the apex`);
 
-  for (const node of zone.nodes()) {
-    const name = node.name.toString();
+  // Names NS records point to: their addresses below a cut are glue, not occluded data.
+  const nsTargets = new Set<string>();
+  for (const node of zone.allNodes()) {
+    const ns = node.get(RRType.NS);
+    if (ns !== undefined) for (const d of ns.rdata) nsTargets.add((d as { nsdname: Name }).nsdname.key);
+  }
+
+  // Insertion (file) order: sorting a large zone just to check it would cost more than the checks.
+  for (const node of zone.allNodes()) {
+    if (node.rrsets.length === 0) continue;
+    const name = lazyName(node);
     const cname = node.get(RRType.CNAME);
     for (const set of node.rrsets) {
       if (set.type === RRType.SOA && node !== zone.apex) add('error', set, node, `${name}: SOA record not at the zone apex`);
@@ -64,21 +76,25 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
       }
     }
     if (node.isBelowCut) {
+      // RFC 1034 §4.2.1: only address records of names that NS records point to are glue;
+      // anything else below a cut is occluded (never served).
+      const glueName = nsTargets.has(node.name.key);
       for (const set of node.rrsets) {
-        if (set.type !== RRType.A && set.type !== RRType.AAAA) {
+        if (!glueName || (set.type !== RRType.A && set.type !== RRType.AAAA)) {
           add('warning', set, node, `${name}/${typeToString(set.type)}: occluded by the delegation above it (not glue)`);
         }
       }
     } else if (node.isDelegation) {
       for (const set of node.rrsets) {
-        if (!AT_CUT.has(set.type)) add('warning', set, node, `${name}/${typeToString(set.type)}: occluded at the delegation point`);
+        if (set.type === RRType.DNAME) add('error', set, node, `${name}: NS and DNAME at the same name (RFC 6672 §2.3)`);
+        else if (!AT_CUT.has(set.type)) add('warning', set, node, `${name}/${typeToString(set.type)}: occluded at the delegation point`);
       }
     }
     for (const set of node.rrsets) {
-      if (node.isBelowCut) continue;
-      if (set.type === RRType.NS) checkTargets(zone, node, set, 'nsdname', 'error', true, add);
-      else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 'warning', false, add);
-      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 'warning', false, add);
+      if (node.isBelowCut || (node.isDelegation && set.type !== RRType.NS)) continue;
+      if (set.type === RRType.NS) checkTargets(zone, node, set, 'nsdname', 'error', 'error', add);
+      else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 'warning', 'warning', add);
+      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 'warning', 'warning', add);
     }
   }
   for (const w of zone.warnings) {
@@ -89,7 +105,8 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
 }
 
 function checkTargets(
-  zone: Zone, node: ZoneNode, set: RRset, field: string, cnameSeverity: ZoneProblem['severity'], needAddress: boolean,
+  zone: Zone, node: ZoneNode, set: RRset, field: string, cnameSeverity: ZoneProblem['severity'],
+  noAddressSeverity: ZoneProblem['severity'],
   add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void,
 ): void {
   const owner = node.name.toString();
@@ -102,9 +119,16 @@ function checkTargets(
       add(cnameSeverity, set, node, `${owner}/${type} '${target.toString()}' is a CNAME (illegal)`);
       continue;
     }
-    if (needAddress && (t === undefined || (t.get(RRType.A) === undefined && t.get(RRType.AAAA) === undefined))) {
-      // In-zone NS targets need addresses: below a cut they are glue the parent must give.
-      add('error', set, node, `${owner}/${type} '${target.toString()}' has no address records (A or AAAA)`);
+    if (t === undefined || (t.get(RRType.A) === undefined && t.get(RRType.AAAA) === undefined)) {
+      // In-zone NS targets need addresses (below a cut they are glue the parent must give);
+      // MX and SRV targets without any are reported, as named-checkzone does (-M/-S warn).
+      if (set.type === RRType.SRV && (d as { target: Name }).target.isRoot) continue;
+      add(noAddressSeverity, set, node, `${owner}/${type} '${target.toString()}' has no address records (A or AAAA)`);
     }
   }
+}
+
+/** Renders `node.name` only when a message needs it (most nodes have no problem). */
+function lazyName(node: ZoneNode): { toString(): string } {
+  return { toString: () => node.name.toString() };
 }

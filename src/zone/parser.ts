@@ -155,7 +155,8 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
   try {
     data = parseRData(type, cursor, state.origin);
   } catch (err) {
-    if (err instanceof DnsError) throw new EntryError(Math.min(cursor.index, t.length - 1), err.message);
+    // The failing field has just consumed its token: point at it.
+    if (err instanceof DnsError) throw new EntryError(Math.max(i, Math.min(cursor.index - 1, t.length - 1)), err.message);
     throw err;
   }
   if (ttl === undefined) {
@@ -170,6 +171,10 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
       }
     }
   } else {
+    if (state.dollarTtl === undefined && state.lastTtl === undefined && type === RRType.SOA) {
+      // BIND says so when the zone has no $TTL (RFC 2308 §4 wants one).
+      opts.onWarning?.(new ZoneSyntaxError(file, e.line, e.columns[0]!, 'using RFC1035 TTL semantics'));
+    }
     state.lastTtl = ttl;
   }
   if (state.dollarTtl === undefined && type === RRType.SOA && state.lastTtl === undefined) state.lastTtl = ttl;
@@ -233,7 +238,13 @@ function* directive(e: Entry, file: string, path: string, state: State, opts: Zo
     }
     case '$GENERATE': {
       for (const gen of expandGenerate(e, state.origin, file)) {
-        const rr = parseRR(gen, state, opts, file);
+        let rr: ResourceRecord;
+        try {
+          rr = parseRR(gen, state, opts, file);
+        } catch (err) {
+          // Positions of the generated entry point at the directive's own tokens.
+          throw toZoneError(err, gen, file);
+        }
         yield { record: rr, file, line: e.line, column: e.columns[0]! };
       }
       return;

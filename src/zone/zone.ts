@@ -11,7 +11,7 @@
 import { type ResourceRecord } from '../wire/record.js';
 import { Name } from '../wire/name.js';
 import { Writer } from '../wire/writer.js';
-import { EncodeMode, RRClass, RRType, encodeRData, rdataEquals } from '../wire/types.js';
+import { EncodeMode, RRClass, RRType, encodeRData, rdataEquals, typeDef } from '../wire/types.js';
 
 export interface SourcePos {
   file: string;
@@ -85,6 +85,18 @@ export interface ZoneWarning {
 }
 
 const WILDCARD_LABEL = '\x01*';
+const SLAB_SIZE = 1 << 16;
+
+function byType(x: RRset, y: RRset): number {
+  return x.type - y.type;
+}
+
+/** Makes V8 store `s` as one flat string (in place) and returns it. */
+function flatten(s: string): string {
+  // Number() reads every character, which flattens a cons string in place.
+  Number(s);
+  return s;
+}
 const labelOffsets = new Int32Array(128);
 
 export class Zone {
@@ -97,6 +109,8 @@ export class Zone {
   private sorted: ZoneNode[] | undefined;
   private count = 0;
   private finished = false;
+  private slab = new Uint8Array(SLAB_SIZE);
+  private slabPos = 0;
 
   constructor(origin: Name, cls: number = RRClass.IN) {
     this.origin = origin;
@@ -129,15 +143,20 @@ export class Zone {
   add(rr: ResourceRecord, source?: SourcePos): void {
     if (this.finished) throw new RangeError('zone is finished; build a new one to change it');
     const node = this.nodeFor(rr.name);
+    const sets = node.rrsets;
     let set: RRset | undefined;
-    for (const s of node.rrsets) {
+    for (let i = 0; i < sets.length; i++) {
+      const s = sets[i]!;
       if (s.type === rr.type && s.class === rr.class) {
         set = s;
         break;
       }
     }
     if (set === undefined) {
-      node.rrsets.push({ name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [rr.data], source });
+      const created: RRset = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [rr.data], source, wire: undefined };
+      // An array literal is allocated at its exact size; push() on [] reserves 17 slots.
+      if (sets.length === 0) node.rrsets = [created];
+      else sets.push(created);
       this.count++;
       return;
     }
@@ -150,17 +169,39 @@ export class Zone {
   }
 
   private nodeFor(name: Name): ZoneNode {
-    const existing = this.nodesByKey.get(name.key);
+    const key = name.key;
+    const existing = this.nodesByKey.get(key);
     if (existing !== undefined) return existing;
     if (!name.isSubdomainOf(this.origin)) throw new RangeError(`${name.toString()} is outside zone ${this.origin.toString()}`);
-    const parent = this.nodeFor(name.parent());
-    // Intern: reuse the parent's wire bytes? Names are small; keep the given one.
-    const node = new ZoneNode(name, parent);
+    // The parent's key is a suffix of ours: probe it before building a parent Name.
+    const parentKey = key.slice(key.charCodeAt(0) + 1);
+    const parent = this.nodesByKey.get(parentKey) ?? this.nodeFor(name.parent());
+    const interned = this.intern(name);
+    const node = new ZoneNode(interned, parent);
     parent.children++;
     if (name.isWildcard) parent.hasWildcardChild = true;
-    this.nodesByKey.set(name.key, node);
+    this.nodesByKey.set(flatten(key), node);
     this.sorted = undefined;
     return node;
+  }
+
+  /**
+   * Copies a node's name into a shared slab: one small view per name instead of an ArrayBuffer
+   * each (the zone holds a million of them). Its key is flattened once (Name builds it by
+   * concatenation, which V8 keeps as a chain of cons strings).
+   */
+  private intern(name: Name): Name {
+    const w = name.wire;
+    if (this.slabPos + w.length > this.slab.length) {
+      this.slab = new Uint8Array(SLAB_SIZE);
+      this.slabPos = 0;
+    }
+    const view = this.slab.subarray(this.slabPos, this.slabPos + w.length);
+    view.set(w);
+    this.slabPos += w.length;
+    const interned = new Name(view);
+    flatten(interned.key);
+    return interned;
   }
 
   /** Decides the flags and prepares wire forms; the zone is read-only afterwards. */
@@ -178,9 +219,41 @@ export class Zone {
         }
       }
       // Order RRsets by type so iteration (ANY, printing) is stable.
-      node.rrsets.sort((x, y) => x.type - y.type);
+      const sets = node.rrsets;
+      if (sets.length > 1) sets.sort(byType);
+      for (let i = 0; i < sets.length; i++) {
+        const set = sets[i]!;
+        if (set.rdata.length > 1) set.rdata = set.rdata.slice(); // drop the spare capacity push() left
+        this.shareNames(set);
+      }
     }
     this.finished = true;
+  }
+
+  /**
+   * Domain names inside RDATA that name a node of this zone (CNAME targets, NS hosts, MX
+   * exchanges) are replaced by the node's own Name, so each such name is held once.
+   */
+  private shareNames(set: RRset): void {
+    const fields = typeDef(set.type)?.fields;
+    if (fields === undefined) return;
+    for (let f = 0; f < fields.length; f++) {
+      const field = fields[f]!;
+      if (field.kind !== 'name') continue;
+      const key = field.key;
+      for (let i = 0; i < set.rdata.length; i++) {
+        const d = set.rdata[i] as Record<string, Name>;
+        const target = d[key];
+        if (target === undefined) continue;
+        const node = this.nodesByKey.get(target.key);
+        if (node !== undefined) d[key] = node.name;
+      }
+    }
+  }
+
+  /** Every node, in the order names were first added (cheaper than nodes() when order does not matter). */
+  allNodes(): IterableIterator<ZoneNode> {
+    return this.nodesByKey.values();
   }
 
   /** Uncompressed RDATA of each record of `set` (computed on first use, then kept). */

@@ -186,7 +186,7 @@ export async function startNamed(dir: string, address: string, port: number, zon
   dnssec-validation no;
   notify no;
   allow-transfer { any; };
-  minimal-responses no;
+  ${extraOptions.includes('minimal-responses') ? '' : 'minimal-responses no;'}
   ${extraOptions}
 };
 ${zones.map((z) => `zone "${z.name}" { type primary; file "${z.file}"; };`).join('\n')}

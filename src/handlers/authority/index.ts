@@ -31,7 +31,10 @@ export function authority(catalog: Catalog, cfg: AuthorityConfig): Middleware {
       return replyTo(req, ctx.transport === 'udp' ? Rcode.FORMERR : Rcode.REFUSED, cfg.maxUdpSize);
     }
     const reply = replyTo(req, Rcode.NOERROR, cfg.maxUdpSize);
-    answerFromZone(zone, reply, q.name, q.type, { rotate: cfg.rotate, anyAll: ctx.transport === 'tcp' });
+    // RFC 8482 §4.1: ANY gets one RRset (the lowest type at the name), over UDP and TCP alike,
+    // as Knot answers; BIND's default gives every RRset.
+    // The answer depends only on the query's bytes: the engine may cache it (per rotation).
+    ctx.cacheVariants = answerFromZone(zone, reply, q.name, q.type, { rotate: cfg.rotate, anyAll: false, rotation: ctx.rotation });
     return reply;
   };
 }

@@ -696,3 +696,23 @@ export function formatIPv6(b: Uint8Array, off = 0): string {
 }
 
 export type { AnyField };
+
+/**
+ * An unsigned integer printed as a mnemonic when it has one (CERT type and algorithm, TSIG
+ * error), as BIND prints them; parsed from either form.
+ */
+export function mnemonicUint<K extends string>(key: K, bytes: 1 | 2, names: Readonly<Record<string, number>>,
+  kind = 'mnemonic'): Field<K, number> {
+  const byValue = new Map<number, string>();
+  for (const [k, v] of Object.entries(names)) if (!byValue.has(v)) byValue.set(v, k);
+  const max = bytes === 1 ? 0xff : 0xffff;
+  return {
+    ...(bytes === 1 ? u8(key) : u16(key)), kind,
+    parse: (t) => {
+      const s = t.next(key).text;
+      const v = names[s.toUpperCase()];
+      return v !== undefined ? v : parseUint(s, max, key);
+    },
+    print: (v) => byValue.get(v) ?? String(v),
+  };
+}

@@ -1,0 +1,402 @@
+/**
+ * Command-line parsing for `sovereign dig`, apart from running it.
+ *
+ *   dig [@server] [-p port] [-4|-6] [-t type] [-c class] [-x addr] [-q name] [-b addr]
+ *       [name] [type] [class] [+options]
+ *
+ * Follows BIND 9.18 dig: positionals that are a type or class mnemonic set the type or class of
+ * the current lookup, any other positional is a name (a second name starts a second lookup);
+ * `+option` / `+nooption` may be abbreviated to any unique prefix; with no name the query is
+ * `. NS`. Invariant: parsing never touches the network or the file system; every problem is a
+ * DigUsageError carrying dig's one-line message (exit code 1).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { Name } from '../wire/name.js';
+import { RRClass, RRType, classFromString, typeFromString } from '../wire/types.js';
+import { parseIPv6 } from '../wire/rdata/fields.js';
+
+/** A usage error: dig prints the message (and usage) and exits with 1. */
+export class DigUsageError extends Error {
+  readonly exitCode = 1;
+}
+
+export interface DigLookup {
+  /** Name as typed (made absolute when querying). */
+  name: string;
+  type: number;
+  class: number;
+  /** True when the type was given explicitly. */
+  typeSet: boolean;
+}
+
+/** Which parts of the output are printed (dig's +[no]cmd, +[no]comments, ...). */
+export interface DigDisplay {
+  cmd: boolean;
+  comments: boolean;
+  question: boolean;
+  answer: boolean;
+  authority: boolean;
+  additional: boolean;
+  stats: boolean;
+  /** Print the query too (+qr). */
+  qr: boolean;
+  /** +short: rdata of answers only. */
+  short: boolean;
+  /** +[no]ttlid: TTL column. */
+  ttlid: boolean;
+  /** +[no]class: class column. */
+  showClass: boolean;
+  /** +identify: with +short, the server each answer came from. */
+  identify: boolean;
+  json: boolean;
+}
+
+export interface DigOptions {
+  /** @server as given (address or host name); undefined: the first resolv.conf nameserver. */
+  server: string | undefined;
+  port: number;
+  family: 4 | 6 | undefined;
+  /** -b: source address. */
+  source: string | undefined;
+  lookups: DigLookup[];
+  tcp: boolean;
+  /** +ignore: don't retry over TCP on truncation. */
+  ignoreTruncation: boolean;
+  recurse: boolean;
+  dnssec: boolean;
+  cd: boolean;
+  ad: boolean;
+  nsid: boolean;
+  cookie: boolean;
+  /** EDNS version to send, or undefined for +noedns. */
+  edns: number | undefined;
+  bufsize: number;
+  /** +subnet=addr/len (EDNS Client Subnet). */
+  subnet: { address: string; prefix: number } | undefined;
+  timeSeconds: number;
+  tries: number;
+  trace: boolean;
+  display: DigDisplay;
+  /** The arguments as given, for the `; <<>> ... <<>>` line. */
+  argv: string[];
+  help: boolean;
+  version: boolean;
+}
+
+export function defaultDisplay(): DigDisplay {
+  return {
+    cmd: true, comments: true, question: true, answer: true, authority: true, additional: true, stats: true,
+    qr: false, short: false, ttlid: true, showClass: true, identify: false, json: false,
+  };
+}
+
+/** dig's default EDNS UDP size since 9.16 (DNS flag day 2020). */
+export const DEFAULT_BUFSIZE = 1232;
+
+function defaults(argv: string[]): DigOptions {
+  return {
+    server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: false, ignoreTruncation: false,
+    recurse: true, dnssec: false, cd: false, ad: true, nsid: false, cookie: true, edns: 0, bufsize: DEFAULT_BUFSIZE,
+    subnet: undefined, timeSeconds: 5, tries: 3, trace: false, display: defaultDisplay(), argv, help: false, version: false,
+  };
+}
+
+type BoolSetter = (o: DigOptions, on: boolean) => void;
+
+/** Boolean +options, by canonical name. */
+const BOOL_OPTIONS: Record<string, BoolSetter> = {
+  tcp: (o, on) => { o.tcp = on; },
+  vc: (o, on) => { o.tcp = on; },
+  ignore: (o, on) => { o.ignoreTruncation = on; },
+  recurse: (o, on) => { o.recurse = on; },
+  dnssec: (o, on) => { o.dnssec = on; },
+  cdflag: (o, on) => { o.cd = on; },
+  adflag: (o, on) => { o.ad = on; },
+  nsid: (o, on) => { o.nsid = on; },
+  cookie: (o, on) => { o.cookie = on; },
+  trace: (o, on) => {
+    o.trace = on;
+    // dig: +trace implies +dnssec, and prints each hop's answer and authority without comments.
+    if (on) {
+      o.dnssec = true;
+      o.display.comments = false;
+      o.display.additional = false;
+      o.display.stats = true;
+    }
+  },
+  short: (o, on) => {
+    o.display.short = on;
+    if (on) {
+      const d = o.display;
+      d.cmd = false; d.comments = false; d.question = false; d.authority = false; d.additional = false; d.stats = false;
+      d.answer = true;
+    }
+  },
+  all: (o, on) => {
+    const d = o.display;
+    d.cmd = on; d.comments = on; d.question = on; d.answer = on; d.authority = on; d.additional = on; d.stats = on;
+  },
+  cmd: (o, on) => { o.display.cmd = on; },
+  comments: (o, on) => { o.display.comments = on; },
+  question: (o, on) => { o.display.question = on; },
+  answer: (o, on) => { o.display.answer = on; },
+  authority: (o, on) => { o.display.authority = on; },
+  additional: (o, on) => { o.display.additional = on; },
+  stats: (o, on) => { o.display.stats = on; },
+  qr: (o, on) => { o.display.qr = on; },
+  ttlid: (o, on) => { o.display.ttlid = on; },
+  class: (o, on) => { o.display.showClass = on; },
+  identify: (o, on) => { o.display.identify = on; },
+  json: (o, on) => { o.display.json = on; },
+  edns: (o, on) => { o.edns = on ? 0 : undefined; },
+};
+
+/** +options that take a value: `+name=value`. */
+const VALUE_OPTIONS: Record<string, (o: DigOptions, value: string, raw: string) => void> = {
+  bufsize: (o, v, raw) => { o.bufsize = intIn(v, 0, 65535, raw); },
+  time: (o, v, raw) => { o.timeSeconds = Math.max(1, intIn(v, 0, 0xffffffff, raw)); },
+  tries: (o, v, raw) => { o.tries = Math.max(1, intIn(v, 0, 0xffffffff, raw)); },
+  retry: (o, v, raw) => { o.tries = intIn(v, 0, 0xffffffff, raw) + 1; },
+  edns: (o, v, raw) => { o.edns = intIn(v, 0, 255, raw); },
+  subnet: (o, v, raw) => { o.subnet = parseSubnet(v, raw); },
+};
+
+/** Short forms dig accepts besides unique prefixes. */
+const ALIASES: Record<string, string> = { cd: 'cdflag', ad: 'adflag', rec: 'recurse', cl: 'class', vc: 'vc' };
+
+function intIn(v: string, min: number, max: number, raw: string): number {
+  if (!/^\d+$/.test(v)) throw new DigUsageError(`Invalid option: ${raw}: "${v}" is not a number`);
+  const n = Number(v);
+  if (n < min || n > max) throw new DigUsageError(`Invalid option: ${raw}: ${v} is out of range ${min}..${max}`);
+  return n;
+}
+
+function parseSubnet(v: string, raw: string): { address: string; prefix: number } {
+  const slash = v.indexOf('/');
+  const address = slash < 0 ? v : v.slice(0, slash);
+  if (!isIPv4(address) && !isIPv6(address)) throw new DigUsageError(`Invalid option: ${raw}: "${address}" is not an address`);
+  const max = isIPv4(address) ? 32 : 128;
+  const prefix = slash < 0 ? max : intIn(v.slice(slash + 1), 0, max, raw);
+  return { address, prefix };
+}
+
+/** Resolves an abbreviated option name to its canonical one, or undefined. */
+function canonical(name: string, table: Record<string, unknown>): string | undefined {
+  if (name in table) return name;
+  const alias = ALIASES[name];
+  if (alias !== undefined && alias in table) return alias;
+  const hits = Object.keys(table).filter((k) => k.startsWith(name));
+  return hits.length === 1 ? hits[0] : undefined;
+}
+
+function plusOption(o: DigOptions, arg: string): void {
+  const body = arg.slice(1);
+  const eq = body.indexOf('=');
+  let name = (eq < 0 ? body : body.slice(0, eq)).toLowerCase();
+  const value = eq < 0 ? undefined : body.slice(eq + 1);
+  let on = true;
+  if (name.startsWith('no') && canonical(name, BOOL_OPTIONS) === undefined && canonical(name, VALUE_OPTIONS) === undefined) {
+    on = false;
+    name = name.slice(2);
+  }
+  if (value !== undefined && on) {
+    const v = canonical(name, VALUE_OPTIONS);
+    if (v !== undefined) return VALUE_OPTIONS[v]!(o, value, arg);
+  }
+  const b = canonical(name, BOOL_OPTIONS);
+  if (b !== undefined && value === undefined) return BOOL_OPTIONS[b]!(o, on);
+  throw new DigUsageError(`Invalid option: ${arg}`);
+}
+
+/** The in-addr.arpa. / ip6.arpa. (nibble, RFC 3596 §2.5) name for `addr`. */
+export function reverseName(addr: string): string {
+  if (isIPv4(addr)) return addr.split('.').reverse().join('.') + '.in-addr.arpa.';
+  if (isIPv6(addr)) {
+    const bytes = parseIPv6(addr, '-x address');
+    const nibbles: string[] = [];
+    for (let i = bytes.length - 1; i >= 0; i--) nibbles.push((bytes[i]! & 0xf).toString(16), (bytes[i]! >> 4).toString(16));
+    return nibbles.join('.') + '.ip6.arpa.';
+  }
+  throw new DigUsageError(`Invalid IP address ${addr}`);
+}
+
+function typeArg(text: string): number {
+  const t = typeFromString(text);
+  if (t === undefined) throw new DigUsageError(`Invalid type: ${text}`);
+  return t;
+}
+
+function classArg(text: string): number {
+  const c = classFromString(text);
+  if (c === undefined) throw new DigUsageError(`Invalid class: ${text}`);
+  return c;
+}
+
+/** A positional is a type only when it is a mnemonic or TYPEnnn, never a bare number (dig). */
+function asType(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return undefined;
+  return typeFromString(text);
+}
+
+function asClass(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return undefined;
+  return classFromString(text);
+}
+
+/** Parses dig's argv (without the command name). Throws DigUsageError. */
+export function parseDigArgs(argv: string[]): DigOptions {
+  const o = defaults(argv);
+  let current: DigLookup | undefined;
+  const lookup = (): DigLookup => {
+    if (current === undefined) {
+      current = { name: '', type: RRType.A, class: RRClass.IN, typeSet: false };
+      o.lookups.push(current);
+    }
+    return current;
+  };
+  const setName = (name: string): void => {
+    if (current !== undefined && current.name !== '') current = undefined;
+    lookup().name = name;
+  };
+  const needValue = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new DigUsageError(`Invalid option: ${flag} needs an argument`);
+    return v;
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('@')) {
+      if (a.length === 1) throw new DigUsageError('Invalid option: @ needs a server');
+      o.server = a.slice(1);
+      continue;
+    }
+    if (a.startsWith('+')) {
+      plusOption(o, a);
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const flag = a.slice(0, 2);
+      // dig accepts the value glued on (-p53) or as the next argument (-p 53).
+      const glued = a.length > 2 ? a.slice(2) : undefined;
+      const value = (): string => glued ?? needValue(i++, flag);
+      switch (flag) {
+        case '-4': o.family = 4; break;
+        case '-6': o.family = 6; break;
+        case '-h': o.help = true; break;
+        case '-v': o.version = true; break;
+        case '-p': {
+          const v = value();
+          if (!/^\d+$/.test(v) || Number(v) > 65535) throw new DigUsageError(`Invalid port number: ${v}`);
+          o.port = Number(v);
+          break;
+        }
+        case '-t': {
+          const v = value();
+          const l = lookup();
+          l.type = typeArg(v);
+          l.typeSet = true;
+          break;
+        }
+        case '-c': lookup().class = classArg(value()); break;
+        case '-q': setName(value()); break;
+        case '-b': {
+          const v = value();
+          const addr = v.includes('#') ? v.slice(0, v.indexOf('#')) : v;
+          if (!isIPv4(addr) && !isIPv6(addr)) throw new DigUsageError(`Invalid address: ${v}`);
+          o.source = addr;
+          break;
+        }
+        case '-x': {
+          setName(reverseName(value()));
+          const l = lookup();
+          if (!l.typeSet) l.type = RRType.PTR;
+          break;
+        }
+        default:
+          throw new DigUsageError(`Invalid option: ${a}`);
+      }
+      continue;
+    }
+    // Positional: type, class or name (BIND dig checks type first, then class).
+    const t = asType(a);
+    if (t !== undefined) {
+      const l = lookup();
+      l.type = t;
+      l.typeSet = true;
+      continue;
+    }
+    const c = asClass(a);
+    if (c !== undefined) {
+      lookup().class = c;
+      continue;
+    }
+    setName(a);
+  }
+  if (o.family === 4 && o.server !== undefined && isIPv6(o.server)) throw new DigUsageError(`address family mismatch: ${o.server} with -4`);
+  if (o.family === 6 && o.server !== undefined && isIPv4(o.server)) throw new DigUsageError(`address family mismatch: ${o.server} with -6`);
+  if (o.lookups.length === 0) lookup();
+  for (const l of o.lookups) {
+    // dig: no name means the root, and then the default type is NS.
+    if (l.name === '') {
+      l.name = '.';
+      if (!l.typeSet) l.type = RRType.NS;
+    }
+    try {
+      Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
+    } catch (e) {
+      throw new DigUsageError(`'${l.name}' is not a legal name (${(e as Error).message})`);
+    }
+  }
+  return o;
+}
+
+export const DIG_USAGE = `Usage:  dig [@global-server] [domain] [q-type] [q-class] {q-opt}
+            {global-d-opt} host [@local-server] {local-d-opt}
+            [ host [@local-server] {local-d-opt} [...]]
+
+Where:  domain    is in the Domain Name System
+        q-class  is one of (in,hs,ch,...) [default: in]
+        q-type   is one of (a,any,mx,ns,soa,hinfo,axfr,txt,...) [default:a]
+        q-opt    is one of:
+                 -4                  (use IPv4 query transport only)
+                 -6                  (use IPv6 query transport only)
+                 -b address[#port]   (bind to source address/port)
+                 -c class            (specify query class)
+                 -p port             (specify port number)
+                 -q name             (specify query name)
+                 -t type             (specify query type)
+                 -x dot-notation     (shortcut for reverse lookups)
+        d-opt    is of the form +keyword[=value], where keyword is:
+                 +[no]adflag         (Set AD flag in query (default on))
+                 +[no]additional     (Control display of additional section)
+                 +[no]all            (Set or clear all display flags)
+                 +[no]answer         (Control display of answer section)
+                 +[no]authority      (Control display of authority section)
+                 +bufsize=###        (Set EDNS0 Max UDP packet size)
+                 +[no]cdflag         (Set checking disabled flag in query)
+                 +[no]class          (Control display of class in records)
+                 +[no]cmd            (Control display of command line)
+                 +[no]comments       (Control display of packet header and section name comments)
+                 +[no]cookie         (Add a COOKIE option to the request)
+                 +[no]dnssec         (Request DNSSEC records)
+                 +[no]edns[=###]     (Set EDNS version) [0]
+                 +[no]identify       (ID responders in short answers)
+                 +[no]ignore         (Don't revert to TCP for TC responses.)
+                 +[no]json           (Print the reply as JSON)
+                 +[no]nsid           (Request Name Server ID)
+                 +[no]qr             (Print question before sending)
+                 +[no]question       (Control display of question section)
+                 +[no]recurse        (Recursive mode (+[no]rec))
+                 +retry=###          (Set number of UDP retries) [2]
+                 +[no]short          (Display nothing except short form of answers)
+                 +[no]stats          (Control display of statistics)
+                 +subnet=addr        (Set edns-client-subnet option)
+                 +[no]tcp            (TCP mode (+[no]vc))
+                 +time=###           (Set query timeout) [5]
+                 +[no]trace          (Trace delegation down from root (implies +dnssec))
+                 +tries=###          (Set number of UDP attempts) [3]
+                 +[no]ttlid          (Control display of ttls in records)
+        -h                           (print help and exit)
+        -v                           (print version and exit)
+`;

@@ -1,0 +1,311 @@
+/**
+ * Output of `sovereign dig` in BIND 9.18 dig's layout: header and flags lines, OPT
+ * pseudosection (EDNS version/flags/udp and options as dig prints them), the four sections
+ * in BIND's tab-stop columns, statistics; plus +short and +json forms.
+ *
+ * Invariant: pure functions from a decoded reply (and what was sent) to text; no I/O here.
+ */
+import { EdnsOptionCode, opcodeToString, rcodeToString } from '../wire/constants.js';
+import { type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
+import type { Message } from '../wire/message.js';
+import type { Question, ResourceRecord } from '../wire/record.js';
+import { classToString, printRData, typeToString } from '../wire/types.js';
+import type { DigDisplay } from './dig-args.js';
+
+/** BIND's default master-file style columns (dns_master_style_debug): TTL, class, type, rdata. */
+const TTL_COLUMN = 24;
+const CLASS_COLUMN = 32;
+const TYPE_COLUMN = 40;
+const RDATA_COLUMN = 48;
+const TAB_WIDTH = 8;
+
+/**
+ * Appends the padding BIND's `indent()` writes to reach column `to` from `col`: tabs to the
+ * tab stop, or a single space (or tab) when already at or past it. Returns the new column.
+ */
+function pad(parts: string[], col: number, to: number): number {
+  if (to < col + 1) to = col + 1;
+  const tabs = Math.floor(to / TAB_WIDTH) - Math.floor(col / TAB_WIDTH);
+  if (tabs > 0) {
+    parts.push('\t'.repeat(tabs) + ' '.repeat(to % TAB_WIDTH));
+  } else {
+    parts.push(' '.repeat(to - col));
+  }
+  return to;
+}
+
+/** One record in dig's column layout. */
+export function formatRecord(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'> = { ttlid: true, showClass: true }): string {
+  const parts: string[] = [];
+  const name = rr.name.toString();
+  parts.push(name);
+  let col = name.length;
+  if (display.ttlid) {
+    col = pad(parts, col, TTL_COLUMN);
+    const t = String(rr.ttl);
+    parts.push(t);
+    col += t.length;
+  }
+  if (display.showClass) {
+    col = pad(parts, col, CLASS_COLUMN);
+    const c = classToString(rr.class);
+    parts.push(c);
+    col += c.length;
+  }
+  col = pad(parts, col, TYPE_COLUMN);
+  const type = typeToString(rr.type);
+  parts.push(type);
+  col += type.length;
+  const rdata = printRData(rr.type, rr.data);
+  if (rdata.length > 0) {
+    pad(parts, col, RDATA_COLUMN);
+    parts.push(rdata);
+  }
+  return parts.join('');
+}
+
+/** A question line (`;name<tabs>IN<tab>A`); the `;` does not count towards the columns. */
+export function formatQuestion(q: Question, display: Pick<DigDisplay, 'showClass'> = { showClass: true }): string {
+  const parts: string[] = [';'];
+  const name = q.name.toString();
+  parts.push(name);
+  let col = name.length;
+  if (display.showClass) {
+    col = pad(parts, col, CLASS_COLUMN);
+    const c = classToString(q.class);
+    parts.push(c);
+    col += c.length;
+  }
+  col = pad(parts, col, TYPE_COLUMN);
+  parts.push(typeToString(q.type));
+  return parts.join('');
+}
+
+/** `;; flags: qr aa rd; [MBZ: 0x4; ]QUERY: 1, ANSWER: ...` */
+export function formatFlagsLine(m: Message): string {
+  const flags: string[] = [];
+  if (m.qr) flags.push('qr');
+  if (m.aa) flags.push('aa');
+  if (m.tc) flags.push('tc');
+  if (m.rd) flags.push('rd');
+  if (m.ra) flags.push('ra');
+  if (m.ad) flags.push('ad');
+  if (m.cd) flags.push('cd');
+  const mbz = m.z ? '; MBZ: 0x4' : '';
+  return `;; flags:${flags.length > 0 ? ' ' + flags.join(' ') : ''}${mbz}; QUERY: ${m.question.length}, ANSWER: ${m.answer.length}, ` +
+    `AUTHORITY: ${m.authority.length}, ADDITIONAL: ${m.additional.length + (m.edns !== undefined ? 1 : 0)}`;
+}
+
+export function formatHeaderLine(m: Message): string {
+  return `;; ->>HEADER<<- opcode: ${opcodeToString(m.opcode)}, status: ${rcodeToString(m.rcode)}, id: ${m.id}`;
+}
+
+/** RFC 8914 §5.2 info-code names as BIND 9.18 prints them (codes 0..24). */
+const EDE_NAMES = [
+  'Other', 'Unsupported DNSKEY Algorithm', 'Unsupported DS Digest Type', 'Stale Answer', 'Forged Answer',
+  'DNSSEC Indeterminate', 'DNSSEC Bogus', 'Signature Expired', 'Signature Not Yet Valid', 'DNSKEY Missing',
+  'RRSIGs Missing', 'No Zone Key Bit Set', 'NSEC Missing', 'Cached Error', 'Not Ready', 'Blocked', 'Censored',
+  'Filtered', 'Prohibited', 'Stale NXDOMAIN Answer', 'Not Authoritative', 'Not Supported', 'No Reachable Authority',
+  'Network Error', 'Invalid Data',
+];
+
+export function hexSpaced(b: Uint8Array): string {
+  const out: string[] = [];
+  for (const x of b) out.push(x.toString(16).padStart(2, '0'));
+  return out.join(' ');
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+function printable(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.';
+  return s;
+}
+
+/** `hex ("ascii")` as dig prints NSID and unknown options; empty data prints nothing. */
+function hexAndText(b: Uint8Array): string {
+  return b.length === 0 ? '' : ` ${hexSpaced(b)} ("${printable(b)}")`;
+}
+
+/** BIND's verbose TTL text: `1 day 1 hour 1 minute 1 second`, `0 seconds`. */
+export function verboseDuration(seconds: number): string {
+  const units: [number, string][] = [[604800, 'week'], [86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']];
+  const out: string[] = [];
+  let rest = seconds;
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) out.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+  }
+  return out.length === 0 ? '0 seconds' : out.join(' ');
+}
+
+function formatOption(o: EdnsOption, sentCookie: Uint8Array | undefined): string {
+  let typed;
+  try {
+    typed = decodeOption(o);
+  } catch {
+    return `; OPT=${o.code}:${hexAndText(o.data)}`;
+  }
+  switch (o.code) {
+    case EdnsOptionCode.NSID:
+      return `; NSID:${hexAndText(o.data)}`;
+    case EdnsOptionCode.CLIENT_SUBNET: {
+      const t = typed as { address: string; sourcePrefixLength: number; scopePrefixLength: number };
+      return `; CLIENT-SUBNET: ${t.address}/${t.sourcePrefixLength}/${t.scopePrefixLength}`;
+    }
+    case EdnsOptionCode.EXPIRE: {
+      if (o.data.length !== 4) return `; EXPIRE:${hexAndText(o.data)}`;
+      const v = ((o.data[0]! << 24) >>> 0) + (o.data[1]! << 16) + (o.data[2]! << 8) + o.data[3]!;
+      return `; EXPIRE: ${v} (${verboseDuration(v)})`;
+    }
+    case EdnsOptionCode.COOKIE: {
+      let status = '';
+      if (sentCookie !== undefined && o.data.length >= 8) {
+        let same = true;
+        for (let i = 0; i < 8; i++) if (o.data[i] !== sentCookie[i]) same = false;
+        status = !same ? ' (bad)' : o.data.length === 8 ? ' (echoed)' : ' (good)';
+      }
+      return `; COOKIE: ${hex(o.data)}${status}`;
+    }
+    case EdnsOptionCode.TCP_KEEPALIVE: {
+      const t = (typed as { timeout: number | undefined }).timeout;
+      return t === undefined ? '; TCP KEEPALIVE:' : `; TCP KEEPALIVE: ${Math.floor(t / 10)}.${t % 10} secs`;
+    }
+    case EdnsOptionCode.PADDING:
+      return o.data.length === 0 ? '; PAD:' : `; PAD: (${o.data.length} bytes)`;
+    case EdnsOptionCode.EDE: {
+      const t = typed as { infoCode: number; extraText: string };
+      const name = EDE_NAMES[t.infoCode];
+      return `; EDE: ${t.infoCode}${name !== undefined ? ` (${name})` : ''}${t.extraText.length > 0 ? `: (${t.extraText})` : ''}`;
+    }
+    default:
+      return `; OPT=${o.code}:${hexAndText(o.data)}`;
+  }
+}
+
+/** The OPT pseudosection lines (without the `;; OPT PSEUDOSECTION:` title). */
+export function formatEdns(edns: Edns, sentCookie?: Uint8Array): string[] {
+  const mbz = edns.zFlags !== 0 ? ` MBZ: 0x${edns.zFlags.toString(16).padStart(4, '0')},` : '';
+  const lines = [`; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''};${mbz} udp: ${edns.udpSize}`];
+  for (const o of edns.options) lines.push(formatOption(o, sentCookie));
+  return lines;
+}
+
+/** True when the client cookie in the reply differs from the one sent (dig warns). */
+export function cookieMismatch(reply: Message, sentCookie: Uint8Array | undefined): boolean {
+  if (sentCookie === undefined || reply.edns === undefined) return false;
+  const o = reply.edns.options.find((x) => x.code === EdnsOptionCode.COOKIE);
+  if (o === undefined || o.data.length < 8) return false;
+  for (let i = 0; i < 8; i++) if (o.data[i] !== sentCookie[i]) return true;
+  return false;
+}
+
+/**
+ * A message as dig prints it between `;; Got answer:` and the statistics, honouring the
+ * display toggles. `recursionWarning`: dig warns when RD was set but RA is not.
+ */
+export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint8Array): string[] {
+  const out: string[] = [];
+  if (display.comments) {
+    out.push(formatHeaderLine(m), formatFlagsLine(m));
+    if (m.qr && m.rd && !m.ra) out.push(';; WARNING: recursion requested but not available');
+    out.push('');
+    if (m.edns !== undefined) out.push(';; OPT PSEUDOSECTION:', ...formatEdns(m.edns, sentCookie));
+  }
+  if (display.question && m.question.length > 0) {
+    if (display.comments) out.push(';; QUESTION SECTION:');
+    for (const q of m.question) out.push(formatQuestion(q, display));
+    if (display.comments) out.push('');
+  }
+  const sections: [boolean, string, ResourceRecord[]][] = [
+    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', m.additional],
+  ];
+  for (const [on, title, rrs] of sections) {
+    if (!on || rrs.length === 0) continue;
+    if (display.comments) out.push(`;; ${title} SECTION:`);
+    for (const rr of rrs) out.push(formatRecord(rr, display));
+    if (display.comments) out.push('');
+  }
+  return out;
+}
+
+/** +short: the RDATA of each answer record; with +identify, `from server#port(name) in N ms`. */
+export function formatShort(m: Message, identify?: { server: string; rttMs: number }): string[] {
+  const out: string[] = [];
+  for (const rr of m.answer) {
+    const rdata = printRData(rr.type, rr.data);
+    out.push(identify === undefined ? rdata : `${rdata} from server ${identify.server} in ${Math.round(identify.rttMs)} ms.`);
+  }
+  return out;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** strftime `%a %b %d %H:%M:%S %Z %Y` in local time, as dig's `;; WHEN:` line. */
+export function formatWhen(d: Date): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  let zone = 'UTC';
+  try {
+    const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
+    if (part !== undefined) zone = part.value;
+  } catch { /* no Intl data: keep UTC */ }
+  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ` +
+    `${zone} ${d.getFullYear()}`;
+}
+
+export interface StatsInfo {
+  rttMs: number;
+  serverAddress: string;
+  port: number;
+  /** The server as the user named it (dig prints it in parentheses). */
+  serverName: string;
+  transport: 'udp' | 'tcp';
+  when: Date;
+  size: number;
+}
+
+export function formatStats(s: StatsInfo): string[] {
+  return [
+    `;; Query time: ${Math.round(s.rttMs)} msec`,
+    `;; SERVER: ${s.serverAddress}#${s.port}(${s.serverName}) (${s.transport.toUpperCase()})`,
+    `;; WHEN: ${formatWhen(s.when)}`,
+    `;; MSG SIZE  rcvd: ${s.size}`,
+    '',
+  ];
+}
+
+function recordJson(rr: ResourceRecord): Record<string, unknown> {
+  return { name: rr.name.toString(), ttl: rr.ttl, class: classToString(rr.class), type: typeToString(rr.type), rdata: printRData(rr.type, rr.data) };
+}
+
+/** +json: the reply as one machine-readable object. */
+export function messageJson(m: Message, stats: StatsInfo | undefined, sentCookie?: Uint8Array): Record<string, unknown> {
+  const flags: string[] = [];
+  for (const [on, f] of [[m.qr, 'qr'], [m.aa, 'aa'], [m.tc, 'tc'], [m.rd, 'rd'], [m.ra, 'ra'], [m.ad, 'ad'], [m.cd, 'cd']] as const) if (on) flags.push(f);
+  return {
+    id: m.id,
+    opcode: opcodeToString(m.opcode),
+    status: rcodeToString(m.rcode),
+    flags,
+    counts: { query: m.question.length, answer: m.answer.length, authority: m.authority.length, additional: m.additional.length + (m.edns ? 1 : 0) },
+    edns: m.edns === undefined ? null : {
+      version: m.edns.version, udp: m.edns.udpSize, flags: m.edns.dnssecOk ? ['do'] : [],
+      options: m.edns.options.map((o) => ({ code: o.code, text: formatOption(o, sentCookie).replace(/^; /, '') })),
+    },
+    question: m.question.map((q) => ({ name: q.name.toString(), class: classToString(q.class), type: typeToString(q.type) })),
+    answer: m.answer.map(recordJson),
+    authority: m.authority.map(recordJson),
+    additional: m.additional.map(recordJson),
+    ...(stats === undefined ? {} : {
+      server: `${stats.serverAddress}#${stats.port}`, transport: stats.transport, queryTimeMs: Math.round(stats.rttMs),
+      when: stats.when.toISOString(), size: stats.size,
+    }),
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * `sovereign dig`: a dig-compatible DNS lookup tool (BIND 9.18 dig's options, output layout and
+ * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts.
+ *
+ * Exit codes (as dig): 0 a reply was printed (whatever its RCODE), 1 usage error, 9 no reply
+ * from any server, 10 internal error.
+ */
+import { randomBytes } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { type ExchangeResult, type ServerAddress, exchange } from '../client/exchange.js';
+import { AbortedError, DnsError, NetworkError, TimeoutError } from '../errors.js';
+import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { Message } from '../wire/message.js';
+import { Name } from '../wire/name.js';
+import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs } from './dig-args.js';
+import { cookieMismatch, formatMessage, formatShort, formatStats, messageJson } from './dig-format.js';
+import type { Command } from './main.js';
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 1;
+export const EXIT_NO_REPLY = 9;
+export const EXIT_INTERNAL = 10;
+
+/** Where output goes (tests capture it). */
+export interface DigIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: DigIO = {
+  out: (t) => { process.stdout.write(t); },
+  err: (t) => { process.stderr.write(t); },
+};
+
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** First `nameserver` of resolv.conf (of the wanted family), or the loopback address. */
+export function defaultServer(family: 4 | 6 | undefined, path = '/etc/resolv.conf'): string {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch { /* no resolv.conf: fall back as BIND does */ }
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (m === null) continue;
+    const addr = m[1]!.replace(/%.*$/, '');
+    const fam = isIP(addr);
+    if (fam === 0) continue;
+    if (family === undefined || fam === family) return addr;
+  }
+  return family === 6 ? '::1' : '127.0.0.1';
+}
+
+/** Resolves @server to an address: literals as they are, names through the system resolver. */
+export async function serverAddress(server: string, family: 4 | 6 | undefined): Promise<string> {
+  if (isIP(server) !== 0) return server;
+  try {
+    const r = await dnsLookup(server, family === undefined ? {} : { family });
+    return r.address;
+  } catch (e) {
+    throw new DigUsageError(`couldn't get address for '${server}': ${(e as NodeJS.ErrnoException).code ?? 'not found'}`);
+  }
+}
+
+/** The query dig would send for `l` under `o`, and the client cookie in it. */
+export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cookie: Uint8Array | undefined } {
+  const name = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
+  const q = Message.query(name, l.type, { rd: o.recurse, class: l.class });
+  q.ad = o.ad;
+  q.cd = o.cd;
+  let cookie: Uint8Array | undefined;
+  // +dnssec, +nsid, +subnet and +cookie all need EDNS; +noedns drops it unless they ask for it.
+  if (o.edns !== undefined || o.dnssec) {
+    const options: EdnsOption[] = [];
+    if (o.nsid) options.push(option.nsid());
+    if (o.subnet !== undefined) options.push(option.clientSubnet(o.subnet.address, o.subnet.prefix));
+    if (o.cookie) {
+      cookie = new Uint8Array(randomBytes(8));
+      options.push(option.cookie(cookie));
+    }
+    const edns: Edns = newEdns({ version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options });
+    q.edns = edns;
+  }
+  return { query: q, cookie };
+}
+
+export interface LookupOutcome {
+  result: ExchangeResult | undefined;
+  exitCode: number;
+}
+
+/** Sends the query with dig's retry rules, printing dig's progress notes; undefined when no reply. */
+export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
+  qname: string): Promise<ExchangeResult | undefined> {
+  const timeoutMs = o.timeSeconds * 1000;
+  const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
+  const tries = o.tcp ? 1 : o.tries;
+  for (let i = 0; i < tries; i++) {
+    try {
+      const r = await exchange(query, server, { ...common, transport: o.tcp ? 'tcp' : 'udp' });
+      if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
+        io.out(';; Truncated, retrying in TCP mode.\n');
+        return await exchange(query, server, { ...common, transport: 'tcp' }).then((t) => ({ ...t, truncatedRetry: true }));
+      }
+      return r;
+    } catch (e) {
+      if (e instanceof AbortedError) throw e;
+      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
+      const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message.replace(/^[^ ]+: /, '');
+      if (o.tcp) {
+        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n`);
+        return undefined;
+      }
+      io.out(`;; communications error to ${server.address}#${server.port}: ${why}\n`);
+    }
+  }
+  return undefined;
+}
+
+function cmdHeader(o: DigOptions, first: boolean): string[] {
+  const lines = ['', `; <<>> Sovereign dig ${version()} <<>> ${o.argv.join(' ')}`];
+  if (o.server !== undefined) lines.push('; (1 server found)');
+  if (first) lines.push(';; global options: +cmd');
+  return lines;
+}
+
+/** Runs a parsed dig command line; returns the exit code. */
+export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> {
+  if (o.help) {
+    io.out(DIG_USAGE);
+    return EXIT_OK;
+  }
+  if (o.version) {
+    io.err(`Sovereign dig ${version()}\n`);
+    return EXIT_OK;
+  }
+  const serverName = o.server ?? defaultServer(o.family);
+  const address = await serverAddress(serverName, o.family);
+  const server = { address, port: o.port };
+  if (o.trace) {
+    const { runTrace } = await import('./dig-trace.js');
+    return runTrace(o, server, serverName, io);
+  }
+  let exitCode = EXIT_OK;
+  for (let li = 0; li < o.lookups.length; li++) {
+    const l = o.lookups[li]!;
+    const { query, cookie } = buildQuery(l, o);
+    const d = o.display;
+    if (d.qr && !d.json && !d.short) {
+      const sent = query.encode();
+      const copy = Message.decode(sent);
+      if (d.cmd && li === 0) io.out(cmdHeader(o, true).join('\n') + '\n');
+      io.out(';; Sending:\n' + formatMessage(copy, { ...d, question: true }, undefined).join('\n') + '\n');
+    }
+    const when = new Date();
+    const r = await sendWithRetries(query, server, serverName, o, io, query.question[0]!.name.toString());
+    if (r === undefined) {
+      io.out(cmdHeader(o, li === 0).join('\n') + '\n;; no servers could be reached\n');
+      exitCode = EXIT_NO_REPLY;
+      continue;
+    }
+    const stats = {
+      rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: r.transport, when, size: r.bytes.length,
+    };
+    if (d.json) {
+      io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
+      continue;
+    }
+    if (d.short) {
+      const lines = formatShort(r.message, d.identify ? { server: `${server.address}#${server.port}(${serverName})`, rttMs: r.rttMs } : undefined);
+      if (lines.length > 0) io.out(lines.join('\n') + '\n');
+      continue;
+    }
+    const out: string[] = [];
+    if (d.cmd && !(d.qr && li === 0)) out.push(...cmdHeader(o, li === 0));
+    if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
+    if (d.comments) out.push(';; Got answer:');
+    out.push(...formatMessage(r.message, d, cookie));
+    if (d.stats) out.push(...formatStats(stats));
+    if (out.length > 0) io.out(out.join('\n') + '\n');
+  }
+  return exitCode;
+}
+
+/** Parses and runs; maps every failure to dig's exit codes with a one-line message. */
+export async function digMain(argv: string[], io: DigIO = stdio): Promise<number> {
+  let o: DigOptions;
+  try {
+    o = parseDigArgs(argv);
+  } catch (e) {
+    if (e instanceof DigUsageError) {
+      io.err(`${e.message}\n${DIG_USAGE.split('\n').slice(0, 3).join('\n')}\n\nUse "sovereign dig -h" for the complete list of options\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  try {
+    return await runDig(o, io);
+  } catch (e) {
+    if (e instanceof DigUsageError) {
+      io.err(`dig: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.err(`dig: ${e instanceof DnsError ? e.message : String((e as Error).stack ?? e)}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+export const command: Command = {
+  summary: 'query DNS servers the way dig does (+trace, +short, +json, ...)',
+  run: (args) => digMain(args),
+};

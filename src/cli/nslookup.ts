@@ -1,0 +1,212 @@
+/**
+ * `sovereign nslookup [-option...] name [server]`: the non-interactive form of BIND 9.18's
+ * nslookup, with its output layout (`Server:` / `Address:` header, `Non-authoritative answer:`,
+ * `Name:` / `Address:` pairs, `mail exchanger = ...` and friends, `** server can't find`).
+ *
+ * Options: -type=T (also -query=, -q=, -ty=), -class=C, -port=N, -timeout=S, -retry=N,
+ * -[no]recurse, -[no]vc. With no type, A and then AAAA are asked (as nslookup 9.18 does); an IP
+ * address as the name asks for its PTR record. Exit code 0 when answered, 1 on an error RCODE or
+ * no reply (as nslookup).
+ */
+import { isIP } from 'node:net';
+import { type ExchangeResult, type ServerAddress, exchange } from '../client/exchange.js';
+import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
+import { rcodeToString } from '../wire/constants.js';
+import { Message } from '../wire/message.js';
+import { Name } from '../wire/name.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { RRClass, RRType, classFromString, printRData, typeFromString } from '../wire/types.js';
+import { reverseName } from './dig-args.js';
+import { type DigIO, defaultServer, serverAddress } from './dig.js';
+import type { Command } from './main.js';
+
+export class NslookupUsageError extends Error {}
+
+export interface NslookupOptions {
+  name: string;
+  server: string | undefined;
+  /** undefined: A then AAAA. */
+  type: number | undefined;
+  class: number;
+  port: number;
+  timeoutSeconds: number;
+  tries: number;
+  recurse: boolean;
+  tcp: boolean;
+}
+
+/** Parses nslookup's non-interactive argv. Throws NslookupUsageError. */
+export function parseNslookupArgs(argv: string[]): NslookupOptions {
+  const o: NslookupOptions = {
+    name: '', server: undefined, type: undefined, class: RRClass.IN, port: 53, timeoutSeconds: 2, tries: 2, recurse: true, tcp: false,
+  };
+  const positionals: string[] = [];
+  for (const a of argv) {
+    if (!a.startsWith('-') || a === '-') {
+      positionals.push(a);
+      continue;
+    }
+    const body = a.slice(1);
+    const eq = body.indexOf('=');
+    const key = (eq < 0 ? body : body.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? undefined : body.slice(eq + 1);
+    const num = (): number => {
+      if (value === undefined || !/^\d+$/.test(value)) throw new NslookupUsageError(`*** Invalid option: ${a}`);
+      return Number(value);
+    };
+    if (['type', 'ty', 'query', 'q', 'querytype'].includes(key)) {
+      const t = value === undefined ? undefined : typeFromString(value);
+      if (t === undefined) throw new NslookupUsageError(`unknown query type: ${value ?? ''}`);
+      o.type = t;
+    } else if (key === 'class' || key === 'cl') {
+      const c = value === undefined ? undefined : classFromString(value);
+      if (c === undefined) throw new NslookupUsageError(`unknown query class: ${value ?? ''}`);
+      o.class = c;
+    } else if (key === 'port' || key === 'po') {
+      o.port = num();
+      if (o.port > 65535) throw new NslookupUsageError(`*** Invalid option: ${a}`);
+    } else if (key === 'timeout' || key === 'ti') {
+      o.timeoutSeconds = Math.max(1, num());
+    } else if (key === 'retry' || key === 'ret') {
+      o.tries = Math.max(1, num());
+    } else if (key === 'recurse' || key === 'rec') {
+      o.recurse = true;
+    } else if (key === 'norecurse' || key === 'norec') {
+      o.recurse = false;
+    } else if (key === 'vc') {
+      o.tcp = true;
+    } else if (key === 'novc') {
+      o.tcp = false;
+    } else {
+      throw new NslookupUsageError(`*** Invalid option: ${body}`);
+    }
+  }
+  if (positionals.length === 0) throw new NslookupUsageError('usage: sovereign nslookup [-type=T] [-port=N] name [server] (interactive mode is not supported)');
+  if (positionals.length > 2) throw new NslookupUsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
+  o.name = positionals[0]!;
+  o.server = positionals[1];
+  return o;
+}
+
+function bare(n: Name): string {
+  const s = n.toString();
+  return s === '.' ? '.' : s.slice(0, -1);
+}
+
+/** One record as nslookup prints it; `answer` selects the `Name:/Address:` form for A/AAAA. */
+export function nslookupRecord(rr: ResourceRecord, answer: boolean): string {
+  const owner = bare(rr.name);
+  const d = rr.data as Record<string, unknown>;
+  switch (rr.type) {
+    case RRType.A:
+      return answer ? `Name:\t${owner}\nAddress: ${d.address as string}` : `${owner}\tinternet address = ${d.address as string}`;
+    case RRType.AAAA:
+      return answer ? `Name:\t${owner}\nAddress: ${d.address as string}` : `${owner}\thas AAAA address ${d.address as string}`;
+    case RRType.CNAME: return `${owner}\tcanonical name = ${printRData(rr.type, rr.data)}`;
+    case RRType.MX: return `${owner}\tmail exchanger = ${printRData(rr.type, rr.data)}`;
+    case RRType.NS: return `${owner}\tnameserver = ${printRData(rr.type, rr.data)}`;
+    case RRType.PTR: return `${owner}\tname = ${printRData(rr.type, rr.data)}`;
+    case RRType.TXT: return `${owner}\ttext = ${printRData(rr.type, rr.data)}`;
+    case RRType.SRV: return `${owner}\tservice = ${printRData(rr.type, rr.data)}`;
+    case RRType.HINFO: return `${owner}\thinfo = ${printRData(rr.type, rr.data)}`;
+    case RRType.SOA: {
+      const s = d as { mname: Name; rname: Name; serial: number; refresh: number; retry: number; expire: number; minimum: number };
+      return [`${owner}`, `\torigin = ${bare(s.mname)}`, `\tmail addr = ${bare(s.rname)}`, `\tserial = ${s.serial}`,
+        `\trefresh = ${s.refresh}`, `\tretry = ${s.retry}`, `\texpire = ${s.expire}`, `\tminimum = ${s.minimum}`].join('\n');
+    }
+    default:
+      return `${owner}\trdata_${rr.type} = ${printRData(rr.type, rr.data)}`;
+  }
+}
+
+/** The body nslookup prints for one reply (after the Server/Address header). */
+export function formatNslookupReply(m: Message, textName: string, qtype: number, defaultLookups: boolean, last: boolean): { lines: string[]; failed: boolean } {
+  const lines: string[] = [];
+  if (m.rcode !== 0) {
+    lines.push(`** server can't find ${textName}: ${rcodeToString(m.rcode)}`);
+    return { lines, failed: true };
+  }
+  if (!m.aa) lines.push('Non-authoritative answer:');
+  if (m.answer.length > 0) {
+    for (const rr of m.answer) lines.push(nslookupRecord(rr, true));
+  } else if (!defaultLookups || last) {
+    lines.push(`*** Can't find ${textName}: No answer`);
+  }
+  if (!m.aa && qtype !== RRType.A && qtype !== RRType.AAAA) {
+    lines.push('', 'Authoritative answers can be found from:');
+    for (const rr of m.authority) lines.push(nslookupRecord(rr, false));
+    for (const rr of m.additional) lines.push(nslookupRecord(rr, false));
+  }
+  return { lines, failed: false };
+}
+
+async function ask(q: Message, server: ServerAddress, o: NslookupOptions): Promise<ExchangeResult | undefined> {
+  try {
+    return await exchange(q, server, { transport: o.tcp ? 'tcp' : 'udp', timeoutMs: o.timeoutSeconds * 1000, tries: o.tries });
+  } catch (e) {
+    if (e instanceof TimeoutError || e instanceof NetworkError || e instanceof AbortedError) return undefined;
+    throw e;
+  }
+}
+
+/** Runs a parsed nslookup; returns the exit code. */
+export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number> {
+  const serverText = o.server ?? defaultServer(undefined);
+  const address = await serverAddress(serverText, undefined);
+  const server = { address, port: o.port };
+  let name = o.name;
+  let types: number[] = o.type === undefined ? [RRType.A, RRType.AAAA] : [o.type];
+  const defaultLookups = o.type === undefined;
+  // nslookup turns an address into its reverse name and asks for PTR.
+  if (isIP(name) !== 0 && o.type === undefined) {
+    name = reverseName(name);
+    types = [RRType.PTR];
+  }
+  const textName = name.endsWith('.') && name.length > 1 ? name.slice(0, -1) : name;
+  const qname = Name.fromText(name.endsWith('.') ? name : name + '.');
+  const out: string[] = [`Server:\t\t${serverText}`, `Address:\t${address}#${o.port}`, ''];
+  let exitCode = 0;
+  for (let i = 0; i < types.length; i++) {
+    const q = Message.query(qname, types[i]!, { rd: o.recurse, class: o.class });
+    const r = await ask(q, server, o);
+    if (r === undefined) {
+      out.push(';; connection timed out; no servers could be reached', '');
+      io.out(out.join('\n') + '\n');
+      return 1;
+    }
+    const { lines, failed } = formatNslookupReply(r.message, textName, types[i]!, defaultLookups && types.length > 1, i === types.length - 1);
+    // With A and AAAA asked, "Non-authoritative answer:" is printed once.
+    if (i > 0 && lines[0] === 'Non-authoritative answer:' && out.includes('Non-authoritative answer:')) lines.shift();
+    out.push(...lines);
+    if (failed) {
+      exitCode = 1;
+      break;
+    }
+  }
+  out.push('');
+  io.out(out.join('\n') + '\n');
+  return exitCode;
+}
+
+export const command: Command = {
+  summary: 'look up a name the way nslookup does (non-interactive)',
+  async run(argv: string[]): Promise<number> {
+    const io: DigIO = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
+    let o: NslookupOptions;
+    try {
+      o = parseNslookupArgs(argv);
+    } catch (e) {
+      if (e instanceof NslookupUsageError) {
+        io.err(`${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+    try {
+      return await runNslookup(o, io);
+    } catch (e) {
+      io.err(`nslookup: ${(e as Error).message}\n`);
+      return 1;
+    }
+  },
+};

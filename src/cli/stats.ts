@@ -1,0 +1,77 @@
+/**
+ * `sovereign stats [--json] [--prometheus]`: the running server's counters through its control
+ * endpoint: queries by type, replies by RCODE, queries by transport, cache hits and misses,
+ * upstream latency and failures. `--prometheus` prints what /metrics serves.
+ */
+import { parseArgs } from 'node:util';
+import { controlJson, controlRequest } from '../control/client.js';
+import { resolveTarget, targetOptions } from '../control/cli-target.js';
+import type { StatsSnapshot } from '../control/snapshot.js';
+import type { Command } from './main.js';
+
+function sorted(o: Record<string, number>): [string, number][] {
+  return Object.entries(o).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+/** Human-readable statistics. */
+export function formatStats(s: StatsSnapshot): string {
+  const out: string[] = [];
+  const kv = (k: string, v: string | number): void => {
+    out.push(`${k.padEnd(28)} ${v}`);
+  };
+  kv('processes', s.processes);
+  kv('uptime.seconds', s.uptimeSeconds);
+  kv('queries.udp', s.queries.udp);
+  kv('queries.tcp', s.queries.tcp);
+  kv('responses', s.responses);
+  kv('dropped', s.dropped);
+  kv('truncated', s.truncated);
+  kv('internal-errors', s.internalErrors);
+  for (const [k, v] of sorted(s.qtypes)) kv(`qtype.${k}`, v);
+  for (const [k, v] of sorted(s.rcodes)) kv(`rcode.${k}`, v);
+  const lookups = s.cache.hits + s.cache.misses;
+  kv('cache.entries', s.cache.size);
+  kv('cache.hits', s.cache.hits);
+  kv('cache.misses', s.cache.misses);
+  kv('cache.hit-ratio', lookups === 0 ? '-' : `${((100 * s.cache.hits) / lookups).toFixed(1)}%`);
+  kv('cache.evictions', s.cache.evictions);
+  kv('forwarder.cache-answers', s.forwarder.cacheAnswers);
+  kv('forwarder.upstream-answers', s.forwarder.upstreamAnswers);
+  kv('forwarder.failures', s.forwarder.failures);
+  for (const r of s.forwarder.routes) {
+    for (const u of r.upstreams) {
+      const avg = u.rttCount === 0 ? '-' : `${(u.rttSumMs / u.rttCount).toFixed(2)}ms`;
+      out.push(`upstream ${u.upstream} (${r.kind} ${r.zone}): ${u.up ? 'up' : 'DOWN'}, queries ${u.queries}, answers ${u.answers}, ` +
+        `avg-rtt ${avg}, srtt ${u.srttMs}ms, failures ${u.failures} (timeouts ${u.timeouts}), error-replies ${u.errorReplies}`);
+    }
+  }
+  if (s.hosts !== null) kv('hosts.names', `${s.hosts.names} (${s.hosts.path}, loaded ${s.hosts.loads}x)`);
+  if (s.localData !== null) kv('local-data.records', s.localData.records);
+  return out.join('\n') + '\n';
+}
+
+export const command: Command = {
+  summary: 'print the running server\'s statistics (--json, --prometheus)',
+  async run(argv: string[]): Promise<number> {
+    let values: { json?: boolean; prometheus?: boolean; control?: string; 'token-file'?: string; config?: string };
+    try {
+      ({ values } = parseArgs({ args: argv, options: { ...targetOptions, json: { type: 'boolean' }, prometheus: { type: 'boolean' } }, strict: true }));
+    } catch (err) {
+      process.stderr.write(`sovereign stats: ${(err as Error).message}\n`);
+      return 2;
+    }
+    try {
+      const target = resolveTarget(values);
+      if (values.prometheus === true) {
+        process.stdout.write((await controlRequest(target, 'GET', '/metrics')).body);
+        return 0;
+      }
+      const { data } = await controlJson<StatsSnapshot>(target, 'GET', '/v1/stats');
+      process.stdout.write(values.json === true ? JSON.stringify(data, null, 1) + '\n' : formatStats(data));
+      return 0;
+    } catch (err) {
+      process.stderr.write(`sovereign stats: ${(err as Error).message}\n`);
+      return 1;
+    }
+  },
+};

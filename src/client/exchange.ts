@@ -1,0 +1,518 @@
+/**
+ * One DNS query/response exchange with a server over UDP or TCP (RFC 1035 §4.2, RFC 7766), as
+ * the resolver, the forwarder, zone transfers and `sovereign dig` all use it.
+ *
+ * Invariants:
+ * - Every wait has a deadline (`timeoutMs` per attempt); nothing here waits forever.
+ * - IDs and UDP source ports come from node:crypto, never Math.random. Each UDP exchange gets
+ *   its own socket on a random port (RFC 5452 §9.2), connected to the server so the kernel
+ *   drops datagrams from elsewhere; the source address and port are checked again anyway.
+ * - A reply is accepted only when its source address+port, ID, QR bit and question (name, type,
+ *   class) match the query (RFC 5452 §9.1). Anything else is ignored and counted, and the wait
+ *   goes on until the deadline. Undecodable UDP datagrams are ignored too (an attacker could
+ *   send them); an undecodable TCP reply is a NetworkError (the stream is from the server).
+ * - Failures are typed: TimeoutError (EDE 22), NetworkError (EDE 23), AbortedError, so callers
+ *   can map them to SERVFAIL + Extended DNS Error without string matching.
+ * - The caller's query Message is never modified: a fresh ID is patched into the encoded bytes.
+ */
+import { randomInt } from 'node:crypto';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { isIPv6, Socket as TcpSocket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
+import { Message } from '../wire/message.js';
+import type { Question } from '../wire/record.js';
+
+/** Where to send a query. */
+export interface ServerAddress {
+  /** IPv4 or IPv6 literal. */
+  address: string;
+  port: number;
+}
+
+/** Why a received message was not accepted as the reply. */
+export type IgnoredReason = 'source' | 'id' | 'malformed' | 'not-response' | 'question';
+
+export interface ExchangeOptions {
+  /** Transport of the first attempt; default 'udp'. UDP retries over TCP when the reply has TC. */
+  transport?: 'udp' | 'tcp';
+  /** Time allowed for each attempt, in milliseconds; default 2000. */
+  timeoutMs?: number;
+  /** Attempts per transport (a timeout or network error moves to the next); default 1. */
+  tries?: number;
+  /** Return a truncated UDP reply as it is instead of retrying over TCP. */
+  ignoreTruncation?: boolean;
+  /**
+   * Require the question name back byte-for-byte, case included (the "0x20" defence of
+   * draft-vixie-dnsext-dns0x20); default false: names compare ignoring ASCII case (RFC 4343).
+   */
+  matchCase?: boolean;
+  /** Send the query with its own ID; default false: a fresh crypto-random ID is used. */
+  keepId?: boolean;
+  /** Cancels the exchange; it then rejects with AbortedError. */
+  signal?: AbortSignal;
+  /** Local address to send from (default: any address of the server's family). */
+  localAddress?: string;
+  /** Largest UDP datagram accepted; default 65535. */
+  maxUdpSize?: number;
+  /** Told about every message that was received but not accepted (for logs and counters). */
+  onIgnored?: (reason: IgnoredReason, from: ServerAddress, bytes: Uint8Array) => void;
+}
+
+export interface ExchangeResult {
+  /** The accepted reply. */
+  message: Message;
+  /** The reply exactly as received (without the TCP length prefix). */
+  bytes: Uint8Array;
+  /** Time from sending the query to receiving the accepted reply, of the attempt that succeeded. */
+  rttMs: number;
+  /** Transport that carried the accepted reply. */
+  transport: 'udp' | 'tcp';
+  server: ServerAddress;
+  /** True when a UDP reply came back truncated and this reply is the TCP retry's. */
+  truncatedRetry: boolean;
+  /** The query as sent (with the ID actually used). */
+  queryBytes: Uint8Array;
+  /** How many received messages were ignored (wrong source, ID, question, or malformed). */
+  ignored: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 2000;
+/** Random source ports are drawn from the unprivileged range (RFC 6056 §3.2). */
+const MIN_PORT = 1024;
+const PORT_ATTEMPTS = 16;
+
+/** `address#port`, as dig prints servers. */
+export function serverLabel(server: ServerAddress): string {
+  return `${server.address}#${server.port}`;
+}
+
+/** A fresh crypto-random 16-bit message ID. */
+export function randomId(): number {
+  return randomInt(0, 0x10000);
+}
+
+/**
+ * Sends `query` to `server` and resolves with the first acceptable reply (see the module
+ * comment for what "acceptable" means). Rejects with TimeoutError when every attempt timed
+ * out, NetworkError on socket failures, AbortedError when `opts.signal` fires.
+ */
+export async function exchange(query: Message, server: ServerAddress, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
+  const q = query.question[0];
+  const bytes = query.encode();
+  if (opts.keepId !== true) {
+    const id = randomId();
+    bytes[0] = id >>> 8;
+    bytes[1] = id & 0xff;
+  }
+  const id = (bytes[0]! << 8) | bytes[1]!;
+  const matcher = new ReplyMatcher(id, q, opts.matchCase === true);
+  const tries = Math.max(1, opts.tries ?? 1);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const first = opts.transport ?? 'udp';
+
+  let ignored = 0;
+  const onIgnored = (reason: IgnoredReason, from: ServerAddress, b: Uint8Array): void => {
+    ignored++;
+    opts.onIgnored?.(reason, from, b);
+  };
+
+  if (first === 'udp') {
+    const r = await withTries(tries, opts.signal, () => udpAttempt(bytes, server, matcher, timeoutMs, opts, onIgnored));
+    if (!r.message.tc || opts.ignoreTruncation === true) {
+      return { ...r, transport: 'udp', server, truncatedRetry: false, queryBytes: bytes, ignored };
+    }
+    // RFC 7766 §5: a truncated UDP reply is retried over TCP.
+    const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, onIgnored));
+    return { ...t, transport: 'tcp', server, truncatedRetry: true, queryBytes: bytes, ignored };
+  }
+  const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, onIgnored));
+  return { ...t, transport: 'tcp', server, truncatedRetry: false, queryBytes: bytes, ignored };
+}
+
+interface AttemptResult {
+  message: Message;
+  bytes: Uint8Array;
+  rttMs: number;
+}
+
+/** Runs `attempt` up to `tries` times; timeouts and network errors are retried, the last one thrown. */
+async function withTries(tries: number, signal: AbortSignal | undefined, attempt: () => Promise<AttemptResult>): Promise<AttemptResult> {
+  let last: unknown;
+  for (let i = 0; i < tries; i++) {
+    if (signal?.aborted === true) throw new AbortedError('query aborted', signal.reason);
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
+      last = e;
+    }
+  }
+  throw last;
+}
+
+/** Decides whether a received message is the reply to our query. */
+export class ReplyMatcher {
+  constructor(readonly id: number, readonly question: Question | undefined, readonly matchCase: boolean) {}
+
+  /** Returns the decoded reply, or the reason it is not acceptable. */
+  check(bytes: Uint8Array): Message | IgnoredReason {
+    if (bytes.length < 12) return 'malformed';
+    if (((bytes[0]! << 8) | bytes[1]!) !== this.id) return 'id';
+    if ((bytes[2]! & 0x80) === 0) return 'not-response';
+    let m: Message;
+    try {
+      m = Message.decode(bytes);
+    } catch {
+      return 'malformed';
+    }
+    return this.questionMatches(m) ? m : 'question';
+  }
+
+  /**
+   * RFC 5452 §9.1: the question must come back. An error reply (FORMERR, NOTIMP, ...) may carry
+   * no question section at all (RFC 6891 §7 servers that reject EDNS do this), so an empty
+   * question is accepted only together with a non-zero RCODE.
+   */
+  questionMatches(m: Message): boolean {
+    const q = this.question;
+    if (q === undefined) return m.question.length === 0;
+    if (m.question.length === 0) return m.rcode !== 0;
+    if (m.question.length !== 1) return false;
+    const r = m.question[0]!;
+    if (r.type !== q.type || r.class !== q.class) return false;
+    if (!this.matchCase) return r.name.equals(q.name);
+    const a = r.name.wire;
+    const b = q.name.wire;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+}
+
+/** Strips IPv4-mapped prefixes and lowercases, so addresses from rinfo compare with ours. */
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  const na = a.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
+  const nb = b.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
+  return na === nb;
+}
+
+/** Opens a UDP socket bound to a crypto-random port (retrying when taken). */
+async function openUdpSocket(server: ServerAddress, localAddress: string | undefined): Promise<UdpSocket> {
+  const v6 = isIPv6(server.address);
+  let lastError: unknown;
+  for (let i = 0; i <= PORT_ATTEMPTS; i++) {
+    // After PORT_ATTEMPTS collisions, let the kernel pick (its choice is randomised too).
+    const port = i === PORT_ATTEMPTS ? 0 : randomInt(MIN_PORT, 0x10000);
+    const sock = createSocket({ type: v6 ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (e: Error): void => reject(e);
+        sock.once('error', onError);
+        sock.bind({ port, address: localAddress ?? (v6 ? '::' : '0.0.0.0'), exclusive: true }, () => {
+          sock.off('error', onError);
+          resolve();
+        });
+      });
+      return sock;
+    } catch (e) {
+      lastError = e;
+      try { sock.close(); } catch { /* never bound */ }
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') break;
+    }
+  }
+  throw new NetworkError(serverLabel(server), `cannot open a UDP socket: ${(lastError as Error).message}`, lastError);
+}
+
+/** One UDP attempt on a fresh socket. */
+async function udpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
+  opts: ExchangeOptions, onIgnored: (r: IgnoredReason, from: ServerAddress, b: Uint8Array) => void): Promise<AttemptResult> {
+  const sock = await openUdpSocket(server, opts.localAddress);
+  const label = serverLabel(server);
+  const maxSize = opts.maxUdpSize ?? 65535;
+  return new Promise<AttemptResult>((resolve, reject) => {
+    let sentAt = 0;
+    let done = false;
+    const finish = (err: Error | undefined, result?: AttemptResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      sock.removeAllListeners('message');
+      // Keep a listener so a late ICMP error cannot become an unhandled 'error' event.
+      sock.on('error', () => {});
+      try { sock.close(); } catch { /* already closed */ }
+      if (err !== undefined) reject(err);
+      else resolve(result!);
+    };
+    const onAbort = (): void => finish(new AbortedError('query aborted', opts.signal?.reason));
+    const timer = setTimeout(() => finish(new TimeoutError(label, timeoutMs, 'udp')), timeoutMs);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted === true) return onAbort();
+
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      finish(new NetworkError(label, `udp: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e));
+    });
+    sock.on('message', (msg: Buffer, rinfo) => {
+      const b = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+      const from = { address: rinfo.address, port: rinfo.port };
+      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.address)) return onIgnored('source', from, b);
+      if (b.length > maxSize) return onIgnored('malformed', from, b);
+      const m = matcher.check(b);
+      if (typeof m === 'string') return onIgnored(m, from, b);
+      finish(undefined, { message: m, bytes: Uint8Array.from(b), rttMs: performance.now() - sentAt });
+    });
+    // Connecting lets the kernel drop other sources and report ICMP port-unreachable.
+    sock.connect(server.port, server.address, () => {
+      if (done) return;
+      sentAt = performance.now();
+      sock.send(query, (e) => {
+        if (e) finish(new NetworkError(label, `udp send: ${e.message}`, e));
+      });
+    });
+  });
+}
+
+/**
+ * Reassembles length-prefixed DNS messages (RFC 1035 §4.2.2) from TCP stream chunks.
+ * Invariant: `push` returns complete messages only; a partial one waits for more data.
+ */
+export class TcpFramer {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Uint8Array[] {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Uint8Array[] = [];
+    while (this.buf.length >= 2) {
+      const len = this.buf.readUInt16BE(0);
+      if (this.buf.length < 2 + len) break;
+      out.push(Uint8Array.from(this.buf.subarray(2, 2 + len)));
+      this.buf = this.buf.subarray(2 + len);
+    }
+    return out;
+  }
+
+  /** Octets of an incomplete message still buffered. */
+  get pending(): number {
+    return this.buf.length;
+  }
+}
+
+function frame(query: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(2 + query.length);
+  b.writeUInt16BE(query.length, 0);
+  b.set(query, 2);
+  return b;
+}
+
+/** One TCP attempt: connect, send the framed query, read framed messages until the reply. */
+async function tcpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
+  opts: ExchangeOptions, onIgnored: (r: IgnoredReason, from: ServerAddress, b: Uint8Array) => void): Promise<AttemptResult> {
+  const label = serverLabel(server);
+  return new Promise<AttemptResult>((resolve, reject) => {
+    const sock = new TcpSocket();
+    const framer = new TcpFramer();
+    let sentAt = 0;
+    let done = false;
+    const finish = (err: Error | undefined, result?: AttemptResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      sock.removeAllListeners('data');
+      sock.on('error', () => {});
+      sock.destroy();
+      if (err !== undefined) reject(err);
+      else resolve(result!);
+    };
+    const onAbort = (): void => finish(new AbortedError('query aborted', opts.signal?.reason));
+    const timer = setTimeout(() => finish(new TimeoutError(label, timeoutMs, 'tcp')), timeoutMs);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted === true) return onAbort();
+
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      finish(new NetworkError(label, `tcp: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e));
+    });
+    sock.on('end', () => finish(new NetworkError(label, framer.pending > 0
+      ? 'tcp: connection closed in the middle of a message' : 'tcp: connection closed before a reply')));
+    sock.on('data', (chunk: Buffer) => {
+      for (const b of framer.push(chunk)) {
+        const m = matcher.check(b);
+        if (m === 'malformed') return finish(new NetworkError(label, 'tcp: malformed reply'));
+        if (typeof m === 'string') {
+          onIgnored(m, server, b);
+          continue;
+        }
+        return finish(undefined, { message: m, bytes: b, rttMs: performance.now() - sentAt });
+      }
+    });
+    const connectOpts = opts.localAddress === undefined
+      ? { host: server.address, port: server.port }
+      : { host: server.address, port: server.port, localAddress: opts.localAddress };
+    sock.connect(connectOpts, () => {
+      if (done) return;
+      sock.setNoDelay(true);
+      sentAt = performance.now();
+      sock.write(frame(query));
+    });
+  });
+}
+
+/**
+ * A TCP connection carrying several queries (RFC 7766 §6.2.1: pipelined, replies matched by
+ * ID and question, possibly out of order), and streams of replies such as AXFR (RFC 5936).
+ * Every wait has a deadline; the caller closes the connection.
+ */
+export class TcpConnection {
+  private readonly framer = new TcpFramer();
+  private readonly waiters = new Map<number, {
+    matcher: ReplyMatcher;
+    onMessage: (m: Message, bytes: Uint8Array) => boolean;
+    fail: (e: Error) => void;
+  }>();
+  private closedError: Error | undefined;
+  /** Messages received that matched no outstanding query. */
+  ignored = 0;
+
+  private constructor(private readonly sock: TcpSocket, readonly server: ServerAddress) {
+    const label = serverLabel(server);
+    sock.on('data', (chunk: Buffer) => {
+      for (const b of this.framer.push(chunk)) this.dispatch(b);
+    });
+    sock.on('error', (e) => this.failAll(new NetworkError(label, `tcp: ${e.message}`, e)));
+    sock.on('close', () => this.failAll(new NetworkError(label, 'tcp: connection closed')));
+  }
+
+  /** Connects to `server`, failing with TimeoutError after `timeoutMs` (default 2000). */
+  static connect(server: ServerAddress, opts: { timeoutMs?: number; signal?: AbortSignal; localAddress?: string } = {}): Promise<TcpConnection> {
+    const label = serverLabel(server);
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const sock = new TcpSocket();
+      const timer = setTimeout(() => { sock.destroy(); reject(new TimeoutError(label, timeoutMs, 'tcp connect')); }, timeoutMs);
+      const onError = (e: Error): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        reject(new NetworkError(label, `tcp: ${(e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e));
+      };
+      sock.once('error', onError);
+      const options = opts.localAddress === undefined
+        ? { host: server.address, port: server.port }
+        : { host: server.address, port: server.port, localAddress: opts.localAddress };
+      sock.connect(options, () => {
+        clearTimeout(timer);
+        sock.off('error', onError);
+        sock.setNoDelay(true);
+        resolve(new TcpConnection(sock, server));
+      });
+    });
+  }
+
+  private dispatch(b: Uint8Array): void {
+    if (b.length < 12) {
+      this.ignored++;
+      return;
+    }
+    const w = this.waiters.get((b[0]! << 8) | b[1]!);
+    if (w === undefined) {
+      this.ignored++;
+      return;
+    }
+    const m = w.matcher.check(b);
+    if (m === 'malformed') return w.fail(new NetworkError(serverLabel(this.server), 'tcp: malformed reply'));
+    if (typeof m === 'string') {
+      this.ignored++;
+      return;
+    }
+    if (!w.onMessage(m, b)) this.waiters.delete(w.matcher.id);
+  }
+
+  private failAll(e: Error): void {
+    if (this.closedError !== undefined) return;
+    this.closedError = e;
+    for (const w of this.waiters.values()) w.fail(e);
+    this.waiters.clear();
+  }
+
+  private register(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean },
+    onMessage: (m: Message, bytes: Uint8Array, rttMs: number) => boolean, fail: (e: Error) => void): { unregister: () => void; sent: Uint8Array } {
+    if (this.closedError !== undefined) throw this.closedError;
+    const bytes = query.encode();
+    let id = (bytes[0]! << 8) | bytes[1]!;
+    if (opts.keepId !== true) {
+      // A fresh ID not already outstanding on this connection (RFC 7766 §7).
+      do id = randomId(); while (this.waiters.has(id));
+      bytes[0] = id >>> 8;
+      bytes[1] = id & 0xff;
+    } else if (this.waiters.has(id)) {
+      throw new NetworkError(serverLabel(this.server), `ID ${id} is already outstanding on this connection`);
+    }
+    const sentAt = performance.now();
+    this.waiters.set(id, {
+      matcher: new ReplyMatcher(id, query.question[0], opts.matchCase === true),
+      onMessage: (m, b) => onMessage(m, b, performance.now() - sentAt),
+      fail,
+    });
+    this.sock.write(frame(bytes));
+    return { unregister: () => this.waiters.delete(id), sent: bytes };
+  }
+
+  /** Sends one query and resolves with its reply; TimeoutError after `timeoutMs` (default 2000). */
+  query(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean } = {}): Promise<ExchangeResult> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let sent: Uint8Array = new Uint8Array(0);
+      const { unregister, sent: s } = this.register(query, opts, (message, bytes, rttMs) => {
+        clearTimeout(timer);
+        resolve({ message, bytes, rttMs, transport: 'tcp', server: this.server, truncatedRetry: false, queryBytes: sent, ignored: this.ignored });
+        return false;
+      }, (e) => { clearTimeout(timer); reject(e); });
+      sent = s;
+      timer = setTimeout(() => { unregister(); reject(new TimeoutError(serverLabel(this.server), timeoutMs, 'tcp')); }, timeoutMs);
+    });
+  }
+
+  /**
+   * Sends one query and yields every reply message with its ID (AXFR/IXFR send many), until
+   * the caller stops iterating. `idleTimeoutMs` (default 2000) bounds the wait for each message.
+   */
+  async *stream(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean } = {}): AsyncGenerator<Message> {
+    const timeoutMs = opts.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const queue: Message[] = [];
+    let error: Error | undefined;
+    let wake: (() => void) | undefined;
+    const { unregister } = this.register(query, opts, (m) => {
+      queue.push(m);
+      wake?.();
+      return true;
+    }, (e) => { error = e; wake?.(); });
+    try {
+      for (;;) {
+        if (queue.length > 0) {
+          yield queue.shift()!;
+          continue;
+        }
+        if (error !== undefined) throw error;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = await new Promise<boolean>((resolve) => {
+          wake = () => resolve(false);
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+        if (timedOut && queue.length === 0 && error === undefined) throw new TimeoutError(serverLabel(this.server), timeoutMs, 'tcp stream');
+      }
+    } finally {
+      unregister();
+    }
+  }
+
+  /** Closes the connection; outstanding queries fail with NetworkError. */
+  close(): void {
+    this.sock.end();
+    this.sock.destroy();
+  }
+}

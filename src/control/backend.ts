@@ -1,0 +1,214 @@
+/**
+ * What the control endpoint can do, independent of HTTP: print and flush the cache, reload,
+ * and report statistics. `LocalBackend` acts on the DnsServer in this process;
+ * `ClusterBackend` (in the cluster primary) sends each operation to every worker over IPC and
+ * merges the answers, so `sovereign cache flush` empties every worker's cache and
+ * `sovereign stats` shows the sum.
+ *
+ * Invariant: operations and results are plain data (they cross process boundaries); a bad
+ * argument is a ControlError with HTTP status 400, never a crash.
+ */
+import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
+import { DnsError } from '../errors.js';
+import type { DnsServer } from '../server/server.js';
+import { rcodeToString } from '../wire/constants.js';
+import { Name } from '../wire/name.js';
+import { recordToString } from '../wire/record.js';
+import { classToString, typeFromString, typeToString } from '../wire/types.js';
+import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
+
+export type ReloadWhat = 'all' | 'zones' | 'hosts';
+
+export type ControlOp =
+  | { op: 'cache'; name?: string | undefined; type?: string | undefined }
+  | { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }
+  | { op: 'reload'; what: ReloadWhat }
+  | { op: 'stats' };
+
+export interface ControlBackend {
+  run(op: { op: 'cache'; name?: string | undefined; type?: string | undefined }): Promise<CacheRow[]>;
+  run(op: { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }): Promise<{ removed: number }>;
+  run(op: { op: 'reload'; what: ReloadWhat }): Promise<ReloadReport>;
+  run(op: { op: 'stats' }): Promise<StatsSnapshot>;
+  run(op: ControlOp): Promise<unknown>;
+}
+
+/** A request the control endpoint refuses (bad name, unknown type...): HTTP `status`. */
+export class ControlError extends DnsError {
+  readonly status: number;
+
+  constructor(message: string, status = 400) {
+    super('ERR_DNS_CONTROL', message, 2);
+    this.status = status;
+  }
+}
+
+function parseName(text: string): Name {
+  try {
+    return Name.fromText(text.endsWith('.') ? text : text + '.');
+  } catch (err) {
+    throw new ControlError(`bad name "${text}": ${(err as Error).message}`);
+  }
+}
+
+function parseType(text: string): number {
+  const t = typeFromString(text);
+  if (t === undefined) throw new ControlError(`unknown type "${text}"`);
+  return t;
+}
+
+/** Statistics of one DnsServer as a snapshot. */
+export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnapshot {
+  const s = server.stats;
+  const qtypes: Record<string, number> = {};
+  const rcodes: Record<string, number> = {};
+  for (let i = 0; i < s.qtypes.length; i++) if (s.qtypes[i] !== 0) qtypes[typeToString(i)] = s.qtypes[i]!;
+  for (let i = 0; i < s.rcodes.length; i++) if (s.rcodes[i] !== 0) rcodes[rcodeToString(i)] = s.rcodes[i]!;
+  const cache = server.cache;
+  const fwd = server.forwarder;
+  const hosts = server.hosts;
+  const local = server.localData;
+  return {
+    processes: 1,
+    uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    queries: { udp: s.udpQueries, tcp: s.tcpQueries },
+    responses: s.responses, dropped: s.dropped, truncated: s.truncated, internalErrors: s.internalErrors,
+    tcpConnections: s.tcpConnections, qtypes, rcodes,
+    cache: { size: cache.size, ...cache.stats },
+    forwarder: {
+      cacheAnswers: fwd?.cacheAnswers ?? 0, upstreamAnswers: fwd?.upstreamAnswers ?? 0, failures: fwd?.failures ?? 0,
+      routes: fwd?.snapshot() ?? [],
+    },
+    hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
+    localData: local === undefined ? null : { records: local.recordCount },
+  };
+}
+
+/** Acts on the DnsServer of this process. */
+export class LocalBackend implements ControlBackend {
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly server: DnsServer) {}
+
+  run(op: { op: 'cache'; name?: string | undefined; type?: string | undefined }): Promise<CacheRow[]>;
+  run(op: { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }): Promise<{ removed: number }>;
+  run(op: { op: 'reload'; what: ReloadWhat }): Promise<ReloadReport>;
+  run(op: { op: 'stats' }): Promise<StatsSnapshot>;
+  run(op: ControlOp): Promise<unknown>;
+  async run(op: ControlOp): Promise<unknown> {
+    const server = this.server;
+    switch (op.op) {
+      case 'cache': {
+        const name = op.name !== undefined && op.name !== '' ? parseName(op.name) : undefined;
+        const type = op.type !== undefined && op.type !== '' ? parseType(op.type) : undefined;
+        return server.cache.dump(name, type).map((e): CacheRow => ({
+          name: e.name.toString(), type: e.kind === 'nxdomain' ? 'ANY' : typeToString(e.type), class: classToString(e.class),
+          kind: e.kind, rank: e.rank, originalTtl: e.originalTtl, remainingTtl: e.remainingTtl, stale: e.stale,
+          records: (e.kind === 'positive' ? e.records : e.soa).map((r) => recordToString(r)),
+        }));
+      }
+      case 'flush': {
+        const name = op.name !== undefined && op.name !== '' ? parseName(op.name) : undefined;
+        return { removed: server.cache.flush(name, { subtree: op.subtree === true }) };
+      }
+      case 'reload':
+        return server.reloadParts(op.what);
+      case 'stats':
+        return serverSnapshot(server, this.startedAt);
+      default:
+        throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
+    }
+  }
+}
+
+/** IPC message names between the primary's ClusterBackend and the workers. */
+const REQUEST = 'sovereign:control';
+const REPLY = 'sovereign:control-reply';
+
+interface IpcRequest {
+  type: typeof REQUEST;
+  id: string;
+  op: ControlOp;
+}
+
+interface IpcReply {
+  type: typeof REPLY;
+  id: string;
+  ok: boolean;
+  result?: unknown;
+  error?: string;
+  status?: number;
+}
+
+/** In a worker: answers the primary's control requests with this process's LocalBackend. */
+export function serveWorkerControl(backend: LocalBackend): void {
+  process.on('message', (m: unknown) => {
+    const req = m as IpcRequest;
+    if (typeof m !== 'object' || m === null || req.type !== REQUEST) return;
+    backend.run(req.op).then(
+      (result) => process.send?.({ type: REPLY, id: req.id, ok: true, result } satisfies IpcReply),
+      (err: unknown) => process.send?.({
+        type: REPLY, id: req.id, ok: false, error: (err as Error).message,
+        status: err instanceof ControlError ? err.status : 500,
+      } satisfies IpcReply),
+    );
+  });
+}
+
+/** In the primary: fans each operation out to every worker and merges the answers. */
+export class ClusterBackend implements ControlBackend {
+  constructor(private readonly timeoutMs = 5000) {}
+
+  run(op: { op: 'cache'; name?: string | undefined; type?: string | undefined }): Promise<CacheRow[]>;
+  run(op: { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }): Promise<{ removed: number }>;
+  run(op: { op: 'reload'; what: ReloadWhat }): Promise<ReloadReport>;
+  run(op: { op: 'stats' }): Promise<StatsSnapshot>;
+  run(op: ControlOp): Promise<unknown>;
+  async run(op: ControlOp): Promise<unknown> {
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && w.isConnected());
+    if (workers.length === 0) throw new ControlError('no worker is running', 503);
+    const results = await Promise.all(workers.map((w) => this.ask(w!, op)));
+    switch (op.op) {
+      case 'cache': {
+        const rows: CacheRow[] = [];
+        results.forEach((r, i) => {
+          for (const row of r as CacheRow[]) rows.push({ ...row, worker: workers[i]!.id });
+        });
+        return rows.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || (a.worker ?? 0) - (b.worker ?? 0));
+      }
+      case 'flush':
+        return { removed: results.reduce((n: number, r) => n + (r as { removed: number }).removed, 0) };
+      case 'reload': {
+        // Every worker loads the same files: report the first, but fail if any failed.
+        const reports = results as ReloadReport[];
+        const bad = reports.find((r) => !r.ok);
+        return bad ?? reports[0];
+      }
+      case 'stats':
+        return mergeStats(results as StatsSnapshot[]);
+      default:
+        throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
+    }
+  }
+
+  private ask(worker: NonNullable<typeof cluster.workers>[number] & object, op: ControlOp): Promise<unknown> {
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        worker.off('message', onMessage);
+        reject(new ControlError(`worker ${worker.id} did not answer within ${this.timeoutMs} ms`, 504));
+      }, this.timeoutMs);
+      const onMessage = (m: unknown): void => {
+        const r = m as IpcReply;
+        if (typeof m !== 'object' || m === null || r.type !== REPLY || r.id !== id) return;
+        clearTimeout(timer);
+        worker.off('message', onMessage);
+        if (r.ok) resolve(r.result);
+        else reject(new ControlError(r.error ?? 'worker failed', r.status ?? 500));
+      };
+      worker.on('message', onMessage);
+      worker.send({ type: REQUEST, id, op } satisfies IpcRequest);
+    });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Prometheus text exposition (via prom-client) of a StatsSnapshot. A fresh registry is filled
+ * from the snapshot on every scrape, so the same code serves one process or a merged cluster.
+ * Metric names follow Prometheus conventions (`_total` counters, base units: seconds).
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { StatsSnapshot } from './snapshot.js';
+
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
+  const registry = new Registry();
+  const counter = (name: string, help: string, labelNames: string[] = []): Counter<string> =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[] = []): Gauge<string> =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
+
+  const queries = counter('sovereign_queries_total', 'Queries received, by transport.', ['transport']);
+  queries.inc({ transport: 'udp' }, s.queries.udp);
+  queries.inc({ transport: 'tcp' }, s.queries.tcp);
+  const byType = counter('sovereign_queries_by_type_total', 'Queries received, by QTYPE.', ['qtype']);
+  for (const [k, v] of Object.entries(s.qtypes)) byType.inc({ qtype: k }, v);
+  const byRcode = counter('sovereign_responses_total', 'Responses sent, by RCODE.', ['rcode']);
+  for (const [k, v] of Object.entries(s.rcodes)) byRcode.inc({ rcode: k }, v);
+  counter('sovereign_dropped_total', 'Messages dropped without a reply.').inc(s.dropped);
+  counter('sovereign_truncated_total', 'Replies sent with TC set.').inc(s.truncated);
+  counter('sovereign_internal_errors_total', 'Handler failures turned into SERVFAIL.').inc(s.internalErrors);
+  counter('sovereign_tcp_connections_total', 'TCP connections accepted.').inc(s.tcpConnections);
+
+  gauge('sovereign_cache_entries', 'RRsets and negative answers held in the cache.').set(s.cache.size);
+  counter('sovereign_cache_hits_total', 'Cache lookups that found a fresh answer.').inc(s.cache.hits);
+  counter('sovereign_cache_misses_total', 'Cache lookups that found nothing usable.').inc(s.cache.misses);
+  counter('sovereign_cache_stale_hits_total', 'Stale answers served (RFC 8767).').inc(s.cache.staleHits);
+  counter('sovereign_cache_inserts_total', 'Entries stored in the cache.').inc(s.cache.inserts);
+  counter('sovereign_cache_evictions_total', 'Entries evicted to respect the size bound.').inc(s.cache.evictions);
+
+  const fwd = counter('sovereign_forwarder_answers_total', 'Forwarded questions answered, by source.', ['source']);
+  fwd.inc({ source: 'cache' }, s.forwarder.cacheAnswers);
+  fwd.inc({ source: 'upstream' }, s.forwarder.upstreamAnswers);
+  counter('sovereign_forwarder_failures_total', 'Forwarded questions no upstream answered (SERVFAIL).').inc(s.forwarder.failures);
+
+  const labels = ['zone', 'kind', 'upstream'];
+  const uQueries = counter('sovereign_upstream_queries_total', 'Queries sent to an upstream.', labels);
+  const uAnswers = counter('sovereign_upstream_answers_total', 'Replies received from an upstream.', labels);
+  const uFailures = counter('sovereign_upstream_failures_total', 'Timeouts and network errors talking to an upstream.', labels);
+  const uTimeouts = counter('sovereign_upstream_timeouts_total', 'Timeouts talking to an upstream.', labels);
+  const uErrors = counter('sovereign_upstream_error_replies_total', 'SERVFAIL/REFUSED and other error replies from an upstream.', labels);
+  const uRttSum = counter('sovereign_upstream_rtt_seconds_sum', 'Sum of upstream round-trip times.', labels);
+  const uRttCount = counter('sovereign_upstream_rtt_seconds_count', 'Number of upstream round-trip times measured.', labels);
+  const uSrtt = gauge('sovereign_upstream_srtt_seconds', 'Smoothed round-trip time of an upstream.', labels);
+  const uUp = gauge('sovereign_upstream_up', '1 when the upstream is in use, 0 while it is skipped as dead.', labels);
+  for (const r of s.forwarder.routes) {
+    for (const u of r.upstreams) {
+      const l = { zone: r.zone, kind: r.kind, upstream: u.upstream };
+      uQueries.inc(l, u.queries);
+      uAnswers.inc(l, u.answers);
+      uFailures.inc(l, u.failures);
+      uTimeouts.inc(l, u.timeouts);
+      uErrors.inc(l, u.errorReplies);
+      uRttSum.inc(l, u.rttSumMs / 1000);
+      uRttCount.inc(l, u.rttCount);
+      uSrtt.set(l, u.srttMs / 1000);
+      uUp.set(l, u.up ? 1 : 0);
+    }
+  }
+  if (s.hosts !== null) {
+    gauge('sovereign_hosts_names', 'Names loaded from the hosts file.').set(s.hosts.names);
+    counter('sovereign_hosts_loads_total', 'Times the hosts file was (re)loaded.').inc(s.hosts.loads);
+  }
+  gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
+  gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}

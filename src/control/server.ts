@@ -1,0 +1,145 @@
+/**
+ * The local control endpoint: HTTP on a loopback address (bearer token required) or on a Unix
+ * socket (file mode 0600; the file system is the access check, a token is not required).
+ *
+ * Routes (JSON unless said otherwise):
+ *   GET  /v1/cache?name=N&type=T          cache rows (name, type, original and remaining TTL, records)
+ *   POST /v1/cache/flush?name=N&subtree=1 flush all, one name, or a subtree -> { removed }
+ *   POST /v1/reload?what=all|zones|hosts  reload -> report (409 when something was rejected)
+ *   GET  /v1/stats                        statistics snapshot
+ *   GET  /metrics                         Prometheus text format
+ *
+ * Invariants: every request is authenticated before any work; bodies are not read (arguments
+ * are query parameters), so a client cannot make us buffer anything; errors are JSON
+ * `{ error }` with a 4xx/5xx status, never a crash.
+ */
+import { chmodSync, rmSync } from 'node:fs';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../logging.js';
+import { type ControlBackend, ControlError, type ReloadWhat } from './backend.js';
+import { renderMetrics } from './metrics.js';
+import { bearerMatches } from './token.js';
+
+export interface ControlServerOptions {
+  backend: ControlBackend;
+  logger: Logger;
+  /** HTTP listen address (loopback) and port; ignored when `socketPath` is set. */
+  address?: string;
+  port?: number;
+  /** Unix socket path instead of TCP. */
+  socketPath?: string;
+  /** Bearer token required on TCP (and on the socket too, when given there). */
+  token?: string;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 1) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+const RELOAD_WHAT = new Set<ReloadWhat>(['all', 'zones', 'hosts']);
+
+export class ControlServer {
+  private readonly http: Server;
+  private readonly opts: ControlServerOptions;
+  /** Where it listens: `http://address:port` or the socket path. */
+  endpoint = '';
+
+  constructor(opts: ControlServerOptions) {
+    this.opts = opts;
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        const status = err instanceof ControlError ? err.status : 500;
+        if (status >= 500) opts.logger.error({ err }, 'control request failed');
+        if (!res.headersSent) send(res, status, { error: (err as Error).message });
+        else res.end();
+      });
+    });
+    this.http.headersTimeout = 5000;
+    this.http.requestTimeout = 30_000;
+  }
+
+  async listen(): Promise<string> {
+    const o = this.opts;
+    if (o.socketPath !== undefined) {
+      rmSync(o.socketPath, { force: true });
+      await new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(o.socketPath, () => resolve());
+      });
+      chmodSync(o.socketPath, 0o600);
+      this.endpoint = o.socketPath;
+    } else {
+      if (o.token === undefined) throw new Error('control over TCP needs a token');
+      await new Promise<void>((resolve, reject) => {
+        this.http.once('error', reject);
+        this.http.listen(o.port ?? 8053, o.address ?? '127.0.0.1', () => resolve());
+      });
+      const a = this.http.address() as AddressInfo;
+      this.endpoint = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    }
+    this.opts.logger.info({ endpoint: this.endpoint }, 'control endpoint listening');
+    return this.endpoint;
+  }
+
+  /** The bound TCP port (after listen). */
+  get port(): number {
+    const a = this.http.address();
+    return typeof a === 'object' && a !== null ? a.port : 0;
+  }
+
+  async close(): Promise<void> {
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    if (this.opts.socketPath !== undefined) rmSync(this.opts.socketPath, { force: true });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const o = this.opts;
+    if (o.socketPath === undefined || o.token !== undefined) {
+      if (o.token === undefined || !bearerMatches(req.headers.authorization, o.token)) {
+        res.setHeader('www-authenticate', 'Bearer realm="sovereign"');
+        send(res, 401, { error: 'missing or wrong bearer token (see control.tokenFile)' });
+        return;
+      }
+    }
+    const url = new URL(req.url ?? '/', 'http://control');
+    const p = url.searchParams;
+    const route = `${req.method ?? 'GET'} ${url.pathname}`;
+    const b = o.backend;
+    switch (route) {
+      case 'GET /v1/cache':
+        send(res, 200, { entries: await b.run({ op: 'cache', name: p.get('name') ?? undefined, type: p.get('type') ?? undefined }) });
+        return;
+      case 'POST /v1/cache/flush': {
+        const r = await b.run({ op: 'flush', name: p.get('name') ?? undefined, subtree: p.get('subtree') === '1' || p.get('subtree') === 'true' });
+        o.logger.info({ name: p.get('name') ?? '(all)', subtree: p.get('subtree'), removed: r.removed }, 'cache flushed');
+        send(res, 200, r);
+        return;
+      }
+      case 'POST /v1/reload': {
+        const what = (p.get('what') ?? 'all') as ReloadWhat;
+        if (!RELOAD_WHAT.has(what)) throw new ControlError(`what= must be all, zones or hosts, not "${what}"`);
+        const r = await b.run({ op: 'reload', what });
+        send(res, r.ok ? 200 : 409, r);
+        return;
+      }
+      case 'GET /v1/stats':
+        send(res, 200, await b.run({ op: 'stats' }));
+        return;
+      case 'GET /metrics': {
+        const m = await renderMetrics(await b.run({ op: 'stats' }));
+        res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
+        res.end(m.body);
+        return;
+      }
+      default: {
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics'];
+        if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
+        else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
+      }
+    }
+  }
+}

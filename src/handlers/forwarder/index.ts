@@ -1,0 +1,66 @@
+/**
+ * Chain element that forwards questions for its routes (`forwarders` = the root route,
+ * `forwardZones`, `stubZones`) through `src/resolver/forwarder.ts`. Names no route covers go
+ * down the chain (to full recursion, when it is on).
+ *
+ * - Clients outside the recursion ACL get REFUSED with EDE 18 (Prohibited), as Unbound does.
+ * - A cache hit is answered synchronously; only a miss returns a promise.
+ * - When no upstream answers: SERVFAIL with the Extended DNS Error saying why (RFC 8914 §4.23:
+ *   22 No Reachable Authority, 23 Network Error).
+ */
+import { ResolutionError } from '../../errors.js';
+import type { Acl } from '../../resolver/acl.js';
+import type { ForwardQuestion, ForwardResult, Forwarder } from '../../resolver/forwarder.js';
+import type { Middleware } from '../../server/chain.js';
+import { type QueryContext, replyTo } from '../../server/query-context.js';
+import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
+import { option } from '../../wire/edns.js';
+import type { Message } from '../../wire/message.js';
+import { RRClass, RRType } from '../../wire/types.js';
+
+export interface ForwarderHandlerConfig {
+  maxUdpSize: number;
+  acl: Acl;
+}
+
+function build(ctx: QueryContext, r: ForwardResult, maxUdpSize: number): Message {
+  const reply = replyTo(ctx.request, r.rcode, maxUdpSize);
+  reply.ra = true;
+  // RFC 4035 §3.2.3: AD only for a client that showed it understands it (DO or AD in the query).
+  reply.ad = r.ad && (ctx.dnssecOk || ctx.request.ad) && !r.cached;
+  reply.answer = r.answer as Message['answer'];
+  reply.authority = r.authority as Message['authority'];
+  return reply;
+}
+
+function failed(ctx: QueryContext, err: unknown, maxUdpSize: number): Message {
+  if (!(err instanceof ResolutionError)) throw err;
+  const reply = replyTo(ctx.request, Rcode.SERVFAIL, maxUdpSize);
+  reply.ra = true;
+  reply.edns?.options.push(option.extendedError(err.ede ?? EdeCode.OTHER, err.message.slice(0, 200)));
+  return reply;
+}
+
+export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middleware {
+  const max = cfg.maxUdpSize;
+  return (next) => (ctx) => {
+    const req = ctx.request;
+    if (req.opcode !== Opcode.QUERY) return next(ctx);
+    const q = req.question[0]!;
+    if (q.class === RRClass.CH || q.type === RRType.AXFR || q.type === RRType.IXFR) return next(ctx);
+    const route = fwd.route(q.name);
+    if (route === undefined) return next(ctx);
+    if (!cfg.acl.allows(ctx.clientAddress)) {
+      const reply = replyTo(req, Rcode.REFUSED, max);
+      reply.edns?.options.push(option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client'));
+      return reply;
+    }
+    const fq: ForwardQuestion = { name: q.name, type: q.type, class: q.class, dnssecOk: ctx.dnssecOk, checkingDisabled: req.cd };
+    const hit = fwd.fromCache(fq);
+    if (hit !== undefined) {
+      fwd.cacheAnswers++;
+      return build(ctx, hit, max);
+    }
+    return fwd.resolveUpstream(fq, route).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Chain element for full recursion (a thin adapter over `src/resolver/iterator.ts`). It sits
+ * after `authority` (names we serve are answered from our zones) and after the forwarder's
+ * routes; everything else reaching it is resolved iteratively from the root.
+ *
+ * - Clients outside the recursion ACL get REFUSED with EDE 18 (Prohibited): never an open
+ *   resolver. RA is set on every answer to allowed clients.
+ * - Local names (localhost, RFC 6303 reverse zones, RFC 6761 names) and cache hits are answered
+ *   synchronously; only a cache miss returns a promise (the hot path has no async hop).
+ * - RD=0 queries get cached data only (or a referral to the closest cached delegation), as
+ *   BIND does: a client that did not ask for recursion does not trigger upstream queries.
+ * - Failures: SERVFAIL with the Extended DNS Error of the ResolutionError.
+ */
+import { ResolutionError } from '../../errors.js';
+import type { Acl } from '../../resolver/acl.js';
+import type { Resolution, Resolver } from '../../resolver/iterator.js';
+import type { Middleware } from '../../server/chain.js';
+import { type QueryContext, replyTo } from '../../server/query-context.js';
+import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
+import { type EdnsOption, option } from '../../wire/edns.js';
+import type { Message } from '../../wire/message.js';
+import { RRClass, RRType } from '../../wire/types.js';
+
+export interface ResolverHandlerConfig {
+  maxUdpSize: number;
+  /** Who may ask for recursion. */
+  acl: Acl;
+}
+
+const PROHIBITED = option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client');
+
+/** Remembers ACL verdicts per client address (bounded), so the hot path does not re-parse addresses. */
+class AclMemo {
+  private readonly memo = new Map<string, boolean>();
+  constructor(private readonly acl: Acl) {}
+  allows(address: string): boolean {
+    let v = this.memo.get(address);
+    if (v === undefined) {
+      v = this.acl.allows(address);
+      if (this.memo.size >= 4096) this.memo.clear();
+      this.memo.set(address, v);
+    }
+    return v;
+  }
+}
+
+function build(ctx: QueryContext, r: Resolution, maxUdpSize: number): Message {
+  const reply = replyTo(ctx.request, r.rcode, maxUdpSize);
+  reply.ra = true;
+  reply.answer = r.answer as Message['answer'];
+  reply.authority = r.authority as Message['authority'];
+  if (r.ede !== undefined && reply.edns !== undefined) reply.edns.options.push(option.extendedError(r.ede.code, r.ede.text));
+  return reply;
+}
+
+function failed(ctx: QueryContext, err: unknown, maxUdpSize: number): Message {
+  const reply = replyTo(ctx.request, Rcode.SERVFAIL, maxUdpSize);
+  reply.ra = true;
+  if (reply.edns !== undefined) {
+    let opt: EdnsOption;
+    if (err instanceof ResolutionError) opt = option.extendedError(err.ede ?? EdeCode.OTHER, err.message.slice(0, 200));
+    else opt = option.extendedError(EdeCode.OTHER, 'internal error');
+    reply.edns.options.push(opt);
+  }
+  if (!(err instanceof ResolutionError)) throw err;
+  return reply;
+}
+
+/** RD=0: what the cache knows, else a referral to the closest cached delegation (no upstream traffic). */
+function cacheOnly(ctx: QueryContext, resolver: Resolver, maxUdpSize: number): Message {
+  const q = ctx.request.question[0]!;
+  const local = resolver.answerLocally(q.name, q.type, q.class);
+  if (local !== undefined) return build(ctx, local, maxUdpSize);
+  const reply = replyTo(ctx.request, Rcode.NOERROR, maxUdpSize);
+  reply.ra = true;
+  const cut = resolver.cache.closestDelegation(q.name, q.class === RRClass.ANY ? RRClass.IN : q.class);
+  if (cut !== undefined) reply.authority = cut.records as Message['authority'];
+  return reply;
+}
+
+export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig): Middleware {
+  const max = cfg.maxUdpSize;
+  const acl = new AclMemo(cfg.acl);
+  return (next) => (ctx) => {
+    const req = ctx.request;
+    if (req.opcode !== Opcode.QUERY) return next(ctx);
+    const q = req.question[0]!;
+    if (q.class === RRClass.CH || q.type === RRType.AXFR || q.type === RRType.IXFR) return next(ctx);
+    if (!acl.allows(ctx.clientAddress)) {
+      const reply = replyTo(req, Rcode.REFUSED, max);
+      reply.edns?.options.push(PROHIBITED);
+      return reply;
+    }
+    if (!req.rd) return cacheOnly(ctx, resolver, max);
+    const hit = resolver.answerLocally(q.name, q.type, q.class);
+    if (hit !== undefined) return build(ctx, hit, max);
+    return resolver.resolve(q.name, q.type, q.class).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+  };
+}

@@ -1,0 +1,454 @@
+/**
+ * Forwarding: questions sent to upstream resolvers (RD=1) or, for stub zones, to a zone's
+ * authoritative servers (RD=0), with the answers kept in the shared resolver cache
+ * (`src/resolver/cache.ts`), as dnsmasq, systemd-resolved and Unbound's forward-zone/stub-zone do.
+ *
+ * Invariants:
+ * - Upstream traffic goes through `exchange()` only: crypto-random IDs and source ports, and a
+ *   reply is accepted only from the server asked, with our ID and question (RFC 5452 §9).
+ * - Only records on the path of the answer are cached: RRsets owned by the query name or by a
+ *   CNAME target reached from it in the same answer section; nothing from authority or
+ *   additional sections except the SOA of a negative answer (RFC 2308 §5). An upstream cannot
+ *   plant data for unrelated names.
+ * - Upstreams are ordered by smoothed RTT; those not asked decay towards being asked again
+ *   (as BIND does), so a recovered fast server is found. After `maxFailures` timeouts or network
+ *   errors in a row an upstream is down: skipped until a probe (sent every `probeIntervalMs`)
+ *   gets any reply from it. When every upstream is down they are all tried anyway.
+ * - One client question costs at most one upstream exchange at a time: identical questions in
+ *   flight share it.
+ * - Every wait is bounded: `timeoutMs` per attempt, at most `maxAttempts` attempts per question.
+ */
+import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+import { type ExchangeOptions, type ExchangeResult, type ServerAddress, exchange, serverLabel } from '../client/exchange.js';
+import { AbortedError, DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { EdeCode, Rcode } from '../wire/constants.js';
+import { newEdns } from '../wire/edns.js';
+import { Message } from '../wire/message.js';
+import type { Name } from '../wire/name.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { RRType } from '../wire/types.js';
+import { ANSWER_RANK, Credibility, type RRCache } from './cache.js';
+
+/** The outcome of a forwarded question, ready to put in a reply. */
+export interface ForwardResult {
+  rcode: number;
+  answer: readonly ResourceRecord[];
+  authority: readonly ResourceRecord[];
+  /** Served from the cache (no upstream asked). */
+  cached: boolean;
+  /** The upstream that answered (undefined when cached). */
+  upstream: string | undefined;
+  /** AD bit from the upstream (only meaningful when the upstream validates). */
+  ad: boolean;
+}
+
+/** Signature of the exchange function (tests and DoT/DoH transports plug in others). */
+export type ExchangeFn = (query: Message, server: ServerAddress, opts: ExchangeOptions) => Promise<ExchangeResult>;
+
+/** Health and counters of one upstream. */
+export class Upstream {
+  readonly server: ServerAddress;
+  readonly label: string;
+  /** Smoothed RTT (ms); starts small and random so every upstream gets tried early. */
+  srttMs: number;
+  up = true;
+  consecutiveFailures = 0;
+  queries = 0;
+  answers = 0;
+  /** Timeouts and network errors. */
+  failures = 0;
+  timeouts = 0;
+  /** SERVFAIL/REFUSED/other error replies (the upstream answered, but not usefully). */
+  errorReplies = 0;
+  rttSumMs = 0;
+  rttCount = 0;
+  probes = 0;
+  downSince = 0;
+
+  constructor(server: ServerAddress) {
+    this.server = server;
+    this.label = serverLabel(server);
+    this.srttMs = 1 + randomInt(0, 32);
+  }
+
+  /** Counters as plain data (for `sovereign stats` and /metrics). */
+  snapshot(): UpstreamSnapshot {
+    return {
+      upstream: this.label, up: this.up, srttMs: Math.round(this.srttMs * 10) / 10, queries: this.queries,
+      answers: this.answers, failures: this.failures, timeouts: this.timeouts, errorReplies: this.errorReplies,
+      rttSumMs: Math.round(this.rttSumMs * 1000) / 1000, rttCount: this.rttCount, probes: this.probes,
+    };
+  }
+}
+
+export interface UpstreamSnapshot {
+  upstream: string;
+  up: boolean;
+  srttMs: number;
+  queries: number;
+  answers: number;
+  failures: number;
+  timeouts: number;
+  errorReplies: number;
+  rttSumMs: number;
+  rttCount: number;
+  probes: number;
+}
+
+export interface UpstreamSetOptions {
+  /** Timeouts/network errors in a row before an upstream counts as down (default 3). */
+  maxFailures?: number;
+  /** How often down upstreams are probed, ms (default 5000; 0 = never, they come back only by luck). */
+  probeIntervalMs?: number;
+  /** Timeout of a probe, ms (default 1000). */
+  probeTimeoutMs?: number;
+  /** Name asked in probes (default the route's zone) and whether RD is set. */
+  probeName: Name;
+  probeRd: boolean;
+  exchange: ExchangeFn;
+  logger?: Logger;
+  clock?: () => number;
+}
+
+/** The upstreams of one route, with selection by health and latency, and probing of dead ones. */
+export class UpstreamSet {
+  readonly upstreams: Upstream[];
+  private readonly maxFailures: number;
+  private readonly opts: UpstreamSetOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private probing = false;
+
+  constructor(servers: readonly ServerAddress[], opts: UpstreamSetOptions) {
+    this.upstreams = servers.map((s) => new Upstream(s));
+    this.maxFailures = Math.max(1, opts.maxFailures ?? 3);
+    this.opts = opts;
+    const every = opts.probeIntervalMs ?? 5000;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.probe(), every);
+      this.timer.unref();
+    }
+  }
+
+  /** Upstreams to try, best first: those up by smoothed RTT; all of them when none is up. */
+  order(): Upstream[] {
+    const up = this.upstreams.filter((u) => u.up);
+    const list = up.length > 0 ? up : [...this.upstreams];
+    list.sort((a, b) => a.srttMs - b.srttMs);
+    return list;
+  }
+
+  /** An answer arrived from `u` after `rttMs`. */
+  success(u: Upstream, rttMs: number): void {
+    u.answers++;
+    u.rttSumMs += rttMs;
+    u.rttCount++;
+    // RFC 6298-style smoothing (alpha 1/8), as resolvers keep their SRTT.
+    u.srttMs = u.srttMs + (rttMs - u.srttMs) / 8;
+    u.consecutiveFailures = 0;
+    if (!u.up) this.markUp(u);
+    // Upstreams not asked drift towards being tried again (BIND lowers their SRTT the same way).
+    for (const o of this.upstreams) if (o !== u && o.up) o.srttMs *= 0.98;
+  }
+
+  /** `u` timed out or failed at the network level. */
+  failure(u: Upstream, err: unknown): void {
+    u.failures++;
+    if (err instanceof TimeoutError) u.timeouts++;
+    u.consecutiveFailures++;
+    // A failure costs like a slow answer, so the next question prefers another upstream.
+    u.srttMs = Math.min(u.srttMs * 2 + 100, 10_000);
+    if (u.up && u.consecutiveFailures >= this.maxFailures) {
+      u.up = false;
+      u.downSince = (this.opts.clock ?? Date.now)();
+      this.opts.logger?.warn({ upstream: u.label, failures: u.consecutiveFailures }, 'upstream down; skipping it until it answers a probe');
+    }
+  }
+
+  private markUp(u: Upstream): void {
+    u.up = true;
+    u.consecutiveFailures = 0;
+    this.opts.logger?.info({ upstream: u.label }, 'upstream answers again');
+  }
+
+  /** Sends one probe to every down upstream; any well-formed matching reply brings it back. */
+  async probe(): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    try {
+      await Promise.all(this.upstreams.filter((u) => !u.up).map(async (u) => {
+        u.probes++;
+        const q = Message.query(this.opts.probeName, RRType.NS, { rd: this.opts.probeRd, edns: newEdns({ udpSize: 1232 }) });
+        try {
+          const r = await this.opts.exchange(q, u.server, { timeoutMs: this.opts.probeTimeoutMs ?? 1000 });
+          u.srttMs = r.rttMs;
+          this.markUp(u);
+        } catch {
+          // still down
+        }
+      }));
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** Where questions for a domain go. */
+export interface ForwardRoute {
+  /** The domain (`.` for the default forwarder). */
+  zone: Name;
+  kind: 'forward' | 'stub';
+  upstreams: UpstreamSet;
+}
+
+export interface ForwarderOptions {
+  cache: RRCache;
+  /** Per-attempt timeout, ms (default 1500). */
+  timeoutMs?: number;
+  /** Upstream attempts per question, across upstreams (default 3). */
+  maxAttempts?: number;
+  /** EDNS UDP size offered upstream (default 1232). */
+  udpSize?: number;
+  logger?: Logger;
+  /** Transport for upstream questions (default `exchange`: UDP, TCP on truncation). */
+  exchange?: ExchangeFn;
+}
+
+/** What the client asked, as far as forwarding cares. */
+export interface ForwardQuestion {
+  name: Name;
+  type: number;
+  class: number;
+  dnssecOk: boolean;
+  checkingDisabled: boolean;
+}
+
+/** Most CNAMEs followed in one answer (a loop or a long chain is cut here). */
+const MAX_CNAME_CHAIN = 12;
+
+/**
+ * Answers questions for its routes from the cache or the upstreams. Routes are matched by the
+ * longest zone that contains the name.
+ */
+export class Forwarder {
+  private readonly routes = new Map<string, ForwardRoute>();
+  private readonly cache: RRCache;
+  private readonly opts: ForwarderOptions;
+  private readonly inflight = new Map<string, Promise<ForwardResult>>();
+  /** Questions answered from the cache / from upstreams / not at all. */
+  cacheAnswers = 0;
+  upstreamAnswers = 0;
+  failures = 0;
+
+  constructor(routes: readonly ForwardRoute[], opts: ForwarderOptions) {
+    for (const r of routes) this.routes.set(r.zone.key, r);
+    this.cache = opts.cache;
+    this.opts = opts;
+  }
+
+  get routeCount(): number {
+    return this.routes.size;
+  }
+
+  allRoutes(): ForwardRoute[] {
+    return [...this.routes.values()];
+  }
+
+  /** The route for `name`: the deepest configured zone at or above it, if any. */
+  route(name: Name): ForwardRoute | undefined {
+    if (this.routes.size === 0) return undefined;
+    for (let n = name; ; n = n.parent()) {
+      const r = this.routes.get(n.key);
+      if (r !== undefined) return r;
+      if (n.isRoot) return undefined;
+    }
+  }
+
+  /**
+   * The answer from the cache alone (following CNAMEs cached along the way), or undefined when
+   * some part is missing. Counts one cache hit or miss.
+   */
+  fromCache(q: ForwardQuestion): ForwardResult | undefined {
+    if (q.type === RRType.ANY) return undefined;
+    const cache = this.cache;
+    const answer: ResourceRecord[] = [];
+    let name = q.name;
+    for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
+      if (cache.peek(name, q.type, q.class, ANSWER_RANK) !== undefined) {
+        const hit = cache.get(name, q.type, q.class)!;
+        if (hit.kind === 'positive') {
+          for (const r of hit.records) answer.push(r);
+          return { rcode: Rcode.NOERROR, answer, authority: [], cached: true, upstream: undefined, ad: false };
+        }
+        return {
+          rcode: hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, cached: true,
+          upstream: undefined, ad: false,
+        };
+      }
+      if (q.type === RRType.CNAME) break;
+      const c = cache.peek(name, RRType.CNAME, q.class, ANSWER_RANK);
+      if (c === undefined || c.kind !== 'positive' || c.records.length === 0) break;
+      const hit = cache.get(name, RRType.CNAME, q.class)!;
+      for (const r of hit.records) answer.push(r);
+      name = (hit.records[0]!.data as { cname: Name }).cname;
+    }
+    if (answer.length === 0) cache.stats.misses++;
+    return undefined;
+  }
+
+  /** Cache first, then the route's upstreams. Rejects with ResolutionError (SERVFAIL + EDE). */
+  async resolve(q: ForwardQuestion, route: ForwardRoute): Promise<ForwardResult> {
+    const cached = this.fromCache(q);
+    if (cached !== undefined) {
+      this.cacheAnswers++;
+      return cached;
+    }
+    return this.resolveUpstream(q, route);
+  }
+
+  /** Asks the route's upstreams (after the caller found nothing in the cache). */
+  resolveUpstream(q: ForwardQuestion, route: ForwardRoute): Promise<ForwardResult> {
+    const key = `${q.name.key}/${q.type}/${q.class}/${q.dnssecOk ? 1 : 0}${q.checkingDisabled ? 1 : 0}`;
+    let p = this.inflight.get(key);
+    if (p === undefined) {
+      p = this.ask(q, route).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+
+  /** Asks upstreams in order until one gives a usable answer. */
+  private async ask(q: ForwardQuestion, route: ForwardRoute): Promise<ForwardResult> {
+    const set = route.upstreams;
+    const order = set.order();
+    const maxAttempts = this.opts.maxAttempts ?? 3;
+    const rd = route.kind === 'forward';
+    let lastError: unknown;
+    let lastRcode: number | undefined;
+    for (let i = 0; i < maxAttempts && order.length > 0; i++) {
+      const u = order[i % order.length]!;
+      const query = Message.query(q.name, q.type, {
+        rd, class: q.class, edns: newEdns({ udpSize: this.opts.udpSize ?? 1232, dnssecOk: q.dnssecOk }),
+      });
+      query.cd = q.checkingDisabled;
+      u.queries++;
+      let r: ExchangeResult;
+      try {
+        r = await (this.opts.exchange ?? exchange)(query, u.server, { timeoutMs: this.opts.timeoutMs ?? 1500 });
+      } catch (err) {
+        if (err instanceof AbortedError) throw err;
+        if (!(err instanceof TimeoutError || err instanceof NetworkError || err instanceof DnsError)) throw err;
+        set.failure(u, err);
+        lastError = err;
+        this.opts.logger?.debug({ upstream: u.label, err: (err as Error).message }, 'upstream failed');
+        continue;
+      }
+      set.success(u, r.rttMs);
+      const m = r.message;
+      if (m.rcode !== Rcode.NOERROR && m.rcode !== Rcode.NXDOMAIN) {
+        // SERVFAIL, REFUSED, FORMERR...: this upstream cannot help; another may.
+        u.errorReplies++;
+        lastRcode = m.rcode;
+        continue;
+      }
+      if (route.kind === 'stub' && !m.aa && m.answer.length === 0 && m.authority.some((rr) => rr.type === RRType.NS)) {
+        // A referral from a stub zone's server: the zone is delegated further down.
+        u.errorReplies++;
+        lastError = new ResolutionError(`${u.label} sent a referral for ${q.name.toString()}`, EdeCode.NO_REACHABLE_AUTHORITY);
+        continue;
+      }
+      this.upstreamAnswers++;
+      return this.store(q, m, u.label);
+    }
+    this.failures++;
+    const what = lastRcode !== undefined
+      ? `upstreams answered ${lastRcode === Rcode.REFUSED ? 'REFUSED' : lastRcode === Rcode.SERVFAIL ? 'SERVFAIL' : `RCODE ${lastRcode}`}`
+      : `no upstream answered (${lastError instanceof Error ? lastError.message : 'none configured'})`;
+    const ede = lastRcode !== undefined ? EdeCode.NO_REACHABLE_AUTHORITY
+      : lastError instanceof NetworkError ? EdeCode.NETWORK_ERROR : EdeCode.NO_REACHABLE_AUTHORITY;
+    throw new ResolutionError(`${route.kind === 'stub' ? 'stub zone' : 'forwarding'} ${route.zone.toString()}: ${what}`, ede, lastError);
+  }
+
+  /** Caches what the reply says about the question and returns the part of it for the client. */
+  private store(q: ForwardQuestion, m: Message, upstream: string): ForwardResult {
+    const rank = m.aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
+    // Walk the CNAME chain from the question name; keep only the records on it.
+    const answer: ResourceRecord[] = [];
+    let name = q.name;
+    const onPath = new Set<string>([name.key]);
+    for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
+      let cname: Name | undefined;
+      for (const rr of m.answer) {
+        if (rr.class !== q.class || !rr.name.equals(name)) continue;
+        if (rr.type === RRType.CNAME && q.type !== RRType.CNAME) cname = (rr.data as { cname: Name }).cname;
+      }
+      if (cname === undefined || onPath.has(cname.key)) break;
+      name = cname;
+      onPath.add(name.key);
+    }
+    for (const rr of m.answer) if (onPath.has(rr.name.key) && rr.class === q.class) answer.push(rr);
+    const authority: ResourceRecord[] = [];
+    let soa: ResourceRecord | undefined;
+    for (const rr of m.authority) {
+      // RFC 2308 §5: the SOA must be of a zone enclosing the name it denies.
+      if (rr.type === RRType.SOA && name.isSubdomainOf(rr.name)) {
+        soa = rr;
+        authority.push(rr);
+      }
+    }
+    if (q.type !== RRType.ANY) {
+      const sets = new Map<string, ResourceRecord[]>();
+      for (const rr of answer) {
+        const k = `${rr.name.key}/${rr.type}`;
+        let s = sets.get(k);
+        if (s === undefined) sets.set(k, s = []);
+        s.push(rr);
+      }
+      for (const s of sets.values()) this.cache.put(s, rank);
+      const finalAnswered = answer.some((rr) => rr.name.equals(name) && (rr.type === q.type || q.type === RRType.CNAME));
+      if (m.rcode === Rcode.NXDOMAIN) {
+        this.cache.putNegative(name, q.type, q.class, 'nxdomain', soa, rank);
+      } else if (!finalAnswered) {
+        this.cache.putNegative(name, q.type, q.class, 'nodata', soa, rank);
+      }
+    }
+    return { rcode: m.rcode, answer, authority, cached: false, upstream, ad: m.ad };
+  }
+
+  /** Health and counters of every upstream, per route. */
+  snapshot(): { zone: string; kind: string; upstreams: UpstreamSnapshot[] }[] {
+    return this.allRoutes().map((r) => ({ zone: r.zone.toString(), kind: r.kind, upstreams: r.upstreams.upstreams.map((u) => u.snapshot()) }));
+  }
+
+  close(): void {
+    for (const r of this.routes.values()) r.upstreams.close();
+  }
+}
+
+/** Parses `address`, `address:port`, `[v6]:port` or `address#port` (dig and Unbound spell it so). */
+export function parseUpstream(text: string, defaultPort = 53): ServerAddress {
+  let host = text.trim();
+  let port = defaultPort;
+  const hash = host.indexOf('#');
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (hash >= 0) {
+    port = Number(host.slice(hash + 1));
+    host = host.slice(0, hash);
+  } else if (bracket !== null) {
+    host = bracket[1]!;
+    if (bracket[2] !== undefined) port = Number(bracket[2]);
+  } else if ((host.match(/:/g) ?? []).length === 1) {
+    const i = host.indexOf(':');
+    port = Number(host.slice(i + 1));
+    host = host.slice(0, i);
+  }
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${text}" has a bad port`);
+  if (isIP(host) === 0) throw new Error(`"${text}" is not an IP address`);
+  return { address: host, port };
+}

@@ -1,0 +1,797 @@
+/**
+ * Iterative resolution (RFC 1034 §5.3.3): from the closest delegation in the cache (or the
+ * root, primed from the hints per RFC 8109), ask the zone's servers with RD=0, follow referrals
+ * down, chase CNAME and DNAME across zones, and cache what each reply proves.
+ *
+ * Invariants (the spoofing and amplification defences live here):
+ * - Every upstream query goes through `exchange()` (crypto-random ID and source port; reply
+ *   accepted only when source, port, ID and question match), optionally with 0x20 case
+ *   randomisation checked byte for byte.
+ * - Bailiwick: a reply from the servers of zone Z is trusted only for names at or below Z.
+ *   Referral glue is cached only when inside Z (the delegating zone); answer records outside Z
+ *   are ignored and their names resolved afresh from their own zones.
+ * - Credibility (RFC 2181 §5.4.1): authoritative answers outrank answer data without AA, which
+ *   outrank authority data, which outrank glue and additional data (see `Credibility`).
+ * - Limits, all per client query and shared by every side lookup it starts (NXNS defence):
+ *   upstream queries, referrals followed, CNAME/DNAME chain length, nesting of glueless NS
+ *   lookups, and how many glueless NS names of one delegation are resolved.
+ * - QNAME minimisation (RFC 9156) is on by default: servers above the zone cut only see the
+ *   next label (QTYPE A), with the §2.3 limits on the number of extra queries.
+ * - Failures are ResolutionError (SERVFAIL + Extended DNS Error); NXDOMAIN/NODATA are results.
+ */
+import { randomBytes } from 'node:crypto';
+import { exchange as defaultExchange, type ExchangeOptions, type ExchangeResult, type ServerAddress } from '../client/exchange.js';
+import { DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
+import { type Logger, silentLogger } from '../logging.js';
+import { EdeCode, Rcode } from '../wire/constants.js';
+import { newEdns } from '../wire/edns.js';
+import { Message } from '../wire/message.js';
+import { Name } from '../wire/name.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { RRClass, RRType } from '../wire/types.js';
+import { ANSWER_RANK, Credibility, type RRCache, type CacheHit } from './cache.js';
+import { ServerSelector } from './infra.js';
+import type { RootHints } from './root-hints.js';
+import { specialAnswer } from './special-names.js';
+
+export type ExchangeFn = (query: Message, server: ServerAddress, opts?: ExchangeOptions) => Promise<ExchangeResult>;
+
+export interface ResolverOptions {
+  cache: RRCache;
+  hints: RootHints;
+  /** Upstream exchange (default: `exchange` from src/client). */
+  exchange?: ExchangeFn;
+  selector?: ServerSelector;
+  /** Port the authoritative servers listen on (default 53). */
+  port?: number;
+  /** RFC 9156 QNAME minimisation (default true). */
+  qnameMinimisation?: boolean;
+  /** Randomise the case of query names and require it back (default false). */
+  use0x20?: boolean;
+  /** Upstream queries allowed per client query, side lookups included (default 64). */
+  maxQueries?: number;
+  /** Referrals followed per resolution (default 30). */
+  maxReferrals?: number;
+  /** CNAME/DNAME links followed (default 12). */
+  maxChain?: number;
+  /** Nesting of glueless NS lookups (default 6). */
+  maxDepth?: number;
+  /** Glueless NS names of one delegation resolved per client query (default 4). */
+  maxNsFanout?: number;
+  /** Serve stale data (RFC 8767) when resolution fails (needs the cache's staleTtl > 0). */
+  serveStale?: boolean;
+  /** Ask for IPv6 server addresses and use them (default true). */
+  ipv6?: boolean;
+  /** EDNS UDP payload size we advertise upstream (default 1232). */
+  ednsUdpSize?: number;
+  logger?: Logger;
+}
+
+/** The outcome of resolving one question (NXDOMAIN and NODATA are results, not errors). */
+export interface Resolution {
+  rcode: number;
+  answer: readonly ResourceRecord[];
+  authority: readonly ResourceRecord[];
+  /** Extended DNS Error to attach (stale answers, local answers...). */
+  ede?: { code: number; text: string };
+  stale: boolean;
+  /** Upstream queries this resolution sent. */
+  queries: number;
+  /** True when answered from the cache or locally without any upstream query. */
+  cached: boolean;
+}
+
+/** Counters for stats and /metrics. */
+export interface ResolverStats {
+  resolutions: number;
+  upstreamQueries: number;
+  upstreamTimeouts: number;
+  upstreamErrors: number;
+  lameServers: number;
+  ednsFallbacks: number;
+  failures: number;
+  staleAnswers: number;
+  limitHits: number;
+  prefetches: number;
+}
+
+/** State of one client query, shared by its side lookups. */
+class Request {
+  queries = 0;
+  referrals = 0;
+  /** name/type keys being resolved (loop detection for glueless NS chains). */
+  readonly active = new Set<string>();
+  /** Glueless NS lookups started per zone key. */
+  readonly fanout = new Map<string, number>();
+  constructor(readonly maxQueries: number) {}
+}
+
+/** One zone cut being asked: its name and the NS names serving it. */
+interface ZoneCut {
+  zone: Name;
+  ns: Name[];
+}
+
+type Classified =
+  | { kind: 'answer'; chain: ResourceRecord[]; tail: Name; final: ResourceRecord[] }
+  | { kind: 'cname'; chain: ResourceRecord[]; tail: Name }
+  | { kind: 'nxdomain'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined }
+  | { kind: 'nodata'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined }
+  | { kind: 'referral'; cut: Name; ns: ResourceRecord[] }
+  | { kind: 'lame'; why: string };
+
+interface Reply {
+  message: Message;
+  aa: boolean;
+  c: Classified;
+}
+
+const A = RRType.A;
+const AAAA = RRType.AAAA;
+const NS = RRType.NS;
+const CNAME = RRType.CNAME;
+const DNAME = RRType.DNAME;
+const SOA = RRType.SOA;
+
+/** RFC 9156 §2.3: at most this many minimised queries, the first few one label at a time. */
+const MAX_MINIMISE_COUNT = 10;
+const MINIMISE_ONE_LAB = 4;
+
+function rrKey(name: Name, type: number): string {
+  return name.key + '/' + type;
+}
+
+/** Groups records into RRsets (same owner, type, class), first-seen order. */
+export function groupRRsets(rrs: readonly ResourceRecord[]): ResourceRecord[][] {
+  const sets = new Map<string, ResourceRecord[]>();
+  for (const rr of rrs) {
+    const k = rr.name.key + '/' + rr.type + '/' + rr.class;
+    const s = sets.get(k);
+    if (s === undefined) sets.set(k, [rr]);
+    else s.push(rr);
+  }
+  return [...sets.values()];
+}
+
+/** True when `name` is inside zone `zone` (at or below it): the bailiwick rule. */
+export function inBailiwick(name: Name, zone: Name): boolean {
+  return name.isSubdomainOf(zone);
+}
+
+/** The name DNAME `d` (owner strictly above `name`) maps `name` to (RFC 6672 §2.2), or undefined if too long. */
+function dnameSubstitute(name: Name, owner: Name, target: Name): Name | undefined {
+  const prefixLabels = name.labelCount - owner.labelCount;
+  const prefix = name.wire.subarray(0, name.wire.length - owner.wire.length);
+  if (prefix.length + target.wire.length > 255 || prefixLabels <= 0) return undefined;
+  const out = new Uint8Array(prefix.length + target.wire.length);
+  out.set(prefix, 0);
+  out.set(target.wire, prefix.length);
+  return new Name(out);
+}
+
+/** `name` with its letters in random case (draft-vixie-dnsext-dns0x20). */
+function randomCase(name: Name): Name {
+  const w = name.wire.slice();
+  const bits = randomBytes(w.length);
+  let p = 0;
+  while (w[p]! !== 0) {
+    const len = w[p]!;
+    for (let i = p + 1; i <= p + len; i++) {
+      const b = w[i]!;
+      const l = b | 0x20;
+      if (l >= 0x61 && l <= 0x7a) w[i] = (bits[i]! & 1) !== 0 ? l : l & ~0x20;
+    }
+    p += len + 1;
+  }
+  return new Name(w);
+}
+
+export class Resolver {
+  readonly cache: RRCache;
+  readonly selector: ServerSelector;
+  readonly stats: ResolverStats = {
+    resolutions: 0, upstreamQueries: 0, upstreamTimeouts: 0, upstreamErrors: 0, lameServers: 0, ednsFallbacks: 0,
+    failures: 0, staleAnswers: 0, limitHits: 0, prefetches: 0,
+  };
+  private hints: RootHints;
+  private readonly exchangeFn: ExchangeFn;
+  private readonly port: number;
+  private readonly qnameMin: boolean;
+  private readonly use0x20: boolean;
+  private readonly maxQueries: number;
+  private readonly maxReferrals: number;
+  private readonly maxChain: number;
+  private readonly maxDepth: number;
+  private readonly maxNsFanout: number;
+  private readonly serveStale: boolean;
+  private readonly ipv6: boolean;
+  private readonly ednsUdpSize: number;
+  private readonly logger: Logger;
+  private priming: Promise<void> | undefined = undefined;
+  private readonly inflight = new Map<string, Promise<Resolution>>();
+
+  constructor(opts: ResolverOptions) {
+    this.cache = opts.cache;
+    this.hints = opts.hints;
+    this.selector = opts.selector ?? new ServerSelector();
+    this.exchangeFn = opts.exchange ?? defaultExchange;
+    this.port = opts.port ?? 53;
+    this.qnameMin = opts.qnameMinimisation ?? true;
+    this.use0x20 = opts.use0x20 ?? false;
+    this.maxQueries = opts.maxQueries ?? 64;
+    this.maxReferrals = opts.maxReferrals ?? 30;
+    this.maxChain = opts.maxChain ?? 12;
+    this.maxDepth = opts.maxDepth ?? 6;
+    this.maxNsFanout = opts.maxNsFanout ?? 4;
+    this.serveStale = opts.serveStale ?? false;
+    this.ipv6 = opts.ipv6 ?? true;
+    this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
+    this.logger = opts.logger ?? silentLogger;
+    this.cache.onPrefetch = (name, type, cls) => {
+      this.stats.prefetches++;
+      this.resolve(name, type, cls, { refresh: true }).catch(() => { /* counted in failures */ });
+    };
+  }
+
+  /** Replaces the root hints (e.g. after a config reload); the next resolution re-primes if needed. */
+  setHints(hints: RootHints): void {
+    this.hints = hints;
+  }
+
+  /** RFC 8109 priming: ask the hinted servers for the root NS set. Resolves even on failure (logged). */
+  async prime(): Promise<void> {
+    await this.ensureRoot(new Request(this.maxQueries)).catch((err: unknown) => {
+      this.logger.warn({ err }, 'priming the root failed; using the hints');
+    });
+  }
+
+  /**
+   * Answer from local names or the cache alone, synchronously: the hot path. Undefined when
+   * upstream queries are needed.
+   */
+  answerLocally(qname: Name, qtype: number, qclass: number): Resolution | undefined {
+    const local = specialAnswer(qname, qtype, qclass);
+    if (local !== undefined) {
+      return { rcode: local.rcode, answer: local.answer, authority: local.authority, stale: false, queries: 0, cached: true };
+    }
+    return this.fromCache(qname, qtype, qclass, true);
+  }
+
+  /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
+  resolve(qname: Name, qtype: number, qclass: number = RRClass.IN, opts: { refresh?: boolean } = {}): Promise<Resolution> {
+    if (opts.refresh !== true) {
+      const local = this.answerLocally(qname, qtype, qclass);
+      if (local !== undefined) return Promise.resolve(local);
+    }
+    const key = qname.key + '/' + qtype + '/' + qclass;
+    const running = this.inflight.get(key);
+    if (running !== undefined) return running;
+    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, p);
+    return p;
+  }
+
+  private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
+    this.stats.resolutions++;
+    const req = new Request(this.maxQueries);
+    try {
+      const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
+      return r;
+    } catch (err) {
+      this.stats.failures++;
+      if (this.serveStale) {
+        const stale = this.fromStale(qname, qtype, qclass);
+        if (stale !== undefined) {
+          this.stats.staleAnswers++;
+          return stale;
+        }
+      }
+      if (err instanceof DnsError) {
+        throw err instanceof ResolutionError ? err : new ResolutionError(err.message, err.ede ?? EdeCode.OTHER, err);
+      }
+      throw new ResolutionError(`resolving ${qname.toString()}: ${(err as Error).message}`, EdeCode.OTHER, err);
+    }
+  }
+
+  /**
+   * The cached answer for a question, following cached CNAMEs; undefined unless complete.
+   * `count` = the lookups count as client hits/misses.
+   */
+  private fromCache(qname: Name, qtype: number, qclass: number, count: boolean): Resolution | undefined {
+    let name = qname;
+    let answer: ResourceRecord[] | undefined;
+    const stats = this.cache.stats;
+    for (let i = 0; i <= this.maxChain; i++) {
+      const hit = this.cache.get(name, qtype, qclass, ANSWER_RANK, false);
+      if (hit !== undefined) {
+        if (count) stats.hits++;
+        return this.hitResolution(hit, answer);
+      }
+      const c = qtype === CNAME || qtype === RRType.ANY ? undefined : this.cache.get(name, CNAME, qclass, ANSWER_RANK, false);
+      if (c === undefined || c.kind !== 'positive') {
+        if (count) stats.misses++;
+        return undefined;
+      }
+      if (answer === undefined) answer = [];
+      for (const r of c.records) answer.push(r);
+      name = (c.records[0]!.data as { cname: Name }).cname;
+    }
+    return undefined;
+  }
+
+  private hitResolution(hit: CacheHit, chain: ResourceRecord[] | undefined): Resolution {
+    let answer: readonly ResourceRecord[];
+    if (chain === undefined) answer = hit.records;
+    else {
+      for (const r of hit.records) chain.push(r);
+      answer = chain;
+    }
+    const rcode = hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR;
+    return { rcode, answer, authority: hit.soa, stale: false, queries: 0, cached: true };
+  }
+
+  private fromStale(qname: Name, qtype: number, qclass: number): Resolution | undefined {
+    let name = qname;
+    const answer: ResourceRecord[] = [];
+    for (let i = 0; i <= this.maxChain; i++) {
+      const hit = this.cache.getStale(name, qtype, qclass);
+      if (hit !== undefined) {
+        for (const r of hit.records) answer.push(r);
+        const nx = hit.kind === 'nxdomain';
+        return {
+          rcode: nx ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, stale: true, queries: 0, cached: true,
+          ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: 'resolution failed; answered from stale cache data' },
+        };
+      }
+      const c = this.cache.getStale(name, CNAME, qclass);
+      if (c === undefined || c.kind !== 'positive') return undefined;
+      for (const r of c.records) answer.push(r);
+      name = (c.records[0]!.data as { cname: Name }).cname;
+    }
+    return undefined;
+  }
+
+  /** Resolves `qname`, chasing CNAMEs/DNAMEs across zones. */
+  private async resolveName(qname: Name, qtype: number, qclass: number, req: Request, depth: number,
+    refresh = false): Promise<Resolution> {
+    const answer: ResourceRecord[] = [];
+    const seen = new Set<string>();
+    let name = qname;
+    const startQueries = req.queries;
+    for (let links = 0; ; links++) {
+      if (links > this.maxChain) {
+        this.stats.limitHits++;
+        throw new ResolutionError(`CNAME/DNAME chain from ${qname.toString()} longer than ${this.maxChain}`, EdeCode.OTHER);
+      }
+      if (seen.has(name.key)) throw new ResolutionError(`CNAME/DNAME loop at ${name.toString()}`, EdeCode.OTHER);
+      seen.add(name.key);
+      if (!(refresh && links === 0)) {
+        const local = links === 0 ? undefined : specialAnswer(name, qtype, qclass);
+        const cached = local !== undefined
+          ? { rcode: local.rcode, answer: local.answer, authority: local.authority }
+          : this.fromCache(name, qtype, qclass, false);
+        if (cached !== undefined) {
+          for (const r of cached.answer) answer.push(r);
+          return { rcode: cached.rcode, answer, authority: cached.authority, stale: false, queries: req.queries - startQueries, cached: false };
+        }
+      }
+      const step = await this.iterate(name, qtype, qclass, req, depth);
+      for (const r of step.answer) answer.push(r);
+      if (step.next === undefined) {
+        return { rcode: step.rcode, answer, authority: step.authority, stale: false, queries: req.queries - startQueries, cached: false };
+      }
+      name = step.next;
+    }
+  }
+
+  /**
+   * Asks the authorities for one name: from the closest cached delegation down. Returns the
+   * answer records proven by the zone that holds `name` and, when they end in a CNAME/DNAME
+   * leading out of that zone, the name to continue with.
+   */
+  private async iterate(name: Name, qtype: number, qclass: number, req: Request, depth: number):
+    Promise<{ rcode: number; answer: ResourceRecord[]; authority: ResourceRecord[]; next: Name | undefined }> {
+    // DS lives in the parent zone (RFC 4035 §3.1.4.1): start above the name.
+    const start = qtype === RRType.DS && !name.isRoot ? name.parent() : name;
+    let cut = await this.startingCut(start, qclass, req);
+    let minimise = this.qnameMin;
+    let minimiseCount = 0;
+    let known = cut.zone.labelCount; // labels of `name` known to exist without a cut below
+    for (;;) {
+      let qn = name;
+      let qt = qtype;
+      if (minimise && known < name.labelCount) {
+        // RFC 9156 §2.3: one label at a time for the first few, then in bigger steps.
+        const remaining = name.labelCount - known;
+        const step = minimiseCount < MINIMISE_ONE_LAB ? 1 : Math.max(1, Math.ceil(remaining / Math.max(1, MAX_MINIMISE_COUNT - minimiseCount)));
+        const labels = Math.min(name.labelCount, known + step);
+        if (labels < name.labelCount) {
+          qn = name.suffix(labels);
+          qt = A;
+          minimiseCount++;
+        }
+      }
+      // A DS query must not descend into the child zone.
+      const reply = await this.queryCut(cut, qn, qt, qclass, req, depth);
+      const c = reply.c;
+      const minimised = qn !== name;
+      if (c.kind === 'referral') {
+        if (++req.referrals > this.maxReferrals) {
+          this.stats.limitHits++;
+          throw new ResolutionError(`more than ${this.maxReferrals} referrals resolving ${name.toString()}`, EdeCode.OTHER);
+        }
+        this.cacheReferral(reply.message, cut.zone, c.cut, c.ns);
+        if (qtype === RRType.DS && c.cut.equals(name)) {
+          // The parent referred us to the child for DS: the parent is not answering for it.
+          throw new ResolutionError(`parent of ${name.toString()} referred a DS query to the child`, EdeCode.NOT_AUTHORITATIVE);
+        }
+        cut = { zone: c.cut, ns: c.ns.map((r) => (r.data as { nsdname: Name }).nsdname) };
+        known = c.cut.labelCount;
+        continue;
+      }
+      this.cacheAnswerExtras(reply.message, cut.zone, reply.aa);
+      if (minimised) {
+        if (c.kind === 'nxdomain') {
+          // RFC 8020: nothing exists below an NXDOMAIN name.
+          const rank = reply.aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
+          this.cache.putNegative(qn, qt, qclass, 'nxdomain', c.soa, rank);
+          const e = this.cache.putNegative(name, qtype, qclass, 'nxdomain', c.soa, rank);
+          return { rcode: Rcode.NXDOMAIN, answer: [], authority: e !== undefined ? [...e.soa] : c.soa ? [c.soa] : [], next: undefined };
+        }
+        if (c.kind === 'lame') throw new ResolutionError('unreachable', EdeCode.NO_REACHABLE_AUTHORITY);
+        if (c.kind === 'answer' || c.kind === 'nodata') {
+          if (c.chain.length > 0) {
+            // qn is an alias: names below it cannot be minimised through it.
+            minimise = false;
+            continue;
+          }
+          this.cacheFinal(c, qn, qt, qclass, reply.aa);
+          known = qn.labelCount;
+          continue;
+        }
+        // A CNAME leading elsewhere: ask for the full name.
+        minimise = false;
+        continue;
+      }
+      return this.finish(c, name, qtype, qclass, reply.aa);
+    }
+  }
+
+  /** Caches a final reply and turns it into the step result. */
+  private finish(c: Classified, name: Name, qtype: number, qclass: number, aa: boolean):
+    { rcode: number; answer: ResourceRecord[]; authority: ResourceRecord[]; next: Name | undefined } {
+    switch (c.kind) {
+      case 'answer': {
+        const stored = this.cacheFinal(c, name, qtype, qclass, aa);
+        return { rcode: Rcode.NOERROR, answer: stored, authority: [], next: undefined };
+      }
+      case 'cname': {
+        const stored = this.cacheFinal(c, name, qtype, qclass, aa);
+        return { rcode: Rcode.NOERROR, answer: stored, authority: [], next: c.tail };
+      }
+      case 'nxdomain':
+      case 'nodata': {
+        const stored = this.cacheFinal(c, name, qtype, qclass, aa);
+        const rank = aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
+        const e = this.cache.putNegative(c.tail, qtype, qclass, c.kind, c.soa, rank);
+        const authority = e !== undefined ? [...e.soa] : c.soa !== undefined ? [c.soa] : [];
+        return { rcode: c.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: stored, authority, next: undefined };
+      }
+      default:
+        throw new ResolutionError(`no usable answer for ${name.toString()}`, EdeCode.NO_REACHABLE_AUTHORITY);
+    }
+  }
+
+  /** Caches the answer chain and final RRset; returns them as stored (TTLs capped). */
+  private cacheFinal(c: Classified, _name: Name, _qtype: number, _qclass: number, aa: boolean): ResourceRecord[] {
+    if (c.kind === 'referral' || c.kind === 'lame') return [];
+    const rank = aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
+    const out: ResourceRecord[] = [];
+    const all = c.kind === 'answer' ? [...c.chain, ...c.final] : c.chain;
+    for (const set of groupRRsets(all)) {
+      const e = this.cache.put(set, rank);
+      if (e !== undefined && e.rank === rank) for (const r of e.records) out.push(r);
+      else for (const r of set) out.push(r);
+    }
+    return out;
+  }
+
+  /** Referral: NS set at GLUE rank, and glue addresses only inside the delegating zone. */
+  private cacheReferral(m: Message, zone: Name, cut: Name, ns: ResourceRecord[]): void {
+    this.cache.put(ns, Credibility.GLUE);
+    const targets = new Set<string>();
+    for (const r of ns) targets.add((r.data as { nsdname: Name }).nsdname.key);
+    const glue: ResourceRecord[] = [];
+    for (const r of m.additional) {
+      if ((r.type === A || (r.type === AAAA && this.ipv6)) && targets.has(r.name.key) && inBailiwick(r.name, zone)) glue.push(r);
+    }
+    for (const set of groupRRsets(glue)) this.cache.put(set, Credibility.GLUE);
+    void cut;
+  }
+
+  /** Authority NS and additional addresses of an answer from `zone`, in bailiwick only. */
+  private cacheAnswerExtras(m: Message, zone: Name, aa: boolean): void {
+    const nsTargets = new Set<string>();
+    const ns: ResourceRecord[] = [];
+    for (const r of m.authority) {
+      if (r.type === NS && inBailiwick(r.name, zone)) {
+        ns.push(r);
+        nsTargets.add((r.data as { nsdname: Name }).nsdname.key);
+      }
+    }
+    for (const r of m.answer) if (r.type === NS && inBailiwick(r.name, zone)) nsTargets.add((r.data as { nsdname: Name }).nsdname.key);
+    if (ns.length > 0) for (const set of groupRRsets(ns)) this.cache.put(set, aa ? Credibility.AUTH_AUTHORITY : Credibility.GLUE);
+    const extra: ResourceRecord[] = [];
+    for (const r of m.additional) {
+      if ((r.type === A || r.type === AAAA) && inBailiwick(r.name, zone) && nsTargets.has(r.name.key)) extra.push(r);
+    }
+    // Addresses of the zone's own servers serve as glue (RFC 8109 §3: priming addresses replace hints).
+    for (const set of groupRRsets(extra)) this.cache.put(set, Credibility.GLUE);
+  }
+
+  /** The closest cached delegation for `name`, priming the root first when needed. */
+  private async startingCut(name: Name, qclass: number, req: Request): Promise<ZoneCut> {
+    let hit = this.cache.closestDelegation(name, qclass === RRClass.ANY ? RRClass.IN : qclass);
+    if (hit === undefined) {
+      await this.ensureRoot(req);
+      hit = this.cache.closestDelegation(name, RRClass.IN);
+      if (hit === undefined) throw new ResolutionError('no root servers known', EdeCode.NO_REACHABLE_AUTHORITY);
+    }
+    return { zone: hit.records[0]!.name, ns: hit.records.map((r) => (r.data as { nsdname: Name }).nsdname) };
+  }
+
+  /** Puts the hints in the cache (GLUE rank) and primes once; concurrent callers share it. */
+  private ensureRoot(req: Request): Promise<void> {
+    if (this.cache.peek(Name.ROOT, NS, RRClass.IN, Credibility.AUTH_AUTHORITY) !== undefined) return Promise.resolve();
+    if (this.priming !== undefined) return this.priming;
+    const run = async (): Promise<void> => {
+      this.loadHints();
+      const cut: ZoneCut = { zone: Name.ROOT, ns: [...this.hints.ns] };
+      const reply = await this.queryCut(cut, Name.ROOT, NS, RRClass.IN, req, 0);
+      if (reply.c.kind !== 'answer') throw new ResolutionError('root priming got no NS answer', EdeCode.NO_REACHABLE_AUTHORITY);
+      this.cacheFinal(reply.c, Name.ROOT, NS, RRClass.IN, reply.aa);
+      this.cacheAnswerExtras(reply.message, Name.ROOT, reply.aa);
+    };
+    this.priming = run().finally(() => {
+      this.priming = undefined;
+    });
+    return this.priming;
+  }
+
+  private loadHints(): void {
+    const h = this.hints;
+    const ns: ResourceRecord[] = h.ns.map((n) => ({ name: Name.ROOT, type: NS, class: RRClass.IN, ttl: h.ttl, data: { nsdname: n } }));
+    this.cache.put(ns, Credibility.GLUE);
+    for (const n of h.ns) {
+      const addrs = h.addresses.get(n.key) ?? [];
+      const a = addrs.filter((x) => !x.includes(':')).map((address) => ({ name: n, type: A, class: RRClass.IN, ttl: h.ttl, data: { address } }));
+      const aaaa = addrs.filter((x) => x.includes(':')).map((address) => ({ name: n, type: AAAA, class: RRClass.IN, ttl: h.ttl, data: { address } }));
+      if (a.length > 0) this.cache.put(a, Credibility.GLUE);
+      if (aaaa.length > 0 && this.ipv6) this.cache.put(aaaa, Credibility.GLUE);
+    }
+  }
+
+  /** Known addresses of a zone's servers (cached at any rank). */
+  private addresses(ns: readonly Name[]): string[] {
+    const out: string[] = [];
+    for (const n of ns) {
+      const a = this.cache.peek(n, A, RRClass.IN);
+      if (a !== undefined) for (const r of a.records) out.push((r.data as { address: string }).address);
+      if (this.ipv6) {
+        const b = this.cache.peek(n, AAAA, RRClass.IN);
+        if (b !== undefined) for (const r of b.records) out.push((r.data as { address: string }).address);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Resolves addresses of NS names that have none cached ("glueless" delegation), one name at a
+   * time until one yields an address. Skips names inside the zone itself (they need glue: asking
+   * would loop), names already being resolved up the stack, and stops at the fan-out limit.
+   * Returns true when new addresses were found.
+   */
+  private async resolveNsAddresses(cut: ZoneCut, req: Request, depth: number): Promise<boolean> {
+    if (depth + 1 > this.maxDepth) return false;
+    const zk = cut.zone.key;
+    for (const n of cut.ns) {
+      if (inBailiwick(n, cut.zone)) continue;
+      if (this.cache.peek(n, A, RRClass.IN) !== undefined) continue;
+      if (req.active.has(rrKey(n, A))) continue;
+      const used = req.fanout.get(zk) ?? 0;
+      if (used >= this.maxNsFanout) {
+        this.stats.limitHits++;
+        return false;
+      }
+      req.fanout.set(zk, used + 1);
+      req.active.add(rrKey(n, A));
+      try {
+        const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
+        if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
+        if (this.ipv6 && r.rcode === Rcode.NOERROR) {
+          const r6 = await this.resolveName(n, AAAA, RRClass.IN, req, depth + 1);
+          if (r6.answer.some((x) => x.type === AAAA)) return true;
+        }
+      } catch (err) {
+        if (req.queries >= req.maxQueries) throw err;
+        this.logger.debug({ err, ns: n.toString() }, 'glueless NS lookup failed');
+      } finally {
+        req.active.delete(rrKey(n, A));
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Asks the servers of `cut` about (qn, qt): best server first, next on timeout, lameness or
+   * error; EDNS dropped for servers that reject it; a second round when only timeouts happened.
+   */
+  private async queryCut(cut: ZoneCut, qn: Name, qt: number, qclass: number, req: Request, depth: number): Promise<Reply> {
+    const zoneKey = cut.zone.key;
+    const tried = new Set<string>();
+    let timeouts = 0;
+    let rounds = 0;
+    let lastError: unknown;
+    for (;;) {
+      let addrs = this.addresses(cut.ns);
+      let address = this.selector.choose(addrs, zoneKey, tried);
+      if (address === undefined && (await this.resolveNsAddresses(cut, req, depth))) {
+        addrs = this.addresses(cut.ns);
+        address = this.selector.choose(addrs, zoneKey, tried);
+      }
+      if (address === undefined && timeouts > 0 && rounds === 0 && addrs.length > 0) {
+        // Every server timed out once: one more round with longer timeouts (backoff in the selector).
+        rounds++;
+        tried.clear();
+        timeouts = 0;
+        address = this.selector.choose(addrs, zoneKey, tried);
+      }
+      if (address === undefined) {
+        const why = addrs.length === 0 ? `no address for any server of ${cut.zone.toString()}` : `no server of ${cut.zone.toString()} answered usefully`;
+        const ede = lastError instanceof NetworkError ? EdeCode.NETWORK_ERROR : EdeCode.NO_REACHABLE_AUTHORITY;
+        throw new ResolutionError(`${why} (resolving ${qn.toString()})`, ede, lastError);
+      }
+      tried.add(address);
+      if (++req.queries > req.maxQueries) {
+        this.stats.limitHits++;
+        throw new ResolutionError(`more than ${req.maxQueries} upstream queries for one client query`, EdeCode.OTHER);
+      }
+      this.stats.upstreamQueries++;
+      const useEdns = this.selector.edns(address);
+      const sendName = this.use0x20 ? randomCase(qn) : qn;
+      const q = Message.query(sendName, qt, {
+        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: this.ednsUdpSize }) : undefined,
+      });
+      const timeoutMs = this.selector.timeoutFor(address);
+      let res: ExchangeResult;
+      try {
+        res = await this.exchangeFn(q, { address, port: this.port }, { timeoutMs, matchCase: this.use0x20 });
+      } catch (err) {
+        lastError = err;
+        if (err instanceof TimeoutError || err instanceof NetworkError) {
+          this.stats.upstreamTimeouts++;
+          this.selector.recordTimeout(address, timeoutMs);
+          timeouts++;
+          continue;
+        }
+        throw err;
+      }
+      this.selector.recordRtt(address, res.rttMs);
+      const m = res.message;
+      if (this.use0x20) this.restoreCase(m, qn);
+      if (useEdns && (m.rcode === Rcode.FORMERR || m.rcode === Rcode.NOTIMP || m.rcode === Rcode.BADVERS)) {
+        // RFC 6891 §7: a server that does not do EDNS answers FORMERR/NOTIMP; ask it again without.
+        this.stats.ednsFallbacks++;
+        this.selector.recordNoEdns(address);
+        tried.delete(address);
+        continue;
+      }
+      const c = this.classify(m, cut.zone, qn, qt, qclass);
+      if (c.kind === 'lame') {
+        this.stats.lameServers++;
+        this.logger.debug({ server: address, zone: cut.zone.toString(), why: c.why }, 'lame or broken server');
+        this.selector.recordLame(address, zoneKey);
+        lastError = new ResolutionError(`${address}: ${c.why}`, EdeCode.NOT_AUTHORITATIVE);
+        continue;
+      }
+      return { message: m, aa: m.aa, c };
+    }
+  }
+
+  /** After a 0x20 query: owner names equal to the query name get the original spelling back. */
+  private restoreCase(m: Message, qn: Name): void {
+    for (const sec of [m.answer, m.authority, m.additional]) {
+      for (const r of sec) if (r.name !== qn && r.name.equals(qn)) r.name = qn;
+    }
+  }
+
+  /**
+   * What a reply from the servers of `zone` says about (qn, qt), keeping only records in the
+   * zone's bailiwick.
+   */
+  classify(m: Message, zone: Name, qn: Name, qt: number, qclass: number): Classified {
+    if (!m.qr) return { kind: 'lame', why: 'reply without QR' };
+    if (m.rcode !== Rcode.NOERROR && m.rcode !== Rcode.NXDOMAIN) return { kind: 'lame', why: `rcode ${m.rcode}` };
+    if (m.tc) return { kind: 'lame', why: 'truncated reply' };
+    // Follow the answer chain from qn, in bailiwick only.
+    const chain: ResourceRecord[] = [];
+    let tail = qn;
+    let final: ResourceRecord[] = [];
+    for (let links = 0; links <= this.maxChain; links++) {
+      final = [];
+      for (const r of m.answer) {
+        if (r.class !== qclass && qclass !== RRClass.ANY) continue;
+        if (r.name.equals(tail) && (r.type === qt || (qt === RRType.ANY && r.type !== CNAME))) final.push(r);
+      }
+      if (final.length > 0 || qt === CNAME) break;
+      let next: Name | undefined;
+      for (const r of m.answer) {
+        if (r.type === CNAME && r.name.equals(tail)) {
+          if (!inBailiwick(r.name, zone)) break;
+          chain.push(r);
+          next = (r.data as { cname: Name }).cname;
+        }
+      }
+      if (next === undefined) {
+        // DNAME above the name (RFC 6672 §2.2): synthesise the CNAME ourselves.
+        for (const r of m.answer) {
+          if (r.type === DNAME && tail.labelCount > r.name.labelCount && tail.isSubdomainOf(r.name) && inBailiwick(r.name, zone)) {
+            const target = dnameSubstitute(tail, r.name, (r.data as { target: Name }).target);
+            if (target === undefined) break; // RFC 6672 §2.2: YXDOMAIN-like; give up on the chain
+            chain.push(r);
+            chain.push({ name: tail, type: CNAME, class: r.class, ttl: r.ttl, data: { cname: target } });
+            next = target;
+            break;
+          }
+        }
+      }
+      if (next === undefined) break;
+      tail = next;
+      // Data for the new name counts only when it is also inside this zone.
+      if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };
+    }
+    if (final.length > 0) {
+      if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };
+      return { kind: 'answer', chain, tail, final };
+    }
+    const soa = this.findSoa(m, zone, tail);
+    if (m.rcode === Rcode.NXDOMAIN) {
+      if (!m.aa && soa === undefined) return { kind: 'lame', why: 'NXDOMAIN without AA or SOA' };
+      return { kind: 'nxdomain', chain, tail, soa };
+    }
+    if (chain.length === 0 && m.answer.length === 0) {
+      // A referral: NS records for a cut strictly below the zone, at or above the name.
+      let cut: Name | undefined;
+      const ns: ResourceRecord[] = [];
+      for (const r of m.authority) {
+        if (r.type !== NS) continue;
+        if (cut === undefined) {
+          if (r.name.labelCount > zone.labelCount && inBailiwick(r.name, zone) && tail.isSubdomainOf(r.name)) cut = r.name;
+          else continue;
+        }
+        if (r.name.equals(cut)) ns.push(r);
+      }
+      if (cut !== undefined && soa === undefined) return { kind: 'referral', cut, ns };
+      if (soa === undefined && !m.aa) {
+        const up = m.authority.some((r) => r.type === NS);
+        return { kind: 'lame', why: up ? 'upward or sideways referral' : 'empty non-authoritative reply' };
+      }
+      return { kind: 'nodata', chain, tail, soa };
+    }
+    if (chain.length > 0) {
+      // The chain ends inside the zone without data: negative for the tail if the server says so.
+      if (m.aa || soa !== undefined) return { kind: 'nodata', chain, tail, soa };
+      return { kind: 'cname', chain, tail };
+    }
+    if (m.aa || soa !== undefined) return { kind: 'nodata', chain, tail, soa };
+    return { kind: 'lame', why: 'answer section without the asked data' };
+  }
+
+  /** The SOA in the authority section that can speak for `name`: owner in the zone, at or above the name. */
+  private findSoa(m: Message, zone: Name, name: Name): ResourceRecord | undefined {
+    for (const r of m.authority) {
+      if (r.type === SOA && inBailiwick(r.name, zone) && name.isSubdomainOf(r.name)) return r;
+    }
+    return undefined;
+  }
+}

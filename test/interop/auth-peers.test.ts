@@ -1,0 +1,356 @@
+/**
+ * Interop: Sovereign, BIND `named` and Knot serve the same zones; dig sends each the same query and
+ * the answers must agree on RCODE, flags, EDNS and every section (RRsets compared as sets, so
+ * round-robin order does not matter).
+ *
+ * Choices where the peers differ (each case says which peer it is held to):
+ * - Positive answers carry no NS RRset in the authority section (Knot's behaviour). BIND runs with
+ *   `minimal-responses no-auth`, which gives exactly that while keeping additional-section data
+ *   for NS, MX and SRV targets, so the additional section is compared with both peers.
+ * - The owner of the answer's first RRset keeps the query's case (Knot compresses to the
+ *   question, BIND prints its zone's case): compared case-sensitively with Knot, case-blind
+ *   with BIND.
+ * - ANY (RFC 8482 §4.1): one RRset plus its additional data, as Knot does on UDP and TCP; BIND
+ *   gives every RRset, so with BIND we only require our RRset to be among its answer.
+ * - A CNAME loop ends NOERROR with each CNAME once (Knot); BIND answers SERVFAIL.
+ * - A truncated answer without EDNS is empty with TC (Knot); BIND keeps the records that fit.
+ * - NOTIMP echoes the question and OPT (Knot); BIND drops the question.
+ * - REFUSED for a name outside our zones carries EDE 20 "Not Authoritative" (Knot; BIND adds none).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { defaultConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/logging.js';
+import { DnsServer } from '../../src/server/server.js';
+import {
+  PEER_BINARIES, type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startKnot, startNamed, tempDir,
+} from '../helpers/peers.js';
+import { existsSync } from 'node:fs';
+
+const SOV = '127.23.1.1';
+const BIND = '127.23.1.2';
+const KNOT = '127.23.1.3';
+
+export const EXAMPLE_COM = `$ORIGIN example.com.
+$TTL 3600
+@        IN SOA ns1 hostmaster 2024010101 7200 3600 1209600 300
+@        NS  ns1
+@        NS  ns2.example.net.
+@        MX  10 mail
+@        MX  20 mx.example.net.
+@        TXT "v=spf1 -all"
+ns1      A   192.0.2.1
+ns1      AAAA 2001:db8::1
+mail     A   192.0.2.2
+mail     AAAA 2001:db8::2
+www      A   192.0.2.10
+www      A   192.0.2.11
+www      A   192.0.2.12
+alias    CNAME www
+chain1   CNAME chain2
+chain2   CNAME alias
+out      CNAME www.example.net.
+toorg    CNAME ptr.example.org.
+loop1    CNAME loop2
+loop2    CNAME loop1
+dangling CNAME nothere
+*.wild   A   192.0.2.20
+*.wild   TXT "wild"
+exists.wild AAAA 2001:db8::20
+*.cwild  CNAME www
+a.b.ent  A   192.0.2.30
+sub      NS  ns.sub
+sub      NS  ns2.sub
+ns.sub   A   192.0.2.40
+ns2.sub  AAAA 2001:db8::40
+nog      NS  ns.example.net.
+mixed    NS  ns.mixed
+mixed    NS  ns.example.org.
+ns.mixed A   192.0.2.41
+dn       DNAME example.net.
+dn2      DNAME other.example.com.
+x.other  A   192.0.2.50
+_sip._tcp SRV 0 5 5060 sip
+sip      A   192.0.2.60
+txt      TXT "hello world"
+${[1, 2, 3, 4, 5].map((i) => `big      TXT "${'a'.repeat(150)}" "${i}"`).join('\n')}
+deep     NS  ns.deep
+ns.deep  A   192.0.2.70
+`;
+
+const DEEP = `$ORIGIN deep.example.com.
+$TTL 600
+@   SOA ns hostmaster 7 3600 900 604800 60
+@   NS ns
+ns  A  192.0.2.70
+host A 192.0.2.71
+`;
+
+const EXAMPLE_ORG = `$ORIGIN example.org.
+$TTL 300
+@   SOA ns.example.org. admin.example.org. 1 3600 900 604800 86400
+@   NS ns
+ns  A 192.0.2.80
+ptr CNAME www.example.com.
+`;
+
+/** One reply as dig printed it, reduced to what must agree. */
+interface DigReply {
+  status: string;
+  flags: string[];
+  /** The EDNS line (version, flags, udp size), '' without OPT. */
+  edns: string;
+  ede: string;
+  question: number;
+  answer: string[];
+  authority: string[];
+  additional: string[];
+  raw: string;
+}
+
+function dig(server: string, port: number, args: string[]): Promise<DigReply> {
+  return new Promise((resolve, reject) => {
+    execFile(PEER_BINARIES.dig, ['@' + server, '-p', String(port), '+norec', '+nocookie', '+time=2', '+tries=2',
+      '+noall', '+comments', '+answer', '+authority', '+additional', ...args], (err, stdout) => {
+      if (err !== null && stdout === '') {
+        reject(err);
+        return;
+      }
+      resolve(parseDig(stdout));
+    });
+  });
+}
+
+function parseDig(text: string): DigReply {
+  const r: DigReply = { status: '', flags: [], edns: '', ede: '', question: -1, answer: [], authority: [], additional: [], raw: text };
+  let section: string[] | undefined;
+  for (const line of text.split('\n')) {
+    let m = /status: (\w+)/.exec(line);
+    if (line.startsWith(';; ->>HEADER<<-') && m !== null) {
+      // dig prints the UDP reply before retrying over TCP; only the last reply counts.
+      r.status = m[1]!;
+      r.answer = [];
+      r.authority = [];
+      r.additional = [];
+      r.edns = '';
+      r.ede = '';
+      section = undefined;
+      continue;
+    }
+    m = /^;; flags:([^;]*); QUERY: (\d+)/.exec(line);
+    if (m !== null) {
+      r.flags = m[1]!.trim().split(/\s+/).filter((f) => f !== '').sort();
+      r.question = Number(m[2]);
+      continue;
+    }
+    if (line.startsWith('; EDNS:')) r.edns = line.trim();
+    else if (line.startsWith('; EDE:')) r.ede = line.trim();
+    else if (line.startsWith(';; ANSWER SECTION')) section = r.answer;
+    else if (line.startsWith(';; AUTHORITY SECTION')) section = r.authority;
+    else if (line.startsWith(';; ADDITIONAL SECTION')) section = r.additional;
+    else if (line.trim() === '' || line.startsWith(';')) continue;
+    else if (section !== undefined) section.push(line.trim().split(/\s+/).join(' '));
+  }
+  r.answer.sort();
+  r.authority.sort();
+  r.additional.sort();
+  return r;
+}
+
+function lower(rrs: string[]): string[] {
+  return rrs.map((s) => s.toLowerCase()).sort();
+}
+
+interface Case {
+  /** dig arguments: name, type, options. */
+  q: string[];
+  /** Which peers must agree exactly (default both). */
+  peers?: 'both' | 'knot' | 'bind';
+  /** With BIND: our answer RRsets need only be a subset of BIND's (ANY). */
+  bindSubset?: boolean;
+}
+
+const CASES: Case[] = [
+  // Exact matches, additional data for NS/MX/SRV targets.
+  { q: ['www.example.com', 'A'] },
+  { q: ['example.com', 'SOA'] },
+  { q: ['example.com', 'NS'] },
+  { q: ['example.com', 'MX'] },
+  { q: ['_sip._tcp.example.com', 'SRV'] },
+  { q: ['txt.example.com', 'TXT'] },
+  { q: ['ns1.example.com', 'AAAA'] },
+  // Case: the question keeps the client's case.
+  { q: ['WwW.ExAmPlE.CoM', 'A'] },
+  { q: ['www.example.com', 'a'], peers: 'knot' },
+  { q: ['MiXeD.eXaMpLe.CoM', 'A'] },
+  // CNAME chains in and out of the zone.
+  { q: ['alias.example.com', 'A'] },
+  { q: ['alias.example.com', 'CNAME'] },
+  { q: ['chain1.example.com', 'A'] },
+  { q: ['chain1.example.com', 'AAAA'] },
+  { q: ['out.example.com', 'A'] },
+  { q: ['toorg.example.com', 'A'] },
+  { q: ['ptr.example.org', 'A'] },
+  { q: ['dangling.example.com', 'A'] },
+  { q: ['loop1.example.com', 'A'], peers: 'knot' },
+  // DNAME (RFC 6672) with synthesized CNAME, out of zone and in zone.
+  { q: ['x.y.dn.example.com', 'A'] },
+  { q: ['dn.example.com', 'DNAME'] },
+  { q: ['dn.example.com', 'A'] },
+  { q: ['a.dn2.example.com', 'A'] },
+  { q: ['x.dn2.example.com', 'A'] },
+  // Knot lowercases the prefix it copies into the synthesized target (x.other.Example.Com.);
+  // we keep the query's case (X.other.example.com.). Equal names, so held to BIND, case-blind.
+  { q: ['X.Dn2.Example.Com', 'A'], peers: 'bind' },
+  // Wildcards (RFC 4592).
+  { q: ['foo.wild.example.com', 'A'] },
+  { q: ['foo.wild.example.com', 'TXT'] },
+  { q: ['foo.wild.example.com', 'MX'] },
+  { q: ['a.b.c.wild.example.com', 'A'] },
+  { q: ['exists.wild.example.com', 'A'] },
+  { q: ['exists.wild.example.com', 'AAAA'] },
+  { q: ['q.cwild.example.com', 'A'] },
+  { q: ['*.wild.example.com', 'A'] },
+  // Delegations with glue, without glue, mixed; DS at the cut answered by the parent.
+  { q: ['x.sub.example.com', 'A'] },
+  { q: ['sub.example.com', 'NS'] },
+  { q: ['sub.example.com', 'A'] },
+  { q: ['ns.sub.example.com', 'A'] },
+  { q: ['sub.example.com', 'DS'] },
+  { q: ['nog.example.com', 'A'] },
+  { q: ['a.b.nog.example.com', 'MX'] },
+  { q: ['mixed.example.com', 'TXT'] },
+  // Several zones, longest match.
+  { q: ['host.deep.example.com', 'A'] },
+  { q: ['deep.example.com', 'NS'] },
+  { q: ['deep.example.com', 'SOA'] },
+  { q: ['nope.deep.example.com', 'A'] },
+  { q: ['example.org', 'NS'] },
+  // NXDOMAIN, NODATA (RFC 2308 negative TTL), empty non-terminals.
+  { q: ['nonexistent.example.com', 'A'] },
+  { q: ['a.b.c.nonexistent.example.com', 'TXT'] },
+  { q: ['www.example.com', 'MX'] },
+  { q: ['example.com', 'AAAA'] },
+  { q: ['nx.example.org', 'A'] },
+  { q: ['b.ent.example.com', 'A'] },
+  { q: ['ent.example.com', 'TXT'] },
+  { q: ['x.ent.example.com', 'A'] },
+  // Outside every zone.
+  { q: ['www.example.net', 'A'], peers: 'knot' },
+  { q: ['www.example.net', 'A'], peers: 'bind' },
+  { q: ['.', 'NS'], peers: 'bind' },
+  { q: ['www.example.com', 'CH', 'A'] },
+  // ANY (RFC 8482).
+  { q: ['example.com', 'ANY'], bindSubset: true },
+  { q: ['example.com', 'ANY', '+notcp'], bindSubset: true },
+  { q: ['www.example.com', 'ANY', '+notcp'] },
+  { q: ['nonexistent.example.com', 'ANY', '+notcp'] },
+  // EDNS: sizes, DO, versions, no EDNS.
+  { q: ['www.example.com', 'A', '+noedns'] },
+  { q: ['www.example.com', 'A', '+dnssec'] },
+  { q: ['www.example.com', 'A', '+bufsize=100'] },
+  { q: ['www.example.com', 'A', '+bufsize=4096'] },
+  { q: ['www.example.com', 'A', '+edns=1', '+noednsnegotiation'] },
+  { q: ['www.example.com', 'A', '+edns=1'] },
+  { q: ['nonexistent.example.com', 'A', '+edns=3', '+noednsnegotiation'] },
+  // TC and the TCP retry.
+  { q: ['big.example.com', 'TXT', '+bufsize=512', '+ignore'] },
+  { q: ['big.example.com', 'TXT', '+noedns', '+ignore'], peers: 'knot' },
+  { q: ['big.example.com', 'TXT', '+bufsize=512'] },
+  { q: ['big.example.com', 'TXT', '+noedns'] },
+  { q: ['big.example.com', 'TXT', '+tcp'] },
+  { q: ['example.com', 'MX', '+tcp'] },
+  { q: ['nonexistent.example.com', 'A', '+tcp'] },
+  // Opcodes we do not implement.
+  { q: ['www.example.com', 'A', '+opcode=status'], peers: 'knot' },
+  { q: ['www.example.com', 'A', '+opcode=15'], peers: 'knot' },
+];
+
+describe('authoritative answers agree with BIND and Knot', { concurrency: false }, () => {
+  let dir: { path: string; cleanup(): void } | undefined;
+  let sov: DnsServer | undefined;
+  let named: RunningPeer | undefined;
+  let knot: RunningPeer | undefined;
+  let port = 0;
+  let skip = false;
+
+  before(async () => {
+    const ok = ['named', 'knotd', 'dig'].every((p) => existsSync(PEER_BINARIES[p as 'named']));
+    if (!ok) {
+      if (inCI) throw new Error('missing peer(s): named, knotd or dig (run scripts/install-peers.sh)');
+      skip = true;
+      return;
+    }
+    dir = tempDir('sovereign-auth-interop-');
+    const zones = [
+      { name: 'example.com', file: join(dir.path, 'example.com.zone'), text: EXAMPLE_COM },
+      { name: 'deep.example.com', file: join(dir.path, 'deep.example.com.zone'), text: DEEP },
+      { name: 'example.org', file: join(dir.path, 'example.org.zone'), text: EXAMPLE_ORG },
+    ];
+    for (const z of zones) writeFileSync(z.file, z.text);
+    const specs = zones.map((z) => ({ name: z.name, file: z.file }));
+    port = pickPort();
+    for (const a of [SOV, BIND, KNOT]) addLoopbackAddress(a);
+    mkdirSync(join(dir.path, 'named'));
+    mkdirSync(join(dir.path, 'knot'));
+    named = await startNamed(join(dir.path, 'named'), BIND, port, specs, 'minimal-responses no-auth;');
+    knot = await startKnot(join(dir.path, 'knot'), KNOT, port, specs);
+    sov = new DnsServer({ config: defaultConfig({ listen: [`${SOV}:${port}`], zones: specs, workers: 1 }), logger: silentLogger });
+    await sov.loadZones();
+    await sov.start();
+  });
+
+  after(async () => {
+    await sov?.stop();
+    await named?.stop();
+    await knot?.stop();
+    dir?.cleanup();
+  });
+
+  for (const c of CASES) {
+    const peers = c.peers ?? 'both';
+    test(`${c.q.join(' ')} (${peers === 'both' ? 'BIND and Knot' : peers === 'knot' ? 'Knot' : 'BIND'})`, async (t) => {
+      if (skip) {
+        havePeers(t, 'named', 'knotd', 'dig');
+        return;
+      }
+      const first = await dig(SOV, port, c.q);
+      assert.notEqual(first.status, '', `no reply from Sovereign:\n${first.raw}`);
+      // The same query again is served from the answer cache (the fast path): same meaning.
+      const ours = await dig(SOV, port, c.q);
+      assert.equal(ours.status, first.status);
+      assert.deepEqual(ours.flags, first.flags);
+      assert.deepEqual([ours.answer, ours.authority, ours.additional], [first.answer, first.authority, first.additional]);
+      if (peers !== 'bind') {
+        const k = await dig(KNOT, port, c.q);
+        const msg = `Sovereign:\n${ours.raw}\nKnot:\n${k.raw}`;
+        assert.equal(ours.status, k.status, msg);
+        assert.deepEqual(ours.flags, k.flags, msg);
+        assert.equal(ours.question, k.question, msg);
+        assert.equal(ours.edns, k.edns, msg);
+        if (c.q[1] !== 'CH') assert.equal(ours.ede, k.ede, msg);
+        assert.deepEqual(ours.answer, k.answer, msg);
+        assert.deepEqual(ours.authority, k.authority, msg);
+        assert.deepEqual(ours.additional, k.additional, msg);
+      }
+      if (peers !== 'knot') {
+        const b = await dig(BIND, port, c.q);
+        const msg = `Sovereign:\n${ours.raw}\nBIND:\n${b.raw}`;
+        assert.equal(ours.status, b.status, msg);
+        assert.deepEqual(ours.flags, b.flags, msg);
+        assert.equal(ours.edns, b.edns, msg);
+        if (c.bindSubset === true) {
+          const all = new Set(lower(b.answer));
+          for (const rr of lower(ours.answer)) assert.ok(all.has(rr), `${rr} not in BIND's ANY answer\n${msg}`);
+          return;
+        }
+        assert.deepEqual(lower(ours.answer), lower(b.answer), msg);
+        assert.deepEqual(lower(ours.authority), lower(b.authority), msg);
+        assert.deepEqual(lower(ours.additional), lower(b.additional), msg);
+      }
+    });
+  }
+});

@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  PEER_BINARIES, type RunningPeer, addLoopbackAddress, startKnot, startNsd, tempDir, waitForDns,
+  PEER_BINARIES, addLoopbackAddress, startKnot, startNsd, tempDir, waitForDns,
 } from '../test/helpers/peers.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);

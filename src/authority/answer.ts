@@ -82,7 +82,9 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
     const r = zone.lookup(name, qtype);
     switch (r.kind) {
       case 'answer': {
-        const owner = r.wildcard !== undefined ? name : undefined;
+        // The query's own name keeps the client's case (as Knot answers; compression no longer
+        // borrows the question's case), so does a wildcard's synthesized owner (RFC 4592 §3.3.1).
+        const owner = r.wildcard !== undefined || name === qname ? name : undefined;
         const offset = opts.rotation ?? -1;
         let variants = 1;
         if (qtype === RRType.ANY) {
@@ -100,7 +102,9 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         return variants;
       }
       case 'cname': {
-        const owner = r.wildcard !== undefined ? name : undefined;
+        // The query's own name keeps the client's case (as Knot answers; compression no longer
+        // borrows the question's case), so does a wildcard's synthesized owner (RFC 4592 §3.3.1).
+        const owner = r.wildcard !== undefined || name === qname ? name : undefined;
         const recs = recordsOf(r.rrset, owner, false);
         pushAll(reply.answer, recs);
         const target = (recs[0]!.data as { cname: Name }).cname;

@@ -17,7 +17,10 @@ import { parseIPv6 } from '../wire/rdata/fields.js';
 
 /** A usage error: dig prints the message (and usage) and exits with 1. */
 export class DigUsageError extends Error {
-  readonly exitCode = 1;
+  /** 1 for usage errors; dig exits 10 when an option's value cannot be parsed. */
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
 }
 
 export interface DigLookup {
@@ -59,7 +62,8 @@ export interface DigOptions {
   /** -b: source address. */
   source: string | undefined;
   lookups: DigLookup[];
-  tcp: boolean;
+  /** +[no]tcp; undefined: UDP, except TCP for ANY queries (dig 9.18). */
+  tcp: boolean | undefined;
   /** +ignore: don't retry over TCP on truncation. */
   ignoreTruncation: boolean;
   recurse: boolean;
@@ -81,6 +85,8 @@ export interface DigOptions {
   argv: string[];
   help: boolean;
   version: boolean;
+  /** Warnings dig prints to stderr and carries on (an invalid -t type or -c class). */
+  warnings: string[];
 }
 
 export function defaultDisplay(): DigDisplay {
@@ -95,9 +101,10 @@ export const DEFAULT_BUFSIZE = 1232;
 
 function defaults(argv: string[]): DigOptions {
   return {
-    server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: false, ignoreTruncation: false,
+    server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: undefined, ignoreTruncation: false,
     recurse: true, dnssec: false, cd: false, ad: true, nsid: false, cookie: true, edns: 0, bufsize: DEFAULT_BUFSIZE,
     subnet: undefined, timeSeconds: 5, tries: 3, trace: false, display: defaultDisplay(), argv, help: false, version: false,
+    warnings: [],
   };
 }
 
@@ -165,9 +172,9 @@ const VALUE_OPTIONS: Record<string, (o: DigOptions, value: string, raw: string) 
 const ALIASES: Record<string, string> = { cd: 'cdflag', ad: 'adflag', rec: 'recurse', cl: 'class', vc: 'vc' };
 
 function intIn(v: string, min: number, max: number, raw: string): number {
-  if (!/^\d+$/.test(v)) throw new DigUsageError(`Invalid option: ${raw}: "${v}" is not a number`);
+  if (!/^\d+$/.test(v)) throw new DigUsageError(`invalid value '${v}' in ${raw}: not a valid number`, 10);
   const n = Number(v);
-  if (n < min || n > max) throw new DigUsageError(`Invalid option: ${raw}: ${v} is out of range ${min}..${max}`);
+  if (n < min || n > max) throw new DigUsageError(`invalid value '${v}' in ${raw}: out of range ${min}..${max}`, 10);
   return n;
 }
 
@@ -220,17 +227,6 @@ export function reverseName(addr: string): string {
   throw new DigUsageError(`Invalid IP address ${addr}`);
 }
 
-function typeArg(text: string): number {
-  const t = typeFromString(text);
-  if (t === undefined) throw new DigUsageError(`Invalid type: ${text}`);
-  return t;
-}
-
-function classArg(text: string): number {
-  const c = classFromString(text);
-  if (c === undefined) throw new DigUsageError(`Invalid class: ${text}`);
-  return c;
-}
 
 /** A positional is a type only when it is a mnemonic or TYPEnnn, never a bare number (dig). */
 function asType(text: string): number | undefined {
@@ -287,18 +283,30 @@ export function parseDigArgs(argv: string[]): DigOptions {
         case '-v': o.version = true; break;
         case '-p': {
           const v = value();
-          if (!/^\d+$/.test(v) || Number(v) > 65535) throw new DigUsageError(`Invalid port number: ${v}`);
+          if (!/^\d+$/.test(v) || Number(v) > 65535) throw new DigUsageError("Couldn't parse port number");
           o.port = Number(v);
           break;
         }
         case '-t': {
           const v = value();
+          const t = typeFromString(v);
+          // dig warns and keeps the default type.
+          if (t === undefined) {
+            o.warnings.push(`;; Warning, ignoring invalid type ${v}`);
+            break;
+          }
           const l = lookup();
-          l.type = typeArg(v);
+          l.type = t;
           l.typeSet = true;
           break;
         }
-        case '-c': lookup().class = classArg(value()); break;
+        case '-c': {
+          const v = value();
+          const c = classFromString(v);
+          if (c === undefined) o.warnings.push(`;; Warning, ignoring invalid class ${v}`);
+          else lookup().class = c;
+          break;
+        }
         case '-q': setName(value()); break;
         case '-b': {
           const v = value();

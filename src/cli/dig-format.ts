@@ -12,11 +12,8 @@ import type { Question, ResourceRecord } from '../wire/record.js';
 import { classToString, printRData, typeToString } from '../wire/types.js';
 import type { DigDisplay } from './dig-args.js';
 
-/** BIND's default master-file style columns (dns_master_style_debug): TTL, class, type, rdata. */
+/** First column stop of BIND's dig style (owner names are padded to it). */
 const TTL_COLUMN = 24;
-const CLASS_COLUMN = 32;
-const TYPE_COLUMN = 40;
-const RDATA_COLUMN = 48;
 const TAB_WIDTH = 8;
 
 /**
@@ -34,49 +31,103 @@ function pad(parts: string[], col: number, to: number): number {
   return to;
 }
 
+/**
+ * BIND prints long hex and base64 fields in chunks of 56 characters separated by a space, even
+ * on one line (its `tctx->width - 2` word length): the number of RDATA tokens before the blob,
+ * by type. Unknown types (RFC 3597 `\# len hex`) are chunked after their two tokens.
+ */
+const BLOB_AFTER: ReadonlyMap<number, number> = new Map([
+  [43, 3], [59, 3], [32768, 3], [32769, 3], // DS, CDS, TA, DLV: digest
+  [44, 2], // SSHFP fingerprint
+  [52, 3], [53, 3], // TLSA, SMIMEA
+  [63, 3], // ZONEMD digest
+  [25, 3], [48, 3], [60, 3], // KEY, DNSKEY, CDNSKEY public key
+  [24, 8], [46, 8], // SIG, RRSIG signature
+  [37, 3], // CERT
+  [49, 0], [61, 0], // DHCID, OPENPGPKEY
+]);
+const BLOB_CHUNK = 56;
+
+/** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking. */
+export function digRData(type: number, data: unknown): string {
+  const text = printRData(type, data);
+  const lead = text.startsWith('\\# ') ? 2 : BLOB_AFTER.get(type);
+  if (lead === undefined) return text;
+  const tokens = text.split(' ');
+  const blob = tokens.slice(lead).join('');
+  if (blob.length <= BLOB_CHUNK) return text;
+  const chunks: string[] = [];
+  for (let i = 0; i < blob.length; i += BLOB_CHUNK) chunks.push(blob.slice(i, i + BLOB_CHUNK));
+  return [...tokens.slice(0, lead), ...chunks].join(' ');
+}
+
+/**
+ * Column stops of dig's style: the fields shown after the owner take the stops 24, 32, 40, ...
+ * in order, so +nottlid / +noclass move the later columns left (as BIND's dig does).
+ */
+interface Columns {
+  ttl: number | undefined;
+  class: number | undefined;
+  type: number;
+  rdata: number;
+}
+
+function columns(display: Pick<DigDisplay, 'ttlid' | 'showClass'>): Columns {
+  let c = TTL_COLUMN;
+  const ttl = display.ttlid ? c : undefined;
+  if (display.ttlid) c += TAB_WIDTH;
+  const cls = display.showClass ? c : undefined;
+  if (display.showClass) c += TAB_WIDTH;
+  return { ttl, class: cls, type: c, rdata: c + TAB_WIDTH };
+}
+
+const DEFAULT_COLUMNS = { ttlid: true, showClass: true };
+
 /** One record in dig's column layout. */
-export function formatRecord(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'> = { ttlid: true, showClass: true }): string {
+export function formatRecord(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'> = DEFAULT_COLUMNS): string {
+  const cols = columns(display);
   const parts: string[] = [];
   const name = rr.name.toString();
   parts.push(name);
   let col = name.length;
-  if (display.ttlid) {
-    col = pad(parts, col, TTL_COLUMN);
+  if (cols.ttl !== undefined) {
+    col = pad(parts, col, cols.ttl);
     const t = String(rr.ttl);
     parts.push(t);
     col += t.length;
   }
-  if (display.showClass) {
-    col = pad(parts, col, CLASS_COLUMN);
+  if (cols.class !== undefined) {
+    col = pad(parts, col, cols.class);
     const c = classToString(rr.class);
     parts.push(c);
     col += c.length;
   }
-  col = pad(parts, col, TYPE_COLUMN);
+  col = pad(parts, col, cols.type);
   const type = typeToString(rr.type);
   parts.push(type);
   col += type.length;
-  const rdata = printRData(rr.type, rr.data);
+  const rdata = digRData(rr.type, rr.data);
   if (rdata.length > 0) {
-    pad(parts, col, RDATA_COLUMN);
+    pad(parts, col, cols.rdata);
     parts.push(rdata);
   }
   return parts.join('');
 }
 
-/** A question line (`;name<tabs>IN<tab>A`); the `;` does not count towards the columns. */
-export function formatQuestion(q: Question, display: Pick<DigDisplay, 'showClass'> = { showClass: true }): string {
+/**
+ * A question line (`;name<tabs>IN<tab>A`): the class is always shown, at the class stop (or the
+ * first stop when classes are hidden); the `;` does not count towards the columns.
+ */
+export function formatQuestion(q: Question, display: Pick<DigDisplay, 'ttlid' | 'showClass'> = DEFAULT_COLUMNS): string {
+  const cols = columns(display);
   const parts: string[] = [';'];
   const name = q.name.toString();
   parts.push(name);
-  let col = name.length;
-  if (display.showClass) {
-    col = pad(parts, col, CLASS_COLUMN);
-    const c = classToString(q.class);
-    parts.push(c);
-    col += c.length;
-  }
-  col = pad(parts, col, TYPE_COLUMN);
+  let col = pad(parts, name.length, cols.class ?? TTL_COLUMN);
+  const c = classToString(q.class);
+  parts.push(c);
+  col += c.length;
+  pad(parts, col, cols.type);
   parts.push(typeToString(q.type));
   return parts.join('');
 }
@@ -210,12 +261,16 @@ export function cookieMismatch(reply: Message, sentCookie: Uint8Array | undefine
  * A message as dig prints it between `;; Got answer:` and the statistics, honouring the
  * display toggles. `recursionWarning`: dig warns when RD was set but RA is not.
  */
-export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint8Array): string[] {
+export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint8Array, queryHadEdns = false): string[] {
   const out: string[] = [];
   if (display.comments) {
     out.push(formatHeaderLine(m), formatFlagsLine(m));
     if (m.qr && m.rd && !m.ra) out.push(';; WARNING: recursion requested but not available');
     out.push('');
+    // A server that does not know EDNS answers FORMERR without an OPT record (RFC 6891 §7).
+    if (queryHadEdns && m.edns === undefined && m.rcode === 1) {
+      out.push(";; WARNING: EDNS query returned status FORMERR - retry with '+noedns'", '');
+    }
     if (m.edns !== undefined) out.push(';; OPT PSEUDOSECTION:', ...formatEdns(m.edns, sentCookie));
   }
   if (display.question && m.question.length > 0) {
@@ -239,7 +294,7 @@ export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint
 export function formatShort(m: Message, identify?: { server: string; rttMs: number }): string[] {
   const out: string[] = [];
   for (const rr of m.answer) {
-    const rdata = printRData(rr.type, rr.data);
+    const rdata = digRData(rr.type, rr.data);
     out.push(identify === undefined ? rdata : `${rdata} from server ${identify.server} in ${Math.round(identify.rttMs)} ms.`);
   }
   return out;

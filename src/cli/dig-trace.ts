@@ -121,7 +121,8 @@ function hopRecords(m: Message, o: DigOptions): ResourceRecord[] {
 
 function printHop(r: ExchangeResult, serverName: string, o: DigOptions, io: DigIO): void {
   const lines = hopRecords(r.message, o).map((rr) => formatRecord(rr, o.display));
-  if (o.display.stats) {
+  // dig prints the Received line of each hop whatever +[no]stats says.
+  {
     lines.push(`;; Received ${r.bytes.length} bytes from ${r.server.address}#${r.server.port}(${serverName}) in ${Math.round(r.rttMs)} ms`, '');
   }
   if (lines.length > 0) io.out(lines.join('\n') + '\n');

@@ -12,8 +12,10 @@ import { isIP } from 'node:net';
 import { type ExchangeResult, type ServerAddress, exchange } from '../client/exchange.js';
 import { AbortedError, DnsError, NetworkError, TimeoutError } from '../errors.js';
 import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
+import { RRType } from '../wire/types.js';
 import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs } from './dig-args.js';
 import { cookieMismatch, formatMessage, formatShort, formatStats, messageJson } from './dig-format.js';
 import type { Command } from './main.js';
@@ -103,10 +105,12 @@ export async function sendWithRetries(query: Message, server: ServerAddress, ser
   qname: string): Promise<ExchangeResult | undefined> {
   const timeoutMs = o.timeSeconds * 1000;
   const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
-  const tries = o.tcp ? 1 : o.tries;
+  // dig 9.18 asks ANY over TCP unless +notcp was given.
+  const tcp = o.tcp ?? query.question[0]?.type === RRType.ANY;
+  const tries = o.tries;
   for (let i = 0; i < tries; i++) {
     try {
-      const r = await exchange(query, server, { ...common, transport: o.tcp ? 'tcp' : 'udp' });
+      const r = await exchange(query, server, { ...common, transport: tcp ? 'tcp' : 'udp' });
       if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
         io.out(';; Truncated, retrying in TCP mode.\n');
         return await exchange(query, server, { ...common, transport: 'tcp' }).then((t) => ({ ...t, truncatedRetry: true }));
@@ -116,9 +120,10 @@ export async function sendWithRetries(query: Message, server: ServerAddress, ser
       if (e instanceof AbortedError) throw e;
       if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
       const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message.replace(/^[^ ]+: /, '');
-      if (o.tcp) {
-        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n`);
-        return undefined;
+      if (tcp) {
+        // dig 9.18 reports each failed TCP attempt as a lookup of its own.
+        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n;; no servers could be reached\n`);
+        continue;
       }
       io.out(`;; communications error to ${server.address}#${server.port}: ${why}\n`);
     }
@@ -159,12 +164,21 @@ export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> 
       const sent = query.encode();
       const copy = Message.decode(sent);
       if (d.cmd && li === 0) io.out(cmdHeader(o, true).join('\n') + '\n');
-      io.out(';; Sending:\n' + formatMessage(copy, { ...d, question: true }, undefined).join('\n') + '\n');
+      const lines = formatMessage(copy, { ...d, question: true }, undefined);
+      io.out([';; Sending:', ...lines, `;; QUERY SIZE: ${sent.length}`, '', ''].join('\n'));
     }
     const when = new Date();
-    const r = await sendWithRetries(query, server, serverName, o, io, query.question[0]!.name.toString());
+    let r = await sendWithRetries(query, server, serverName, o, io, l.name);
+    // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
+    if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
+      const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
+      io.out(`;; BADVERS, retrying with EDNS version ${v}.\n`);
+      query.edns = { ...query.edns, version: v };
+      r = await sendWithRetries(query, server, serverName, o, io, l.name);
+    }
     if (r === undefined) {
-      io.out(cmdHeader(o, li === 0).join('\n') + '\n;; no servers could be reached\n');
+      const tcp = o.tcp ?? l.type === RRType.ANY;
+      if (!tcp) io.out(cmdHeader(o, li === 0).join('\n') + '\n;; no servers could be reached\n');
       exitCode = EXIT_NO_REPLY;
       continue;
     }
@@ -184,7 +198,7 @@ export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> 
     if (d.cmd && !(d.qr && li === 0)) out.push(...cmdHeader(o, li === 0));
     if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
     if (d.comments) out.push(';; Got answer:');
-    out.push(...formatMessage(r.message, d, cookie));
+    out.push(...formatMessage(r.message, d, cookie, query.edns !== undefined));
     if (d.stats) out.push(...formatStats(stats));
     if (out.length > 0) io.out(out.join('\n') + '\n');
   }
@@ -197,12 +211,21 @@ export async function digMain(argv: string[], io: DigIO = stdio): Promise<number
   try {
     o = parseDigArgs(argv);
   } catch (e) {
+    if (e instanceof DigUsageError && e.exitCode !== EXIT_USAGE) {
+      io.err(`dig: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof DigUsageError && e.message.startsWith("Couldn't")) {
+      io.err(`dig: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
     if (e instanceof DigUsageError) {
       io.err(`${e.message}\n${DIG_USAGE.split('\n').slice(0, 3).join('\n')}\n\nUse "sovereign dig -h" for the complete list of options\n`);
       return EXIT_USAGE;
     }
     throw e;
   }
+  for (const w of o.warnings) io.err(w + '\n');
   try {
     return await runDig(o, io);
   } catch (e) {

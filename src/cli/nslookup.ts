@@ -120,7 +120,8 @@ export function nslookupRecord(rr: ResourceRecord, answer: boolean): string {
 }
 
 /** The body nslookup prints for one reply (after the Server/Address header). */
-export function formatNslookupReply(m: Message, textName: string, qtype: number, defaultLookups: boolean, last: boolean): { lines: string[]; failed: boolean } {
+export function formatNslookupReply(m: Message, textName: string, qtype: number, defaultLookups: boolean, last: boolean,
+  answeredBefore = false): { lines: string[]; failed: boolean } {
   const lines: string[] = [];
   if (m.rcode !== 0) {
     lines.push(`** server can't find ${textName}: ${rcodeToString(m.rcode)}`);
@@ -128,8 +129,9 @@ export function formatNslookupReply(m: Message, textName: string, qtype: number,
   }
   if (!m.aa) lines.push('Non-authoritative answer:');
   if (m.answer.length > 0) {
-    for (const rr of m.answer) lines.push(nslookupRecord(rr, true));
-  } else if (!defaultLookups || last) {
+    // With A and AAAA both asked, the CNAME chain is shown once (with the A reply).
+    for (const rr of m.answer) if (!(answeredBefore && rr.type === RRType.CNAME)) lines.push(nslookupRecord(rr, true));
+  } else if (!defaultLookups || (last && !answeredBefore)) {
     lines.push(`*** Can't find ${textName}: No answer`);
   }
   if (!m.aa && qtype !== RRType.A && qtype !== RRType.AAAA) {
@@ -166,6 +168,7 @@ export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number
   const qname = Name.fromText(name.endsWith('.') ? name : name + '.');
   const out: string[] = [`Server:\t\t${serverText}`, `Address:\t${address}#${o.port}`, ''];
   let exitCode = 0;
+  let answered = false;
   for (let i = 0; i < types.length; i++) {
     const q = Message.query(qname, types[i]!, { rd: o.recurse, class: o.class });
     const r = await ask(q, server, o);
@@ -174,7 +177,9 @@ export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number
       io.out(out.join('\n') + '\n');
       return 1;
     }
-    const { lines, failed } = formatNslookupReply(r.message, textName, types[i]!, defaultLookups && types.length > 1, i === types.length - 1);
+    const { lines, failed } = formatNslookupReply(r.message, textName, types[i]!, defaultLookups && types.length > 1, i === types.length - 1,
+      answered);
+    if (r.message.answer.length > 0) answered = true;
     // With A and AAAA asked, "Non-authoritative answer:" is printed once.
     if (i > 0 && lines[0] === 'Non-authoritative answer:' && out.includes('Non-authoritative answer:')) lines.shift();
     out.push(...lines);

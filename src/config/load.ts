@@ -107,7 +107,7 @@ function checkForwardingConfig(cfg: Config, baseDir: string, source: string): vo
  * it sends queries to the real root servers.
  */
 export function embeddedConfig(): Config {
-  return defaultConfig({ hosts: { enabled: true } });
+  return defaultConfig({ resolver: { enabled: true }, hosts: { enabled: true } });
 }
 
 /** Loads a YAML config file. */

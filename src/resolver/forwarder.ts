@@ -42,6 +42,8 @@ export interface ForwardResult {
   upstream: string | undefined;
   /** AD bit from the upstream (only meaningful when the upstream validates). */
   ad: boolean;
+  /** Extended DNS Error to attach (RFC 8914), e.g. a stale answer. */
+  ede?: { code: number; text: string };
 }
 
 /** Signature of the exchange function (tests and DoT/DoH transports plug in others). */
@@ -218,6 +220,8 @@ export interface ForwarderOptions {
   logger?: Logger;
   /** Transport for upstream questions (default `exchange`: UDP, TCP on truncation). */
   exchange?: ExchangeFn;
+  /** RFC 8767: when no upstream answers, answer from expired data (within the cache's staleTtl). */
+  serveStale?: boolean;
 }
 
 /** What the client asked, as far as forwarding cares. */
@@ -365,6 +369,16 @@ export class Forwarder {
       }
       this.upstreamAnswers++;
       return this.store(q, m, u.label);
+    }
+    if (this.opts.serveStale === true && q.type !== RRType.ANY) {
+      const stale = this.cache.getStale(q.name, q.type, q.class);
+      if (stale !== undefined) {
+        const nx = stale.kind === 'nxdomain';
+        return {
+          rcode: nx ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: stale.records, authority: stale.soa, cached: true, upstream: undefined,
+          ad: false, ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: 'no upstream answered; answered from stale cache data' },
+        };
+      }
     }
     this.failures++;
     const what = lastRcode !== undefined

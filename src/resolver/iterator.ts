@@ -58,6 +58,8 @@ export interface ResolverOptions {
   maxDepth?: number;
   /** Glueless NS names of one delegation resolved per client query (default 4). */
   maxNsFanout?: number;
+  /** Time allowed for one client query, side lookups included, ms (default 10 000). */
+  resolutionTimeoutMs?: number;
   /** Serve stale data (RFC 8767) when resolution fails (needs the cache's staleTtl > 0). */
   serveStale?: boolean;
   /** Ask for IPv6 server addresses and use them (default true). */
@@ -98,6 +100,8 @@ export interface ResolverStats {
 /** State of one client query, shared by its side lookups. */
 class Request {
   queries = 0;
+  /** Clock time (ms) after which no further upstream query is sent. */
+  deadline = 0;
   referrals = 0;
   /** name/type keys being resolved (loop detection for glueless NS chains). */
   readonly active = new Set<string>();
@@ -169,6 +173,15 @@ function dnameSubstitute(name: Name, owner: Name, target: Name): Name | undefine
   return new Name(out);
 }
 
+/** CNAMEs we synthesised from a DNAME: returned to clients, never cached (the DNAME is). */
+const synthesised = new WeakSet<ResourceRecord>();
+
+function synthesise(owner: Name, dname: ResourceRecord, target: Name): ResourceRecord {
+  const r: ResourceRecord = { name: owner, type: CNAME, class: dname.class, ttl: dname.ttl, data: { cname: target } };
+  synthesised.add(r);
+  return r;
+}
+
 /** `name` with its letters in random case (draft-vixie-dnsext-dns0x20). */
 function randomCase(name: Name): Name {
   const w = name.wire.slice();
@@ -203,6 +216,7 @@ export class Resolver {
   private readonly maxChain: number;
   private readonly maxDepth: number;
   private readonly maxNsFanout: number;
+  private readonly resolutionTimeoutMs: number;
   private readonly serveStale: boolean;
   private readonly ipv6: boolean;
   private readonly ednsUdpSize: number;
@@ -223,6 +237,7 @@ export class Resolver {
     this.maxChain = opts.maxChain ?? 12;
     this.maxDepth = opts.maxDepth ?? 6;
     this.maxNsFanout = opts.maxNsFanout ?? 4;
+    this.resolutionTimeoutMs = opts.resolutionTimeoutMs ?? 10_000;
     this.serveStale = opts.serveStale ?? false;
     this.ipv6 = opts.ipv6 ?? true;
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
@@ -238,9 +253,15 @@ export class Resolver {
     this.hints = hints;
   }
 
+  private newRequest(): Request {
+    const r = new Request(this.maxQueries);
+    r.deadline = Date.now() + this.resolutionTimeoutMs;
+    return r;
+  }
+
   /** RFC 8109 priming: ask the hinted servers for the root NS set. Resolves even on failure (logged). */
   async prime(): Promise<void> {
-    await this.ensureRoot(new Request(this.maxQueries)).catch((err: unknown) => {
+    await this.ensureRoot(this.newRequest()).catch((err: unknown) => {
       this.logger.warn({ err }, 'priming the root failed; using the hints');
     });
   }
@@ -273,7 +294,7 @@ export class Resolver {
 
   private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
     this.stats.resolutions++;
-    const req = new Request(this.maxQueries);
+    const req = this.newRequest();
     try {
       const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
       return r;
@@ -309,12 +330,35 @@ export class Resolver {
       }
       const c = qtype === CNAME || qtype === RRType.ANY ? undefined : this.cache.get(name, CNAME, qclass, ANSWER_RANK, false);
       if (c === undefined || c.kind !== 'positive') {
-        if (count) stats.misses++;
-        return undefined;
+        const d = qtype === DNAME ? undefined : this.dnameFromCache(name, qclass);
+        if (d === undefined) {
+          if (count) stats.misses++;
+          return undefined;
+        }
+        if (answer === undefined) answer = [];
+        answer.push(d.dname, d.cname);
+        name = d.target;
+        continue;
       }
       if (answer === undefined) answer = [];
       for (const r of c.records) answer.push(r);
       name = (c.records[0]!.data as { cname: Name }).cname;
+    }
+    return undefined;
+  }
+
+  /** A cached DNAME at an ancestor of `name` and the CNAME it synthesises (RFC 6672 §3.2). */
+  private dnameFromCache(name: Name, qclass: number): { dname: ResourceRecord; cname: ResourceRecord; target: Name } | undefined {
+    let n = name;
+    while (n.labelCount > 1) {
+      n = n.parent();
+      const hit = this.cache.get(n, DNAME, qclass, ANSWER_RANK, false);
+      if (hit !== undefined && hit.kind === 'positive') {
+        const dname = hit.records[0]!;
+        const target = dnameSubstitute(name, n, (dname.data as { target: Name }).target);
+        if (target === undefined) return undefined;
+        return { dname, cname: synthesise(name, dname, target), target };
+      }
     }
     return undefined;
   }
@@ -489,6 +533,10 @@ export class Resolver {
     const out: ResourceRecord[] = [];
     const all = c.kind === 'answer' ? [...c.chain, ...c.final] : c.chain;
     for (const set of groupRRsets(all)) {
+      if (synthesised.has(set[0]!)) {
+        for (const r of set) out.push(r);
+        continue;
+      }
       const e = this.cache.put(set, rank);
       if (e !== undefined && e.rank === rank) for (const r of e.records) out.push(r);
       else for (const r of set) out.push(r);
@@ -652,6 +700,10 @@ export class Resolver {
         throw new ResolutionError(`${why} (resolving ${qn.toString()})`, ede, lastError);
       }
       tried.add(address);
+      if (Date.now() > req.deadline) {
+        this.stats.limitHits++;
+        throw new ResolutionError(`gave up on ${qn.toString()} after ${this.resolutionTimeoutMs} ms`, EdeCode.NO_REACHABLE_AUTHORITY, lastError);
+      }
       if (++req.queries > req.maxQueries) {
         this.stats.limitHits++;
         throw new ResolutionError(`more than ${req.maxQueries} upstream queries for one client query`, EdeCode.OTHER);
@@ -717,6 +769,7 @@ export class Resolver {
     const chain: ResourceRecord[] = [];
     let tail = qn;
     let final: ResourceRecord[] = [];
+    const seen = new Set<string>([qn.key]);
     for (let links = 0; links <= this.maxChain; links++) {
       final = [];
       for (const r of m.answer) {
@@ -725,27 +778,31 @@ export class Resolver {
       }
       if (final.length > 0 || qt === CNAME) break;
       let next: Name | undefined;
+      // DNAME above the name (RFC 6672 §2.2): synthesise the CNAME ourselves (the server's own
+      // synthesised CNAME, if any, is not needed).
       for (const r of m.answer) {
-        if (r.type === CNAME && r.name.equals(tail)) {
-          if (!inBailiwick(r.name, zone)) break;
+        if (r.type === DNAME && tail.labelCount > r.name.labelCount && tail.isSubdomainOf(r.name) && inBailiwick(r.name, zone)) {
+          const target = dnameSubstitute(tail, r.name, (r.data as { target: Name }).target);
+          if (target === undefined) break; // RFC 6672 §2.2: the result would be too long
           chain.push(r);
-          next = (r.data as { cname: Name }).cname;
+          chain.push(synthesise(tail, r, target));
+          next = target;
+          break;
         }
       }
       if (next === undefined) {
-        // DNAME above the name (RFC 6672 §2.2): synthesise the CNAME ourselves.
         for (const r of m.answer) {
-          if (r.type === DNAME && tail.labelCount > r.name.labelCount && tail.isSubdomainOf(r.name) && inBailiwick(r.name, zone)) {
-            const target = dnameSubstitute(tail, r.name, (r.data as { target: Name }).target);
-            if (target === undefined) break; // RFC 6672 §2.2: YXDOMAIN-like; give up on the chain
+          if (r.type === CNAME && r.name.equals(tail)) {
+            if (!inBailiwick(r.name, zone)) break;
             chain.push(r);
-            chain.push({ name: tail, type: CNAME, class: r.class, ttl: r.ttl, data: { cname: target } });
-            next = target;
-            break;
+            next = (r.data as { cname: Name }).cname;
           }
         }
       }
       if (next === undefined) break;
+      // A loop inside the reply: hand the repeated name back; resolveName reports the loop.
+      if (seen.has(next.key)) return { kind: 'cname', chain, tail: next };
+      seen.add(next.key);
       tail = next;
       // Data for the new name counts only when it is also inside this zone.
       if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };

@@ -80,7 +80,44 @@ export function specialZone(qname: Name): Name | undefined {
   return findZone(qname)?.origin;
 }
 
+/** Lowercased last labels of every local zone (localhost, invalid, test, onion, arpa). */
+const tlds: Uint8Array[] = [];
+for (const z of zones.values()) {
+  const w = z.origin.toLowerCase().wire;
+  let p = 0;
+  let last = 0;
+  while (w[p]! !== 0) {
+    last = p;
+    p += w[p]! + 1;
+  }
+  const tld = w.subarray(last, p);
+  if (!tlds.some((t) => t.length === tld.length && t.every((b, i) => b === tld[i]))) tlds.push(tld);
+}
+
+/** Cheap pre-check on the wire form: does the name end in one of the local zones' last labels? */
+function maybeLocal(w: Uint8Array): boolean {
+  let p = 0;
+  let last = -1;
+  while (w[p]! !== 0) {
+    last = p;
+    p += w[p]! + 1;
+  }
+  if (last < 0) return false;
+  const len = p - last;
+  for (const t of tlds) {
+    if (t.length !== len) continue;
+    let i = 1;
+    for (; i < len; i++) {
+      const b = w[last + i]!;
+      if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== t[i]) break;
+    }
+    if (i === len) return true;
+  }
+  return false;
+}
+
 function findZone(qname: Name): LocalZone | undefined {
+  if (!maybeLocal(qname.wire)) return undefined;
   let n = qname.labelCount > maxDepth ? qname.parent(qname.labelCount - maxDepth) : qname;
   while (!n.isRoot) {
     const z = zones.get(n.key);

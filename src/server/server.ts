@@ -194,6 +194,7 @@ export class DnsServer {
     if (routes.length > 0) {
       this.forwarder = new Forwarder(routes, {
         cache: this.cache, timeoutMs: cfg.forwarding.timeoutMs, maxAttempts: cfg.forwarding.maxAttempts, logger: this.logger,
+        serveStale: cfg.resolver.serveStale,
       });
     }
     if (!cfg.hosts.enabled || this.hosts?.path !== cfg.hosts.path) {

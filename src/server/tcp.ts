@@ -4,7 +4,8 @@
  * limits on connections per client and in total.
  *
  * Invariants: a connection never holds more than one partial message plus the bytes of one
- * read; a client that stops mid-message is closed by the idle timeout; a connection with
+ * read; a client that stops mid-message is closed by the idle timeout, and one that trickles a
+ * message byte by byte is closed once that message has taken longer than the idle timeout; a connection with
  * `maxPipelined` queries in flight stops being read until answers drain.
  */
 import { type Server, type Socket, createServer } from 'node:net';
@@ -29,6 +30,8 @@ export interface TcpListenerOptions {
 
 class Connection {
   pending: Buffer | undefined = undefined;
+  /** When the unfinished message in `pending` began (ms): a client dribbling bytes gets no more time. */
+  pendingSince = 0;
   inFlight = 0;
   paused = false;
   closed = false;
@@ -92,6 +95,12 @@ export class TcpListener {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
+    if (conn.pending !== undefined && Date.now() - conn.pendingSince > this.opts.idleTimeoutMs) {
+      // Slowloris: one message may take at most the idle timeout to arrive, however it trickles.
+      this.opts.stats.tcpTimeouts++;
+      conn.socket.destroy();
+      return;
+    }
     let buf = conn.pending === undefined ? chunk : Buffer.concat([conn.pending, chunk]);
     let off = 0;
     while (buf.length - off >= 2) {
@@ -108,7 +117,12 @@ export class TcpListener {
       if (conn.closed) return;
     }
     // Keep only the unfinished message (copied, so the big read buffer can be freed).
-    conn.pending = off === buf.length ? undefined : Buffer.from(buf.subarray(off));
+    if (off === buf.length) {
+      conn.pending = undefined;
+    } else {
+      if (conn.pending === undefined || off > 0) conn.pendingSince = Date.now();
+      conn.pending = Buffer.from(buf.subarray(off));
+    }
   }
 
   private onMessage(conn: Connection, msg: Buffer): void {

@@ -14,4 +14,4 @@ export {
   type Token, TokenCursor, tokenize, toBase64, fromBase64, toHex, fromHex, toBase32Hex, fromBase32Hex, parseTtl,
 } from './rdata/text.js';
 export { type Field, bytesEqual, encodeTypeBitmap, formatIPv6, parseIPv6, parseIPv4, formatIPv4 } from './rdata/fields.js';
-export { type SvcParam } from './rdata/svcb.js';
+export { type SvcParam, SvcParamKey, svcParamKeyFromString, svcParamKeyToString, svcParamToString } from './rdata/svcb.js';

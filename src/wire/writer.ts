@@ -5,7 +5,8 @@
  * runs out of room before the caller checks `pos` against its size limit after each RR.
  * Compression targets are remembered in a small open-addressing table keyed by a hash of each
  * name suffix (lowercased), so finding a target costs no allocation and no string building;
- * a hash hit is verified against the bytes already written. `mark()`/`rollback()` undo both
+ * a hash hit is verified against the bytes already written, case included, so compression
+ * never changes the case of a name. `mark()`/`rollback()` undo both
  * the bytes and the compression entries written since the mark (entries are removed in LIFO
  * order, which restores a linear-probing table exactly).
  */
@@ -191,7 +192,7 @@ export class Writer {
     this.log[this.logLength++] = slot;
   }
 
-  /** Does the written name at `o` (following pointers) equal `w` from offset `i`, ignoring case? */
+  /** Does the written name at `o` (following pointers) equal `w` from offset `i`, byte for byte? */
   private matches(o: number, w: Uint8Array, i: number): boolean {
     const b = this.buf;
     for (let hops = 0; hops < 128; ) {
@@ -203,9 +204,9 @@ export class Writer {
       }
       if (len !== w[i]) return false;
       if (len === 0) return true;
-      for (let k = 1; k <= len; k++) {
-        if (b[o + k] !== w[i + k] && lower(b[o + k]!) !== lower(w[i + k]!)) return false;
-      }
+      // Exact bytes: a pointer to a differently-cased suffix would change the name's case, and
+      // decode -> encode -> decode must give the same names (BIND compresses case-sensitively too).
+      for (let k = 1; k <= len; k++) if (b[o + k] !== w[i + k]) return false;
       o += len + 1;
       i += len + 1;
       len = 0;

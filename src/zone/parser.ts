@@ -147,6 +147,8 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
     if (type === undefined) throw new EntryError(i, `unknown RR type "${text}"`);
   }
   if (type === undefined) throw new EntryError(t.length - 1, 'missing RR type');
+  // RFC 973 §2 obsoleted MD and MF (use MX); BIND refuses them in zone files, Knot cannot read them.
+  if (type === RRType.MD || type === RRType.MF) throw new EntryError(i - 1, `type ${t[i - 1]!.text.toUpperCase()} is obsolete (RFC 973): use MX`);
   if (cls !== undefined && cls !== state.zoneClass) {
     throw new EntryError(0, `class ${classToString(cls)} differs from the zone's class ${classToString(state.zoneClass)}`);
   }

@@ -194,7 +194,7 @@ ${zones.map((z) => `zone "${z.name}" { type primary; file "${z.file}"; };`).join
   return startPeer('named', ['-g', '-u', 'root', '-c', conf], { address, port, zone: zones[0]?.name ?? '.' });
 }
 
-/** Starts Knot serving `zones` on address:port. */
+/** Starts Knot serving `zones` on address:port (AXFR allowed from 127.0.0.0/8, like startNamed's allow-transfer). */
 export async function startKnot(dir: string, address: string, port: number, zones: ZoneSpec[]): Promise<RunningPeer> {
   addLoopbackAddress(address);
   const conf = join(dir, 'knot.conf');
@@ -203,9 +203,14 @@ export async function startKnot(dir: string, address: string, port: number, zone
   listen: ${address}@${port}
 database:
   storage: "${dir}/db"
+acl:
+  - id: loopback_transfer
+    address: 127.0.0.0/8
+    action: transfer
 template:
   - id: default
     storage: "${dir}"
+    acl: loopback_transfer
     zonefile-sync: -1
     journal-content: none
     semantic-checks: off

@@ -199,6 +199,9 @@ control: { listen: "${SOV}:${cport}", tokenFile: "${tokenFile()}" }
       now = dig('myhost.lan', 'A', '+short').trim();
     }
     assert.equal(now, '192.0.2.60');
+    const reloaded = cli('reload', '--what', 'hosts');
+    assert.equal(reloaded.status, 0, reloaded.stderr);
+    assert.match(reloaded.stdout, /hosts .*: 1 names/);
     // other.lan is gone from the file: it goes upstream now (and BIND refuses it).
     assert.doesNotMatch(dig('other.lan', 'A'), /status: NOERROR/);
   });
@@ -255,5 +258,82 @@ control: { listen: "${SOV}:${cport}", tokenFile: "${tokenFile()}" }
       back = dig(`back${i}.wild.fwd.example`, 'A', '+short').trim();
     }
     assert.equal(back, '192.0.2.9');
+  });
+});
+
+describe('forwarder with two worker processes: one control endpoint for all', { timeout: 60_000 }, () => {
+  const UP = '127.26.1.21';
+  const SOV2 = '127.26.1.22';
+  let dir: ReturnType<typeof tempDir>;
+  let up: RunningPeer | undefined;
+  let sov: ChildProcess | undefined;
+  let out = '';
+  let port = 0;
+  let cport = 0;
+  let skip = false;
+  const tokenFile = (): string => join(dir.path, 'control.token');
+  const cli = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+    runTool(process.execPath, [BIN, ...args, '--control', `${SOV2}:${cport}`, '--token-file', tokenFile()]);
+
+  before(async (t) => {
+    if (!havePeers(t as never, 'named', 'dig')) {
+      skip = true;
+      return;
+    }
+    dir = tempDir('sovereign-fwd-cluster-');
+    addLoopbackAddress(UP);
+    const upPort = pickPort();
+    port = pickPort();
+    cport = pickPort();
+    writeFileSync(join(dir.path, 'fwd.example.zone'), ZONE);
+    up = await startNamed(dir.path, UP, upPort, [{ name: 'fwd.example', file: join(dir.path, 'fwd.example.zone') }]);
+    const cfg = join(dir.path, 'sovereign.yaml');
+    writeFileSync(cfg, `listen: ["${SOV2}:${port}"]
+workers: 2
+log: { level: warn }
+forwarders: ["${UP}:${upPort}"]
+control: { listen: "${SOV2}:${cport}", tokenFile: "${tokenFile()}" }
+`);
+    sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+    sov.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    sov.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    assert.ok(await waitForDns(SOV2, port, 'fwd.example'), `sovereign did not come up:\n${out}`);
+    // Both workers must be up before the control endpoint can speak for both.
+    for (let i = 0; i < 50; i++) {
+      const r = cli('stats', '--json');
+      if (r.status === 0 && (JSON.parse(r.stdout) as { processes: number }).processes === 2) break;
+      await sleep(100);
+    }
+  });
+
+  after(async () => {
+    if (sov !== undefined && sov.exitCode === null) {
+      const gone = new Promise((r) => sov!.once('exit', r));
+      sov.kill('SIGTERM');
+      await gone;
+    }
+    await up?.stop();
+    dir?.cleanup();
+  });
+
+  test('stats are summed over workers, cache print lists every worker\'s entries, flush empties them all', (t) => {
+    if (skip) return t.skip();
+    const before = JSON.parse(cli('stats', '--json').stdout) as { processes: number; queries: { udp: number } };
+    assert.equal(before.processes, 2);
+    for (let i = 0; i < 12; i++) {
+      const r = runTool('dig', [`@${SOV2}`, '-p', String(port), '+tries=1', '+time=5', '+short', 'www.fwd.example', 'A']);
+      assert.match(r.stdout, /192\.0\.2\.1/);
+    }
+    const after = JSON.parse(cli('stats', '--json').stdout) as { processes: number; queries: { udp: number }; cache: { hits: number; misses: number } };
+    assert.equal(after.queries.udp - before.queries.udp, 12);
+    assert.equal(after.cache.hits + after.cache.misses >= 12, true);
+    const rows = JSON.parse(cli('cache', 'print', 'www.fwd.example', '--json').stdout) as { name: string; worker: number }[];
+    assert.ok(rows.length >= 1 && rows.length <= 2);
+    for (const r of rows) assert.equal(r.name, 'www.fwd.example.');
+    const flushed = cli('cache', 'flush');
+    assert.equal(flushed.status, 0, flushed.stderr);
+    assert.equal(JSON.parse(cli('cache', 'print', '--json').stdout).length, 0);
+    const reload = cli('reload');
+    assert.equal(reload.status, 0, reload.stderr + reload.stdout);
   });
 });

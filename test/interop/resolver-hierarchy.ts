@@ -300,8 +300,9 @@ export const spoofer: Fake = (query, reply) => {
   forged.id = (q.id + 1) & 0xffff; // wrong ID
   reply(forged.encode());
   forged.id = q.id;
-  forged.question = [{ name: Name.fromText('evil.spoof.sov.'), type: question.type, class: question.class }];
-  forged.answer = [parseRecord('evil.spoof.sov. 86400 IN A 6.6.6.6')];
+  // Right ID, another question (a name the resolver never asks about).
+  forged.question = [{ name: Name.fromText('forged.spoof.sov.'), type: question.type, class: question.class }];
+  forged.answer = [parseRecord('forged.spoof.sov. 86400 IN A 6.6.6.6')];
   reply(forged.encode()); // wrong question
   const genuine = new Message();
   genuine.id = q.id;

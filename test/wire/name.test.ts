@@ -124,15 +124,20 @@ describe('canonical order (RFC 4034 §6.1)', () => {
 });
 
 describe('compression', () => {
-  test('encode points at the longest suffix already written, ignoring case', () => {
+  test('encode points at the longest suffix already written, keeping case', () => {
     const w = new Writer();
     w.name(Name.fromText('www.example.com.'), true); // offset 0
-    w.name(Name.fromText('MAIL.EXAMPLE.COM.'), true); // mail + pointer to 4 (example.com)
+    w.name(Name.fromText('MAIL.example.com.'), true); // MAIL + pointer to 4 (example.com)
     w.name(Name.fromText('www.example.com.'), true); // pointer to 0
     w.name(Name.fromText('other.net.'), true); // nothing to share
+    w.name(Name.fromText('a.EXAMPLE.com.'), true); // a.EXAMPLE + pointer to 12 (com): case is kept
     w.name(Name.ROOT, true);
     assert.equal(hex(w.toBytes()),
-      '03777777076578616d706c6503636f6d00' + '044d41494cc004' + 'c000' + '056f74686572036e657400' + '00');
+      '03777777076578616d706c6503636f6d00' + '044d41494cc004' + 'c000' + '056f74686572036e657400' +
+      '0161074558414d504c45c00c' + '00');
+    const r = new Reader(w.toBytes());
+    assert.deepEqual(['', '', '', '', ''].map(() => r.name('n').toString()),
+      ['www.example.com.', 'MAIL.example.com.', 'www.example.com.', 'other.net.', 'a.EXAMPLE.com.']);
   });
 
   test('uncompressed names are written whole but still serve as targets', () => {

@@ -30,6 +30,7 @@ function build(ctx: QueryContext, r: ForwardResult, maxUdpSize: number): Message
   reply.ad = r.ad && (ctx.dnssecOk || ctx.request.ad) && !r.cached;
   reply.answer = r.answer as Message['answer'];
   reply.authority = r.authority as Message['authority'];
+  if (r.ede !== undefined) reply.edns?.options.push(option.extendedError(r.ede.code, r.ede.text));
   return reply;
 }
 

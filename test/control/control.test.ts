@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { defaultConfig } from '../../src/config/load.js';
+import { LocalBackend } from '../../src/control/backend.js';
+import { controlJson, controlRequest } from '../../src/control/client.js';
+import { renderMetrics } from '../../src/control/metrics.js';
+import { ControlServer } from '../../src/control/server.js';
+import { bearerMatches, ensureToken, readToken } from '../../src/control/token.js';
+import { silentLogger } from '../../src/logging.js';
+import { Credibility } from '../../src/resolver/cache.js';
+import { DnsServer } from '../../src/server/server.js';
+import { parseRecord } from '../../src/wire/record.js';
+import { pickPort, tempDir } from '../helpers/peers.js';
+
+const ADDR = '127.26.2.1';
+
+function raw(port: number, method: string, path: string, auth?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: ADDR, port, method, path, headers: auth === undefined ? {} : { authorization: auth } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => { body += d.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('control endpoint', () => {
+  const dir = tempDir('sovereign-control-');
+  let server: DnsServer;
+  let control: ControlServer;
+  let token: string;
+  let port: number;
+
+  before(async () => {
+    writeFileSync(join(dir.path, 'hosts'), '192.0.2.7 printer.lan\n');
+    server = new DnsServer({
+      config: defaultConfig({
+        listen: [`${ADDR}:0`], workers: 1, hosts: { enabled: true, path: join(dir.path, 'hosts'), watch: false },
+        localData: ['router.lan. 300 IN A 192.168.1.1'],
+      }),
+      logger: silentLogger,
+    });
+    server.cache.put([parseRecord('www.example. 300 IN A 192.0.2.1'), parseRecord('www.example. 300 IN A 192.0.2.2')], Credibility.NONAUTH_ANSWER);
+    server.cache.put([parseRecord('www.example. 300 IN AAAA 2001:db8::1')], Credibility.NONAUTH_ANSWER);
+    server.cache.put([parseRecord('a.sub.example. 60 IN A 192.0.2.3')], Credibility.NONAUTH_ANSWER);
+    server.cache.put([parseRecord('other.test. 60 IN A 192.0.2.4')], Credibility.NONAUTH_ANSWER);
+    token = ensureToken(join(dir.path, 'token')).token;
+    control = new ControlServer({ backend: new LocalBackend(server), logger: silentLogger, address: ADDR, port: 0, token });
+    await control.listen();
+    port = control.port;
+  });
+
+  after(async () => {
+    await control.close();
+    await server.stop();
+    dir.cleanup();
+  });
+
+  test('requests without the right bearer token get 401 and do nothing', async () => {
+    for (const auth of [undefined, 'Bearer wrong', `Basic ${token}`, `Bearer ${token}x`, `Bearer ${token.slice(1)}`]) {
+      const r = await raw(port, 'POST', '/v1/cache/flush', auth);
+      assert.equal(r.status, 401, String(auth));
+    }
+    assert.equal(server.cache.size, 4);
+    assert.equal((await raw(port, 'GET', '/metrics')).status, 401);
+    assert.equal((await raw(port, 'GET', '/v1/stats', `bearer ${token}`)).status, 200);
+  });
+
+  test('cache print filters by name and type', async () => {
+    const t = { address: ADDR, port, token };
+    const all = await controlJson<{ entries: { name: string; type: string; originalTtl: number; remainingTtl: number; records: string[] }[] }>(t, 'GET', '/v1/cache');
+    assert.deepEqual(all.data.entries.map((e) => `${e.name} ${e.type}`), ['a.sub.example. A', 'www.example. A', 'www.example. AAAA', 'other.test. A']);
+    const one = await controlJson<{ entries: { name: string; type: string; originalTtl: number; records: string[] }[] }>(t, 'GET', '/v1/cache?name=WWW.example&type=A');
+    assert.equal(one.data.entries.length, 1);
+    assert.equal(one.data.entries[0]!.originalTtl, 300);
+    assert.deepEqual(one.data.entries[0]!.records.map((r) => r.split('\t').pop()).sort(), ['192.0.2.1', '192.0.2.2']);
+    await assert.rejects(controlJson(t, 'GET', '/v1/cache?type=NOPE'), /400.*unknown type/);
+    await assert.rejects(controlJson(t, 'GET', '/v1/cache?name=a..b'), /400.*bad name/);
+  });
+
+  test('flush one name, then a subtree', async () => {
+    const t = { address: ADDR, port, token };
+    assert.deepEqual((await controlJson(t, 'POST', '/v1/cache/flush?name=www.example')).data, { removed: 2 });
+    assert.deepEqual((await controlJson(t, 'POST', '/v1/cache/flush?name=example&subtree=1')).data, { removed: 1 });
+    assert.equal(server.cache.size, 1);
+    assert.deepEqual((await controlJson(t, 'POST', '/v1/cache/flush')).data, { removed: 1 });
+  });
+
+  test('reload of the hosts file reports its names; unknown routes and methods are refused', async () => {
+    const t = { address: ADDR, port, token };
+    writeFileSync(join(dir.path, 'hosts'), '192.0.2.7 printer.lan\n192.0.2.8 scanner.lan\n');
+    const r = await controlJson<{ ok: boolean; hosts: { names: number } }>(t, 'POST', '/v1/reload?what=hosts');
+    assert.equal(r.data.ok, true);
+    assert.equal(r.data.hosts.names, 2);
+    await assert.rejects(controlRequest(t, 'POST', '/v1/reload?what=everything'), /400/);
+    await assert.rejects(controlRequest(t, 'GET', '/v1/nothing'), /404/);
+    await assert.rejects(controlRequest(t, 'GET', '/v1/reload'), /405/);
+  });
+
+  test('stats and /metrics in Prometheus text format', async () => {
+    const t = { address: ADDR, port, token };
+    const s = await controlJson<{ processes: number; hosts: { names: number }; localData: { records: number } }>(t, 'GET', '/v1/stats');
+    assert.equal(s.data.processes, 1);
+    assert.equal(s.data.hosts.names, 2);
+    assert.equal(s.data.localData.records, 1);
+    const m = await controlRequest(t, 'GET', '/metrics');
+    assert.match(m.contentType, /^text\/plain; version=0\.0\.4/);
+    for (const line of m.body.split('\n')) {
+      if (line === '') continue;
+      assert.match(line, /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+)$/, line);
+    }
+    assert.match(m.body, /^# TYPE sovereign_cache_hits_total counter$/m);
+    assert.match(m.body, /^sovereign_hosts_names 2$/m);
+  });
+});
+
+test('metrics text: counters by label, upstream latency in seconds', async () => {
+  const m = await renderMetrics({
+    processes: 2, uptimeSeconds: 5, queries: { udp: 10, tcp: 2 }, responses: 12, dropped: 1, truncated: 0, internalErrors: 0,
+    tcpConnections: 2, qtypes: { A: 7, AAAA: 5 }, rcodes: { NOERROR: 11, NXDOMAIN: 1 },
+    cache: { size: 3, hits: 4, misses: 6, staleHits: 0, inserts: 6, refused: 0, evictions: 0, prefetches: 0 },
+    forwarder: {
+      cacheAnswers: 4, upstreamAnswers: 6, failures: 1,
+      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, probes: 2 }] }],
+    },
+    hosts: null, localData: null,
+  });
+  assert.match(m.body, /^sovereign_queries_total\{transport="udp"\} 10$/m);
+  assert.match(m.body, /^sovereign_queries_by_type_total\{qtype="AAAA"\} 5$/m);
+  assert.match(m.body, /^sovereign_responses_total\{rcode="NXDOMAIN"\} 1$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_sum\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0.06$/m);
+  assert.match(m.body, /^sovereign_upstream_srtt_seconds\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0.0125$/m);
+  assert.match(m.body, /^sovereign_upstream_up\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0$/m);
+  assert.match(m.body, /^sovereign_forwarder_answers_total\{source="cache"\} 4$/m);
+});
+
+test('token file: created 0600 in a new folder, reused, made private when readable by others', () => {
+  const dir = tempDir();
+  try {
+    const path = join(dir.path, 'sub', 'control.token');
+    const a = ensureToken(path);
+    assert.equal(a.created, true);
+    assert.ok(a.token.length >= 40);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir.path, 'sub')).mode & 0o777, 0o700);
+    const b = ensureToken(path);
+    assert.equal(b.created, false);
+    assert.equal(b.token, a.token);
+    chmodSync(path, 0o644);
+    assert.equal(ensureToken(path).tightened, true);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(readToken(path), a.token);
+    assert.ok(bearerMatches(`Bearer ${a.token}`, a.token));
+    assert.ok(!bearerMatches(undefined, a.token));
+    writeFileSync(join(dir.path, 'empty'), '\n');
+    assert.throws(() => readToken(join(dir.path, 'empty')), /no usable token/);
+    assert.throws(() => readToken(join(dir.path, 'missing')), /cannot read/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('a Unix socket endpoint needs no token (the socket is mode 0600)', async () => {
+  const dir = tempDir();
+  const server = new DnsServer({ config: defaultConfig({ listen: [`${ADDR}:0`], workers: 1 }), logger: silentLogger });
+  const socketPath = join(dir.path, 'control.sock');
+  const control = new ControlServer({ backend: new LocalBackend(server), logger: silentLogger, socketPath });
+  try {
+    await control.listen();
+    assert.equal(statSync(socketPath).mode & 0o777, 0o600);
+    const r = await controlJson<{ processes: number }>({ socketPath }, 'GET', '/v1/stats');
+    assert.equal(r.data.processes, 1);
+  } finally {
+    await control.close();
+    await server.stop();
+    dir.cleanup();
+  }
+  void pickPort;
+});

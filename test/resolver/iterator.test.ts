@@ -1,0 +1,220 @@
+/**
+ * Iterator rules that need exact control over what servers say (bailiwick, referral glue, limits,
+ * EDNS fallback, serve-stale): the upstream is a table of canned authoritative replies behind
+ * the `exchange` seam. Real-network behaviour is covered by test/interop/resolver-hierarchy.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ExchangeResult, ServerAddress } from '../../src/client/exchange.js';
+import { ResolutionError, TimeoutError } from '../../src/errors.js';
+import { Credibility, RRCache } from '../../src/resolver/cache.js';
+import { ServerSelector } from '../../src/resolver/infra.js';
+import { type ExchangeFn, Resolver } from '../../src/resolver/iterator.js';
+import { parseRootHints } from '../../src/resolver/root-hints.js';
+import { EdeCode, Rcode } from '../../src/wire/constants.js';
+import { Message } from '../../src/wire/message.js';
+import { Name } from '../../src/wire/name.js';
+import { parseRecord } from '../../src/wire/record.js';
+import { RRClass, RRType } from '../../src/wire/types.js';
+
+const hints = parseRootHints('. 3600000 NS a.root.\na.root. 3600000 A 192.0.2.1\n');
+
+interface Canned { aa?: boolean; rcode?: number; answer?: string[]; authority?: string[]; additional?: string[] }
+type Table = (server: string, qname: string, qtype: number, edns: boolean) => Canned | 'timeout';
+
+function upstream(table: Table): { fn: ExchangeFn; log: string[] } {
+  const log: string[] = [];
+  const fn: ExchangeFn = async (query: Message, server: ServerAddress) => {
+    const q = query.question[0]!;
+    log.push(`${server.address} ${q.name.toString().toLowerCase()} ${q.type}`);
+    const c = table(server.address, q.name.toString().toLowerCase(), q.type, query.edns !== undefined);
+    if (c === 'timeout') throw new TimeoutError(`${server.address}#53`, 100);
+    const m = new Message();
+    m.id = query.id;
+    m.qr = true;
+    m.aa = c.aa ?? false;
+    m.rcode = c.rcode ?? Rcode.NOERROR;
+    m.question = query.question;
+    m.answer = (c.answer ?? []).map((t) => parseRecord(t));
+    m.authority = (c.authority ?? []).map((t) => parseRecord(t));
+    m.additional = (c.additional ?? []).map((t) => parseRecord(t));
+    const r: ExchangeResult = { message: m, bytes: new Uint8Array(0), rttMs: 1, transport: 'udp', server, truncatedRetry: false, queryBytes: new Uint8Array(0), ignored: 0 };
+    return r;
+  };
+  return { fn, log };
+}
+
+const rootNs = { aa: true, answer: ['. 86400 IN NS a.root.'], additional: ['a.root. 86400 IN A 192.0.2.1'] };
+
+/** root -> com (192.0.2.2) -> example.com (192.0.2.3). */
+function basicTable(overrides: Partial<Record<string, Canned>> = {}): Table {
+  return (server, qname, qtype) => {
+    if (qname === '.' && qtype === RRType.NS) return rootNs;
+    const key = `${server} ${qname} ${qtype}`;
+    if (overrides[key] !== undefined) return overrides[key]!;
+    if (server === '192.0.2.1') {
+      return {
+        authority: ['com. 172800 IN NS ns.com.'],
+        additional: ['ns.com. 172800 IN A 192.0.2.2',
+          // Out of the root's... actually the root may vouch for anything: but only NS targets count as glue.
+          'www.example.com. 172800 IN A 203.0.113.66'],
+      };
+    }
+    if (server === '192.0.2.2') {
+      return {
+        authority: ['example.com. 172800 IN NS ns.example.com.', 'example.com. 172800 IN NS ns.evil.org.'],
+        additional: ['ns.example.com. 172800 IN A 192.0.2.3', 'ns.evil.org. 172800 IN A 203.0.113.66'],
+      };
+    }
+    if (server === '192.0.2.3') {
+      if (qname === 'www.example.com.' && qtype === RRType.A) {
+        return {
+          aa: true, answer: ['www.example.com. 300 IN A 192.0.2.80'],
+          authority: ['example.com. 3600 IN NS ns.example.com.'],
+          additional: ['ns.example.com. 3600 IN A 192.0.2.3', 'www.other.org. 3600 IN A 203.0.113.66'],
+        };
+      }
+      return { aa: true, rcode: Rcode.NXDOMAIN, authority: ['example.com. 3600 IN SOA ns.example.com. h.example.com. 1 2 3 4 60'] };
+    }
+    return 'timeout';
+  };
+}
+
+function resolver(table: Table, opts: Partial<ConstructorParameters<typeof Resolver>[0]> = {}): { r: Resolver; cache: RRCache; log: string[] } {
+  const cache = new RRCache({ staleTtl: opts.serveStale ? 3600 : 0 });
+  const { fn, log } = upstream(table);
+  const r = new Resolver({ cache, hints, exchange: fn, selector: new ServerSelector({ random: () => 0.5, exploration: 0 }), ...opts });
+  return { r, cache, log };
+}
+
+test('follows referrals from the root with QNAME minimisation and caches the answer', async () => {
+  const { r, cache, log } = resolver(basicTable());
+  const res = await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal(res.rcode, Rcode.NOERROR);
+  assert.deepEqual(res.answer.map((x) => (x.data as { address: string }).address), ['192.0.2.80']);
+  // Priming, then one minimised query per level (RFC 9156: QTYPE A for the hidden levels).
+  assert.deepEqual(log, [
+    '192.0.2.1 . 2', '192.0.2.1 com. 1', '192.0.2.2 example.com. 1', '192.0.2.3 www.example.com. 1',
+  ]);
+  const again = await r.resolve(Name.fromText('WWW.example.com.'), RRType.A);
+  assert.equal(again.cached, true);
+  assert.equal(log.length, 4);
+  assert.equal(cache.peek(Name.fromText('www.example.com.'), RRType.A, RRClass.IN)!.rank, Credibility.AUTH_ANSWER);
+});
+
+test('bailiwick: glue outside the delegating zone and unrelated additional data are never cached', async () => {
+  const { r, cache } = resolver(basicTable());
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  // com. servers may not vouch for ns.evil.org; nobody may slip www.other.org in; the root's stray A is not glue.
+  assert.equal(cache.peek(Name.fromText('ns.evil.org.'), RRType.A, RRClass.IN), undefined);
+  assert.equal(cache.peek(Name.fromText('www.other.org.'), RRType.A, RRClass.IN), undefined);
+  const www = cache.peek(Name.fromText('www.example.com.'), RRType.A, RRClass.IN)!;
+  assert.equal((www.records[0]!.data as { address: string }).address, '192.0.2.80');
+  // In-bailiwick glue for the NS is cached as glue (not an answer for clients).
+  assert.equal(cache.peek(Name.fromText('ns.example.com.'), RRType.A, RRClass.IN)!.rank, Credibility.GLUE);
+});
+
+test('an answer for a name outside the asked zone is not trusted: the chain continues at its own zone', async () => {
+  const table = basicTable({
+    '192.0.2.3 alias.example.com. 1': {
+      aa: true, answer: ['alias.example.com. 300 IN CNAME www.example.net.', 'www.example.net. 300 IN A 203.0.113.66'],
+    },
+  });
+  const { r, log } = resolver((server, qname, qtype, edns) => {
+    if (qname === 'www.example.net.' || qname === 'net.' || qname === 'example.net.') {
+      if (server === '192.0.2.1') return { authority: ['net. 172800 IN NS ns.net.'], additional: ['ns.net. 172800 IN A 192.0.2.9'] };
+      if (server === '192.0.2.9') {
+        if (qname === 'www.example.net.') return { aa: true, answer: ['www.example.net. 300 IN A 192.0.2.99'] };
+        return { aa: true, authority: ['net. 300 IN SOA ns.net. h.net. 1 2 3 4 60'] };
+      }
+    }
+    return table(server, qname, qtype, edns);
+  });
+  const res = await r.resolve(Name.fromText('alias.example.com.'), RRType.A);
+  assert.deepEqual(res.answer.map((x) => x.type), [RRType.CNAME, RRType.A]);
+  assert.equal((res.answer[1]!.data as { address: string }).address, '192.0.2.99');
+  assert.ok(log.some((l) => l.startsWith('192.0.2.9 www.example.net.')));
+});
+
+test('NXDOMAIN is cached from the SOA and answers every type', async () => {
+  const { r, log } = resolver(basicTable());
+  const res = await r.resolve(Name.fromText('nope.example.com.'), RRType.A);
+  assert.equal(res.rcode, Rcode.NXDOMAIN);
+  assert.equal(res.authority[0]!.type, RRType.SOA);
+  assert.equal(res.authority[0]!.ttl, 60);
+  const n = log.length;
+  const mx = await r.resolve(Name.fromText('nope.example.com.'), RRType.MX);
+  assert.equal(mx.rcode, Rcode.NXDOMAIN);
+  assert.equal(log.length, n);
+});
+
+test('EDNS is dropped for a server that answers FORMERR to it, and remembered', async () => {
+  const { r, log } = resolver((server, qname, qtype, edns) => {
+    if (server === '192.0.2.3' && edns) return { rcode: Rcode.FORMERR };
+    return basicTable()(server, qname, qtype, edns);
+  });
+  const res = await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal(res.rcode, Rcode.NOERROR);
+  assert.equal(r.stats.ednsFallbacks, 1);
+  assert.equal(r.selector.edns('192.0.2.3'), false);
+  assert.equal(log.filter((l) => l.startsWith('192.0.2.3')).length, 2);
+});
+
+test('NXNS defence: glueless NS fan-out and queries per client query are capped', async () => {
+  // attack.com delegates to 50 glueless names in another zone, each of which times out.
+  const ns = Array.from({ length: 50 }, (_, i) => `attack.com. 300 IN NS ns${i}.victim.org.`);
+  const { r, log } = resolver((server, qname, qtype) => {
+    if (qname === '.' && qtype === RRType.NS) return rootNs;
+    if (server === '192.0.2.1') {
+      if (qname.endsWith('org.')) return { authority: ['org. 172800 IN NS ns.org.'], additional: ['ns.org. 172800 IN A 192.0.2.4'] };
+      return { authority: ['com. 172800 IN NS ns.com.'], additional: ['ns.com. 172800 IN A 192.0.2.2'] };
+    }
+    if (server === '192.0.2.2') return { authority: ns };
+    if (server === '192.0.2.4') return { authority: ['victim.org. 300 IN NS ns.victim.org.'], additional: ['ns.victim.org. 300 IN A 192.0.2.5'] };
+    if (server === '192.0.2.5') return { aa: true, rcode: Rcode.NXDOMAIN, authority: ['victim.org. 300 IN SOA ns.victim.org. h.victim.org. 1 2 3 4 60'] };
+    return 'timeout';
+  }, { maxNsFanout: 4 });
+  await assert.rejects(r.resolve(Name.fromText('www.attack.com.'), RRType.A), (err: unknown) => {
+    assert.ok(err instanceof ResolutionError);
+    assert.equal(err.ede, EdeCode.NO_REACHABLE_AUTHORITY);
+    return true;
+  });
+  const victimQueries = log.filter((l) => l.startsWith('192.0.2.5')).length;
+  assert.ok(victimQueries <= 4, `victim got ${victimQueries} queries`);
+  assert.ok(log.length <= 64);
+});
+
+test('serve-stale: expired data answers (EDE 3) when every server fails', async () => {
+  let now = 1_000_000;
+  let broken = false;
+  const cache = new RRCache({ staleTtl: 3600, clock: () => now });
+  const { fn } = upstream((server, qname, qtype, edns) => (broken ? 'timeout' : basicTable()(server, qname, qtype, edns)));
+  const r = new Resolver({ cache, hints, exchange: fn, serveStale: true, selector: new ServerSelector({ random: () => 0.5, exploration: 0 }) });
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  now += 400_000; // past the 300 s TTL
+  broken = true;
+  const stale = await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal(stale.stale, true);
+  assert.equal(stale.ede?.code, EdeCode.STALE_ANSWER);
+  assert.equal(stale.answer[0]!.ttl, 30);
+});
+
+test('local names are answered without any upstream query', async () => {
+  const { r, log } = resolver(basicTable());
+  for (const [name, type, rcode] of [
+    ['localhost.', RRType.A, Rcode.NOERROR], ['foo.localhost.', RRType.AAAA, Rcode.NOERROR], ['x.invalid.', RRType.A, Rcode.NXDOMAIN],
+    ['4.3.2.10.in-addr.arpa.', RRType.PTR, Rcode.NXDOMAIN], ['1.0.0.127.in-addr.arpa.', RRType.PTR, Rcode.NOERROR],
+    ['20.172.in-addr.arpa.', RRType.SOA, Rcode.NOERROR], ['x.onion.', RRType.A, Rcode.NXDOMAIN],
+  ] as const) {
+    const res = await r.resolve(Name.fromText(name), type);
+    assert.equal(res.rcode, rcode, name);
+  }
+  assert.deepEqual(log, []);
+});
+
+test('a CNAME loop is a SERVFAIL, not a hang', async () => {
+  const { r } = resolver(basicTable({
+    '192.0.2.3 a.example.com. 1': { aa: true, answer: ['a.example.com. 300 IN CNAME b.example.com.', 'b.example.com. 300 IN CNAME a.example.com.'] },
+  }));
+  await assert.rejects(r.resolve(Name.fromText('a.example.com.'), RRType.A), ResolutionError);
+});

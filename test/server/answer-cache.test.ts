@@ -1,0 +1,96 @@
+/**
+ * The UDP answer cache (the fast path): same bytes as the slow path, round robin still rotates,
+ * queries with EDNS options are not cached, answers reached through a non-pure chain element
+ * are not cached, and a chain change empties it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { silentLogger } from '../../src/logging.js';
+import { composeChain } from '../../src/server/chain.js';
+import { QueryEngine } from '../../src/server/engine.js';
+import { replyTo } from '../../src/server/query-context.js';
+import { ServerStats } from '../../src/server/stats.js';
+import { Message } from '../../src/wire/message.js';
+import { option } from '../../src/wire/edns.js';
+import { RRType } from '../../src/wire/types.js';
+import { Writer } from '../../src/wire/writer.js';
+import { startServer, udpExchange, udpQuery } from './net-helpers.js';
+
+const ADDRESS = '127.23.7.1';
+
+test('round robin rotates through the cache, every rotation seen, same records each time', async () => {
+  const srv = await startServer(ADDRESS);
+  try {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 9; i++) {
+      const r = await udpQuery(ADDRESS, srv.port, Message.query('www.example.com.', RRType.A, { id: i }));
+      assert.equal(r.id, i);
+      assert.equal(r.aa, true);
+      const addrs = r.answer.map((a) => (a.data as { address: string }).address);
+      assert.deepEqual([...addrs].sort(), ['192.0.2.10', '192.0.2.11', '192.0.2.12']);
+      firsts.add(addrs[0]!);
+    }
+    assert.equal(firsts.size, 3, 'each record comes first in turn');
+    assert.ok(srv.server.stats.responses >= 9);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('cached reply keeps the query case and ID; rotation off gives one fixed order', async () => {
+  const srv = await startServer(ADDRESS, { rotate: false });
+  try {
+    const orders = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const raw = await udpExchange(ADDRESS, srv.port, Message.query('WwW.ExAmPlE.cOm.', RRType.A, { id: 500 + i }).encode(), 2000);
+      const r = Message.decode(raw!);
+      assert.equal(r.id, 500 + i);
+      assert.equal(r.question[0]!.name.toString(), 'WwW.ExAmPlE.cOm.');
+      orders.add(r.answer.map((a) => (a.data as { address: string }).address).join(','));
+    }
+    assert.equal(orders.size, 1);
+  } finally {
+    await srv.stop();
+  }
+});
+
+function engineWith(pure: boolean): { e: QueryEngine; calls: () => number } {
+  let n = 0;
+  const h = composeChain([{
+    name: 'test', pure,
+    middleware: () => (ctx) => {
+      n++;
+      ctx.cacheVariants = 1;
+      return replyTo(ctx.request, 0);
+    },
+  }], (ctx) => replyTo(ctx.request, 5));
+  return { e: new QueryEngine(h, { maxUdpSize: 1232, logger: silentLogger, stats: new ServerStats() }), calls: () => n };
+}
+
+test('only pure chains are cached; EDNS options bypass the cache; setHandler empties it', () => {
+  const w = new Writer();
+  const q = Buffer.from(Message.query('a.example.', RRType.A, { id: 1 }).encode());
+  const pure = engineWith(true);
+  pure.e.process(q, q.length, 'udp', '127.0.0.1', 1, w);
+  assert.equal(pure.e.cachedAnswers, 1);
+  const hit = pure.e.cachedUdpReply(q, q.length);
+  assert.ok(hit !== undefined);
+  assert.equal(Message.decode(hit).question[0]!.name.toString(), 'a.example.');
+  pure.e.setHandler((ctx) => replyTo(ctx.request, 0));
+  assert.equal(pure.e.cachedAnswers, 0);
+  assert.equal(pure.e.cachedUdpReply(q, q.length), undefined);
+
+  const impure = engineWith(false);
+  impure.e.process(q, q.length, 'udp', '127.0.0.1', 1, w);
+  assert.equal(impure.e.cachedAnswers, 0);
+
+  const withCookie = Buffer.from(Message.query('a.example.', RRType.A, {
+    id: 2, edns: { version: 0, udpSize: 1232, dnssecOk: false, zFlags: 0, options: [option.cookie(new Uint8Array(8))] },
+  }).encode());
+  const p2 = engineWith(true);
+  p2.e.process(withCookie, withCookie.length, 'udp', '127.0.0.1', 1, w);
+  assert.equal(p2.e.cachedAnswers, 0);
+  // TCP answers are never taken from or put in the UDP cache.
+  p2.e.process(q, q.length, 'tcp', '127.0.0.1', 1, w);
+  assert.equal(p2.e.cachedAnswers, 0);
+});

@@ -1,0 +1,120 @@
+/**
+ * Reload: the new zone replaces the old atomically (answer cache included); a zone that fails its
+ * checks is rejected with the reason logged while the old one keeps serving. In-process, and through
+ * the CLI (`sovereign serve` + `sovereign reload` / SIGHUP, one worker and a cluster of two).
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Logger } from '../../src/logging.js';
+import { Message } from '../../src/wire/message.js';
+import { RRType } from '../../src/wire/types.js';
+import { pickPort, tempDir, waitForDns } from '../helpers/peers.js';
+import { ZONE, startServer, udpQuery } from './net-helpers.js';
+
+const ADDRESS = '127.23.6.1';
+const BIN = join(process.cwd(), 'bin', 'sovereign.js');
+
+function zoneWith(serial: number, address: string): string {
+  return ZONE.replace(' 1 7200 ', ` ${serial} 7200 `).replace('one  A   192.0.2.20', `one  A   ${address}`);
+}
+
+async function oneAddress(port: number, id = 1): Promise<string> {
+  const r = await udpQuery(ADDRESS, port, Message.query('one.example.com.', RRType.A, { id }));
+  return String((r.answer[0]?.data as { address: string } | undefined)?.address);
+}
+
+function capture(): { logger: Logger; lines: { level: string; obj: unknown; msg?: string }[] } {
+  const lines: { level: string; obj: unknown; msg?: string }[] = [];
+  const at = (level: string) => (obj: object | string, msg?: string): void => {
+    lines.push(msg === undefined ? { level, obj } : { level, obj, msg });
+  };
+  return { logger: { trace: at('trace'), debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+test('reload in process: new data atomically, a broken zone rejected and logged, the old one kept', async () => {
+  const log = capture();
+  const srv = await startServer(ADDRESS, {}, log.logger);
+  try {
+    assert.equal(await oneAddress(srv.port), '192.0.2.20');
+    assert.equal(await oneAddress(srv.port), '192.0.2.20'); // now from the answer cache
+    writeFileSync(srv.zoneFile, zoneWith(2, '192.0.2.21'));
+    const ok = await srv.server.reload();
+    assert.equal(ok[0]!.ok, true);
+    assert.equal(ok[0]!.serial, 2);
+    assert.equal(await oneAddress(srv.port), '192.0.2.21');
+
+    writeFileSync(srv.zoneFile, '$ORIGIN example.com.\n@ SOA ns1 hostmaster 3 1 1 1 1\nbad A not-an-address\n');
+    const bad = await srv.server.reload();
+    assert.equal(bad[0]!.ok, false);
+    assert.ok(bad[0]!.problems.length > 0);
+    assert.ok(log.lines.some((l) => l.level === 'error' && /rejected/.test(l.msg ?? '')), 'rejection logged');
+    assert.equal(await oneAddress(srv.port), '192.0.2.21');
+    assert.equal(srv.server.zones()[0]!.serial, 2);
+  } finally {
+    await srv.stop();
+  }
+});
+
+/** Runs `sovereign serve` as a child; resolves once it answers. */
+async function serve(dir: string, port: number, workers: number): Promise<{ pidFile: string; stderr(): string; stop(): Promise<void> }> {
+  const zoneFile = join(dir, 'example.com.zone');
+  const pidFile = join(dir, 'sovereign.pid');
+  const child = spawn(process.execPath, [BIN, 'serve', '--listen', `${ADDRESS}:${port}`, '--zone', `example.com=${zoneFile}`,
+    '--workers', String(workers), '--pid-file', pidFile, '--log-level', 'info'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  assert.equal(await waitForDns(ADDRESS, port, 'example.com', 15_000), true, err);
+  // A cluster's primary writes the pid file before its workers listen; wait for both.
+  for (let i = 0; i < 50 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    pidFile,
+    stderr: () => err,
+    async stop() {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+async function until(f: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await f()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+for (const workers of [1, 2]) {
+  test(`sovereign reload (${workers} worker${workers > 1 ? 's' : ''}): new zone served, broken zone rejected`, async () => {
+    const dir = tempDir('sovereign-reload-');
+    const port = pickPort();
+    writeFileSync(join(dir.path, 'example.com.zone'), zoneWith(1, '192.0.2.20'));
+    const s = await serve(dir.path, port, workers);
+    try {
+      assert.equal(await oneAddress(port), '192.0.2.20');
+      writeFileSync(join(dir.path, 'example.com.zone'), zoneWith(2, '192.0.2.22'));
+      const r = spawnSync(process.execPath, [BIN, 'reload', '--pid-file', s.pidFile], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      // Every worker must have reloaded: ask many times (the kernel spreads queries over workers).
+      assert.ok(await until(async () => {
+        for (let i = 0; i < 10; i++) if ((await oneAddress(port, i)) !== '192.0.2.22') return false;
+        return true;
+      }), `not reloaded:\n${s.stderr()}`);
+
+      writeFileSync(join(dir.path, 'example.com.zone'), 'this is not a zone file\n');
+      process.kill(Number(readFileSync(s.pidFile, 'utf8')), 'SIGHUP');
+      assert.ok(await until(async () => (s.stderr().match(/rejected/g) ?? []).length >= workers), s.stderr());
+      for (let i = 0; i < 10; i++) assert.equal(await oneAddress(port, i), '192.0.2.22');
+    } finally {
+      await s.stop();
+      dir.cleanup();
+    }
+  });
+}

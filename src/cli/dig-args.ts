@@ -80,6 +80,8 @@ export interface DigOptions {
   timeSeconds: number;
   tries: number;
   trace: boolean;
+  /** +hints=FILE (Sovereign's own): root hints for +trace without @server; default the IANA set. */
+  hintsFile: string | undefined;
   display: DigDisplay;
   /** The arguments as given, for the `; <<>> ... <<>>` line. */
   argv: string[];
@@ -103,7 +105,7 @@ function defaults(argv: string[]): DigOptions {
   return {
     server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: undefined, ignoreTruncation: false,
     recurse: true, dnssec: false, cd: false, ad: true, nsid: false, cookie: true, edns: 0, bufsize: DEFAULT_BUFSIZE,
-    subnet: undefined, timeSeconds: 5, tries: 3, trace: false, display: defaultDisplay(), argv, help: false, version: false,
+    subnet: undefined, timeSeconds: 5, tries: 3, trace: false, hintsFile: undefined, display: defaultDisplay(), argv, help: false, version: false,
     warnings: [],
   };
 }
@@ -166,6 +168,10 @@ const VALUE_OPTIONS: Record<string, (o: DigOptions, value: string, raw: string) 
   retry: (o, v, raw) => { o.tries = intIn(v, 0, 0xffffffff, raw) + 1; },
   edns: (o, v, raw) => { o.edns = intIn(v, 0, 255, raw); },
   subnet: (o, v, raw) => { o.subnet = parseSubnet(v, raw); },
+  hints: (o, v, raw) => {
+    if (v.length === 0) throw new DigUsageError(`Invalid option: ${raw}`);
+    o.hintsFile = v;
+  },
 };
 
 /** Short forms dig accepts besides unique prefixes. */
@@ -403,6 +409,7 @@ Where:  domain    is in the Domain Name System
                  +[no]tcp            (TCP mode (+[no]vc))
                  +time=###           (Set query timeout) [5]
                  +[no]trace          (Trace delegation down from root (implies +dnssec))
+                 +hints=FILE         (Root hints for +trace without @server) [built-in IANA set]
                  +tries=###          (Set number of UDP attempts) [3]
                  +[no]ttlid          (Control display of ttls in records)
         -h                           (print help and exit)

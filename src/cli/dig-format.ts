@@ -268,8 +268,8 @@ export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint
     if (m.qr && m.rd && !m.ra) out.push(';; WARNING: recursion requested but not available');
     out.push('');
     // A server that does not know EDNS answers FORMERR without an OPT record (RFC 6891 §7).
-    if (queryHadEdns && m.edns === undefined && m.rcode === 1) {
-      out.push(";; WARNING: EDNS query returned status FORMERR - retry with '+noedns'", '');
+    if (queryHadEdns && m.edns === undefined && (m.rcode === 1 || m.rcode === 4)) {
+      out.push(`;; WARNING: EDNS query returned status ${rcodeToString(m.rcode)} - retry with '+noedns'`, '');
     }
     if (m.edns !== undefined) out.push(';; OPT PSEUDOSECTION:', ...formatEdns(m.edns, sentCookie));
   }

@@ -3,16 +3,18 @@
  * +trace, printing each hop's records and `;; Received N bytes from addr#port(name) in T ms`;
  * then (unlike dig) a compact summary of the path root -> TLD -> ... -> answer.
  *
- * The first query (`. NS`) goes to @server (or the resolv.conf server), as dig does; every
- * later hop is a non-recursive query to one server of the zone cut just learned. Addresses of
- * name servers come from glue, from the name itself when it is an address literal, or from an
- * A/AAAA query to the first server — never from the system resolver, so a trace only talks
- * to the servers it was given and learned. Hops are capped (MAX_HOPS) and a referral must
+ * The first query (`. NS`) goes to @server as dig does, or — without @server — to a root
+ * server of the root hints (built in, or `+hints=FILE`); every later hop is a non-recursive
+ * query to one server of the zone cut just learned. Addresses of name servers come from glue,
+ * from the name itself when it is an address literal, or from an A/AAAA lookup: through
+ * @server when there is one, else by iterating from the root hints (depth-capped) — never from
+ * the system resolver, so a trace only talks to the servers it was given and learned. Hops are capped (MAX_HOPS) and a referral must
  * move strictly down the tree, so loops and lame delegations end the trace with a message.
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { ExchangeResult, ServerAddress } from '../client/exchange.js';
+import { type RootHints, builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
@@ -93,18 +95,61 @@ function shuffled<T>(xs: T[]): T[] {
   return a;
 }
 
-/** Resolves an NS name without glue by asking the first (recursive) server. */
-async function addressesOf(target: Name, first: ServerAddress, o: DigOptions, io: DigIO): Promise<string[]> {
+/** How to find addresses of name servers that came without glue. */
+interface Resolver {
+  /** @server (recursive), when the trace started there. */
+  first: ServerAddress | undefined;
+  /** Root servers, when the trace started from the hints. */
+  roots: NsTarget[];
+}
+
+/** Most nested glueless lookups (an NS name whose NS names need lookups, ...). */
+const MAX_GLUELESS_DEPTH = 3;
+
+function addressTypes(o: DigOptions): number[] {
+  return o.family === 6 ? [RRType.AAAA] : o.family === 4 ? [RRType.A] : [RRType.A, RRType.AAAA];
+}
+
+/** Sends one query without printing anything; undefined when no server answered. */
+async function quietAsk(name: Name, type: number, server: ServerAddress, o: DigOptions, io: DigIO, recurse: boolean): Promise<ExchangeResult | undefined> {
+  const l: DigLookup = { name: name.toString(), type, class: 1, typeSet: true };
+  const { query } = buildQuery(l, { ...o, recurse, dnssec: false });
+  const silent: DigIO = { out: () => {}, err: io.err };
+  return sendWithRetries(query, server, server.address, { ...o, tcp: false, tries: 1 }, silent, name.toString());
+}
+
+/** Addresses of an NS name without glue: via @server, or by iterating from the root hints. */
+async function addressesOf(target: Name, res: Resolver, o: DigOptions, io: DigIO, depth = 0): Promise<string[]> {
   const out: string[] = [];
-  const types = o.family === 6 ? [RRType.AAAA] : o.family === 4 ? [RRType.A] : [RRType.A, RRType.AAAA];
-  for (const type of types) {
-    const l: DigLookup = { name: target.toString(), type, class: 1, typeSet: true };
-    const { query } = buildQuery(l, { ...o, recurse: true, dnssec: false });
-    const silent: DigIO = { out: () => {}, err: io.err };
-    const r = await sendWithRetries(query, first, first.address, { ...o, tcp: false }, silent, target.toString());
-    if (r === undefined) continue;
-    for (const rr of r.message.answer) {
-      if (rr.type === type) out.push((rr.data as { address: string }).address);
+  for (const type of addressTypes(o)) {
+    if (res.first !== undefined) {
+      const r = await quietAsk(target, type, res.first, o, io, true);
+      for (const rr of r?.message.answer ?? []) if (rr.type === type) out.push((rr.data as { address: string }).address);
+      continue;
+    }
+    if (depth >= MAX_GLUELESS_DEPTH) break;
+    let servers = res.roots;
+    let zone = Name.ROOT;
+    for (let hop = 0; hop < MAX_HOPS && servers.length > 0; hop++) {
+      let reply: ExchangeResult | undefined;
+      for (const ns of servers) {
+        const addrs = ns.addresses.length > 0 ? ns.addresses : await addressesOf(ns.name, res, o, io, depth + 1);
+        for (const address of addrs) {
+          reply = await quietAsk(target, type, { address, port: o.port }, o, io, false);
+          if (reply !== undefined) break;
+        }
+        if (reply !== undefined) break;
+      }
+      if (reply === undefined) break;
+      const answers = reply.message.answer.filter((rr) => rr.type === type);
+      if (answers.length > 0) {
+        for (const rr of answers) out.push((rr.data as { address: string }).address);
+        break;
+      }
+      const next = referralZone(reply.message, zone);
+      if (next === undefined) break;
+      zone = next;
+      servers = nsTargets(next, reply.message.authority, reply.message.additional, o.family);
     }
   }
   return out;
@@ -155,10 +200,24 @@ export function formatTraceSummary(hops: TraceHop[], qname: Name, qtype: number)
   return out;
 }
 
-/** Runs +trace for the first lookup; returns dig's exit code. */
-export async function runTrace(o: DigOptions, first: ServerAddress, firstName: string, io: DigIO): Promise<number> {
+/** Root servers from the hints, as NS targets with their addresses of the wanted family. */
+function hintTargets(hints: RootHints, family: 4 | 6 | undefined): NsTarget[] {
+  return hints.ns.map((name) => ({
+    name,
+    addresses: (hints.addresses.get(name.key) ?? []).filter((a) => family === undefined || isIP(a) === family),
+  })).filter((t) => t.addresses.length > 0);
+}
+
+/**
+ * Runs +trace for the first lookup; returns dig's exit code. `first` is @server; undefined
+ * starts from the root hints (`hintsFile`, or the built-in IANA set).
+ */
+export async function runTrace(o: DigOptions, first: ServerAddress | undefined, firstName: string, io: DigIO,
+  hintsFile?: string): Promise<number> {
   const l = o.lookups[0]!;
   const qname = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
+  const roots = first === undefined ? hintTargets(hintsFile === undefined ? builtinRootHints() : loadRootHints(hintsFile), o.family) : [];
+  const res: Resolver = { first, roots };
   if (o.display.cmd) {
     const head = ['', `; <<>> Sovereign dig ${version()} <<>> ${o.argv.join(' ')}`];
     if (o.server !== undefined) head.push('; (1 server found)');
@@ -167,20 +226,34 @@ export async function runTrace(o: DigOptions, first: ServerAddress, firstName: s
   }
   const hops: TraceHop[] = [];
 
-  // Hop 0: the root NS set from the first server (recursion as the user asked it for this one).
-  const rootQuery = buildQuery({ name: '.', type: RRType.NS, class: l.class, typeSet: true }, { ...o, recurse: true }).query;
-  const r0 = await sendWithRetries(rootQuery, first, firstName, o, io, '.');
+  // Hop 0: the root NS set, from @server (recursion as the user asked) or a root server itself.
+  const rootQuery = buildQuery({ name: '.', type: RRType.NS, class: l.class, typeSet: true }, { ...o, recurse: first !== undefined }).query;
+  let r0: ExchangeResult | undefined;
+  let r0Name = firstName;
+  if (first !== undefined) {
+    r0 = await sendWithRetries(rootQuery, first, firstName, o, io, '.');
+  } else {
+    for (const t of shuffled(roots)) {
+      r0Name = nameText(t.name);
+      for (const address of t.addresses) {
+        r0 = await sendWithRetries(rootQuery, { address, port: o.port }, r0Name, o, io, '.');
+        if (r0 !== undefined) break;
+      }
+      if (r0 !== undefined) break;
+    }
+  }
   if (r0 === undefined) {
     io.out(';; no servers could be reached\n');
     return EXIT_NO_REPLY;
   }
-  printHop(r0, firstName, o, io);
+  printHop(r0, r0Name, o, io);
   hops.push({
-    zone: Name.ROOT, server: first, serverName: firstName, rttMs: r0.rttMs, size: r0.bytes.length, transport: r0.transport,
+    zone: Name.ROOT, server: r0.server, serverName: r0Name, rttMs: r0.rttMs, size: r0.bytes.length, transport: r0.transport,
     kind: 'root', next: Name.ROOT, rcode: r0.message.rcode, answers: r0.message.answer.length, aa: r0.message.aa,
   });
   let zone = Name.ROOT;
   let servers = nsTargets(Name.ROOT, [...r0.message.answer, ...r0.message.authority], r0.message.additional, o.family);
+  if (servers.length === 0 && roots.length > 0) servers = roots;
   if (servers.length === 0) {
     io.out(';; no root NS records in the reply; cannot trace\n');
     return EXIT_OK;
@@ -190,18 +263,19 @@ export async function runTrace(o: DigOptions, first: ServerAddress, firstName: s
     let reply: ExchangeResult | undefined;
     let usedName = '';
     for (const ns of shuffled(servers)) {
-      const addrs = ns.addresses.length > 0 ? ns.addresses : await addressesOf(ns.name, first, o, io);
+      const addrs = ns.addresses.length > 0 ? ns.addresses : await addressesOf(ns.name, res, o, io);
+      if (addrs.length === 0) io.out(`;; no address for ${ns.name.toString()}\n`);
       for (const address of addrs) {
         const { query } = buildQuery(l, { ...o, recurse: false });
         usedName = nameText(ns.name);
-        reply = await sendWithRetries(query, { address, port: o.port }, usedName, o, io, qname.toString());
+        reply = await sendWithRetries(query, { address, port: o.port }, usedName, o, io, l.name);
         if (reply !== undefined) break;
       }
       if (reply !== undefined) break;
-      io.out(`;; no reply from the servers of ${ns.name.toString()}\n`);
     }
     if (reply === undefined) {
-      io.out(formatTraceSummary(hops, qname, l.type).join('\n') + '\n');
+      io.out(`;; no reply from the servers of ${zone.toString()}\n`);
+      if (o.display.stats) io.out(formatTraceSummary(hops, qname, l.type).join('\n') + '\n');
       return EXIT_NO_REPLY;
     }
     printHop(reply, usedName, o, io);

@@ -8,8 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { isIP } from 'node:net';
-import { type ExchangeResult, type ServerAddress, exchange } from '../client/exchange.js';
+import { type ExchangeResult, type ServerAddress, TcpConnection, exchange } from '../client/exchange.js';
 import { AbortedError, DnsError, NetworkError, TimeoutError } from '../errors.js';
 import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
 import { Rcode } from '../wire/constants.js';
@@ -17,7 +18,7 @@ import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
 import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs } from './dig-args.js';
-import { cookieMismatch, formatMessage, formatShort, formatStats, messageJson } from './dig-format.js';
+import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
 import type { Command } from './main.js';
 
 export const EXIT_OK = 0;
@@ -138,6 +139,69 @@ function cmdHeader(o: DigOptions, first: boolean): string[] {
   return lines;
 }
 
+/** Most messages an AXFR may take before we give up (a runaway server). */
+const MAX_XFR_MESSAGES = 1_000_000;
+
+/**
+ * AXFR (RFC 5936) over one TCP connection: prints every record as it arrives, until the SOA
+ * closes the transfer; then dig's `;; XFR size:` statistics. Returns the exit code.
+ */
+async function runAxfr(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO, l: DigLookup,
+  first: boolean): Promise<number> {
+  const d = o.display;
+  const when = new Date();
+  const started = performance.now();
+  let conn: TcpConnection;
+  try {
+    conn = await TcpConnection.connect(server, { timeoutMs: o.timeSeconds * 1000, ...(o.source === undefined ? {} : { localAddress: o.source }) });
+  } catch (e) {
+    if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
+    const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message;
+    io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${l.name} failed: ${why}.\n`);
+    return EXIT_NO_REPLY;
+  }
+  if (d.cmd) io.out(cmdHeader(o, first).join('\n') + '\n');
+  let records = 0;
+  let messages = 0;
+  let bytes = 0;
+  let soaSeen = 0;
+  try {
+    for await (const { message: m, bytes: b } of conn.stream(query, { idleTimeoutMs: o.timeSeconds * 1000 })) {
+      messages++;
+      bytes += b.length;
+      if (m.rcode !== 0 || (messages === 1 && (m.answer.length === 0 || m.answer[0]!.type !== RRType.SOA))) {
+        io.out('; Transfer failed.\n');
+        return EXIT_OK;
+      }
+      const lines: string[] = [];
+      for (const rr of m.answer) {
+        records++;
+        if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
+        if (rr.type === RRType.SOA) soaSeen++;
+      }
+      if (lines.length > 0) io.out(lines.join('\n') + '\n');
+      // RFC 5936 §2.2: the transfer ends with the zone's SOA again.
+      if (soaSeen >= 2 || messages >= MAX_XFR_MESSAGES) break;
+    }
+  } catch (e) {
+    if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
+    io.out(`; Transfer failed: ${e instanceof TimeoutError ? 'timed out' : e.message}\n`);
+    return EXIT_OK;
+  } finally {
+    conn.close();
+  }
+  if (d.stats && !d.short) {
+    io.out([
+      `;; Query time: ${Math.round(performance.now() - started)} msec`,
+      `;; SERVER: ${server.address}#${server.port}(${serverName}) (TCP)`,
+      `;; WHEN: ${formatWhen(when)}`,
+      `;; XFR size: ${records} records (messages ${messages}, bytes ${bytes})`,
+      '', '',
+    ].join('\n'));
+  }
+  return EXIT_OK;
+}
+
 /** Runs a parsed dig command line; returns the exit code. */
 export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> {
   if (o.help) {
@@ -147,6 +211,11 @@ export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> 
   if (o.version) {
     io.err(`Sovereign dig ${version()}\n`);
     return EXIT_OK;
+  }
+  if (o.trace && o.server === undefined) {
+    // +trace without @server starts from the root hints, not from the local resolver.
+    const { runTrace } = await import('./dig-trace.js');
+    return runTrace(o, undefined, '', io, o.hintsFile);
   }
   const serverName = o.server ?? defaultServer(o.family);
   const address = await serverAddress(serverName, o.family);
@@ -160,6 +229,11 @@ export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> 
     const l = o.lookups[li]!;
     const { query, cookie } = buildQuery(l, o);
     const d = o.display;
+    if (l.type === RRType.AXFR) {
+      const code = await runAxfr(query, server, serverName, o, io, l, li === 0);
+      if (code !== EXIT_OK) exitCode = code;
+      continue;
+    }
     if (d.qr && !d.json && !d.short) {
       const sent = query.encode();
       const copy = Message.decode(sent);

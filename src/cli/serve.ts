@@ -80,7 +80,7 @@ async function runServer(args: ServeArgs, shared: boolean): Promise<DnsServer> {
 }
 
 export const command: Command = {
-  summary: 'run the DNS server (authoritative for --zone / config zones)',
+  summary: 'run the DNS server (authoritative for --zone / config zones; --recursive resolves from the root)',
   async run(argv: string[]): Promise<number> {
     let args: ServeArgs;
     try {
@@ -101,6 +101,12 @@ export const command: Command = {
       return 0;
     }
     let server: DnsServer;
+    // A reload the primary forwards while this worker is still loading its zones must not be lost.
+    let reloadWhileStarting = false;
+    const early = (m: unknown): void => {
+      if (m === RELOAD) reloadWhileStarting = true;
+    };
+    if (isWorker()) process.on('message', early);
     try {
       server = await runServer(args, isWorker());
     } catch (err) {
@@ -117,6 +123,8 @@ export const command: Command = {
       process.on('message', (m) => {
         if (m === RELOAD) reload();
       });
+      process.off('message', early);
+      if (reloadWhileStarting) reload();
     } else {
       if (args.config.pidFile !== undefined) writeFileSync(args.config.pidFile, `${process.pid}\n`);
       process.on('SIGHUP', reload);

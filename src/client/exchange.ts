@@ -476,16 +476,17 @@ export class TcpConnection {
   }
 
   /**
-   * Sends one query and yields every reply message with its ID (AXFR/IXFR send many), until
-   * the caller stops iterating. `idleTimeoutMs` (default 2000) bounds the wait for each message.
+   * Sends one query and yields every reply message with its ID, decoded and as received
+   * (AXFR/IXFR send many), until the caller stops iterating. `idleTimeoutMs` (default 2000) bounds the wait for each message.
    */
-  async *stream(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean } = {}): AsyncGenerator<Message> {
+  async *stream(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean } = {}):
+    AsyncGenerator<{ message: Message; bytes: Uint8Array }> {
     const timeoutMs = opts.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const queue: Message[] = [];
+    const queue: { message: Message; bytes: Uint8Array }[] = [];
     let error: Error | undefined;
     let wake: (() => void) | undefined;
-    const { unregister } = this.register(query, opts, (m) => {
-      queue.push(m);
+    const { unregister } = this.register(query, opts, (message, bytes) => {
+      queue.push({ message, bytes });
       wake?.();
       return true;
     }, (e) => { error = e; wake?.(); });

@@ -46,6 +46,11 @@ export interface ResolverOptions {
   port?: number;
   /** RFC 9156 QNAME minimisation (default true). */
   qnameMinimisation?: boolean;
+  /**
+   * Believe NXDOMAIN for a minimised name (RFC 8020) without asking the full name (default
+   * false: relaxed, as Unbound's qname-minimisation-strict: no).
+   */
+  qnameMinimisationStrict?: boolean;
   /** Randomise the case of query names and require it back (default false). */
   use0x20?: boolean;
   /** Upstream queries allowed per client query, side lookups included (default 64). */
@@ -60,6 +65,11 @@ export interface ResolverOptions {
   maxNsFanout?: number;
   /** Time allowed for one client query, side lookups included, ms (default 10 000). */
   resolutionTimeoutMs?: number;
+  /**
+   * How long a failed question answers SERVFAIL (EDE 13 Cached Error) without asking upstream
+   * again, ms (default 5000; like BIND's servfail-ttl). 0 = off.
+   */
+  failureTtlMs?: number;
   /** Serve stale data (RFC 8767) when resolution fails (needs the cache's staleTtl > 0). */
   serveStale?: boolean;
   /** Ask for IPv6 server addresses and use them (default true). */
@@ -210,6 +220,7 @@ export class Resolver {
   private readonly exchangeFn: ExchangeFn;
   private readonly port: number;
   private readonly qnameMin: boolean;
+  private readonly qnameMinStrict: boolean;
   private readonly use0x20: boolean;
   private readonly maxQueries: number;
   private readonly maxReferrals: number;
@@ -223,6 +234,9 @@ export class Resolver {
   private readonly logger: Logger;
   private priming: Promise<void> | undefined = undefined;
   private readonly inflight = new Map<string, Promise<Resolution>>();
+  private readonly failureTtlMs: number;
+  /** Recently failed questions: key -> until (ms) and the error. Bounded. */
+  private readonly failures = new Map<string, { until: number; err: ResolutionError }>();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
@@ -231,6 +245,7 @@ export class Resolver {
     this.exchangeFn = opts.exchange ?? defaultExchange;
     this.port = opts.port ?? 53;
     this.qnameMin = opts.qnameMinimisation ?? true;
+    this.qnameMinStrict = opts.qnameMinimisationStrict ?? false;
     this.use0x20 = opts.use0x20 ?? false;
     this.maxQueries = opts.maxQueries ?? 64;
     this.maxReferrals = opts.maxReferrals ?? 30;
@@ -238,6 +253,7 @@ export class Resolver {
     this.maxDepth = opts.maxDepth ?? 6;
     this.maxNsFanout = opts.maxNsFanout ?? 4;
     this.resolutionTimeoutMs = opts.resolutionTimeoutMs ?? 10_000;
+    this.failureTtlMs = opts.failureTtlMs ?? 5000;
     this.serveStale = opts.serveStale ?? false;
     this.ipv6 = opts.ipv6 ?? true;
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
@@ -287,7 +303,20 @@ export class Resolver {
     const key = qname.key + '/' + qtype + '/' + qclass;
     const running = this.inflight.get(key);
     if (running !== undefined) return running;
-    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).finally(() => this.inflight.delete(key));
+    const failed = this.failures.get(key);
+    if (failed !== undefined) {
+      if (failed.until > Date.now()) {
+        return Promise.reject(new ResolutionError(`cached failure: ${failed.err.message}`, EdeCode.CACHED_ERROR, failed.err));
+      }
+      this.failures.delete(key);
+    }
+    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).then(undefined, (err: unknown) => {
+      if (this.failureTtlMs > 0 && err instanceof ResolutionError) {
+        if (this.failures.size >= 10_000) this.failures.clear();
+        this.failures.set(key, { until: Date.now() + this.failureTtlMs, err });
+      }
+      throw err;
+    }).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
     return p;
   }
@@ -343,6 +372,17 @@ export class Resolver {
       if (answer === undefined) answer = [];
       for (const r of c.records) answer.push(r);
       name = (c.records[0]!.data as { cname: Name }).cname;
+    }
+    return undefined;
+  }
+
+  /** A cached NXDOMAIN for an ancestor of `name` (RFC 8020), if any. */
+  private nxdomainAbove(name: Name, qclass: number): CacheHit | undefined {
+    let n = name;
+    while (n.labelCount > 1) {
+      n = n.parent();
+      const hit = this.cache.peek(n, 0, qclass, ANSWER_RANK);
+      if (hit !== undefined && hit.kind === 'nxdomain') return hit;
     }
     return undefined;
   }
@@ -419,6 +459,11 @@ export class Resolver {
           return { rcode: cached.rcode, answer, authority: cached.authority, stale: false, queries: req.queries - startQueries, cached: false };
         }
       }
+      const cut = this.nxdomainAbove(name, qclass);
+      if (cut !== undefined) {
+        // RFC 8020: nothing exists below a name that does not exist.
+        return { rcode: Rcode.NXDOMAIN, answer, authority: cut.soa, stale: false, queries: req.queries - startQueries, cached: false };
+      }
       const step = await this.iterate(name, qtype, qclass, req, depth);
       for (const r of step.answer) answer.push(r);
       if (step.next === undefined) {
@@ -475,6 +520,12 @@ export class Resolver {
       }
       this.cacheAnswerExtras(reply.message, cut.zone, reply.aa);
       if (minimised) {
+        if (c.kind === 'nxdomain' && !this.qnameMinStrict) {
+          // Some servers answer NXDOMAIN for empty non-terminals: as Unbound does when not strict,
+          // ask the full name before believing it (one more query, only on this path).
+          minimise = false;
+          continue;
+        }
         if (c.kind === 'nxdomain') {
           // RFC 8020: nothing exists below an NXDOMAIN name.
           const rank = reply.aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;

@@ -7,6 +7,12 @@
  * Extended DNS Error, logged once per kind); an undecodable header or a message with QR set
  * gets no reply at all (RFC 1035 §4.1.1 gives no way to answer either safely). The reply is
  * written into the caller's Writer, so no buffer is allocated here per query.
+ *
+ * The UDP answer cache is the hot path: a plain query (one question, at most an OPT without
+ * options) whose answer a pure chain marked cacheable is kept as encoded bytes under the query's
+ * bytes after the ID, one copy per round-robin rotation; a repeat is answered with a copy of
+ * those bytes and its own ID, before any decoding. The bytes are the slow path's own output, so
+ * both paths answer alike; the cache is emptied whenever the chain changes (reload).
  */
 import { DnsError, WireFormatError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -190,14 +196,20 @@ export class QueryEngine {
     if (n === 1) {
       variants.push(w.buf.slice(0, len));
     } else {
-      for (let i = 0; i < n; i++) {
-        ctx.rotation = i;
-        const r = this.handler(ctx);
-        if (!(r instanceof Message)) return this.encode(reply, ctx, w);
-        const l = r.encodeInto(w, ctx.maxSize);
-        variants.push(w.buf.slice(0, l));
+      try {
+        for (let i = 0; i < n; i++) {
+          ctx.rotation = i;
+          const r = this.handler(ctx);
+          if (!(r instanceof Message)) return reply.encodeInto(w, ctx.maxSize);
+          const l = r.encodeInto(w, ctx.maxSize);
+          variants.push(w.buf.slice(0, l));
+        }
+      } catch {
+        // Not worth caching then; send what the first run produced.
+        return reply.encodeInto(w, ctx.maxSize);
+      } finally {
+        ctx.rotation = -1;
       }
-      ctx.rotation = -1;
       // Send the first rotation now; the cache continues with the second.
       w.reset();
       w.bytes(variants[0]!);

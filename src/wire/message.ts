@@ -6,9 +6,11 @@
  *   after the last section are an error. The OPT record is lifted out of the additional
  *   section into `edns` (at most one, owner root), and its extended RCODE bits are merged into
  *   `rcode`.
- * - Encoding fits the message into `maxSize`: sections in order, whole RRsets dropped from the
- *   end, TC set only when answer or authority data did not fit (RFC 2181 §9); additional data
- *   is dropped silently. Space for the OPT record is reserved first so EDNS always survives.
+ * - Encoding fits the message into `maxSize`: sections in order, whole RRsets (with the RRSIGs
+ *   that follow and cover them) dropped from the end, TC set only when answer or authority data
+ *   did not fit (RFC 2181 §9); additional data is dropped silently. Space for the OPT record is
+ *   reserved first so EDNS always survives; if even header, question and OPT do not fit, encoding
+ *   throws EncodeError. Names are compressed byte-exactly, so decode -> encode -> decode keeps case.
  */
 import { EncodeError, WireFormatError } from '../errors.js';
 import { Flag, opcodeToString, rcodeToString } from './constants.js';
@@ -216,7 +218,7 @@ export class Message {
     if (edns !== undefined) {
       lines.push(';; OPT PSEUDOSECTION:',
         `; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''}` +
-        `${edns.zFlags !== 0 ? `; MBZ: 0x${edns.zFlags.toString(16).padStart(4, '0')}` : ''}; udp: ${edns.udpSize}`);
+        `${edns.zFlags !== 0 ? `; MBZ: 0x${edns.zFlags.toString(16).padStart(4, '0')}, ` : '; '}udp: ${edns.udpSize}`);
       for (const o of edns.options) lines.push('; ' + ednsOptionToString(o));
     }
     lines.push(';; QUESTION SECTION:');

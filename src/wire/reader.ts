@@ -91,6 +91,11 @@ export class Reader {
    */
   name(field: string): Name {
     const buf = this.buf;
+    // The root (every OPT owner, many RDATA targets): the shared immutable instance.
+    if (this.pos < this.end && buf[this.pos] === 0) {
+      this.pos++;
+      return Name.ROOT;
+    }
     const out = nameScratch;
     const useCache = cacheOwner === this;
     const start = this.pos;

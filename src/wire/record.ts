@@ -131,13 +131,22 @@ export function isType<C extends keyof RDataByCode>(rr: ResourceRecord, code: C)
 }
 
 import type {
-  AAAAData, AData, CAAData, CNAMEData, DNSKEYData, DSData, MXData, NSData, NSEC3Data, NSEC3PARAMData, NSECData,
-  OPTData, PTRData, RRSIGData, SOAData, SRVData, SVCBData, TSIGData, TXTData,
+  AAAAData, AData, AFSDBData, AVCData, CAAData, CDNSKEYData, CDSData, CERTData, CNAMEData, CSYNCData, DHCIDData,
+  DLVData, DNAMEData, DNSKEYData, DSData, EUI48Data, EUI64Data, HINFOData, HTTPSData, KXData, L32Data, LPData,
+  MBData, MDData, MFData, MGData, MINFOData, MRData, MXData, NAPTRData, NSData, NSEC3Data, NSEC3PARAMData, NSECData,
+  OPENPGPKEYData, OPTData, PTRData, PXData, RESINFOData, RPData, RRSIGData, RTData, SMIMEAData, SOAData, SPFData,
+  SRVData, SSHFPData, SVCBData, TAData, TKEYData, TLSAData, TSIGData, TXTData, URIData, WALLETData, WKSData, X25Data,
+  ZONEMDData,
 } from './types.js';
 
-/** RDATA shapes by type code, for `isType`. */
+/** RDATA shapes by type code, for `isType` (every type of the table). */
 export interface RDataByCode {
-  1: AData; 2: NSData; 5: CNAMEData; 6: SOAData; 12: PTRData; 15: MXData; 16: TXTData; 28: AAAAData; 33: SRVData;
-  41: OPTData; 43: DSData; 46: RRSIGData; 47: NSECData; 48: DNSKEYData; 50: NSEC3Data; 51: NSEC3PARAMData;
-  64: SVCBData; 65: SVCBData; 250: TSIGData; 257: CAAData;
+  1: AData; 2: NSData; 3: MDData; 4: MFData; 5: CNAMEData; 6: SOAData; 7: MBData; 8: MGData; 9: MRData; 11: WKSData;
+  12: PTRData; 13: HINFOData; 14: MINFOData; 15: MXData; 16: TXTData; 17: RPData; 18: AFSDBData; 19: X25Data;
+  21: RTData; 26: PXData; 28: AAAAData; 33: SRVData; 35: NAPTRData; 36: KXData; 37: CERTData; 39: DNAMEData;
+  41: OPTData; 43: DSData; 44: SSHFPData; 46: RRSIGData; 47: NSECData; 48: DNSKEYData; 49: DHCIDData; 50: NSEC3Data;
+  51: NSEC3PARAMData; 52: TLSAData; 53: SMIMEAData; 59: CDSData; 60: CDNSKEYData; 61: OPENPGPKEYData; 62: CSYNCData;
+  63: ZONEMDData; 64: SVCBData; 65: HTTPSData; 99: SPFData; 105: L32Data; 107: LPData; 108: EUI48Data;
+  109: EUI64Data; 249: TKEYData; 250: TSIGData; 256: URIData; 257: CAAData; 258: AVCData; 261: RESINFOData;
+  262: WALLETData; 32768: TAData; 32769: DLVData;
 }

@@ -298,19 +298,21 @@ export const TA = defineType(32768, 'TA', [u16('keyTag'), u8('algorithm'), u8('d
 export const DLV = defineType(32769, 'DLV', [u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest')]); // RFC 4431
 
 /** OPT (RFC 6891 §6.1.2): options kept as code + bytes; `edns.ts` gives them meaning. */
+function decodeEdnsOptions(r: Reader, end: number): { code: number; data: Uint8Array }[] {
+  const out: { code: number; data: Uint8Array }[] = [];
+  while (r.pos < end) {
+    const code = r.u16('OPT option code');
+    const len = r.u16('OPT option length');
+    if (r.pos + len > end) r.fail('OPT option', `length ${len} runs past RDATA end`);
+    out.push({ code, data: r.bytes(len, 'OPT option data') });
+  }
+  return out;
+}
+
 export const OPT = defineType(41, 'OPT', [
   {
     key: 'options', kind: 'ednsOptions', rest: true,
-    decode: (r: Reader, end: number) => {
-      const out: { code: number; data: Uint8Array }[] = [];
-      while (r.pos < end) {
-        const code = r.u16('OPT option code');
-        const len = r.u16('OPT option length');
-        if (r.pos + len > end) r.fail('OPT option', `length ${len} runs past RDATA end`);
-        out.push({ code, data: r.bytes(len, 'OPT option data') });
-      }
-      return out;
-    },
+    decode: decodeEdnsOptions,
     encode: (w: Writer, v: readonly { code: number; data: Uint8Array }[]) => {
       for (const o of v) {
         w.u16(o.code);
@@ -334,7 +336,7 @@ export const OPT = defineType(41, 'OPT', [
     equals: (a: readonly { code: number; data: Uint8Array }[], b: readonly { code: number; data: Uint8Array }[]) =>
       a.length === b.length && a.every((o, i) => o.code === b[i]!.code && bytesEqual(o.data, b[i]!.data)),
   },
-]);
+], { decode: (r, end) => ({ options: decodeEdnsOptions(r, end) }) }); // every EDNS message has one
 
 /** Type codes by IANA mnemonic (`RRType.MX === 15`), question-only types included. */
 export const RRType = {
@@ -462,4 +464,43 @@ export type SVCBData = DataOf<typeof SVCB>;
 export type CAAData = DataOf<typeof CAA>;
 export type TSIGData = DataOf<typeof TSIG>;
 export type OPTData = DataOf<typeof OPT>;
+export type MDData = DataOf<typeof MD>;
+export type MFData = DataOf<typeof MF>;
+export type MBData = DataOf<typeof MB>;
+export type MGData = DataOf<typeof MG>;
+export type MRData = DataOf<typeof MR>;
+export type WKSData = DataOf<typeof WKS>;
+export type HINFOData = DataOf<typeof HINFO>;
+export type MINFOData = DataOf<typeof MINFO>;
+export type RPData = DataOf<typeof RP>;
+export type AFSDBData = DataOf<typeof AFSDB>;
+export type X25Data = DataOf<typeof X25>;
+export type RTData = DataOf<typeof RT>;
+export type PXData = DataOf<typeof PX>;
+export type NAPTRData = DataOf<typeof NAPTR>;
+export type KXData = DataOf<typeof KX>;
+export type CERTData = DataOf<typeof CERT>;
+export type DNAMEData = DataOf<typeof DNAME>;
+export type SSHFPData = DataOf<typeof SSHFP>;
+export type DHCIDData = DataOf<typeof DHCID>;
+export type TLSAData = DataOf<typeof TLSA>;
+export type SMIMEAData = DataOf<typeof SMIMEA>;
+export type CDSData = DataOf<typeof CDS>;
+export type CDNSKEYData = DataOf<typeof CDNSKEY>;
+export type OPENPGPKEYData = DataOf<typeof OPENPGPKEY>;
+export type CSYNCData = DataOf<typeof CSYNC>;
+export type ZONEMDData = DataOf<typeof ZONEMD>;
+export type HTTPSData = DataOf<typeof HTTPS>;
+export type SPFData = DataOf<typeof SPF>;
+export type L32Data = DataOf<typeof L32>;
+export type LPData = DataOf<typeof LP>;
+export type EUI48Data = DataOf<typeof EUI48>;
+export type EUI64Data = DataOf<typeof EUI64>;
+export type TKEYData = DataOf<typeof TKEY>;
+export type URIData = DataOf<typeof URI>;
+export type AVCData = DataOf<typeof AVC>;
+export type RESINFOData = DataOf<typeof RESINFO>;
+export type WALLETData = DataOf<typeof WALLET>;
+export type TAData = DataOf<typeof TA>;
+export type DLVData = DataOf<typeof DLV>;
 export { EncodeMode };

@@ -11,7 +11,7 @@
  */
 import type { Name } from '../wire/name.js';
 import { RRType, typeToString } from '../wire/types.js';
-import type { RRset, SourcePos, Zone, ZoneNode } from './zone.js';
+import { type RRset, type SourcePos, type Zone, type ZoneNode, flatKey, peekRData, rdataCount } from './zone.js';
 
 export interface ZoneProblem {
   severity: 'error' | 'warning';
@@ -39,15 +39,17 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
 
   const apexSoa = zone.apex.get(RRType.SOA);
   if (apexSoa === undefined) add('error', undefined, zone.apex, `zone ${origin}: has no SOA record at the apex`);
-  else if (apexSoa.rdata.length > 1) add('error', apexSoa, zone.apex, `zone ${origin}: multiple SOA records at the apex`);
+  else if (rdataCount(apexSoa) > 1) add('error', apexSoa, zone.apex, `zone ${origin}: multiple SOA records at the apex`);
   const apexNs = zone.apex.get(RRType.NS);
   if (apexNs === undefined) add('error', undefined, zone.apex, `zone ${origin}: has no NS records at the apex`);
 
   // Names NS records point to: their addresses below a cut are glue, not occluded data.
   const nsTargets = new Set<string>();
+  let hasDname = false;
   for (const node of zone.allNodes()) {
+    if (!hasDname && node.get(RRType.DNAME) !== undefined) hasDname = true;
     const ns = node.get(RRType.NS);
-    if (ns !== undefined) for (const d of ns.rdata) nsTargets.add((d as { nsdname: Name }).nsdname.key);
+    if (ns !== undefined) for (const d of peekRData(ns)) nsTargets.add(flatKey((d as { nsdname: Name }).nsdname));
   }
 
   // Insertion (file) order: sorting a large zone just to check it would cost more than the checks.
@@ -60,7 +62,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
     }
     if (cname !== undefined) {
       if (node === zone.apex) add('error', cname, node, `${name}: CNAME at the zone apex (it would hide the SOA and NS)`);
-      else if (cname.rdata.length > 1) add('error', cname, node, `${name}: more than one CNAME record`);
+      else if (rdataCount(cname) > 1) add('error', cname, node, `${name}: more than one CNAME record`);
       for (const set of node.rrsets) {
         if (!CNAME_COMPANIONS.has(set.type)) {
           add('error', set, node, `${name}: CNAME and other data (${typeToString(set.type)})`);
@@ -69,7 +71,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
       }
     }
     // Data below a DNAME is never reached (RFC 6672 §2.3).
-    for (let a = node.parent; a !== undefined; a = a.parent) {
+    for (let a = hasDname ? node.parent : undefined; a !== undefined; a = a.parent) {
       if (a.get(RRType.DNAME) !== undefined && node.rrsets.length > 0) {
         add('error', node.rrsets[0], node, `${name}: data below DNAME ${a.name.toString()}`);
         break;
@@ -78,7 +80,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
     if (node.isBelowCut) {
       // RFC 1034 §4.2.1: only address records of names that NS records point to are glue;
       // anything else below a cut is occluded (never served).
-      const glueName = nsTargets.has(node.name.key);
+      const glueName = nsTargets.has(node.key);
       for (const set of node.rrsets) {
         if (!glueName || (set.type !== RRType.A && set.type !== RRType.AAAA)) {
           add('warning', set, node, `${name}/${typeToString(set.type)}: occluded by the delegation above it (not glue)`);
@@ -109,12 +111,12 @@ function checkTargets(
   noAddressSeverity: ZoneProblem['severity'],
   add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void,
 ): void {
-  const owner = node.name.toString();
+  const owner = lazyName(node);
   const type = typeToString(set.type);
-  for (const d of set.rdata) {
+  for (const d of peekRData(set)) {
     const target = (d as Record<string, Name>)[field]!;
     if (target.isRoot || !target.isSubdomainOf(zone.origin)) continue;
-    const t = zone.node(target);
+    const t = zone.nodeByKey(flatKey(target));
     if (t?.get(RRType.CNAME) !== undefined) {
       add(cnameSeverity, set, node, `${owner}/${type} '${target.toString()}' is a CNAME (illegal)`);
       continue;

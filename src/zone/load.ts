@@ -41,13 +41,15 @@ export function loadZone(path: string, origin: Name, opts: LoadOptions = {}): Lo
     onWarning: (e) => problems.push(fromSyntax(e, 'warning')),
   });
   try {
-    for (const { record, file: f, line, column } of entries) {
+    for (const entry of entries) {
+      const record = entry.record;
       if (!record.name.isSubdomainOf(origin)) {
         errors++;
-        problems.push({ severity: 'error', file: f, line, column, reason: `${record.name.toString()}: out of zone data (not below ${origin.toString()})`, name: record.name, type: record.type });
+        problems.push({ severity: 'error', file: entry.file, line: entry.line, column: entry.column, reason: `${record.name.toString()}: out of zone data (not below ${origin.toString()})`, name: record.name, type: record.type });
         continue;
       }
-      zone.add(record, { file: f, line, column });
+      // The entry carries file, line and column: it is the record's source position.
+      zone.add(record, entry);
     }
   } catch (err) {
     // Only I/O failures get here (syntax errors went to onError).

@@ -4,8 +4,9 @@
  * RDATA (RFC 4034 §6.3). Columns as named-checkzone -D lays them out (tab stops of 8: owner to
  * column 40, TTL right-aligned in 10, RDATA at column 64).
  */
-import { classToString, printRData, typeToString } from '../wire/types.js';
-import { Zone } from './zone.js';
+import { Writer } from '../wire/writer.js';
+import { EncodeMode, classToString, encodeRData, printRData, typeToString } from '../wire/types.js';
+import { type Zone, peekRData } from './zone.js';
 
 /** Visual column after `text`, with tab stops every 8. */
 function columnOf(text: string): number {
@@ -30,6 +31,8 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+const writer = new Writer();
+
 /** Yields the zone's lines (without newlines) in canonical order. */
 export function* printZone(zone: Zone): Generator<string> {
   for (const node of zone.nodes()) {
@@ -37,12 +40,21 @@ export function* printZone(zone: Zone): Generator<string> {
     // The SOA leads the zone, as every zone printer writes it.
     const sets = node === zone.apex ? [...node.rrsets].sort((a, b) => (a.type === 6 ? -1 : b.type === 6 ? 1 : a.type - b.type)) : node.rrsets;
     for (const set of sets) {
-      const wire = Zone.wireOf(set);
-      const order = wire.map((w, i) => ({ w, i })).sort((x, y) => compareBytes(x.w, y.w));
+      // Decoded and canonicalised here without being kept on the zone (printing a large zone
+      // must not turn every stored record into objects).
+      const rdata = peekRData(set);
       const head = padTabs(owner, 40) + String(set.ttl).padStart(10) + ` ${classToString(set.class)} `;
-      for (const { i } of order) {
-        yield padTabs(head + typeToString(set.type), 64) + printRData(set.type, set.rdata[i]);
+      const typed = padTabs(head + typeToString(set.type), 64);
+      if (rdata.length === 1) {
+        yield typed + printRData(set.type, rdata[0]);
+        continue;
       }
+      const order = rdata.map((d) => {
+        writer.reset();
+        encodeRData(set.type, writer, d, EncodeMode.Canonical);
+        return { w: writer.toBytes(), d };
+      }).sort((x, y) => compareBytes(x.w, y.w));
+      for (const { d } of order) yield typed + printRData(set.type, d);
     }
   }
 }

@@ -7,11 +7,16 @@
  * non-terminals get data-less nodes, RFC 4592 §2.2.2), so "no node" means "no such name".
  * Flags (delegation, below a cut, wildcard child) are decided once in finish(); after it the
  * zone is read-only and lookups allocate nothing but their result.
+ *
+ * Memory (a zone may hold millions of records): owner names and RDATA are kept as wire bytes in
+ * shared 1 MiB slabs; a node's Name and an RRset's decoded `rdata` are built on first use and
+ * then kept, so only what is actually queried or printed turns into objects.
  */
 import { type ResourceRecord } from '../wire/record.js';
 import { Name } from '../wire/name.js';
 import { Writer } from '../wire/writer.js';
-import { EncodeMode, RRClass, RRType, encodeRData, rdataEquals, typeDef } from '../wire/types.js';
+import { Reader } from '../wire/reader.js';
+import { EncodeMode, RRClass, RRType, decodeRData, encodeRData, rdataEquals } from '../wire/types.js';
 
 export interface SourcePos {
   file: string;
@@ -33,8 +38,263 @@ export interface RRset {
   wire?: Uint8Array[] | undefined;
 }
 
+/** Shared byte storage: many small pieces in a few large buffers (one view would cost ~100 bytes). */
+class Slabs {
+  buf: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  pos = 0;
+
+  private room(len: number): void {
+    if (this.pos + len > this.buf.length) {
+      this.buf = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, len));
+      this.pos = 0;
+    }
+  }
+
+  /** Copies `src[0..len)` in (native copy) and returns the buffer it went to; its offset is `pos - len`. */
+  putBuffer(src: Buffer, len: number): Buffer {
+    this.room(len);
+    src.copy(this.buf, this.pos, 0, len);
+    this.pos += len;
+    return this.buf;
+  }
+
+  /** Same for a short Uint8Array (a name). */
+  putBytes(src: Uint8Array): Buffer {
+    const len = src.length;
+    this.room(len);
+    const b = this.buf;
+    const p = this.pos;
+    for (let i = 0; i < len; i++) b[p + i] = src[i]!;
+    this.pos += len;
+    return b;
+  }
+}
+
+const keyScratch = Buffer.allocUnsafeSlow(256);
+
+/**
+ * The same string as `Name.key` (lowercased wire form, one Latin-1 character per octet), built
+ * natively as one flat string: Name.key is built by concatenation, which V8 keeps as a chain of
+ * small strings that every Map probe must flatten and hash.
+ */
+export function flatKey(name: Name): string {
+  return keyOf(name.wire);
+}
+
+/** Hash of the key keyOf() last built (returned beside it without allocating a pair). */
+let lastHash = 0;
+
+function keyOf(wire: Uint8Array): string {
+  const n = wire.length;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < n; i++) {
+    let b = wire[i]!;
+    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    keyScratch[i] = b;
+    h = Math.imul(h ^ b, FNV_PRIME);
+  }
+  lastHash = h & HASH_MASK;
+  return keyScratch.toString('latin1', 0, n);
+}
+
+/** FNV-1a of `key[start..]`, the same as keyOf() computes over the bytes (kept a small integer). */
+function hashKey(key: string, start: number): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+  return h & HASH_MASK;
+}
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+const HASH_MASK = 0x3fffffff;
+
+/**
+ * Open-addressing table of the zone's nodes by key (linear probing over an Int32Array of node
+ * indices). A JavaScript Map costs about four times the memory per entry and its growth and
+ * probing dominated loading a million names; probing here also works on a suffix of a longer
+ * key without slicing it (lookups walk the query name's ancestors).
+ */
+class NodeTable {
+  readonly nodes: ZoneNode[] = [];
+  private slots = new Int32Array(1024);
+  private mask = 1023;
+
+  /** The node whose key equals `key.slice(start)`; `hash` is hashKey(key, start). */
+  find(key: string, start: number, hash: number): ZoneNode | undefined {
+    const slots = this.slots;
+    const mask = this.mask;
+    const len = key.length - start;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return undefined;
+      const n = this.nodes[s - 1]!;
+      if (n.hash === hash && n.key.length === len && (start === 0 ? n.key === key : key.endsWith(n.key))) return n;
+    }
+  }
+
+  insert(node: ZoneNode): void {
+    this.nodes.push(node);
+    if (this.nodes.length * 2 > this.slots.length) this.grow();
+    else this.place(node.hash, this.nodes.length);
+  }
+
+  private place(hash: number, slot: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = hash & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = slot;
+  }
+
+  private grow(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    this.mask = this.slots.length - 1;
+    const nodes = this.nodes;
+    for (let k = 0; k < nodes.length; k++) this.place(nodes[k]!.hash, k + 1);
+  }
+}
+
+/**
+ * An RRset as the zone stores it: each record's RDATA in wire form (case kept) in shared slabs,
+ * decoded into `rdata` objects only when asked for. The decoded array is cached; the loader drops
+ * the caches at finish(), so a loaded zone holds bytes, not objects, for records nobody asked for.
+ */
+export class ZoneRRset implements RRset {
+  readonly node: ZoneNode;
+  readonly type: number;
+  readonly class: number;
+  ttl: number;
+  /** First record's RDATA: slab, offset, length. */
+  private buf0: Uint8Array;
+  private off0: number;
+  private len0: number;
+  /** Further records as views. */
+  private more: Uint8Array[] | undefined;
+  private cache: unknown[] | undefined;
+  private canonical: Uint8Array[] | undefined;
+  private readonly line: number;
+  private readonly column: number;
+  private readonly file: string | undefined;
+
+  constructor(node: ZoneNode, type: number, cls: number, ttl: number, buf: Uint8Array, off: number, len: number, source: SourcePos | undefined) {
+    this.node = node;
+    this.type = type;
+    this.class = cls;
+    this.ttl = ttl;
+    this.buf0 = buf;
+    this.off0 = off;
+    this.len0 = len;
+    this.more = undefined;
+    this.cache = undefined;
+    this.canonical = undefined;
+    this.line = source?.line ?? 0;
+    this.column = source?.column ?? 0;
+    this.file = source?.file;
+  }
+
+  get name(): Name {
+    return this.node.name;
+  }
+
+  /** Number of records. */
+  get count(): number {
+    return this.more === undefined ? 1 : 1 + this.more.length;
+  }
+
+  get source(): SourcePos | undefined {
+    return this.file === undefined ? undefined : { file: this.file, line: this.line, column: this.column };
+  }
+
+  /** Decoded RDATA (decoded on first use, then kept). */
+  get rdata(): unknown[] {
+    let c = this.cache;
+    if (c === undefined) {
+      c = this.decode();
+      this.cache = c;
+    }
+    return c;
+  }
+
+  set rdata(v: unknown[]) {
+    // Callers that replace the data get exactly what they set; the stored bytes follow it.
+    this.cache = v;
+    this.canonical = undefined;
+    const w = new Writer();
+    const parts = v.map((d) => {
+      w.reset();
+      encodeRData(this.type, w, d, EncodeMode.Message);
+      return w.buf.slice(0, w.pos);
+    });
+    this.buf0 = parts[0] ?? new Uint8Array(0);
+    this.off0 = 0;
+    this.len0 = this.buf0.length;
+    this.more = parts.length > 1 ? parts.slice(1) : undefined;
+  }
+
+  get wire(): Uint8Array[] {
+    let c = this.canonical;
+    if (c === undefined) {
+      const w = new Writer();
+      c = this.decode().map((d) => {
+        w.reset();
+        encodeRData(this.type, w, d, EncodeMode.Canonical);
+        return w.toBytes();
+      });
+      this.canonical = c;
+    }
+    return c;
+  }
+
+  set wire(v: Uint8Array[] | undefined) {
+    this.canonical = v;
+  }
+
+  /** Record `i`'s stored RDATA (message form without compression pointers outside it). */
+  storedAt(i: number): Uint8Array {
+    return i === 0 ? this.buf0.subarray(this.off0, this.off0 + this.len0) : this.more![i - 1]!;
+  }
+
+  /** Decodes every record without caching (checks, printing a large zone). */
+  decode(): unknown[] {
+    if (this.cache !== undefined) return this.cache;
+    const n = this.count;
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) {
+      const b = this.storedAt(i);
+      out[i] = decodeRData(this.type, new Reader(b), b.length);
+    }
+    return out;
+  }
+
+  /** @internal Appends a record's stored form (the loader checked it is not a duplicate). */
+  append(view: Uint8Array, data: unknown): void {
+    if (this.more === undefined) this.more = [view];
+    else this.more.push(view);
+    if (this.cache !== undefined) this.cache.push(data);
+    this.canonical = undefined;
+  }
+
+  /** @internal Forgets the decoded form (it is rebuilt on demand). */
+  dropCache(): void {
+    this.cache = undefined;
+  }
+}
+
+/** Records of `set` decoded, without keeping them on a stored RRset (for one-off walks). */
+export function peekRData(set: RRset): unknown[] {
+  return set instanceof ZoneRRset ? set.decode() : set.rdata;
+}
+
+/** Number of records in `set`, without decoding them. */
+export function rdataCount(set: RRset): number {
+  return set instanceof ZoneRRset ? set.count : set.rdata.length;
+}
+
 export class ZoneNode {
-  readonly name: Name;
+  /** Lowercased wire form as a Latin-1 string (the zone's map key; see Name.key). */
+  readonly key: string;
+  /** hashKey(key, 0), for the zone's node table. */
+  readonly hash: number;
   readonly parent: ZoneNode | undefined;
   rrsets: RRset[] = [];
   /** NS here and not at the apex: a zone cut (RFC 1034 §4.2.1). */
@@ -45,10 +305,29 @@ export class ZoneNode {
   hasWildcardChild = false;
   /** Number of child nodes. */
   children = 0;
+  /** The owner name, built from the stored bytes on first use. */
+  private nameCache: Name | undefined;
+  private readonly nameBuf: Uint8Array | undefined;
+  private readonly nameOff: number;
+  private readonly nameLen: number;
 
-  constructor(name: Name, parent: ZoneNode | undefined) {
-    this.name = name;
+  constructor(name: Name | undefined, parent: ZoneNode | undefined, key?: string, buf?: Uint8Array, off = 0, len = 0) {
+    this.key = key ?? name!.key;
+    this.hash = hashKey(this.key, 0);
     this.parent = parent;
+    this.nameCache = name;
+    this.nameBuf = buf;
+    this.nameOff = off;
+    this.nameLen = len;
+  }
+
+  get name(): Name {
+    let n = this.nameCache;
+    if (n === undefined) {
+      n = new Name(this.nameBuf!.subarray(this.nameOff, this.nameOff + this.nameLen));
+      this.nameCache = n;
+    }
+    return n;
   }
 
   /** No RRsets: an empty non-terminal (or a node whose data was all occluded). */
@@ -85,17 +364,46 @@ export interface ZoneWarning {
 }
 
 const WILDCARD_LABEL = '\x01*';
-const SLAB_SIZE = 1 << 16;
+const SLAB_SIZE = 1 << 20;
 
 function byType(x: RRset, y: RRset): number {
   return x.type - y.type;
 }
 
-/** Makes V8 store `s` as one flat string (in place) and returns it. */
-function flatten(s: string): string {
-  // Number() reads every character, which flattens a cons string in place.
-  Number(s);
-  return s;
+const offsA = new Int32Array(128);
+const offsB = new Int32Array(128);
+
+/**
+ * RFC 4034 §6.1 order on node keys (lowercased wire form as Latin-1): labels compared from the
+ * rightmost, each as octet strings, a missing label first. No Name objects are built.
+ */
+function byCanonicalKey(x: ZoneNode, y: ZoneNode): number {
+  const a = x.key;
+  const b = y.key;
+  let na = 0;
+  for (let p = 0; a.charCodeAt(p) !== 0; p += a.charCodeAt(p) + 1) offsA[na++] = p;
+  let nb = 0;
+  for (let p = 0; b.charCodeAt(p) !== 0; p += b.charCodeAt(p) + 1) offsB[nb++] = p;
+  while (na > 0 && nb > 0) {
+    const pa = offsA[--na]!;
+    const pb = offsB[--nb]!;
+    const la = a.charCodeAt(pa);
+    const lb = b.charCodeAt(pb);
+    const n = la < lb ? la : lb;
+    for (let i = 1; i <= n; i++) {
+      const d = a.charCodeAt(pa + i) - b.charCodeAt(pb + i);
+      if (d !== 0) return d;
+    }
+    if (la !== lb) return la - lb;
+  }
+  return na - nb;
+}
+
+/** True when `key[at]` starts a label (walking label lengths from the start). */
+function isLabelBoundary(key: string, at: number): boolean {
+  let p = 0;
+  while (p < at) p += key.charCodeAt(p) + 1;
+  return p === at;
 }
 const labelOffsets = new Int32Array(128);
 
@@ -105,18 +413,20 @@ export class Zone {
   readonly apex: ZoneNode;
   /** Problems noticed while adding (TTL mismatch within an RRset): for the checks. */
   readonly warnings: ZoneWarning[] = [];
-  private readonly nodesByKey = new Map<string, ZoneNode>();
+  private readonly table = new NodeTable();
   private sorted: ZoneNode[] | undefined;
   private count = 0;
   private finished = false;
-  private slab = new Uint8Array(SLAB_SIZE);
-  private slabPos = 0;
+  private readonly slabs = new Slabs();
+  private readonly writer = new Writer();
+  /** The writer's buffer as a Buffer, for native copies into the slabs. */
+  private readonly writerBytes = Buffer.from(this.writer.buf.buffer, this.writer.buf.byteOffset, this.writer.buf.length);
 
   constructor(origin: Name, cls: number = RRClass.IN) {
     this.origin = origin;
     this.class = cls;
-    this.apex = new ZoneNode(origin, undefined);
-    this.nodesByKey.set(origin.key, this.apex);
+    this.apex = new ZoneNode(origin, undefined, keyOf(origin.wire));
+    this.table.insert(this.apex);
   }
 
   /** Records held (duplicates not counted). */
@@ -152,66 +462,66 @@ export class Zone {
         break;
       }
     }
+    const w = this.writer;
+    w.reset();
+    encodeRData(rr.type, w, rr.data, EncodeMode.Message);
     if (set === undefined) {
-      const created: RRset = { name: node.name, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [rr.data], source, wire: undefined };
+      const buf = this.slabs.putBuffer(this.writerBytes, w.pos);
+      const created = new ZoneRRset(node, rr.type, rr.class, rr.ttl, buf, this.slabs.pos - w.pos, w.pos, source);
       // An array literal is allocated at its exact size; push() on [] reserves 17 slots.
       if (sets.length === 0) node.rrsets = [created];
       else sets.push(created);
       this.count++;
       return;
     }
+    // Duplicates compare as RDATA values (names ignore case), as BIND's do.
     for (const d of set.rdata) if (rdataEquals(rr.type, d, rr.data)) return;
     if (rr.ttl !== set.ttl) {
       this.warnings.push({ reason: `TTL ${rr.ttl} differs from the RRset's TTL ${set.ttl}; using ${set.ttl}`, name: node.name, type: rr.type, source });
     }
-    set.rdata.push(rr.data);
+    if (set instanceof ZoneRRset) {
+      const buf = this.slabs.putBuffer(this.writerBytes, w.pos);
+      set.append(buf.subarray(this.slabs.pos - w.pos, this.slabs.pos), rr.data);
+    } else {
+      set.rdata.push(rr.data);
+    }
     this.count++;
   }
 
   private nodeFor(name: Name): ZoneNode {
-    const key = name.key;
-    const existing = this.nodesByKey.get(key);
+    const wire = name.wire;
+    const key = keyOf(wire);
+    const existing = this.table.find(key, 0, lastHash);
     if (existing !== undefined) return existing;
-    if (!name.isSubdomainOf(this.origin)) throw new RangeError(`${name.toString()} is outside zone ${this.origin.toString()}`);
-    // The parent's key is a suffix of ours: probe it before building a parent Name.
-    const parentKey = key.slice(key.charCodeAt(0) + 1);
-    const parent = this.nodesByKey.get(parentKey) ?? this.nodeFor(name.parent());
-    const interned = this.intern(name);
-    const node = new ZoneNode(interned, parent);
+    return this.newNode(name, wire, key);
+  }
+
+  private newNode(name: Name | undefined, wire: Uint8Array, key: string): ZoneNode {
+    const originKey = this.apex.key;
+    if (key.length < originKey.length || !key.endsWith(originKey) || (key.length > originKey.length && !isLabelBoundary(key, key.length - originKey.length))) {
+      throw new RangeError(`${(name ?? new Name(wire)).toString()} is outside zone ${this.origin.toString()}`);
+    }
+    // The parent's key and wire are suffixes of ours: no parent Name is built.
+    const skip = key.charCodeAt(0) + 1;
+    const parent = this.table.find(key, skip, hashKey(key, skip)) ?? this.newNode(undefined, wire.subarray(skip), keyOf(wire.subarray(skip)));
+    // The owner's bytes go to a shared slab; its Name is rebuilt from them when first asked for.
+    const buf = this.slabs.putBytes(wire);
+    const node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wire.length, wire.length);
     parent.children++;
-    if (name.isWildcard) parent.hasWildcardChild = true;
-    this.nodesByKey.set(flatten(key), node);
+    if (wire[0] === 1 && wire[1] === 0x2a) parent.hasWildcardChild = true;
+    this.table.insert(node);
     this.sorted = undefined;
     return node;
   }
 
-  /**
-   * Copies a node's name into a shared slab: one small view per name instead of an ArrayBuffer
-   * each (the zone holds a million of them). Its key is flattened once (Name builds it by
-   * concatenation, which V8 keeps as a chain of cons strings).
-   */
-  private intern(name: Name): Name {
-    const w = name.wire;
-    if (this.slabPos + w.length > this.slab.length) {
-      this.slab = new Uint8Array(SLAB_SIZE);
-      this.slabPos = 0;
-    }
-    const view = this.slab.subarray(this.slabPos, this.slabPos + w.length);
-    view.set(w);
-    this.slabPos += w.length;
-    const interned = new Name(view);
-    flatten(interned.key);
-    return interned;
-  }
-
-  /** Decides the flags and prepares wire forms; the zone is read-only afterwards. */
+  /** Decides the flags; the zone is read-only afterwards. */
   finish(): void {
     if (this.finished) return;
     // Cuts first (top-down order is not needed: a node is below a cut if any ancestor is one).
-    for (const node of this.nodesByKey.values()) {
+    for (const node of this.table.nodes) {
       node.isDelegation = node !== this.apex && node.get(RRType.NS) !== undefined;
     }
-    for (const node of this.nodesByKey.values()) {
+    for (const node of this.table.nodes) {
       for (let a = node.parent; a !== undefined; a = a.parent) {
         if (a.isDelegation) {
           node.isBelowCut = true;
@@ -221,42 +531,21 @@ export class Zone {
       // Order RRsets by type so iteration (ANY, printing) is stable.
       const sets = node.rrsets;
       if (sets.length > 1) sets.sort(byType);
+      // Decoded forms made while loading (duplicate checks) are dropped: bytes are the store.
       for (let i = 0; i < sets.length; i++) {
         const set = sets[i]!;
-        if (set.rdata.length > 1) set.rdata = set.rdata.slice(); // drop the spare capacity push() left
-        this.shareNames(set);
+        if (set instanceof ZoneRRset) set.dropCache();
       }
     }
     this.finished = true;
   }
 
-  /**
-   * Domain names inside RDATA that name a node of this zone (CNAME targets, NS hosts, MX
-   * exchanges) are replaced by the node's own Name, so each such name is held once.
-   */
-  private shareNames(set: RRset): void {
-    const fields = typeDef(set.type)?.fields;
-    if (fields === undefined) return;
-    for (let f = 0; f < fields.length; f++) {
-      const field = fields[f]!;
-      if (field.kind !== 'name') continue;
-      const key = field.key;
-      for (let i = 0; i < set.rdata.length; i++) {
-        const d = set.rdata[i] as Record<string, Name>;
-        const target = d[key];
-        if (target === undefined) continue;
-        const node = this.nodesByKey.get(target.key);
-        if (node !== undefined) d[key] = node.name;
-      }
-    }
-  }
-
   /** Every node, in the order names were first added (cheaper than nodes() when order does not matter). */
   allNodes(): IterableIterator<ZoneNode> {
-    return this.nodesByKey.values();
+    return this.table.nodes.values();
   }
 
-  /** Uncompressed RDATA of each record of `set` (computed on first use, then kept). */
+  /** Uncompressed canonical RDATA of each record of `set` (RFC 4034 §6.2; computed on first use, then kept). */
   static wireOf(set: RRset): Uint8Array[] {
     if (set.wire === undefined) {
       const w = new Writer();
@@ -269,26 +558,33 @@ export class Zone {
     return set.wire;
   }
 
+  /** The node whose key (see flatKey) is `key`. */
+  nodeByKey(key: string): ZoneNode | undefined {
+    return this.table.find(key, 0, hashKey(key, 0));
+  }
+
   /** The node owning exactly `name`, if any (empty non-terminals included). */
   node(name: Name): ZoneNode | undefined {
-    return this.nodesByKey.get(name.key);
+    const key = name.key;
+    return this.table.find(key, 0, hashKey(key, 0));
   }
 
   getRRset(name: Name, type: number): RRset | undefined {
-    return this.nodesByKey.get(name.key)?.get(type);
+    const key = name.key;
+    return this.table.find(key, 0, hashKey(key, 0))?.get(type);
   }
 
   /** Every node in DNSSEC canonical order (RFC 4034 §6.1), apex first. */
   nodes(): ZoneNode[] {
     if (this.sorted === undefined) {
-      this.sorted = [...this.nodesByKey.values()].sort((a, b) => a.name.compare(b.name));
+      this.sorted = [...this.table.nodes].sort(byCanonicalKey);
     }
     return this.sorted;
   }
 
   /** RFC 1034 §4.3.2 step 3 for this zone (see LookupResult). */
   lookup(qname: Name, qtype: number): LookupResult {
-    const nodes = this.nodesByKey;
+    const table = this.table;
     const key = qname.key;
     const depth = qname.labelCount - this.origin.labelCount;
     if (depth < 0) return { kind: 'outside' };
@@ -302,7 +598,8 @@ export class Zone {
     // Walk down from the apex: the first cut or DNAME on the way decides.
     let encloser = this.apex;
     for (let d = depth - 1; d >= 0; d--) {
-      const child = nodes.get(d === 0 ? key : key.slice(labelOffsets[d]!));
+      const start = d === 0 ? 0 : labelOffsets[d]!;
+      const child = table.find(key, start, hashKey(key, start));
       if (child === undefined) return this.noSuchName(qname, qtype, encloser);
       if (child.isDelegation && (d > 0 || qtype !== RRType.DS)) {
         return { kind: 'referral', cut: child, ns: child.get(RRType.NS)!, ...dsOf(child) };
@@ -332,7 +629,8 @@ export class Zone {
   /** The name does not exist below `closestEncloser`: wildcard (RFC 4592 §3.3.1) or NXDOMAIN. */
   private noSuchName(_qname: Name, qtype: number, closestEncloser: ZoneNode): LookupResult {
     if (closestEncloser.hasWildcardChild) {
-      const source = this.nodesByKey.get(WILDCARD_LABEL + closestEncloser.name.key)!;
+      const k = WILDCARD_LABEL + closestEncloser.key;
+      const source = this.table.find(k, 0, hashKey(k, 0))!;
       return this.fromNode(source, qtype, source.name);
     }
     return { kind: 'nxdomain', closestEncloser };

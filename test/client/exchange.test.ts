@@ -280,7 +280,8 @@ test('TcpConnection: pipelined queries answered out of order, and a multi-messag
     assert.deepEqual(results.map((r) => r.message.question[0]!.name.toString()), names);
     for (const r of results) assert.equal(r.message.id, (r.queryBytes[0]! << 8) | r.queryBytes[1]!);
     const got: string[] = [];
-    for await (const m of conn.stream(Message.query('zone.example.', RRType.AXFR), { idleTimeoutMs: 1000 })) {
+    for await (const { message: m, bytes } of conn.stream(Message.query('zone.example.', RRType.AXFR), { idleTimeoutMs: 1000 })) {
+      assert.ok(bytes.length > 12);
       got.push(m.answer[0]!.name.toString());
       if (got.length === 3) break;
     }

@@ -77,4 +77,8 @@ test('unreachable authorities: SERVFAIL with RA and EDE 22', async () => {
   assert.equal(r.rcode, Rcode.SERVFAIL);
   assert.equal(r.ra, true);
   assert.equal(ede(r), EdeCode.NO_REACHABLE_AUTHORITY);
+  // Asked again at once: the failure is remembered briefly (no new upstream storm), EDE 13.
+  const again = await handler(ctx('www.example.org.', RRType.A));
+  assert.equal(again.rcode, Rcode.SERVFAIL);
+  assert.equal(ede(again), EdeCode.CACHED_ERROR);
 });

@@ -6,7 +6,8 @@
  * TTLs) and records are sorted within each section (BIND rotates RRsets): same status and
  * flags, same OPT pseudosection layout, same question/answer/authority/additional lines, same
  * message size. Covers NXDOMAIN, NODATA, referrals, truncation (TC, then the TCP retry),
- * +dnssec, +nsid, -x, display toggles, +short and no-reply exit codes.
+ * +dnssec, +nsid, -x, display toggles, +short, AXFR and no-reply exit codes; the OPT
+ * pseudosection for every EDNS option kind (crafted replies); nslookup against nslookup.
  *
  * Addresses: 127.24.2.1 (BIND), 127.24.2.2 (sovereign serve), 127.24.2.3 (nothing listens).
  */
@@ -79,6 +80,12 @@ function craftedReply(q: Message): Message {
       m.authority.push({ name: Name.fromText('test.'), type: 6, class: 1, ttl: 60, data: {
         mname: Name.fromText('ns.test.'), rname: Name.fromText('h.test.'), serial: 1, refresh: 2, retry: 3, expire: 4, minimum: 5,
       } });
+      break;
+    case 'servfail':
+      m.rcode = 2;
+      break;
+    case 'refused':
+      m.rcode = 5;
       break;
     case 'noquestion':
       m.question = [];
@@ -207,6 +214,9 @@ const OTHER_QUERIES: string[][] = [
   ['MX', 'mx.dig.test', 'IN'],
   ['a.dig.test', '+edns=1'],
   ['a.dig.test', '+nocookie', '+bufsize=4096'],
+  ['dig.test', 'AXFR'], // zone transfer over TCP, with the XFR size statistics
+  ['dig.test', 'AXFR', '+short'],
+  ['nx.test', 'AXFR'], // refused: "; Transfer failed."
 ];
 
 /** Masks what legitimately differs between two runs and sorts records within each section. */
@@ -340,7 +350,7 @@ describe('sovereign dig against dig, on BIND and on sovereign serve', { timeout:
     });
     await new Promise<void>((resolve) => sock.bind(port, CRAFTED, () => resolve()));
     try {
-      for (const name of ['options.test', 'echoed.test', 'flags.test', 'noedns.test', 'noquestion.test', 'other.test']) {
+      for (const name of ['options.test', 'echoed.test', 'flags.test', 'noedns.test', 'noquestion.test', 'servfail.test', 'refused.test', 'other.test']) {
         const full = [`@${CRAFTED}`, '-p', String(port), '+time=3', '+tries=1', name];
         const dig = await runAsync(PEER_BINARIES.dig, full);
         const ours = await runAsync(process.execPath, [BIN, 'dig', ...full]);

@@ -33,6 +33,7 @@ function zones(h: Hierarchy): { name: string; text: string; address: string }[] 
 .                 IN NS  ${h.root}.
 ${h.root}.        IN A   ${h.root}
 tst.              172800 IN NS ${h.tld}.
+tst2.             172800 IN NS ${h.tld}.
 ${h.tld}.         172800 IN A  ${h.tld}
 `,
     },
@@ -41,6 +42,14 @@ ${h.tld}.         172800 IN A  ${h.tld}
 tst.              IN SOA ${h.tld}. admin.nic.tst. 1 1800 900 604800 3600
 tst.              IN NS  ${h.tld}.
 example.tst.      IN NS  ${h.leaf}.
+glueless.tst.     IN NS  ns.tst2.
+`,
+    },
+    {
+      name: 'tst2', address: h.tld, text: `$TTL 3600
+tst2.             IN SOA ${h.tld}. admin.nic.tst. 1 1800 900 604800 3600
+tst2.             IN NS  ${h.tld}.
+ns.tst2.          IN A   ${h.leaf}
 `,
     },
     {
@@ -51,6 +60,15 @@ www    IN A   192.0.2.80
 www    IN A   192.0.2.81
 alias  IN CNAME www
 mail   IN MX  10 www
+`,
+    },
+    {
+      // Delegated from tst. to ns.tst2. without glue: only our trace is run on it, since dig
+      // would look that name up through the system resolver.
+      name: 'glueless.tst', address: h.leaf, text: `$TTL 300
+@      IN SOA ns.tst2. admin.example.tst. 1 1800 900 604800 300
+@      IN NS  ns.tst2.
+www    IN A   192.0.2.90
 `,
     },
   ];
@@ -88,22 +106,31 @@ describe('dig +trace over a root -> tst. -> example.tst. hierarchy', { timeout: 
       return;
     }
     dir = tempDir('sovereign-trace-');
-    for (const z of zones(BIND)) {
-      const sub = join(dir.path, `bind-${z.address}`);
+    for (const address of [BIND.root, BIND.tld, BIND.leaf]) {
+      const sub = join(dir.path, `bind-${address}`);
       runTool('mkdir', ['-p', sub]);
-      const file = join(sub, 'zone');
-      writeFileSync(file, z.text);
-      peers.push(await startNamed(sub, z.address, PORT, [{ name: z.name, file }]));
+      const specs = zones(BIND).filter((z) => z.address === address).map((z, i) => {
+        const file = join(sub, `zone${i}`);
+        writeFileSync(file, z.text);
+        return { name: z.name, file };
+      });
+      peers.push(await startNamed(sub, address, PORT, specs));
     }
     const cfg = join(dir.path, 'sovereign.yaml');
     writeFileSync(cfg, 'control:\n  enabled: false\n');
-    for (const z of zones(SOV)) {
-      addLoopbackAddress(z.address);
-      const file = join(dir.path, `sov-${z.address}.zone`);
-      writeFileSync(file, z.text);
+    for (const address of [SOV.root, SOV.tld, SOV.leaf]) {
+      addLoopbackAddress(address);
+      const zoneArgs: string[] = [];
+      const mine = zones(SOV).filter((z) => z.address === address);
+      mine.forEach((z, i) => {
+        const file = join(dir.path, `sov-${address}-${i}.zone`);
+        writeFileSync(file, z.text);
+        zoneArgs.push('--zone', `${z.name}=${file}`);
+      });
+      const z = mine[0]!;
       let out = '';
-      const child = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${z.address}:${PORT}`,
-        '--zone', `${z.name}=${file}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${address}:${PORT}`,
+        ...zoneArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
       child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
       sovs.push(child);
@@ -150,6 +177,31 @@ describe('dig +trace over a root -> tst. -> example.tst. hierarchy', { timeout: 
         assert.match(summary.join('\n'), new RegExp(`referral to example\\.tst\\. from ${h.tld.replace(/\./g, '\\.')}#53`));
       });
     }
+  }
+
+  for (const [label, h] of [['BIND', BIND], ['sovereign serve', SOV]] as const) {
+    test(`+trace from root hints (no @server) prints the same hops as dig +trace @root, served by ${label}`, (t) => {
+      if (skip) return t.skip('peers missing');
+      const hints = join(dir.path, `hints-${h.root}`);
+      writeFileSync(hints, `.  3600000  NS  ${h.root}.\n${h.root}.  3600000  A  ${h.root}\n`);
+      const dig = runTool('dig', [`@${h.root}`, '-4', '+trace', '+time=3', '+tries=1', 'www.example.tst']);
+      const ours = runTool(process.execPath, [BIN, 'dig', '-4', '+trace', `+hints=${hints}`, '+time=3', '+tries=1', 'www.example.tst']);
+      assert.equal(ours.status, 0, ours.stderr);
+      const ourHops = hops(ours.stdout);
+      ourHops.pop();
+      assert.deepEqual(ourHops, hops(dig.stdout));
+    });
+
+    test(`+trace follows a glueless delegation, finding the server's address from the root, served by ${label}`, (t) => {
+      if (skip) return t.skip('peers missing');
+      const hints = join(dir.path, `hints-${h.root}`);
+      writeFileSync(hints, `.  3600000  NS  ${h.root}.\n${h.root}.  3600000  A  ${h.root}\n`);
+      const ours = runTool(process.execPath, [BIN, 'dig', '-4', '+trace', `+hints=${hints}`, '+time=3', '+tries=1', 'www.glueless.tst']);
+      assert.equal(ours.status, 0, ours.stdout + ours.stderr);
+      assert.match(ours.stdout, /^www\.glueless\.tst\.\t\d+\tIN\tA\t192\.0\.2\.90$/m);
+      assert.match(ours.stdout, new RegExp(`;; Received \\d+ bytes from ${h.leaf.replace(/\./g, '\\.')}#53\\(ns\\.tst2\\) in`));
+      assert.match(ours.stdout, /;; PATH: \. -> tst\. -> glueless\.tst\. -> www\.glueless\.tst\. A \(4 queries,/);
+    });
   }
 
   test('+trace +nostats: the same hops as dig, without the summary', (t) => {

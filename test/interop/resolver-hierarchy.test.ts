@@ -251,3 +251,16 @@ test('names we are authoritative for are answered from the zone, not recursed', 
   const u = await ask(ADDR.unbound, 'www.mine.sov.', 'A');
   assert.equal(u.rcode, Rcode.NXDOMAIN);
 });
+
+test('local names: the same answers as Unbound\'s built-in local zones', async (t) => {
+  if (skipped) return t.skip('peers missing');
+  for (const [name, type] of [
+    ['localhost.', 'A'], ['localhost.', 'AAAA'], ['www.localhost.', 'A'], ['1.0.0.127.in-addr.arpa.', 'PTR'],
+    ['4.3.2.10.in-addr.arpa.', 'PTR'], ['10.in-addr.arpa.', 'SOA'], ['1.1.168.192.in-addr.arpa.', 'PTR'], ['x.onion.', 'A'],
+    ['1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.', 'PTR'], ['foo.home.arpa.', 'A'],
+  ] as const) {
+    const a = await ask(ADDR.ours, name, type);
+    const b = await ask(ADDR.unbound, name, type);
+    assert.equal(summary(a), summary(b), `${name} ${type}`);
+  }
+});

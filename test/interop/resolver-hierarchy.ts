@@ -187,6 +187,7 @@ class CountingProxy {
   private tcp: TcpServer | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly pending = new Set<UdpSocket>();
+  private closed = false;
 
   constructor(readonly address: string, private readonly target: { address: string; port: number } | 'silent' | Fake) {}
 
@@ -210,7 +211,9 @@ class CountingProxy {
   private onUdp(msg: Buffer, rinfo: RemoteInfo): void {
     this.counter.add(rinfo.address, 'udp');
     const t = this.target;
-    const send = (b: Uint8Array): void => { this.udp?.send(b, rinfo.port, rinfo.address); };
+    const send = (b: Uint8Array): void => {
+      if (!this.closed) this.udp?.send(b, rinfo.port, rinfo.address);
+    };
     if (t === 'silent') return;
     if (typeof t === 'function') {
       t(msg, send);
@@ -269,6 +272,7 @@ class CountingProxy {
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
     for (const s of this.sockets) s.destroy();
     for (const s of this.pending) {
       try { s.close(); } catch { /* closed */ }

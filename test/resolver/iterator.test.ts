@@ -218,3 +218,58 @@ test('a CNAME loop is a SERVFAIL, not a hang', async () => {
   }));
   await assert.rejects(r.resolve(Name.fromText('a.example.com.'), RRType.A), ResolutionError);
 });
+
+test('prefetch: a hit in the last 10% of the TTL refreshes the entry in the background', async () => {
+  let now = 1_000_000;
+  const cache = new RRCache({ prefetch: true, clock: () => now });
+  const { fn, log } = upstream(basicTable());
+  const r = new Resolver({ cache, hints, exchange: fn, selector: new ServerSelector({ random: () => 0.5, exploration: 0 }) });
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  const n = log.length;
+  now += 280_000; // 20 s of 300 left
+  const hit = r.answerLocally(Name.fromText('www.example.com.'), RRType.A, RRClass.IN)!;
+  assert.equal(hit.answer[0]!.ttl, 20);
+  await new Promise((res) => setTimeout(res, 20));
+  assert.equal(r.stats.prefetches, 1);
+  assert.equal(log.length, n + 1, 'one upstream query refreshed it');
+  assert.equal(r.answerLocally(Name.fromText('www.example.com.'), RRType.A, RRClass.IN)!.answer[0]!.ttl, 300);
+});
+
+test('DS is asked of the parent zone, not the child', async () => {
+  const { r, log } = resolver(basicTable({
+    '192.0.2.2 example.com. 43': { aa: true, answer: ['example.com. 86400 IN DS 12345 13 2 ' + 'ab'.repeat(32)] },
+  }));
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A); // caches the example.com delegation
+  const ds = await r.resolve(Name.fromText('example.com.'), RRType.DS);
+  assert.equal(ds.rcode, Rcode.NOERROR);
+  assert.equal(ds.answer[0]!.type, RRType.DS);
+  assert.equal(log[log.length - 1], '192.0.2.2 example.com. 43');
+});
+
+test('RFC 8020: names below a cached NXDOMAIN are NXDOMAIN without asking', async () => {
+  const { r, log } = resolver(basicTable());
+  assert.equal((await r.resolve(Name.fromText('nope.example.com.'), RRType.A)).rcode, Rcode.NXDOMAIN);
+  const n = log.length;
+  const below = await r.resolve(Name.fromText('a.b.nope.example.com.'), RRType.TXT);
+  assert.equal(below.rcode, Rcode.NXDOMAIN);
+  assert.equal(below.authority[0]!.type, RRType.SOA);
+  assert.equal(log.length, n);
+});
+
+test('QNAME minimisation: NXDOMAIN for a hidden level is checked with the full name (empty non-terminals of broken servers)', async () => {
+  // example.com's server wrongly says NXDOMAIN for the empty non-terminal b.example.com.
+  const table = basicTable({
+    '192.0.2.3 b.example.com. 1': { aa: true, rcode: Rcode.NXDOMAIN, authority: ['example.com. 3600 IN SOA ns.example.com. h.example.com. 1 2 3 4 60'] },
+    '192.0.2.3 a.b.example.com. 1': { aa: true, answer: ['a.b.example.com. 300 IN A 192.0.2.77'] },
+  });
+  const { r, log } = resolver(table);
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  const res = await r.resolve(Name.fromText('a.b.example.com.'), RRType.A);
+  assert.equal(res.rcode, Rcode.NOERROR);
+  assert.equal((res.answer[0]!.data as { address: string }).address, '192.0.2.77');
+  assert.deepEqual(log.slice(-2), ['192.0.2.3 b.example.com. 1', '192.0.2.3 a.b.example.com. 1']);
+  // Strict mode believes it (RFC 8020).
+  const strict = resolver(table, { qnameMinimisationStrict: true });
+  await strict.r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal((await strict.r.resolve(Name.fromText('a.b.example.com.'), RRType.A)).rcode, Rcode.NXDOMAIN);
+});

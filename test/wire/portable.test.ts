@@ -69,6 +69,13 @@ test('types are precise: isType narrows RDATA to the RFC field names', () => {
   } else {
     assert.fail('not MX');
   }
+  const tlsa = parseRecord('_443._tcp.example.com. 60 IN TLSA 3 1 1 ABCD');
+  if (isType(tlsa, RRType.TLSA)) {
+    const data: Uint8Array = tlsa.data.certificateAssociationData;
+    assert.deepEqual([tlsa.data.usage, tlsa.data.selector, tlsa.data.matchingType, data.length], [3, 1, 1, 2]);
+  } else {
+    assert.fail('not TLSA');
+  }
   const soa = parseRecord('example.com. 60 IN SOA ns. host. 1 2 3 4 5');
   if (isType(soa, RRType.SOA)) {
     const { mname, rname, serial, refresh, retry, expire, minimum } = soa.data;

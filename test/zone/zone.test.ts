@@ -151,9 +151,25 @@ test('add after finish and names outside the zone are refused', () => {
   assert.throws(() => z.add({ name: n('a.example.com.'), type: RRType.A, class: 1, ttl: 1, data: { address: '192.0.2.1' } }), RangeError);
 });
 
-test('RDATA names that name a node share the node\'s Name', () => {
-  const z = buildZone(`${HEAD}alias CNAME www\nwww A 192.0.2.1\n`);
+test('records are stored as bytes: decoded on demand, case kept, equal to what was added', () => {
+  const z = buildZone(`${HEAD}alias CNAME WwW\nwww A 192.0.2.1\nm MX 10 Mail.Example.NET.\nm MX 20 b.example.net.\nm MX 10 mail.example.net.\n`);
   const target = (z.getRRset(n('alias.example.com.'), RRType.CNAME)!.rdata[0] as { cname: Name }).cname;
-  assert.equal(target, z.node(n('www.example.com.'))!.name);
-  assert.deepEqual(zoneLines(z).slice(2), ['alias.example.com. 3600 IN CNAME www.example.com.', 'ns1.example.com. 3600 IN A 192.0.2.1', 'www.example.com. 3600 IN A 192.0.2.1']);
+  assert.equal(target.toString(), 'WwW.example.com.');
+  const mx = z.getRRset(n('m.example.com.'), RRType.MX)!;
+  // The third MX equals the first but for case: a duplicate (RFC 4343), dropped.
+  assert.deepEqual(mx.rdata.map((d) => (d as { exchange: Name }).exchange.toString()), ['Mail.Example.NET.', 'b.example.net.']);
+  assert.equal(mx.rdata, mx.rdata, 'decoded once, then kept');
+  assert.equal(mx.name, z.node(n('m.example.com.'))!.name);
+  assert.deepEqual(zoneLines(z).slice(2), [
+    'alias.example.com. 3600 IN CNAME WwW.example.com.',
+    'm.example.com. 3600 IN MX 10 Mail.Example.NET.',
+    'm.example.com. 3600 IN MX 20 b.example.net.',
+    'ns1.example.com. 3600 IN A 192.0.2.1',
+    'www.example.com. 3600 IN A 192.0.2.1',
+  ]);
+});
+
+test('source positions are kept for the checks', () => {
+  const z = buildZone(`${HEAD}www A 192.0.2.1\n`);
+  assert.deepEqual(z.getRRset(n('www.example.com.'), RRType.A)!.source, { file: 'test.zone', line: 5, column: 1 });
 });

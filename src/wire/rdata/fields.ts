@@ -245,12 +245,17 @@ function restBytes<K extends string>(
   };
 }
 
+/*
+ * The wire allows these to be empty (a DNSKEY without key, a TLSA without data); such RDATA
+ * prints with the field absent, and the text parser accepts it absent (as BIND does), so every
+ * RDATA that decodes also round-trips through text.
+ */
 /** Base64 to the end of RDATA; printed unbroken (DNSKEY public key, RRSIG signature). */
 export const base64Rest = <K extends string>(key: K): Field<K, Uint8Array> =>
-  restBytes(key, 'base64Rest', toBase64, fromBase64, false);
+  restBytes(key, 'base64Rest', toBase64, fromBase64, true);
 /** Hex to the end of RDATA (DS digest, TLSA data); `-`-free, may be split across tokens. */
 export const hexRest = <K extends string>(key: K): Field<K, Uint8Array> =>
-  restBytes(key, 'hexRest', toHex, fromHex, false);
+  restBytes(key, 'hexRest', toHex, fromHex, true);
 
 /** Hex with a length octet; `-` means empty (NSEC3 salt, RFC 5155 §3.3). */
 export function hexLen8<K extends string>(key: K): Field<K, Uint8Array> {
@@ -407,8 +412,14 @@ export function caaTag<K extends string>(key: K): Field<K, string> {
   return {
     key, kind: 'caaTag', rest: false,
     decode: (r, end) => {
+      const at = r.pos;
       const b = readCharString(r, end, key);
-      if (b.length === 0) r.fail(key, 'empty CAA tag');
+      if (b.length === 0) r.fail(key, 'empty CAA tag', at);
+      // RFC 8659 §4.1.1: letters and digits only (BIND refuses anything else on the wire too)
+      for (let i = 0; i < b.length; i++) {
+        const c = b[i]! | 0x20;
+        if (!((c >= 0x61 && c <= 0x7a) || (b[i]! >= 0x30 && b[i]! <= 0x39))) r.fail(key, 'CAA tag is not letters and digits', at);
+      }
       return String.fromCharCode(...b);
     },
     encode: (w, v) => {

@@ -1,0 +1,59 @@
+// sovereign nslookup: argument parsing and nslookup's output layout for each record kind.
+// Agreement with the real nslookup is checked in test/interop/dig-compare.test.ts.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NslookupUsageError, formatNslookupReply, nslookupRecord, parseNslookupArgs } from '../../src/cli/nslookup.js';
+import { Message, RRType, parseRecord } from '../../src/wire/index.js';
+
+test('parse: -type/-query, -port, -timeout, -retry, -norecurse, -vc, name and server', () => {
+  const o = parseNslookupArgs(['-type=MX', '-port=5353', '-timeout=3', '-retry=1', '-norecurse', '-vc', 'example.test', '127.24.3.1']);
+  assert.deepEqual(o, {
+    name: 'example.test', server: '127.24.3.1', type: RRType.MX, class: 1, port: 5353, timeoutSeconds: 3, tries: 1, recurse: false, tcp: true,
+  });
+  assert.equal(parseNslookupArgs(['-query=aaaa', 'x.test']).type, RRType.AAAA);
+  assert.equal(parseNslookupArgs(['-q=txt', 'x.test']).type, RRType.TXT);
+  assert.equal(parseNslookupArgs(['x.test']).type, undefined);
+  assert.throws(() => parseNslookupArgs([]), NslookupUsageError);
+  assert.throws(() => parseNslookupArgs(['-type=BOGUS', 'x.test']), /unknown query type/);
+  assert.throws(() => parseNslookupArgs(['-port=x', 'x.test']), NslookupUsageError);
+  assert.throws(() => parseNslookupArgs(['-frob', 'x.test']), NslookupUsageError);
+  assert.throws(() => parseNslookupArgs(['a', 'b', 'c']), NslookupUsageError);
+});
+
+test('records as nslookup prints them', () => {
+  const cases: [string, boolean, string][] = [
+    ['a.test. 300 IN A 192.0.2.1', true, 'Name:\ta.test\nAddress: 192.0.2.1'],
+    ['a.test. 300 IN A 192.0.2.1', false, 'a.test\tinternet address = 192.0.2.1'],
+    ['a.test. 300 IN AAAA 2001:db8::1', false, 'a.test\thas AAAA address 2001:db8::1'],
+    ['c.test. 300 IN CNAME a.test.', true, 'c.test\tcanonical name = a.test.'],
+    ['m.test. 300 IN MX 10 mail.test.', true, 'm.test\tmail exchanger = 10 mail.test.'],
+    ['test. 300 IN NS ns.test.', true, 'test\tnameserver = ns.test.'],
+    ['p.test. 300 IN PTR a.test.', true, 'p.test\tname = a.test.'],
+    ['t.test. 300 IN TXT "a b" "c"', true, 't.test\ttext = "a b" "c"'],
+    ['s.test. 300 IN SRV 0 5 5060 sip.test.', true, 's.test\tservice = 0 5 5060 sip.test.'],
+    ['c.test. 300 IN CAA 0 issue "ca.test"', true, 'c.test\trdata_257 = 0 issue "ca.test"'],
+    ['test. 300 IN SOA ns.test. host.test. 1 2 3 4 5', true,
+      'test\n\torigin = ns.test\n\tmail addr = host.test\n\tserial = 1\n\trefresh = 2\n\tretry = 3\n\texpire = 4\n\tminimum = 5'],
+  ];
+  for (const [text, answer, want] of cases) assert.equal(nslookupRecord(parseRecord(text), answer), want, text);
+});
+
+test('replies: NXDOMAIN, no answer, non-authoritative answers with referral data', () => {
+  const m = new Message();
+  m.qr = true;
+  m.rcode = 3;
+  assert.deepEqual(formatNslookupReply(m, 'nx.test', RRType.A, false, true), { lines: ["** server can't find nx.test: NXDOMAIN"], failed: true });
+  m.rcode = 0;
+  m.aa = true;
+  assert.deepEqual(formatNslookupReply(m, 'x.test', RRType.MX, false, true).lines, ["*** Can't find x.test: No answer"]);
+  // A then AAAA: "No answer" only after the last one, and only when neither answered.
+  assert.deepEqual(formatNslookupReply(m, 'x.test', RRType.A, true, false).lines, []);
+  assert.deepEqual(formatNslookupReply(m, 'x.test', RRType.AAAA, true, true, true).lines, []);
+  m.aa = false;
+  m.authority.push(parseRecord('sub.test. 300 IN NS ns.sub.test.'));
+  m.additional.push(parseRecord('ns.sub.test. 300 IN A 192.0.2.53'));
+  assert.deepEqual(formatNslookupReply(m, 'x.sub.test', RRType.ANY, false, true).lines, [
+    'Non-authoritative answer:', "*** Can't find x.sub.test: No answer", '', 'Authoritative answers can be found from:',
+    'sub.test\tnameserver = ns.sub.test.', 'ns.sub.test\tinternet address = 192.0.2.53',
+  ]);
+});

@@ -30,6 +30,11 @@ export interface DigLookup {
   class: number;
   /** True when the type was given explicitly. */
   typeSet: boolean;
+  /**
+   * The options of this lookup: the global ones (given before the first name) as they stood
+   * when its name was given, plus the options given after its name (dig's local options).
+   */
+  opts?: DigOptions;
 }
 
 /** Which parts of the output are printed (dig's +[no]cmd, +[no]comments, ...). */
@@ -245,20 +250,36 @@ function asClass(text: string): number | undefined {
   return classFromString(text);
 }
 
-/** Parses dig's argv (without the command name). Throws DigUsageError. */
+/** A copy of `o` that a lookup can change without touching the global options. */
+function snapshot(o: DigOptions): DigOptions {
+  return { ...o, display: { ...o.display }, subnet: o.subnet === undefined ? undefined : { ...o.subnet } };
+}
+
+/**
+ * Parses dig's argv (without the command name). Throws DigUsageError. Options before the first
+ * name are global (`DigOptions` itself); options after a name belong to that lookup only
+ * (`lookup.opts`), as in dig.
+ */
 export function parseDigArgs(argv: string[]): DigOptions {
-  const o = defaults(argv);
+  const global = defaults(argv);
   let current: DigLookup | undefined;
   const lookup = (): DigLookup => {
     if (current === undefined) {
       current = { name: '', type: RRType.A, class: RRClass.IN, typeSet: false };
-      o.lookups.push(current);
+      global.lookups.push(current);
     }
     return current;
   };
   const setName = (name: string): void => {
     if (current !== undefined && current.name !== '') current = undefined;
-    lookup().name = name;
+    const l = lookup();
+    l.name = name;
+    l.opts = snapshot(global);
+  };
+  // Where options go: the current named lookup, or the global set before any name.
+  let o = global;
+  const retarget = (): void => {
+    o = current !== undefined && current.name !== '' && current.opts !== undefined ? current.opts : global;
   };
   const needValue = (i: number, flag: string): string => {
     const v = argv[i + 1];
@@ -268,6 +289,7 @@ export function parseDigArgs(argv: string[]): DigOptions {
 
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    retarget();
     if (a.startsWith('@')) {
       if (a.length === 1) throw new DigUsageError('Invalid option: @ needs a server');
       o.server = a.slice(1);
@@ -347,10 +369,12 @@ export function parseDigArgs(argv: string[]): DigOptions {
     }
     setName(a);
   }
-  if (o.family === 4 && o.server !== undefined && isIPv6(o.server)) throw new DigUsageError(`address family mismatch: ${o.server} with -4`);
-  if (o.family === 6 && o.server !== undefined && isIPv4(o.server)) throw new DigUsageError(`address family mismatch: ${o.server} with -6`);
-  if (o.lookups.length === 0) lookup();
-  for (const l of o.lookups) {
+  if (global.lookups.length === 0) lookup();
+  for (const l of global.lookups) {
+    l.opts ??= snapshot(global);
+    const lo = l.opts;
+    if (lo.family === 4 && lo.server !== undefined && isIPv6(lo.server)) throw new DigUsageError(`address family mismatch: ${lo.server} with -4`);
+    if (lo.family === 6 && lo.server !== undefined && isIPv4(lo.server)) throw new DigUsageError(`address family mismatch: ${lo.server} with -6`);
     // dig: no name means the root, and then the default type is NS.
     if (l.name === '') {
       l.name = '.';
@@ -362,7 +386,7 @@ export function parseDigArgs(argv: string[]): DigOptions {
       throw new DigUsageError(`'${l.name}' is not a legal name (${(e as Error).message})`);
     }
   }
-  return o;
+  return global;
 }
 
 export const DIG_USAGE = `Usage:  dig [@global-server] [domain] [q-type] [q-class] {q-opt}

@@ -213,8 +213,7 @@ function hintTargets(hints: RootHints, family: 4 | 6 | undefined): NsTarget[] {
  * starts from the root hints (`hintsFile`, or the built-in IANA set).
  */
 export async function runTrace(o: DigOptions, first: ServerAddress | undefined, firstName: string, io: DigIO,
-  hintsFile?: string): Promise<number> {
-  const l = o.lookups[0]!;
+  hintsFile?: string, l: DigLookup = o.lookups[0]!): Promise<number> {
   const qname = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
   const roots = first === undefined ? hintTargets(hintsFile === undefined ? builtinRootHints() : loadRootHints(hintsFile), o.family) : [];
   const res: Resolver = { first, roots };

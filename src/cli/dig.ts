@@ -1,6 +1,9 @@
 /**
  * `sovereign dig`: a dig-compatible DNS lookup tool (BIND 9.18 dig's options, output layout and
  * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts.
+ * Queries go over UDP with dig's retries and the TCP retry on TC; ANY over TCP as dig 9.18 does;
+ * AXFR over one TCP connection with dig's `;; XFR size:` statistics. Never the system resolver,
+ * except to turn an @server given as a host name into an address.
  *
  * Exit codes (as dig): 0 a reply was printed (whatever its RCODE), 1 usage error, 9 no reply
  * from any server, 10 internal error.
@@ -160,7 +163,7 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
     io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${l.name} failed: ${why}.\n`);
     return EXIT_NO_REPLY;
   }
-  if (d.cmd) io.out(cmdHeader(o, first).join('\n') + '\n');
+  if (d.cmd && first) io.out(cmdHeader(o, true).join('\n') + '\n');
   let records = 0;
   let messages = 0;
   let bytes = 0;
@@ -203,80 +206,86 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
 }
 
 /** Runs a parsed dig command line; returns the exit code. */
-export async function runDig(o: DigOptions, io: DigIO = stdio): Promise<number> {
-  if (o.help) {
+export async function runDig(global: DigOptions, io: DigIO = stdio): Promise<number> {
+  if (global.help) {
     io.out(DIG_USAGE);
     return EXIT_OK;
   }
-  if (o.version) {
+  if (global.version) {
     io.err(`Sovereign dig ${version()}\n`);
     return EXIT_OK;
   }
+  let exitCode = EXIT_OK;
+  for (let li = 0; li < global.lookups.length; li++) {
+    const l = global.lookups[li]!;
+    // Each lookup runs with its own options (dig's global options plus its local ones).
+    const o = l.opts ?? global;
+    const code = await runLookup(l, o, li === 0, io);
+    if (code !== EXIT_OK) exitCode = code;
+  }
+  return exitCode;
+}
+
+/** Runs one lookup (query, +trace or AXFR) and prints it; returns its exit code. */
+async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO): Promise<number> {
   if (o.trace && o.server === undefined) {
     // +trace without @server starts from the root hints, not from the local resolver.
     const { runTrace } = await import('./dig-trace.js');
-    return runTrace(o, undefined, '', io, o.hintsFile);
+    return runTrace(o, undefined, '', io, o.hintsFile, l);
   }
   const serverName = o.server ?? defaultServer(o.family);
   const address = await serverAddress(serverName, o.family);
   const server = { address, port: o.port };
   if (o.trace) {
     const { runTrace } = await import('./dig-trace.js');
-    return runTrace(o, server, serverName, io);
+    return runTrace(o, server, serverName, io, undefined, l);
   }
-  let exitCode = EXIT_OK;
-  for (let li = 0; li < o.lookups.length; li++) {
-    const l = o.lookups[li]!;
-    const { query, cookie } = buildQuery(l, o);
-    const d = o.display;
-    if (l.type === RRType.AXFR) {
-      const code = await runAxfr(query, server, serverName, o, io, l, li === 0);
-      if (code !== EXIT_OK) exitCode = code;
-      continue;
-    }
-    if (d.qr && !d.json && !d.short) {
-      const sent = query.encode();
-      const copy = Message.decode(sent);
-      if (d.cmd && li === 0) io.out(cmdHeader(o, true).join('\n') + '\n');
-      const lines = formatMessage(copy, { ...d, question: true }, undefined);
-      io.out([';; Sending:', ...lines, `;; QUERY SIZE: ${sent.length}`, '', ''].join('\n'));
-    }
-    const when = new Date();
-    let r = await sendWithRetries(query, server, serverName, o, io, l.name);
-    // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
-    if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
-      const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
-      io.out(`;; BADVERS, retrying with EDNS version ${v}.\n`);
-      query.edns = { ...query.edns, version: v };
-      r = await sendWithRetries(query, server, serverName, o, io, l.name);
-    }
-    if (r === undefined) {
-      const tcp = o.tcp ?? l.type === RRType.ANY;
-      if (!tcp) io.out(cmdHeader(o, li === 0).join('\n') + '\n;; no servers could be reached\n');
-      exitCode = EXIT_NO_REPLY;
-      continue;
-    }
-    const stats = {
-      rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: r.transport, when, size: r.bytes.length,
-    };
-    if (d.json) {
-      io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
-      continue;
-    }
-    if (d.short) {
-      const lines = formatShort(r.message, d.identify ? { server: `${server.address}#${server.port}(${serverName})`, rttMs: r.rttMs } : undefined);
-      if (lines.length > 0) io.out(lines.join('\n') + '\n');
-      continue;
-    }
-    const out: string[] = [];
-    if (d.cmd && !(d.qr && li === 0)) out.push(...cmdHeader(o, li === 0));
-    if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
-    if (d.comments) out.push(';; Got answer:');
-    out.push(...formatMessage(r.message, d, cookie, query.edns !== undefined));
-    if (d.stats) out.push(...formatStats(stats));
-    if (out.length > 0) io.out(out.join('\n') + '\n');
+  const { query, cookie } = buildQuery(l, o);
+  const d = o.display;
+  if (l.type === RRType.AXFR) return runAxfr(query, server, serverName, o, io, l, first);
+  // dig prints the banner once, for the first lookup.
+  const header = (): string[] => (first ? cmdHeader(o, true) : []);
+  if (d.qr && !d.json && !d.short) {
+    const sent = query.encode();
+    const copy = Message.decode(sent);
+    if (d.cmd) io.out(header().map((x) => x + '\n').join(''));
+    const lines = formatMessage(copy, { ...d, question: true }, undefined);
+    io.out([';; Sending:', ...lines, `;; QUERY SIZE: ${sent.length}`, '', ''].join('\n'));
   }
-  return exitCode;
+  const when = new Date();
+  let r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
+  if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
+    const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
+    io.out(`;; BADVERS, retrying with EDNS version ${v}.\n`);
+    query.edns = { ...query.edns, version: v };
+    r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  }
+  if (r === undefined) {
+    const tcp = o.tcp ?? l.type === RRType.ANY;
+    if (!tcp) io.out([...header(), ';; no servers could be reached'].map((x) => x + '\n').join(''));
+    return EXIT_NO_REPLY;
+  }
+  const stats = {
+    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: r.transport, when, size: r.bytes.length,
+  };
+  if (d.json) {
+    io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
+    return EXIT_OK;
+  }
+  if (d.short) {
+    const lines = formatShort(r.message, d.identify ? { server: server.address, rttMs: r.rttMs } : undefined);
+    if (lines.length > 0) io.out(lines.join('\n') + '\n');
+    return EXIT_OK;
+  }
+  const out: string[] = [];
+  if (d.cmd && !d.qr) out.push(...header());
+  if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
+  if (d.comments) out.push(';; Got answer:');
+  out.push(...formatMessage(r.message, d, cookie, query.edns !== undefined));
+  if (d.stats) out.push(...formatStats(stats));
+  if (out.length > 0) io.out(out.join('\n') + '\n');
+  return EXIT_OK;
 }
 
 /** Parses and runs; maps every failure to dig's exit codes with a one-line message. */
@@ -300,6 +309,7 @@ export async function digMain(argv: string[], io: DigIO = stdio): Promise<number
     throw e;
   }
   for (const w of o.warnings) io.err(w + '\n');
+  if (o.lookups.length === 0) return EXIT_OK;
   try {
     return await runDig(o, io);
   } catch (e) {

@@ -435,6 +435,25 @@ export class Forwarder {
     return { rcode: m.rcode, answer, authority, cached: false, upstream, ad: m.ad };
   }
 
+  /**
+   * Takes over health, SRTT and counters of the same upstreams (same route and address) from
+   * the forwarder this one replaces at reload, so a reload neither forgets a dead upstream
+   * nor resets the statistics.
+   */
+  adopt(old: Forwarder): void {
+    for (const r of this.routes.values()) {
+      const o = old.routes.get(r.zone.key);
+      if (o === undefined || o.kind !== r.kind) continue;
+      for (const u of r.upstreams.upstreams) {
+        const prev = o.upstreams.upstreams.find((x) => x.label === u.label);
+        if (prev !== undefined) Object.assign(u, { ...prev, server: u.server, label: u.label });
+      }
+    }
+    this.cacheAnswers = old.cacheAnswers;
+    this.upstreamAnswers = old.upstreamAnswers;
+    this.failures = old.failures;
+  }
+
   /** Health and counters of every upstream, per route. */
   snapshot(): { zone: string; kind: string; upstreams: UpstreamSnapshot[] }[] {
     return this.allRoutes().map((r) => ({ zone: r.zone.toString(), kind: r.kind, upstreams: r.upstreams.upstreams.map((u) => u.snapshot()) }));

@@ -295,8 +295,10 @@ export class Resolver {
   }
 
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
-  resolve(qname: Name, qtype: number, qclass: number = RRClass.IN, opts: { refresh?: boolean } = {}): Promise<Resolution> {
-    if (opts.refresh !== true) {
+  resolve(qname: Name, qtype: number, qclass: number = RRClass.IN,
+    opts: { refresh?: boolean; cacheChecked?: boolean } = {}): Promise<Resolution> {
+    // `cacheChecked`: the caller just tried answerLocally (don't count a second miss).
+    if (opts.refresh !== true && opts.cacheChecked !== true) {
       const local = this.answerLocally(qname, qtype, qclass);
       if (local !== undefined) return Promise.resolve(local);
     }

@@ -8,8 +8,8 @@
  * gets no reply at all (RFC 1035 §4.1.1 gives no way to answer either safely). The reply is
  * written into the caller's Writer, so no buffer is allocated here per query.
  *
- * The UDP answer cache is the hot path: a plain query (one question, at most an OPT without
- * options) whose answer a pure chain marked cacheable is kept as encoded bytes under the query's
+ * The UDP answer cache is the hot path: a plain query (one question, at most an OPT whose only
+ * options are cookies) whose answer a pure chain marked cacheable is kept as encoded bytes under the query's
  * bytes after the ID, one copy per round-robin rotation; a repeat is answered with a copy of
  * those bytes and its own ID, before any decoding. The bytes are the slow path's own output, so
  * both paths answer alike; the cache is emptied whenever the chain changes (reload).
@@ -28,13 +28,42 @@ import type { ServerStats } from './stats.js';
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
-/** The answer cache key of a UDP query: its bytes after the ID, when it has the cached shape. */
+/** EDNS option code of DNS Cookies (RFC 7873), which we accept and do not answer. */
+const COOKIE = 10;
+
+/**
+ * The answer cache key of a UDP query: its bytes after the ID, when it has the cached shape (a
+ * plain QUERY, one uncompressed question, nothing else but at most one OPT). The OPT's options
+ * are left out of the key when they are all cookies (every resolver's query carries a fresh one,
+ * and the reply does not depend on it); a query with any other option gets no key.
+ */
 function keyOf(buf: Uint8Array, len: number): string | undefined {
   if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
     (buf[6]! | buf[7]! | buf[8]! | buf[9]! | buf[10]!) !== 0 || buf[11]! > 1) {
     return undefined;
   }
-  return Buffer.from(buf.buffer, buf.byteOffset, len).toString('latin1', 2, len);
+  let end = len;
+  if (buf[11] === 1) {
+    // Skip the question (labels only: a pointer in a query's question is not the cached shape).
+    let p = 12;
+    for (let l = buf[p]!; l !== 0; l = buf[p]!) {
+      if (l > 63) return undefined;
+      p += l + 1;
+      if (p >= len) return undefined;
+    }
+    p += 5; // root label, QTYPE, QCLASS
+    // OPT: owner root, TYPE 41, CLASS (size), TTL (ext-rcode, version, DO), RDLENGTH, options.
+    if (p + 11 > len || buf[p] !== 0 || buf[p + 1] !== 0 || buf[p + 2] !== 41) return undefined;
+    const rdata = p + 11;
+    if (rdata + ((buf[p + 9]! << 8) | buf[p + 10]!) !== len) return undefined;
+    for (let o = rdata; o < len; ) {
+      if (o + 4 > len || ((buf[o]! << 8) | buf[o + 1]!) !== COOKIE) return undefined;
+      o += 4 + ((buf[o + 2]! << 8) | buf[o + 3]!);
+      if (o > len) return undefined;
+    }
+    end = p + 9;
+  }
+  return Buffer.from(buf.buffer, buf.byteOffset, len).toString('latin1', 2, end);
 }
 
 /** Header-only accept check (before any decoding work). */
@@ -97,16 +126,15 @@ export class QueryEngine {
   }
 
   /**
-   * The fast path for UDP: the cached reply for this exact query (ID aside), or undefined.
-   * The caller copies it and patches the ID (octets 0-1). Costs one string and one map probe.
+   * The fast path for UDP: the cached reply for this exact query (ID and cookie aside), or
+   * undefined. The caller copies it and patches the ID (octets 0-1). Costs a walk over the
+   * question's labels, one string and one map probe.
    */
   cachedUdpReply(buf: Buffer, len: number): Uint8Array | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
-    if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
-      (buf[6]! | buf[7]! | buf[8]! | buf[9]! | buf[10]!) !== 0 || buf[11]! > 1) {
-      return undefined;
-    }
-    const e = this.answers.get(buf.toString('latin1', 2, len));
+    const key = keyOf(buf, len);
+    if (key === undefined) return undefined;
+    const e = this.answers.get(key);
     if (e === undefined) return undefined;
     const stats = this.opts.stats;
     stats.udpQueries++;
@@ -186,8 +214,7 @@ export class QueryEngine {
     const len = w.pos;
     const req = ctx.request;
     const n = ctx.cacheVariants;
-    // Queries with EDNS options (cookies, ECS) differ every time: caching them would only churn.
-    if (n > MAX_VARIANTS || (req.edns !== undefined && req.edns.options.length > 0) || req.additional.length > 0) return len;
+    if (n > MAX_VARIANTS || req.additional.length > 0) return len;
     const key = keyOf(buf, queryLen);
     if (key === undefined) return len;
     if (this.answers.size >= ANSWER_CACHE_MAX) this.answers.clear();

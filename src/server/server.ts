@@ -176,7 +176,8 @@ export class DnsServer {
     const cfg = this.config;
     if (this.partsFor === cfg) return;
     this.partsFor = cfg;
-    this.forwarder?.close();
+    const previous = this.forwarder;
+    previous?.close();
     this.forwarder = undefined;
     const routes: ForwardRoute[] = [];
     const route = (zoneText: string, kind: 'forward' | 'stub', list: readonly string[]): void => {
@@ -196,6 +197,7 @@ export class DnsServer {
         cache: this.cache, timeoutMs: cfg.forwarding.timeoutMs, maxAttempts: cfg.forwarding.maxAttempts, logger: this.logger,
         serveStale: cfg.resolver.serveStale,
       });
+      if (previous !== undefined) this.forwarder.adopt(previous);
     }
     if (!cfg.hosts.enabled || this.hosts?.path !== cfg.hosts.path) {
       this.hosts?.close();

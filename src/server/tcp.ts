@@ -6,7 +6,8 @@
  * Invariants: a connection never holds more than one partial message plus the bytes of one
  * read; a client that stops mid-message is closed by the idle timeout, and one that trickles a
  * message byte by byte is closed once that message has taken longer than the idle timeout; a connection with
- * `maxPipelined` queries in flight stops being read until answers drain.
+ * `maxPipelined` queries in flight, or with more than MAX_UNSENT octets of answers it has not
+ * read, stops being read until answers drain.
  */
 import { type Server, type Socket, createServer } from 'node:net';
 import type { Logger } from '../logging.js';
@@ -28,12 +29,17 @@ export interface TcpListenerOptions {
   exclusive?: boolean;
 }
 
+/** Unsent answer octets a connection may pile up before we stop reading its queries. */
+const MAX_UNSENT = 256 * 1024;
+
 class Connection {
   pending: Buffer | undefined = undefined;
   /** When the unfinished message in `pending` began (ms): a client dribbling bytes gets no more time. */
   pendingSince = 0;
   inFlight = 0;
   paused = false;
+  /** Reading stopped because answers are piling up unsent (the client does not read). */
+  blocked = false;
   closed = false;
 
   constructor(readonly socket: Socket, readonly address: string, readonly port: number) {}
@@ -142,6 +148,7 @@ export class TcpListener {
       this.send(conn, len);
       if (conn.paused && conn.inFlight < this.opts.maxPipelined) {
         conn.paused = false;
+        if (conn.blocked) return;
         conn.socket.resume();
       }
     });
@@ -153,7 +160,15 @@ export class TcpListener {
     out[0] = len >>> 8;
     out[1] = len & 0xff;
     out.set(this.writer.buf.subarray(0, len), 2);
-    conn.socket.write(out);
+    if (!conn.socket.write(out) && conn.socket.writableLength > MAX_UNSENT && !conn.blocked) {
+      // The client sends queries but does not read the answers: stop reading until it does.
+      conn.blocked = true;
+      conn.socket.pause();
+      conn.socket.once('drain', () => {
+        conn.blocked = false;
+        if (!conn.paused) conn.socket.resume();
+      });
+    }
   }
 
   close(): Promise<void> {

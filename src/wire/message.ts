@@ -95,8 +95,13 @@ export class Message {
       r.fail('header', `counts (${qd}/${an}/${ns}/${ar}) need more octets than the message has`, 4);
     }
     for (let i = 0; i < qd; i++) m.question.push(decodeQuestion(r));
-    for (let i = 0; i < an; i++) m.answer.push(decodeRecord(r));
-    for (let i = 0; i < ns; i++) m.authority.push(decodeRecord(r));
+    for (let i = 0; i < an + ns; i++) {
+      const at = r.pos;
+      const rr = decodeRecord(r);
+      // RFC 6891 §6.1.1: OPT only in the additional section
+      if (rr.type === RRType.OPT) r.fail('OPT', `OPT in the ${i < an ? 'answer' : 'authority'} section`, at);
+      (i < an ? m.answer : m.authority).push(rr);
+    }
     for (let i = 0; i < ar; i++) {
       const at = r.pos;
       const rr = decodeRecord(r);
@@ -116,8 +121,6 @@ export class Message {
       m.additional.push(rr);
     }
     if (r.pos !== bytes.length) r.fail('message', `${bytes.length - r.pos} octets of trailing data`);
-    for (const rr of m.answer) if (rr.type === RRType.OPT) throw new WireFormatError(0, 'OPT', 'OPT outside the additional section');
-    for (const rr of m.authority) if (rr.type === RRType.OPT) throw new WireFormatError(0, 'OPT', 'OPT outside the additional section');
     return m;
   }
 

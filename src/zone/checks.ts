@@ -54,16 +54,18 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
 
   // Insertion (file) order: sorting a large zone just to check it would cost more than the checks.
   for (const node of zone.allNodes()) {
-    if (node.rrsets.length === 0) continue;
+    if (node.setCount === 0) continue;
+    // Without making the node keep an array (see ZoneNode.rrsets).
+    const sets = node.setCount === 1 ? [node.setAt(0)] : node.rrsets;
     const name = lazyName(node);
     const cname = node.get(RRType.CNAME);
-    for (const set of node.rrsets) {
+    for (const set of sets) {
       if (set.type === RRType.SOA && node !== zone.apex) add('error', set, node, `${name}: SOA record not at the zone apex`);
     }
     if (cname !== undefined) {
       if (node === zone.apex) add('error', cname, node, `${name}: CNAME at the zone apex (it would hide the SOA and NS)`);
       else if (rdataCount(cname) > 1) add('error', cname, node, `${name}: more than one CNAME record`);
-      for (const set of node.rrsets) {
+      for (const set of sets) {
         if (!CNAME_COMPANIONS.has(set.type)) {
           add('error', set, node, `${name}: CNAME and other data (${typeToString(set.type)})`);
           break;
@@ -72,8 +74,8 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
     }
     // Data below a DNAME is never reached (RFC 6672 §2.3).
     for (let a = hasDname ? node.parent : undefined; a !== undefined; a = a.parent) {
-      if (a.get(RRType.DNAME) !== undefined && node.rrsets.length > 0) {
-        add('error', node.rrsets[0], node, `${name}: data below DNAME ${a.name.toString()}`);
+      if (a.get(RRType.DNAME) !== undefined) {
+        add('error', sets[0], node, `${name}: data below DNAME ${a.name.toString()}`);
         break;
       }
     }
@@ -81,18 +83,18 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
       // RFC 1034 §4.2.1: only address records of names that NS records point to are glue;
       // anything else below a cut is occluded (never served).
       const glueName = nsTargets.has(node.key);
-      for (const set of node.rrsets) {
+      for (const set of sets) {
         if (!glueName || (set.type !== RRType.A && set.type !== RRType.AAAA)) {
           add('warning', set, node, `${name}/${typeToString(set.type)}: occluded by the delegation above it (not glue)`);
         }
       }
     } else if (node.isDelegation) {
-      for (const set of node.rrsets) {
+      for (const set of sets) {
         if (set.type === RRType.DNAME) add('error', set, node, `${name}: NS and DNAME at the same name (RFC 6672 §2.3)`);
         else if (!AT_CUT.has(set.type)) add('warning', set, node, `${name}/${typeToString(set.type)}: occluded at the delegation point`);
       }
     }
-    for (const set of node.rrsets) {
+    for (const set of sets) {
       if (node.isBelowCut || (node.isDelegation && set.type !== RRType.NS)) continue;
       if (set.type === RRType.NS) checkTargets(zone, node, set, 'nsdname', 'error', 'error', add);
       else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 'warning', 'warning', add);

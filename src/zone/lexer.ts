@@ -53,6 +53,12 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
   let lineNo = 0;
   let depth = 0;
   let cur: Entry | undefined;
+  // Tokens of the entry being read collect here and are copied out at exact size when it ends:
+  // an array grown by push() from [] reserves 17 slots, and a zone has millions of entries.
+  const toks: Token[] = [];
+  const tokLines: number[] = [];
+  const tokCols: number[] = [];
+  let nTok = 0;
   let broken = false; // the current entry had an error: drop it
   const fail = (line: number, col: number, reason: string): void => {
     const e = new ZoneSyntaxError(file, line, col, reason);
@@ -82,6 +88,7 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
     let i = 0;
     if (depth === 0) {
       cur = undefined;
+      nTok = 0;
       broken = false;
     }
     while (i < n) {
@@ -116,9 +123,9 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
           fail(lineNo, i + 1, 'unterminated quoted string');
           break;
         }
-        cur.tokens.push({ text: line.slice(i + 1, j), quoted: true });
-        cur.lines.push(lineNo);
-        cur.columns.push(i + 1);
+        toks[nTok] = { text: line.slice(i + 1, j), quoted: true };
+        tokLines[nTok] = lineNo;
+        tokCols[nTok++] = i + 1;
         i = j + 1;
         continue;
       }
@@ -133,13 +140,20 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
         j++;
       }
       if (j > n) j = n;
-      cur.tokens.push({ text: line.slice(i, j), quoted: false });
-      cur.lines.push(lineNo);
-      cur.columns.push(i + 1);
+      toks[nTok] = { text: line.slice(i, j), quoted: false };
+      tokLines[nTok] = lineNo;
+      tokCols[nTok++] = i + 1;
       i = j;
     }
     if (depth === 0 && cur !== undefined) {
-      if (!broken && cur.tokens.length > 0) yield cur;
+      if (!broken && nTok > 0) {
+        cur.tokens = toks.slice(0, nTok);
+        cur.lines = tokLines.slice(0, nTok);
+        cur.columns = tokCols.slice(0, nTok);
+        nTok = 0;
+        yield cur;
+      }
+      nTok = 0;
       cur = undefined;
     }
   }
@@ -148,7 +162,10 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
   }
 }
 
+const EMPTY_TOKENS: Token[] = [];
+const EMPTY_NUMBERS: number[] = [];
+
 function newEntry(line: string, lineNo: number): Entry {
   const c = line.charCodeAt(0);
-  return { tokens: [], lines: [], columns: [], blankOwner: c === 0x20 || c === 0x09, line: lineNo };
+  return { tokens: EMPTY_TOKENS, lines: EMPTY_NUMBERS, columns: EMPTY_NUMBERS, blankOwner: c === 0x20 || c === 0x09, line: lineNo };
 }

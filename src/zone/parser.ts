@@ -130,20 +130,20 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
     const c0 = text.charCodeAt(0);
     if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39) {
       try {
-        ttl = parseTtl(text, 'TTL');
+        ttl = clampTtl(parseTtl(text, 'TTL'), file, e, i, opts);
       } catch (err) {
         throw new EntryError(i, (err as Error).message);
       }
       continue;
     }
     if (cls === undefined) {
-      const c = classFromString(text);
+      const c = cachedClass(text);
       if (c !== undefined) {
         cls = c;
         continue;
       }
     }
-    type = typeFromString(text);
+    type = cachedType(text);
     if (type === undefined) throw new EntryError(i, `unknown RR type "${text}"`);
   }
   if (type === undefined) throw new EntryError(t.length - 1, 'missing RR type');
@@ -184,6 +184,37 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
   return { name: owner, type, class: state.zoneClass, ttl, data };
 }
 
+/** RFC 2181 §8: a TTL with the top bit set is taken as zero (BIND warns and does the same). */
+function clampTtl(ttl: number, file: string, e: Entry, i: number, opts: ZoneParseOptions): number {
+  if (ttl <= 0x7fffffff) return ttl;
+  opts.onWarning?.(new ZoneSyntaxError(file, e.lines[i] ?? e.line, e.columns[i] ?? 1, `TTL ${ttl} > MAXTTL (2147483647), setting it to 0 (RFC 2181 §8)`));
+  return 0;
+}
+
+// Mnemonics repeat on every line of a zone: remember what each spelling meant (no upper-casing
+// per token). Bounded, since the spellings come from the file.
+const classCache = new Map<string, number>();
+const typeCache = new Map<string, number>();
+const CACHE_LIMIT = 4096;
+
+function cachedClass(text: string): number | undefined {
+  let c = classCache.get(text);
+  if (c === undefined) {
+    c = classFromString(text) ?? -1;
+    if (classCache.size < CACHE_LIMIT) classCache.set(text, c);
+  }
+  return c < 0 ? undefined : c;
+}
+
+function cachedType(text: string): number | undefined {
+  let c = typeCache.get(text);
+  if (c === undefined) {
+    c = typeFromString(text) ?? -1;
+    if (typeCache.size < CACHE_LIMIT) typeCache.set(text, c);
+  }
+  return c < 0 ? undefined : c;
+}
+
 function nameAt(e: Entry, i: number, origin: Name): Name {
   try {
     return Name.fromText(e.tokens[i]!.text, origin);
@@ -204,7 +235,7 @@ function* directive(e: Entry, file: string, path: string, state: State, opts: Zo
     case '$TTL': {
       if (t.length !== 2) throw new EntryError(0, '$TTL takes one TTL');
       try {
-        state.dollarTtl = parseTtl(t[1]!.text, '$TTL');
+        state.dollarTtl = clampTtl(parseTtl(t[1]!.text, '$TTL'), file, e, 1, opts);
       } catch (err) {
         throw new EntryError(1, (err as Error).message);
       }

@@ -6,7 +6,8 @@
  * Invariants: every ancestor of a name with data, up to the apex, has a node (empty
  * non-terminals get data-less nodes, RFC 4592 §2.2.2), so "no node" means "no such name".
  * Flags (delegation, below a cut, wildcard child) are decided once in finish(); after it the
- * zone is read-only and lookups allocate nothing but their result.
+ * zone is read-only. Lookups allocate their result and, the first time a node or RRset is
+ * reached, its Name or decoded RDATA (kept from then on).
  *
  * Memory (a zone may hold millions of records): owner names and RDATA are kept as wire bytes in
  * shared 1 MiB slabs; a node's Name and an RRset's decoded `rdata` are built on first use and
@@ -34,7 +35,7 @@ export interface RRset {
   rdata: unknown[];
   /** Where the first record was read (for checks and error messages). */
   source?: SourcePos | undefined;
-  /** Uncompressed RDATA per record, prepared by finish() for transfers and DNSSEC. */
+  /** Canonical (RFC 4034 §6.2) RDATA per record for transfers and DNSSEC: see Zone.wireOf. */
   wire?: Uint8Array[] | undefined;
 }
 
@@ -296,7 +297,13 @@ export class ZoneNode {
   /** hashKey(key, 0), for the zone's node table. */
   readonly hash: number;
   readonly parent: ZoneNode | undefined;
-  rrsets: RRset[] = [];
+  /**
+   * The node's RRsets: the only one in `set0` (most nodes have one), or all of them in `sets`.
+   * The `rrsets` array of a one-RRset node is made when first asked for: a million nodes would
+   * otherwise each carry an array.
+   */
+  private set0: RRset | undefined;
+  private sets: RRset[] | undefined;
   /** NS here and not at the apex: a zone cut (RFC 1034 §4.2.1). */
   isDelegation = false;
   /** At or below a cut (other than the cut itself): glue or occluded data. */
@@ -315,6 +322,8 @@ export class ZoneNode {
     this.key = key ?? name!.key;
     this.hash = hashKey(this.key, 0);
     this.parent = parent;
+    this.set0 = undefined;
+    this.sets = undefined;
     this.nameCache = name;
     this.nameBuf = buf;
     this.nameOff = off;
@@ -330,15 +339,56 @@ export class ZoneNode {
     return n;
   }
 
+  /** RRsets ordered by type (after Zone.finish()). Treat as read-only. */
+  get rrsets(): RRset[] {
+    let sets = this.sets;
+    if (sets === undefined) {
+      sets = this.set0 === undefined ? [] : [this.set0];
+      this.sets = sets;
+    }
+    return sets;
+  }
+
+  set rrsets(v: RRset[]) {
+    this.sets = v;
+    this.set0 = v[0];
+  }
+
+  /** Number of RRsets, without making the array. */
+  get setCount(): number {
+    return this.sets !== undefined ? this.sets.length : this.set0 === undefined ? 0 : 1;
+  }
+
+  /** RRset `i` (0 <= i < setCount), without making the array. */
+  setAt(i: number): RRset {
+    return this.sets !== undefined ? this.sets[i]! : this.set0!;
+  }
+
   /** No RRsets: an empty non-terminal (or a node whose data was all occluded). */
   get isEmptyNonTerminal(): boolean {
-    return this.rrsets.length === 0;
+    return this.setCount === 0;
   }
 
   get(type: number): RRset | undefined {
-    const sets = this.rrsets;
+    const sets = this.sets;
+    if (sets === undefined) return this.set0 !== undefined && this.set0.type === type ? this.set0 : undefined;
     for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
     return undefined;
+  }
+
+  /** @internal Adds an RRset while loading. */
+  addSet(set: RRset): void {
+    if (this.sets !== undefined) this.sets.push(set);
+    else if (this.set0 === undefined) this.set0 = set;
+    else this.sets = [this.set0, set];
+  }
+
+  /** @internal Orders the RRsets by type (Zone.finish()). */
+  sortSets(): void {
+    const sets = this.sets;
+    if (sets === undefined || sets.length < 2) return;
+    sets.sort(byType);
+    this.set0 = sets[0];
   }
 }
 
@@ -453,10 +503,9 @@ export class Zone {
   add(rr: ResourceRecord, source?: SourcePos): void {
     if (this.finished) throw new RangeError('zone is finished; build a new one to change it');
     const node = this.nodeFor(rr.name);
-    const sets = node.rrsets;
     let set: RRset | undefined;
-    for (let i = 0; i < sets.length; i++) {
-      const s = sets[i]!;
+    for (let i = 0, n = node.setCount; i < n; i++) {
+      const s = node.setAt(i);
       if (s.type === rr.type && s.class === rr.class) {
         set = s;
         break;
@@ -468,9 +517,7 @@ export class Zone {
     if (set === undefined) {
       const buf = this.slabs.putBuffer(this.writerBytes, w.pos);
       const created = new ZoneRRset(node, rr.type, rr.class, rr.ttl, buf, this.slabs.pos - w.pos, w.pos, source);
-      // An array literal is allocated at its exact size; push() on [] reserves 17 slots.
-      if (sets.length === 0) node.rrsets = [created];
-      else sets.push(created);
+      node.addSet(created);
       this.count++;
       return;
     }
@@ -529,11 +576,10 @@ export class Zone {
         }
       }
       // Order RRsets by type so iteration (ANY, printing) is stable.
-      const sets = node.rrsets;
-      if (sets.length > 1) sets.sort(byType);
+      node.sortSets();
       // Decoded forms made while loading (duplicate checks) are dropped: bytes are the store.
-      for (let i = 0; i < sets.length; i++) {
-        const set = sets[i]!;
+      for (let i = 0, n = node.setCount; i < n; i++) {
+        const set = node.setAt(i);
         if (set instanceof ZoneRRset) set.dropCache();
       }
     }
@@ -615,8 +661,8 @@ export class Zone {
 
   private fromNode(node: ZoneNode, qtype: number, wildcard: Name | undefined): LookupResult {
     if (qtype === RRType.ANY) {
-      if (node.rrsets.length === 0) return wildcard === undefined ? { kind: 'nodata', node } : { kind: 'nodata', node, wildcard };
-      const first = node.rrsets[0]!;
+      if (node.setCount === 0) return wildcard === undefined ? { kind: 'nodata', node } : { kind: 'nodata', node, wildcard };
+      const first = node.setAt(0);
       return wildcard === undefined ? { kind: 'answer', node, rrset: first } : { kind: 'answer', node, rrset: first, wildcard };
     }
     const set = node.get(qtype);

@@ -250,6 +250,10 @@ const CASES: Case[] = [
   { q: ['nonexistent.example.com', 'ANY', '+notcp'] },
   // EDNS: sizes, DO, versions, no EDNS.
   { q: ['www.example.com', 'A', '+noedns'] },
+  // With a client cookie (RFC 7873; we accept it and send none back, as Knot's default does):
+  // the second query, with another cookie, comes from the answer cache.
+  { q: ['www.example.com', 'A', '+cookie'] },
+  { q: ['nonexistent.example.com', 'A', '+cookie'] },
   { q: ['www.example.com', 'A', '+dnssec'] },
   { q: ['www.example.com', 'A', '+bufsize=100'] },
   { q: ['www.example.com', 'A', '+bufsize=4096'] },

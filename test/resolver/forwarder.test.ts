@@ -224,6 +224,32 @@ test('serve-stale (RFC 8767): with no upstream answering, expired data is served
   }
 });
 
+test('a reload keeps upstream health and counters', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('../helpers/peers.js');
+  const { loadConfigFile } = await import('../../src/config/load.js');
+  const dir = tempDir();
+  const path = join(dir.path, 'sovereign.yaml');
+  writeFileSync(path, 'listen: ["127.26.3.10:0"]\nworkers: 1\nforwarders: ["127.26.3.14:5300", "127.26.3.15:5300"]\n');
+  const s = new DnsServer({ config: loadConfigFile(path), configPath: path, logger: silentLogger });
+  try {
+    const before = s.forwarder!;
+    const u = before.allRoutes()[0]!.upstreams.upstreams[0]!;
+    u.up = false;
+    u.queries = 7;
+    await s.reload();
+    assert.notEqual(s.forwarder, before);
+    const after = s.forwarder!.allRoutes()[0]!.upstreams.upstreams[0]!;
+    assert.equal(after.up, false);
+    assert.equal(after.queries, 7);
+    assert.equal(after.label, '127.26.3.14#5300');
+  } finally {
+    await s.stop();
+    dir.cleanup();
+  }
+});
+
 test('ACL: prefixes, negation, IPv4 and IPv6, any/none', () => {
   const acl = new Acl(['!192.168.1.66', '192.168.0.0/16', '2001:db8::/32', '::1']);
   assert.ok(acl.allows('192.168.1.1'));

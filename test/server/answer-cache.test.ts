@@ -1,6 +1,6 @@
 /**
  * The UDP answer cache (the fast path): same bytes as the slow path, round robin still rotates,
- * queries with EDNS options are not cached, answers reached through a non-pure chain element
+ * cookies do not split the cache while other EDNS options bypass it, answers reached through a non-pure chain element
  * are not cached, and a chain change empties it.
  */
 import assert from 'node:assert/strict';
@@ -87,10 +87,32 @@ test('only pure chains are cached; EDNS options bypass the cache; setHandler emp
   const withCookie = Buffer.from(Message.query('a.example.', RRType.A, {
     id: 2, edns: { version: 0, udpSize: 1232, dnssecOk: false, zFlags: 0, options: [option.cookie(new Uint8Array(8))] },
   }).encode());
+  // A cookie (which we accept and do not answer) does not change the reply: one entry serves
+  // every cookie; any other option (NSID here) bypasses the cache.
   const p2 = engineWith(true);
   p2.e.process(withCookie, withCookie.length, 'udp', '127.0.0.1', 1, w);
-  assert.equal(p2.e.cachedAnswers, 0);
+  assert.equal(p2.e.cachedAnswers, 1);
+  const otherCookie = Buffer.from(Message.query('a.example.', RRType.A, {
+    id: 3, edns: { version: 0, udpSize: 1232, dnssecOk: false, zFlags: 0, options: [option.cookie(new Uint8Array(8).fill(7))] },
+  }).encode());
+  assert.ok(p2.e.cachedUdpReply(otherCookie, otherCookie.length) !== undefined);
+  const noOptions = Buffer.from(Message.query('a.example.', RRType.A, {
+    id: 4, edns: { version: 0, udpSize: 1232, dnssecOk: false, zFlags: 0, options: [] },
+  }).encode());
+  assert.ok(p2.e.cachedUdpReply(noOptions, noOptions.length) !== undefined);
+  const withNsid = Buffer.from(Message.query('a.example.', RRType.A, {
+    id: 5, edns: { version: 0, udpSize: 1232, dnssecOk: false, zFlags: 0, options: [option.nsid()] },
+  }).encode());
+  assert.equal(p2.e.cachedUdpReply(withNsid, withNsid.length), undefined);
+  const p3 = engineWith(true);
+  p3.e.process(withNsid, withNsid.length, 'udp', '127.0.0.1', 1, w);
+  assert.equal(p3.e.cachedAnswers, 0);
+  const dnssecOk = Buffer.from(Message.query('a.example.', RRType.A, {
+    id: 6, edns: { version: 0, udpSize: 1232, dnssecOk: true, zFlags: 0, options: [] },
+  }).encode());
+  assert.equal(p2.e.cachedUdpReply(dnssecOk, dnssecOk.length), undefined, 'DO is part of the key');
   // TCP answers are never taken from or put in the UDP cache.
-  p2.e.process(q, q.length, 'tcp', '127.0.0.1', 1, w);
-  assert.equal(p2.e.cachedAnswers, 0);
+  const p4 = engineWith(true);
+  p4.e.process(q, q.length, 'tcp', '127.0.0.1', 1, w);
+  assert.equal(p4.e.cachedAnswers, 0);
 });

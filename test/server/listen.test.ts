@@ -3,6 +3,7 @@
  * `sovereign serve` options parsed into a validated config (flags over the YAML file).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +83,27 @@ test('serve options: flags over the config file, errors name the flag or key', (
     assert.throws(() => parseServeArgs(['--zone', 'example.com']), (e: unknown) => e instanceof ConfigError && /NAME=FILE/.test(e.message));
     assert.throws(() => parseServeArgs(['--listen', 'nowhere:53']), (e: unknown) => e instanceof ConfigError && /listen/.test(e.message));
     assert.throws(() => parseServeArgs(['--workers', '0']), (e: unknown) => e instanceof ConfigError && /workers/.test(e.message));
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('serve refuses to start on a bad config or a zone that fails its checks', () => {
+  const dir = tempDir('sovereign-serve-refuse-');
+  try {
+    const bin = join(process.cwd(), 'bin', 'sovereign.js');
+    const badKey = join(dir.path, 'bad.yaml');
+    writeFileSync(badKey, 'listen: ["127.23.9.3:0"]\nudp: { maxSize: 100 }\n');
+    const a = spawnSync(process.execPath, [bin, 'serve', '--config', badKey], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(a.status, 2);
+    assert.match(a.stderr, /udp\.maxSize/);
+    assert.match(a.stderr, /512 to 65535/);
+    const zone = join(dir.path, 'broken.zone');
+    writeFileSync(zone, '$ORIGIN example.com.\nwww A 192.0.2.1\n'); // no SOA
+    const b = spawnSync(process.execPath, [bin, 'serve', '--listen', '127.23.9.3:0', '--zone', `example.com=${zone}`,
+      '--workers', '1'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(b.status, 1);
+    assert.match(b.stderr, /example\.com/);
   } finally {
     dir.cleanup();
   }

@@ -99,3 +99,34 @@ test('TCP: the total connection limit refuses the extra connections', async () =
     await srv.stop();
   }
 });
+
+test('TCP: a client that sends many queries and does not read is paused, then answered in full', async () => {
+  const srv = await startServer(ADDRESS, { tcp: { idleTimeoutMs: 5000 } });
+  try {
+    const c = await TcpClient.connect(ADDRESS, srv.port);
+    c.socket.pause(); // do not read
+    const n = 6000;
+    const frames: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const q = Message.query('www.example.com.', RRType.A, { id: i & 0xffff }).encode();
+      const b = Buffer.alloc(q.length + 2);
+      b.writeUInt16BE(q.length, 0);
+      b.set(q, 2);
+      frames.push(b);
+    }
+    c.socket.write(Buffer.concat(frames));
+    await new Promise((r) => setTimeout(r, 300));
+    // Meanwhile another client is served.
+    const other = await TcpClient.connect(ADDRESS, srv.port);
+    other.send(Message.query('one.example.com.', RRType.A, { id: 1 }).encode());
+    await other.waitFor(1);
+    assert.equal(other.messages.length, 1);
+    other.close();
+    c.socket.resume();
+    await c.waitFor(n, 10_000);
+    assert.equal(c.messages.length, n);
+    c.close();
+  } finally {
+    await srv.stop();
+  }
+});

@@ -380,3 +380,11 @@ test('every error is collected, parsing continues after each', () => {
   assert.deepEqual(p.errors.map((e) => e.line), [2, 4]);
   assert.deepEqual(p.records, ['b.example.com. 60 IN A 192.0.2.1', 'd.example.com. 60 IN A 192.0.2.4']);
 });
+
+test('RFC 2181 §8: a TTL over 2^31-1 becomes 0 with a warning (as BIND does)', () => {
+  const p = parse('$TTL 4294967295\na A 192.0.2.1\nb 2147483648 A 192.0.2.2\nc 2147483647 A 192.0.2.3\n');
+  assert.deepEqual(p.errors, []);
+  assert.deepEqual(p.records.map((l) => l.split(' ')[1]), ['0', '0', '2147483647']);
+  assert.deepEqual(p.warnings.map((w) => `${w.line}:${w.column}`), ['1:6', '3:3']);
+  assert.match(p.warnings[0]!.reason, /TTL 4294967295 > MAXTTL/);
+});

@@ -94,6 +94,6 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
     if (!req.rd) return cacheOnly(ctx, resolver, max);
     const hit = resolver.answerLocally(q.name, q.type, q.class);
     if (hit !== undefined) return build(ctx, hit, max);
-    return resolver.resolve(q.name, q.type, q.class).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true }).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
   };
 }

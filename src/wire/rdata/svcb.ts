@@ -87,6 +87,17 @@ function checkValue(key: number, v: Uint8Array): string | undefined {
   }
 }
 
+/** RFC 9460 §8: every key listed in mandatory must be present (else the RR is malformed). */
+function missingMandatory(params: readonly SvcParam[]): string | undefined {
+  const mandatory = params[0]?.key === 0 ? params[0].value : undefined;
+  if (mandatory === undefined) return undefined;
+  for (let i = 0; i + 1 < mandatory.length; i += 2) {
+    const k = (mandatory[i]! << 8) | mandatory[i + 1]!;
+    if (!params.some((p) => p.key === k)) return `mandatory key ${svcParamKeyToString(k)} is missing`;
+  }
+  return undefined;
+}
+
 /** Splits an RFC 9460 Appendix A.1 value-list (after char-string unescaping) on unescaped commas. */
 function splitValueList(b: Uint8Array, field: string): Uint8Array[] {
   const items: Uint8Array[] = [];
@@ -247,6 +258,7 @@ export function svcParams<K extends string>(key: K): Field<K, SvcParam[]> {
         const k = r.u16(key);
         const len = r.u16(key);
         if (k <= last) r.fail(key, `SvcParamKey ${k} out of order`, at);
+        if (k === 0xffff) r.fail(key, 'SvcParamKey 65535 is reserved (RFC 9460 §14.3.2)', at);
         if (r.pos + len > end) r.fail(key, 'SvcParamValue runs past RDATA end', at);
         last = k;
         const value = r.bytes(len, key);
@@ -254,6 +266,8 @@ export function svcParams<K extends string>(key: K): Field<K, SvcParam[]> {
         if (why !== undefined) r.fail(key, why, at);
         out.push({ key: k, value });
       }
+      const why = missingMandatory(out);
+      if (why !== undefined) r.fail(key, why, end);
       return out;
     },
     encode: (w, v) => {
@@ -281,14 +295,8 @@ export function svcParams<K extends string>(key: K): Field<K, SvcParam[]> {
         out.push({ key: k, value });
       }
       out.sort((a, b) => a.key - b.key);
-      // RFC 9460 §8: every key listed in mandatory must be present.
-      const mandatory = out[0]?.key === 0 ? out[0].value : undefined;
-      if (mandatory !== undefined) {
-        for (let i = 0; i < mandatory.length; i += 2) {
-          const k = (mandatory[i]! << 8) | mandatory[i + 1]!;
-          if (!out.some((p) => p.key === k)) throw new TextFormatError(key, `mandatory key ${svcParamKeyToString(k)} is missing`);
-        }
-      }
+      const why = missingMandatory(out);
+      if (why !== undefined) throw new TextFormatError(key, why);
       return out;
     },
     print: (v) => v.map(svcParamToString).join(' '),

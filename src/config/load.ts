@@ -65,6 +65,7 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
 /** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */
 function checkForwardingConfig(cfg: Config, baseDir: string, source: string): void {
   cfg.hosts.path = resolve(baseDir, cfg.hosts.path);
+  if (cfg.forwarding.tlsCaFile !== undefined) cfg.forwarding.tlsCaFile = resolve(baseDir, cfg.forwarding.tlsCaFile);
   if (cfg.control.socket !== undefined) cfg.control.socket = resolve(baseDir, cfg.control.socket);
   if (cfg.control.tokenFile !== undefined) cfg.control.tokenFile = resolve(baseDir, cfg.control.tokenFile);
   const upstreams = (key: string, list: readonly string[]): void => {

@@ -81,6 +81,8 @@ export const configSchema = z.strictObject({
     maxFailures: z.int().min(1).max(100).default(3),
     /** How often dead upstreams are probed, ms. */
     probeIntervalMs: z.int().min(100).max(3_600_000).default(5000),
+    /** PEM file of the CA(s) that DNS-over-TLS upstreams (`tls://...`) must chain to; default the system store. */
+    tlsCaFile: z.string().min(1).optional(),
   }).prefault({}),
   /** Clients that may have questions forwarded or resolved for them (address or address/prefix; `!` denies). */
   allowRecursion: z.array(z.string().min(1)).default([
@@ -148,13 +150,14 @@ export const configHints: Record<string, string> = {
   'resolver.maxQueriesPerRequest': 'a whole number from 4 to 1000',
   'resolver.port': 'a port number from 1 to 65535',
   'resolver.allow': 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
-  forwarders: 'a list of upstream resolvers, e.g. ["127.0.0.1:53", "[::1]:53", "192.0.2.1"]',
+  forwarders: 'a list of upstream resolvers, e.g. ["127.0.0.1:53", "[::1]:53", "192.0.2.1", "tls://192.0.2.1:853#dns.example"]',
   forwardZones: 'a map of domain -> list of upstream resolvers, e.g. { corp.example: ["10.0.0.53"] }',
   stubZones: 'a map of domain -> list of authoritative servers, e.g. { lab.example: ["10.0.0.2"] }',
   'forwarding.timeoutMs': 'milliseconds from 50 to 60000',
   'forwarding.maxAttempts': 'a whole number from 1 to 16',
   'forwarding.maxFailures': 'a whole number from 1 to 100',
   'forwarding.probeIntervalMs': 'milliseconds from 100 to 3600000',
+  'forwarding.tlsCaFile': 'a path to a PEM file of CA certificates',
   allowRecursion: 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
   cache: 'maxEntries (a whole number from 1), minTtl, maxTtl, maxNegativeTtl, staleTtl (seconds)',
   hosts: 'enabled (true/false), path (a file), ttl (seconds), watch (true/false), pollMs (milliseconds)',

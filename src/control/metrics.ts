@@ -50,6 +50,7 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   const uErrors = counter('sovereign_upstream_error_replies_total', 'SERVFAIL/REFUSED and other error replies from an upstream.', labels);
   const uRttSum = counter('sovereign_upstream_rtt_seconds_sum', 'Sum of upstream round-trip times.', labels);
   const uRttCount = counter('sovereign_upstream_rtt_seconds_count', 'Number of upstream round-trip times measured.', labels);
+  const uIgnored = counter('sovereign_upstream_ignored_total', 'Messages from the network that did not match a question (source, ID, question).', labels);
   const uSrtt = gauge('sovereign_upstream_srtt_seconds', 'Smoothed round-trip time of an upstream.', labels);
   const uUp = gauge('sovereign_upstream_up', '1 when the upstream is in use, 0 while it is skipped as dead.', labels);
   for (const r of s.forwarder.routes) {
@@ -60,6 +61,7 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
       uFailures.inc(l, u.failures);
       uTimeouts.inc(l, u.timeouts);
       uErrors.inc(l, u.errorReplies);
+      uIgnored.inc(l, u.ignored);
       uRttSum.inc(l, u.rttSumMs / 1000);
       uRttCount.inc(l, u.rttCount);
       uSrtt.set(l, u.srttMs / 1000);

@@ -126,6 +126,7 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
         have.rttSumMs += u.rttSumMs;
         have.rttCount += u.rttCount;
         have.probes += u.probes;
+        have.ignored += u.ignored;
       }
     }
     if (p.hosts !== null) {

@@ -20,6 +20,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
+import { exchangeTls } from '../client/dot.js';
 import { type ExchangeOptions, type ExchangeResult, type ServerAddress, exchange, serverLabel } from '../client/exchange.js';
 import { AbortedError, DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -49,9 +50,14 @@ export interface ForwardResult {
 /** Signature of the exchange function (tests and DoT/DoH transports plug in others). */
 export type ExchangeFn = (query: Message, server: ServerAddress, opts: ExchangeOptions) => Promise<ExchangeResult>;
 
+/** An upstream's address; `tls` set for DNS over TLS (RFC 7858), with the name its certificate must carry. */
+export interface UpstreamAddress extends ServerAddress {
+  tls?: { servername?: string | undefined } | undefined;
+}
+
 /** Health and counters of one upstream. */
 export class Upstream {
-  readonly server: ServerAddress;
+  readonly server: UpstreamAddress;
   readonly label: string;
   /** Smoothed RTT (ms); starts small and random so every upstream gets tried early. */
   srttMs: number;
@@ -67,11 +73,14 @@ export class Upstream {
   rttSumMs = 0;
   rttCount = 0;
   probes = 0;
+  /** Messages received that were not the reply (wrong source, ID or question): spoofing attempts or junk. */
+  ignored = 0;
   downSince = 0;
 
-  constructor(server: ServerAddress) {
+  constructor(server: UpstreamAddress) {
     this.server = server;
-    this.label = serverLabel(server);
+    this.label = server.tls === undefined ? serverLabel(server)
+      : `tls://${serverLabel(server)}${server.tls.servername !== undefined ? `(${server.tls.servername})` : ''}`;
     this.srttMs = 1 + randomInt(0, 32);
   }
 
@@ -80,7 +89,7 @@ export class Upstream {
     return {
       upstream: this.label, up: this.up, srttMs: Math.round(this.srttMs * 10) / 10, queries: this.queries,
       answers: this.answers, failures: this.failures, timeouts: this.timeouts, errorReplies: this.errorReplies,
-      rttSumMs: Math.round(this.rttSumMs * 1000) / 1000, rttCount: this.rttCount, probes: this.probes,
+      rttSumMs: Math.round(this.rttSumMs * 1000) / 1000, rttCount: this.rttCount, probes: this.probes, ignored: this.ignored,
     };
   }
 }
@@ -97,6 +106,7 @@ export interface UpstreamSnapshot {
   rttSumMs: number;
   rttCount: number;
   probes: number;
+  ignored: number;
 }
 
 export interface UpstreamSetOptions {
@@ -110,8 +120,18 @@ export interface UpstreamSetOptions {
   probeName: Name;
   probeRd: boolean;
   exchange: ExchangeFn;
+  /** PEM CA certificate(s) DoT upstreams must chain to (default: the system store). */
+  tlsCa?: string | undefined;
   logger?: Logger;
   clock?: () => number;
+}
+
+/** Sends `q` to `u` over its transport: DNS over TLS, or UDP with TCP on truncation. */
+function sendTo(u: Upstream, q: Message, timeoutMs: number, ex: ExchangeFn, tlsCa: string | undefined): Promise<ExchangeResult> {
+  if (u.server.tls !== undefined) {
+    return exchangeTls(q, u.server, { timeoutMs, servername: u.server.tls.servername, ...(tlsCa !== undefined ? { ca: tlsCa } : {}) });
+  }
+  return ex(q, u.server, { timeoutMs });
 }
 
 /** The upstreams of one route, with selection by health and latency, and probing of dead ones. */
@@ -122,7 +142,7 @@ export class UpstreamSet {
   private timer: NodeJS.Timeout | undefined;
   private probing = false;
 
-  constructor(servers: readonly ServerAddress[], opts: UpstreamSetOptions) {
+  constructor(servers: readonly UpstreamAddress[], opts: UpstreamSetOptions) {
     this.upstreams = servers.map((s) => new Upstream(s));
     this.maxFailures = Math.max(1, opts.maxFailures ?? 3);
     this.opts = opts;
@@ -183,7 +203,7 @@ export class UpstreamSet {
         u.probes++;
         const q = Message.query(this.opts.probeName, RRType.NS, { rd: this.opts.probeRd, edns: newEdns({ udpSize: 1232 }) });
         try {
-          const r = await this.opts.exchange(q, u.server, { timeoutMs: this.opts.probeTimeoutMs ?? 1000 });
+          const r = await sendTo(u, q, this.opts.probeTimeoutMs ?? 1000, this.opts.exchange, this.opts.tlsCa);
           u.srttMs = r.rttMs;
           this.markUp(u);
         } catch {
@@ -220,6 +240,8 @@ export interface ForwarderOptions {
   logger?: Logger;
   /** Transport for upstream questions (default `exchange`: UDP, TCP on truncation). */
   exchange?: ExchangeFn;
+  /** PEM CA certificate(s) DoT upstreams must chain to (default: the system store). */
+  tlsCa?: string | undefined;
   /** RFC 8767: when no upstream answers, answer from expired data (within the cache's staleTtl). */
   serveStale?: boolean;
 }
@@ -344,7 +366,7 @@ export class Forwarder {
       u.queries++;
       let r: ExchangeResult;
       try {
-        r = await (this.opts.exchange ?? exchange)(query, u.server, { timeoutMs: this.opts.timeoutMs ?? 1500 });
+        r = await sendTo(u, query, this.opts.timeoutMs ?? 1500, this.opts.exchange ?? exchange, this.opts.tlsCa);
       } catch (err) {
         if (err instanceof AbortedError) throw err;
         if (!(err instanceof TimeoutError || err instanceof NetworkError || err instanceof DnsError)) throw err;
@@ -354,6 +376,7 @@ export class Forwarder {
         continue;
       }
       set.success(u, r.rttMs);
+      u.ignored += r.ignored;
       const m = r.message;
       if (m.rcode !== Rcode.NOERROR && m.rcode !== Rcode.NXDOMAIN) {
         // SERVFAIL, REFUSED, FORMERR...: this upstream cannot help; another may.
@@ -464,9 +487,25 @@ export class Forwarder {
   }
 }
 
-/** Parses `address`, `address:port`, `[v6]:port` or `address#port` (dig and Unbound spell it so). */
-export function parseUpstream(text: string, defaultPort = 53): ServerAddress {
-  let host = text.trim();
+/**
+ * Parses `address`, `address:port`, `[v6]:port` or `address#port` (dig spells it so), and
+ * `tls://address[:port][#name]` for DNS over TLS (port 853; `#name` is the name the server's
+ * certificate must carry, as in Unbound's forward-addr).
+ */
+export function parseUpstream(text: string, defaultPort = 53): UpstreamAddress {
+  const t = text.trim();
+  if (t.toLowerCase().startsWith('tls://')) {
+    let rest = t.slice(6);
+    let servername: string | undefined;
+    const hash = rest.indexOf('#');
+    if (hash >= 0) {
+      servername = rest.slice(hash + 1);
+      rest = rest.slice(0, hash);
+      if (servername === '') throw new Error(`"${text}" has an empty name after #`);
+    }
+    return { ...parseUpstream(rest, 853), tls: { servername } };
+  }
+  let host = t;
   let port = defaultPort;
   const hash = host.indexOf('#');
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);

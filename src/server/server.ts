@@ -6,6 +6,7 @@
  * version serving (the reason is logged); then a new catalog and chain replace the old ones in
  * one assignment. Queries already running finish with what they started with.
  */
+import { readFileSync } from 'node:fs';
 import { Catalog } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen } from '../config/load.js';
@@ -180,12 +181,13 @@ export class DnsServer {
     previous?.close();
     this.forwarder = undefined;
     const routes: ForwardRoute[] = [];
+    const tlsCa = cfg.forwarding.tlsCaFile !== undefined ? readFileSync(cfg.forwarding.tlsCaFile, 'utf8') : undefined;
     const route = (zoneText: string, kind: 'forward' | 'stub', list: readonly string[]): void => {
       const zone = Name.fromText(zoneText.endsWith('.') ? zoneText : zoneText + '.');
       routes.push({
         zone, kind, upstreams: new UpstreamSet(list.map((u) => parseUpstream(u)), {
           maxFailures: cfg.forwarding.maxFailures, probeIntervalMs: cfg.forwarding.probeIntervalMs,
-          probeName: zone, probeRd: kind === 'forward', exchange: (q, srv, o) => exchange(q, srv, o), logger: this.logger,
+          probeName: zone, probeRd: kind === 'forward', exchange: (q, srv, o) => exchange(q, srv, o), logger: this.logger, tlsCa,
         }),
       });
     };
@@ -195,7 +197,7 @@ export class DnsServer {
     if (routes.length > 0) {
       this.forwarder = new Forwarder(routes, {
         cache: this.cache, timeoutMs: cfg.forwarding.timeoutMs, maxAttempts: cfg.forwarding.maxAttempts, logger: this.logger,
-        serveStale: cfg.resolver.serveStale,
+        serveStale: cfg.resolver.serveStale, tlsCa,
       });
       if (previous !== undefined) this.forwarder.adopt(previous);
     }

@@ -12,7 +12,7 @@
  *   reserved first so EDNS always survives; if even header, question and OPT do not fit, encoding
  *   throws EncodeError. Names are compressed byte-exactly, so decode -> encode -> decode keeps case.
  */
-import { EncodeError, WireFormatError } from '../errors.js';
+import { EncodeError } from '../errors.js';
 import { Flag, opcodeToString, rcodeToString } from './constants.js';
 import { type Edns, ednsOptionToString, optRecordSize } from './edns.js';
 import { Name } from './name.js';

@@ -15,7 +15,8 @@ import { tempDir } from '../helpers/peers.js';
 test('parse: no arguments is ". NS" to the default server, dig\'s defaults', () => {
   const o = parseDigArgs([]);
   assert.equal(o.lookups.length, 1);
-  assert.deepEqual({ ...o.lookups[0] }, { name: '.', type: RRType.NS, class: 1, typeSet: false });
+  const l = o.lookups[0]!;
+  assert.deepEqual({ name: l.name, type: l.type, class: l.class, typeSet: l.typeSet }, { name: '.', type: RRType.NS, class: 1, typeSet: false });
   assert.equal(o.server, undefined);
   assert.equal(o.port, 53);
   assert.equal(o.recurse, true);
@@ -77,6 +78,24 @@ test('parse: +options, +no forms, abbreviations, values', () => {
   assert.equal(parseDigArgs([]).tcp, undefined);
   assert.equal(parseDigArgs(['+nostat']).display.stats, false);
   assert.equal(parseDigArgs(['+nocomm']).display.comments, false);
+});
+
+test('parse: options after a name belong to that lookup only, as in dig', () => {
+  const o = parseDigArgs(['+tcp', 'a.test', '+short', '-p', '5353', 'b.test', 'MX', '+nocmd']);
+  const [a, b] = o.lookups;
+  assert.equal(o.display.short, false);
+  assert.equal(a!.opts!.tcp, true);
+  assert.equal(a!.opts!.display.short, true);
+  assert.equal(a!.opts!.port, 5353);
+  assert.equal(a!.opts!.display.cmd, false); // +short implies +nocmd
+  assert.equal(b!.opts!.tcp, true);
+  assert.equal(b!.opts!.display.short, false);
+  assert.equal(b!.opts!.port, 53);
+  assert.equal(b!.opts!.display.cmd, false);
+  assert.equal(b!.type, RRType.MX);
+  const t = parseDigArgs(['@127.24.3.1', 'www.test', '+trace']);
+  assert.equal(t.lookups[0]!.opts!.trace, true);
+  assert.equal(t.lookups[0]!.opts!.server, '127.24.3.1');
 });
 
 test('parse: display toggles (+short, +noall +answer, +trace)', () => {

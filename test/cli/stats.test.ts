@@ -9,7 +9,7 @@ test('sovereign stats: counts by qtype, RCODE and transport, cache hit ratio, up
     cache: { size: 3, hits: 3, misses: 1, staleHits: 0, inserts: 1, refused: 0, evictions: 0, prefetches: 0 },
     forwarder: {
       cacheAnswers: 3, upstreamAnswers: 1, failures: 0,
-      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: true, srttMs: 2.5, queries: 2, answers: 2, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 5, rttCount: 2, probes: 0 }] }],
+      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: true, srttMs: 2.5, queries: 2, answers: 2, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 5, rttCount: 2, probes: 0, ignored: 0 }] }],
     },
     hosts: { path: '/etc/hosts', names: 4, loads: 1 }, localData: null,
   });
@@ -18,6 +18,6 @@ test('sovereign stats: counts by qtype, RCODE and transport, cache hit ratio, up
   assert.match(text, /^qtype\.A\s+7\nqtype\.AAAA\s+5$/m);
   assert.match(text, /^rcode\.NXDOMAIN\s+1$/m);
   assert.match(text, /^cache\.hit-ratio\s+75\.0%$/m);
-  assert.match(text, /^upstream 192\.0\.2\.53#53 \(forward \.\): up, queries 2, answers 2, avg-rtt 2\.50ms, srtt 2\.5ms, failures 1 \(timeouts 1\), error-replies 0$/m);
+  assert.match(text, /^upstream 192\.0\.2\.53#53 \(forward \.\): up, queries 2, answers 2, avg-rtt 2\.50ms, srtt 2\.5ms, failures 1 \(timeouts 1\), error-replies 0, ignored 0$/m);
   assert.match(text, /^hosts\.names\s+4 \(\/etc\/hosts, loaded 1x\)$/m);
 });

@@ -126,7 +126,7 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
     cache: { size: 3, hits: 4, misses: 6, staleHits: 0, inserts: 6, refused: 0, evictions: 0, prefetches: 0 },
     forwarder: {
       cacheAnswers: 4, upstreamAnswers: 6, failures: 1,
-      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, probes: 2 }] }],
+      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, probes: 2, ignored: 1 }] }],
     },
     hosts: null, localData: null,
   });

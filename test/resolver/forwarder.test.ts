@@ -207,6 +207,26 @@ describe('forwarder', () => {
   });
 });
 
+test('special-use names are answered locally, not forwarded, unless a deeper route is configured', async () => {
+  const up = await toyUpstream('127.26.3.16', resolverLike);
+  const rev = await toyUpstream('127.26.3.17', (q) => reply(q, 0, [`${q.question[0]!.name.toString()} 60 IN PTR router.lan.`]));
+  const s = await sovereign({ forwarders: [`${up.address}:${up.port}`], forwardZones: { '168.192.in-addr.arpa': [`${rev.address}:${rev.port}`] } });
+  try {
+    const lh = await ask(s, 'localhost');
+    assert.equal((lh.answer[0]!.data as { address: string }).address, '127.0.0.1');
+    assert.equal((await ask(s, 'foo.invalid')).rcode, Rcode.NXDOMAIN);
+    assert.equal((await ask(s, '1.0.0.10.in-addr.arpa', RRType.PTR)).rcode, Rcode.NXDOMAIN);
+    assert.equal(up.queries.length, 0);
+    const ptr = await ask(s, '1.1.168.192.in-addr.arpa', RRType.PTR);
+    assert.equal(ptr.answer[0]!.type, RRType.PTR);
+    assert.equal(rev.queries.length, 1);
+  } finally {
+    await s.stop();
+    await up.close();
+    await rev.close();
+  }
+});
+
 test('serve-stale (RFC 8767): with no upstream answering, expired data is served with EDE 3', async () => {
   const up = await toyUpstream('127.26.3.13', () => undefined);
   const s = await sovereign({ forwarders: [`${up.address}:${up.port}`], cache: { staleTtl: 60 }, resolver: { serveStale: true } });

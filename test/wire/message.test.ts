@@ -166,7 +166,9 @@ describe('EDNS(0) (RFC 6891)', () => {
     const owner = bytes('0001 0000 0000 0000 0000 0001 0161 00 0029 1000 00000000 0000');
     assert.throws(() => Message.decode(owner), /not the root/);
     const inAnswer = bytes('0001 0000 0000 0001 0000 0000 00 0029 1000 00000000 0000');
-    assert.throws(() => Message.decode(inAnswer), WireFormatError);
+    assert.throws(() => Message.decode(inAnswer), (e: unknown) => e instanceof WireFormatError && e.offset === 12 && /answer section/.test(e.message));
+    const inAuthority = bytes('0001 0000 0000 0000 0001 0000 00 0029 1000 00000000 0000');
+    assert.throws(() => Message.decode(inAuthority), /OPT in the authority section/);
   });
 });
 

@@ -5,12 +5,16 @@
  *
  * - Clients outside the recursion ACL get REFUSED with EDE 18 (Prohibited), as Unbound does.
  * - A cache hit is answered synchronously; only a miss returns a promise.
+ * - Special-use names (RFC 6761 localhost/invalid/test..., RFC 6303 private reverse zones) are
+ *   answered here and never leak upstream, unless a forwardZones/stubZones route deeper than
+ *   their zone was configured for them (e.g. `168.192.in-addr.arpa` -> the router's DNS).
  * - When no upstream answers: SERVFAIL with the Extended DNS Error saying why (RFC 8914 §4.23:
  *   22 No Reachable Authority, 23 Network Error).
  */
 import { ResolutionError } from '../../errors.js';
 import type { Acl } from '../../resolver/acl.js';
 import type { ForwardQuestion, ForwardResult, Forwarder } from '../../resolver/forwarder.js';
+import { specialAnswer, specialZone } from '../../resolver/special-names.js';
 import type { Middleware } from '../../server/chain.js';
 import { type QueryContext, replyTo } from '../../server/query-context.js';
 import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
@@ -51,6 +55,18 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
     if (q.class === RRClass.CH || q.type === RRType.AXFR || q.type === RRType.IXFR) return next(ctx);
     const route = fwd.route(q.name);
     if (route === undefined) return next(ctx);
+    const special = specialZone(q.name);
+    if (special !== undefined && special.labelCount > route.zone.labelCount) {
+      const a = specialAnswer(q.name, q.type, q.class);
+      if (a !== undefined) {
+        const reply = replyTo(req, a.rcode, max);
+        reply.aa = true;
+        reply.ra = true;
+        reply.answer = a.answer as Message['answer'];
+        reply.authority = a.authority as Message['authority'];
+        return reply;
+      }
+    }
     if (!cfg.acl.allows(ctx.clientAddress)) {
       const reply = replyTo(req, Rcode.REFUSED, max);
       reply.edns?.options.push(option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client'));

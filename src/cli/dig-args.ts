@@ -180,7 +180,7 @@ const VALUE_OPTIONS: Record<string, (o: DigOptions, value: string, raw: string) 
 };
 
 /** Short forms dig accepts besides unique prefixes. */
-const ALIASES: Record<string, string> = { cd: 'cdflag', ad: 'adflag', rec: 'recurse', cl: 'class', vc: 'vc' };
+const ALIASES: Record<string, string> = { cd: 'cdflag', ad: 'adflag', rec: 'recurse', cl: 'class' };
 
 function intIn(v: string, min: number, max: number, raw: string): number {
   if (!/^\d+$/.test(v)) throw new DigUsageError(`invalid value '${v}' in ${raw}: not a valid number`, 10);

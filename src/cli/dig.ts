@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { isIP } from 'node:net';
 import { type ExchangeResult, type ServerAddress, TcpConnection, exchange } from '../client/exchange.js';
-import { AbortedError, DnsError, NetworkError, TimeoutError } from '../errors.js';
+import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
 import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
 import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
@@ -317,7 +317,8 @@ export async function digMain(argv: string[], io: DigIO = stdio): Promise<number
       io.err(`dig: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    io.err(`dig: ${e instanceof DnsError ? e.message : String((e as Error).stack ?? e)}\n`);
+    // A bad hints file, an unreadable file, a codec failure: one line, dig's internal-error code.
+    io.err(`dig: ${e instanceof Error ? e.message : String(e)}\n`);
     return EXIT_INTERNAL;
   }
 }

@@ -20,6 +20,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
+import { exchangeHttps } from '../client/doh.js';
 import { exchangeTls } from '../client/dot.js';
 import { type ExchangeOptions, type ExchangeResult, type ServerAddress, exchange, serverLabel } from '../client/exchange.js';
 import { AbortedError, DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
@@ -53,6 +54,8 @@ export type ExchangeFn = (query: Message, server: ServerAddress, opts: ExchangeO
 /** An upstream's address; `tls` set for DNS over TLS (RFC 7858), with the name its certificate must carry. */
 export interface UpstreamAddress extends ServerAddress {
   tls?: { servername?: string | undefined } | undefined;
+  /** DNS over HTTPS (RFC 8484): the URI template's path and the certificate name. */
+  https?: { path: string; servername?: string | undefined } | undefined;
 }
 
 /** Health and counters of one upstream. */
@@ -79,8 +82,10 @@ export class Upstream {
 
   constructor(server: UpstreamAddress) {
     this.server = server;
-    this.label = server.tls === undefined ? serverLabel(server)
-      : `tls://${serverLabel(server)}${server.tls.servername !== undefined ? `(${server.tls.servername})` : ''}`;
+    const name = server.tls?.servername ?? server.https?.servername;
+    const suffix = name !== undefined ? `(${name})` : '';
+    this.label = server.tls !== undefined ? `tls://${serverLabel(server)}${suffix}`
+      : server.https !== undefined ? `https://${serverLabel(server)}${server.https.path}${suffix}` : serverLabel(server);
     this.srttMs = 1 + randomInt(0, 32);
   }
 
@@ -128,6 +133,12 @@ export interface UpstreamSetOptions {
 
 /** Sends `q` to `u` over its transport: DNS over TLS, or UDP with TCP on truncation. */
 function sendTo(u: Upstream, q: Message, timeoutMs: number, ex: ExchangeFn, tlsCa: string | undefined): Promise<ExchangeResult> {
+  if (u.server.https !== undefined) {
+    return exchangeHttps(q, u.server, {
+      timeoutMs, path: u.server.https.path, ...(u.server.https.servername !== undefined ? { servername: u.server.https.servername } : {}),
+      ...(tlsCa !== undefined ? { ca: tlsCa } : {}),
+    });
+  }
   if (u.server.tls !== undefined) {
     return exchangeTls(q, u.server, { timeoutMs, servername: u.server.tls.servername, ...(tlsCa !== undefined ? { ca: tlsCa } : {}) });
   }
@@ -490,10 +501,27 @@ export class Forwarder {
 /**
  * Parses `address`, `address:port`, `[v6]:port` or `address#port` (dig spells it so), and
  * `tls://address[:port][#name]` for DNS over TLS (port 853; `#name` is the name the server's
- * certificate must carry, as in Unbound's forward-addr).
+ * certificate must carry, as in Unbound's forward-addr), and `https://address[:port]/path[#name]`
+ * for DNS over HTTPS (port 443, path `/dns-query` when none is given).
  */
 export function parseUpstream(text: string, defaultPort = 53): UpstreamAddress {
   const t = text.trim();
+  if (t.toLowerCase().startsWith('https://')) {
+    let url: URL;
+    try {
+      url = new URL(t);
+    } catch {
+      throw new Error(`"${text}" is not a URL`);
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // The address must be literal: looking a name up would need the resolver we are configuring.
+    if (isIP(host) === 0) throw new Error(`"${text}" must name the server by IP address (put the certificate name after #)`);
+    const servername = url.hash.length > 1 ? decodeURIComponent(url.hash.slice(1)) : undefined;
+    return {
+      address: host, port: url.port === '' ? 443 : Number(url.port),
+      https: { path: url.pathname === '/' ? '/dns-query' : url.pathname + url.search, servername },
+    };
+  }
   if (t.toLowerCase().startsWith('tls://')) {
     let rest = t.slice(6);
     let servername: string | undefined;

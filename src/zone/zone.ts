@@ -169,13 +169,11 @@ export class ZoneRRset implements RRset {
   private buf0: Uint8Array;
   private off0: number;
   private len0: number;
-  /** Further records as views. */
-  private more: Uint8Array[] | undefined;
-  private cache: unknown[] | undefined;
-  private canonical: Uint8Array[] | undefined;
+  /** Further records, decoded and canonical forms: only for the RRsets that have them. */
+  private x: RRsetExtra | undefined;
+  /** Source position of the first record: line, and column + 65536 * file index (see fileNames). */
   private readonly line: number;
-  private readonly column: number;
-  private readonly file: string | undefined;
+  private readonly where: number;
 
   constructor(node: ZoneNode, type: number, cls: number, ttl: number, buf: Uint8Array, off: number, len: number, source: SourcePos | undefined) {
     this.node = node;
@@ -185,12 +183,9 @@ export class ZoneRRset implements RRset {
     this.buf0 = buf;
     this.off0 = off;
     this.len0 = len;
-    this.more = undefined;
-    this.cache = undefined;
-    this.canonical = undefined;
+    this.x = undefined;
     this.line = source?.line ?? 0;
-    this.column = source?.column ?? 0;
-    this.file = source?.file;
+    this.where = source === undefined ? -1 : Math.min(source.column, 0xffff) + 0x10000 * fileIndex(source.file);
   }
 
   get name(): Name {
@@ -199,27 +194,35 @@ export class ZoneRRset implements RRset {
 
   /** Number of records. */
   get count(): number {
-    return this.more === undefined ? 1 : 1 + this.more.length;
+    const more = this.x?.more;
+    return more === undefined ? 1 : 1 + more.length;
   }
 
   get source(): SourcePos | undefined {
-    return this.file === undefined ? undefined : { file: this.file, line: this.line, column: this.column };
+    if (this.where < 0) return undefined;
+    return { file: fileNames[Math.floor(this.where / 0x10000)]!, line: this.line, column: this.where % 0x10000 };
+  }
+
+  private extra(): RRsetExtra {
+    let x = this.x;
+    if (x === undefined) {
+      x = { more: undefined, cache: undefined, canonical: undefined };
+      this.x = x;
+    }
+    return x;
   }
 
   /** Decoded RDATA (decoded on first use, then kept). */
   get rdata(): unknown[] {
-    let c = this.cache;
-    if (c === undefined) {
-      c = this.decode();
-      this.cache = c;
-    }
+    const x = this.x;
+    if (x?.cache !== undefined) return x.cache;
+    const c = this.decode();
+    this.extra().cache = c;
     return c;
   }
 
   set rdata(v: unknown[]) {
     // Callers that replace the data get exactly what they set; the stored bytes follow it.
-    this.cache = v;
-    this.canonical = undefined;
     const w = new Writer();
     const parts = v.map((d) => {
       w.reset();
@@ -229,35 +232,35 @@ export class ZoneRRset implements RRset {
     this.buf0 = parts[0] ?? new Uint8Array(0);
     this.off0 = 0;
     this.len0 = this.buf0.length;
-    this.more = parts.length > 1 ? parts.slice(1) : undefined;
+    this.x = { more: parts.length > 1 ? parts.slice(1) : undefined, cache: v, canonical: undefined };
   }
 
   get wire(): Uint8Array[] {
-    let c = this.canonical;
-    if (c === undefined) {
-      const w = new Writer();
-      c = this.decode().map((d) => {
-        w.reset();
-        encodeRData(this.type, w, d, EncodeMode.Canonical);
-        return w.toBytes();
-      });
-      this.canonical = c;
-    }
+    const x = this.x;
+    if (x?.canonical !== undefined) return x.canonical;
+    const w = new Writer();
+    const c = this.decode().map((d) => {
+      w.reset();
+      encodeRData(this.type, w, d, EncodeMode.Canonical);
+      return w.toBytes();
+    });
+    this.extra().canonical = c;
     return c;
   }
 
   set wire(v: Uint8Array[] | undefined) {
-    this.canonical = v;
+    if (v !== undefined || this.x !== undefined) this.extra().canonical = v;
   }
 
   /** Record `i`'s stored RDATA (message form without compression pointers outside it). */
   storedAt(i: number): Uint8Array {
-    return i === 0 ? this.buf0.subarray(this.off0, this.off0 + this.len0) : this.more![i - 1]!;
+    return i === 0 ? this.buf0.subarray(this.off0, this.off0 + this.len0) : this.x!.more![i - 1]!;
   }
 
   /** Decodes every record without caching (checks, printing a large zone). */
   decode(): unknown[] {
-    if (this.cache !== undefined) return this.cache;
+    const cached = this.x?.cache;
+    if (cached !== undefined) return cached;
     const n = this.count;
     const out = new Array<unknown>(n);
     for (let i = 0; i < n; i++) {
@@ -269,16 +272,45 @@ export class ZoneRRset implements RRset {
 
   /** @internal Appends a record's stored form (the loader checked it is not a duplicate). */
   append(view: Uint8Array, data: unknown): void {
-    if (this.more === undefined) this.more = [view];
-    else this.more.push(view);
-    if (this.cache !== undefined) this.cache.push(data);
-    this.canonical = undefined;
+    const x = this.extra();
+    if (x.more === undefined) x.more = [view];
+    else x.more.push(view);
+    if (x.cache !== undefined) x.cache.push(data);
+    x.canonical = undefined;
   }
 
   /** @internal Forgets the decoded form (it is rebuilt on demand). */
   dropCache(): void {
-    this.cache = undefined;
+    const x = this.x;
+    if (x === undefined) return;
+    x.cache = undefined;
+    if (x.more === undefined && x.canonical === undefined) this.x = undefined;
   }
+}
+
+interface RRsetExtra {
+  more: Uint8Array[] | undefined;
+  cache: unknown[] | undefined;
+  canonical: Uint8Array[] | undefined;
+}
+
+/** File names of source positions, interned (a zone has a handful; every RRset points at one). */
+const fileNames: string[] = [];
+const fileIndexes = new Map<string, number>();
+let lastFile: string | undefined;
+let lastFileIndex = 0;
+
+function fileIndex(file: string): number {
+  if (file === lastFile) return lastFileIndex;
+  let i = fileIndexes.get(file);
+  if (i === undefined) {
+    i = fileNames.length;
+    fileNames.push(file);
+    fileIndexes.set(file, i);
+  }
+  lastFile = file;
+  lastFileIndex = i;
+  return i;
 }
 
 /** Records of `set` decoded, without keeping them on a stored RRset (for one-off walks). */
@@ -304,19 +336,13 @@ export class ZoneNode {
    */
   private set0: RRset | undefined;
   private sets: RRset[] | undefined;
-  /** NS here and not at the apex: a zone cut (RFC 1034 §4.2.1). */
-  isDelegation = false;
-  /** At or below a cut (other than the cut itself): glue or occluded data. */
-  isBelowCut = false;
-  /** Has a `*` child (RFC 4592 §2.1.1). */
-  hasWildcardChild = false;
-  /** Number of child nodes. */
-  children = 0;
+  /** Flags (bits 0-2) and the number of children (bits 3 and up), packed: see the accessors. */
+  private bits: number;
   /** The owner name, built from the stored bytes on first use. */
   private nameCache: Name | undefined;
   private readonly nameBuf: Uint8Array | undefined;
-  private readonly nameOff: number;
-  private readonly nameLen: number;
+  /** Offset in nameBuf * 256 + length. */
+  private readonly namePos: number;
 
   constructor(name: Name | undefined, parent: ZoneNode | undefined, key?: string, buf?: Uint8Array, off = 0, len = 0) {
     this.key = key ?? name!.key;
@@ -324,19 +350,56 @@ export class ZoneNode {
     this.parent = parent;
     this.set0 = undefined;
     this.sets = undefined;
+    this.bits = 0;
     this.nameCache = name;
     this.nameBuf = buf;
-    this.nameOff = off;
-    this.nameLen = len;
+    this.namePos = off * 256 + len;
   }
 
   get name(): Name {
     let n = this.nameCache;
     if (n === undefined) {
-      n = new Name(this.nameBuf!.subarray(this.nameOff, this.nameOff + this.nameLen));
+      const off = Math.floor(this.namePos / 256);
+      n = new Name(this.nameBuf!.subarray(off, off + (this.namePos % 256)));
       this.nameCache = n;
     }
     return n;
+  }
+
+  /** NS here and not at the apex: a zone cut (RFC 1034 §4.2.1). */
+  get isDelegation(): boolean {
+    return (this.bits & 1) !== 0;
+  }
+
+  set isDelegation(v: boolean) {
+    this.bits = v ? this.bits | 1 : this.bits & ~1;
+  }
+
+  /** At or below a cut (other than the cut itself): glue or occluded data. */
+  get isBelowCut(): boolean {
+    return (this.bits & 2) !== 0;
+  }
+
+  set isBelowCut(v: boolean) {
+    this.bits = v ? this.bits | 2 : this.bits & ~2;
+  }
+
+  /** Has a `*` child (RFC 4592 §2.1.1). */
+  get hasWildcardChild(): boolean {
+    return (this.bits & 4) !== 0;
+  }
+
+  set hasWildcardChild(v: boolean) {
+    this.bits = v ? this.bits | 4 : this.bits & ~4;
+  }
+
+  /** Number of child nodes. */
+  get children(): number {
+    return this.bits >>> 3;
+  }
+
+  set children(v: number) {
+    this.bits = (this.bits & 7) | (v << 3);
   }
 
   /** RRsets ordered by type (after Zone.finish()). Treat as read-only. */

@@ -45,8 +45,10 @@ function check(input: Uint8Array): boolean {
   return true;
 }
 
+const scratch = new Writer();
 function canonical(type: number, data: unknown): Uint8Array {
-  const w = new Writer();
+  const w = scratch;
+  w.reset();
   encodeRData(type, w, data, EncodeMode.Canonical);
   return w.toBytes();
 }

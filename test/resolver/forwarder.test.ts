@@ -291,6 +291,13 @@ test('upstream addresses: address, address:port, [v6]:port, address#port', () =>
   assert.deepEqual(parseUpstream('192.0.2.1#5353'), { address: '192.0.2.1', port: 5353 });
   assert.deepEqual(parseUpstream('[2001:db8::1]:853'), { address: '2001:db8::1', port: 853 });
   assert.deepEqual(parseUpstream('2001:db8::1'), { address: '2001:db8::1', port: 53 });
+  assert.deepEqual(parseUpstream('tls://192.0.2.1#dns.example'), { address: '192.0.2.1', port: 853, tls: { servername: 'dns.example' } });
+  assert.deepEqual(parseUpstream('tls://[2001:db8::1]:8853'), { address: '2001:db8::1', port: 8853, tls: { servername: undefined } });
+  assert.throws(() => parseUpstream('tls://192.0.2.1#'), /empty name/);
+  assert.deepEqual(parseUpstream('https://192.0.2.1/dns-query#dns.example'),
+    { address: '192.0.2.1', port: 443, https: { path: '/dns-query', servername: 'dns.example' } });
+  assert.deepEqual(parseUpstream('https://[2001:db8::1]:8443'), { address: '2001:db8::1', port: 8443, https: { path: '/dns-query', servername: undefined } });
+  assert.throws(() => parseUpstream('https://dns.example/dns-query'), /IP address/);
   assert.throws(() => parseUpstream('dns.example:53'), /not an IP address/);
   assert.throws(() => parseUpstream('192.0.2.1:0'), /bad port/);
 });

@@ -1,0 +1,102 @@
+/**
+ * DNS over HTTPS (RFC 8484): one query as an HTTP/2 POST of `application/dns-message` to a
+ * server's URI template path (usually `/dns-query`), with the same result shape and the same
+ * reply matching as `exchange()`.
+ *
+ * Invariants:
+ * - The server is authenticated by TLS (its certificate must chain to the system CAs or `ca`, and
+ *   name `servername`, or the IP address when none is given); no cleartext fallback.
+ * - The query goes with ID 0 (RFC 8484 §4.1: HTTP caches stay useful; TLS protects the
+ *   exchange), and the reply must carry that ID, QR and our question.
+ * - Every wait has a deadline (`timeoutMs` covers connect, handshake and reply); replies larger
+ *   than 65535 octets or not `application/dns-message` are errors.
+ * - One HTTP/2 session per exchange (pooling is the caller's option).
+ */
+import { connect as http2Connect, constants as h2 } from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
+import type { Message } from '../wire/message.js';
+import { type ExchangeResult, ReplyMatcher, type ServerAddress } from './exchange.js';
+
+export interface HttpsExchangeOptions {
+  timeoutMs?: number;
+  /** Path of the DoH URI template (default `/dns-query`). */
+  path?: string;
+  /** Name the certificate must carry (SNI and :authority too); default the address. */
+  servername?: string;
+  /** PEM CA certificate(s) to trust instead of the system store. */
+  ca?: string | Buffer;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 3000;
+const MAX_REPLY = 65535;
+
+/** POSTs `query` to `https://server/path` over HTTP/2 and resolves with the decoded reply. */
+export function exchangeHttps(query: Message, server: ServerAddress, opts: HttpsExchangeOptions = {}): Promise<ExchangeResult> {
+  const bytes = query.encode();
+  bytes[0] = 0;
+  bytes[1] = 0;
+  const matcher = new ReplyMatcher(0, query.question[0], false);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const host = server.address.includes(':') ? `[${server.address}]` : server.address;
+  const label = `https://${host}:${server.port}${opts.path ?? '/dns-query'}`;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const session = http2Connect(`https://${host}:${server.port}`, {
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+      rejectUnauthorized: true,
+    });
+    const finish = (err: Error | undefined, result?: ExchangeResult): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      session.on('error', () => {});
+      session.destroy();
+      if (err !== undefined) reject(err);
+      else resolve(result!);
+    };
+    const onAbort = (): void => finish(new AbortedError('query aborted', opts.signal?.reason));
+    const timer = setTimeout(() => finish(new TimeoutError(label, timeoutMs, 'tcp')), timeoutMs);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal?.aborted === true) return onAbort();
+    session.on('error', (e: NodeJS.ErrnoException) => finish(new NetworkError(label, `https: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e)));
+    const sentAt = performance.now();
+    const req = session.request({
+      [h2.HTTP2_HEADER_METHOD]: 'POST',
+      [h2.HTTP2_HEADER_PATH]: opts.path ?? '/dns-query',
+      [h2.HTTP2_HEADER_AUTHORITY]: opts.servername ?? host,
+      [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/dns-message',
+      [h2.HTTP2_HEADER_ACCEPT]: 'application/dns-message',
+      [h2.HTTP2_HEADER_CONTENT_LENGTH]: bytes.length,
+    });
+    req.on('error', (e: Error) => finish(new NetworkError(label, `https: ${e.message}`, e)));
+    let status = 0;
+    let type = '';
+    req.on('response', (headers) => {
+      status = Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0);
+      type = String(headers[h2.HTTP2_HEADER_CONTENT_TYPE] ?? '');
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_REPLY) return finish(new NetworkError(label, 'https: reply larger than 65535 octets'));
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (status !== 200) return finish(new NetworkError(label, `https: HTTP status ${status}`));
+      if (!type.toLowerCase().startsWith('application/dns-message')) return finish(new NetworkError(label, `https: content-type "${type}"`));
+      const body = new Uint8Array(Buffer.concat(chunks));
+      const m = matcher.check(body);
+      if (typeof m === 'string') return finish(new NetworkError(label, `https: reply rejected (${m})`));
+      finish(undefined, {
+        message: m, bytes: body, rttMs: performance.now() - sentAt, transport: 'tcp', server, truncatedRetry: false,
+        queryBytes: bytes, ignored: 0,
+      });
+    });
+    req.end(Buffer.from(bytes));
+  });
+}

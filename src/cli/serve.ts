@@ -19,6 +19,9 @@ import { READY, RELOAD, isWorker, runPrimary } from '../server/cluster.js';
 import { DnsServer } from '../server/server.js';
 import type { Command } from './main.js';
 
+/** How long a cluster worker waits for its sockets to close on stop before exiting anyway. */
+const WORKER_STOP_MS = 1000;
+
 export interface ServeArgs {
   config: Config;
   configPath: string | undefined;
@@ -132,10 +135,18 @@ export const command: Command = {
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
+      // A worker whose primary is gone (killed outright) stops too, rather than serving unsupervised.
+      if (isWorker()) process.once('disconnect', resolve);
     });
     await control?.close();
+    if (isWorker()) {
+      // A cluster worker's shared sockets are released through the primary, which may already be
+      // gone or stopping: give the close a moment, then leave regardless.
+      await Promise.race([server.stop(), new Promise((r) => setTimeout(r, WORKER_STOP_MS).unref())]);
+      process.exit(0);
+    }
     await server.stop();
-    if (!isWorker() && args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
+    if (args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
     return 0;
   },
 };

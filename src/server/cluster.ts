@@ -18,6 +18,9 @@ export interface ClusterOptions {
 export const READY = 'sovereign:ready';
 export const RELOAD = 'sovereign:reload';
 
+/** How long workers get to finish in-flight work after SIGTERM before they are killed. */
+const STOP_DEADLINE_MS = 5000;
+
 export function isWorker(): boolean {
   return cluster.isWorker;
 }
@@ -49,11 +52,19 @@ export function runPrimary(opts: ClusterOptions): Promise<void> {
       const workers = Object.values(cluster.workers ?? {});
       let left = workers.length;
       if (left === 0) resolve();
+      // Signal the process itself: Worker.kill() disconnects IPC first and waits for the worker's
+      // shared handles to close, which never happens while its server holds them.
+      const deadline = setTimeout(() => {
+        for (const w of workers) if (w !== undefined && w.process.exitCode === null) w.process.kill('SIGKILL');
+      }, STOP_DEADLINE_MS);
       for (const w of workers) {
         w?.once('exit', () => {
-          if (--left === 0) resolve();
+          if (--left === 0) {
+            clearTimeout(deadline);
+            resolve();
+          }
         });
-        w?.kill('SIGTERM');
+        w?.process.kill('SIGTERM');
       }
     };
     process.on('SIGINT', stop);

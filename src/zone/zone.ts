@@ -54,9 +54,16 @@ class Slabs {
   /** Copies `src[0..len)` in (native copy) and returns the buffer it went to; its offset is `pos - len`. */
   putBuffer(src: Buffer, len: number): Buffer {
     this.room(len);
-    src.copy(this.buf, this.pos, 0, len);
+    const b = this.buf;
+    if (len <= 32) {
+      // A loop beats Buffer#copy's argument checks for the short RDATA most records have.
+      const p = this.pos;
+      for (let i = 0; i < len; i++) b[p + i] = src[i]!;
+    } else {
+      src.copy(b, this.pos, 0, len);
+    }
     this.pos += len;
-    return this.buf;
+    return b;
   }
 
   /** Same for a short Uint8Array (a name). */
@@ -72,6 +79,10 @@ class Slabs {
 }
 
 const keyScratch = Buffer.allocUnsafeSlow(256);
+/** Buffer#latin1Slice: what Buffer#toString('latin1') calls, without its argument handling. */
+interface LatinSlice {
+  latin1Slice(start: number, end: number): string;
+}
 
 /**
  * The same string as `Name.key` (lowercased wire form, one Latin-1 character per octet), built
@@ -95,7 +106,7 @@ function keyOf(wire: Uint8Array): string {
     h = Math.imul(h ^ b, FNV_PRIME);
   }
   lastHash = h & HASH_MASK;
-  return keyScratch.toString('latin1', 0, n);
+  return (keyScratch as unknown as LatinSlice).latin1Slice(0, n);
 }
 
 /** FNV-1a of `key[start..]`, the same as keyOf() computes over the bytes (kept a small integer). */

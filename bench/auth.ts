@@ -16,25 +16,20 @@
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING (dnsperf -q, default 100),
  * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addLoopbackAddress, startKnot, startNsd, tempDir } from '../test/helpers/peers.js';
 import {
-  PEER_BINARIES, addLoopbackAddress, startKnot, startNsd, tempDir, waitForDns,
-} from '../test/helpers/peers.js';
+  CLIENT_CORE, type Measured, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, pinTree, startNode, summarize,
+  warmUp,
+} from './lib/dnsperf.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 100);
 const ONLY = (process.env.BENCH_ONLY ?? 'nsd,knot,sovereign,bare,dns2').split(',');
 const PORT = 5390;
-const SERVER_CORE = '0';
-const CLIENT_CORE = '1';
 const ZONE = 'bench.example';
 const NAMES = 1000;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
 
 /** The zone: 1,000 names with an A each, every tenth with an AAAA, an MX and some CNAMEs. */
 function zoneText(): string {
@@ -104,113 +99,9 @@ const server = dns2.createServer({ udp: true, handle: (request, send) => {
 server.listen({ udp: { port, address } });
 `;
 
-interface Result {
-  name: string;
-  qps: number;
-  latencyMs: number;
-  sent: number;
-  completed: number;
-  lost: number;
-  cpuUsPerQuery: number;
-}
-
-/** PIDs of `pid` and every descendant (NSD forks its serving child). */
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
-    } catch { /* gone */ }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return out;
-}
-
-/** utime+stime of the tree, in seconds. */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const p of pids) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // fields 14 and 15 (utime, stime)
-    } catch { /* gone */ }
-  }
-  return ticks / CLK_TCK;
-}
-
-function pin(pids: number[]): void {
-  for (const p of pids) spawnSync('taskset', ['-a', '-p', '-c', SERVER_CORE, String(p)], { stdio: 'ignore' });
-}
-
-function dnsperf(address: string, queries: string): { qps: number; latencyMs: number; sent: number; completed: number; lost: number; raw: string } {
-  const r = spawnSync('taskset', ['-c', CLIENT_CORE, PEER_BINARIES.dnsperf, '-s', address, '-p', String(PORT), '-d', queries,
-    '-l', String(SECONDS), '-q', String(OUTSTANDING), '-t', '2'], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 });
-  const out = r.stdout ?? '';
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
-  return {
-    qps: num(/Queries per second:\s+([\d.]+)/),
-    latencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
-    sent: num(/Queries sent:\s+(\d+)/),
-    completed: num(/Queries completed:\s+(\d+)/),
-    lost: num(/Queries lost:\s+(\d+)/),
-    raw: out + (r.stderr ?? ''),
-  };
-}
-
-/** Starts a Node program pinned to the server core; resolves once it answers. */
-async function startNode(args: string[], address: string): Promise<{ pid: number; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const up = await waitForDns(address, PORT, ZONE, 15_000);
-  if (!up) {
-    child.kill('SIGKILL');
-    throw new Error(`${args.join(' ')} did not answer:\n${err}`);
-  }
-  return {
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
-
-interface Running {
-  name: string;
-  address: string;
-  tree: number[];
+interface Running extends Target {
   stop(): Promise<void>;
-  rounds: Result[];
-}
-
-/** One timed dnsperf run against a server already warmed up and pinned. */
-function measure(r: Running, queries: string): Result {
-  const before = cpuSeconds(r.tree);
-  const p = dnsperf(r.address, queries);
-  const cpu = cpuSeconds(r.tree) - before;
-  if (Number.isNaN(p.qps)) throw new Error(`dnsperf against ${r.name} failed:\n${p.raw}`);
-  return { name: r.name, qps: p.qps, latencyMs: p.latencyMs, sent: p.sent, completed: p.completed, lost: p.lost,
-    cpuUsPerQuery: p.completed > 0 ? (cpu * 1e6) / p.completed : NaN };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  rounds: Measured[];
 }
 
 async function main(): Promise<void> {
@@ -228,10 +119,9 @@ async function main(): Promise<void> {
     `servers taking turns (medians shown); server on core ${SERVER_CORE}, dnsperf on core ${CLIENT_CORE}`);
   const servers: Running[] = [];
   const add = (name: string, address: string, h: { pid: number; stop(): Promise<void> }): void => {
-    const tree = processTree(h.pid);
-    pin(tree);
-    servers.push({ name, address, tree, stop: () => h.stop(), rounds: [] });
+    servers.push({ name, address, port: PORT, tree: pinTree(h.pid), stop: () => h.stop(), rounds: [] });
   };
+  const ready = (address: string): { address: string; port: number; zone: string } => ({ address, port: PORT, zone: ZONE });
   try {
     if (ONLY.includes('nsd')) {
       mkdirSync(join(dir.path, 'nsd'));
@@ -243,19 +133,16 @@ async function main(): Promise<void> {
     }
     if (ONLY.includes('sovereign')) {
       add('Sovereign', addr.sovereign, await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--listen',
-        `${addr.sovereign}:${PORT}`, '--zone', `${ZONE}=${zoneFile}`, '--workers', '1', '--log-level', 'warn'], addr.sovereign));
+        `${addr.sovereign}:${PORT}`, '--zone', `${ZONE}=${zoneFile}`, '--workers', '1', '--log-level', 'warn'], ready(addr.sovereign)));
     }
     if (ONLY.includes('bare')) {
-      add('bare node:dgram', addr.bare, await startNode([join(dir.path, 'bare.mjs'), addr.bare, String(PORT)], addr.bare));
+      add('bare node:dgram', addr.bare, await startNode([join(dir.path, 'bare.mjs'), addr.bare, String(PORT)], ready(addr.bare)));
     }
     if (ONLY.includes('dns2')) {
-      add('dns2', addr.dns2, await startNode([join(dir.path, 'dns2.mjs'), addr.dns2, String(PORT), String(NAMES)], addr.dns2));
+      add('dns2', addr.dns2, await startNode([join(dir.path, 'dns2.mjs'), addr.dns2, String(PORT), String(NAMES)], ready(addr.dns2)));
     }
     // Warm up every server (JIT, caches) before any timed round.
-    for (const r of servers) {
-      spawnSync('taskset', ['-c', CLIENT_CORE, PEER_BINARIES.dnsperf, '-s', r.address, '-p', String(PORT), '-d', queries,
-        '-l', '2', '-q', String(OUTSTANDING)], { stdio: 'ignore' });
-    }
+    for (const r of servers) warmUp(r, queries);
     for (let round = 0; round < ROUNDS; round++) {
       for (const r of servers) r.rounds.push(measure(r, queries));
     }
@@ -263,21 +150,12 @@ async function main(): Promise<void> {
     for (const r of servers) await r.stop();
     dir.cleanup();
   }
-  const results: Result[] = servers.map((r) => ({
-    name: r.name,
-    qps: median(r.rounds.map((x) => x.qps)),
-    latencyMs: median(r.rounds.map((x) => x.latencyMs)),
-    sent: r.rounds.reduce((a, x) => a + x.sent, 0),
-    completed: r.rounds.reduce((a, x) => a + x.completed, 0),
-    lost: r.rounds.reduce((a, x) => a + x.lost, 0),
-    cpuUsPerQuery: median(r.rounds.map((x) => x.cpuUsPerQuery)),
-  }));
+  const results = servers.map((r) => ({ name: r.name, ...summarize(r.rounds) }));
   const pad = (s: string, n: number): string => s.padEnd(n);
   console.log(`${pad('server', 18)}${pad('QPS', 10)}${pad('avg ms', 9)}${pad('sent', 10)}${pad('lost', 7)}${pad('CPU us/answer', 15)}rounds (QPS)`);
   for (const r of results) {
-    const rounds = servers.find((s) => s.name === r.name)!.rounds.map((x) => x.qps.toFixed(0)).join(' ');
     console.log(`${pad(r.name, 18)}${pad(r.qps.toFixed(0), 10)}${pad(r.latencyMs.toFixed(3), 9)}${pad(String(r.sent), 10)}` +
-      `${pad(String(r.lost), 7)}${pad(r.cpuUsPerQuery.toFixed(2), 15)}${rounds}`);
+      `${pad(String(r.lost), 7)}${pad(r.cpuUsPerQuery.toFixed(2), 15)}${r.roundsQps}`);
   }
   const sov = results.find((r) => r.name === 'Sovereign');
   if (sov !== undefined) {

@@ -16,8 +16,7 @@
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING
  * (dnsperf -q, default 100).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -25,14 +24,13 @@ import { exchange } from '../src/client/exchange.js';
 import { newEdns } from '../src/wire/edns.js';
 import { Message } from '../src/wire/message.js';
 import { typeFromString } from '../src/wire/types.js';
-import { PEER_BINARIES, addLoopbackAddress, startUnbound, tempDir, waitForDns } from '../test/helpers/peers.js';
+import { addLoopbackAddress, startUnbound, tempDir } from '../test/helpers/peers.js';
 import { ADDR, NAMES, startHierarchy } from '../test/interop/resolver-hierarchy.js';
+import {
+  CLIENT_CORE, type Measured, type NodeServer, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, pinTree,
+  startNode, summarize, warmUp,
+} from './lib/dnsperf.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const OUTSTANDING = Number(process.env.BENCH_OUTSTANDING ?? 100);
-const SERVER_CORE = '0';
-const CLIENT_CORE = '1';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Cold list: the interop names minus the silent server's (its timeout would dominate the wall time). */
@@ -43,49 +41,6 @@ const HOT: [string, string][] = [
   ['mail.example.bnd.', 'MX'], ['host.glueless.sov.', 'AAAA'], ['host.glueless.sov.', 'A'], ['a.b.c.deep.example.sov.', 'A'],
   ['x.sub.deep.example.sov.', 'A'], ['www.lame.sov.', 'A'], ['nothere.bnd.', 'A'],
 ];
-
-function processTree(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
-    } catch { /* gone */ }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    out.push(p);
-    for (const c of children.get(p) ?? []) walk(c);
-  };
-  walk(pid);
-  return out;
-}
-
-function pin(pids: number[]): void {
-  for (const p of pids) spawnSync('taskset', ['-a', '-p', '-c', SERVER_CORE, String(p)], { stdio: 'ignore' });
-}
-
-function dnsperf(address: string, queries: string, seconds: number): { qps: number; latencyMs: number; lost: number; raw: string } {
-  const r = spawnSync('taskset', ['-c', CLIENT_CORE, PEER_BINARIES.dnsperf, '-s', address, '-p', '53', '-d', queries,
-    '-l', String(seconds), '-q', String(OUTSTANDING), '-t', '2'], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
-  const out = r.stdout ?? '';
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
-  return {
-    qps: num(/Queries per second:\s+([\d.]+)/),
-    latencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
-    lost: num(/Queries lost:\s+(\d+)/),
-    raw: out + (r.stderr ?? ''),
-  };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 async function resolveAll(address: string, names: readonly [string, string][]): Promise<{ ms: number; failed: string[] }> {
   const failed: string[] = [];
@@ -124,17 +79,16 @@ async function main(): Promise<void> {
   writeFileSync(hot, HOT.map(([n, t]) => `${n} ${t}`).join('\n') + '\n');
   console.log(`bench:resolver: hierarchy of ${h.proxies.size} authoritative addresses on 127.25.x:53 (Sovereign, BIND, NSD); ` +
     `resolvers on core ${SERVER_CORE}, dnsperf on core ${CLIENT_CORE}`);
-  let ours: ChildProcess | undefined;
+  let ours: NodeServer | undefined;
   let unbound: Awaited<ReturnType<typeof startUnbound>> | undefined;
   try {
-    ours = spawn('taskset', ['-c', SERVER_CORE, process.execPath, join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', conf],
-      { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!(await waitForDns(ADDR.ours, 53, 'localhost.', 15_000))) throw new Error('sovereign did not start');
-    pin(processTree(ours.pid!));
+    ours = await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', conf],
+      { address: ADDR.ours, port: 53, zone: 'localhost.' }, { inheritStderr: true });
+    pinTree(ours.pid);
     mkdirSync(join(dir.path, 'unbound'));
     unbound = await startUnbound(join(dir.path, 'unbound'), ADDR.unbound, 53, h.hintsFile,
       `  outgoing-interface: ${ADDR.unbound}\n  msg-cache-size: 64m\n  rrset-cache-size: 64m\n`);
-    pin(processTree(unbound.pid));
+    pinTree(unbound.pid);
     // Both have primed the root by now (ours at start, Unbound on the readiness probe).
     await new Promise((r) => setTimeout(r, 1000));
 
@@ -171,37 +125,26 @@ async function main(): Promise<void> {
     // ---- cache-hit QPS ----
     await resolveAll(ADDR.ours, HOT);
     await resolveAll(ADDR.unbound, HOT);
-    const servers = [{ name: 'Sovereign', address: ADDR.ours, qps: [] as number[], lat: [] as number[], lost: 0 },
-      { name: 'Unbound', address: ADDR.unbound, qps: [] as number[], lat: [] as number[], lost: 0 }];
-    for (const s of servers) dnsperf(s.address, hot, 2); // warm-up (JIT)
+    const servers: (Target & { rounds: Measured[] })[] = [{ name: 'Sovereign', address: ADDR.ours, port: 53, rounds: [] },
+      { name: 'Unbound', address: ADDR.unbound, port: 53, rounds: [] }];
+    for (const s of servers) warmUp(s, hot); // JIT
     h.resetCounts();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const s of servers) {
-        const p = dnsperf(s.address, hot, SECONDS);
-        if (Number.isNaN(p.qps)) throw new Error(`dnsperf against ${s.name} failed:\n${p.raw}`);
-        s.qps.push(p.qps);
-        s.lat.push(p.latencyMs);
-        s.lost += p.lost;
-      }
+      for (const s of servers) s.rounds.push(measure(s, hot));
     }
     const upstreamDuringHits = h.queries().total;
     console.log(`\ncache hits: dnsperf -q ${OUTSTANDING}, ${ROUNDS} rounds of ${SECONDS}s, ${HOT.length} cached names (medians):`);
     console.log(`  ${'resolver'.padEnd(12)}${'QPS'.padEnd(10)}${'avg ms'.padEnd(9)}${'lost'.padEnd(7)}rounds (QPS)`);
-    for (const s of servers) {
-      console.log(`  ${s.name.padEnd(12)}${median(s.qps).toFixed(0).padEnd(10)}${median(s.lat).toFixed(3).padEnd(9)}` +
-        `${String(s.lost).padEnd(7)}${s.qps.map((x) => x.toFixed(0)).join(' ')}`);
+    const results = servers.map((s) => ({ name: s.name, ...summarize(s.rounds) }));
+    for (const r of results) {
+      console.log(`  ${r.name.padEnd(12)}${r.qps.toFixed(0).padEnd(10)}${r.latencyMs.toFixed(3).padEnd(9)}` +
+        `${String(r.lost).padEnd(7)}${r.roundsQps}`);
     }
-    const ratio = median(servers[0]!.qps) / median(servers[1]!.qps);
+    const ratio = results[0]!.qps / results[1]!.qps;
     console.log(`  Sovereign / Unbound: ${ratio.toFixed(2)}x cache-hit QPS (target >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`);
     console.log(`  upstream queries during the cache-hit phase (both): ${upstreamDuringHits}`);
   } finally {
-    if (ours !== undefined) {
-      ours.kill('SIGTERM');
-      await new Promise<void>((r) => {
-        const t = setTimeout(() => { ours!.kill('SIGKILL'); r(); }, 3000);
-        ours!.once('exit', () => { clearTimeout(t); r(); });
-      });
-    }
+    await ours?.stop();
     await unbound?.stop();
     await h.stop();
     dir.cleanup();

@@ -45,6 +45,35 @@ export function formatStats(s: StatsSnapshot): string {
         `avg-rtt ${avg}, srtt ${u.srttMs}ms, failures ${u.failures} (timeouts ${u.timeouts}), error-replies ${u.errorReplies}, ignored ${u.ignored}`);
     }
   }
+  const r = s.resolver;
+  if (r !== null) {
+    const lookups = r.cacheHits + r.cacheMisses;
+    const avg = (sumMs: number, n: number): string => (n === 0 ? '-' : `${(sumMs / n).toFixed(2)}ms`);
+    kv('resolver.cache-hits', r.cacheHits);
+    kv('resolver.cache-misses', r.cacheMisses);
+    kv('resolver.cache-hit-ratio', lookups === 0 ? '-' : `${((100 * r.cacheHits) / lookups).toFixed(1)}%`);
+    kv('resolver.local-answers', r.localAnswers);
+    kv('resolver.resolutions', r.resolutions);
+    kv('resolver.resolution-avg', avg(r.resolutionMsSum, r.resolutions));
+    kv('resolver.upstream-queries', r.upstreamQueries);
+    kv('resolver.upstream-avg-rtt', avg(r.upstreamRttMsSum, r.upstreamReplies));
+    kv('resolver.upstream-timeouts', r.upstreamTimeouts);
+    kv('resolver.upstream-network-errors', r.upstreamErrors);
+    kv('resolver.upstream-ignored', r.ignoredReplies);
+    kv('resolver.tcp-retries', r.tcpRetries);
+    kv('resolver.lame-servers', r.lameServers);
+    kv('resolver.edns-fallbacks', r.ednsFallbacks);
+    kv('resolver.failures', r.failures);
+    kv('resolver.cached-failures', r.cachedFailures);
+    kv('resolver.stale-answers', r.staleAnswers);
+    kv('resolver.limit-hits', r.limitHits);
+    kv('resolver.prefetches', r.prefetches);
+    for (const z of r.stubZones) {
+      for (const srv of z.servers) {
+        out.push(`stub ${srv.server} (${z.zone}): queries ${srv.queries}, timeouts ${srv.timeouts}, srtt ${srv.srttMs < 0 ? '-' : `${srv.srttMs}ms`}`);
+      }
+    }
+  }
   if (s.hosts !== null) kv('hosts.names', `${s.hosts.names} (${s.hosts.path}, loaded ${s.hosts.loads}x)`);
   if (s.localData !== null) kv('local-data.records', s.localData.records);
   return out.join('\n') + '\n';

@@ -12,11 +12,13 @@
  *   than 65535 octets or not `application/dns-message` are errors.
  * - One HTTP/2 session per exchange (pooling is the caller's option).
  */
-import { connect as http2Connect, constants as h2 } from 'node:http2';
+import { type ClientHttp2Session, connect as http2Connect, constants as h2 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
+import { NetworkError } from '../errors.js';
 import type { Message } from '../wire/message.js';
-import { type ExchangeResult, ReplyMatcher, type ServerAddress } from './exchange.js';
+import { Attempt, ignoreError, socketError } from './attempt.js';
+import type { ExchangeResult } from './exchange.js';
+import { ReplyMatcher, type ServerAddress, setId } from './match.js';
 
 export interface HttpsExchangeOptions {
   timeoutMs?: number;
@@ -32,37 +34,28 @@ export interface HttpsExchangeOptions {
 const DEFAULT_TIMEOUT_MS = 3000;
 const MAX_REPLY = 65535;
 
+function releaseSession(session: ClientHttp2Session): void {
+  session.on('error', ignoreError);
+  session.destroy();
+}
+
 /** POSTs `query` to `https://server/path` over HTTP/2 and resolves with the decoded reply. */
 export function exchangeHttps(query: Message, server: ServerAddress, opts: HttpsExchangeOptions = {}): Promise<ExchangeResult> {
   const bytes = query.encode();
-  bytes[0] = 0;
-  bytes[1] = 0;
+  setId(bytes, 0);
   const matcher = new ReplyMatcher(0, query.question[0], false);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const host = server.address.includes(':') ? `[${server.address}]` : server.address;
   const label = `https://${host}:${server.port}${opts.path ?? '/dns-query'}`;
   return new Promise((resolve, reject) => {
-    let done = false;
     const session = http2Connect(`https://${host}:${server.port}`, {
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
       rejectUnauthorized: true,
     });
-    const finish = (err: Error | undefined, result?: ExchangeResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      session.on('error', () => {});
-      session.destroy();
-      if (err !== undefined) reject(err);
-      else resolve(result!);
-    };
-    const onAbort = (): void => finish(new AbortedError('query aborted', opts.signal?.reason));
-    const timer = setTimeout(() => finish(new TimeoutError(label, timeoutMs, 'tcp')), timeoutMs);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted === true) return onAbort();
-    session.on('error', (e: NodeJS.ErrnoException) => finish(new NetworkError(label, `https: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e)));
+    const attempt = new Attempt<ExchangeResult>(resolve, reject, () => releaseSession(session), opts.signal, label, timeoutMs, 'tcp');
+    if (attempt.done) return;
+    session.on('error', (e: NodeJS.ErrnoException) => attempt.finish(socketError(label, 'https', e)));
     const sentAt = performance.now();
     const req = session.request({
       [h2.HTTP2_HEADER_METHOD]: 'POST',
@@ -72,7 +65,7 @@ export function exchangeHttps(query: Message, server: ServerAddress, opts: Https
       [h2.HTTP2_HEADER_ACCEPT]: 'application/dns-message',
       [h2.HTTP2_HEADER_CONTENT_LENGTH]: bytes.length,
     });
-    req.on('error', (e: Error) => finish(new NetworkError(label, `https: ${e.message}`, e)));
+    req.on('error', (e: Error) => attempt.finish(new NetworkError(label, `https: ${e.message}`, e)));
     let status = 0;
     let type = '';
     req.on('response', (headers) => {
@@ -83,16 +76,16 @@ export function exchangeHttps(query: Message, server: ServerAddress, opts: Https
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_REPLY) return finish(new NetworkError(label, 'https: reply larger than 65535 octets'));
+      if (size > MAX_REPLY) return attempt.finish(new NetworkError(label, 'https: reply larger than 65535 octets'));
       chunks.push(c);
     });
     req.on('end', () => {
-      if (status !== 200) return finish(new NetworkError(label, `https: HTTP status ${status}`));
-      if (!type.toLowerCase().startsWith('application/dns-message')) return finish(new NetworkError(label, `https: content-type "${type}"`));
+      if (status !== 200) return attempt.finish(new NetworkError(label, `https: HTTP status ${status}`));
+      if (!type.toLowerCase().startsWith('application/dns-message')) return attempt.finish(new NetworkError(label, `https: content-type "${type}"`));
       const body = new Uint8Array(Buffer.concat(chunks));
       const m = matcher.check(body);
-      if (typeof m === 'string') return finish(new NetworkError(label, `https: reply rejected (${m})`));
-      finish(undefined, {
+      if (typeof m === 'string') return attempt.finish(new NetworkError(label, `https: reply rejected (${m})`));
+      attempt.finish(undefined, {
         message: m, bytes: body, rttMs: performance.now() - sentAt, transport: 'tcp', server, truncatedRetry: false,
         queryBytes: bytes, ignored: 0,
       });

@@ -17,21 +17,18 @@
  */
 import { randomInt } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { isIPv6, Socket as TcpSocket } from 'node:net';
+import { isIPv6, Socket as TcpSocket, type TcpSocketConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
-import { Message } from '../wire/message.js';
-import type { Question } from '../wire/record.js';
+import { NetworkError, TimeoutError } from '../errors.js';
+import type { Message } from '../wire/message.js';
+import { Attempt, type AttemptResult, ignoreError, socketError, withTries } from './attempt.js';
+import { TcpFramer, frame, streamAttempt } from './framing.js';
+import {
+  type IgnoredHook, IgnoredTally, ReplyMatcher, type ServerAddress, encodeQuery, getId, randomId, serverLabel, setId,
+} from './match.js';
 
-/** Where to send a query. */
-export interface ServerAddress {
-  /** IPv4 or IPv6 literal. */
-  address: string;
-  port: number;
-}
-
-/** Why a received message was not accepted as the reply. */
-export type IgnoredReason = 'source' | 'id' | 'malformed' | 'not-response' | 'question';
+export { TcpFramer } from './framing.js';
+export { type IgnoredReason, ReplyMatcher, type ServerAddress, randomId, serverLabel } from './match.js';
 
 export interface ExchangeOptions {
   /** Transport of the first attempt; default 'udp'. UDP retries over TCP when the reply has TC. */
@@ -56,7 +53,7 @@ export interface ExchangeOptions {
   /** Largest UDP datagram accepted; default 65535. */
   maxUdpSize?: number;
   /** Told about every message that was received but not accepted (for logs and counters). */
-  onIgnored?: (reason: IgnoredReason, from: ServerAddress, bytes: Uint8Array) => void;
+  onIgnored?: IgnoredHook;
 }
 
 export interface ExchangeResult {
@@ -82,112 +79,30 @@ const DEFAULT_TIMEOUT_MS = 2000;
 const MIN_PORT = 1024;
 const PORT_ATTEMPTS = 16;
 
-/** `address#port`, as dig prints servers. */
-export function serverLabel(server: ServerAddress): string {
-  return `${server.address}#${server.port}`;
-}
-
-/** A fresh crypto-random 16-bit message ID. */
-export function randomId(): number {
-  return randomInt(0, 0x10000);
-}
-
 /**
  * Sends `query` to `server` and resolves with the first acceptable reply (see the module
  * comment for what "acceptable" means). Rejects with TimeoutError when every attempt timed
  * out, NetworkError on socket failures, AbortedError when `opts.signal` fires.
  */
 export async function exchange(query: Message, server: ServerAddress, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
-  const q = query.question[0];
-  const bytes = query.encode();
-  if (opts.keepId !== true) {
-    const id = randomId();
-    bytes[0] = id >>> 8;
-    bytes[1] = id & 0xff;
-  }
-  const id = (bytes[0]! << 8) | bytes[1]!;
-  const matcher = new ReplyMatcher(id, q, opts.matchCase === true);
+  const bytes = encodeQuery(query, opts.keepId);
+  const matcher = new ReplyMatcher(getId(bytes), query.question[0], opts.matchCase === true);
   const tries = Math.max(1, opts.tries ?? 1);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const first = opts.transport ?? 'udp';
-
-  let ignored = 0;
-  const onIgnored = (reason: IgnoredReason, from: ServerAddress, b: Uint8Array): void => {
-    ignored++;
-    opts.onIgnored?.(reason, from, b);
-  };
+  const tally = new IgnoredTally(opts.onIgnored);
 
   if (first === 'udp') {
-    const r = await withTries(tries, opts.signal, () => udpAttempt(bytes, server, matcher, timeoutMs, opts, onIgnored));
+    const r = await withTries(tries, opts.signal, () => udpAttempt(bytes, server, matcher, timeoutMs, opts, tally));
     if (!r.message.tc || opts.ignoreTruncation === true) {
-      return { ...r, transport: 'udp', server, truncatedRetry: false, queryBytes: bytes, ignored };
+      return { ...r, transport: 'udp', server, truncatedRetry: false, queryBytes: bytes, ignored: tally.count };
     }
     // RFC 7766 §5: a truncated UDP reply is retried over TCP.
-    const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, onIgnored));
-    return { ...t, transport: 'tcp', server, truncatedRetry: true, queryBytes: bytes, ignored };
+    const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, tally));
+    return { ...t, transport: 'tcp', server, truncatedRetry: true, queryBytes: bytes, ignored: tally.count };
   }
-  const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, onIgnored));
-  return { ...t, transport: 'tcp', server, truncatedRetry: false, queryBytes: bytes, ignored };
-}
-
-interface AttemptResult {
-  message: Message;
-  bytes: Uint8Array;
-  rttMs: number;
-}
-
-/** Runs `attempt` up to `tries` times; timeouts and network errors are retried, the last one thrown. */
-async function withTries(tries: number, signal: AbortSignal | undefined, attempt: () => Promise<AttemptResult>): Promise<AttemptResult> {
-  let last: unknown;
-  for (let i = 0; i < tries; i++) {
-    if (signal?.aborted === true) throw new AbortedError('query aborted', signal.reason);
-    try {
-      return await attempt();
-    } catch (e) {
-      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
-      last = e;
-    }
-  }
-  throw last;
-}
-
-/** Decides whether a received message is the reply to our query. */
-export class ReplyMatcher {
-  constructor(readonly id: number, readonly question: Question | undefined, readonly matchCase: boolean) {}
-
-  /** Returns the decoded reply, or the reason it is not acceptable. */
-  check(bytes: Uint8Array): Message | IgnoredReason {
-    if (bytes.length < 12) return 'malformed';
-    if (((bytes[0]! << 8) | bytes[1]!) !== this.id) return 'id';
-    if ((bytes[2]! & 0x80) === 0) return 'not-response';
-    let m: Message;
-    try {
-      m = Message.decode(bytes);
-    } catch {
-      return 'malformed';
-    }
-    return this.questionMatches(m) ? m : 'question';
-  }
-
-  /**
-   * RFC 5452 §9.1: the question must come back. An error reply (FORMERR, NOTIMP, ...) may carry
-   * no question section at all (RFC 6891 §7 servers that reject EDNS do this), so an empty
-   * question is accepted only together with a non-zero RCODE.
-   */
-  questionMatches(m: Message): boolean {
-    const q = this.question;
-    if (q === undefined) return m.question.length === 0;
-    if (m.question.length === 0) return m.rcode !== 0;
-    if (m.question.length !== 1) return false;
-    const r = m.question[0]!;
-    if (r.type !== q.type || r.class !== q.class) return false;
-    if (!this.matchCase) return r.name.equals(q.name);
-    const a = r.name.wire;
-    const b = q.name.wire;
-    if (a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-    return true;
-  }
+  const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, tally));
+  return { ...t, transport: 'tcp', server, truncatedRetry: false, queryBytes: bytes, ignored: tally.count };
 }
 
 /** Strips IPv4-mapped prefixes and lowercases, so addresses from rinfo compare with ours. */
@@ -226,138 +141,55 @@ async function openUdpSocket(server: ServerAddress, localAddress: string | undef
   throw new NetworkError(serverLabel(server), `cannot open a UDP socket: ${(lastError as Error).message}`, lastError);
 }
 
+function releaseUdp(sock: UdpSocket): void {
+  sock.removeAllListeners('message');
+  sock.on('error', ignoreError);
+  try { sock.close(); } catch { /* already closed */ }
+}
+
 /** One UDP attempt on a fresh socket. */
 async function udpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
-  opts: ExchangeOptions, onIgnored: (r: IgnoredReason, from: ServerAddress, b: Uint8Array) => void): Promise<AttemptResult> {
+  opts: ExchangeOptions, tally: IgnoredTally): Promise<AttemptResult> {
   const sock = await openUdpSocket(server, opts.localAddress);
   const label = serverLabel(server);
   const maxSize = opts.maxUdpSize ?? 65535;
   return new Promise<AttemptResult>((resolve, reject) => {
     let sentAt = 0;
-    let done = false;
-    const finish = (err: Error | undefined, result?: AttemptResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      sock.removeAllListeners('message');
-      // Keep a listener so a late ICMP error cannot become an unhandled 'error' event.
-      sock.on('error', () => {});
-      try { sock.close(); } catch { /* already closed */ }
-      if (err !== undefined) reject(err);
-      else resolve(result!);
-    };
-    const onAbort = (): void => finish(new AbortedError('query aborted', opts.signal?.reason));
-    const timer = setTimeout(() => finish(new TimeoutError(label, timeoutMs, 'udp')), timeoutMs);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted === true) return onAbort();
+    const attempt = new Attempt<AttemptResult>(resolve, reject, () => releaseUdp(sock), opts.signal, label, timeoutMs, 'udp');
+    if (attempt.done) return;
 
-    sock.on('error', (e: NodeJS.ErrnoException) => {
-      finish(new NetworkError(label, `udp: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e));
-    });
+    sock.on('error', (e: NodeJS.ErrnoException) => attempt.finish(socketError(label, 'udp', e)));
     sock.on('message', (msg: Buffer, rinfo) => {
       const b = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
       const from = { address: rinfo.address, port: rinfo.port };
-      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.address)) return onIgnored('source', from, b);
-      if (b.length > maxSize) return onIgnored('malformed', from, b);
+      if (rinfo.port !== server.port || !sameAddress(rinfo.address, server.address)) return tally.note('source', from, b);
+      if (b.length > maxSize) return tally.note('malformed', from, b);
       const m = matcher.check(b);
-      if (typeof m === 'string') return onIgnored(m, from, b);
-      finish(undefined, { message: m, bytes: Uint8Array.from(b), rttMs: performance.now() - sentAt });
+      if (typeof m === 'string') return tally.note(m, from, b);
+      attempt.finish(undefined, { message: m, bytes: Uint8Array.from(b), rttMs: performance.now() - sentAt });
     });
     // Connecting lets the kernel drop other sources and report ICMP port-unreachable.
     sock.connect(server.port, server.address, () => {
-      if (done) return;
+      if (attempt.done) return;
       sentAt = performance.now();
       sock.send(query, (e) => {
-        if (e) finish(new NetworkError(label, `udp send: ${e.message}`, e));
+        if (e) attempt.finish(new NetworkError(label, `udp send: ${e.message}`, e));
       });
     });
   });
 }
 
-/**
- * Reassembles length-prefixed DNS messages (RFC 1035 §4.2.2) from TCP stream chunks.
- * Invariant: `push` returns complete messages only; a partial one waits for more data.
- */
-export class TcpFramer {
-  private buf: Buffer = Buffer.alloc(0);
-
-  push(chunk: Buffer): Uint8Array[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    const out: Uint8Array[] = [];
-    while (this.buf.length >= 2) {
-      const len = this.buf.readUInt16BE(0);
-      if (this.buf.length < 2 + len) break;
-      out.push(Uint8Array.from(this.buf.subarray(2, 2 + len)));
-      this.buf = this.buf.subarray(2 + len);
-    }
-    return out;
-  }
-
-  /** Octets of an incomplete message still buffered. */
-  get pending(): number {
-    return this.buf.length;
-  }
-}
-
-function frame(query: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(2 + query.length);
-  b.writeUInt16BE(query.length, 0);
-  b.set(query, 2);
-  return b;
+function tcpConnectOptions(server: ServerAddress, localAddress: string | undefined): TcpSocketConnectOpts {
+  return localAddress === undefined
+    ? { host: server.address, port: server.port }
+    : { host: server.address, port: server.port, localAddress };
 }
 
 /** One TCP attempt: connect, send the framed query, read framed messages until the reply. */
-async function tcpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
-  opts: ExchangeOptions, onIgnored: (r: IgnoredReason, from: ServerAddress, b: Uint8Array) => void): Promise<AttemptResult> {
-  const label = serverLabel(server);
-  return new Promise<AttemptResult>((resolve, reject) => {
-    const sock = new TcpSocket();
-    const framer = new TcpFramer();
-    let sentAt = 0;
-    let done = false;
-    const finish = (err: Error | undefined, result?: AttemptResult): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      sock.removeAllListeners('data');
-      sock.on('error', () => {});
-      sock.destroy();
-      if (err !== undefined) reject(err);
-      else resolve(result!);
-    };
-    const onAbort = (): void => finish(new AbortedError('query aborted', opts.signal?.reason));
-    const timer = setTimeout(() => finish(new TimeoutError(label, timeoutMs, 'tcp')), timeoutMs);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.signal?.aborted === true) return onAbort();
-
-    sock.on('error', (e: NodeJS.ErrnoException) => {
-      finish(new NetworkError(label, `tcp: ${e.code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e));
-    });
-    sock.on('end', () => finish(new NetworkError(label, framer.pending > 0
-      ? 'tcp: connection closed in the middle of a message' : 'tcp: connection closed before a reply')));
-    sock.on('data', (chunk: Buffer) => {
-      for (const b of framer.push(chunk)) {
-        const m = matcher.check(b);
-        if (m === 'malformed') return finish(new NetworkError(label, 'tcp: malformed reply'));
-        if (typeof m === 'string') {
-          onIgnored(m, server, b);
-          continue;
-        }
-        return finish(undefined, { message: m, bytes: b, rttMs: performance.now() - sentAt });
-      }
-    });
-    const connectOpts = opts.localAddress === undefined
-      ? { host: server.address, port: server.port }
-      : { host: server.address, port: server.port, localAddress: opts.localAddress };
-    sock.connect(connectOpts, () => {
-      if (done) return;
-      sock.setNoDelay(true);
-      sentAt = performance.now();
-      sock.write(frame(query));
-    });
-  });
+function tcpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
+  opts: ExchangeOptions, tally: IgnoredTally): Promise<AttemptResult> {
+  return streamAttempt(new TcpSocket(), tcpConnectOptions(server, opts.localAddress), 'tcp', query, server, matcher, tally,
+    timeoutMs, opts.signal);
 }
 
 /**
@@ -395,13 +227,10 @@ export class TcpConnection {
       const onError = (e: Error): void => {
         clearTimeout(timer);
         sock.destroy();
-        reject(new NetworkError(label, `tcp: ${(e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'connection refused' : e.message}`, e));
+        reject(socketError(label, 'tcp', e));
       };
       sock.once('error', onError);
-      const options = opts.localAddress === undefined
-        ? { host: server.address, port: server.port }
-        : { host: server.address, port: server.port, localAddress: opts.localAddress };
-      sock.connect(options, () => {
+      sock.connect(tcpConnectOptions(server, opts.localAddress), () => {
         clearTimeout(timer);
         sock.off('error', onError);
         sock.setNoDelay(true);
@@ -415,7 +244,7 @@ export class TcpConnection {
       this.ignored++;
       return;
     }
-    const w = this.waiters.get((b[0]! << 8) | b[1]!);
+    const w = this.waiters.get(getId(b));
     if (w === undefined) {
       this.ignored++;
       return;
@@ -440,12 +269,11 @@ export class TcpConnection {
     onMessage: (m: Message, bytes: Uint8Array, rttMs: number) => boolean, fail: (e: Error) => void): { unregister: () => void; sent: Uint8Array } {
     if (this.closedError !== undefined) throw this.closedError;
     const bytes = query.encode();
-    let id = (bytes[0]! << 8) | bytes[1]!;
+    let id = getId(bytes);
     if (opts.keepId !== true) {
       // A fresh ID not already outstanding on this connection (RFC 7766 §7).
       do id = randomId(); while (this.waiters.has(id));
-      bytes[0] = id >>> 8;
-      bytes[1] = id & 0xff;
+      setId(bytes, id);
     } else if (this.waiters.has(id)) {
       throw new NetworkError(serverLabel(this.server), `ID ${id} is already outstanding on this connection`);
     }

@@ -86,6 +86,11 @@ function checkForwardingConfig(cfg: Config, baseDir: string, source: string): vo
         throw new ConfigError(`${source}: ${key}.${zone}`, (err as Error).message, configHints[key]!);
       }
       upstreams(`${key}.${zone}`, list);
+      // Stub zones are iterated over plain DNS (UDP, TCP on truncation), as authoritative servers speak it.
+      const encrypted = key === 'stubZones' ? list.findIndex((u) => /^(tls|https):\/\//i.test(u.trim())) : -1;
+      if (encrypted >= 0) {
+        throw new ConfigError(`${source}: ${key}.${zone}[${encrypted}]`, 'stub zone servers are asked over plain DNS (no tls:// or https://)', configHints[key]!);
+      }
     }
   }
   try {

@@ -70,7 +70,7 @@ export const configSchema = z.strictObject({
   forwarders: z.array(z.string().min(1)).default([]),
   /** Per-domain upstream resolvers: `corp.example: ["10.0.0.53", "10.0.0.54:5353"]` (RD=1). */
   forwardZones: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
-  /** Per-domain authoritative servers, asked with RD=0 (Unbound's stub-zone). */
+  /** Per-domain authoritative servers the iterator starts from (RD=0, referrals below followed; Unbound's stub-zone). */
   stubZones: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
   forwarding: z.strictObject({
     /** Per-attempt timeout, ms. */

@@ -12,6 +12,7 @@ import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { DnsError } from '../errors.js';
 import type { DnsServer } from '../server/server.js';
+import { nonZero } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
@@ -61,14 +62,13 @@ function parseType(text: string): number {
 /** Statistics of one DnsServer as a snapshot. */
 export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnapshot {
   const s = server.stats;
-  const qtypes: Record<string, number> = {};
-  const rcodes: Record<string, number> = {};
-  for (let i = 0; i < s.qtypes.length; i++) if (s.qtypes[i] !== 0) qtypes[typeToString(i)] = s.qtypes[i]!;
-  for (let i = 0; i < s.rcodes.length; i++) if (s.rcodes[i] !== 0) rcodes[rcodeToString(i)] = s.rcodes[i]!;
+  const qtypes = nonZero(s.qtypes, typeToString);
+  const rcodes = nonZero(s.rcodes, rcodeToString);
   const cache = server.cache;
   const fwd = server.forwarder;
   const hosts = server.hosts;
   const local = server.localData;
+  const resolver = server.resolver;
   return {
     processes: 1,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
@@ -80,6 +80,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
       cacheAnswers: fwd?.cacheAnswers ?? 0, upstreamAnswers: fwd?.upstreamAnswers ?? 0, failures: fwd?.failures ?? 0,
       routes: fwd?.snapshot() ?? [],
     },
+    resolver: resolver === undefined ? null : { ...resolver.stats, stubZones: resolver.stubZoneSnapshot() },
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
     localData: local === undefined ? null : { records: local.recordCount },
   };

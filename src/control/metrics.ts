@@ -4,12 +4,37 @@
  * Metric names follow Prometheus conventions (`_total` counters, base units: seconds).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { ResolverStats } from '../resolver/iterator.js';
 import type { StatsSnapshot } from './snapshot.js';
 
 export interface MetricsText {
   contentType: string;
   body: string;
 }
+
+/** The recursive path's counters: metric name (after `sovereign_resolver_`), help, field, scale to base units. */
+const RESOLVER_COUNTERS: readonly (readonly [string, string, keyof ResolverStats, number])[] = [
+  ['cache_hits_total', 'Recursive questions answered from the cache.', 'cacheHits', 1],
+  ['cache_misses_total', 'Recursive questions the cache could not answer.', 'cacheMisses', 1],
+  ['local_answers_total', 'Questions answered from the built-in special-use names.', 'localAnswers', 1],
+  ['resolutions_total', 'Iterative resolutions started.', 'resolutions', 1],
+  ['resolution_seconds_sum', 'Wall time of iterative resolutions.', 'resolutionMsSum', 1 / 1000],
+  ['resolution_seconds_count', 'Iterative resolutions timed.', 'resolutions', 1],
+  ['upstream_queries_total', 'Queries sent to authoritative servers.', 'upstreamQueries', 1],
+  ['upstream_rtt_seconds_sum', 'Sum of round-trip times of authoritative servers\' replies.', 'upstreamRttMsSum', 1 / 1000],
+  ['upstream_rtt_seconds_count', 'Replies received from authoritative servers.', 'upstreamReplies', 1],
+  ['upstream_timeouts_total', 'Queries to authoritative servers that timed out.', 'upstreamTimeouts', 1],
+  ['upstream_network_errors_total', 'Network errors talking to authoritative servers.', 'upstreamErrors', 1],
+  ['upstream_ignored_total', 'Messages that matched no query (source, ID, question): spoofing attempts or junk.', 'ignoredReplies', 1],
+  ['tcp_retries_total', 'Truncated UDP replies retried over TCP.', 'tcpRetries', 1],
+  ['lame_servers_total', 'Replies from lame or broken servers.', 'lameServers', 1],
+  ['edns_fallbacks_total', 'Queries repeated without EDNS for servers that reject it.', 'ednsFallbacks', 1],
+  ['failures_total', 'Resolutions that failed (SERVFAIL unless stale data was served).', 'failures', 1],
+  ['stale_answers_total', 'Stale answers served after a failed resolution (RFC 8767).', 'staleAnswers', 1],
+  ['cached_failures_total', 'SERVFAIL answered from the failure cache.', 'cachedFailures', 1],
+  ['limit_hits_total', 'Resolutions stopped by a limit (queries, referrals, chain, fan-out, time).', 'limitHits', 1],
+  ['prefetches_total', 'Popular records refreshed before they expired.', 'prefetches', 1],
+];
 
 export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   const registry = new Registry();
@@ -66,6 +91,22 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
       uRttCount.inc(l, u.rttCount);
       uSrtt.set(l, u.srttMs / 1000);
       uUp.set(l, u.up ? 1 : 0);
+    }
+  }
+  const r = s.resolver;
+  if (r !== null) {
+    for (const [name, help, key, scale] of RESOLVER_COUNTERS) counter(`sovereign_resolver_${name}`, help).inc(r[key] * scale);
+    const sl = ['zone', 'server'];
+    const sSrtt = gauge('sovereign_stub_server_srtt_seconds', 'Smoothed round-trip time of a stub zone server (-1: not measured yet).', sl);
+    const sQueries = counter('sovereign_stub_server_queries_total', 'Queries sent to a stub zone server.', sl);
+    const sTimeouts = counter('sovereign_stub_server_timeouts_total', 'Timeouts of a stub zone server.', sl);
+    for (const z of r.stubZones) {
+      for (const srv of z.servers) {
+        const l = { zone: z.zone, server: srv.server };
+        sSrtt.set(l, srv.srttMs < 0 ? -1 : srv.srttMs / 1000);
+        sQueries.inc(l, srv.queries);
+        sTimeouts.inc(l, srv.timeouts);
+      }
     }
   }
   if (s.hosts !== null) {

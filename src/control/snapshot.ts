@@ -5,23 +5,33 @@
  * Invariant: everything here survives JSON and structured clone (it crosses IPC and HTTP), so
  * names are text in presentation format and RDATA is text as in a zone file.
  */
+import type { CacheStats } from '../resolver/cache.js';
 import type { UpstreamSnapshot } from '../resolver/forwarder.js';
+import type { ResolverStats } from '../resolver/iterator.js';
 
-export interface CacheStatsSnapshot {
+/** The shared cache's counters and its size in entries. */
+export interface CacheStatsSnapshot extends CacheStats {
   size: number;
-  hits: number;
-  misses: number;
-  staleHits: number;
-  inserts: number;
-  refused: number;
-  evictions: number;
-  prefetches: number;
 }
 
 export interface RouteSnapshot {
   zone: string;
   kind: string;
   upstreams: UpstreamSnapshot[];
+}
+
+/** A server of a stub zone as the recursive resolver sees it (smoothed RTT from its infrastructure cache). */
+export interface StubServerSnapshot {
+  server: string;
+  /** Smoothed RTT, ms; -1 before the first reply. */
+  srttMs: number;
+  queries: number;
+  timeouts: number;
+}
+
+/** The recursive resolver: its counters, and the stub zones it iterates from configured servers. */
+export interface ResolverSnapshot extends ResolverStats {
+  stubZones: { zone: string; servers: StubServerSnapshot[] }[];
 }
 
 /** Everything `sovereign stats` and /metrics show. Counters are totals since start. */
@@ -41,6 +51,8 @@ export interface StatsSnapshot {
   rcodes: Record<string, number>;
   cache: CacheStatsSnapshot;
   forwarder: { cacheAnswers: number; upstreamAnswers: number; failures: number; routes: RouteSnapshot[] };
+  /** Full recursion or stub zones; null when neither is configured. */
+  resolver: ResolverSnapshot | null;
   hosts: { path: string; names: number; loads: number } | null;
   localData: { records: number } | null;
 }
@@ -68,8 +80,40 @@ export interface ReloadReport {
   error?: string;
 }
 
-function addRecord(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+/** Adds every number of `from` into `into`, key by key (counters of one process into the sum). */
+function addRecord<T extends object>(into: T, from: T): void {
+  const o = into as Record<string, unknown>;
+  for (const [k, v] of Object.entries(from)) if (typeof v === 'number') o[k] = ((o[k] as number | undefined) ?? 0) + v;
+}
+
+/** How many processes' measured SRTTs a merged stub server's `srttMs` averages. */
+const srttSamples = new WeakMap<StubServerSnapshot, number>();
+
+/** Averages `from`'s SRTT (when measured) into `into` and sums the counters of the same server. */
+function mergeStubServer(into: StubServerSnapshot, from: StubServerSnapshot): void {
+  if (from.srttMs >= 0) {
+    const n = (srttSamples.get(into) ?? (into.srttMs >= 0 ? 1 : 0)) + 1;
+    srttSamples.set(into, n);
+    into.srttMs = n === 1 ? from.srttMs : Math.round(((into.srttMs * (n - 1) + from.srttMs) / n) * 10) / 10;
+  }
+  into.queries += from.queries;
+  into.timeouts += from.timeouts;
+}
+
+function mergeResolver(into: ResolverSnapshot | null, from: ResolverSnapshot): ResolverSnapshot {
+  if (into === null) return { ...from, stubZones: from.stubZones.map((z) => ({ zone: z.zone, servers: z.servers.map((x) => ({ ...x })) })) };
+  const { stubZones, ...counters } = from;
+  addRecord<ResolverStats>(into, counters);
+  for (const z of stubZones) {
+    let m = into.stubZones.find((x) => x.zone === z.zone);
+    if (m === undefined) into.stubZones.push(m = { zone: z.zone, servers: [] });
+    for (const srv of z.servers) {
+      const have = m.servers.find((x) => x.server === srv.server);
+      if (have === undefined) m.servers.push({ ...srv });
+      else mergeStubServer(have, srv);
+    }
+  }
+  return into;
 }
 
 /** Sums statistics of several processes (counters add; upstream SRTT averages; up if any sees it up). */
@@ -80,7 +124,7 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     internalErrors: 0, tcpConnections: 0, qtypes: {}, rcodes: {},
     cache: { size: 0, hits: 0, misses: 0, staleHits: 0, inserts: 0, refused: 0, evictions: 0, prefetches: 0 },
     forwarder: { cacheAnswers: 0, upstreamAnswers: 0, failures: 0, routes: [] },
-    hosts: null, localData: null,
+    resolver: null, hosts: null, localData: null,
   };
   const routes = new Map<string, RouteSnapshot>();
   const srttParts = new Map<string, number>();
@@ -96,7 +140,8 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     out.tcpConnections += p.tcpConnections;
     addRecord(out.qtypes, p.qtypes);
     addRecord(out.rcodes, p.rcodes);
-    for (const k of Object.keys(out.cache) as (keyof CacheStatsSnapshot)[]) out.cache[k] += p.cache[k];
+    addRecord(out.cache, p.cache);
+    if (p.resolver !== null) out.resolver = mergeResolver(out.resolver, p.resolver);
     out.forwarder.cacheAnswers += p.forwarder.cacheAnswers;
     out.forwarder.upstreamAnswers += p.forwarder.upstreamAnswers;
     out.forwarder.failures += p.forwarder.failures;
@@ -116,17 +161,10 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
           continue;
         }
         const n = srttParts.get(sk)!;
-        have.srttMs = Math.round(((have.srttMs * (n - 1) + u.srttMs) / n) * 10) / 10;
+        const srttMs = Math.round(((have.srttMs * (n - 1) + u.srttMs) / n) * 10) / 10;
+        addRecord(have, u);
+        have.srttMs = srttMs;
         have.up ||= u.up;
-        have.queries += u.queries;
-        have.answers += u.answers;
-        have.failures += u.failures;
-        have.timeouts += u.timeouts;
-        have.errorReplies += u.errorReplies;
-        have.rttSumMs += u.rttSumMs;
-        have.rttCount += u.rttCount;
-        have.probes += u.probes;
-        have.ignored += u.ignored;
       }
     }
     if (p.hosts !== null) {

@@ -1,7 +1,8 @@
 /**
- * Forwarding: questions sent to upstream resolvers (RD=1) or, for stub zones, to a zone's
- * authoritative servers (RD=0), with the answers kept in the shared resolver cache
- * (`src/resolver/cache.ts`), as dnsmasq, systemd-resolved and Unbound's forward-zone/stub-zone do.
+ * Forwarding: questions sent to upstream resolvers (RD=1), with the answers kept in the shared
+ * resolver cache (`src/resolver/cache.ts`), as dnsmasq, systemd-resolved and Unbound's
+ * forward-zone do. Stub zones are not forwarded: the iterator (`iterator.ts`) resolves them
+ * from their configured servers; `passZones` keeps their names out of the routes here.
  *
  * Invariants:
  * - Upstream traffic goes through `exchange()` only: crypto-random IDs and source ports, and a
@@ -236,7 +237,7 @@ export class UpstreamSet {
 export interface ForwardRoute {
   /** The domain (`.` for the default forwarder). */
   zone: Name;
-  kind: 'forward' | 'stub';
+  kind: 'forward';
   upstreams: UpstreamSet;
 }
 
@@ -255,6 +256,11 @@ export interface ForwarderOptions {
   tlsCa?: string | undefined;
   /** RFC 8767: when no upstream answers, answer from expired data (within the cache's staleTtl). */
   serveStale?: boolean;
+  /**
+   * Zones resolved elsewhere (stub zones, iterated by the resolver): a name whose deepest match
+   * is one of these has no route here, even below a forwarded domain.
+   */
+  passZones?: readonly Name[];
 }
 
 /** What the client asked, as far as forwarding cares. */
@@ -278,6 +284,7 @@ export class Forwarder {
   private readonly cache: RRCache;
   private readonly opts: ForwarderOptions;
   private readonly inflight = new Map<string, Promise<ForwardResult>>();
+  private readonly passZones: Set<string>;
   /** Questions answered from the cache / from upstreams / not at all. */
   cacheAnswers = 0;
   upstreamAnswers = 0;
@@ -285,6 +292,7 @@ export class Forwarder {
 
   constructor(routes: readonly ForwardRoute[], opts: ForwarderOptions) {
     for (const r of routes) this.routes.set(r.zone.key, r);
+    this.passZones = new Set((opts.passZones ?? []).map((z) => z.key));
     this.cache = opts.cache;
     this.opts = opts;
   }
@@ -297,12 +305,14 @@ export class Forwarder {
     return [...this.routes.values()];
   }
 
-  /** The route for `name`: the deepest configured zone at or above it, if any. */
+  /** The route for `name`: the deepest configured zone at or above it, if any (and not a pass zone). */
   route(name: Name): ForwardRoute | undefined {
     if (this.routes.size === 0) return undefined;
+    const pass = this.passZones.size > 0;
     for (let n = name; ; n = n.parent()) {
       const r = this.routes.get(n.key);
       if (r !== undefined) return r;
+      if (pass && this.passZones.has(n.key)) return undefined;
       if (n.isRoot) return undefined;
     }
   }
@@ -365,13 +375,12 @@ export class Forwarder {
     const set = route.upstreams;
     const order = set.order();
     const maxAttempts = this.opts.maxAttempts ?? 3;
-    const rd = route.kind === 'forward';
     let lastError: unknown;
     let lastRcode: number | undefined;
     for (let i = 0; i < maxAttempts && order.length > 0; i++) {
       const u = order[i % order.length]!;
       const query = Message.query(q.name, q.type, {
-        rd, class: q.class, edns: newEdns({ udpSize: this.opts.udpSize ?? 1232, dnssecOk: q.dnssecOk }),
+        rd: true, class: q.class, edns: newEdns({ udpSize: this.opts.udpSize ?? 1232, dnssecOk: q.dnssecOk }),
       });
       query.cd = q.checkingDisabled;
       u.queries++;
@@ -395,12 +404,6 @@ export class Forwarder {
         lastRcode = m.rcode;
         continue;
       }
-      if (route.kind === 'stub' && !m.aa && m.answer.length === 0 && m.authority.some((rr) => rr.type === RRType.NS)) {
-        // A referral from a stub zone's server: the zone is delegated further down.
-        u.errorReplies++;
-        lastError = new ResolutionError(`${u.label} sent a referral for ${q.name.toString()}`, EdeCode.NO_REACHABLE_AUTHORITY);
-        continue;
-      }
       this.upstreamAnswers++;
       return this.store(q, m, u.label);
     }
@@ -420,7 +423,7 @@ export class Forwarder {
       : `no upstream answered (${lastError instanceof Error ? lastError.message : 'none configured'})`;
     const ede = lastRcode !== undefined ? EdeCode.NO_REACHABLE_AUTHORITY
       : lastError instanceof NetworkError ? EdeCode.NETWORK_ERROR : EdeCode.NO_REACHABLE_AUTHORITY;
-    throw new ResolutionError(`${route.kind === 'stub' ? 'stub zone' : 'forwarding'} ${route.zone.toString()}: ${what}`, ede, lastError);
+    throw new ResolutionError(`forwarding ${route.zone.toString()}: ${what}`, ede, lastError);
   }
 
   /** Caches what the reply says about the question and returns the part of it for the client. */

@@ -94,6 +94,11 @@ export class ServerSelector {
     return s;
   }
 
+  /** State for `address` if it was ever asked (nothing is created). */
+  known(address: string): Readonly<ServerInfo> | undefined {
+    return this.servers.get(address);
+  }
+
   /** True when `address` may be asked about `zoneKey` now (not lame for it, not held down). */
   usable(address: string, zoneKey: string): boolean {
     const s = this.servers.get(address);

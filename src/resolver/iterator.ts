@@ -18,6 +18,10 @@
  * - QNAME minimisation (RFC 9156) is on by default: servers above the zone cut only see the
  *   next label (QTYPE A), with the §2.3 limits on the number of extra queries.
  * - Failures are ResolutionError (SERVFAIL + Extended DNS Error); NXDOMAIN/NODATA are results.
+ * - Stub zones (Unbound's stub-zone, BIND's `type stub`): for names at or below a stub zone,
+ *   iteration starts from the configured servers as the zone's delegation (unless a deeper
+ *   delegation learned below it is cached), so referrals below it are followed with the same
+ *   limits and bailiwick rules. With `recursion: false` only stub-zone names are resolved.
  */
 import { randomBytes } from 'node:crypto';
 import { exchange as defaultExchange, type ExchangeOptions, type ExchangeResult, type ServerAddress } from '../client/exchange.js';
@@ -32,7 +36,7 @@ import { RRClass, RRType } from '../wire/types.js';
 import { ANSWER_RANK, Credibility, type RRCache, type CacheHit } from './cache.js';
 import { ServerSelector } from './infra.js';
 import type { RootHints } from './root-hints.js';
-import { specialAnswer } from './special-names.js';
+import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
 
 export type ExchangeFn = (query: Message, server: ServerAddress, opts?: ExchangeOptions) => Promise<ExchangeResult>;
 
@@ -72,6 +76,13 @@ export interface ResolverOptions {
   failureTtlMs?: number;
   /** Serve stale data (RFC 8767) when resolution fails (needs the cache's staleTtl > 0). */
   serveStale?: boolean;
+  /**
+   * Stub zones: names at or below `zone` are resolved by iterating from `servers` (RD=0, referrals
+   * followed), never from the root. The deepest stub zone containing a name wins.
+   */
+  stubZones?: readonly StubZone[];
+  /** Resolve names outside every stub zone from the root (default true; false: stub zones only, no priming). */
+  recursion?: boolean;
   /** Ask for IPv6 server addresses and use them (default true). */
   ipv6?: boolean;
   /** EDNS UDP payload size we advertise upstream (default 1232). */
@@ -93,18 +104,57 @@ export interface Resolution {
   cached: boolean;
 }
 
-/** Counters for stats and /metrics. */
+/**
+ * Counters of the recursive path for `sovereign stats` and /metrics (Unbound's num.cachehits,
+ * num.cachemiss, num.recursivereplies, recursion.time.avg...). Plain numbers only: the
+ * snapshot and the cluster merge add them key by key.
+ */
 export interface ResolverStats {
+  /** Client questions answered from the cache without an upstream query. */
+  cacheHits: number;
+  /** Client questions the cache could not answer (resolution needed). */
+  cacheMisses: number;
+  /** Client questions answered from the built-in special-use names (localhost, RFC 6303...). */
+  localAnswers: number;
+  /** Resolutions started (cache misses, prefetches; concurrent identical questions share one). */
   resolutions: number;
+  /** Wall time of finished resolutions, ms (their average is the recursion latency). */
+  resolutionMsSum: number;
   upstreamQueries: number;
+  /** Round-trip times of upstream replies, ms (average = sum / count). */
+  upstreamRttMsSum: number;
+  upstreamReplies: number;
   upstreamTimeouts: number;
+  /** Network errors talking to an upstream (unreachable, connection refused...). */
   upstreamErrors: number;
+  /** Messages that did not match a query (source, ID, question, 0x20 case): spoofing or junk. */
+  ignoredReplies: number;
+  /** Replies over TCP after a truncated UDP reply (RFC 7766 §5). */
+  tcpRetries: number;
   lameServers: number;
   ednsFallbacks: number;
+  /** Resolutions that ended in SERVFAIL (before serve-stale). */
   failures: number;
   staleAnswers: number;
+  /** Questions answered SERVFAIL from the failure cache (EDE 13). */
+  cachedFailures: number;
   limitHits: number;
   prefetches: number;
+}
+
+/** A ResolverStats with every counter at zero. */
+export function newResolverStats(): ResolverStats {
+  return {
+    cacheHits: 0, cacheMisses: 0, localAnswers: 0, resolutions: 0, resolutionMsSum: 0, upstreamQueries: 0, upstreamRttMsSum: 0,
+    upstreamReplies: 0, upstreamTimeouts: 0, upstreamErrors: 0, ignoredReplies: 0, tcpRetries: 0, lameServers: 0,
+    ednsFallbacks: 0, failures: 0, staleAnswers: 0, cachedFailures: 0, limitHits: 0, prefetches: 0,
+  };
+}
+
+/** A stub zone: its apex and the authoritative servers to iterate from. */
+export interface StubZone {
+  zone: Name;
+  servers: readonly ServerAddress[];
 }
 
 /** State of one client query, shared by its side lookups. */
@@ -120,10 +170,14 @@ class Request {
   constructor(readonly maxQueries: number) {}
 }
 
-/** One zone cut being asked: its name and the NS names serving it. */
+/**
+ * One zone cut being asked: its name and the NS names serving it, or (stub zones) fixed servers
+ * by infrastructure-cache key.
+ */
 interface ZoneCut {
   zone: Name;
   ns: Name[];
+  servers?: ReadonlyMap<string, ServerAddress>;
 }
 
 type Classified =
@@ -212,10 +266,7 @@ function randomCase(name: Name): Name {
 export class Resolver {
   readonly cache: RRCache;
   readonly selector: ServerSelector;
-  readonly stats: ResolverStats = {
-    resolutions: 0, upstreamQueries: 0, upstreamTimeouts: 0, upstreamErrors: 0, lameServers: 0, ednsFallbacks: 0,
-    failures: 0, staleAnswers: 0, limitHits: 0, prefetches: 0,
-  };
+  readonly stats: ResolverStats = newResolverStats();
   private hints: RootHints;
   private readonly exchangeFn: ExchangeFn;
   private readonly port: number;
@@ -237,6 +288,10 @@ export class Resolver {
   private readonly failureTtlMs: number;
   /** Recently failed questions: key -> until (ms) and the error. Bounded. */
   private readonly failures = new Map<string, { until: number; err: ResolutionError }>();
+  /** Stub zones by name key, with their servers keyed as the selector knows them. */
+  private readonly stubs = new Map<string, { zone: Name; servers: Map<string, ServerAddress> }>();
+  /** False: only names in stub zones are resolved (no root, no priming). */
+  readonly recursion: boolean;
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
@@ -258,6 +313,13 @@ export class Resolver {
     this.ipv6 = opts.ipv6 ?? true;
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
     this.logger = opts.logger ?? silentLogger;
+    this.recursion = opts.recursion ?? true;
+    for (const z of opts.stubZones ?? []) {
+      const servers = new Map<string, ServerAddress>();
+      // The selector keys a server by address alone when it listens on the usual port.
+      for (const srv of z.servers) servers.set(srv.port === this.port ? srv.address : `${srv.address}#${srv.port}`, srv);
+      this.stubs.set(z.zone.key, { zone: z.zone, servers });
+    }
     this.cache.onPrefetch = (name, type, cls) => {
       this.stats.prefetches++;
       this.resolve(name, type, cls, { refresh: true }).catch(() => { /* counted in failures */ });
@@ -275,8 +337,47 @@ export class Resolver {
     return r;
   }
 
+  /** The deepest stub zone at or above `name`, if any. */
+  stubFor(name: Name): { zone: Name; servers: ReadonlyMap<string, ServerAddress> } | undefined {
+    if (this.stubs.size === 0) return undefined;
+    for (let n = name; ; n = n.parent()) {
+      const z = this.stubs.get(n.key);
+      if (z !== undefined) return z;
+      if (n.isRoot) return undefined;
+    }
+  }
+
+  /**
+   * The built-in answer for a special-use name, unless a stub zone at or below its special zone
+   * was configured for it (e.g. `168.192.in-addr.arpa` -> the router's DNS), as for forwarding routes.
+   */
+  private specialAnswer(name: Name, qtype: number, qclass: number): SpecialAnswer | undefined {
+    const a = specialAnswer(name, qtype, qclass);
+    if (a === undefined || this.stubs.size === 0) return a;
+    const stub = this.stubFor(name);
+    const zone = specialZone(name);
+    return stub !== undefined && zone !== undefined && stub.zone.labelCount >= zone.labelCount ? undefined : a;
+  }
+
+  /** True when this resolver answers for `name` (always with recursion; else only in stub zones). */
+  covers(name: Name): boolean {
+    return this.recursion || this.stubFor(name) !== undefined;
+  }
+
+  /** Stub zones with what the infrastructure cache knows of their servers (for stats). */
+  stubZoneSnapshot(): { zone: string; servers: { server: string; srttMs: number; queries: number; timeouts: number }[] }[] {
+    return [...this.stubs.values()].map((z) => ({
+      zone: z.zone.toString(),
+      servers: [...z.servers.keys()].map((key) => {
+        const i = this.selector.known(key);
+        return { server: key, srttMs: i === undefined || i.srtt < 0 ? -1 : Math.round(i.srtt * 10) / 10, queries: i?.queries ?? 0, timeouts: i?.timeouts ?? 0 };
+      }),
+    }));
+  }
+
   /** RFC 8109 priming: ask the hinted servers for the root NS set. Resolves even on failure (logged). */
   async prime(): Promise<void> {
+    if (!this.recursion) return;
     await this.ensureRoot(this.newRequest()).catch((err: unknown) => {
       this.logger.warn({ err }, 'priming the root failed; using the hints');
     });
@@ -287,11 +388,15 @@ export class Resolver {
    * upstream queries are needed.
    */
   answerLocally(qname: Name, qtype: number, qclass: number): Resolution | undefined {
-    const local = specialAnswer(qname, qtype, qclass);
+    const local = this.specialAnswer(qname, qtype, qclass);
     if (local !== undefined) {
+      this.stats.localAnswers++;
       return { rcode: local.rcode, answer: local.answer, authority: local.authority, stale: false, queries: 0, cached: true };
     }
-    return this.fromCache(qname, qtype, qclass, true);
+    const hit = this.fromCache(qname, qtype, qclass, true);
+    if (hit !== undefined) this.stats.cacheHits++;
+    else this.stats.cacheMisses++;
+    return hit;
   }
 
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
@@ -308,6 +413,7 @@ export class Resolver {
     const failed = this.failures.get(key);
     if (failed !== undefined) {
       if (failed.until > Date.now()) {
+        this.stats.cachedFailures++;
         return Promise.reject(new ResolutionError(`cached failure: ${failed.err.message}`, EdeCode.CACHED_ERROR, failed.err));
       }
       this.failures.delete(key);
@@ -326,10 +432,13 @@ export class Resolver {
   private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
     this.stats.resolutions++;
     const req = this.newRequest();
+    const started = performance.now();
     try {
       const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
+      this.stats.resolutionMsSum += performance.now() - started;
       return r;
     } catch (err) {
+      this.stats.resolutionMsSum += performance.now() - started;
       this.stats.failures++;
       if (this.serveStale) {
         const stale = this.fromStale(qname, qtype, qclass);
@@ -452,7 +561,7 @@ export class Resolver {
       if (seen.has(name.key)) throw new ResolutionError(`CNAME/DNAME loop at ${name.toString()}`, EdeCode.OTHER);
       seen.add(name.key);
       if (!(refresh && links === 0)) {
-        const local = links === 0 ? undefined : specialAnswer(name, qtype, qclass);
+        const local = links === 0 ? undefined : this.specialAnswer(name, qtype, qclass);
         const cached = local !== undefined
           ? { rcode: local.rcode, answer: local.answer, authority: local.authority }
           : this.fromCache(name, qtype, qclass, false);
@@ -630,14 +739,39 @@ export class Resolver {
     for (const set of groupRRsets(extra)) this.cache.put(set, Credibility.GLUE);
   }
 
-  /** The closest cached delegation for `name`, priming the root first when needed. */
+  /**
+   * The closest cached delegation for `name`, priming the root first when needed. Inside a stub
+   * zone: the configured servers, unless a delegation below the stub zone is cached (learned by
+   * following its referrals).
+   */
   private async startingCut(name: Name, qclass: number, req: Request): Promise<ZoneCut> {
-    let hit = this.cache.closestDelegation(name, qclass === RRClass.ANY ? RRClass.IN : qclass);
-    if (hit === undefined) {
-      await this.ensureRoot(req);
-      hit = this.cache.closestDelegation(name, RRClass.IN);
-      if (hit === undefined) throw new ResolutionError('no root servers known', EdeCode.NO_REACHABLE_AUTHORITY);
+    const cls = qclass === RRClass.ANY ? RRClass.IN : qclass;
+    const stub = this.stubFor(name);
+    if (stub === undefined && !this.recursion) {
+      throw new ResolutionError(`${name.toString()} is in no stub zone and recursion is off`, EdeCode.NOT_SUPPORTED);
     }
+    for (let n = name; ;) {
+      const hit = this.cache.closestDelegation(n, cls);
+      if (hit === undefined) break;
+      const zone = hit.records[0]!.name;
+      if (stub !== undefined && zone.labelCount <= stub.zone.labelCount) break;
+      const ns = hit.records.map((r) => (r.data as { nsdname: Name }).nsdname);
+      if (this.addresses(ns).length === 0 && ns.every((x) => inBailiwick(x, zone))) {
+        // Every server needs glue we no longer hold (expired or flushed): start above, from the
+        // parent's delegation, whose referral brings the glue again; at the root, the hints.
+        if (!zone.isRoot) {
+          n = zone.parent();
+          continue;
+        }
+        this.loadHints();
+        return { zone: Name.ROOT, ns: [...this.hints.ns] };
+      }
+      return { zone, ns };
+    }
+    if (stub !== undefined) return { zone: stub.zone, ns: [], servers: stub.servers };
+    await this.ensureRoot(req);
+    const hit = this.cache.closestDelegation(name, RRClass.IN);
+    if (hit === undefined) throw new ResolutionError('no root servers known', EdeCode.NO_REACHABLE_AUTHORITY);
     return { zone: hit.records[0]!.name, ns: hit.records.map((r) => (r.data as { nsdname: Name }).nsdname) };
   }
 
@@ -734,7 +868,7 @@ export class Resolver {
     let rounds = 0;
     let lastError: unknown;
     for (;;) {
-      let addrs = this.addresses(cut.ns);
+      let addrs = cut.servers !== undefined ? [...cut.servers.keys()] : this.addresses(cut.ns);
       let address = this.selector.choose(addrs, zoneKey, tried);
       if (address === undefined && (await this.resolveNsAddresses(cut, req, depth))) {
         addrs = this.addresses(cut.ns);
@@ -770,11 +904,12 @@ export class Resolver {
       const timeoutMs = this.selector.timeoutFor(address);
       let res: ExchangeResult;
       try {
-        res = await this.exchangeFn(q, { address, port: this.port }, { timeoutMs, matchCase: this.use0x20 });
+        res = await this.exchangeFn(q, cut.servers?.get(address) ?? { address, port: this.port }, { timeoutMs, matchCase: this.use0x20 });
       } catch (err) {
         lastError = err;
         if (err instanceof TimeoutError || err instanceof NetworkError) {
-          this.stats.upstreamTimeouts++;
+          if (err instanceof TimeoutError) this.stats.upstreamTimeouts++;
+          else this.stats.upstreamErrors++;
           this.selector.recordTimeout(address, timeoutMs);
           timeouts++;
           continue;
@@ -782,6 +917,11 @@ export class Resolver {
         throw err;
       }
       this.selector.recordRtt(address, res.rttMs);
+      const st = this.stats;
+      st.upstreamReplies++;
+      st.upstreamRttMsSum += res.rttMs;
+      st.ignoredReplies += res.ignored;
+      if (res.truncatedRetry) st.tcpRetries++;
       const m = res.message;
       if (this.use0x20) this.restoreCase(m, qn);
       if (useEdns && (m.rcode === Rcode.FORMERR || m.rcode === Rcode.NOTIMP || m.rcode === Rcode.BADVERS)) {

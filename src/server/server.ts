@@ -39,6 +39,11 @@ import { UdpListener } from './udp.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
+/** A configured domain name (`corp.example` or `corp.example.`) as a Name. */
+function zoneName(text: string): Name {
+  return Name.fromText(text.endsWith('.') ? text : text + '.');
+}
+
 export interface ServerOptions {
   config: Config;
   logger: Logger;
@@ -60,13 +65,13 @@ export class DnsServer {
   readonly stats = new ServerStats();
   /** The resolver/forwarder cache: one per process, kept across reloads. */
   readonly cache: RRCache;
-  /** Forwarding routes (forwarders, forwardZones, stubZones); undefined when none are configured. */
+  /** Forwarding routes (forwarders, forwardZones); undefined when none are configured. */
   forwarder: Forwarder | undefined;
   /** The hosts file, when enabled. */
   hosts: HostsFile | undefined;
   /** `localData` records, when any are configured. */
   localData: LocalData | undefined;
-  /** Full recursion from the root (`resolver.enabled`), sharing `cache`. */
+  /** The iterator, sharing `cache`: full recursion from the root (`resolver.enabled`) and/or stub zones. */
   resolver: Resolver | undefined;
   private resolverFor: Config | undefined;
   /** The config the forwarder/hosts/local data above were built from. */
@@ -124,7 +129,7 @@ export class DnsServer {
     }
     this.logger.info({ addresses: this.addresses }, 'listening');
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
-    if (this.resolver !== undefined) void this.resolver.prime();
+    if (this.resolver?.recursion === true) void this.resolver.prime();
   }
 
   /**
@@ -182,22 +187,21 @@ export class DnsServer {
     this.forwarder = undefined;
     const routes: ForwardRoute[] = [];
     const tlsCa = cfg.forwarding.tlsCaFile !== undefined ? readFileSync(cfg.forwarding.tlsCaFile, 'utf8') : undefined;
-    const route = (zoneText: string, kind: 'forward' | 'stub', list: readonly string[]): void => {
-      const zone = Name.fromText(zoneText.endsWith('.') ? zoneText : zoneText + '.');
+    const route = (zoneText: string, list: readonly string[]): void => {
+      const zone = zoneName(zoneText);
       routes.push({
-        zone, kind, upstreams: new UpstreamSet(list.map((u) => parseUpstream(u)), {
+        zone, kind: 'forward', upstreams: new UpstreamSet(list.map((u) => parseUpstream(u)), {
           maxFailures: cfg.forwarding.maxFailures, probeIntervalMs: cfg.forwarding.probeIntervalMs,
-          probeName: zone, probeRd: kind === 'forward', exchange: (q, srv, o) => exchange(q, srv, o), logger: this.logger, tlsCa,
+          probeName: zone, probeRd: true, exchange: (q, srv, o) => exchange(q, srv, o), logger: this.logger, tlsCa,
         }),
       });
     };
-    if (cfg.forwarders.length > 0) route('.', 'forward', cfg.forwarders);
-    for (const [zone, list] of Object.entries(cfg.forwardZones)) route(zone, 'forward', list);
-    for (const [zone, list] of Object.entries(cfg.stubZones)) route(zone, 'stub', list);
+    if (cfg.forwarders.length > 0) route('.', cfg.forwarders);
+    for (const [zone, list] of Object.entries(cfg.forwardZones)) route(zone, list);
     if (routes.length > 0) {
       this.forwarder = new Forwarder(routes, {
         cache: this.cache, timeoutMs: cfg.forwarding.timeoutMs, maxAttempts: cfg.forwarding.maxAttempts, logger: this.logger,
-        serveStale: cfg.resolver.serveStale, tlsCa,
+        serveStale: cfg.resolver.serveStale, tlsCa, passZones: Object.keys(cfg.stubZones).map(zoneName),
       });
       if (previous !== undefined) this.forwarder.adopt(previous);
     }
@@ -212,22 +216,28 @@ export class DnsServer {
     this.localData = local.size > 0 ? local : undefined;
   }
 
-  /** (Re)builds the recursive resolver when `resolver` config changed; the cache and server RTTs survive. */
+  /**
+   * (Re)builds the iterator when the config changed: full recursion (`resolver.enabled`) and/or
+   * stub zones (iterated from their servers). The cache, server RTTs and counters survive.
+   */
   private refreshRecursion(): void {
     const cfg = this.config;
     if (this.resolverFor === cfg) return;
     this.resolverFor = cfg;
     const r = cfg.resolver;
-    if (!r.enabled) {
+    const stubZones = Object.entries(cfg.stubZones).map(([zone, list]) => ({ zone: zoneName(zone), servers: list.map((u) => parseUpstream(u)) }));
+    if (!r.enabled && stubZones.length === 0) {
       this.resolver = undefined;
       return;
     }
-    const hints = r.rootHints !== undefined ? loadRootHints(r.rootHints) : builtinRootHints();
+    const hints = r.enabled && r.rootHints !== undefined ? loadRootHints(r.rootHints) : builtinRootHints();
+    const previous = this.resolver;
     this.resolver = new Resolver({
       cache: this.cache, hints, logger: this.logger, qnameMinimisation: r.qnameMinimisation, use0x20: r.use0x20,
-      serveStale: r.serveStale, maxQueries: r.maxQueriesPerRequest, port: r.port,
-      ...(this.resolver !== undefined ? { selector: this.resolver.selector } : {}),
+      serveStale: r.serveStale, maxQueries: r.maxQueriesPerRequest, port: r.port, stubZones, recursion: r.enabled,
+      ...(previous !== undefined ? { selector: previous.selector } : {}),
     });
+    if (previous !== undefined) Object.assign(this.resolver.stats, previous.stats);
   }
 
   async stop(): Promise<void> {
@@ -276,7 +286,7 @@ export class DnsServer {
     const max = cfg.udp.maxSize;
     this.refreshResolverParts();
     this.refreshRecursion();
-    const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver !== undefined;
+    const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },

@@ -21,17 +21,24 @@ export class ServerStats {
   tcpRefused = 0;
   tcpTimeouts = 0;
 
-  /** Non-zero counters as a plain object (for logs, `sovereign stats`, tests). */
+  /** Counters as a plain object, by-code tables reduced to their non-zero entries (for logs and tests). */
   snapshot(): Record<string, unknown> {
-    const nz = (a: Float64Array): Record<number, number> => {
-      const o: Record<number, number> = {};
-      for (let i = 0; i < a.length; i++) if (a[i] !== 0) o[i] = a[i]!;
-      return o;
-    };
+    const nz = (a: Float64Array): Record<string, number> => nonZero(a, String);
     return {
       udpQueries: this.udpQueries, tcpQueries: this.tcpQueries, responses: this.responses, dropped: this.dropped,
       truncated: this.truncated, internalErrors: this.internalErrors, tcpConnections: this.tcpConnections,
       tcpRefused: this.tcpRefused, tcpTimeouts: this.tcpTimeouts, rcodes: nz(this.rcodes), qtypes: nz(this.qtypes),
     };
   }
+}
+
+/**
+ * The non-zero entries of a by-code counter table, keyed by `label(code)` (a mnemonic such as
+ * `AAAA` or `NXDOMAIN`, or the number itself): what `sovereign stats` and logs show of `qtypes`
+ * and `rcodes`.
+ */
+export function nonZero(table: Float64Array, label: (code: number) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < table.length; i++) if (table[i] !== 0) out[label(i)] = table[i]!;
+  return out;
 }

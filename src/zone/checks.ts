@@ -11,7 +11,7 @@
  */
 import type { Name } from '../wire/name.js';
 import { RRType, typeToString } from '../wire/types.js';
-import { type RRset, type SourcePos, type Zone, type ZoneNode, flatKey, peekRData, rdataCount } from './zone.js';
+import { type RRset, type SourcePos, type Zone, type ZoneNode, ZoneRRset, flatKey, peekRData, rdataCount } from './zone.js';
 
 export interface ZoneProblem {
   severity: 'error' | 'warning';
@@ -49,25 +49,32 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
   for (const node of zone.allNodes()) {
     if (!hasDname && node.get(RRType.DNAME) !== undefined) hasDname = true;
     const ns = node.get(RRType.NS);
-    if (ns !== undefined) for (const d of peekRData(ns)) nsTargets.add(flatKey((d as { nsdname: Name }).nsdname));
+    if (ns === undefined) continue;
+    if (ns instanceof ZoneRRset) for (let i = 0, n = ns.count; i < n; i++) nsTargets.add(ns.nameKeyAt(i, 0));
+    else for (const d of ns.rdata) nsTargets.add(flatKey((d as { nsdname: Name }).nsdname));
   }
 
   // Insertion (file) order: sorting a large zone just to check it would cost more than the checks.
   for (const node of zone.allNodes()) {
     if (node.setCount === 0) continue;
-    // Without making the node keep an array (see ZoneNode.rrsets).
-    const sets = node.setCount === 1 ? [node.setAt(0)] : node.rrsets;
-    const name = lazyName(node);
+    // Without making the node keep an array (see ZoneNode.rrsets); `one` is reused per node.
+    let sets: RRset[];
+    if (node.setCount === 1) {
+      one[0] = node.setAt(0);
+      sets = one;
+    } else {
+      sets = node.rrsets;
+    }
     const cname = node.get(RRType.CNAME);
     for (const set of sets) {
-      if (set.type === RRType.SOA && node !== zone.apex) add('error', set, node, `${name}: SOA record not at the zone apex`);
+      if (set.type === RRType.SOA && node !== zone.apex) add('error', set, node, `${node.name}: SOA record not at the zone apex`);
     }
     if (cname !== undefined) {
-      if (node === zone.apex) add('error', cname, node, `${name}: CNAME at the zone apex (it would hide the SOA and NS)`);
-      else if (rdataCount(cname) > 1) add('error', cname, node, `${name}: more than one CNAME record`);
+      if (node === zone.apex) add('error', cname, node, `${node.name}: CNAME at the zone apex (it would hide the SOA and NS)`);
+      else if (rdataCount(cname) > 1) add('error', cname, node, `${node.name}: more than one CNAME record`);
       for (const set of sets) {
         if (!CNAME_COMPANIONS.has(set.type)) {
-          add('error', set, node, `${name}: CNAME and other data (${typeToString(set.type)})`);
+          add('error', set, node, `${node.name}: CNAME and other data (${typeToString(set.type)})`);
           break;
         }
       }
@@ -75,7 +82,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
     // Data below a DNAME is never reached (RFC 6672 §2.3).
     for (let a = hasDname ? node.parent : undefined; a !== undefined; a = a.parent) {
       if (a.get(RRType.DNAME) !== undefined) {
-        add('error', sets[0], node, `${name}: data below DNAME ${a.name.toString()}`);
+        add('error', sets[0], node, `${node.name}: data below DNAME ${a.name.toString()}`);
         break;
       }
     }
@@ -85,20 +92,20 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
       const glueName = nsTargets.has(node.key);
       for (const set of sets) {
         if (!glueName || (set.type !== RRType.A && set.type !== RRType.AAAA)) {
-          add('warning', set, node, `${name}/${typeToString(set.type)}: occluded by the delegation above it (not glue)`);
+          add('warning', set, node, `${node.name}/${typeToString(set.type)}: occluded by the delegation above it (not glue)`);
         }
       }
     } else if (node.isDelegation) {
       for (const set of sets) {
-        if (set.type === RRType.DNAME) add('error', set, node, `${name}: NS and DNAME at the same name (RFC 6672 §2.3)`);
-        else if (!AT_CUT.has(set.type)) add('warning', set, node, `${name}/${typeToString(set.type)}: occluded at the delegation point`);
+        if (set.type === RRType.DNAME) add('error', set, node, `${node.name}: NS and DNAME at the same name (RFC 6672 §2.3)`);
+        else if (!AT_CUT.has(set.type)) add('warning', set, node, `${node.name}/${typeToString(set.type)}: occluded at the delegation point`);
       }
     }
     for (const set of sets) {
       if (node.isBelowCut || (node.isDelegation && set.type !== RRType.NS)) continue;
-      if (set.type === RRType.NS) checkTargets(zone, node, set, 'nsdname', 'error', 'error', add);
-      else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 'warning', 'warning', add);
-      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 'warning', 'warning', add);
+      if (set.type === RRType.NS) checkTargets(zone, node, set, 'nsdname', 0, 'error', 'error', add);
+      else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 2, 'warning', 'warning', add);
+      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 6, 'warning', 'warning', add);
     }
   }
   for (const w of zone.warnings) {
@@ -109,30 +116,29 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)'): ZoneProblem[] {
 }
 
 function checkTargets(
-  zone: Zone, node: ZoneNode, set: RRset, field: string, cnameSeverity: ZoneProblem['severity'],
+  zone: Zone, node: ZoneNode, set: RRset, field: string, offset: number, cnameSeverity: ZoneProblem['severity'],
   noAddressSeverity: ZoneProblem['severity'],
   add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void,
 ): void {
-  const owner = lazyName(node);
-  const type = typeToString(set.type);
-  for (const d of peekRData(set)) {
-    const target = (d as Record<string, Name>)[field]!;
-    if (target.isRoot || !target.isSubdomainOf(zone.origin)) continue;
-    const t = zone.nodeByKey(flatKey(target));
+  // Stored RRsets give the target's key straight from their bytes (no decoding): most targets
+  // are fine, and only a problem needs the decoded name for its message.
+  const n = rdataCount(set);
+  for (let i = 0; i < n; i++) {
+    const key = set instanceof ZoneRRset ? set.nameKeyAt(i, offset) : flatKey((set.rdata[i] as Record<string, Name>)[field]!);
+    if (key.length === 1 || !zone.containsKey(key)) continue; // the root (SRV "." = no service) or out of zone
+    const t = zone.nodeByKey(key);
+    const target = (): string => ((peekRData(set)[i] as Record<string, Name>)[field]!).toString();
     if (t?.get(RRType.CNAME) !== undefined) {
-      add(cnameSeverity, set, node, `${owner}/${type} '${target.toString()}' is a CNAME (illegal)`);
+      add(cnameSeverity, set, node, `${node.name}/${typeToString(set.type)} '${target()}' is a CNAME (illegal)`);
       continue;
     }
     if (t === undefined || (t.get(RRType.A) === undefined && t.get(RRType.AAAA) === undefined)) {
       // In-zone NS targets need addresses (below a cut they are glue the parent must give);
       // MX and SRV targets without any are reported, as named-checkzone does (-M/-S warn).
-      if (set.type === RRType.SRV && (d as { target: Name }).target.isRoot) continue;
-      add(noAddressSeverity, set, node, `${owner}/${type} '${target.toString()}' has no address records (A or AAAA)`);
+      add(noAddressSeverity, set, node, `${node.name}/${typeToString(set.type)} '${target()}' has no address records (A or AAAA)`);
     }
   }
 }
 
-/** Renders `node.name` only when a message needs it (most nodes have no problem). */
-function lazyName(node: ZoneNode): { toString(): string } {
-  return { toString: () => node.name.toString() };
-}
+/** The RRset list of a one-RRset node, reused (see the node loop). */
+const one: RRset[] = [];

@@ -50,6 +50,9 @@ export interface ZoneParseOptions {
 interface State {
   origin: Name;
   lastOwner: Name | undefined;
+  /** Text and origin the last explicit owner was parsed from. */
+  lastOwnerText: string | undefined;
+  lastOwnerOrigin: Name | undefined;
   dollarTtl: number | undefined;
   lastTtl: number | undefined;
   zoneClass: number;
@@ -71,7 +74,8 @@ export function* parseZoneText(text: string, opts: ZoneParseOptions): Generator<
 
 function initialState(opts: ZoneParseOptions): State {
   return {
-    origin: opts.origin, lastOwner: undefined, dollarTtl: undefined, lastTtl: opts.defaultTtl,
+    origin: opts.origin, lastOwner: undefined, lastOwnerText: undefined, lastOwnerOrigin: undefined,
+    dollarTtl: undefined, lastTtl: opts.defaultTtl,
     zoneClass: opts.defaultClass ?? RRClass.IN, includeStack: [],
   };
 }
@@ -119,7 +123,13 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
     if (state.lastOwner === undefined) throw new EntryError(0, 'no owner name: the first record must name its owner');
     owner = state.lastOwner;
   } else {
-    owner = nameAt(e, 0, state.origin);
+    // The same owner written again on the next line (common) reuses its Name.
+    const text = t[0]!.text;
+    if (text === state.lastOwnerText && state.origin === state.lastOwnerOrigin && state.lastOwner !== undefined) {
+      owner = state.lastOwner;
+    } else {
+      owner = nameAt(e, 0, state.origin);
+    }
     i = 1;
   }
   let ttl: number | undefined;
@@ -180,6 +190,11 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
     state.lastTtl = ttl;
   }
   if (state.dollarTtl === undefined && type === RRType.SOA && state.lastTtl === undefined) state.lastTtl = ttl;
+  if (!e.blankOwner && owner !== state.lastOwner) {
+    // Only once the record parsed: a failed line must not leave its text paired with the old owner.
+    state.lastOwnerText = t[0]!.text;
+    state.lastOwnerOrigin = state.origin;
+  }
   state.lastOwner = owner;
   return { name: owner, type, class: state.zoneClass, ttl, data };
 }
@@ -266,6 +281,7 @@ function* directive(e: Entry, file: string, path: string, state: State, opts: Zo
         state.includeStack.pop();
         state.origin = saved.origin;
         state.lastOwner = saved.lastOwner;
+        state.lastOwnerText = undefined;
       }
       return;
     }

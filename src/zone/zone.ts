@@ -17,7 +17,7 @@ import { type ResourceRecord } from '../wire/record.js';
 import { Name } from '../wire/name.js';
 import { Writer } from '../wire/writer.js';
 import { Reader } from '../wire/reader.js';
-import { EncodeMode, RRClass, RRType, decodeRData, encodeRData, rdataEquals } from '../wire/types.js';
+import { EncodeMode, RRClass, RRType, decodeRData, encodeRData, rdataEquals, typeDef } from '../wire/types.js';
 
 export interface SourcePos {
   file: string;
@@ -128,7 +128,9 @@ const HASH_MASK = 0x3fffffff;
  */
 class NodeTable {
   readonly nodes: ZoneNode[] = [];
-  private slots = new Int32Array(1024);
+  /** Pairs (hash, node index + 1); index 0 means empty. The hash is kept beside the index so a
+   * probe that misses never touches the node (a cache miss per probe in a large zone). */
+  private slots = new Int32Array(2048);
   private mask = 1023;
 
   /** The node whose key equals `key.slice(start)`; `hash` is hashKey(key, start). */
@@ -137,16 +139,17 @@ class NodeTable {
     const mask = this.mask;
     const len = key.length - start;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const s = slots[i]!;
+      const s = slots[2 * i + 1]!;
       if (s === 0) return undefined;
+      if (slots[2 * i] !== hash) continue;
       const n = this.nodes[s - 1]!;
-      if (n.hash === hash && n.key.length === len && (start === 0 ? n.key === key : key.endsWith(n.key))) return n;
+      if (n.key.length === len && (start === 0 ? n.key === key : key.endsWith(n.key))) return n;
     }
   }
 
   insert(node: ZoneNode): void {
     this.nodes.push(node);
-    if (this.nodes.length * 2 > this.slots.length) this.grow();
+    if (this.nodes.length * 4 > this.slots.length) this.grow();
     else this.place(node.hash, this.nodes.length);
   }
 
@@ -154,13 +157,14 @@ class NodeTable {
     const slots = this.slots;
     const mask = this.mask;
     let i = hash & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = slot;
+    while (slots[2 * i + 1] !== 0) i = (i + 1) & mask;
+    slots[2 * i] = hash;
+    slots[2 * i + 1] = slot;
   }
 
   private grow(): void {
     this.slots = new Int32Array(this.slots.length * 2);
-    this.mask = this.slots.length - 1;
+    this.mask = this.slots.length / 2 - 1;
     const nodes = this.nodes;
     for (let k = 0; k < nodes.length; k++) this.place(nodes[k]!.hash, k + 1);
   }
@@ -266,6 +270,18 @@ export class ZoneRRset implements RRset {
   /** Record `i`'s stored RDATA (message form without compression pointers outside it). */
   storedAt(i: number): Uint8Array {
     return i === 0 ? this.buf0.subarray(this.off0, this.off0 + this.len0) : this.x!.more![i - 1]!;
+  }
+
+  /**
+   * Key (see flatKey) of the domain name at byte `offset` of record `i`'s stored RDATA, without
+   * decoding the record. Only for the first name of a type (NS/CNAME at 0, MX at 2, SRV at 6):
+   * it was written before any other name, so it holds no compression pointer.
+   */
+  nameKeyAt(i: number, offset: number): string {
+    const b = this.storedAt(i);
+    let end = offset;
+    while (end < b.length && b[end] !== 0) end += b[end]! + 1;
+    return keyOf(b.subarray(offset, end + 1));
   }
 
   /** Decodes every record without caching (checks, printing a large zone). */
@@ -523,6 +539,34 @@ function byCanonicalKey(x: ZoneNode, y: ZoneNode): number {
   return na - nb;
 }
 
+/** Types whose RDATA is one domain name, and that field's key (from the type table). */
+const NAME_ONLY = new Map<number, string>(
+  [RRType.NS, RRType.CNAME, RRType.PTR, RRType.DNAME].map((t) => [t, typeDef(t)!.fields[0]!.key]),
+);
+const MX_PREFERENCE = typeDef(RRType.MX)!.fields[0]!.key;
+const MX_EXCHANGE = typeDef(RRType.MX)!.fields[1]!.key;
+
+/**
+ * Writes a record's RDATA in stored form (message form, case kept). The one-name types and MX,
+ * a third of a typical zone, copy the name's bytes directly: the general encoder prepares
+ * compression data for every name it writes, which storing does not need.
+ */
+function storeRData(w: Writer, type: number, data: unknown): void {
+  const key = NAME_ONLY.get(type);
+  if (key !== undefined) {
+    const name = (data as Record<string, Name>)[key]!;
+    w.bytes(name.wire);
+    return;
+  }
+  if (type === RRType.MX) {
+    const d = data as Record<string, unknown>;
+    w.u16(d[MX_PREFERENCE] as number);
+    w.bytes((d[MX_EXCHANGE] as Name).wire);
+    return;
+  }
+  encodeRData(type, w, data, EncodeMode.Message);
+}
+
 /** True when `key[at]` starts a label (walking label lengths from the start). */
 function isLabelBoundary(key: string, at: number): boolean {
   let p = 0;
@@ -538,6 +582,7 @@ export class Zone {
   /** Problems noticed while adding (TTL mismatch within an RRset): for the checks. */
   readonly warnings: ZoneWarning[] = [];
   private readonly table = new NodeTable();
+  private lastParent: ZoneNode;
   private sorted: ZoneNode[] | undefined;
   private count = 0;
   private finished = false;
@@ -551,6 +596,7 @@ export class Zone {
     this.class = cls;
     this.apex = new ZoneNode(origin, undefined, keyOf(origin.wire));
     this.table.insert(this.apex);
+    this.lastParent = this.apex;
   }
 
   /** Records held (duplicates not counted). */
@@ -587,7 +633,7 @@ export class Zone {
     }
     const w = this.writer;
     w.reset();
-    encodeRData(rr.type, w, rr.data, EncodeMode.Message);
+    storeRData(w, rr.type, rr.data);
     if (set === undefined) {
       const buf = this.slabs.putBuffer(this.writerBytes, w.pos);
       const created = new ZoneRRset(node, rr.type, rr.class, rr.ttl, buf, this.slabs.pos - w.pos, w.pos, source);
@@ -624,7 +670,11 @@ export class Zone {
     }
     // The parent's key and wire are suffixes of ours: no parent Name is built.
     const skip = key.charCodeAt(0) + 1;
-    const parent = this.table.find(key, skip, hashKey(key, skip)) ?? this.newNode(undefined, wire.subarray(skip), keyOf(wire.subarray(skip)));
+    // Names in a zone file come grouped: the last new node's parent is usually this one's too.
+    const last = this.lastParent;
+    const parent = (last.key.length === key.length - skip && key.endsWith(last.key) ? last : undefined) ??
+      this.table.find(key, skip, hashKey(key, skip)) ?? this.newNode(undefined, wire.subarray(skip), keyOf(wire.subarray(skip)));
+    this.lastParent = parent;
     // The owner's bytes go to a shared slab; its Name is rebuilt from them when first asked for.
     const buf = this.slabs.putBytes(wire);
     const node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wire.length, wire.length);
@@ -676,6 +726,13 @@ export class Zone {
       });
     }
     return set.wire;
+  }
+
+  /** True when `key` (see flatKey) is this zone's origin or below it. */
+  containsKey(key: string): boolean {
+    const originKey = this.apex.key;
+    return key.length >= originKey.length && key.endsWith(originKey) &&
+      (key.length === originKey.length || isLabelBoundary(key, key.length - originKey.length));
   }
 
   /** The node whose key (see flatKey) is `key`. */

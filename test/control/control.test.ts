@@ -10,7 +10,9 @@ import { renderMetrics } from '../../src/control/metrics.js';
 import { ControlServer } from '../../src/control/server.js';
 import { bearerMatches, ensureToken, readToken } from '../../src/control/token.js';
 import { silentLogger } from '../../src/logging.js';
+import { mergeStats, type StatsSnapshot } from '../../src/control/snapshot.js';
 import { Credibility } from '../../src/resolver/cache.js';
+import { newResolverStats } from '../../src/resolver/iterator.js';
 import { DnsServer } from '../../src/server/server.js';
 import { parseRecord } from '../../src/wire/record.js';
 import { pickPort, tempDir } from '../helpers/peers.js';
@@ -128,8 +130,23 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
       cacheAnswers: 4, upstreamAnswers: 6, failures: 1,
       routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, probes: 2, ignored: 1 }] }],
     },
+    resolver: {
+      ...newResolverStats(), cacheHits: 9, cacheMisses: 3, resolutions: 3, resolutionMsSum: 30, upstreamQueries: 8, upstreamReplies: 7,
+      upstreamRttMsSum: 14, upstreamTimeouts: 1, lameServers: 1,
+      stubZones: [{ zone: 'lab.example.', servers: [{ server: '10.0.0.2#5353', srttMs: 2, queries: 4, timeouts: 1 }] }],
+    },
     hosts: null, localData: null,
   });
+  assert.match(m.body, /^sovereign_resolver_cache_hits_total 9$/m);
+  assert.match(m.body, /^sovereign_resolver_cache_misses_total 3$/m);
+  assert.match(m.body, /^sovereign_resolver_upstream_queries_total 8$/m);
+  assert.match(m.body, /^sovereign_resolver_upstream_rtt_seconds_sum 0.014$/m);
+  assert.match(m.body, /^sovereign_resolver_upstream_rtt_seconds_count 7$/m);
+  assert.match(m.body, /^sovereign_resolver_resolution_seconds_sum 0.03$/m);
+  assert.match(m.body, /^sovereign_resolver_upstream_timeouts_total 1$/m);
+  assert.match(m.body, /^sovereign_resolver_lame_servers_total 1$/m);
+  assert.match(m.body, /^sovereign_stub_server_srtt_seconds\{zone="lab.example.",server="10.0.0.2#5353"\} 0.002$/m);
+  assert.match(m.body, /^sovereign_stub_server_queries_total\{zone="lab.example.",server="10.0.0.2#5353"\} 4$/m);
   assert.match(m.body, /^sovereign_queries_total\{transport="udp"\} 10$/m);
   assert.match(m.body, /^sovereign_queries_by_type_total\{qtype="AAAA"\} 5$/m);
   assert.match(m.body, /^sovereign_responses_total\{rcode="NXDOMAIN"\} 1$/m);
@@ -181,4 +198,31 @@ test('a Unix socket endpoint needs no token (the socket is mode 0600)', async ()
     dir.cleanup();
   }
   void pickPort;
+});
+
+test('cluster merge: resolver counters add up over workers, stub server SRTTs average', () => {
+  const part = (hits: number, queries: number, srttMs: number, resolver = true): StatsSnapshot => ({
+    processes: 1, uptimeSeconds: 5, queries: { udp: hits, tcp: 0 }, responses: hits, dropped: 0, truncated: 0, internalErrors: 0,
+    tcpConnections: 0, qtypes: { A: hits }, rcodes: { NOERROR: hits },
+    cache: { size: 1, hits, misses: 1, staleHits: 0, inserts: 1, refused: 0, evictions: 0, prefetches: 0 },
+    forwarder: { cacheAnswers: 0, upstreamAnswers: 0, failures: 0, routes: [] },
+    resolver: resolver ? {
+      ...newResolverStats(), cacheHits: hits, cacheMisses: 1, upstreamQueries: queries, upstreamRttMsSum: queries * 2, upstreamReplies: queries,
+      stubZones: [{ zone: 'lab.example.', servers: [{ server: '10.0.0.2', srttMs, queries, timeouts: 1 }] }],
+    } : null,
+    hosts: null, localData: null,
+  });
+  const m = mergeStats([part(10, 4, 2), part(5, 2, 4), part(1, 0, -1)]);
+  assert.equal(m.processes, 3);
+  assert.equal(m.cache.hits, 16);
+  assert.equal(m.resolver!.cacheHits, 16);
+  assert.equal(m.resolver!.cacheMisses, 3);
+  assert.equal(m.resolver!.upstreamQueries, 6);
+  assert.equal(m.resolver!.upstreamRttMsSum, 12);
+  assert.deepEqual(m.resolver!.stubZones, [{ zone: 'lab.example.', servers: [{ server: '10.0.0.2', srttMs: 3, queries: 6, timeouts: 3 }] }]);
+  // The parts are not changed by merging.
+  const a = part(1, 1, 1);
+  mergeStats([a, part(1, 1, 1)]);
+  assert.equal(a.resolver!.cacheHits, 1);
+  assert.equal(mergeStats([part(1, 1, 1, false), part(1, 1, 1, false)]).resolver, null);
 });

@@ -12,13 +12,13 @@
  * Addresses: 127.24.2.1 (BIND), 127.24.2.2 (sovereign serve), 127.24.2.3 (nothing listens).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { existsSync } from 'node:fs';
-import { type RunningPeer, PEER_BINARIES, havePeers, pickPort, runTool, startNamed, tempDir, waitForDns } from '../helpers/peers.js';
+import { type RunningPeer, PEER_BINARIES, havePeers, pickPort, runTool, startNamed, startPeer, tempDir } from '../helpers/peers.js';
 import { Message, Name, newEdns, option } from '../../src/wire/index.js';
 
 const BIND = '127.24.2.1';
@@ -262,8 +262,7 @@ export function normalize(out: string): string {
 describe('sovereign dig against dig, on BIND and on sovereign serve', { timeout: 300_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
   let named: RunningPeer | undefined;
-  let sov: ChildProcess | undefined;
-  let sovOut = '';
+  let sov: RunningPeer | undefined;
   let port = 0;
   let skip = false;
 
@@ -281,19 +280,13 @@ describe('sovereign dig against dig, on BIND and on sovereign serve', { timeout:
     named = await startNamed(bindDir, BIND, port, [{ name: 'dig.test', file: zoneFile }], 'server-id "bind-nsid";');
     const cfg = join(dir.path, 'sovereign.yaml');
     writeFileSync(cfg, 'control:\n  enabled: false\n');
-    sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${SOV}:${port}`, '--zone', `dig.test=${zoneFile}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    sov.stdout!.on('data', (d: Buffer) => { sovOut += d.toString(); });
-    sov.stderr!.on('data', (d: Buffer) => { sovOut += d.toString(); });
-    assert.ok(await waitForDns(SOV, port, 'dig.test'), `sovereign serve did not come up:\n${sovOut}`);
+    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${SOV}:${port}`,
+      '--zone', `dig.test=${zoneFile}`], { address: SOV, port, zone: 'dig.test' });
   });
 
   after(async () => {
     await named?.stop();
-    if (sov !== undefined && sov.exitCode === null) {
-      sov.kill('SIGTERM');
-      await new Promise((r) => sov!.once('exit', r));
-    }
+    await sov?.stop();
     dir?.cleanup();
   });
 

@@ -12,11 +12,10 @@
  * Addresses: 127.24.0.1/.3/.4 (BIND), 127.24.0.11/.13/.14 (sovereign serve), port 53.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningPeer, addLoopbackAddress, havePeers, runTool, startNamed, tempDir, waitForDns } from '../helpers/peers.js';
+import { type RunningPeer, addLoopbackAddress, havePeers, runTool, startNamed, startPeer, tempDir } from '../helpers/peers.js';
 
 const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 const PORT = 53;
@@ -96,8 +95,8 @@ function hops(out: string): string[][] {
 
 describe('dig +trace over a root -> tst. -> example.tst. hierarchy', { timeout: 180_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
+  /** BIND and `sovereign serve` processes, stopped in this order. */
   const peers: RunningPeer[] = [];
-  const sovs: ChildProcess[] = [];
   let skip = false;
 
   before(async (t) => {
@@ -128,24 +127,13 @@ describe('dig +trace over a root -> tst. -> example.tst. hierarchy', { timeout: 
         zoneArgs.push('--zone', `${z.name}=${file}`);
       });
       const z = mine[0]!;
-      let out = '';
-      const child = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${address}:${PORT}`,
-        ...zoneArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-      sovs.push(child);
-      assert.ok(await waitForDns(z.address, PORT, z.name), `sovereign serve for ${z.name} did not come up:\n${out}`);
+      peers.push(await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${address}:${PORT}`,
+        ...zoneArgs], { address: z.address, port: PORT, zone: z.name }));
     }
   });
 
   after(async () => {
     for (const p of peers) await p.stop();
-    for (const c of sovs) {
-      if (c.exitCode === null) {
-        c.kill('SIGTERM');
-        await new Promise((r) => c.once('exit', r));
-      }
-    }
     dir?.cleanup();
   });
 

@@ -9,12 +9,11 @@
  * Addresses: 127.26.1.x only.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  type RunningPeer, addLoopbackAddress, havePeers, pickPort, runTool, startNamed, tempDir, waitForDns,
+  type RunningPeer, addLoopbackAddress, havePeers, pickPort, runTool, startNamed, startPeer, tempDir,
 } from '../helpers/peers.js';
 
 const UP1 = '127.26.1.1';
@@ -39,8 +38,7 @@ describe('forwarder in front of BIND', { timeout: 120_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
   let up1: RunningPeer | undefined;
   let up2: RunningPeer | undefined;
-  let sov: ChildProcess | undefined;
-  let sovOut = '';
+  let sov: RunningPeer | undefined;
   let port = 0;
   let p1 = 0;
   let p2 = 0;
@@ -97,22 +95,13 @@ localData:
     nas 600 IN A 192.168.1.2
 control: { listen: "${SOV}:${cport}", tokenFile: "${tokenFile()}" }
 `);
-    sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-    sov.stdout!.on('data', (d: Buffer) => { sovOut += d.toString(); });
-    sov.stderr!.on('data', (d: Buffer) => { sovOut += d.toString(); });
-    assert.ok(await waitForDns(SOV, port, 'router.lan'), `sovereign did not come up:\n${sovOut}`);
+    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg], { address: SOV, port, zone: 'router.lan' });
   });
 
   after(async () => {
-    if (sov !== undefined && sov.exitCode === null) {
-      const gone = new Promise((r) => sov!.once('exit', r));
-      sov.kill('SIGTERM');
-      // In cluster mode the primary has been seen not to exit on SIGTERM (src/server/cluster.ts);
-      // SIGKILL it then: its workers exit when their IPC channel closes.
-      const force = setTimeout(() => sov!.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(force);
-    }
+    // In cluster mode the primary has been seen not to exit on SIGTERM (src/server/cluster.ts); stop()
+    // SIGKILLs it then: its workers exit when their IPC channel closes.
+    await sov?.stop();
     await up1?.stop();
     await up2?.stop();
     dir?.cleanup();
@@ -275,8 +264,7 @@ describe('forwarder with two worker processes: one control endpoint for all', { 
   const SOV2 = '127.26.1.22';
   let dir: ReturnType<typeof tempDir>;
   let up: RunningPeer | undefined;
-  let sov: ChildProcess | undefined;
-  let out = '';
+  let sov: RunningPeer | undefined;
   let port = 0;
   let cport = 0;
   let skip = false;
@@ -303,10 +291,7 @@ log: { level: warn }
 forwarders: ["${UP}:${upPort}"]
 control: { listen: "${SOV2}:${cport}", tokenFile: "${tokenFile()}" }
 `);
-    sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
-    sov.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-    sov.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    assert.ok(await waitForDns(SOV2, port, 'fwd.example'), `sovereign did not come up:\n${out}`);
+    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg], { address: SOV2, port, zone: 'fwd.example' });
     // Both workers must be up before the control endpoint can speak for both.
     for (let i = 0; i < 50; i++) {
       const r = cli('stats', '--json');
@@ -316,15 +301,9 @@ control: { listen: "${SOV2}:${cport}", tokenFile: "${tokenFile()}" }
   });
 
   after(async () => {
-    if (sov !== undefined && sov.exitCode === null) {
-      const gone = new Promise((r) => sov!.once('exit', r));
-      sov.kill('SIGTERM');
-      // In cluster mode the primary has been seen not to exit on SIGTERM (src/server/cluster.ts);
-      // SIGKILL it then: its workers exit when their IPC channel closes.
-      const force = setTimeout(() => sov!.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(force);
-    }
+    // In cluster mode the primary has been seen not to exit on SIGTERM (src/server/cluster.ts); stop()
+    // SIGKILLs it then: its workers exit when their IPC channel closes.
+    await sov?.stop();
     await up?.stop();
     dir?.cleanup();
   });

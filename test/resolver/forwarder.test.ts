@@ -163,7 +163,7 @@ describe('forwarder', () => {
     assert.equal(ups[0]!.errorReplies, 1);
   });
 
-  test('forwardZones by longest match, stubZones asked with RD=0, the rest to the default forwarder', async () => {
+  test('forwardZones by longest match, stubZones iterated with RD=0, the rest to the default forwarder', async () => {
     const dflt = await toyUpstream('127.26.3.6', resolverLike);
     const corp = await toyUpstream('127.26.3.7', (q) => reply(q, 0, [`${q.question[0]!.name.toString()} 60 IN A 10.0.0.1`]));
     const deep = await toyUpstream('127.26.3.8', (q) => reply(q, 0, [`${q.question[0]!.name.toString()} 60 IN A 10.0.0.2`]));
@@ -171,7 +171,7 @@ describe('forwarder', () => {
     const s = await sovereign({
       forwarders: [`${dflt.address}:${dflt.port}`],
       forwardZones: { 'corp.example': [`${corp.address}:${corp.port}`], 'lab.corp.example.': [`${deep.address}#${deep.port}`] },
-      stubZones: { 'stub.example': [`${stub.address}:${stub.port}`] },
+      stubZones: { 'stub.example': [`${stub.address}:${stub.port}`], 'in.corp.example': [`${stub.address}:${stub.port}`] },
     });
     cleanups.push(() => s.stop(), () => dflt.close(), () => corp.close(), () => deep.close(), () => stub.close());
     assert.equal(((await ask(s, 'host.corp.example')).answer[0]!.data as { address: string }).address, '10.0.0.1');
@@ -179,6 +179,10 @@ describe('forwarder', () => {
     assert.equal(((await ask(s, 'a.stub.example')).answer[0]!.data as { address: string }).address, '10.0.0.3');
     assert.equal(stub.queries[0]!.rd, false);
     assert.equal(corp.queries[0]!.rd, true);
+    // A stub zone inside a forwarded domain: the deeper stub wins, iterated (RD=0), not forwarded.
+    assert.equal(((await ask(s, 'h.in.corp.example')).answer[0]!.data as { address: string }).address, '10.0.0.3');
+    assert.equal(corp.queries.length, 1);
+    assert.equal(stub.queries[1]!.rd, false);
     assert.equal(((await ask(s, 'www.example')).answer[0]!.data as { address: string }).address, '192.0.2.1');
     assert.equal(dflt.queries.length, 1);
   });

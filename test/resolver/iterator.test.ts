@@ -273,3 +273,106 @@ test('QNAME minimisation: NXDOMAIN for a hidden level is checked with the full n
   await strict.r.resolve(Name.fromText('www.example.com.'), RRType.A);
   assert.equal((await strict.r.resolve(Name.fromText('a.b.example.com.'), RRType.A)).rcode, Rcode.NXDOMAIN);
 });
+
+/** lab.example's stub server (port 5353) delegates sub.lab.example; it also tries to plant glue outside its zone. */
+function stubTable(): Table {
+  return (server, qname, qtype) => {
+    if (server === '192.0.2.50') {
+      if (qname === 'www.lab.example.' && qtype === RRType.A) return { aa: true, answer: ['www.lab.example. 300 IN A 192.0.2.90'] };
+      if (qname.endsWith('sub.lab.example.')) {
+        return {
+          authority: ['sub.lab.example. 3600 IN NS ns.sub.lab.example.', 'sub.lab.example. 3600 IN NS ns.evil.org.'],
+          additional: ['ns.sub.lab.example. 3600 IN A 192.0.2.51', 'ns.evil.org. 3600 IN A 203.0.113.66'],
+        };
+      }
+      return { aa: true, rcode: Rcode.NXDOMAIN, authority: ['lab.example. 3600 IN SOA ns.lab.example. h.lab.example. 1 2 3 4 60'] };
+    }
+    if (server === '192.0.2.51' && qname === 'x.sub.lab.example.') return { aa: true, answer: ['x.sub.lab.example. 300 IN A 192.0.2.91'] };
+    if (server === '192.0.2.51') return { aa: true, rcode: Rcode.NXDOMAIN, authority: ['sub.lab.example. 3600 IN SOA ns.sub.lab.example. h.lab.example. 1 2 3 4 60'] };
+    return 'timeout';
+  };
+}
+
+test('stub zone: iteration starts at the configured servers (their port), and referrals below are followed with bailiwick rules', async () => {
+  const ports: string[] = [];
+  const { fn, log } = upstream(stubTable());
+  const cache = new RRCache();
+  const r = new Resolver({
+    cache, hints, selector: new ServerSelector({ random: () => 0.5, exploration: 0 }), recursion: false,
+    exchange: (q, server, o) => {
+      ports.push(`${server.address}#${server.port}`);
+      return fn(q, server, o);
+    },
+    stubZones: [{ zone: Name.fromText('lab.example.'), servers: [{ address: '192.0.2.50', port: 5353 }] }],
+  });
+  const www = await r.resolve(Name.fromText('www.lab.example.'), RRType.A);
+  assert.deepEqual(www.answer.map((x) => (x.data as { address: string }).address), ['192.0.2.90']);
+  const x = await r.resolve(Name.fromText('x.sub.lab.example.'), RRType.A);
+  assert.equal(x.rcode, Rcode.NOERROR);
+  assert.deepEqual(x.answer.map((a) => (a.data as { address: string }).address), ['192.0.2.91']);
+  // Never the root; the stub server on its own port, the child's server (glue) on the usual one.
+  assert.deepEqual(log, ['192.0.2.50 www.lab.example. 1', '192.0.2.50 sub.lab.example. 1', '192.0.2.51 x.sub.lab.example. 1']);
+  assert.deepEqual(ports, ['192.0.2.50#5353', '192.0.2.50#5353', '192.0.2.51#53']);
+  assert.equal(cache.peek(Name.fromText('ns.evil.org.'), RRType.A, RRClass.IN), undefined, 'glue outside lab.example is not cached');
+  // The learned child delegation is used next time; the stub servers are not asked again.
+  await r.resolve(Name.fromText('y.sub.lab.example.'), RRType.A);
+  assert.equal(log[log.length - 1], '192.0.2.51 y.sub.lab.example. 1');
+  assert.equal(log.filter((l) => l.startsWith('192.0.2.50')).length, 2);
+  // Without recursion, names outside the stub zone are not this resolver's.
+  assert.equal(r.covers(Name.fromText('www.example.com.')), false);
+  assert.equal(r.covers(Name.fromText('a.sub.lab.example.')), true);
+  await assert.rejects(r.resolve(Name.fromText('www.example.com.'), RRType.A), (e: unknown) => e instanceof ResolutionError && e.ede === EdeCode.NOT_SUPPORTED);
+  const [zone] = r.stubZoneSnapshot();
+  assert.equal(zone!.zone, 'lab.example.');
+  assert.equal(zone!.servers[0]!.server, '192.0.2.50#5353');
+  assert.equal(zone!.servers[0]!.queries, 2);
+});
+
+test('stub zone beside full recursion: the stub wins below its domain, a cached delegation above it does not', async () => {
+  const base = basicTable();
+  const table: Table = (server, qname, qtype, edns) => (server === '192.0.2.50' ? stubTable()(server, qname, qtype, edns) : base(server, qname, qtype, edns));
+  const { r, log } = resolver(table, { stubZones: [{ zone: Name.fromText('lab.example.com.'), servers: [{ address: '192.0.2.50', port: 53 }] }] });
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A); // caches example.com's delegation
+  const n = log.length;
+  const res = await r.resolve(Name.fromText('www.lab.example.com.'), RRType.A);
+  assert.equal(res.rcode, Rcode.NXDOMAIN); // the stub server's own view (its table has no such name)
+  assert.deepEqual(log.slice(n), ['192.0.2.50 www.lab.example.com. 1']);
+});
+
+test('counters of the recursive path: cache hits and misses, local answers, upstream queries and latency', async () => {
+  const { r } = resolver(basicTable());
+  assert.equal(r.answerLocally(Name.fromText('www.example.com.'), RRType.A, RRClass.IN), undefined);
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A, RRClass.IN, { cacheChecked: true });
+  assert.ok(r.answerLocally(Name.fromText('www.example.com.'), RRType.A, RRClass.IN) !== undefined);
+  assert.ok(r.answerLocally(Name.fromText('localhost.'), RRType.A, RRClass.IN) !== undefined);
+  assert.equal((await r.resolve(Name.fromText('nx.example.com.'), RRType.A)).rcode, Rcode.NXDOMAIN);
+  const s = r.stats;
+  assert.equal(s.cacheHits, 1);
+  assert.equal(s.cacheMisses, 2); // the explicit one, and resolve() checking for nx.example.com
+  assert.equal(s.localAnswers, 1);
+  assert.equal(s.resolutions, 2);
+  assert.equal(s.upstreamQueries, 5); // priming, com, example.com, www; then nx at the cached example.com cut
+  assert.equal(s.upstreamReplies, 5);
+  assert.equal(s.upstreamRttMsSum, 5); // the canned upstream reports 1 ms per reply
+  assert.ok(s.resolutionMsSum >= 0);
+  assert.equal(s.failures, 0);
+});
+
+test('glue gone from the cache (flushed): the parent delegation, or the hints at the root, bring it back', async () => {
+  const { r, cache, log } = resolver(basicTable());
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  // `cache flush example.com --subtree` takes ns.example.com's address with it; so does flushing the root server's name.
+  cache.flush(Name.fromText('example.com.'), { subtree: true });
+  cache.flush(Name.fromText('a.root.'), { subtree: true });
+  assert.equal(cache.peek(Name.fromText('a.root.'), RRType.A, RRClass.IN), undefined);
+  const again = await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal(again.rcode, Rcode.NOERROR);
+  assert.deepEqual(again.answer.map((x) => (x.data as { address: string }).address), ['192.0.2.80']);
+  // Both example.com's and com's servers lose their addresses: up two levels, to the root.
+  cache.flush(Name.fromText('ns.example.com.'));
+  cache.flush(Name.fromText('ns.com.'));
+  const n = log.length;
+  const third = await r.resolve(Name.fromText('ftp.example.com.'), RRType.A);
+  assert.equal(third.rcode, Rcode.NXDOMAIN);
+  assert.deepEqual(log.slice(n), ['192.0.2.1 com. 1', '192.0.2.2 example.com. 1', '192.0.2.3 ftp.example.com. 1']);
+});

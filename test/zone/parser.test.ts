@@ -388,3 +388,9 @@ test('RFC 2181 §8: a TTL over 2^31-1 becomes 0 with a warning (as BIND does)', 
   assert.deepEqual(p.warnings.map((w) => `${w.line}:${w.column}`), ['1:6', '3:3']);
   assert.match(p.warnings[0]!.reason, /TTL 4294967295 > MAXTTL/);
 });
+
+test('a repeated owner after a failed line is parsed again, not taken from the line before', () => {
+  const p = parse('$TTL 60\na A 192.0.2.1\nb A 192.0.2.300\nb A 192.0.2.2\n$ORIGIN example.net.\nb A 192.0.2.3\n');
+  assert.equal(p.errors.length, 1);
+  assert.deepEqual(p.records, ['a.example.com. 60 IN A 192.0.2.1', 'b.example.com. 60 IN A 192.0.2.2', 'b.example.net. 60 IN A 192.0.2.3']);
+});

@@ -1,7 +1,8 @@
 /**
- * Chain element for full recursion (a thin adapter over `src/resolver/iterator.ts`). It sits
- * after `authority` (names we serve are answered from our zones) and after the forwarder's
- * routes; everything else reaching it is resolved iteratively from the root.
+ * Chain element for full recursion and stub zones (a thin adapter over
+ * `src/resolver/iterator.ts`). It sits after `authority` (names we serve are answered from our
+ * zones) and after the forwarder's routes; everything else reaching it is resolved iteratively
+ * from the root, or, when recursion is off, only names in stub zones (the rest go down the chain).
  *
  * - Clients outside the recursion ACL get REFUSED with EDE 18 (Prohibited): never an open
  *   resolver. RA is set on every answer to allowed clients.
@@ -86,6 +87,7 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
     if (req.opcode !== Opcode.QUERY) return next(ctx);
     const q = req.question[0]!;
     if (q.class === RRClass.CH || q.type === RRType.AXFR || q.type === RRType.IXFR) return next(ctx);
+    if (!resolver.covers(q.name)) return next(ctx);
     if (!acl.allows(ctx.clientAddress)) {
       const reply = replyTo(req, Rcode.REFUSED, max);
       reply.edns?.options.push(PROHIBITED);

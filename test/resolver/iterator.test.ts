@@ -376,3 +376,19 @@ test('glue gone from the cache (flushed): the parent delegation, or the hints at
   assert.equal(third.rcode, Rcode.NXDOMAIN);
   assert.deepEqual(log.slice(n), ['192.0.2.1 com. 1', '192.0.2.2 example.com. 1', '192.0.2.3 ftp.example.com. 1']);
 });
+
+test('a stub zone for a private reverse zone (RFC 6303) is asked instead of answering locally', async () => {
+  const table: Table = (server, qname) => {
+    if (server !== '192.0.2.60') return 'timeout';
+    if (qname === '1.1.168.192.in-addr.arpa.') return { aa: true, answer: ['1.1.168.192.in-addr.arpa. 300 IN PTR router.lan.'] };
+    return { aa: true, authority: ['168.192.in-addr.arpa. 300 IN SOA router.lan. h.lan. 1 2 3 4 60'] }; // empty non-terminal
+  };
+  const { r, log } = resolver(table, { recursion: false, stubZones: [{ zone: Name.fromText('168.192.in-addr.arpa.'), servers: [{ address: '192.0.2.60', port: 53 }] }] });
+  assert.equal(r.answerLocally(Name.fromText('1.1.168.192.in-addr.arpa.'), RRType.PTR, RRClass.IN), undefined);
+  const res = await r.resolve(Name.fromText('1.1.168.192.in-addr.arpa.'), RRType.PTR);
+  assert.equal((res.answer[0]!.data as { ptrdname: Name }).ptrdname.toString(), 'router.lan.');
+  // QNAME minimisation walks down one label (RFC 9156), then the full question.
+  assert.deepEqual(log, ['192.0.2.60 1.168.192.in-addr.arpa. 1', '192.0.2.60 1.1.168.192.in-addr.arpa. 12']);
+  // Other private ranges stay local.
+  assert.equal(r.answerLocally(Name.fromText('1.0.0.10.in-addr.arpa.'), RRType.PTR, RRClass.IN)?.rcode, Rcode.NXDOMAIN);
+});

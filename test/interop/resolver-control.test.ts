@@ -12,7 +12,8 @@
  *
  * Hierarchy: root (ours, 127.27.0.1) -> rec. (ours, 127.27.1.1) -> sub.rec. (ours, 127.27.1.2);
  * lab.stubby. on BIND (127.27.2.1), not delegated from the root, delegating kid.lab.stubby. to
- * ours (127.27.2.2). Sovereign resolves on 127.27.0.53, Unbound on 127.27.0.54. Our authoritative
+ * ours (127.27.2.2). Sovereign resolves on 127.27.0.53 (and with two workers on 127.27.0.55),
+ * Unbound on 127.27.0.54. Our authoritative
  * servers run as `sovereign serve` child processes too: dig and the CLI run synchronously here.
  */
 import assert from 'node:assert/strict';
@@ -31,6 +32,7 @@ const LAB = '127.27.2.1';
 const KID = '127.27.2.2';
 const SOV = '127.27.0.53';
 const UNBOUND = '127.27.0.54';
+const SOV2 = '127.27.0.55';
 const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 
 const ZONES: Record<string, string> = {
@@ -86,6 +88,7 @@ describe('serve --recursive: cache print/flush, stats, stub zones', { timeout: 1
   let dir: ReturnType<typeof tempDir>;
   const children: ChildProcess[] = [];
   let recControl = 0;
+  let hints = '';
   let bind: RunningPeer | undefined;
   let unbound: RunningPeer | undefined;
   let sov: ChildProcess | undefined;
@@ -126,7 +129,7 @@ describe('serve --recursive: cache print/flush, stats, stub zones', { timeout: 1
       return;
     }
     dir = tempDir('sovereign-rescontrol-');
-    for (const a of [ROOT, REC, SUB, LAB, KID, SOV, UNBOUND]) addLoopbackAddress(a);
+    for (const a of [ROOT, REC, SUB, LAB, KID, SOV, UNBOUND, SOV2]) addLoopbackAddress(a);
     const file = (zone: string): string => join(dir.path, zone === '.' ? 'root.zone' : `${zone}zone`);
     for (const [zone, text] of Object.entries(ZONES)) writeFileSync(file(zone), text);
     recControl = pickPort();
@@ -141,7 +144,7 @@ control: ${control}
     }
     mkdirSync(join(dir.path, 'named'));
     bind = await startNamed(join(dir.path, 'named'), LAB, 53, [{ name: 'lab.stubby.', file: file('lab.stubby.') }]);
-    const hints = join(dir.path, 'root.hints');
+    hints = join(dir.path, 'root.hints');
     writeFileSync(hints, `. 3600000 NS a.root.rec.\na.root.rec. 3600000 A ${ROOT}\n`);
     mkdirSync(join(dir.path, 'unbound'));
     unbound = await startUnbound(join(dir.path, 'unbound'), UNBOUND, 53, hints,
@@ -250,5 +253,42 @@ control: { listen: "${SOV}:${cport}", tokenFile: "${tokenFile()}" }
     assert.match(prom, /^sovereign_resolver_cache_hits_total [1-9]\d*$/m);
     assert.match(prom, /^sovereign_resolver_upstream_rtt_seconds_count [1-9]\d*$/m);
     assert.match(prom, /^sovereign_stub_server_queries_total\{zone="lab\.stubby\.",server="127\.27\.2\.1"\} [1-9]\d*$/m);
+  });
+
+  test('two workers: the resolver counters of both are summed, cache print lists both caches, flush empties them', async (t) => {
+    if (skip) return t.skip();
+    const cport2 = pickPort();
+    const token2 = join(dir.path, 'cluster.token');
+    await serve('cluster', `listen: ["${SOV2}:53"]
+workers: 2
+log: { level: warn }
+stubZones: { lab.stubby: ["${LAB}"] }
+control: { listen: "${SOV2}:${cport2}", tokenFile: "${token2}" }
+`, SOV2, 'localhost', ['--recursive', '--root-hints', hints]);
+    const cli2 = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+      runTool(process.execPath, [BIN, ...args, '--control', `${SOV2}:${cport2}`, '--token-file', token2]);
+    let s0: Stats | undefined;
+    for (let i = 0; i < 50; i++) {
+      const r = cli2('stats', '--json');
+      if (r.status === 0 && (s0 = JSON.parse(r.stdout) as Stats).processes === 2) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(s0?.processes, 2, out);
+    const n = 12;
+    for (let i = 0; i < n; i++) {
+      assert.equal(runTool('dig', [`@${SOV2}`, '+tries=1', '+time=5', '+short', i % 2 === 0 ? 'www.rec' : 'host.kid.lab.stubby', 'A']).stdout.includes('127.27.8.'), true);
+    }
+    const s1 = JSON.parse(cli2('stats', '--json').stdout) as Stats;
+    const r0 = s0!.resolver!;
+    const r1 = s1.resolver!;
+    // Every question was a cache hit or a miss in one of the two workers.
+    assert.equal(r1.cacheHits + r1.cacheMisses - r0.cacheHits - r0.cacheMisses, n);
+    assert.ok(r1.upstreamQueries > r0.upstreamQueries);
+    assert.ok(r1.stubZones[0]!.servers[0]!.queries >= 1);
+    const rows = JSON.parse(cli2('cache', 'print', 'www.rec', '--json').stdout) as { name: string; worker: number }[];
+    assert.ok(rows.length >= 1 && rows.length <= 2, JSON.stringify(rows));
+    assert.equal(cli2('cache', 'flush').status, 0);
+    assert.equal((JSON.parse(cli2('cache', 'print', '--json').stdout) as unknown[]).length, 0);
+    assert.match(cli2('stats', '--prometheus').stdout, /^sovereign_processes 2$/m);
   });
 });

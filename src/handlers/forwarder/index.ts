@@ -1,12 +1,13 @@
 /**
  * Chain element that forwards questions for its routes (`forwarders` = the root route,
- * `forwardZones`, `stubZones`) through `src/resolver/forwarder.ts`. Names no route covers go
- * down the chain (to full recursion, when it is on).
+ * `forwardZones`) through `src/resolver/forwarder.ts`. Names no route covers, or whose deepest
+ * match is a `stubZones` domain, go down the chain (to the resolver element: full recursion
+ * when it is on, and the stub zones, iterated from their servers).
  *
  * - Clients outside the recursion ACL get REFUSED with EDE 18 (Prohibited), as Unbound does.
  * - A cache hit is answered synchronously; only a miss returns a promise.
  * - Special-use names (RFC 6761 localhost/invalid/test..., RFC 6303 private reverse zones) are
- *   answered here and never leak upstream, unless a forwardZones/stubZones route deeper than
+ *   answered here and never leak upstream, unless a forwardZones route deeper than
  *   their zone was configured for them (e.g. `168.192.in-addr.arpa` -> the router's DNS).
  * - When no upstream answers: SERVFAIL with the Extended DNS Error saying why (RFC 8914 §4.23:
  *   22 No Reachable Authority, 23 Network Error).

@@ -147,10 +147,11 @@ class NodeTable {
     }
   }
 
-  insert(node: ZoneNode): void {
+  /** Adds `node`; `hash` is hashKey(node.key, 0) (kept here only, not on the node). */
+  insert(node: ZoneNode, hash: number): void {
     this.nodes.push(node);
     if (this.nodes.length * 4 > this.slots.length) this.grow();
-    else this.place(node.hash, this.nodes.length);
+    this.place(hash, this.nodes.length);
   }
 
   private place(hash: number, slot: number): void {
@@ -162,11 +163,12 @@ class NodeTable {
     slots[2 * i + 1] = slot;
   }
 
+  /** Doubles the table, re-placing the (hash, index) pairs it holds (no node is touched). */
   private grow(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
     this.mask = this.slots.length / 2 - 1;
-    const nodes = this.nodes;
-    for (let k = 0; k < nodes.length; k++) this.place(nodes[k]!.hash, k + 1);
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]!);
   }
 }
 
@@ -180,10 +182,13 @@ export class ZoneRRset implements RRset {
   readonly type: number;
   readonly class: number;
   ttl: number;
-  /** First record's RDATA: slab, offset, length. */
+  /**
+   * First record's RDATA: `buf0[off .. off + len)` with `pos0` = off * 2048 + len (one small
+   * integer instead of two fields; a zone holds a million of these), or, when it does not fit
+   * (pos0 < 0), exactly `buf0`.
+   */
   private buf0: Uint8Array;
-  private off0: number;
-  private len0: number;
+  private pos0: number;
   /** Further records, decoded and canonical forms: only for the RRsets that have them. */
   private x: RRsetExtra | undefined;
   /** Source position of the first record: line, and column + 65536 * file index (see fileNames). */
@@ -195,9 +200,13 @@ export class ZoneRRset implements RRset {
     this.type = type;
     this.class = cls;
     this.ttl = ttl;
-    this.buf0 = buf;
-    this.off0 = off;
-    this.len0 = len;
+    if (len < POS_LEN_LIMIT && off < POS_OFF_LIMIT) {
+      this.buf0 = buf;
+      this.pos0 = off * POS_LEN_LIMIT + len;
+    } else {
+      this.buf0 = buf.subarray(off, off + len);
+      this.pos0 = -1;
+    }
     this.x = undefined;
     this.line = source?.line ?? 0;
     this.where = source === undefined ? -1 : Math.min(source.column, 0xffff) + 0x10000 * fileIndex(source.file);
@@ -245,8 +254,7 @@ export class ZoneRRset implements RRset {
       return w.buf.slice(0, w.pos);
     });
     this.buf0 = parts[0] ?? new Uint8Array(0);
-    this.off0 = 0;
-    this.len0 = this.buf0.length;
+    this.pos0 = -1;
     this.x = { more: parts.length > 1 ? parts.slice(1) : undefined, cache: v, canonical: undefined };
   }
 
@@ -269,7 +277,11 @@ export class ZoneRRset implements RRset {
 
   /** Record `i`'s stored RDATA (message form without compression pointers outside it). */
   storedAt(i: number): Uint8Array {
-    return i === 0 ? this.buf0.subarray(this.off0, this.off0 + this.len0) : this.x!.more![i - 1]!;
+    if (i !== 0) return this.x!.more![i - 1]!;
+    const p = this.pos0;
+    if (p < 0) return this.buf0;
+    const off = (p - (p % POS_LEN_LIMIT)) / POS_LEN_LIMIT;
+    return this.buf0.subarray(off, off + (p % POS_LEN_LIMIT));
   }
 
   /**
@@ -314,6 +326,10 @@ export class ZoneRRset implements RRset {
     if (x.more === undefined && x.canonical === undefined) this.x = undefined;
   }
 }
+
+/** Limits of ZoneRRset.pos0's packing: offset * 2048 + length stays a small integer (< 2^31). */
+const POS_LEN_LIMIT = 2048;
+const POS_OFF_LIMIT = 1 << 20;
 
 interface RRsetExtra {
   more: Uint8Array[] | undefined;

@@ -27,12 +27,16 @@ export type ControlOp =
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' };
 
+/** What each operation answers. */
+export interface ControlResults {
+  cache: CacheRow[];
+  flush: { removed: number };
+  reload: ReloadReport;
+  stats: StatsSnapshot;
+}
+
 export interface ControlBackend {
-  run(op: { op: 'cache'; name?: string | undefined; type?: string | undefined }): Promise<CacheRow[]>;
-  run(op: { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }): Promise<{ removed: number }>;
-  run(op: { op: 'reload'; what: ReloadWhat }): Promise<ReloadReport>;
-  run(op: { op: 'stats' }): Promise<StatsSnapshot>;
-  run(op: ControlOp): Promise<unknown>;
+  run<O extends ControlOp>(op: O): Promise<ControlResults[O['op']]>;
 }
 
 /** A request the control endpoint refuses (bad name, unknown type...): HTTP `status`. */
@@ -92,12 +96,11 @@ export class LocalBackend implements ControlBackend {
 
   constructor(private readonly server: DnsServer) {}
 
-  run(op: { op: 'cache'; name?: string | undefined; type?: string | undefined }): Promise<CacheRow[]>;
-  run(op: { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }): Promise<{ removed: number }>;
-  run(op: { op: 'reload'; what: ReloadWhat }): Promise<ReloadReport>;
-  run(op: { op: 'stats' }): Promise<StatsSnapshot>;
-  run(op: ControlOp): Promise<unknown>;
-  async run(op: ControlOp): Promise<unknown> {
+  run<O extends ControlOp>(op: O): Promise<ControlResults[O['op']]> {
+    return this.dispatch(op) as Promise<ControlResults[O['op']]>;
+  }
+
+  private async dispatch(op: ControlOp): Promise<ControlResults[ControlOp['op']]> {
     const server = this.server;
     switch (op.op) {
       case 'cache': {
@@ -161,12 +164,11 @@ export function serveWorkerControl(backend: LocalBackend): void {
 export class ClusterBackend implements ControlBackend {
   constructor(private readonly timeoutMs = 5000) {}
 
-  run(op: { op: 'cache'; name?: string | undefined; type?: string | undefined }): Promise<CacheRow[]>;
-  run(op: { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }): Promise<{ removed: number }>;
-  run(op: { op: 'reload'; what: ReloadWhat }): Promise<ReloadReport>;
-  run(op: { op: 'stats' }): Promise<StatsSnapshot>;
-  run(op: ControlOp): Promise<unknown>;
-  async run(op: ControlOp): Promise<unknown> {
+  run<O extends ControlOp>(op: O): Promise<ControlResults[O['op']]> {
+    return this.dispatch(op) as Promise<ControlResults[O['op']]>;
+  }
+
+  private async dispatch(op: ControlOp): Promise<ControlResults[ControlOp['op']]> {
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && w.isConnected());
     if (workers.length === 0) throw new ControlError('no worker is running', 503);
     const results = await Promise.all(workers.map((w) => this.ask(w!, op)));

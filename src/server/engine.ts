@@ -63,7 +63,9 @@ function keyOf(buf: Uint8Array, len: number): string | undefined {
     }
     end = p + 9;
   }
-  return Buffer.from(buf.buffer, buf.byteOffset, len).toString('latin1', 2, end);
+  // Socket buffers are Buffers already: no view object per query for them.
+  const b = buf instanceof Buffer ? buf : Buffer.from(buf.buffer, buf.byteOffset, len);
+  return b.toString('latin1', 2, end);
 }
 
 /** Header-only accept check (before any decoding work). */

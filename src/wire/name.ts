@@ -70,68 +70,8 @@ export class Name {
     }
     if (text === '.') return Name.ROOT;
     if (text.length === 0) throw new NameError(text, 'empty name');
-    const out = scratch;
-    let pos = 0; // where the next label's length byte goes
-    let labelStart = 0;
-    let labelLen = 0;
-    let absolute = false;
-    out[0] = 0;
-    let w = 1;
-    const n = text.length;
-    for (let i = 0; i < n; i++) {
-      let c = text.charCodeAt(i);
-      if (c === 0x2e /* . */) {
-        if (labelLen === 0) throw new NameError(text, 'empty label');
-        out[labelStart] = labelLen;
-        if (i === n - 1) {
-          absolute = true;
-          pos = w;
-          break;
-        }
-        labelStart = w;
-        w++;
-        labelLen = 0;
-        pos = w;
-        continue;
-      }
-      if (c === 0x5c /* \ */) {
-        if (i + 1 >= n) throw new NameError(text, 'dangling backslash');
-        const d1 = text.charCodeAt(i + 1);
-        if (d1 >= 0x30 && d1 <= 0x39) {
-          const d2 = text.charCodeAt(i + 2);
-          const d3 = text.charCodeAt(i + 3);
-          if (!(d2 >= 0x30 && d2 <= 0x39 && d3 >= 0x30 && d3 <= 0x39)) {
-            throw new NameError(text, '\\DDD escape needs three decimal digits');
-          }
-          c = (d1 - 0x30) * 100 + (d2 - 0x30) * 10 + (d3 - 0x30);
-          if (c > 255) throw new NameError(text, `\\DDD escape ${c} exceeds 255`);
-          i += 3;
-        } else {
-          c = d1;
-          i += 1;
-          if (c > 0xff) throw new NameError(text, 'non-ASCII character (use \\DDD escapes or punycode)');
-        }
-      } else if (c > 0x7f) {
-        throw new NameError(text, 'non-ASCII character (use \\DDD escapes or punycode)');
-      }
-      labelLen++;
-      if (labelLen > MAX_LABEL_LENGTH) throw new NameError(text, 'label exceeds 63 octets');
-      if (w >= MAX_NAME_LENGTH) throw new NameError(text, 'name exceeds 255 octets');
-      out[w++] = c;
-    }
-    if (!absolute) {
-      // Close the last label.
-      out[labelStart] = labelLen;
-      pos = w;
-      const suffix = origin === undefined ? Name.ROOT.wire : origin.wire;
-      if (pos + suffix.length > MAX_NAME_LENGTH) throw new NameError(text, 'name exceeds 255 octets');
-      out.set(suffix, pos);
-      pos += suffix.length;
-    } else {
-      out[pos++] = 0;
-    }
-    if (pos > MAX_NAME_LENGTH) throw new NameError(text, 'name exceeds 255 octets');
-    return new Name(out.slice(0, pos));
+    const len = parseInto(text, origin);
+    return new Name(scratch.slice(0, len));
   }
 
   /** Builds a name from label strings (each used byte-for-byte as Latin-1), most specific first. */
@@ -360,6 +300,96 @@ export class Name {
   toJSON(): string {
     return this.toString();
   }
+}
+
+/**
+ * The body of Name.fromText for text other than `@`, `.` and '': parses into `scratch` and
+ * returns the wire length (same rules, same errors).
+ */
+function parseInto(text: string, origin: Name | undefined): number {
+  const out = scratch;
+  let pos = 0; // where the next label's length byte goes
+  let labelStart = 0;
+  let labelLen = 0;
+  let absolute = false;
+  out[0] = 0;
+  let w = 1;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    let c = text.charCodeAt(i);
+    if (c === 0x2e /* . */) {
+      if (labelLen === 0) throw new NameError(text, 'empty label');
+      out[labelStart] = labelLen;
+      if (i === n - 1) {
+        absolute = true;
+        pos = w;
+        break;
+      }
+      labelStart = w;
+      w++;
+      labelLen = 0;
+      pos = w;
+      continue;
+    }
+    if (c === 0x5c /* \ */) {
+      if (i + 1 >= n) throw new NameError(text, 'dangling backslash');
+      const d1 = text.charCodeAt(i + 1);
+      if (d1 >= 0x30 && d1 <= 0x39) {
+        const d2 = text.charCodeAt(i + 2);
+        const d3 = text.charCodeAt(i + 3);
+        if (!(d2 >= 0x30 && d2 <= 0x39 && d3 >= 0x30 && d3 <= 0x39)) {
+          throw new NameError(text, '\\DDD escape needs three decimal digits');
+        }
+        c = (d1 - 0x30) * 100 + (d2 - 0x30) * 10 + (d3 - 0x30);
+        if (c > 255) throw new NameError(text, `\\DDD escape ${c} exceeds 255`);
+        i += 3;
+      } else {
+        c = d1;
+        i += 1;
+        if (c > 0xff) throw new NameError(text, 'non-ASCII character (use \\DDD escapes or punycode)');
+      }
+    } else if (c > 0x7f) {
+      throw new NameError(text, 'non-ASCII character (use \\DDD escapes or punycode)');
+    }
+    labelLen++;
+    if (labelLen > MAX_LABEL_LENGTH) throw new NameError(text, 'label exceeds 63 octets');
+    if (w >= MAX_NAME_LENGTH) throw new NameError(text, 'name exceeds 255 octets');
+    out[w++] = c;
+  }
+  if (!absolute) {
+    // Close the last label.
+    out[labelStart] = labelLen;
+    pos = w;
+    const suffix = origin === undefined ? Name.ROOT.wire : origin.wire;
+    if (pos + suffix.length > MAX_NAME_LENGTH) throw new NameError(text, 'name exceeds 255 octets');
+    out.set(suffix, pos);
+    pos += suffix.length;
+  } else {
+    out[pos++] = 0;
+  }
+  if (pos > MAX_NAME_LENGTH) throw new NameError(text, 'name exceeds 255 octets');
+  return pos;
+}
+
+/**
+ * @internal Writes the wire form of `text` (the rules of Name.fromText) into `out` at `off` and
+ * returns its length, without building a Name: for loaders that store names as bytes. `out`
+ * needs room for MAX_NAME_LENGTH octets at `off`.
+ */
+export function nameTextInto(text: string, origin: Name | undefined, out: Uint8Array, off: number): number {
+  if (text === '@') {
+    if (origin === undefined) throw new NameError(text, '"@" used without an origin');
+    out.set(origin.wire, off);
+    return origin.wire.length;
+  }
+  if (text === '.') {
+    out[off] = 0;
+    return 1;
+  }
+  if (text.length === 0) throw new NameError(text, 'empty name');
+  const len = parseInto(text, origin);
+  for (let i = 0; i < len; i++) out[off + i] = scratch[i]!;
+  return len;
 }
 
 function compareCanonical(x: Name, y: Name): number {

@@ -58,7 +58,7 @@ export function* expandGenerate(e: Entry, _origin: Name, _file: string): Generat
   for (let k = 3; k <= i; k++) head.push(k);
   for (let v = start; v <= stop; v += step) {
     const tokens: Token[] = [{ text: substitute(lhs.text, v, 2), quoted: false }, ...middle];
-    const lines = head.map((k) => e.lines[k]!);
+    const lines = head.map((k) => e.lines[k] ?? e.line);
     const columns = head.map((k) => e.columns[k]!);
     let rdata: Token[];
     try {
@@ -69,7 +69,7 @@ export function* expandGenerate(e: Entry, _origin: Name, _file: string): Generat
     }
     for (const r of rdata) {
       tokens.push(r);
-      lines.push(e.lines[rhsIndex]!);
+      lines.push(e.lines[rhsIndex] ?? e.line);
       columns.push(e.columns[rhsIndex]!);
     }
     yield { tokens, lines, columns, blankOwner: false, line: e.line };

@@ -14,8 +14,12 @@ import type { Token } from '../wire/rdata/text.js';
 
 export interface Entry {
   tokens: Token[];
-  /** Line and column (1-based) of each token. */
+  /**
+   * Line (1-based) of each token; empty when every token is on `line` (most entries: one array
+   * less per record), so read it as `lines[i] ?? line`.
+   */
   lines: number[];
+  /** Column (1-based) of each token. */
   columns: number[];
   /** The entry began with whitespace: its owner is the previous owner. */
   blankOwner: boolean;
@@ -26,8 +30,15 @@ export interface Entry {
 /** Reports a lexical error; the lexer then skips to the next entry. */
 export type LexErrorSink = (e: ZoneSyntaxError) => void;
 
+/**
+ * Read size. Small enough that a chunk's string (and the carried line joined to it) is an
+ * ordinary young-generation object that dies young: 1 MiB strings went to V8's large-object
+ * space, which only a full GC frees, and a big zone left ~100 MB of them behind in peak RSS.
+ */
+const DEFAULT_CHUNK = 48 * 1024;
+
 /** Yields the text of `path` in chunks (UTF-8 safe across chunk boundaries). */
-export function* readChunks(path: string, chunkSize = 1 << 20): Generator<string> {
+export function* readChunks(path: string, chunkSize = DEFAULT_CHUNK): Generator<string> {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(chunkSize);
@@ -66,95 +77,102 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
     onError(e);
     broken = true;
   };
-  const lines = function* (): Generator<string> {
+  // Blocks of whole lines: the partial line carried over plus a chunk, up to its last newline
+  // (the rest is carried to the next block); the last block is what remains at the end.
+  const blocks = function* (): Generator<string> {
     for (const chunk of chunks) {
-      let text = carry + chunk;
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', start);
-        if (nl < 0) break;
-        yield text.slice(start, nl);
-        start = nl + 1;
+      const text = carry + chunk;
+      const last = text.lastIndexOf('\n');
+      if (last < 0) {
+        carry = text;
+        continue;
       }
-      carry = text.slice(start);
-      text = '';
+      carry = text.slice(last + 1);
+      yield text.slice(0, last + 1);
     }
     if (carry.length > 0) yield carry;
   };
-  for (let line of lines()) {
-    lineNo++;
-    if (line.length > 0 && line.charCodeAt(line.length - 1) === 0x0d) line = line.slice(0, -1);
-    const n = line.length;
-    let i = 0;
-    if (depth === 0) {
-      cur = undefined;
-      nTok = 0;
-      broken = false;
-    }
-    while (i < n) {
-      const c = line.charCodeAt(i);
-      if (c === 0x20 || c === 0x09) {
-        i++;
-        continue;
+  // Lines are lexed in place in their block (no string per line): `ls` is where the current
+  // line starts, `n` where it ends (before "\n" and a "\r" ahead of it).
+  for (const block of blocks()) {
+    const blockEnd = block.length;
+    for (let ls = 0, next = 0; ls < blockEnd; ls = next) {
+      let n = block.indexOf('\n', ls);
+      if (n < 0) n = blockEnd;
+      next = n + 1;
+      lineNo++;
+      if (n > ls && block.charCodeAt(n - 1) === 0x0d) n--;
+      let i = ls;
+      if (depth === 0) {
+        cur = undefined;
+        nTok = 0;
+        broken = false;
       }
-      if (c === 0x3b) break; // comment
-      if (c === 0x28) {
-        depth++;
-        if (cur === undefined) cur = newEntry(line, lineNo);
-        i++;
-        continue;
-      }
-      if (c === 0x29) {
-        if (depth === 0) fail(lineNo, i + 1, 'unbalanced ")"');
-        else depth--;
-        i++;
-        continue;
-      }
-      if (cur === undefined) cur = newEntry(line, lineNo);
-      if (c === 0x22) {
-        let j = i + 1;
-        while (j < n) {
-          const d = line.charCodeAt(j);
-          if (d === 0x5c) j += 2;
-          else if (d === 0x22) break;
-          else j++;
-        }
-        if (j >= n) {
-          fail(lineNo, i + 1, 'unterminated quoted string');
-          break;
-        }
-        toks[nTok] = { text: line.slice(i + 1, j), quoted: true };
-        tokLines[nTok] = lineNo;
-        tokCols[nTok++] = i + 1;
-        i = j + 1;
-        continue;
-      }
-      let j = i;
-      while (j < n) {
-        const d = line.charCodeAt(j);
-        if (d === 0x5c) {
-          j += 2;
+      while (i < n) {
+        const c = block.charCodeAt(i);
+        if (c === 0x20 || c === 0x09) {
+          i++;
           continue;
         }
-        if (d === 0x20 || d === 0x09 || d === 0x3b || d === 0x28 || d === 0x29 || d === 0x22) break;
-        j++;
+        if (c === 0x3b) break; // comment
+        if (c === 0x28) {
+          depth++;
+          if (cur === undefined) cur = newEntry(block, ls, lineNo);
+          i++;
+          continue;
+        }
+        if (c === 0x29) {
+          if (depth === 0) fail(lineNo, i - ls + 1, 'unbalanced ")"');
+          else depth--;
+          i++;
+          continue;
+        }
+        if (cur === undefined) cur = newEntry(block, ls, lineNo);
+        if (c === 0x22) {
+          let j = i + 1;
+          while (j < n) {
+            const d = block.charCodeAt(j);
+            if (d === 0x5c) j += 2;
+            else if (d === 0x22) break;
+            else j++;
+          }
+          if (j >= n) {
+            fail(lineNo, i - ls + 1, 'unterminated quoted string');
+            break;
+          }
+          toks[nTok] = { text: block.slice(i + 1, j), quoted: true };
+          tokLines[nTok] = lineNo;
+          tokCols[nTok++] = i - ls + 1;
+          i = j + 1;
+          continue;
+        }
+        let j = i;
+        while (j < n) {
+          const d = block.charCodeAt(j);
+          if (d === 0x5c) {
+            j += 2;
+            continue;
+          }
+          if (d === 0x20 || d === 0x09 || d === 0x3b || d === 0x28 || d === 0x29 || d === 0x22) break;
+          j++;
+        }
+        if (j > n) j = n;
+        toks[nTok] = { text: block.slice(i, j), quoted: false };
+        tokLines[nTok] = lineNo;
+        tokCols[nTok++] = i - ls + 1;
+        i = j;
       }
-      if (j > n) j = n;
-      toks[nTok] = { text: line.slice(i, j), quoted: false };
-      tokLines[nTok] = lineNo;
-      tokCols[nTok++] = i + 1;
-      i = j;
-    }
-    if (depth === 0 && cur !== undefined) {
-      if (!broken && nTok > 0) {
-        cur.tokens = toks.slice(0, nTok);
-        cur.lines = tokLines.slice(0, nTok);
-        cur.columns = tokCols.slice(0, nTok);
+      if (depth === 0 && cur !== undefined) {
+        if (!broken && nTok > 0) {
+          cur.tokens = toks.slice(0, nTok);
+          if (tokLines[nTok - 1] !== cur.line) cur.lines = tokLines.slice(0, nTok);
+          cur.columns = tokCols.slice(0, nTok);
+          nTok = 0;
+          yield cur;
+        }
         nTok = 0;
-        yield cur;
+        cur = undefined;
       }
-      nTok = 0;
-      cur = undefined;
     }
   }
   if (depth > 0) {
@@ -165,7 +183,7 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
 const EMPTY_TOKENS: Token[] = [];
 const EMPTY_NUMBERS: number[] = [];
 
-function newEntry(line: string, lineNo: number): Entry {
-  const c = line.charCodeAt(0);
+function newEntry(text: string, lineStart: number, lineNo: number): Entry {
+  const c = text.charCodeAt(lineStart);
   return { tokens: EMPTY_TOKENS, lines: EMPTY_NUMBERS, columns: EMPTY_NUMBERS, blankOwner: c === 0x20 || c === 0x09, line: lineNo };
 }

@@ -34,6 +34,8 @@ export function loadZone(path: string, origin: Name, opts: LoadOptions = {}): Lo
   let errors = 0;
   const entries = parseZoneFile(path, {
     origin, file, defaultClass: cls,
+    // Common types come as stored wire bytes, copied by zone.add before the next entry is read.
+    rawRData: true,
     onError: (e) => {
       errors++;
       problems.push(fromSyntax(e, 'error'));

@@ -17,6 +17,7 @@ import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, classFromString, classToString, parseRData, typeFromString } from '../wire/types.js';
 import { expandGenerate } from './generate.js';
 import { type Entry, lexEntries, readChunks } from './lexer.js';
+import { parseRawRData } from './raw-rdata.js';
 
 export interface ZoneEntry {
   record: ResourceRecord;
@@ -44,6 +45,12 @@ export interface ZoneParseOptions {
   onWarning?: (e: ZoneSyntaxError) => void;
   /** Read size for files (tests use tiny ones to cross chunk boundaries). */
   chunkSize?: number;
+  /**
+   * @internal For loadZone only: records of the common types get a RawRData (stored wire form
+   * in a buffer the next record reuses) as `data` instead of a data object; the consumer must
+   * copy it before asking for the next entry (Zone.add does).
+   */
+  rawRData?: boolean;
 }
 
 /** Parser state shared with $INCLUDEd files (TTL rules carry over; origin and owner do not leak back). */
@@ -59,17 +66,20 @@ interface State {
   includeStack: string[];
 }
 
+// The two entry points return parseEntries' generator itself (no `yield*` layer: one generator
+// resume less per record). Nothing is read before the first next(): readChunks is lazy.
+
 /** Parses a zone file, streaming. */
-export function* parseZoneFile(path: string, opts: ZoneParseOptions): Generator<ZoneEntry> {
+export function parseZoneFile(path: string, opts: ZoneParseOptions): Generator<ZoneEntry> {
   const state = initialState(opts);
   state.includeStack.push(resolve(path));
-  yield* parseEntries(lexEntries(readChunks(path, opts.chunkSize), opts.file, opts.onError), opts.file, resolve(path), state, opts);
+  return parseEntries(lexEntries(readChunks(path, opts.chunkSize), opts.file, opts.onError), opts.file, resolve(path), state, opts);
 }
 
 /** Parses zone text held in memory (tests, inline data). */
-export function* parseZoneText(text: string, opts: ZoneParseOptions): Generator<ZoneEntry> {
+export function parseZoneText(text: string, opts: ZoneParseOptions): Generator<ZoneEntry> {
   const state = initialState(opts);
-  yield* parseEntries(lexEntries([text], opts.file, opts.onError), opts.file, resolve(opts.file), state, opts);
+  return parseEntries(lexEntries([text], opts.file, opts.onError), opts.file, resolve(opts.file), state, opts);
 }
 
 function initialState(opts: ZoneParseOptions): State {
@@ -162,14 +172,16 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
   if (cls !== undefined && cls !== state.zoneClass) {
     throw new EntryError(0, `class ${classToString(cls)} differs from the zone's class ${classToString(state.zoneClass)}`);
   }
-  const cursor = new TokenCursor(t, i);
-  let data: unknown;
-  try {
-    data = parseRData(type, cursor, state.origin);
-  } catch (err) {
-    // The failing field has just consumed its token: point at it.
-    if (err instanceof DnsError) throw new EntryError(Math.max(i, Math.min(cursor.index - 1, t.length - 1)), err.message);
-    throw err;
+  let data: unknown = opts.rawRData === true ? parseRawRData(type, t, i, state.origin) : undefined;
+  if (data === undefined) {
+    const cursor = new TokenCursor(t, i);
+    try {
+      data = parseRData(type, cursor, state.origin);
+    } catch (err) {
+      // The failing field has just consumed its token: point at it.
+      if (err instanceof DnsError) throw new EntryError(Math.max(i, Math.min(cursor.index - 1, t.length - 1)), err.message);
+      throw err;
+    }
   }
   if (ttl === undefined) {
     ttl = state.dollarTtl ?? state.lastTtl;

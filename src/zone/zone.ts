@@ -17,6 +17,7 @@ import { type ResourceRecord } from '../wire/record.js';
 import { Name } from '../wire/name.js';
 import { Writer } from '../wire/writer.js';
 import { Reader } from '../wire/reader.js';
+import { RawRData } from './raw-rdata.js';
 import { EncodeMode, RRClass, RRType, decodeRData, encodeRData, rdataEquals, typeDef } from '../wire/types.js';
 
 export interface SourcePos {
@@ -95,17 +96,24 @@ export function flatKey(name: Name): string {
 
 /** Hash of the key keyOf() last built (returned beside it without allocating a pair). */
 let lastHash = 0;
+/** Whether the wire form keyOf() last read had an uppercase letter (so differs from its key). */
+let lastHadUpper = false;
 
 function keyOf(wire: Uint8Array): string {
   const n = wire.length;
   let h = FNV_OFFSET;
+  let upper = false;
   for (let i = 0; i < n; i++) {
     let b = wire[i]!;
-    if (b >= 0x41 && b <= 0x5a) b |= 0x20;
+    if (b >= 0x41 && b <= 0x5a) {
+      b |= 0x20;
+      upper = true;
+    }
     keyScratch[i] = b;
     h = Math.imul(h ^ b, FNV_PRIME);
   }
   lastHash = h & HASH_MASK;
+  lastHadUpper = upper;
   return (keyScratch as unknown as LatinSlice).latin1Slice(0, n);
 }
 
@@ -179,8 +187,8 @@ class NodeTable {
  */
 export class ZoneRRset implements RRset {
   readonly node: ZoneNode;
-  readonly type: number;
-  readonly class: number;
+  /** Class * 65536 + type: one field for both (see the getters). */
+  private readonly typeClass: number;
   ttl: number;
   /**
    * First record's RDATA: `buf0[off .. off + len)` with `pos0` = off * 2048 + len (one small
@@ -197,8 +205,7 @@ export class ZoneRRset implements RRset {
 
   constructor(node: ZoneNode, type: number, cls: number, ttl: number, buf: Uint8Array, off: number, len: number, source: SourcePos | undefined) {
     this.node = node;
-    this.type = type;
-    this.class = cls;
+    this.typeClass = cls * 0x10000 + type;
     this.ttl = ttl;
     if (len < POS_LEN_LIMIT && off < POS_OFF_LIMIT) {
       this.buf0 = buf;
@@ -210,6 +217,15 @@ export class ZoneRRset implements RRset {
     this.x = undefined;
     this.line = source?.line ?? 0;
     this.where = source === undefined ? -1 : Math.min(source.column, 0xffff) + 0x10000 * fileIndex(source.file);
+  }
+
+  // typeClass < 2^32: the low 16 bits survive ToInt32, and >>> reads it as unsigned.
+  get type(): number {
+    return this.typeClass & 0xffff;
+  }
+
+  get class(): number {
+    return this.typeClass >>> 16;
   }
 
   get name(): Name {
@@ -309,12 +325,18 @@ export class ZoneRRset implements RRset {
     return out;
   }
 
-  /** @internal Appends a record's stored form (the loader checked it is not a duplicate). */
+  /**
+   * @internal Appends a record's stored form (the loader checked it is not a duplicate);
+   * `data` is its decoded form, or undefined to have it decoded when asked for.
+   */
   append(view: Uint8Array, data: unknown): void {
     const x = this.extra();
     if (x.more === undefined) x.more = [view];
     else x.more.push(view);
-    if (x.cache !== undefined) x.cache.push(data);
+    if (x.cache !== undefined) {
+      if (data === undefined) x.cache = undefined;
+      else x.cache.push(data);
+    }
     x.canonical = undefined;
   }
 
@@ -369,43 +391,48 @@ export function rdataCount(set: RRset): number {
 export class ZoneNode {
   /** Lowercased wire form as a Latin-1 string (the zone's map key; see Name.key). */
   readonly key: string;
-  /** hashKey(key, 0), for the zone's node table. */
-  readonly hash: number;
   readonly parent: ZoneNode | undefined;
   /**
-   * The node's RRsets: the only one in `set0` (most nodes have one), or all of them in `sets`.
-   * The `rrsets` array of a one-RRset node is made when first asked for: a million nodes would
-   * otherwise each carry an array.
+   * The node's RRsets: the only one (most nodes have one), or an array of all of them once
+   * there are several or `rrsets` was asked for: a million nodes would otherwise each carry an
+   * array. (Fields are few on purpose: a zone holds a node per name.)
    */
-  private set0: RRset | undefined;
-  private sets: RRset[] | undefined;
+  private sets: RRset | RRset[] | undefined;
   /** Flags (bits 0-2) and the number of children (bits 3 and up), packed: see the accessors. */
   private bits: number;
-  /** The owner name, built from the stored bytes on first use. */
-  private nameCache: Name | undefined;
-  private readonly nameBuf: Uint8Array | undefined;
-  /** Offset in nameBuf * 256 + length. */
-  private readonly namePos: number;
+  /**
+   * The owner name: the Name once built; or a view of its bytes (case kept) in a slab, for
+   * the few names with uppercase letters; or undefined when the name is all lowercase, so its
+   * bytes are the key's (nothing else is stored).
+   */
+  private nameRef: Name | Uint8Array | undefined;
 
   constructor(name: Name | undefined, parent: ZoneNode | undefined, key?: string, buf?: Uint8Array, off = 0, len = 0) {
     this.key = key ?? name!.key;
-    this.hash = hashKey(this.key, 0);
     this.parent = parent;
-    this.set0 = undefined;
     this.sets = undefined;
     this.bits = 0;
-    this.nameCache = name;
-    this.nameBuf = buf;
-    this.namePos = off * 256 + len;
+    this.nameRef = name ?? buf?.subarray(off, off + len);
+  }
+
+  /** hashKey(key, 0), the node table's hash of this node. */
+  get hash(): number {
+    return hashKey(this.key, 0);
   }
 
   get name(): Name {
-    let n = this.nameCache;
-    if (n === undefined) {
-      const off = Math.floor(this.namePos / 256);
-      n = new Name(this.nameBuf!.subarray(off, off + (this.namePos % 256)));
-      this.nameCache = n;
+    const r = this.nameRef;
+    if (r instanceof Name) return r;
+    let n: Name;
+    if (r === undefined) {
+      const k = this.key;
+      const w = new Uint8Array(k.length);
+      for (let i = 0; i < k.length; i++) w[i] = k.charCodeAt(i);
+      n = new Name(w);
+    } else {
+      n = new Name(r);
     }
+    this.nameRef = n;
     return n;
   }
 
@@ -447,27 +474,27 @@ export class ZoneNode {
 
   /** RRsets ordered by type (after Zone.finish()). Treat as read-only. */
   get rrsets(): RRset[] {
-    let sets = this.sets;
-    if (sets === undefined) {
-      sets = this.set0 === undefined ? [] : [this.set0];
-      this.sets = sets;
-    }
+    const s = this.sets;
+    if (Array.isArray(s)) return s;
+    const sets = s === undefined ? [] : [s];
+    this.sets = sets;
     return sets;
   }
 
   set rrsets(v: RRset[]) {
     this.sets = v;
-    this.set0 = v[0];
   }
 
   /** Number of RRsets, without making the array. */
   get setCount(): number {
-    return this.sets !== undefined ? this.sets.length : this.set0 === undefined ? 0 : 1;
+    const s = this.sets;
+    return s === undefined ? 0 : Array.isArray(s) ? s.length : 1;
   }
 
   /** RRset `i` (0 <= i < setCount), without making the array. */
   setAt(i: number): RRset {
-    return this.sets !== undefined ? this.sets[i]! : this.set0!;
+    const s = this.sets!;
+    return Array.isArray(s) ? s[i]! : s;
   }
 
   /** No RRsets: an empty non-terminal (or a node whose data was all occluded). */
@@ -477,24 +504,25 @@ export class ZoneNode {
 
   get(type: number): RRset | undefined {
     const sets = this.sets;
-    if (sets === undefined) return this.set0 !== undefined && this.set0.type === type ? this.set0 : undefined;
+    if (sets === undefined) return undefined;
+    if (!Array.isArray(sets)) return sets.type === type ? sets : undefined;
     for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
     return undefined;
   }
 
   /** @internal Adds an RRset while loading. */
   addSet(set: RRset): void {
-    if (this.sets !== undefined) this.sets.push(set);
-    else if (this.set0 === undefined) this.set0 = set;
-    else this.sets = [this.set0, set];
+    const s = this.sets;
+    if (s === undefined) this.sets = set;
+    else if (Array.isArray(s)) s.push(set);
+    else this.sets = [s, set];
   }
 
   /** @internal Orders the RRsets by type (Zone.finish()). */
   sortSets(): void {
     const sets = this.sets;
-    if (sets === undefined || sets.length < 2) return;
+    if (!Array.isArray(sets) || sets.length < 2) return;
     sets.sort(byType);
-    this.set0 = sets[0];
   }
 }
 
@@ -583,6 +611,26 @@ function storeRData(w: Writer, type: number, data: unknown): void {
   encodeRData(type, w, data, EncodeMode.Message);
 }
 
+/**
+ * rdataEquals() on stored forms of the types the loader's raw path takes (see raw-rdata.ts):
+ * names ignore ASCII case (label length octets are < 0x40, so lowercasing whole name bytes is
+ * safe), everything else is exact; MX's preference is not a name.
+ */
+function rawEquals(type: number, a: Uint8Array, b: Uint8Array, len: number): boolean {
+  if (a.length !== len) return false;
+  let from = len;
+  if (type === RRType.NS || type === RRType.CNAME || type === RRType.PTR || type === RRType.DNAME) from = 0;
+  else if (type === RRType.MX) from = 2;
+  for (let i = 0; i < len; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (i < from) return false;
+    if ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a) return false;
+  }
+  return true;
+}
+
 /** True when `key[at]` starts a label (walking label lengths from the start). */
 function isLabelBoundary(key: string, at: number): boolean {
   let p = 0;
@@ -602,6 +650,9 @@ export class Zone {
   private sorted: ZoneNode[] | undefined;
   private count = 0;
   private finished = false;
+  /** Set by finish(): nodes owning NS records (apex included), and whether any owns a DNAME. */
+  private nsNodes: ZoneNode[] | undefined;
+  private dnamePresent = false;
   private readonly slabs = new Slabs();
   private readonly writer = new Writer();
   /** The writer's buffer as a Buffer, for native copies into the slabs. */
@@ -611,7 +662,7 @@ export class Zone {
     this.origin = origin;
     this.class = cls;
     this.apex = new ZoneNode(origin, undefined, keyOf(origin.wire));
-    this.table.insert(this.apex);
+    this.table.insert(this.apex, lastHash);
     this.lastParent = this.apex;
   }
 
@@ -647,26 +698,49 @@ export class Zone {
         break;
       }
     }
-    const w = this.writer;
-    w.reset();
-    storeRData(w, rr.type, rr.data);
+    let data = rr.data;
+    let src: Buffer;
+    let len: number;
+    if (data instanceof RawRData) {
+      // The loader's direct-to-wire path: already the stored form.
+      src = data.bytes;
+      len = data.length;
+    } else {
+      const w = this.writer;
+      w.reset();
+      storeRData(w, rr.type, data);
+      src = this.writerBytes;
+      len = w.pos;
+    }
     if (set === undefined) {
-      const buf = this.slabs.putBuffer(this.writerBytes, w.pos);
-      const created = new ZoneRRset(node, rr.type, rr.class, rr.ttl, buf, this.slabs.pos - w.pos, w.pos, source);
+      const buf = this.slabs.putBuffer(src, len);
+      const created = new ZoneRRset(node, rr.type, rr.class, rr.ttl, buf, this.slabs.pos - len, len, source);
       node.addSet(created);
       this.count++;
       return;
     }
-    // Duplicates compare as RDATA values (names ignore case), as BIND's do.
-    for (const d of set.rdata) if (rdataEquals(rr.type, d, rr.data)) return;
+    if (data instanceof RawRData) {
+      if (set instanceof ZoneRRset) {
+        // Compared as stored bytes, as rdataEquals would compare the values: no decoded copy
+        // of the set is made (it would live until finish() and then be garbage in old space).
+        for (let i = 0, n = set.count; i < n; i++) if (rawEquals(rr.type, set.storedAt(i), src, len)) return;
+        data = undefined;
+      } else {
+        data = decodeRData(rr.type, new Reader(src.subarray(0, len)), len);
+      }
+    }
+    if (data !== undefined) {
+      // Duplicates compare as RDATA values (names ignore case), as BIND's do.
+      for (const d of set.rdata) if (rdataEquals(rr.type, d, data)) return;
+    }
     if (rr.ttl !== set.ttl) {
       this.warnings.push({ reason: `TTL ${rr.ttl} differs from the RRset's TTL ${set.ttl}; using ${set.ttl}`, name: node.name, type: rr.type, source });
     }
     if (set instanceof ZoneRRset) {
-      const buf = this.slabs.putBuffer(this.writerBytes, w.pos);
-      set.append(buf.subarray(this.slabs.pos - w.pos, this.slabs.pos), rr.data);
+      const buf = this.slabs.putBuffer(src, len);
+      set.append(buf.subarray(this.slabs.pos - len, this.slabs.pos), data);
     } else {
-      set.rdata.push(rr.data);
+      set.rdata.push(data);
     }
     this.count++;
   }
@@ -674,12 +748,14 @@ export class Zone {
   private nodeFor(name: Name): ZoneNode {
     const wire = name.wire;
     const key = keyOf(wire);
-    const existing = this.table.find(key, 0, lastHash);
+    const hash = lastHash;
+    const existing = this.table.find(key, 0, hash);
     if (existing !== undefined) return existing;
-    return this.newNode(name, wire, key);
+    return this.newNode(name, wire, key, hash, lastHadUpper);
   }
 
-  private newNode(name: Name | undefined, wire: Uint8Array, key: string): ZoneNode {
+  /** `hash` is hashKey(key, 0); `upper` says `wire` has uppercase letters (so is not the key's bytes). */
+  private newNode(name: Name | undefined, wire: Uint8Array, key: string, hash: number, upper: boolean): ZoneNode {
     const originKey = this.apex.key;
     if (key.length < originKey.length || !key.endsWith(originKey) || (key.length > originKey.length && !isLabelBoundary(key, key.length - originKey.length))) {
       throw new RangeError(`${(name ?? new Name(wire)).toString()} is outside zone ${this.origin.toString()}`);
@@ -688,15 +764,28 @@ export class Zone {
     const skip = key.charCodeAt(0) + 1;
     // Names in a zone file come grouped: the last new node's parent is usually this one's too.
     const last = this.lastParent;
-    const parent = (last.key.length === key.length - skip && key.endsWith(last.key) ? last : undefined) ??
-      this.table.find(key, skip, hashKey(key, skip)) ?? this.newNode(undefined, wire.subarray(skip), keyOf(wire.subarray(skip)));
+    let parent = last.key.length === key.length - skip && key.endsWith(last.key) ? last : undefined;
+    if (parent === undefined) {
+      const parentHash = hashKey(key, skip);
+      parent = this.table.find(key, skip, parentHash);
+      if (parent === undefined) {
+        const parentWire = wire.subarray(skip);
+        parent = this.newNode(undefined, parentWire, keyOf(parentWire), parentHash, lastHadUpper);
+      }
+    }
     this.lastParent = parent;
-    // The owner's bytes go to a shared slab; its Name is rebuilt from them when first asked for.
-    const buf = this.slabs.putBytes(wire);
-    const node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wire.length, wire.length);
+    // A name with uppercase letters keeps its bytes in a shared slab; an all-lowercase one is
+    // its key's bytes. Either way its Name is rebuilt when first asked for.
+    let node: ZoneNode;
+    if (upper) {
+      const buf = this.slabs.putBytes(wire);
+      node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wire.length, wire.length);
+    } else {
+      node = new ZoneNode(undefined, parent, key);
+    }
     parent.children++;
     if (wire[0] === 1 && wire[1] === 0x2a) parent.hasWildcardChild = true;
-    this.table.insert(node);
+    this.table.insert(node, hash);
     this.sorted = undefined;
     return node;
   }
@@ -704,17 +793,18 @@ export class Zone {
   /** Decides the flags; the zone is read-only afterwards. */
   finish(): void {
     if (this.finished) return;
-    // Cuts first (top-down order is not needed: a node is below a cut if any ancestor is one).
+    // One pass in insertion order: a node's parent was always added before it (newNode makes
+    // the parent first), so the parent's flags are already decided. Below a cut = some
+    // ancestor is a delegation = the parent is one or is itself below one.
+    const nsNodes: ZoneNode[] = [];
+    let dname = false;
     for (const node of this.table.nodes) {
-      node.isDelegation = node !== this.apex && node.get(RRType.NS) !== undefined;
-    }
-    for (const node of this.table.nodes) {
-      for (let a = node.parent; a !== undefined; a = a.parent) {
-        if (a.isDelegation) {
-          node.isBelowCut = true;
-          break;
-        }
-      }
+      const hasNs = node.get(RRType.NS) !== undefined;
+      node.isDelegation = node !== this.apex && hasNs;
+      if (hasNs) nsNodes.push(node);
+      if (!dname && node.get(RRType.DNAME) !== undefined) dname = true;
+      const p = node.parent;
+      node.isBelowCut = p !== undefined && (p.isDelegation || p.isBelowCut);
       // Order RRsets by type so iteration (ANY, printing) is stable.
       node.sortSets();
       // Decoded forms made while loading (duplicate checks) are dropped: bytes are the store.
@@ -723,7 +813,22 @@ export class Zone {
         if (set instanceof ZoneRRset) set.dropCache();
       }
     }
+    this.nsNodes = nsNodes;
+    this.dnamePresent = dname;
     this.finished = true;
+  }
+
+  /**
+   * @internal For the checks, after finish() (undefined before): the nodes owning NS records,
+   * apex included, in the order they were added; and whether any node owns a DNAME.
+   */
+  get nsOwners(): readonly ZoneNode[] | undefined {
+    return this.nsNodes;
+  }
+
+  /** @internal See nsOwners. */
+  get hasDname(): boolean {
+    return this.dnamePresent;
   }
 
   /** Every node, in the order names were first added (cheaper than nodes() when order does not matter). */

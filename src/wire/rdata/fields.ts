@@ -114,7 +114,13 @@ export function ipv4<K extends string>(key: K): Field<K, string> {
       return b[p] + '.' + b[p + 1] + '.' + b[p + 2] + '.' + b[p + 3];
     },
     encode: (w, v) => writeIPv4(w, v, key),
-    parse: (t) => formatIPv4(parseIPv4(t.next(key).text, key)),
+    parse: (t) => {
+      // Parsed into a scratch buffer and printed back: the same string as the token for a valid
+      // address, but a fresh one (a token's text is a slice that keeps the file's chunk alive).
+      const s = t.next(key).text;
+      if (!ipv4Into(s, addressScratch, 0)) throw new TextFormatError(key, `"${s}" is not an IPv4 address`);
+      return formatIPv4(addressScratch);
+    },
     print: (v) => v,
     equals: eqPrimitive,
   };
@@ -130,7 +136,11 @@ export function ipv6<K extends string>(key: K): Field<K, string> {
       return s;
     },
     encode: (w, v) => writeIPv6(w, v, key),
-    parse: (t) => formatIPv6(parseIPv6(t.next(key).text, key)),
+    parse: (t) => {
+      const s = t.next(key).text;
+      if (!ipv6Into(s, addressScratch, 0)) throw new TextFormatError(key, `"${s}" is not an IPv6 address`);
+      return formatIPv6(addressScratch, 0);
+    },
     print: (v) => v,
     equals: eqPrimitive,
   };
@@ -526,8 +536,14 @@ export function eui<K extends string>(key: K, octets: 6 | 8): Field<K, Uint8Arra
 
 // ---- addresses -------------------------------------------------------------------------------
 
-/** Parses dotted-quad IPv4 text into `out` at `off`; false when it is not one (strict: no leading zeros). */
-function ipv4Into(s: string, out: Uint8Array, off: number): boolean {
+/** Where text parsers put an address before printing it canonically (no allocation per record). */
+const addressScratch = new Uint8Array(16);
+
+/**
+ * Parses dotted-quad IPv4 text into `out` at `off`; false when it is not one (strict: no leading zeros).
+ * @internal Also used by the zone loader's direct-to-wire path.
+ */
+export function ipv4Into(s: string, out: Uint8Array, off: number): boolean {
   let part = 0;
   let val = -1;
   let digits = 0;
@@ -570,8 +586,9 @@ const ipv6Groups = new Int32Array(8);
 /**
  * Parses IPv6 text (RFC 4291 §2.2, with `::` and a trailing dotted quad) into 16 octets of
  * `out` at `off`, without allocating; false when it is not an address.
+ * @internal Also used by the zone loader's direct-to-wire path.
  */
-function ipv6Into(s: string, out: Uint8Array, off: number): boolean {
+export function ipv6Into(s: string, out: Uint8Array, off: number): boolean {
   const g = ipv6Groups;
   const n = s.length;
   let count = 0;

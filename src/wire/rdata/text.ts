@@ -100,8 +100,27 @@ export function tokenize(text: string): Token[] {
 
 /** Decodes `\X` and `\DDD` escapes into bytes (characters above 0xff are UTF-8 encoded). */
 export function unescapeBytes(text: string, field: string): Uint8Array {
-  const out: number[] = [];
+  const len = unescapeToScratch(text, field);
+  return unescapeScratch.slice(0, len);
+}
+
+/** Where unescapeToScratch() writes; grown as needed (UTF-8 takes at most 3 octets per UTF-16 unit). */
+let unescapeScratch = new Uint8Array(1024);
+
+/** @internal The buffer unescapeToScratch() last wrote to (valid until its next call). */
+export function unescapedBytes(): Uint8Array {
+  return unescapeScratch;
+}
+
+/**
+ * @internal unescapeBytes() without allocating: writes the octets to the shared buffer
+ * unescapedBytes() returns and gives their count. Same rules and errors.
+ */
+export function unescapeToScratch(text: string, field: string): number {
   const n = text.length;
+  if (n * 3 > unescapeScratch.length) unescapeScratch = new Uint8Array(Math.max(n * 3, unescapeScratch.length * 2));
+  const out = unescapeScratch;
+  let o = 0;
   for (let i = 0; i < n; i++) {
     let c = text.charCodeAt(i);
     if (c === 0x5c) {
@@ -115,7 +134,7 @@ export function unescapeBytes(text: string, field: string): Uint8Array {
         }
         c = (d1 - 0x30) * 100 + (d2 - 0x30) * 10 + (d3 - 0x30);
         if (c > 255) throw new TextFormatError(field, `\\DDD escape ${c} exceeds 255`);
-        out.push(c);
+        out[o++] = c;
         i += 3;
         continue;
       }
@@ -123,17 +142,27 @@ export function unescapeBytes(text: string, field: string): Uint8Array {
       i++;
     }
     if (c < 0x80) {
-      out.push(c);
+      out[o++] = c;
     } else {
       // Unicode in zone text is taken as UTF-8, as BIND and Knot do.
       const cp = text.codePointAt(i)!;
       if (cp > 0xffff) i++;
-      if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 63));
-      else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-      else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+      if (cp < 0x800) {
+        out[o++] = 0xc0 | (cp >> 6);
+        out[o++] = 0x80 | (cp & 63);
+      } else if (cp < 0x10000) {
+        out[o++] = 0xe0 | (cp >> 12);
+        out[o++] = 0x80 | ((cp >> 6) & 63);
+        out[o++] = 0x80 | (cp & 63);
+      } else {
+        out[o++] = 0xf0 | (cp >> 18);
+        out[o++] = 0x80 | ((cp >> 12) & 63);
+        out[o++] = 0x80 | ((cp >> 6) & 63);
+        out[o++] = 0x80 | (cp & 63);
+      }
     }
   }
-  return Uint8Array.from(out);
+  return o;
 }
 
 /** A character-string as BIND prints it: quoted, `"` and `\` escaped, non-printables as `\DDD`. */

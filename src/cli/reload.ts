@@ -5,7 +5,8 @@
  * Asks the running server to reload through its control endpoint and prints what happened
  * (zones loaded or rejected — a rejected zone keeps serving its old data). When the endpoint
  * cannot be reached (switched off, no token), falls back to SIGHUP to the PID in the pid file
- * (`--pid-file`, or the config's `pidFile`), which reloads everything without a report.
+ * (`--pid-file`, or the config's `pidFile`), which reloads everything without a report. A
+ * `--pid-file` given without `--control` or `--config` names the server: it is signalled directly.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ import type { Command } from './main.js';
 export interface ReloadArgs {
   what: 'all' | 'zones' | 'hosts';
   pidFile: string | undefined;
+  /** `--pid-file` given and no endpoint named: that process is the one meant, signal it directly. */
+  pidOnly: boolean;
   target: { control?: string | undefined; 'token-file'?: string | undefined; config?: string | undefined };
 }
 
@@ -29,7 +32,8 @@ export function parseReloadArgs(argv: string[]): ReloadArgs {
   const what = values.what ?? 'all';
   if (what !== 'all' && what !== 'zones' && what !== 'hosts') throw new Error(`--what must be all, zones or hosts, not "${what}"`);
   const pidFile = values['pid-file'] ?? (values.config !== undefined ? loadConfigFile(values.config).pidFile : undefined);
-  return { what, pidFile, target: { control: values.control, 'token-file': values['token-file'], config: values.config } };
+  const pidOnly = values['pid-file'] !== undefined && values.control === undefined && values.config === undefined;
+  return { what, pidFile, pidOnly, target: { control: values.control, 'token-file': values['token-file'], config: values.config } };
 }
 
 function printReport(r: ReloadReport): void {
@@ -65,6 +69,8 @@ export const command: Command = {
       process.stderr.write(`sovereign reload: ${(err as Error).message}\n`);
       return 2;
     }
+    // The default endpoint may belong to another server on this host than the one the pid file names.
+    if (args.pidOnly) return signal(args.pidFile!);
     let why: string;
     try {
       const target = resolveTarget(args.target);

@@ -7,6 +7,7 @@
  * Names are immutable; derived forms (key, text) are computed on first use and cached.
  */
 import { NameError } from '../errors.js';
+import { decimalEscape } from './escape.js';
 
 /** Longest name in wire form, root label included (RFC 1035 §2.3.4). */
 export const MAX_NAME_LENGTH = 255;
@@ -335,12 +336,8 @@ function parseInto(text: string, origin: Name | undefined): number {
       if (i + 1 >= n) throw new NameError(text, 'dangling backslash');
       const d1 = text.charCodeAt(i + 1);
       if (d1 >= 0x30 && d1 <= 0x39) {
-        const d2 = text.charCodeAt(i + 2);
-        const d3 = text.charCodeAt(i + 3);
-        if (!(d2 >= 0x30 && d2 <= 0x39 && d3 >= 0x30 && d3 <= 0x39)) {
-          throw new NameError(text, '\\DDD escape needs three decimal digits');
-        }
-        c = (d1 - 0x30) * 100 + (d2 - 0x30) * 10 + (d3 - 0x30);
+        c = decimalEscape(text, i + 1);
+        if (c < 0) throw new NameError(text, '\\DDD escape needs three decimal digits');
         if (c > 255) throw new NameError(text, `\\DDD escape ${c} exceeds 255`);
         i += 3;
       } else {

@@ -6,6 +6,7 @@
  * field (a name keeps `\.` inside a label; a character-string turns it into a byte).
  */
 import { TextFormatError } from '../../errors.js';
+import { decimalEscape } from '../escape.js';
 
 export interface Token {
   /** Token text without surrounding quotes, escapes not yet decoded. */
@@ -127,12 +128,8 @@ export function unescapeToScratch(text: string, field: string): number {
       if (i + 1 >= n) throw new TextFormatError(field, 'dangling backslash');
       const d1 = text.charCodeAt(i + 1);
       if (d1 >= 0x30 && d1 <= 0x39) {
-        const d2 = text.charCodeAt(i + 2);
-        const d3 = text.charCodeAt(i + 3);
-        if (!(d2 >= 0x30 && d2 <= 0x39 && d3 >= 0x30 && d3 <= 0x39)) {
-          throw new TextFormatError(field, '\\DDD escape needs three decimal digits');
-        }
-        c = (d1 - 0x30) * 100 + (d2 - 0x30) * 10 + (d3 - 0x30);
+        c = decimalEscape(text, i + 1);
+        if (c < 0) throw new TextFormatError(field, '\\DDD escape needs three decimal digits');
         if (c > 255) throw new TextFormatError(field, `\\DDD escape ${c} exceeds 255`);
         out[o++] = c;
         i += 3;

@@ -1,8 +1,9 @@
 /**
  * Authoritative answers (RFC 1034 §4.3.2, as NSD and Knot give them) from one zone's lookup:
  * answers with AA, CNAME chains followed inside the zone, DNAME synthesis (RFC 6672 §3.3),
- * wildcard synthesis (RFC 4592), referrals with glue and no AA, NXDOMAIN/NODATA with the SOA
- * and the RFC 2308 §3 negative TTL, additional A/AAAA for NS, MX and SRV targets.
+ * wildcard synthesis (RFC 4592), referrals with glue and no AA (in-domain glue marked required,
+ * RFC 9471), NXDOMAIN/NODATA with the SOA and the RFC 2308 §3 negative TTL, additional A/AAAA
+ * for NS, MX and SRV targets.
  *
  * Invariants: zone RRsets are read-only; records are only created where the owner differs from
  * the zone's (wildcards, synthesized CNAMEs) or to rotate an RRset. CNAME/DNAME chains are
@@ -170,14 +171,38 @@ function visitedBefore(answer: readonly ResourceRecord[], name: Name): boolean {
   return false;
 }
 
-/** Glue: addresses of NS targets at or below the cut, which only the parent can give. */
+/**
+ * Glue for a referral, in two passes as Knot orders it: first the addresses of in-domain name
+ * servers (at or below the cut, which only the parent can give), in NS order, A before AAAA;
+ * they are marked required, so a UDP reply they do not all fit in gets TC (RFC 9471 §3.1).
+ * Then the addresses of other NS targets inside this zone (sibling glue, RFC 9471 §3.2, and
+ * authoritative addresses), which stay optional and may be dropped without TC.
+ * BIND 9.18 (Debian's) drops in-domain glue silently instead; we follow the RFC and match Knot 3.2.
+ */
 function addGlue(zone: Zone, reply: Message, ns: RRset): void {
+  const cut = ns.name;
+  const required: ResourceRecord[] = [];
   for (const d of ns.rdata) {
     const target = (d as { nsdname: Name }).nsdname;
-    if (!target.isSubdomainOf(zone.origin)) continue;
-    for (const type of [RRType.A, RRType.AAAA]) {
+    if (!target.isSubdomainOf(cut)) continue;
+    for (const type of ADDRESS_TYPES) {
+      const set = zone.getRRset(target, type);
+      if (set !== undefined) pushAll(required, recordsOf(set, undefined, false));
+    }
+  }
+  if (required.length > 0) {
+    // Required records are a prefix of the additional section (Message.requiredAdditional).
+    reply.additional.splice(reply.requiredAdditional, 0, ...required);
+    reply.requiredAdditional += required.length;
+  }
+  for (const d of ns.rdata) {
+    const target = (d as { nsdname: Name }).nsdname;
+    if (target.isSubdomainOf(cut) || !target.isSubdomainOf(zone.origin)) continue;
+    for (const type of ADDRESS_TYPES) {
       const set = zone.getRRset(target, type);
       if (set !== undefined) pushAll(reply.additional, recordsOf(set, undefined, false));
     }
   }
 }
+
+const ADDRESS_TYPES = [RRType.A, RRType.AAAA] as const;

@@ -8,8 +8,10 @@
  *   `rcode`.
  * - Encoding fits the message into `maxSize`: sections in order, whole RRsets (with the RRSIGs
  *   that follow and cover them) dropped from the end, TC set only when answer or authority data
- *   did not fit (RFC 2181 §9); additional data is dropped silently. Space for the OPT record is
- *   reserved first so EDNS always survives; if even header, question and OPT do not fit, encoding
+ *   did not fit (RFC 2181 §9) or when a required additional record (the first
+ *   `requiredAdditional` of them: in-domain referral glue, RFC 9471 §3.1) did not; other
+ *   additional data is dropped silently (RFC 9471 §3.2 lets sibling glue go without TC). Space
+ *   for the OPT record is reserved first so EDNS always survives; if even header, question and OPT do not fit, encoding
  *   throws EncodeError. Names are compressed byte-exactly, so decode -> encode -> decode keeps case.
  */
 import { EncodeError } from '../errors.js';
@@ -54,6 +56,12 @@ export class Message {
   answer: ResourceRecord[] = [];
   authority: ResourceRecord[] = [];
   additional: ResourceRecord[] = [];
+  /**
+   * How many records at the start of `additional` are required: if any of them does not fit the
+   * size limit, the encoder sets TC (RFC 9471 §3.1, glue for in-domain name servers). Decoding
+   * leaves it 0.
+   */
+  requiredAdditional = 0;
   /** EDNS(0) from the OPT record, undefined when the message has none. */
   edns: Edns | undefined = undefined;
 
@@ -166,7 +174,11 @@ export class Message {
       ns = writeSection(w, this.authority, limit);
       truncated = ns < this.authority.length;
     }
-    if (!truncated) ar = writeSection(w, this.additional, limit);
+    if (!truncated) {
+      ar = writeSection(w, this.additional, limit);
+      // RFC 9471 §3.1: missing in-domain glue makes the referral incomplete; what fit stays.
+      truncated = ar < this.requiredAdditional;
+    }
     if (truncated) {
       // RFC 2181 §9: TC when required data did not fit; keep what did fit in the answer.
       w.setU16(2, this.flagsWord() | Flag.TC);

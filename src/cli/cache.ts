@@ -58,6 +58,7 @@ export function formatCacheRows(rows: readonly CacheRow[]): string {
 
 export const command: Command = {
   summary: 'print or flush the running server\'s cache (print [NAME] [--type T] | flush [NAME] [--subtree])',
+  usage: 'usage: sovereign cache print [NAME] [-t|--type T] [--json] [target options]\n       sovereign cache flush [NAME] [--subtree] [target options]\n\noptions:\n  --control ADDR:PORT|SOCKET   the server\'s control endpoint\n  --token-file FILE            control token\n  -c, --config FILE            take the endpoint and token from this config\n',
   async run(argv: string[]): Promise<number> {
     let args: CacheArgs;
     try {

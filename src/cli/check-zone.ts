@@ -25,6 +25,7 @@ export function parseCheckZoneArgs(argv: string[]): CheckZoneArgs {
 
 export const command: Command = {
   summary: 'check a zone file like named-checkzone (--print: canonical form)',
+  usage: 'usage: sovereign check-zone [-p|--print] ORIGIN FILE\n\nChecks a zone file as named-checkzone does; --print writes it in canonical form to stdout.\n',
   run(argv: string[]): number {
     let args: CheckZoneArgs;
     try {

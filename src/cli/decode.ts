@@ -10,7 +10,14 @@ import type { Command } from './main.js';
 
 export const command: Command = {
   summary: 'print a DNS message given as hex (or raw bytes on stdin with -)',
+  usage: 'usage: sovereign decode HEX | -\n\nPrints the DNS message given as hex digits (or as raw bytes on stdin with -) in dig\'s layout.\n',
   run(args: string[]): number {
+    // A dash-word is an option, and decode has none: name it (a hex string never starts with '-').
+    const bad = args.find((a) => a.startsWith('-') && a !== '-');
+    if (bad !== undefined) {
+      process.stderr.write(`sovereign decode: unknown option '${bad}'\n`);
+      return 2;
+    }
     if (args.length !== 1) {
       process.stderr.write('usage: sovereign decode HEX | -\n');
       return 2;

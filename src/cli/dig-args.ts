@@ -18,7 +18,8 @@ import { parseIPv6 } from '../wire/rdata/fields.js';
 /** A usage error: dig prints the message (and usage) and exits with 1. */
 export class DigUsageError extends Error {
   /** 1 for usage errors; dig exits 10 when an option's value cannot be parsed. */
-  constructor(message: string, readonly exitCode = 1) {
+  /** `oneLine`: print just `dig: message` (no usage synopsis). */
+  constructor(message: string, readonly exitCode = 1, readonly oneLine = false) {
     super(message);
   }
 }
@@ -57,6 +58,8 @@ export interface DigDisplay {
   /** +identify: with +short, the server each answer came from. */
   identify: boolean;
   json: boolean;
+  /** +[no]multiline: long records split over lines in parentheses, with BIND's comments. */
+  multiline: boolean;
 }
 
 export interface DigOptions {
@@ -91,6 +94,8 @@ export interface DigOptions {
   /** The arguments as given, for the `; <<>> ... <<>>` line. */
   argv: string[];
   help: boolean;
+  /** -f FILE: batch file, one dig command line per line, run after the command line's lookups. */
+  batchFile: string | undefined;
   version: boolean;
   /** Warnings dig prints to stderr and carries on (an invalid -t type or -c class). */
   warnings: string[];
@@ -99,7 +104,7 @@ export interface DigOptions {
 export function defaultDisplay(): DigDisplay {
   return {
     cmd: true, comments: true, question: true, answer: true, authority: true, additional: true, stats: true,
-    qr: false, short: false, ttlid: true, showClass: true, identify: false, json: false,
+    qr: false, short: false, ttlid: true, showClass: true, identify: false, json: false, multiline: false,
   };
 }
 
@@ -110,7 +115,7 @@ function defaults(argv: string[]): DigOptions {
   return {
     server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: undefined, ignoreTruncation: false,
     recurse: true, dnssec: false, cd: false, ad: true, nsid: false, cookie: true, edns: 0, bufsize: DEFAULT_BUFSIZE,
-    subnet: undefined, timeSeconds: 5, tries: 3, trace: false, hintsFile: undefined, display: defaultDisplay(), argv, help: false, version: false,
+    subnet: undefined, timeSeconds: 5, tries: 3, trace: false, hintsFile: undefined, display: defaultDisplay(), argv, help: false, version: false, batchFile: undefined,
     warnings: [],
   };
 }
@@ -162,8 +167,14 @@ const BOOL_OPTIONS: Record<string, BoolSetter> = {
   class: (o, on) => { o.display.showClass = on; },
   identify: (o, on) => { o.display.identify = on; },
   json: (o, on) => { o.display.json = on; },
+  multiline: (o, on) => { o.display.multiline = on; },
   edns: (o, on) => { o.edns = on ? 0 : undefined; },
 };
+
+/** +[no]short on `o`; exported for batch-file lines, whose +short holds for the lines after them (dig). */
+export function setShort(o: DigOptions, on: boolean): void {
+  BOOL_OPTIONS.short!(o, on);
+}
 
 /** +options that take a value: `+name=value`. */
 const VALUE_OPTIONS: Record<string, (o: DigOptions, value: string, raw: string) => void> = {
@@ -260,8 +271,10 @@ function snapshot(o: DigOptions): DigOptions {
  * name are global (`DigOptions` itself); options after a name belong to that lookup only
  * (`lookup.opts`), as in dig.
  */
-export function parseDigArgs(argv: string[]): DigOptions {
-  const global = defaults(argv);
+export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
+  // A batch-file line starts from the command line's global options (dig's default lookup).
+  const global = base === undefined ? defaults(argv) :
+    { ...snapshot(base), argv, lookups: [], warnings: [], batchFile: undefined, help: false, version: false };
   let current: DigLookup | undefined;
   const lookup = (): DigLookup => {
     if (current === undefined) {
@@ -296,7 +309,10 @@ export function parseDigArgs(argv: string[]): DigOptions {
       continue;
     }
     if (a.startsWith('+')) {
+      const wasShort = o.display.short;
       plusOption(o, a);
+      // dig's +short is a global switch (short_form): given after a name it holds for every later lookup too.
+      if (o !== global && o.display.short !== wasShort) setShort(global, o.display.short);
       continue;
     }
     if (a.startsWith('-') && a.length > 1) {
@@ -336,6 +352,15 @@ export function parseDigArgs(argv: string[]): DigOptions {
           break;
         }
         case '-q': setName(value()); break;
+        case '-f': {
+          const v = value();
+          if (base !== undefined) throw new DigUsageError('Invalid option: -f in a batch file');
+          global.batchFile = v;
+          break;
+        }
+        // TSIG (RFC 8945) is not implemented yet: refuse rather than send unsigned queries.
+        case '-y': value(); throw new DigUsageError('-y: TSIG is not supported yet', 1, true);
+        case '-k': value(); throw new DigUsageError('-k: TSIG is not supported yet', 1, true);
         case '-b': {
           const v = value();
           const addr = v.includes('#') ? v.slice(0, v.indexOf('#')) : v;
@@ -369,7 +394,8 @@ export function parseDigArgs(argv: string[]): DigOptions {
     }
     setName(a);
   }
-  if (global.lookups.length === 0) lookup();
+  // dig: no name means `. NS`, unless the names come from a batch file.
+  if (global.lookups.length === 0 && global.batchFile === undefined) lookup();
   for (const l of global.lookups) {
     l.opts ??= snapshot(global);
     const lo = l.opts;
@@ -401,6 +427,7 @@ Where:  domain    is in the Domain Name System
                  -6                  (use IPv6 query transport only)
                  -b address[#port]   (bind to source address/port)
                  -c class            (specify query class)
+                 -f filename         (batch mode)
                  -p port             (specify port number)
                  -q name             (specify query name)
                  -t type             (specify query type)
@@ -422,6 +449,7 @@ Where:  domain    is in the Domain Name System
                  +[no]identify       (ID responders in short answers)
                  +[no]ignore         (Don't revert to TCP for TC responses.)
                  +[no]json           (Print the reply as JSON)
+                 +[no]multiline      (Print records in an expanded format)
                  +[no]nsid           (Request Name Server ID)
                  +[no]qr             (Print question before sending)
                  +[no]question       (Control display of question section)

@@ -10,6 +10,7 @@ import { type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
 import type { Message } from '../wire/message.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
 import { classToString, printRData, typeToString } from '../wire/types.js';
+import { keyTag } from '../dnssec/key-tag.js';
 import type { DigDisplay } from './dig-args.js';
 
 /** First column stop of BIND's dig style (owner names are padded to it). */
@@ -83,8 +84,104 @@ function columns(display: Pick<DigDisplay, 'ttlid' | 'showClass'>): Columns {
 
 const DEFAULT_COLUMNS = { ttlid: true, showClass: true };
 
+/** +multiline: continuation lines start at BIND's fourth tab stop; blobs are cut every 44 characters. */
+const BR = '\n\t\t\t\t';
+const ML_CHUNK = 44;
+
+function cut(blob: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < blob.length; i += ML_CHUNK) out.push(blob.slice(i, i + ML_CHUNK));
+  return out;
+}
+
+/** DNSSEC algorithm mnemonics as BIND prints them in the DNSKEY comment (number when unknown). */
+const ALG_NAMES: Record<number, string> = {
+  1: 'RSAMD5', 2: 'DH', 3: 'DSA', 5: 'RSASHA1', 6: 'NSEC3DSA', 7: 'NSEC3RSASHA1', 8: 'RSASHA256', 10: 'RSASHA512', 12: 'ECCGOST',
+  13: 'ECDSAP256SHA256', 14: 'ECDSAP384SHA384', 15: 'ED25519', 16: 'ED448', 252: 'INDIRECT', 253: 'PRIVATEDNS', 254: 'PRIVATEOID',
+};
+
+/** Types whose RDATA ends in a hex or base64 blob after `n` tokens, split as `a b c (` + lines + ` )`. */
+const ML_BLOB_AFTER: ReadonlyMap<number, number> = new Map([
+  [43, 3], [59, 3], [32768, 3], [32769, 3], [52, 3], [53, 3], [63, 3], [44, 2], [37, 3],
+]);
+
+/**
+ * RDATA as dig +multiline prints it (BIND's DNS_STYLEFLAG_MULTILINE): the SOA timers one per line
+ * with their meaning, keys and signatures cut over lines inside parentheses, and DNSKEY's
+ * `; KSK; alg = ...; key id = N` comment. Other types stay on one line.
+ */
+export function multilineRData(type: number, data: unknown): string {
+  const text = printRData(type, data);
+  const tokens = text.split(' ');
+  if (text.startsWith('\\# ')) {
+    if (tokens.length < 3) return text;
+    return `${tokens[0]} ${tokens[1]} ( ${cut(tokens.slice(2).join('')).join(BR)} )`;
+  }
+  switch (type) {
+    case 6: { // SOA: mname rname ( serial ; serial  refresh ; refresh (1 hour) ... )
+      const d = data as { serial: number; refresh: number; retry: number; expire: number; minimum: number };
+      const line = (v: number, what: string, verbose: boolean): string =>
+        BR + `${String(v).padEnd(10)} ; ${what}${verbose ? ` (${verboseDuration(v)})` : ''}`;
+      return `${tokens[0]} ${tokens[1]} (` + line(d.serial, 'serial', false) + line(d.refresh, 'refresh', true) +
+        line(d.retry, 'retry', true) + line(d.expire, 'expire', true) + line(d.minimum, 'minimum', true) + BR + ')';
+    }
+    case 25: case 48: case 60: { // KEY, DNSKEY, CDNSKEY
+      const d = data as { flags: number; protocol: number; algorithm: number; publicKey: Uint8Array };
+      const body = `${tokens.slice(0, 3).join(' ')} (` + cut(tokens.slice(3).join('')).map((c) => BR + c).join('') + BR + ')';
+      const alg = ALG_NAMES[d.algorithm] ?? String(d.algorithm);
+      const tag = keyTag(d.flags, d.protocol, d.algorithm, d.publicKey);
+      // BIND names the role (KSK when the SEP bit is set, RFC 4034 §2.1.1) for DNSKEY and CDNSKEY only.
+      if (type === 25) return `${body}; alg = ${alg} ; key id = ${tag}`;
+      const role = (d.flags & 1) !== 0 ? ((d.flags & 0x80) !== 0 ? 'revoked KSK' : 'KSK') : 'ZSK';
+      return `${body} ; ${role}; alg = ${alg} ; key id = ${tag}`;
+    }
+    case 24: case 46: // SIG, RRSIG: covered alg labels ttl ( expiration inception tag signer  signature )
+      return `${tokens.slice(0, 4).join(' ')} (${BR}${tokens.slice(4, 8).join(' ')}` + cut(tokens.slice(8).join('')).map((c) => BR + c).join('') + ' )';
+    case 49: { // DHCID: ( digest ) ; identifier-type digest-type digest-length
+      const d = (data as { digest: Uint8Array }).digest;
+      const comment = d.length >= 3 ? ` ; ${(d[0]! << 8) | d[1]!} ${d[2]!} ${d.length - 3}` : '';
+      return `( ${cut(text.replace(/ /g, '')).join(BR)} )${comment}`;
+    }
+    case 61: // OPENPGPKEY
+      return `( ${cut(text.replace(/ /g, '')).join(BR)} )`;
+    case 50: { // NSEC3: alg flags iterations salt ( next-hashed-owner, then the type bitmap on its own line )
+      const types = tokens.slice(5).join(' ');
+      return `${tokens.slice(0, 4).join(' ')} (${BR}${tokens[4] ?? ''}${types.length > 0 ? BR + types : ''} )`;
+    }
+    default: {
+      const lead = ML_BLOB_AFTER.get(type);
+      if (lead === undefined || tokens.length <= lead) return text;
+      return `${tokens.slice(0, lead).join(' ')} (` + cut(tokens.slice(lead).join('')).map((c) => BR + c).join('') + ' )';
+    }
+  }
+}
+
+/**
+ * dig +multiline's record line: BIND's multiline style puts the TTL, class and type columns all
+ * at 24 and the RDATA at 32, so after the owner they mostly fall one space apart.
+ */
+function formatRecordMultiline(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'>): string {
+  const parts: string[] = [];
+  const name = rr.name.toString();
+  parts.push(name);
+  let col = name.length;
+  const field = (text: string, stop: number): void => {
+    col = pad(parts, col, stop);
+    parts.push(text);
+    col += text.length;
+  };
+  if (display.ttlid) field(String(rr.ttl), TTL_COLUMN);
+  if (display.showClass) field(classToString(rr.class), TTL_COLUMN);
+  field(typeToString(rr.type), TTL_COLUMN);
+  const rdata = multilineRData(rr.type, rr.data);
+  if (rdata.length > 0) field(rdata, TTL_COLUMN + TAB_WIDTH);
+  return parts.join('');
+}
+
 /** One record in dig's column layout. */
-export function formatRecord(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'> = DEFAULT_COLUMNS): string {
+export function formatRecord(rr: ResourceRecord,
+  display: Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } = DEFAULT_COLUMNS): string {
+  if (display.multiline === true) return formatRecordMultiline(rr, display);
   const cols = columns(display);
   const parts: string[] = [];
   const name = rr.name.toString();
@@ -118,11 +215,21 @@ export function formatRecord(rr: ResourceRecord, display: Pick<DigDisplay, 'ttli
  * A question line (`;name<tabs>IN<tab>A`): the class is always shown, at the class stop (or the
  * first stop when classes are hidden); the `;` does not count towards the columns.
  */
-export function formatQuestion(q: Question, display: Pick<DigDisplay, 'ttlid' | 'showClass'> = DEFAULT_COLUMNS): string {
+export function formatQuestion(q: Question,
+  display: Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } = DEFAULT_COLUMNS): string {
   const cols = columns(display);
   const parts: string[] = [';'];
   const name = q.name.toString();
   parts.push(name);
+  if (display.multiline === true) {
+    let c = pad(parts, name.length, TTL_COLUMN);
+    const cls = classToString(q.class);
+    parts.push(cls);
+    c += cls.length;
+    pad(parts, c, TTL_COLUMN);
+    parts.push(typeToString(q.type));
+    return parts.join('');
+  }
   let col = pad(parts, name.length, cols.class ?? TTL_COLUMN);
   const c = classToString(q.class);
   parts.push(c);

@@ -20,7 +20,7 @@ import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
-import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs } from './dig-args.js';
+import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs, setShort } from './dig-args.js';
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
 import type { Command } from './main.js';
 
@@ -28,6 +28,8 @@ export const EXIT_OK = 0;
 export const EXIT_USAGE = 1;
 export const EXIT_NO_REPLY = 9;
 export const EXIT_INTERNAL = 10;
+/** dig exits 8 when the -f batch file cannot be opened. */
+export const EXIT_BATCH_FILE = 8;
 
 /** Where output goes (tests capture it). */
 export interface DigIO {
@@ -136,8 +138,10 @@ export async function sendWithRetries(query: Message, server: ServerAddress, ser
 }
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
-  const lines = ['', `; <<>> Sovereign dig ${version()} <<>> ${o.argv.join(' ')}`];
-  if (o.server !== undefined) lines.push('; (1 server found)');
+  // dig separates the first banner from the shell prompt with an empty line; later batch lines' banners follow directly.
+  const lines = [...(first ? [''] : []), `; <<>> Sovereign dig ${version()} <<>> ${o.argv.join(' ')}`];
+  // Later batch-file lines repeat the banner only (dig).
+  if (o.server !== undefined && first) lines.push('; (1 server found)');
   if (first) lines.push(';; global options: +cmd');
   return lines;
 }
@@ -216,18 +220,44 @@ export async function runDig(global: DigOptions, io: DigIO = stdio): Promise<num
     return EXIT_OK;
   }
   let exitCode = EXIT_OK;
-  for (let li = 0; li < global.lookups.length; li++) {
-    const l = global.lookups[li]!;
+  let first = true;
+  for (const l of global.lookups) {
     // Each lookup runs with its own options (dig's global options plus its local ones).
-    const o = l.opts ?? global;
-    const code = await runLookup(l, o, li === 0, io);
+    const code = await runLookup(l, l.opts ?? global, first, io);
+    first = false;
     if (code !== EXIT_OK) exitCode = code;
+  }
+  if (global.batchFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(global.batchFile, 'utf8');
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message;
+      io.err(`${global.batchFile}: ${why}\ndig: couldn't open specified batch file\n`);
+      return EXIT_BATCH_FILE;
+    }
+    const lines = text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    for (const line of lines) {
+      // A blank line is an empty command line, hence `. NS`, as in dig. Comment lines are skipped
+      // (dig runs them as queries for their words; nobody wants that).
+      const trimmed = line.trim();
+      if (trimmed.startsWith(';') || trimmed.startsWith('#')) continue;
+      const lineOpts = parseDigArgs(trimmed === '' ? [] : trimmed.split(/\s+/), global);
+      for (const w of lineOpts.warnings) io.err(w + '\n');
+      if (lineOpts.display.short !== global.display.short) setShort(global, lineOpts.display.short);
+      for (const l of lineOpts.lookups) {
+        const code = await runLookup(l, l.opts ?? lineOpts, first, io, true);
+        first = false;
+        if (code !== EXIT_OK) exitCode = code;
+      }
+    }
   }
   return exitCode;
 }
 
 /** Runs one lookup (query, +trace or AXFR) and prints it; returns its exit code. */
-async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO): Promise<number> {
+async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO, batch = false): Promise<number> {
   if (o.trace && o.server === undefined) {
     // +trace without @server starts from the root hints, not from the local resolver.
     const { runTrace } = await import('./dig-trace.js');
@@ -244,7 +274,8 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO)
   const d = o.display;
   if (l.type === RRType.AXFR) return runAxfr(query, server, serverName, o, io, l, first);
   // dig prints the banner once, for the first lookup.
-  const header = (): string[] => (first ? cmdHeader(o, true) : []);
+  // dig prints the banner once for the command line, and again for each batch-file line.
+  const header = (): string[] => (first || batch ? cmdHeader(o, first) : []);
   if (d.qr && !d.json && !d.short) {
     const sent = query.encode();
     const copy = Message.decode(sent);
@@ -288,34 +319,35 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO)
   return EXIT_OK;
 }
 
+/** dig's report of a usage error: one line, or the line and the synopsis; returns the exit code. */
+function usageError(e: DigUsageError, io: DigIO): number {
+  if (e.oneLine || e.exitCode !== EXIT_USAGE || e.message.startsWith("Couldn't")) {
+    io.err(`dig: ${e.message}\n`);
+    return e.exitCode;
+  }
+  io.err(`${e.message}\n${DIG_USAGE.split('\n').slice(0, 3).join('\n')}\n\nUse "sovereign dig -h" for the complete list of options\n`);
+  return EXIT_USAGE;
+}
+
 /** Parses and runs; maps every failure to dig's exit codes with a one-line message. */
 export async function digMain(argv: string[], io: DigIO = stdio): Promise<number> {
   let o: DigOptions;
   try {
     o = parseDigArgs(argv);
   } catch (e) {
-    if (e instanceof DigUsageError && e.exitCode !== EXIT_USAGE) {
-      io.err(`dig: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof DigUsageError && e.message.startsWith("Couldn't")) {
-      io.err(`dig: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof DigUsageError) {
-      io.err(`${e.message}\n${DIG_USAGE.split('\n').slice(0, 3).join('\n')}\n\nUse "sovereign dig -h" for the complete list of options\n`);
-      return EXIT_USAGE;
-    }
+    if (e instanceof DigUsageError) return usageError(e, io);
     throw e;
   }
   for (const w of o.warnings) io.err(w + '\n');
-  if (o.lookups.length === 0) return EXIT_OK;
+  if (o.lookups.length === 0 && o.batchFile === undefined && !o.help && !o.version) return EXIT_OK;
   try {
     return await runDig(o, io);
   } catch (e) {
+    // A bad line in a -f batch file is reported as the same line on the command line would be.
+    if (e instanceof DigUsageError && e.message.startsWith('Invalid option')) return usageError(e, io);
     if (e instanceof DigUsageError) {
       io.err(`dig: ${e.message}\n`);
-      return EXIT_USAGE;
+      return e.exitCode;
     }
     // A bad hints file, an unreadable file, a codec failure: one line, dig's internal-error code.
     io.err(`dig: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -325,5 +357,6 @@ export async function digMain(argv: string[], io: DigIO = stdio): Promise<number
 
 export const command: Command = {
   summary: 'query DNS servers the way dig does (+trace, +short, +json, ...)',
+  usage: DIG_USAGE,
   run: (args) => digMain(args),
 };

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 export interface Command {
   /** One line for `sovereign help`. */
   summary: string;
+  /** Text for `sovereign <command> --help` (and `-h`): the synopsis and options. */
+  usage?: string;
   run(args: string[]): Promise<number> | number;
 }
 
@@ -30,7 +32,8 @@ function version(): string {
 async function usage(): Promise<string> {
   const lines = ['usage: sovereign <command> [options]', '', 'commands:'];
   for (const [name, load] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${(await load()).summary}`);
-  lines.push(`  ${'version'.padEnd(12)} print the version`, `  ${'help'.padEnd(12)} this text`);
+  lines.push(`  ${'version'.padEnd(12)} print the version`, `  ${'help'.padEnd(12)} this text`, '',
+    'Each command prints its own options with `sovereign <command> --help`.');
   return lines.join('\n');
 }
 
@@ -49,5 +52,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`sovereign: unknown command "${name}" (see \`sovereign help\`)\n`);
     return 2;
   }
-  return (await load()).run(rest);
+  const command = await load();
+  // `--help` / `-h` anywhere: the command's usage on stdout, exit 0 (dig's own -h prints the same).
+  if (command.usage !== undefined && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(command.usage.endsWith('\n') ? command.usage : command.usage + '\n');
+    return 0;
+  }
+  return command.run(rest);
 }

@@ -159,14 +159,16 @@ export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number
   let name = o.name;
   let types: number[] = o.type === undefined ? [RRType.A, RRType.AAAA] : [o.type];
   const defaultLookups = o.type === undefined;
-  // nslookup turns an address into its reverse name and asks for PTR.
-  if (isIP(name) !== 0 && o.type === undefined) {
+  // nslookup turns an address into its reverse name and asks for PTR, whatever -type says; the
+  // Server/Address header is left out of such a lookup unless a type was given (nslookup 9.18).
+  const reverse = isIP(name) !== 0;
+  if (reverse) {
     name = reverseName(name);
     types = [RRType.PTR];
   }
   const textName = name.endsWith('.') && name.length > 1 ? name.slice(0, -1) : name;
   const qname = Name.fromText(name.endsWith('.') ? name : name + '.');
-  const out: string[] = [`Server:\t\t${serverText}`, `Address:\t${address}#${o.port}`, ''];
+  const out: string[] = reverse && o.type === undefined ? [] : [`Server:\t\t${serverText}`, `Address:\t${address}#${o.port}`, ''];
   let exitCode = 0;
   let answered = false;
   for (let i = 0; i < types.length; i++) {
@@ -195,6 +197,7 @@ export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number
 
 export const command: Command = {
   summary: 'look up a name the way nslookup does (non-interactive)',
+  usage: 'usage: sovereign nslookup [-option ...] name [server]\n\noptions:\n  -type=T, -query=T   record type (default A and AAAA; PTR for an address)\n  -class=C            record class\n  -port=N             server port (default 53)\n  -timeout=S          seconds per try\n  -retry=N            tries\n  -[no]recurse        ask for recursion (default on)\n  -[no]vc             use TCP\n',
   async run(argv: string[]): Promise<number> {
     const io: DigIO = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
     let o: NslookupOptions;

@@ -61,6 +61,7 @@ function signal(pidFile: string): number {
 
 export const command: Command = {
   summary: 'make the running server reload its config, zones and hosts file',
+  usage: 'usage: sovereign reload [--what all|zones|hosts] [--pid-file FILE] [target options]\n\noptions:\n  --what all|zones|hosts       what to reload (default all)\n  --pid-file FILE              signal this process when the control endpoint cannot be used\n  --control ADDR:PORT|SOCKET   the server\'s control endpoint\n  --token-file FILE            control token\n  -c, --config FILE            take the endpoint and token from this config\n',
   async run(argv: string[]): Promise<number> {
     let args: ReloadArgs;
     try {

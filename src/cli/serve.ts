@@ -84,6 +84,7 @@ async function runServer(args: ServeArgs, shared: boolean): Promise<DnsServer> {
 
 export const command: Command = {
   summary: 'run the DNS server (authoritative for --zone / config zones; --recursive resolves from the root)',
+  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n',
   async run(argv: string[]): Promise<number> {
     let args: ServeArgs;
     try {

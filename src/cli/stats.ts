@@ -81,6 +81,7 @@ export function formatStats(s: StatsSnapshot): string {
 
 export const command: Command = {
   summary: 'print the running server\'s statistics (--json, --prometheus)',
+  usage: 'usage: sovereign stats [--json | --prometheus] [target options]\n\noptions:\n  --control ADDR:PORT|SOCKET   the server\'s control endpoint\n  --token-file FILE            control token\n  -c, --config FILE            take the endpoint and token from this config\n',
   async run(argv: string[]): Promise<number> {
     let values: { json?: boolean; prometheus?: boolean; control?: string; 'token-file'?: string; config?: string };
     try {

@@ -83,13 +83,14 @@ test('parse: +options, +no forms, abbreviations, values', () => {
 test('parse: options after a name belong to that lookup only, as in dig', () => {
   const o = parseDigArgs(['+tcp', 'a.test', '+short', '-p', '5353', 'b.test', 'MX', '+nocmd']);
   const [a, b] = o.lookups;
-  assert.equal(o.display.short, false);
+  assert.equal(o.display.short, true); // +short is global in dig, wherever it is given
   assert.equal(a!.opts!.tcp, true);
   assert.equal(a!.opts!.display.short, true);
   assert.equal(a!.opts!.port, 5353);
   assert.equal(a!.opts!.display.cmd, false); // +short implies +nocmd
   assert.equal(b!.opts!.tcp, true);
-  assert.equal(b!.opts!.display.short, false);
+  // dig's +short is global (short_form): it holds for the lookups after the one it was given for.
+  assert.equal(b!.opts!.display.short, true);
   assert.equal(b!.opts!.port, 53);
   assert.equal(b!.opts!.display.cmd, false);
   assert.equal(b!.type, RRType.MX);
@@ -300,4 +301,41 @@ test('run: exit codes 9 (no reply), 1 (usage), 0 with -h', async () => {
   const help = await run('-h');
   assert.equal(help.code, 0);
   assert.match(help.out, /^Usage: {2}dig /);
+});
+
+test('parse: -f batch file, and -y/-k (TSIG) refused in one line with exit 1', async () => {
+  const o = parseDigArgs(['@127.0.0.1', '+short', '-f', 'queries.txt']);
+  assert.equal(o.batchFile, 'queries.txt');
+  assert.equal(o.lookups.length, 0); // no default ". NS" when names come from the file
+  const line = parseDigArgs(['mx.test', 'MX'], o);
+  assert.equal(line.server, '127.0.0.1');
+  assert.equal(line.lookups[0]!.opts!.display.short, true);
+  assert.deepEqual(line.argv, ['mx.test', 'MX']);
+  // +short after a name holds for later lookups too (dig's global short_form).
+  const sticky = parseDigArgs(['a.test', '+short', 'b.test']);
+  assert.equal(sticky.lookups[1]!.opts!.display.short, true);
+  for (const args of [['-y', 'hmac-sha256:k:aGVsbG8=', 'a.test'], ['-k', '/etc/key.conf', 'a.test']]) {
+    let err = '';
+    let out = '';
+    const code = await digMain(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
+    assert.equal(code, 1);
+    assert.equal(out, '');
+    assert.match(err, /^dig: -[yk]: TSIG is not supported yet\n$/);
+  }
+  let err = '';
+  assert.equal(await digMain(['@127.0.0.1', '-f', '/nonexistent/batch'], { out: () => {}, err: (t) => { err += t; } }), 8);
+  assert.equal(err, "/nonexistent/batch: No such file or directory\ndig: couldn't open specified batch file\n");
+});
+
+test('+multiline: SOA timers with comments, DNSKEY with its key id, blobs cut in 44 characters', () => {
+  const rr = (t: string) => parseRecord(t);
+  const d = { ttlid: true, showClass: true, multiline: true };
+  assert.equal(formatRecord(rr('t. 300 IN SOA ns.t. h.t. 1 7200 900 1209600 86400'), d),
+    't.\t\t\t300 IN SOA ns.t. h.t. (\n\t\t\t\t1          ; serial\n\t\t\t\t7200       ; refresh (2 hours)\n' +
+    '\t\t\t\t900        ; retry (15 minutes)\n\t\t\t\t1209600    ; expire (2 weeks)\n\t\t\t\t86400      ; minimum (1 day)\n\t\t\t\t)');
+  assert.equal(formatRecord(rr('k.t. 300 IN DNSKEY 257 3 8 AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4cAgtvd4Qs8PkxUdp6p/DlUmObdk='), d),
+    'k.t.\t\t\t300 IN DNSKEY 257 3 8 (\n\t\t\t\tAwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGc\n\t\t\t\tnUFtR2Fh36BponcwtkZ4cAgtvd4Qs8PkxUdp6p/DlUmO' +
+    '\n\t\t\t\tbdk=\n\t\t\t\t) ; KSK; alg = RSASHA256 ; key id = 9034');
+  assert.equal(formatRecord(rr('m.t. 300 IN MX 10 mail.t.'), d), 'm.t.\t\t\t300 IN MX 10 mail.t.');
+  assert.equal(formatQuestion({ name: Name.fromText('m.t.'), type: RRType.MX, class: 1 }, d), ';m.t.\t\t\tIN MX');
 });

@@ -1,9 +1,11 @@
 // sovereign nslookup: argument parsing and nslookup's output layout for each record kind.
 // Agreement with the real nslookup is checked in test/interop/dig-compare.test.ts.
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
-import { NslookupUsageError, formatNslookupReply, nslookupRecord, parseNslookupArgs } from '../../src/cli/nslookup.js';
+import { NslookupUsageError, formatNslookupReply, nslookupRecord, parseNslookupArgs, runNslookup } from '../../src/cli/nslookup.js';
 import { Message, RRType, parseRecord } from '../../src/wire/index.js';
+import { addLoopbackAddress } from '../helpers/peers.js';
 
 test('parse: -type/-query, -port, -timeout, -retry, -norecurse, -vc, name and server', () => {
   const o = parseNslookupArgs(['-type=MX', '-port=5353', '-timeout=3', '-retry=1', '-norecurse', '-vc', 'example.test', '127.24.3.1']);
@@ -56,4 +58,39 @@ test('replies: NXDOMAIN, no answer, non-authoritative answers with referral data
     'Non-authoritative answer:', "*** Can't find x.sub.test: No answer", '', 'Authoritative answers can be found from:',
     'sub.test\tnameserver = ns.sub.test.', 'ns.sub.test\tinternet address = 192.0.2.53',
   ]);
+});
+
+test('reverse lookups: no Server header unless a type was given; PTR whatever the type (as nslookup 9.18)', async () => {
+  const ADDR = '127.31.1.1';
+  addLoopbackAddress(ADDR);
+  const sock = createSocket('udp4');
+  const asked: number[] = [];
+  sock.on('message', (b, r) => {
+    const q = Message.decode(b);
+    asked.push(q.question[0]!.type);
+    const m = new Message();
+    m.id = q.id;
+    m.qr = true;
+    m.rd = q.rd;
+    m.question = q.question;
+    m.rcode = 5; // REFUSED
+    sock.send(m.encode(), r.port, r.address);
+  });
+  await new Promise<void>((resolve) => sock.bind(0, ADDR, () => resolve()));
+  const port = sock.address().port;
+  try {
+    const run = async (...args: string[]): Promise<{ code: number; out: string }> => {
+      let out = '';
+      const code = await runNslookup(parseNslookupArgs([`-port=${port}`, ...args, ADDR]), { out: (t) => { out += t; }, err: () => {} });
+      return { code, out };
+    };
+    assert.deepEqual(await run('192.0.2.1'), { code: 1, out: "** server can't find 1.2.0.192.in-addr.arpa: REFUSED\n\n" });
+    assert.deepEqual(await run('-type=A', '192.0.2.1'), {
+      code: 1, out: `Server:\t\t${ADDR}\nAddress:\t${ADDR}#${port}\n\n** server can't find 1.2.0.192.in-addr.arpa: REFUSED\n\n`,
+    });
+    assert.deepEqual(asked, [RRType.PTR, RRType.PTR]);
+    assert.match((await run('nx.test')).out, /^Server:\t\t/);
+  } finally {
+    sock.close();
+  }
 });

@@ -12,12 +12,12 @@
  * answer over TCP).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
+import { type DigReply, digReply } from '../helpers/dig-reply.js';
 import { DnsServer } from '../../src/server/server.js';
 import {
   PEER_BINARIES, type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startKnot, startNamed, tempDir,
@@ -51,58 +51,8 @@ s${pad(i)}.sib A 192.0.2.${120 + i}
 s${pad(i)}.sib AAAA 2001:db8::1:${i}`).join('\n')}
 `;
 
-interface DigReply {
-  status: string;
-  flags: string[];
-  edns: string;
-  authority: string[];
-  additional: string[];
-  raw: string;
-}
-
-function dig(server: string, port: number, args: string[]): Promise<DigReply> {
-  return new Promise((resolve, reject) => {
-    execFile(PEER_BINARIES.dig, ['@' + server, '-p', String(port), '+norec', '+nocookie', '+time=2', '+tries=2',
-      '+noall', '+comments', '+answer', '+authority', '+additional', ...args], (err, stdout) => {
-      if (err !== null && stdout === '') {
-        reject(err);
-        return;
-      }
-      resolve(parseDig(stdout));
-    });
-  });
-}
-
-function parseDig(text: string): DigReply {
-  const r: DigReply = { status: '', flags: [], edns: '', authority: [], additional: [], raw: text };
-  let section: string[] | undefined;
-  for (const line of text.split('\n')) {
-    let m = /status: (\w+)/.exec(line);
-    if (line.startsWith(';; ->>HEADER<<-') && m !== null) {
-      // Only the last reply counts (dig prints the UDP one before retrying over TCP).
-      r.status = m[1]!;
-      r.authority = [];
-      r.additional = [];
-      r.edns = '';
-      section = undefined;
-      continue;
-    }
-    m = /^;; flags:([^;]*);/.exec(line);
-    if (m !== null) {
-      r.flags = m[1]!.trim().split(/\s+/).filter((f) => f !== '').sort();
-      continue;
-    }
-    if (line.startsWith('; EDNS:')) r.edns = line.trim();
-    else if (line.startsWith(';; ANSWER SECTION')) section = [];
-    else if (line.startsWith(';; AUTHORITY SECTION')) section = r.authority;
-    else if (line.startsWith(';; ADDITIONAL SECTION')) section = r.additional;
-    else if (line.trim() === '' || line.startsWith(';')) continue;
-    else if (section !== undefined) section.push(line.trim().split(/\s+/).join(' ').toLowerCase());
-  }
-  r.authority.sort();
-  r.additional.sort();
-  return r;
-}
+// Knot's compression borrows case from earlier names: records compare case-blind here.
+const dig = (server: string, port: number, args: string[]): Promise<DigReply> => digReply(server, port, args, { lowercase: true });
 
 /** How many additional records are glue for in-domain name servers of `cut`. */
 const inDomain = (rrs: string[], cut: string): number => rrs.filter((rr) => rr.split(' ')[0]!.endsWith('.' + cut + '.')).length;

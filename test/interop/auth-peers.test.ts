@@ -29,6 +29,7 @@ import {
   PEER_BINARIES, type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startKnot, startNamed, tempDir,
 } from '../helpers/peers.js';
 import { existsSync } from 'node:fs';
+import { type DigReply, digReply } from '../helpers/dig-reply.js';
 
 const SOV = '127.23.1.1';
 const BIND = '127.23.1.2';
@@ -97,68 +98,7 @@ ns  A 192.0.2.80
 ptr CNAME www.example.com.
 `;
 
-/** One reply as dig printed it, reduced to what must agree. */
-interface DigReply {
-  status: string;
-  flags: string[];
-  /** The EDNS line (version, flags, udp size), '' without OPT. */
-  edns: string;
-  ede: string;
-  question: number;
-  answer: string[];
-  authority: string[];
-  additional: string[];
-  raw: string;
-}
-
-function dig(server: string, port: number, args: string[]): Promise<DigReply> {
-  return new Promise((resolve, reject) => {
-    execFile(PEER_BINARIES.dig, ['@' + server, '-p', String(port), '+norec', '+nocookie', '+time=2', '+tries=2',
-      '+noall', '+comments', '+answer', '+authority', '+additional', ...args], (err, stdout) => {
-      if (err !== null && stdout === '') {
-        reject(err);
-        return;
-      }
-      resolve(parseDig(stdout));
-    });
-  });
-}
-
-function parseDig(text: string): DigReply {
-  const r: DigReply = { status: '', flags: [], edns: '', ede: '', question: -1, answer: [], authority: [], additional: [], raw: text };
-  let section: string[] | undefined;
-  for (const line of text.split('\n')) {
-    let m = /status: (\w+)/.exec(line);
-    if (line.startsWith(';; ->>HEADER<<-') && m !== null) {
-      // dig prints the UDP reply before retrying over TCP; only the last reply counts.
-      r.status = m[1]!;
-      r.answer = [];
-      r.authority = [];
-      r.additional = [];
-      r.edns = '';
-      r.ede = '';
-      section = undefined;
-      continue;
-    }
-    m = /^;; flags:([^;]*); QUERY: (\d+)/.exec(line);
-    if (m !== null) {
-      r.flags = m[1]!.trim().split(/\s+/).filter((f) => f !== '').sort();
-      r.question = Number(m[2]);
-      continue;
-    }
-    if (line.startsWith('; EDNS:')) r.edns = line.trim();
-    else if (line.startsWith('; EDE:')) r.ede = line.trim();
-    else if (line.startsWith(';; ANSWER SECTION')) section = r.answer;
-    else if (line.startsWith(';; AUTHORITY SECTION')) section = r.authority;
-    else if (line.startsWith(';; ADDITIONAL SECTION')) section = r.additional;
-    else if (line.trim() === '' || line.startsWith(';')) continue;
-    else if (section !== undefined) section.push(line.trim().split(/\s+/).join(' '));
-  }
-  r.answer.sort();
-  r.authority.sort();
-  r.additional.sort();
-  return r;
-}
+const dig = (server: string, port: number, args: string[]): Promise<DigReply> => digReply(server, port, args);
 
 function lower(rrs: string[]): string[] {
   return rrs.map((s) => s.toLowerCase()).sort();

@@ -169,13 +169,19 @@ async function udpAttempt(query: Uint8Array, server: ServerAddress, matcher: Rep
       attempt.finish(undefined, { message: m, bytes: Uint8Array.from(b), rttMs: performance.now() - sentAt });
     });
     // Connecting lets the kernel drop other sources and report ICMP port-unreachable.
-    sock.connect(server.port, server.address, () => {
+    // Node hands a failed connect (no route: ENETUNREACH) to this callback rather than to 'error'
+    // (its typings omit the argument); sending on the unconnected socket would then throw.
+    sock.connect(server.port, server.address, ((e?: NodeJS.ErrnoException) => {
       if (attempt.done) return;
+      if (e) {
+        attempt.finish(socketError(label, 'udp', e));
+        return;
+      }
       sentAt = performance.now();
       sock.send(query, (e) => {
         if (e) attempt.finish(new NetworkError(label, `udp send: ${e.message}`, e));
       });
-    });
+    }) as () => void);
   });
 }
 

@@ -12,16 +12,12 @@
  * answer over TCP).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
 import { type DigReply, digReply } from '../helpers/dig-reply.js';
-import { DnsServer } from '../../src/server/server.js';
-import {
-  PEER_BINARIES, type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startKnot, startNamed, tempDir,
-} from '../helpers/peers.js';
+import { PEER_BINARIES, havePeers, inCI, tempDir } from '../helpers/peers.js';
+import { type ServedZones, serveOnAll } from '../helpers/serve-all.js';
 
 const SOV = '127.30.1.1';
 const BIND = '127.30.1.2';
@@ -74,9 +70,7 @@ const CASES: string[][] = [
 
 describe('referral glue (RFC 9471) agrees with Knot; BIND where the RFC allows', { concurrency: false }, () => {
   let dir: { path: string; cleanup(): void } | undefined;
-  let sov: DnsServer | undefined;
-  let named: RunningPeer | undefined;
-  let knot: RunningPeer | undefined;
+  let servers: ServedZones | undefined;
   let port = 0;
   let skip = false;
 
@@ -90,22 +84,12 @@ describe('referral glue (RFC 9471) agrees with Knot; BIND where the RFC allows',
     dir = tempDir('sovereign-auth-glue-');
     const file = join(dir.path, 'parent.example.zone');
     writeFileSync(file, GLUE_ZONE);
-    const specs = [{ name: 'parent.example', file }];
-    port = pickPort();
-    for (const a of [SOV, BIND, KNOT]) addLoopbackAddress(a);
-    mkdirSync(join(dir.path, 'named'));
-    mkdirSync(join(dir.path, 'knot'));
-    named = await startNamed(join(dir.path, 'named'), BIND, port, specs, 'minimal-responses no-auth;');
-    knot = await startKnot(join(dir.path, 'knot'), KNOT, port, specs);
-    sov = new DnsServer({ config: defaultConfig({ listen: [`${SOV}:${port}`], zones: specs, workers: 1 }), logger: silentLogger });
-    await sov.loadZones();
-    await sov.start();
+    servers = await serveOnAll(dir.path, [{ name: 'parent.example', file }], { sovereign: SOV, bind: BIND, knot: KNOT });
+    port = servers.port;
   });
 
   after(async () => {
-    await sov?.stop();
-    await named?.stop();
-    await knot?.stop();
+    await servers?.stop();
     dir?.cleanup();
   });
 

@@ -19,15 +19,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultConfig } from '../../src/config/load.js';
-import { silentLogger } from '../../src/logging.js';
-import { DnsServer } from '../../src/server/server.js';
-import {
-  PEER_BINARIES, type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startKnot, startNamed, tempDir,
-} from '../helpers/peers.js';
+import { PEER_BINARIES, havePeers, inCI, tempDir } from '../helpers/peers.js';
+import { type ServedZones, serveOnAll } from '../helpers/serve-all.js';
 import { existsSync } from 'node:fs';
 import { type DigReply, digReply } from '../helpers/dig-reply.js';
 
@@ -215,9 +211,7 @@ const CASES: Case[] = [
 
 describe('authoritative answers agree with BIND and Knot', { concurrency: false }, () => {
   let dir: { path: string; cleanup(): void } | undefined;
-  let sov: DnsServer | undefined;
-  let named: RunningPeer | undefined;
-  let knot: RunningPeer | undefined;
+  let servers: ServedZones | undefined;
   let port = 0;
   let skip = false;
 
@@ -236,21 +230,12 @@ describe('authoritative answers agree with BIND and Knot', { concurrency: false 
     ];
     for (const z of zones) writeFileSync(z.file, z.text);
     const specs = zones.map((z) => ({ name: z.name, file: z.file }));
-    port = pickPort();
-    for (const a of [SOV, BIND, KNOT]) addLoopbackAddress(a);
-    mkdirSync(join(dir.path, 'named'));
-    mkdirSync(join(dir.path, 'knot'));
-    named = await startNamed(join(dir.path, 'named'), BIND, port, specs, 'minimal-responses no-auth;');
-    knot = await startKnot(join(dir.path, 'knot'), KNOT, port, specs);
-    sov = new DnsServer({ config: defaultConfig({ listen: [`${SOV}:${port}`], zones: specs, workers: 1 }), logger: silentLogger });
-    await sov.loadZones();
-    await sov.start();
+    servers = await serveOnAll(dir.path, specs, { sovereign: SOV, bind: BIND, knot: KNOT });
+    port = servers.port;
   });
 
   after(async () => {
-    await sov?.stop();
-    await named?.stop();
-    await knot?.stop();
+    await servers?.stop();
     dir?.cleanup();
   });
 
@@ -339,8 +324,7 @@ const KDIG_CASES: string[][] = [
 
 describe('kdig sees the same replies from Sovereign and Knot', { concurrency: false }, () => {
   let dir: { path: string; cleanup(): void } | undefined;
-  let sov: DnsServer | undefined;
-  let knot: RunningPeer | undefined;
+  let servers: ServedZones | undefined;
   let port = 0;
   let skip = false;
 
@@ -355,18 +339,12 @@ describe('kdig sees the same replies from Sovereign and Knot', { concurrency: fa
       { name: 'example.com', file: join(dir.path, 'example.com.zone') },
     ];
     writeFileSync(specs[0]!.file, EXAMPLE_COM);
-    port = pickPort();
-    addLoopbackAddress(KNOT);
-    mkdirSync(join(dir.path, 'knot'));
-    knot = await startKnot(join(dir.path, 'knot'), KNOT, port, specs);
-    sov = new DnsServer({ config: defaultConfig({ listen: [`${SOV}:${port}`], zones: specs, workers: 1 }), logger: silentLogger });
-    await sov.loadZones();
-    await sov.start();
+    servers = await serveOnAll(dir.path, specs, { sovereign: SOV, knot: KNOT });
+    port = servers.port;
   });
 
   after(async () => {
-    await sov?.stop();
-    await knot?.stop();
+    await servers?.stop();
     dir?.cleanup();
   });
 

@@ -117,6 +117,17 @@ export class ResolutionError extends DnsError {
   }
 }
 
+/**
+ * A DNSSEC key, signature or proof that cannot be used (malformed key, unsupported algorithm or
+ * digest, unreadable key file). Validation failures of data are results, not this error; this is
+ * for the tools and the signer. Maps to SERVFAIL.
+ */
+export class DnssecError extends DnsError {
+  constructor(code: string, message: string, options: DnsErrorOptions = {}) {
+    super(code, message, SERVFAIL, options);
+  }
+}
+
 /** RFC 8914 info-codes used by the client errors below (literals keep this module import-free). */
 const EDE_NO_REACHABLE_AUTHORITY = 22;
 const EDE_NETWORK_ERROR = 23;

@@ -57,7 +57,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     });
   }
   if (values.workers !== undefined) merged.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
-  if (values['log-level'] !== undefined) merged.log = { level: values['log-level'] };
+  if (values['log-level'] !== undefined) merged.log = { ...base.log, level: values['log-level'] };
   if (values['pid-file'] !== undefined) merged.pidFile = values['pid-file'];
   if (values.forward !== undefined) merged.forwarders = values.forward;
   if (values.recursive === true || values['root-hints'] !== undefined) {
@@ -66,7 +66,16 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     if (values['root-hints'] !== undefined) r.rootHints = values['root-hints'];
     merged.resolver = r;
   }
-  return { config: validateConfig(merged, process.cwd(), 'command line'), configPath: values.config };
+  // Errors in values that came from flags are reported as those flags, not as config keys.
+  const flags: Record<string, { flag: string; text: string }> = {};
+  if (values.listen !== undefined) flags.listen = { flag: '--listen', text: values.listen.join(' ') };
+  if (values.zone !== undefined) flags.zones = { flag: '--zone', text: values.zone.join(' ') };
+  if (values.workers !== undefined) flags.workers = { flag: '--workers', text: values.workers };
+  if (values['log-level'] !== undefined) flags.log = { flag: '--log-level', text: values['log-level'] };
+  if (values['pid-file'] !== undefined) flags.pidFile = { flag: '--pid-file', text: values['pid-file'] };
+  if (values.forward !== undefined) flags.forwarders = { flag: '--forward', text: values.forward.join(' ') };
+  if (values['root-hints'] !== undefined) flags.resolver = { flag: '--root-hints', text: values['root-hints'] };
+  return { config: validateConfig(merged, process.cwd(), 'command line', { flags }), configPath: values.config };
 }
 
 function workerCount(cfg: Config): number {

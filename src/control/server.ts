@@ -115,7 +115,8 @@ export class ControlServer {
         return;
       case 'POST /v1/cache/flush': {
         const r = await b.run({ op: 'flush', name: p.get('name') ?? undefined, subtree: p.get('subtree') === '1' || p.get('subtree') === 'true' });
-        o.logger.info({ name: p.get('name') ?? '(all)', subtree: p.get('subtree'), removed: r.removed }, 'cache flushed');
+        // `name` is the logger's own field (pino): the flushed name goes under `qname`.
+        o.logger.info({ qname: p.get('name') ?? '(all)', subtree: p.get('subtree') === '1' || p.get('subtree') === 'true', removed: r.removed }, 'cache flushed');
         send(res, 200, r);
         return;
       }

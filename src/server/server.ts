@@ -24,7 +24,7 @@ import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
-import type { Logger } from '../logging.js';
+import { isLeadProcess, type Logger } from '../logging.js';
 import { Name } from '../wire/name.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
 import { option } from '../wire/edns.js';
@@ -137,6 +137,9 @@ export class DnsServer {
    * the reports say which.
    */
   async reload(): Promise<ZoneLoadReport[]> {
+    // In a cluster the primary says "reloading"; each worker's zone lines go to debug but the first's.
+    const lead = isLeadProcess();
+    if (this.opts.shared !== true) this.logger.info({ config: this.opts.configPath ?? null }, 'reloading');
     if (this.opts.configPath !== undefined) {
       try {
         this.config = loadConfigFile(this.opts.configPath);
@@ -149,7 +152,7 @@ export class DnsServer {
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
     for (const r of reports) {
-      if (r.ok) this.logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
+      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
       else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
     }
     return reports;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { NetworkError } from '../src/errors.js';
 import { createLogger } from '../src/logging.js';
-import { tempDir } from './helpers/peers.js';
+import { PEER_BINARIES, havePeers, tempDir } from './helpers/peers.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -78,11 +78,12 @@ test('expected conditions are one line without a stack; bugs keep theirs', async
   }
 });
 
-test('syslog: one datagram per line with the daemon facility and the severity', async () => {
+test('syslog: one datagram per line with the daemon facility and the severity', async (t) => {
+  if (!havePeers(t, 'python3')) return;
   const dir = tempDir('sov-log-');
   const sock = join(dir.path, 'log.sock');
   // A syslogd stand-in: python3 binds a Unix datagram socket and prints what arrives.
-  const py = spawn('python3', ['-u', '-c', `
+  const py = spawn(PEER_BINARIES.python3, ['-u', '-c', `
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])

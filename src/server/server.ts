@@ -51,6 +51,11 @@ export interface ServerOptions {
   configPath?: string;
   /** Share listening sockets with other processes (cluster workers). */
   shared?: boolean;
+  /**
+   * A library user's own chain elements, run before the built-in ones (chaos, authority, local data,
+   * hosts, forwarder, resolver): each answers or calls `next`.
+   */
+  handlers?: readonly ChainElement[];
 }
 
 export interface ZoneLoadReport {
@@ -292,6 +297,7 @@ export class DnsServer {
     const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
+      ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { knownKeys } from '../../src/config/locate.js';
+import { configSchema } from '../../src/config/schema.js';
 import { defaultConfig, loadConfigFile, parseListen, validateConfig } from '../../src/config/load.js';
 import { parseServeArgs } from '../../src/cli/serve.js';
 import { ConfigError, ConfigErrors } from '../../src/errors.js';
@@ -201,4 +204,19 @@ test('issue 12: flag errors are phrased as flags, not config keys', () => {
   assert.match(messageOf(['--workers', 'many', '--zone', 'example.test=x.zone']), /^--workers "many": /);
   assert.match(messageOf(['--zone', 'a..b=x.zone']), /^--zone "a\.\.b=x\.zone": .*empty label/);
   assert.match(messageOf(['--log-level', 'loud', '--zone', 'example.test=x.zone']), /^--log-level "loud": /);
+});
+
+test('issue 12: the annotated sovereign.example.yaml loads, sets every default, and names every key', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const path = join(root, 'sovereign.example.yaml');
+  assert.deepEqual(loadConfigFile(path), validateConfig({}, root));
+  const text = readFileSync(path, 'utf8');
+  const walk = (prefix: string[]): void => {
+    for (const key of knownKeys(configSchema, prefix)) {
+      if (key === 'qnameMinimization') continue;
+      assert.match(text, new RegExp(`^\\s*#?\\s*(- )?${key}:`, 'm'), [...prefix, key].join('.'));
+      walk([...prefix, key]);
+    }
+  };
+  walk([]);
 });

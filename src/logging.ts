@@ -116,11 +116,16 @@ function fdSink(fd: number, text: boolean): Sink {
 /** The `logger` child (one per process) that forwards lines to the syslog socket. */
 function syslogSink(socket: string, name: string, json: boolean): Sink {
   let child: ChildProcess | undefined;
+  // Without util-linux `logger`, lines go to stderr rather than nowhere (once said why).
+  let fallback: Sink | undefined;
   const start = (): ChildProcess => {
     const c = spawn('logger', ['--socket', socket, '--prio-prefix', '--tag', name, `--id=${process.pid}`, '--socket-errors=off'], {
       stdio: ['pipe', 'ignore', 'ignore'],
     });
-    c.on('error', () => { child = undefined; });
+    c.on('error', (err) => {
+      fallback = fdSink(2, !json);
+      fallback.write(JSON.stringify({ level: 'error', time: new Date().toISOString(), msg: `syslog unavailable (${err.message}); logging to stderr` }) + '\n');
+    });
     c.stdin?.on('error', () => {});
     // The child must not keep the server alive, nor its pipe.
     c.unref();
@@ -129,6 +134,10 @@ function syslogSink(socket: string, name: string, json: boolean): Sink {
   };
   return {
     write(line) {
+      if (fallback !== undefined) {
+        fallback.write(line);
+        return;
+      }
       child ??= start();
       let level = 'info';
       try {

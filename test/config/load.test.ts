@@ -8,6 +8,7 @@ import { knownKeys } from '../../src/config/locate.js';
 import { configSchema } from '../../src/config/schema.js';
 import { defaultConfig, loadConfigFile, parseListen, validateConfig } from '../../src/config/load.js';
 import { parseServeArgs } from '../../src/cli/serve.js';
+import { resolveTarget } from '../../src/control/cli-target.js';
 import { ConfigError, ConfigErrors } from '../../src/errors.js';
 
 test('defaults: loopback port 5300, UDP 1232, workers auto', () => {
@@ -219,4 +220,9 @@ test('issue 12: the annotated sovereign.example.yaml loads, sets every default, 
     }
   };
   walk([]);
+});
+
+test('issue 12: --control errors are phrased as the flag', () => {
+  assert.throws(() => resolveTarget({ control: '127.0.0.1:0x35' }), (err: unknown) =>
+    err instanceof ConfigError && /^--control "127\.0\.0\.1:0x35": .*bad port/.test(err.message) && !/config/.test(err.message));
 });

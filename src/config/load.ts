@@ -176,3 +176,15 @@ export function loadConfigFile(path: string): Config {
 export function defaultConfig(overrides: ConfigInput = {}): Config {
   return validateConfig(overrides, process.cwd(), 'defaults');
 }
+
+/** Settings a running server applies only at start (sockets, processes, logging, control endpoint). */
+const RESTART_ONLY = ['listen', 'workers', 'udp.maxSize', 'tcp', 'log', 'pidFile', 'control'] as const;
+
+/**
+ * The restart-only settings that differ between the running config and a reloaded one, so reload
+ * can say which of the new values wait for a restart instead of ignoring them silently.
+ */
+export function restartOnlyChanges(running: Config, reloaded: Config): string[] {
+  const at = (c: Config, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
+  return RESTART_ONLY.filter((p) => JSON.stringify(at(running, p)) !== JSON.stringify(at(reloaded, p)));
+}

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Catalog } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
-import { loadConfigFile, parseListen } from '../config/load.js';
+import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
@@ -147,7 +147,10 @@ export class DnsServer {
     if (this.opts.shared !== true) this.logger.info({ config: this.opts.configPath ?? null }, 'reloading');
     if (this.opts.configPath !== undefined) {
       try {
+        const running = this.config;
         this.config = loadConfigFile(this.opts.configPath);
+        const later = restartOnlyChanges(running, this.config);
+        if (later.length > 0 && lead) this.logger.warn({ keys: later }, 'reload: these settings take effect at the next restart');
       } catch (err) {
         this.logger.error({ err }, 'reload: config rejected, keeping the running one');
         throw err;

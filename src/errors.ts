@@ -92,11 +92,30 @@ export class ZoneSyntaxError extends DnsError {
 export class ConfigError extends DnsError {
   readonly path: string;
   readonly fix: string;
+  readonly problem: string;
+  /** Where in the file, when the error came from one (1-based, as editors count). */
+  readonly line: number | undefined;
+  readonly column: number | undefined;
 
-  constructor(path: string, problem: string, fix: string) {
-    super('ERR_DNS_CONFIG', `config ${path}: ${problem} (fix: ${fix})`, SERVFAIL);
+  constructor(path: string, problem: string, fix: string, where?: { line: number; column: number }) {
+    // A command-line flag (`--listen`) is named as the user typed it, not as a config key.
+    super('ERR_DNS_CONFIG', `${path.startsWith('--') ? '' : 'config '}${path}: ${problem} (fix: ${fix})`, SERVFAIL);
     this.path = path;
     this.fix = fix;
+    this.problem = problem;
+    this.line = where?.line;
+    this.column = where?.column;
+  }
+}
+
+/** Every problem in one config at once (as named-checkconf lists them); `errors` holds each. */
+export class ConfigErrors extends ConfigError {
+  readonly errors: readonly ConfigError[];
+
+  constructor(source: string, errors: readonly ConfigError[]) {
+    super(source, `${errors.length} errors`, 'fix each error listed');
+    this.message = `${source}: ${errors.length} errors in the configuration:\n${errors.map((e) => '  ' + e.message).join('\n')}`;
+    this.errors = errors;
   }
 }
 

@@ -43,14 +43,23 @@ export function parseCacheArgs(argv: string[]): CacheArgs {
 
 /** The table `print` shows. */
 export function formatCacheRows(rows: readonly CacheRow[]): string {
-  const lines: string[][] = [['NAME', 'TYPE', 'CLASS', 'ORIGINAL-TTL', 'REMAINING-TTL', 'DATA']];
+  // In a cluster each row says which workers hold it (every entry printed once).
+  const cluster = rows.some((r) => r.workers !== undefined);
+  const all = new Set(rows.flatMap((r) => r.workers ?? [])).size;
+  const lines: string[][] = [[...(cluster ? ['WORKERS'] : []), 'NAME', 'TYPE', 'CLASS', 'ORIGINAL-TTL', 'REMAINING-TTL', 'DATA']];
+  const pre = (r: CacheRow | undefined): string[] => {
+    if (!cluster) return [];
+    if (r === undefined) return [''];
+    const w = r.workers ?? [];
+    return [w.length === all && all > 1 ? 'all' : w.join(',')];
+  };
   for (const r of rows) {
     const data = r.records.map((t) => t.split('\t').slice(3).join(' '));
     const first = r.kind === 'positive' ? (r.records[0]?.split('\t').slice(4).join('\t') ?? '')
       : `${r.kind.toUpperCase()} ; ${data[0] ?? ''}`;
     const ttl = r.stale ? `${r.remainingTtl} (stale)` : String(r.remainingTtl);
-    lines.push([r.name, r.kind === 'nxdomain' ? '*' : r.type, r.class, String(r.originalTtl), ttl, first]);
-    if (r.kind === 'positive') for (const t of r.records.slice(1)) lines.push(['', '', '', '', '', t.split('\t').slice(4).join('\t')]);
+    lines.push([...pre(r), r.name, r.kind === 'nxdomain' ? '*' : r.type, r.class, String(r.originalTtl), ttl, first]);
+    if (r.kind === 'positive') for (const t of r.records.slice(1)) lines.push([...pre(undefined), '', '', '', '', '', t.split('\t').slice(4).join('\t')]);
   }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   return lines.map((l) => l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';

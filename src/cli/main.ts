@@ -16,6 +16,7 @@ export interface Command {
 const commands: Record<string, () => Promise<Command>> = {
   decode: async () => (await import('./decode.js')).command,
   'check-zone': async () => (await import('./check-zone.js')).command,
+  'check-config': async () => (await import('./check-config.js')).command,
   serve: async () => (await import('./serve.js')).command,
   reload: async () => (await import('./reload.js')).command,
   dig: async () => (await import('./dig.js')).command,

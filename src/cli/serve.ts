@@ -14,7 +14,7 @@ import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/bac
 import { startControl } from '../control/start.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
-import { createLogger } from '../logging.js';
+import { createLogger, isLeadProcess, type Logger } from '../logging.js';
 import { READY, RELOAD, isWorker, runPrimary } from '../server/cluster.js';
 import { DnsServer } from '../server/server.js';
 import type { Command } from './main.js';
@@ -57,7 +57,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     });
   }
   if (values.workers !== undefined) merged.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
-  if (values['log-level'] !== undefined) merged.log = { level: values['log-level'] };
+  if (values['log-level'] !== undefined) merged.log = { ...base.log, level: values['log-level'] };
   if (values['pid-file'] !== undefined) merged.pidFile = values['pid-file'];
   if (values.forward !== undefined) merged.forwarders = values.forward;
   if (values.recursive === true || values['root-hints'] !== undefined) {
@@ -66,18 +66,28 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     if (values['root-hints'] !== undefined) r.rootHints = values['root-hints'];
     merged.resolver = r;
   }
-  return { config: validateConfig(merged, process.cwd(), 'command line'), configPath: values.config };
+  // Errors in values that came from flags are reported as those flags, not as config keys.
+  const flags: Record<string, { flag: string; text: string }> = {};
+  if (values.listen !== undefined) flags.listen = { flag: '--listen', text: values.listen.join(' ') };
+  if (values.zone !== undefined) flags.zones = { flag: '--zone', text: values.zone.join(' ') };
+  if (values.workers !== undefined) flags.workers = { flag: '--workers', text: values.workers };
+  if (values['log-level'] !== undefined) flags.log = { flag: '--log-level', text: values['log-level'] };
+  if (values['pid-file'] !== undefined) flags.pidFile = { flag: '--pid-file', text: values['pid-file'] };
+  if (values.forward !== undefined) flags.forwarders = { flag: '--forward', text: values.forward.join(' ') };
+  if (values['root-hints'] !== undefined) flags.resolver = { flag: '--root-hints', text: values['root-hints'] };
+  return { config: validateConfig(merged, process.cwd(), 'command line', { flags }), configPath: values.config };
 }
 
 function workerCount(cfg: Config): number {
   return cfg.workers === 'auto' ? availableParallelism() : cfg.workers;
 }
 
-async function runServer(args: ServeArgs, shared: boolean): Promise<DnsServer> {
-  const logger = createLogger(args.config.log.level);
+async function runServer(args: ServeArgs, shared: boolean, logger: Logger): Promise<DnsServer> {
   const server = new DnsServer({ config: args.config, logger, configPath: args.configPath, shared });
   const reports = await server.loadZones();
-  for (const r of reports) logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
+  // Every worker loads every zone: one of them says so at info, the others at debug.
+  const log = isLeadProcess() ? logger.info.bind(logger) : logger.debug.bind(logger);
+  for (const r of reports) log({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
   await server.start();
   return server;
 }
@@ -94,7 +104,14 @@ export const command: Command = {
       return 2;
     }
     const workers = workerCount(args.config);
-    const logger = createLogger(args.config.log.level);
+    let logger: Logger;
+    try {
+      logger = createLogger(args.config.log.level, args.config.log);
+    } catch (err) {
+      process.stderr.write(`sovereign serve: cannot open log.destination ${args.config.log.destination}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (!isWorker()) logger.info({ pid: process.pid, workers, config: args.configPath ?? null }, 'starting');
     if (workers > 1 && !isWorker()) {
       if (args.config.pidFile !== undefined) writeFileSync(args.config.pidFile, `${process.pid}\n`);
       // The control endpoint lives in the primary and fans each request out to every worker.
@@ -102,6 +119,7 @@ export const command: Command = {
       await runPrimary({ workers, logger, onReady: () => logger.info({ workers }, 'all workers ready') });
       if (args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
       await control?.close();
+      logger.info({ pid: process.pid }, 'stopped');
       return 0;
     }
     let server: DnsServer;
@@ -112,7 +130,7 @@ export const command: Command = {
     };
     if (isWorker()) process.on('message', early);
     try {
-      server = await runServer(args, isWorker());
+      server = await runServer(args, isWorker(), logger);
     } catch (err) {
       process.stderr.write(`sovereign serve: ${(err as Error).message}\n`);
       return 1;
@@ -133,12 +151,13 @@ export const command: Command = {
       if (args.config.pidFile !== undefined) writeFileSync(args.config.pidFile, `${process.pid}\n`);
       process.on('SIGHUP', reload);
     }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+    const why = await new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
       // A worker whose primary is gone (killed outright) stops too, rather than serving unsupervised.
-      if (isWorker()) process.once('disconnect', resolve);
+      if (isWorker()) process.once('disconnect', () => resolve('primary gone'));
     });
+    if (!isWorker()) logger.info({ reason: why }, 'stopping');
     await control?.close();
     if (isWorker()) {
       // A cluster worker's shared sockets are released through the primary, which may already be
@@ -148,6 +167,7 @@ export const command: Command = {
     }
     await server.stop();
     if (args.config.pidFile !== undefined) rmSync(args.config.pidFile, { force: true });
+    logger.info({ pid: process.pid }, 'stopped');
     return 0;
   },
 };

@@ -7,9 +7,12 @@
  *   POST /v1/cache/flush?name=N&subtree=1 flush all, one name, or a subtree -> { removed }
  *   POST /v1/reload?what=all|zones|hosts  reload -> report (409 when something was rejected)
  *   GET  /v1/stats                        statistics snapshot
- *   GET  /metrics                         Prometheus text format
+ *   GET  /metrics                         Prometheus text format (no token when `metricsAuth` is false)
+ *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
+ *   GET  /health/ready                     readiness: 200 when serving DNS, else 503 (no token)
  *
- * Invariants: every request is authenticated before any work; bodies are not read (arguments
+ * Invariants: every request but the health checks (and /metrics when so configured) is
+ * authenticated before any work; health answers reveal nothing but ready or not; bodies are not read (arguments
  * are query parameters), so a client cannot make us buffer anything; errors are JSON
  * `{ error }` with a 4xx/5xx status, never a crash.
  */
@@ -18,7 +21,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logging.js';
 import { type ControlBackend, ControlError, type ReloadWhat } from './backend.js';
-import { renderMetrics } from './metrics.js';
+import { renderMetrics, startProcessMetrics } from './metrics.js';
 import { bearerMatches } from './token.js';
 
 export interface ControlServerOptions {
@@ -31,6 +34,8 @@ export interface ControlServerOptions {
   socketPath?: string;
   /** Bearer token required on TCP (and on the socket too, when given there). */
   token?: string;
+  /** Require the token for /metrics (default true); scrapers usually come without one. */
+  metricsAuth?: boolean;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -49,6 +54,7 @@ export class ControlServer {
 
   constructor(opts: ControlServerOptions) {
     this.opts = opts;
+    startProcessMetrics();
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof ControlError ? err.status : 500;
@@ -98,7 +104,18 @@ export class ControlServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const o = this.opts;
-    if (o.socketPath === undefined || o.token !== undefined) {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && (path === '/health' || path === '/health/live')) {
+      send(res, 200, { status: 'alive' });
+      return;
+    }
+    if (req.method === 'GET' && path === '/health/ready') {
+      const r = await o.backend.run({ op: 'ready' });
+      send(res, r.ready ? 200 : 503, r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
+      return;
+    }
+    const open = o.metricsAuth === false && req.method === 'GET' && path === '/metrics';
+    if (!open && (o.socketPath === undefined || o.token !== undefined)) {
       if (o.token === undefined || !bearerMatches(req.headers.authorization, o.token)) {
         res.setHeader('www-authenticate', 'Bearer realm="sovereign"');
         send(res, 401, { error: 'missing or wrong bearer token (see control.tokenFile)' });
@@ -115,7 +132,8 @@ export class ControlServer {
         return;
       case 'POST /v1/cache/flush': {
         const r = await b.run({ op: 'flush', name: p.get('name') ?? undefined, subtree: p.get('subtree') === '1' || p.get('subtree') === 'true' });
-        o.logger.info({ name: p.get('name') ?? '(all)', subtree: p.get('subtree'), removed: r.removed }, 'cache flushed');
+        // `name` is the logger's own field (pino): the flushed name goes under `qname`.
+        o.logger.info({ qname: p.get('name') ?? '(all)', subtree: p.get('subtree') === '1' || p.get('subtree') === 'true', removed: r.removed }, 'cache flushed');
         send(res, 200, r);
         return;
       }
@@ -136,7 +154,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

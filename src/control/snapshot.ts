@@ -69,8 +69,10 @@ export interface CacheRow {
   stale: boolean;
   /** Presentation-format records (positive) or the SOA (negative). */
   records: string[];
-  /** Which worker held it (cluster mode). */
+  /** Which worker held it (cluster mode): the first of `workers`. */
   worker?: number;
+  /** Every worker holding this same data (cluster mode); the row is printed once for all of them. */
+  workers?: number[];
 }
 
 export interface ReloadReport {
@@ -83,7 +85,14 @@ export interface ReloadReport {
 /** Adds every number of `from` into `into`, key by key (counters of one process into the sum). */
 function addRecord<T extends object>(into: T, from: T): void {
   const o = into as Record<string, unknown>;
-  for (const [k, v] of Object.entries(from)) if (typeof v === 'number') o[k] = ((o[k] as number | undefined) ?? 0) + v;
+  for (const [k, v] of Object.entries(from)) {
+    if (typeof v === 'number') o[k] = ((o[k] as number | undefined) ?? 0) + v;
+    // Histogram buckets (src/histogram.ts) add element-wise, into a new array (never into a part's own).
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) {
+      const have = Array.isArray(o[k]) ? (o[k] as number[]) : [];
+      o[k] = (v as number[]).map((x, i) => x + (have[i] ?? 0));
+    }
+  }
 }
 
 /** How many processes' measured SRTTs a merged stub server's `srttMs` averages. */

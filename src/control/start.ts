@@ -28,7 +28,7 @@ export async function startControl(cfg: Config, backend: ControlBackend, logger:
     }
     const l = parseListen(c.listen);
     const server = new ControlServer({
-      backend, logger, token,
+      backend, logger, token, metricsAuth: c.metricsAuth,
       ...(c.socket !== undefined ? { socketPath: c.socket } : { address: l.address, port: l.port }),
     });
     await server.listen();

@@ -33,6 +33,7 @@ import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType } from '../wire/types.js';
 import { ANSWER_RANK, Credibility, type RRCache } from './cache.js';
+import { newLatencyBuckets, observeMs } from '../histogram.js';
 
 /** The outcome of a forwarded question, ready to put in a reply. */
 export interface ForwardResult {
@@ -76,6 +77,8 @@ export class Upstream {
   errorReplies = 0;
   rttSumMs = 0;
   rttCount = 0;
+  /** Round-trip times as a latency histogram (src/histogram.ts). */
+  readonly rttBuckets = newLatencyBuckets();
   probes = 0;
   /** Messages received that were not the reply (wrong source, ID or question): spoofing attempts or junk. */
   ignored = 0;
@@ -96,6 +99,7 @@ export class Upstream {
       upstream: this.label, up: this.up, srttMs: Math.round(this.srttMs * 10) / 10, queries: this.queries,
       answers: this.answers, failures: this.failures, timeouts: this.timeouts, errorReplies: this.errorReplies,
       rttSumMs: Math.round(this.rttSumMs * 1000) / 1000, rttCount: this.rttCount, probes: this.probes, ignored: this.ignored,
+      rttBuckets: [...this.rttBuckets],
     };
   }
 }
@@ -111,6 +115,7 @@ export interface UpstreamSnapshot {
   errorReplies: number;
   rttSumMs: number;
   rttCount: number;
+  rttBuckets: number[];
   probes: number;
   ignored: number;
 }
@@ -178,6 +183,7 @@ export class UpstreamSet {
     u.answers++;
     u.rttSumMs += rttMs;
     u.rttCount++;
+    observeMs(u.rttBuckets, rttMs);
     // RFC 6298-style smoothing (alpha 1/8), as resolvers keep their SRTT.
     u.srttMs = u.srttMs + (rttMs - u.srttMs) / 8;
     u.consecutiveFailures = 0;

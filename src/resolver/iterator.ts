@@ -37,6 +37,7 @@ import { ANSWER_RANK, Credibility, type RRCache, type CacheHit } from './cache.j
 import { ServerSelector } from './infra.js';
 import type { RootHints } from './root-hints.js';
 import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
+import { newLatencyBuckets, observeMs } from '../histogram.js';
 
 export type ExchangeFn = (query: Message, server: ServerAddress, opts?: ExchangeOptions) => Promise<ExchangeResult>;
 
@@ -140,6 +141,9 @@ export interface ResolverStats {
   cachedFailures: number;
   limitHits: number;
   prefetches: number;
+  /** Resolution wall times and upstream RTTs as latency histograms (src/histogram.ts). */
+  resolutionBuckets: number[];
+  upstreamRttBuckets: number[];
 }
 
 /** A ResolverStats with every counter at zero. */
@@ -148,6 +152,7 @@ export function newResolverStats(): ResolverStats {
     cacheHits: 0, cacheMisses: 0, localAnswers: 0, resolutions: 0, resolutionMsSum: 0, upstreamQueries: 0, upstreamRttMsSum: 0,
     upstreamReplies: 0, upstreamTimeouts: 0, upstreamErrors: 0, ignoredReplies: 0, tcpRetries: 0, lameServers: 0,
     ednsFallbacks: 0, failures: 0, staleAnswers: 0, cachedFailures: 0, limitHits: 0, prefetches: 0,
+    resolutionBuckets: newLatencyBuckets(), upstreamRttBuckets: newLatencyBuckets(),
   };
 }
 
@@ -435,10 +440,14 @@ export class Resolver {
     const started = performance.now();
     try {
       const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
-      this.stats.resolutionMsSum += performance.now() - started;
+      const ms = performance.now() - started;
+      this.stats.resolutionMsSum += ms;
+      observeMs(this.stats.resolutionBuckets, ms);
       return r;
     } catch (err) {
-      this.stats.resolutionMsSum += performance.now() - started;
+      const ms = performance.now() - started;
+      this.stats.resolutionMsSum += ms;
+      observeMs(this.stats.resolutionBuckets, ms);
       this.stats.failures++;
       if (this.serveStale) {
         const stale = this.fromStale(qname, qtype, qclass);
@@ -920,6 +929,7 @@ export class Resolver {
       const st = this.stats;
       st.upstreamReplies++;
       st.upstreamRttMsSum += res.rttMs;
+      observeMs(st.upstreamRttBuckets, res.rttMs);
       st.ignoredReplies += res.ignored;
       if (res.truncatedRetry) st.tcpRetries++;
       const m = res.message;

@@ -43,12 +43,14 @@ export function runPrimary(opts: ClusterOptions): Promise<void> {
     setTimeout(fork, 500);
   });
   process.on('SIGHUP', () => {
+    opts.logger.info({ workers: opts.workers }, 'reloading');
     for (const w of Object.values(cluster.workers ?? {})) w?.send(RELOAD);
   });
   return new Promise((resolve) => {
-    const stop = (): void => {
+    const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      opts.logger.info({ reason: signal }, 'stopping');
       const workers = Object.values(cluster.workers ?? {});
       let left = workers.length;
       if (left === 0) resolve();
@@ -67,7 +69,7 @@ export function runPrimary(opts: ClusterOptions): Promise<void> {
         w?.process.kill('SIGTERM');
       }
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 }

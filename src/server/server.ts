@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Catalog } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
-import { loadConfigFile, parseListen } from '../config/load.js';
+import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
@@ -24,7 +24,7 @@ import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
-import type { Logger } from '../logging.js';
+import { isLeadProcess, type Logger } from '../logging.js';
 import { Name } from '../wire/name.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
 import { option } from '../wire/edns.js';
@@ -51,6 +51,11 @@ export interface ServerOptions {
   configPath?: string;
   /** Share listening sockets with other processes (cluster workers). */
   shared?: boolean;
+  /**
+   * A library user's own chain elements, run before the built-in ones (chaos, authority, local data,
+   * hosts, forwarder, resolver): each answers or calls `next`.
+   */
+  handlers?: readonly ChainElement[];
 }
 
 export interface ZoneLoadReport {
@@ -137,9 +142,15 @@ export class DnsServer {
    * the reports say which.
    */
   async reload(): Promise<ZoneLoadReport[]> {
+    // In a cluster the primary says "reloading"; each worker's zone lines go to debug but the first's.
+    const lead = isLeadProcess();
+    if (this.opts.shared !== true) this.logger.info({ config: this.opts.configPath ?? null }, 'reloading');
     if (this.opts.configPath !== undefined) {
       try {
+        const running = this.config;
         this.config = loadConfigFile(this.opts.configPath);
+        const later = restartOnlyChanges(running, this.config);
+        if (later.length > 0 && lead) this.logger.warn({ keys: later }, 'reload: these settings take effect at the next restart');
       } catch (err) {
         this.logger.error({ err }, 'reload: config rejected, keeping the running one');
         throw err;
@@ -149,7 +160,7 @@ export class DnsServer {
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
     for (const r of reports) {
-      if (r.ok) this.logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
+      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
       else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
     }
     return reports;
@@ -289,6 +300,7 @@ export class DnsServer {
     const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
+      ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },

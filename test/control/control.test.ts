@@ -114,7 +114,7 @@ describe('control endpoint', () => {
     assert.match(m.contentType, /^text\/plain; version=0\.0\.4/);
     for (const line of m.body.split('\n')) {
       if (line === '') continue;
-      assert.match(line, /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+)$/, line);
+      assert.match(line, /^(# (HELP|TYPE) [a-z_0-9]+ .+|[a-z_0-9]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+|NaN|Nan))$/, line);
     }
     assert.match(m.body, /^# TYPE sovereign_cache_hits_total counter$/m);
     assert.match(m.body, /^sovereign_hosts_names 2$/m);
@@ -128,10 +128,11 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
     cache: { size: 3, hits: 4, misses: 6, staleHits: 0, inserts: 6, refused: 0, evictions: 0, prefetches: 0 },
     forwarder: {
       cacheAnswers: 4, upstreamAnswers: 6, failures: 1,
-      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, probes: 2, ignored: 1 }] }],
+      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, rttBuckets: [0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], probes: 2, ignored: 1 }] }],
     },
     resolver: {
       ...newResolverStats(), cacheHits: 9, cacheMisses: 3, resolutions: 3, resolutionMsSum: 30, upstreamQueries: 8, upstreamReplies: 7,
+      resolutionBuckets: [0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], upstreamRttBuckets: [0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       upstreamRttMsSum: 14, upstreamTimeouts: 1, lameServers: 1,
       stubZones: [{ zone: 'lab.example.', servers: [{ server: '10.0.0.2#5353', srttMs: 2, queries: 4, timeouts: 1 }] }],
     },
@@ -151,6 +152,10 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
   assert.match(m.body, /^sovereign_queries_by_type_total\{qtype="AAAA"\} 5$/m);
   assert.match(m.body, /^sovereign_responses_total\{rcode="NXDOMAIN"\} 1$/m);
   assert.match(m.body, /^sovereign_upstream_rtt_seconds_sum\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0.06$/m);
+  assert.match(m.body, /^# TYPE sovereign_upstream_rtt_seconds histogram$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_bucket\{zone=".",kind="forward",upstream="192.0.2.53#53",le="0.005"\} 0$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_bucket\{zone=".",kind="forward",upstream="192.0.2.53#53",le="0.01"\} 6$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_bucket\{zone=".",kind="forward",upstream="192.0.2.53#53",le="\+Inf"\} 6$/m);
   assert.match(m.body, /^sovereign_upstream_srtt_seconds\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0.0125$/m);
   assert.match(m.body, /^sovereign_upstream_up\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0$/m);
   assert.match(m.body, /^sovereign_forwarder_answers_total\{source="cache"\} 4$/m);

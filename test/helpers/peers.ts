@@ -29,6 +29,8 @@ export const PEER_BINARIES = {
   dnsperf: '/usr/bin/dnsperf',
   /** Debian's python3 (the one with python3-dnspython), not a pyenv one earlier on PATH. */
   python3: '/usr/bin/python3',
+  /** Debian's prometheus package: `promtool check metrics` judges /metrics. */
+  promtool: '/usr/bin/promtool',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

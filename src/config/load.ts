@@ -42,6 +42,7 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   }
   const cfg = r.data;
   for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
+  checkDuplicateZones(cfg, source);
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
   if (cfg.resolver.allow !== undefined) {
@@ -60,6 +61,25 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     }
   }
   return cfg;
+}
+
+/** The same zone twice (`example.test` and `example.test.`, any case) is an error, as in BIND. */
+function checkDuplicateZones(cfg: Config, source: string): void {
+  const seen = new Map<string, number>();
+  for (const [i, zone] of cfg.zones.entries()) {
+    let key: string;
+    try {
+      key = Name.fromText(zone.name.endsWith('.') ? zone.name : zone.name + '.').key;
+    } catch {
+      continue; // a bad name is reported by the name check
+    }
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ConfigError(`${source}: zones[${i}].name`, `zone "${zone.name}" is already configured as zones[${first}] ("${cfg.zones[first]!.name}")`,
+        'configure each zone once (names are compared without case and trailing dot)');
+    }
+    seen.set(key, i);
+  }
 }
 
 /** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */

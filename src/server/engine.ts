@@ -121,6 +121,13 @@ export class QueryEngine {
     this.opts = opts;
   }
 
+  /** A new cap on UDP replies (reload); cached answers were sized for the old one, so they go. */
+  setMaxUdpSize(n: number): void {
+    if (n === this.opts.maxUdpSize) return;
+    this.opts.maxUdpSize = n;
+    this.answers.clear();
+  }
+
   /** Swaps the chain (reload): queries already running finish with the old one. */
   setHandler(h: Handler): void {
     this.handler = h;

@@ -156,7 +156,7 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
   assert.match(m.body, /^sovereign_forwarder_answers_total\{source="cache"\} 4$/m);
 });
 
-test('token file: created 0600 in a new folder, reused, made private when readable by others', () => {
+test('token file: created 0600 in a new folder, reused; one found readable by others is replaced by a new token', () => {
   const dir = tempDir();
   try {
     const path = join(dir.path, 'sub', 'control.token');
@@ -169,9 +169,13 @@ test('token file: created 0600 in a new folder, reused, made private when readab
     assert.equal(b.created, false);
     assert.equal(b.token, a.token);
     chmodSync(path, 0o644);
-    assert.equal(ensureToken(path).tightened, true);
+    const c = ensureToken(path);
+    assert.equal(c.regenerated, true);
+    // Readable by others means leaked: the old token must stop working, not merely be hidden again.
+    assert.notEqual(c.token, a.token);
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    assert.equal(readToken(path), a.token);
+    assert.equal(readToken(path), c.token);
+    assert.equal(ensureToken(path).regenerated, false);
     assert.ok(bearerMatches(`Bearer ${a.token}`, a.token));
     assert.ok(!bearerMatches(undefined, a.token));
     writeFileSync(join(dir.path, 'empty'), '\n');
@@ -187,12 +191,21 @@ test('a Unix socket endpoint needs no token (the socket is mode 0600)', async ()
   const server = new DnsServer({ config: defaultConfig({ listen: [`${ADDR}:0`], workers: 1 }), logger: silentLogger });
   const socketPath = join(dir.path, 'control.sock');
   const control = new ControlServer({ backend: new LocalBackend(server), logger: silentLogger, socketPath });
+  // The mode the socket has the moment it exists (before any chmod could run), even under a lax umask.
+  let modeAtListen = -1;
+  (control as unknown as { http: import('node:http').Server }).http.once('listening', () => {
+    modeAtListen = statSync(socketPath).mode & 0o777;
+  });
+  const umask = process.umask(0);
   try {
     await control.listen();
+    process.umask(umask);
+    assert.equal(modeAtListen, 0o600, 'created private, not chmod-ed afterwards');
     assert.equal(statSync(socketPath).mode & 0o777, 0o600);
     const r = await controlJson<{ processes: number }>({ socketPath }, 'GET', '/v1/stats');
     assert.equal(r.data.processes, 1);
   } finally {
+    process.umask(umask);
     await control.close();
     await server.stop();
     dir.cleanup();

@@ -49,14 +49,10 @@ export class UdpListener {
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
-    // Fast path: a reply the engine already encoded for this exact query; patch the ID and go.
+    // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
     const cached = this.engine.cachedUdpReply(msg, msg.length);
     if (cached !== undefined) {
-      const out = Buffer.allocUnsafe(cached.length);
-      out.set(cached);
-      out[0] = msg[0]!;
-      out[1] = msg[1]!;
-      this.socket.send(out, port, address);
+      this.socket.send(cached, port, address);
       return;
     }
     const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer);

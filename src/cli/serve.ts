@@ -16,7 +16,9 @@ import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, createLogger } from '../logging.js';
 import type { ControlServer } from '../control/server.js';
-import { READY, RELOAD, isWorker, reportWorkerFailure, runPrimary } from '../server/cluster.js';
+import {
+  READY, RELOAD, REPLACEMENT_ENV, isWorker, reportWorkerFailure, requestZoneText, runPrimary, serveZoneDumps,
+} from '../server/cluster.js';
 import { dropPrivileges } from '../server/privileges.js';
 import { sdNotify } from '../server/sd-notify.js';
 import { DnsServer } from '../server/server.js';
@@ -197,8 +199,20 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   try {
     const reports = await server.loadZones();
     for (const r of reports) {
-      if (r.ok) logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
-      else logger.error({ zone: r.name, problems: r.problems }, 'zone not loaded; answering SERVFAIL for it until a reload loads it');
+      if (r.ok) {
+        logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
+        continue;
+      }
+      // A replacement worker serves what its siblings serve: a zone a reload rejected keeps its old version.
+      if (worker && process.env[REPLACEMENT_ENV] === '1') {
+        const text = await requestZoneText(r.name);
+        if (text !== null && server.adoptZoneText(r.name, text)) {
+          logger.warn({ zone: r.name, problems: r.problems }, 'zone file rejected; serving the version the other workers serve');
+          continue;
+        }
+        logger.warn({ zone: r.name, handedOver: text !== null }, 'no other worker could hand over the zone');
+      }
+      logger.error({ zone: r.name, problems: r.problems }, 'zone not loaded; answering SERVFAIL for it until a reload loads it');
     }
     await server.start();
     if (!worker) control = await startControl(cfg, new LocalBackend(server), logger);
@@ -219,6 +233,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   };
   if (worker) {
     serveWorkerControl(new LocalBackend(server));
+    serveZoneDumps((zone) => server.zoneText(zone));
     process.send?.(READY);
     process.on('message', (m) => {
       if (m === RELOAD) reload();

@@ -35,6 +35,66 @@ export const RELOAD = 'sovereign:reload';
 /** Message a worker sends when it cannot start: `{ type: FAILED, error }`. */
 export const FAILED = 'sovereign:failed';
 
+/**
+ * Zone hand-over for a replacement worker: it asks (ZONE_REQUEST) for the text of a zone it
+ * could not load; the primary asks a serving worker (ZONE_DUMP), which answers (ZONE_TEXT) with
+ * the zone it serves, and relays that back. So a worker started after a reload that rejected a
+ * zone serves the same version as its siblings instead of SERVFAIL.
+ */
+export const ZONE_REQUEST = 'sovereign:zone-request';
+export const ZONE_DUMP = 'sovereign:zone-dump';
+export const ZONE_TEXT = 'sovereign:zone-text';
+/** Set in a replacement worker's environment. */
+export const REPLACEMENT_ENV = 'SOVEREIGN_REPLACEMENT';
+
+interface ZoneMessage {
+  type: string;
+  id: string;
+  zone: string;
+  text?: string | null;
+}
+
+function isZoneMessage(m: unknown, type: string): m is ZoneMessage {
+  return typeof m === 'object' && m !== null && (m as ZoneMessage).type === type && typeof (m as ZoneMessage).id === 'string';
+}
+
+/** In a worker: answers the primary's ZONE_DUMP requests with `dump(zone)` (null when it has none). */
+export function serveZoneDumps(dump: (zone: string) => string | null): void {
+  process.on('message', (m: unknown) => {
+    if (!isZoneMessage(m, ZONE_DUMP)) return;
+    let text: string | null = null;
+    try {
+      text = dump(m.zone);
+    } catch {
+      text = null;
+    }
+    process.send?.({ type: ZONE_TEXT, id: m.id, zone: m.zone, text } satisfies ZoneMessage);
+  });
+}
+
+/** In a replacement worker: the text of `zone` as a sibling serves it, or null (none has it, or no answer in time). */
+export function requestZoneText(zone: string, timeoutMs = 10_000): Promise<string | null> {
+  return new Promise((resolve) => {
+    if (process.send === undefined) {
+      resolve(null);
+      return;
+    }
+    const id = `${process.pid}-${Math.floor(performance.now() * 1000)}-${zone}`;
+    const onMessage = (m: unknown): void => {
+      if (!isZoneMessage(m, ZONE_TEXT) || m.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve(typeof m.text === 'string' ? m.text : null);
+    };
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      resolve(null);
+    }, timeoutMs);
+    process.on('message', onMessage);
+    process.send({ type: ZONE_REQUEST, id, zone } satisfies ZoneMessage);
+  });
+}
+
 /** How long workers get to finish in-flight work after SIGTERM before they are killed. */
 const STOP_DEADLINE_MS = 5000;
 /** A worker that lived this long before dying resets the restart back-off. */
@@ -99,7 +159,7 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
   const fork = (): void => {
     restartTimer = undefined;
     if (stopping) return;
-    const w = cluster.fork();
+    const w = cluster.fork(allReady ? { [REPLACEMENT_ENV]: '1' } : {});
     startedAt.set(w.id, Date.now());
     w.on('message', (m: unknown) => {
       if (m === READY) {
@@ -108,6 +168,10 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
           allReady = true;
           opts.onReady?.();
         }
+        return;
+      }
+      if (isZoneMessage(m, ZONE_REQUEST)) {
+        relayZoneRequest(w, m);
         return;
       }
       const f = m as { type?: unknown; error?: unknown };
@@ -124,6 +188,35 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
         stop({ error });
       }
     });
+  };
+
+  /** Asks serving workers in turn for the zone's text until one has it; answers `from` with it (or null). */
+  const relayZoneRequest = (from: NonNullable<typeof cluster.workers>[number] & object, req: ZoneMessage): void => {
+    const others = Object.values(cluster.workers ?? {}).filter((x) => x !== undefined && x !== from && readyIds.has(x.id) && x.isConnected());
+    const tryNext = (i: number): void => {
+      const other = others[i];
+      if (other === undefined) {
+        if (from.isConnected()) from.send({ type: ZONE_TEXT, id: req.id, zone: req.zone, text: null } satisfies ZoneMessage);
+        return;
+      }
+      const onMessage = (m: unknown): void => {
+        if (!isZoneMessage(m, ZONE_TEXT) || m.id !== req.id) return;
+        clearTimeout(timer);
+        other.off('message', onMessage);
+        if (typeof m.text === 'string') {
+          if (from.isConnected()) from.send(m);
+        } else {
+          tryNext(i + 1);
+        }
+      };
+      const timer = setTimeout(() => {
+        other.off('message', onMessage);
+        tryNext(i + 1);
+      }, 5000);
+      other.on('message', onMessage);
+      other.send({ type: ZONE_DUMP, id: req.id, zone: req.zone } satisfies ZoneMessage);
+    };
+    tryNext(0);
   };
 
   cluster.on('exit', (worker, code, signal) => {

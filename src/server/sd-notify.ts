@@ -6,6 +6,7 @@
  * short-lived child; the unit therefore needs NotifyAccess=all (contrib/sovereign.service).
  */
 import { spawn } from 'node:child_process';
+import { ServerError } from '../errors.js';
 
 /** Sends `state` (e.g. `READY=1`, `STOPPING=1`) to the socket `notifySocket`; resolves when sent. */
 export function sdNotify(notifySocket: string, state: string, bin = 'systemd-notify'): Promise<void> {
@@ -17,7 +18,7 @@ export function sdNotify(notifySocket: string, state: string, bin = 'systemd-not
     child.on('error', (err) => reject(err));
     child.on('exit', (code) => {
       if (code === 0) resolve();
-      else reject(new Error(`${bin} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+      else reject(new ServerError(`${bin} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
     });
   });
 }

@@ -6,7 +6,9 @@
  * version serving (the reason is logged); then a new catalog and chain replace the old ones in
  * one assignment. Queries already running finish with what they started with.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Catalog, UnloadedZone } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen } from '../config/load.js';
@@ -29,6 +31,7 @@ import { Name } from '../wire/name.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
 import { option } from '../wire/edns.js';
 import { loadZone } from '../zone/load.js';
+import { printZone } from '../zone/printer.js';
 import type { Zone } from '../zone/zone.js';
 import { type ChainElement, type Handler, composeChain } from './chain.js';
 import { QueryEngine } from './engine.js';
@@ -219,6 +222,38 @@ export class DnsServer {
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },
         'reload: listen changed; the server keeps its current addresses until it is restarted');
+    }
+  }
+
+  /** The zone `name` as master-file text (what a replacement worker asks its siblings for), or null. */
+  zoneText(name: string): string | null {
+    const zone = this.catalog.get(zoneName(name));
+    if (zone === undefined) return null;
+    let text = '';
+    for (const line of printZone(zone)) text += line + '\n';
+    return text;
+  }
+
+  /**
+   * Serves `text` (a sibling's copy) for a configured zone that failed to load here; true when
+   * it loaded. The zone's status keeps the local failure in its count.
+   */
+  adoptZoneText(name: string, text: string): boolean {
+    const origin = zoneName(name);
+    const dir = mkdtempSync(join(tmpdir(), 'sovereign-zone-'));
+    try {
+      const file = join(dir, 'zone');
+      writeFileSync(file, text, { mode: 0o600 });
+      const r = loadZone(file, origin, { file: `${name} (from a sibling worker)` });
+      if (r.zone === undefined) return false;
+      this.catalog.add(r.zone);
+      const key = origin.toString();
+      const before = this.zoneState.get(key);
+      this.zoneState.set(key, { name: key, loaded: true, serial: r.zone.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: before?.error ?? null });
+      this.engine.setHandler(this.buildChain());
+      return true;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultConfig } from '../../src/config/load.js';
@@ -8,7 +8,8 @@ import { LocalBackend } from '../../src/control/backend.js';
 import { controlJson, controlRequest } from '../../src/control/client.js';
 import { renderMetrics } from '../../src/control/metrics.js';
 import { ControlServer } from '../../src/control/server.js';
-import { bearerMatches, ensureToken, readToken } from '../../src/control/token.js';
+import { bearerMatches, defaultTokenFile, ensureToken, readToken } from '../../src/control/token.js';
+import { spawnSync } from 'node:child_process';
 import { silentLogger } from '../../src/logging.js';
 import { mergeStats, type StatsSnapshot } from '../../src/control/snapshot.js';
 import { Credibility } from '../../src/resolver/cache.js';
@@ -238,4 +239,43 @@ test('cluster merge: resolver counters add up over workers, stub server SRTTs av
   mergeStats([a, part(1, 1, 1)]);
   assert.equal(a.resolver!.cacheHits, 1);
   assert.equal(mergeStats([part(1, 1, 1, false), part(1, 1, 1, false)]).resolver, null);
+});
+
+test('token location: $STATE_DIRECTORY, else the home directory, else /var/lib/sovereign for a user without a home', () => {
+  const saved = { STATE_DIRECTORY: process.env.STATE_DIRECTORY, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
+  const dir = tempDir();
+  try {
+    process.env.STATE_DIRECTORY = `${dir.path}:/elsewhere`;
+    assert.equal(defaultTokenFile(), join(dir.path, 'control.token'));
+    delete process.env.STATE_DIRECTORY;
+    delete process.env.XDG_CONFIG_HOME;
+    process.env.HOME = dir.path;
+    assert.equal(defaultTokenFile(), join(dir.path, '.config', 'sovereign', 'control.token'));
+    process.env.HOME = '/nonexistent';
+    assert.equal(defaultTokenFile(), '/var/lib/sovereign/control.token');
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    dir.cleanup();
+  }
+});
+
+test('a client that cannot read the token is told how to get at it', (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return t.skip('needs root and setpriv to run a command as nobody');
+  const dir = tempDir();
+  try {
+    chmodSync(dir.path, 0o755);
+    const file = join(dir.path, 'control.token');
+    ensureToken(file);
+    const bin = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
+    const r = spawnSync('/usr/bin/setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, bin, 'stats',
+      '--control', '127.26.2.9:1', '--token-file', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot read .*control\.token: EACCES/);
+    assert.match(r.stderr, /run this command as that user \(e\.g\. `sudo -u sovereign sovereign stats`\) or as root/);
+  } finally {
+    dir.cleanup();
+  }
 });

@@ -15,6 +15,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseServeArgs } from '../../src/cli/serve.js';
+import { formatStats } from '../../src/cli/stats.js';
 import { renderMetrics } from '../../src/control/metrics.js';
 import { serverSnapshot } from '../../src/control/backend.js';
 import { ConfigError } from '../../src/errors.js';
@@ -156,6 +157,9 @@ test('a zone that fails to load is answered SERVFAIL (as BIND), the others are s
       [['example.com.', true, 1, 0], ['broken.example.', false, null, 1], ['missing.example.', false, null, 1]]);
     assert.match(zs[1]!.error!, /192\.0\.2\.300/);
     assert.match(zs[2]!.error!, /ENOENT/);
+    const text = formatStats(serverSnapshot(srv.server, Date.now()));
+    assert.match(text, /^zone example\.com\.: serial 1$/m);
+    assert.match(text, /^zone broken\.example\.: NOT LOADED \(answered SERVFAIL\), 1 failed load\(s\): .*192\.0\.2\.300/m);
     const m = (await renderMetrics(serverSnapshot(srv.server, Date.now()))).body;
     assert.match(m, /^sovereign_zone_loaded\{zone="broken\.example\."\} 0$/m);
     assert.match(m, /^sovereign_zone_loaded\{zone="example\.com\."\} 1$/m);

@@ -363,7 +363,7 @@ export class QueryEngine {
       const ede = err instanceof DnsError && err.ede !== undefined ? err.ede : EdeCode.OTHER;
       reply.edns.options.push(option.extendedError(ede, err instanceof DnsError ? err.message.slice(0, 200) : 'internal error'));
     }
-    if (!(err instanceof DnsError) || err.rcode === Rcode.SERVFAIL) this.logOnce('handler', err);
+    if (!(err instanceof DnsError) || err.rcode === Rcode.SERVFAIL) this.logOnce('handler', err, ctx);
     return reply;
   }
 
@@ -379,10 +379,15 @@ export class QueryEngine {
     return w.pos;
   }
 
-  private logOnce(kind: string, err: unknown): void {
+  private logOnce(kind: string, err: unknown, ctx?: QueryContext): void {
     const key = `${kind}:${err instanceof Error ? err.message : String(err)}`;
     if (this.loggedErrors.has(key)) return;
     if (this.loggedErrors.size < 1000) this.loggedErrors.add(key);
-    this.opts.logger.error({ err }, `query ${kind} failed`);
+    // The query that caused it, so the failure can be reproduced (`sovereign dig` it).
+    const q = ctx?.request.question[0];
+    const query = ctx === undefined ? undefined : {
+      name: q?.name.toString(), type: q?.type, class: q?.class, client: `${ctx.clientAddress}#${ctx.clientPort}`, transport: ctx.transport,
+    };
+    this.opts.logger.error(query === undefined ? { err } : { err, query }, `query ${kind} failed`);
   }
 }

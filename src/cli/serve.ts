@@ -157,15 +157,19 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
     fail(err);
     return 1;
   }
+  let dropFailed: unknown;
+  installLastResort(logger, () => {});
   const result = await runPrimary({
     workers, logger,
     onReady: () => {
+      // Written as root (into /run), once every worker serves; then root goes.
       writePidFile(cfg.pidFile);
       if (cfg.user !== undefined) {
         try {
           dropPrivileges(cfg.user);
         } catch (err) {
-          logger.error({ err }, 'cannot drop privileges; stopping');
+          // Never run as root when the operator asked otherwise: stop, and exit non-zero below.
+          dropFailed = err;
           process.kill(process.pid, 'SIGTERM');
           return;
         }
@@ -176,8 +180,8 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
   });
   removePidFile(cfg.pidFile);
   await control?.close();
-  if (result.error !== undefined) {
-    fail(result.error);
+  if (result.error !== undefined || dropFailed !== undefined) {
+    fail(result.error ?? dropFailed);
     return 1;
   }
   return 0;
@@ -196,6 +200,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   };
   if (worker) process.on('message', early);
   let control: ControlServer | undefined;
+  let pidWritten = false;
   try {
     const reports = await server.loadZones();
     for (const r of reports) {
@@ -216,10 +221,17 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     }
     await server.start();
     if (!worker) control = await startControl(cfg, new LocalBackend(server), logger);
+    // Serving now: the pid file (written while still root, so /run works), then root goes.
+    if (!worker) {
+      writePidFile(cfg.pidFile);
+      pidWritten = true;
+    }
     if (cfg.user !== undefined) dropPrivileges(cfg.user);
   } catch (err) {
     await control?.close();
     await server.stop();
+    // Only ours: a failed second instance must not remove the running one's pid file.
+    if (pidWritten) removePidFile(cfg.pidFile);
     if (worker) {
       // The primary prints the one message and stops the other workers.
       await reportWorkerFailure(err instanceof Error ? err.message : String(err));
@@ -241,7 +253,6 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     process.off('message', early);
     if (reloadWhileStarting) reload();
   } else {
-    writePidFile(cfg.pidFile);
     process.on('SIGHUP', reload);
     await notifySystemd('READY=1', logger);
   }

@@ -188,3 +188,52 @@ export class AbortedError extends DnsError {
     super('ERR_DNS_ABORTED', message, SERVFAIL, { cause });
   }
 }
+
+/**
+ * A listening socket that could not be opened: the address, the cause (EADDRINUSE, EACCES,
+ * EADDRNOTAVAIL...) and what to do about it, in one line an operator can act on.
+ */
+export class ListenError extends DnsError {
+  readonly transport: string;
+  readonly address: string;
+  readonly port: number;
+  /** The system error code (`EADDRINUSE`...), or '' when there was none. */
+  readonly errno: string;
+
+  constructor(transport: string, address: string, port: number, cause: unknown, hint?: string) {
+    const errno = typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string'
+      ? (cause as { code: string }).code : '';
+    const where = address.startsWith('/') ? `${transport} socket ${address}`
+      : `${transport} ${address.includes(':') ? `[${address}]` : address}:${port}`;
+    super('ERR_DNS_LISTEN', `cannot listen on ${where}: ${errno !== '' ? errno : (cause as Error)?.message ?? String(cause)}` +
+      `${errno === 'EADDRINUSE' && hint !== undefined ? hint : listenHint(errno, port)}`, SERVFAIL, { cause });
+    this.transport = transport;
+    this.address = address;
+    this.port = port;
+    this.errno = errno;
+  }
+}
+
+function listenHint(errno: string, port: number): string {
+  switch (errno) {
+    case 'EADDRINUSE':
+      return ' (another process holds this address: see `ss -lunp` and `ss -ltnp`; or two listen entries overlap)';
+    case 'EACCES':
+      return port < 1024
+        ? ` (port ${port} needs root or CAP_NET_BIND_SERVICE: run as root with \`user:\` set, or grant the capability, e.g. AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit)`
+        : ' (permission denied)';
+    case 'EADDRNOTAVAIL':
+      return ' (no interface has this address: check `ip addr`)';
+    case 'EAFNOSUPPORT':
+      return ' (this host has no IPv6: remove the [::] entries from listen)';
+    default:
+      return '';
+  }
+}
+
+/** The server could not start or run as configured (no zone it can serve, a worker that died at start...). */
+export class ServerError extends DnsError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_DNS_SERVER', message, SERVFAIL, { cause });
+  }
+}

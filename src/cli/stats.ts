@@ -76,6 +76,12 @@ export function formatStats(s: StatsSnapshot): string {
   }
   if (s.hosts !== null) kv('hosts.names', `${s.hosts.names} (${s.hosts.path}, loaded ${s.hosts.loads}x)`);
   if (s.localData !== null) kv('local-data.records', s.localData.records);
+  for (const z of s.zones ?? []) {
+    // One line per zone: an operator looks here first when a zone answers SERVFAIL.
+    const state = z.loaded ? `serial ${z.serial ?? '-'}` : 'NOT LOADED (answered SERVFAIL)';
+    const failed = z.loadFailures > 0 ? `, ${z.loadFailures} failed load(s)${z.error !== null ? `: ${z.error}` : ''}` : '';
+    out.push(`zone ${z.name}: ${state}${failed}`);
+  }
   return out.join('\n') + '\n';
 }
 

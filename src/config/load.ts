@@ -113,6 +113,7 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   return cfg;
 }
 
+
 /** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */
 function checkForwardingConfig(cfg: Config, baseDir: string, problems: Problems): void {
   cfg.hosts.path = resolve(baseDir, cfg.hosts.path);

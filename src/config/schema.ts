@@ -83,6 +83,8 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   /** Where `serve` writes its PID so `sovereign reload` can signal it. */
   pidFile: z.string().optional(),
+  /** Account to switch to once every socket is bound (start as root for port 53); as named -u. */
+  user: z.string().min(1).optional(),
   /**
    * Full recursion from the root (iterative, RD=0 upstream). Cache sizes and TTL bounds are the
    * shared `cache` keys; who may recurse is `allowRecursion` unless `resolver.allow` is given.
@@ -247,6 +249,7 @@ export const configHints: Record<string, string> = {
   'log.destination': 'stderr, syslog or a file path',
   'log.syslogSocket': 'the path of the syslog socket, usually /dev/log',
   pidFile: 'a file path',
+  user: 'the name of an existing account to run as after binding, e.g. sovereign or nobody',
   'resolver.enabled': 'true or false',
   'resolver.rootHints': 'a path to a root hints file in named.root format',
   'resolver.qnameMinimisation': 'true or false',

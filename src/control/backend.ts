@@ -90,6 +90,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     resolver: resolver === undefined ? null : { ...resolver.stats, stubZones: resolver.stubZoneSnapshot() },
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
     localData: local === undefined ? null : { records: local.recordCount },
+    zones: server.zoneStatus(),
   };
 }
 

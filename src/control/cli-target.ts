@@ -10,7 +10,7 @@ import { type ListenAddress, embeddedConfig, loadConfigFile, parseListen } from 
 import { ConfigError } from '../errors.js';
 import type { ControlTarget } from './client.js';
 import { controlTargetFromConfig } from './start.js';
-import { defaultTokenFile, readToken } from './token.js';
+import { clientTokenFile, readToken } from './token.js';
 
 /** Options every control command accepts (for node:util parseArgs). */
 export const targetOptions = {
@@ -41,7 +41,7 @@ export function resolveTarget(v: TargetValues): ControlTarget {
       throw err;
     }
     const base = v.config !== undefined ? loadConfigFile(v.config) : embeddedConfig();
-    const tokenFile = v['token-file'] ?? base.control.tokenFile ?? defaultTokenFile();
+    const tokenFile = v['token-file'] ?? base.control.tokenFile ?? clientTokenFile();
     return { address: l.address, port: l.port, token: readToken(tokenFile) };
   }
   const cfg = v.config !== undefined ? loadConfigFile(v.config) : embeddedConfig();

@@ -169,6 +169,18 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
     gauge('sovereign_hosts_names', 'Names loaded from the hosts file.').set(s.hosts.names);
     counter('sovereign_hosts_loads_total', 'Times the hosts file was (re)loaded.').inc(s.hosts.loads);
   }
+  if (s.zones !== undefined && s.zones.length > 0) {
+    // Per configured zone: whether it is served, its serial, and failed loads (BIND/Knot log these; we also count them).
+    const zl = ['zone'];
+    const loaded = gauge('sovereign_zone_loaded', '1 when the zone is served, 0 when it failed to load (answered SERVFAIL).', zl);
+    const serial = gauge('sovereign_zone_serial', 'SOA serial of the zone being served.', zl);
+    const failures = counter('sovereign_zone_load_failures_total', 'Loads of the zone (start, reload) that failed.', zl);
+    for (const z of s.zones) {
+      loaded.set({ zone: z.name }, z.loaded ? 1 : 0);
+      if (z.serial !== null) serial.set({ zone: z.name }, z.serial);
+      failures.inc({ zone: z.name }, z.loadFailures);
+    }
+  }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
   const body = (await registry.metrics()) + histograms.join('') + (await defaults.metrics());

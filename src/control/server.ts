@@ -16,9 +16,10 @@
  * are query parameters), so a client cannot make us buffer anything; errors are JSON
  * `{ error }` with a 4xx/5xx status, never a crash.
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError, ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { type ControlBackend, ControlError, type ReloadWhat } from './backend.js';
 import { renderMetrics, startProcessMetrics } from './metrics.js';
@@ -43,6 +44,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
 }
+
+/** What to do when the control port is taken: usually another instance with the same defaults. */
+const CONTROL_HINT = ' (another Sovereign instance probably uses it: give this one its own control.listen port or control.socket, or control.enabled: false)';
 
 const RELOAD_WHAT = new Set<ReloadWhat>(['all', 'zones', 'hosts']);
 
@@ -72,16 +76,24 @@ export class ControlServer {
     if (o.socketPath !== undefined) {
       rmSync(o.socketPath, { force: true });
       await new Promise<void>((resolve, reject) => {
-        this.http.once('error', reject);
-        this.http.listen(o.socketPath, () => resolve());
+        this.http.once('error', (err) => reject(new ListenError('control', o.socketPath!, 0, err)));
+        // Created under umask 077, so the socket is 0600 from its first instant (a chmod after
+        // listen leaves a window in which anyone may connect). bind() runs within listen().
+        const umask = process.umask(0o177);
+        try {
+          this.http.listen(o.socketPath, () => resolve());
+        } finally {
+          process.umask(umask);
+        }
       });
-      chmodSync(o.socketPath, 0o600);
       this.endpoint = o.socketPath;
     } else {
-      if (o.token === undefined) throw new Error('control over TCP needs a token');
+      if (o.token === undefined) throw new ConfigError('control.tokenFile', 'control over TCP needs a token', 'give control.tokenFile, or use control.socket');
+      const address = o.address ?? '127.0.0.1';
+      const port = o.port ?? 8053;
       await new Promise<void>((resolve, reject) => {
-        this.http.once('error', reject);
-        this.http.listen(o.port ?? 8053, o.address ?? '127.0.0.1', () => resolve());
+        this.http.once('error', (err) => reject(new ListenError('control', address, port, err, CONTROL_HINT)));
+        this.http.listen(port, address, () => resolve());
       });
       const a = this.http.address() as AddressInfo;
       this.endpoint = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;

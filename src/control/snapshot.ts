@@ -55,6 +55,40 @@ export interface StatsSnapshot {
   resolver: ResolverSnapshot | null;
   hosts: { path: string; names: number; loads: number } | null;
   localData: { records: number } | null;
+  /** Configured zones: loaded or not, serial, failed loads (absent in snapshots from older code). */
+  zones?: ZoneSnapshot[];
+}
+
+/** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
+export interface ZoneSnapshot {
+  name: string;
+  loaded: boolean;
+  serial: number | null;
+  loadFailures: number;
+  error: string | null;
+}
+
+/**
+ * Zones of several workers, which load the same files: a zone counts as loaded when every
+ * worker serves it, with the lowest serial served; failures are the most any worker saw.
+ */
+function mergeZones(parts: readonly StatsSnapshot[]): ZoneSnapshot[] {
+  const byName = new Map<string, ZoneSnapshot>();
+  for (const p of parts) {
+    for (const z of p.zones ?? []) {
+      const have = byName.get(z.name);
+      if (have === undefined) {
+        byName.set(z.name, { ...z });
+        continue;
+      }
+      have.loaded &&= z.loaded;
+      if (z.serial === null || have.serial === null) have.serial = have.serial ?? z.serial;
+      else have.serial = Math.min(have.serial, z.serial);
+      have.loadFailures = Math.max(have.loadFailures, z.loadFailures);
+      have.error ??= z.error;
+    }
+  }
+  return [...byName.values()];
 }
 
 /** One cache entry for `sovereign cache print`. */
@@ -182,5 +216,6 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     out.localData ??= p.localData;
   }
   out.forwarder.routes = [...routes.values()];
+  out.zones = mergeZones(parts);
   return out;
 }

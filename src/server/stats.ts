@@ -17,6 +17,8 @@ export class ServerStats {
   truncated = 0;
   /** Handler failures turned into SERVFAIL. */
   internalErrors = 0;
+  /** Entries the UDP answer cache evicted to stay within its octet bound. */
+  answerCacheEvictions = 0;
   tcpConnections = 0;
   tcpRefused = 0;
   tcpTimeouts = 0;

@@ -699,9 +699,10 @@ export class Resolver {
         for (const r of set) out.push(r);
         continue;
       }
+      // Hand out what the cache holds (TTL capped, RFC 2181 §8 top bit = 0); when better data is
+      // cached and the put is refused, the same TTL rules still apply to what the client gets.
       const e = this.cache.put(set, rank);
-      if (e !== undefined && e.rank === rank) for (const r of e.records) out.push(r);
-      else for (const r of set) out.push(r);
+      for (const r of e !== undefined ? e.records : this.cache.capped(set)) out.push(r);
     }
     return out;
   }

@@ -198,6 +198,17 @@ describe('forwarder', () => {
     assert.equal((await ask(s, 'www.example', RRType.A, '127.26.3.98')).rcode, Rcode.NOERROR);
   });
 
+  test('RFC 2181 §8: an upstream TTL with the top bit set reaches the client as 0 on the first answer too', async () => {
+    const up = await toyUpstream('127.26.3.18', (q) => reply(q, 0, [`${q.question[0]!.name.toString()} 2147483648 IN A 192.0.2.9`]));
+    const s = await sovereign({ forwarders: [`${up.address}:${up.port}`] });
+    cleanups.push(() => s.stop(), () => up.close());
+    const r1 = await ask(s, 'huge.example');
+    assert.deepEqual(r1.answer.map((r) => r.ttl), [0]);
+    const r2 = await ask(s, 'huge.example');
+    assert.deepEqual(r2.answer.map((r) => r.ttl), [0]);
+    assert.equal(up.queries.length, 2, 'a TTL-0 answer was served from the cache');
+  });
+
   test('identical questions in flight share one upstream exchange', async () => {
     const up = await toyUpstream('127.26.3.12', (q) => {
       setTimeout(() => void 0, 0);

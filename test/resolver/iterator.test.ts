@@ -392,3 +392,24 @@ test('a stub zone for a private reverse zone (RFC 6303) is asked instead of answ
   // Other private ranges stay local.
   assert.equal(r.answerLocally(Name.fromText('1.0.0.10.in-addr.arpa.'), RRType.PTR, RRClass.IN)?.rcode, Rcode.NXDOMAIN);
 });
+
+test('RFC 2181 §8: an answer TTL with the top bit set is 0, in the reply and in the cache (not maxTtl)', async () => {
+  const { r, cache, log } = resolver(basicTable({
+    '192.0.2.3 huge.example.com. 1': { aa: true, answer: ['huge.example.com. 2147483648 IN A 192.0.2.81'] },
+  }), { qnameMinimisation: false });
+  const res = await r.resolve(Name.fromText('huge.example.com.'), RRType.A);
+  assert.deepEqual(res.answer.map((x) => x.ttl), [0]);
+  assert.equal(cache.peek(Name.fromText('huge.example.com.'), RRType.A, RRClass.IN), undefined, 'cached for maxTtl');
+  const n = log.length;
+  await r.resolve(Name.fromText('huge.example.com.'), RRType.A);
+  assert.equal(log.length, n + 1);
+});
+
+test('a refused put (better data cached) still hands out capped TTLs', async () => {
+  const { r, cache } = resolver(basicTable({
+    '192.0.2.3 capped.example.com. 1': { aa: true, answer: ['capped.example.com. 999999 IN A 192.0.2.82'] },
+  }), { qnameMinimisation: false });
+  cache.put([parseRecord('capped.example.com. 60 IN A 192.0.2.82')], Credibility.LOCAL);
+  const res = await r.resolve(Name.fromText('capped.example.com.'), RRType.A, RRClass.IN, { refresh: true });
+  assert.deepEqual(res.answer.map((x) => x.ttl), [86_400]);
+});

@@ -553,6 +553,7 @@ export class Resolver {
     const seen = new Set<string>();
     let name = qname;
     const startQueries = req.queries;
+    let chainLinks = 0;
     for (let links = 0; ; links++) {
       if (links > this.maxChain) {
         this.stats.limitHits++;
@@ -576,7 +577,15 @@ export class Resolver {
         return { rcode: Rcode.NXDOMAIN, answer, authority: cut.soa, stale: false, queries: req.queries - startQueries, cached: false };
       }
       const step = await this.iterate(name, qtype, qclass, req, depth);
-      for (const r of step.answer) answer.push(r);
+      for (const r of step.answer) {
+        answer.push(r);
+        if (r.type === CNAME) chainLinks++;
+      }
+      // The limit is on the whole chain, not on how many replies it came in.
+      if (chainLinks > this.maxChain) {
+        this.stats.limitHits++;
+        throw new ResolutionError(`CNAME/DNAME chain from ${qname.toString()} longer than ${this.maxChain}`, EdeCode.OTHER);
+      }
       if (step.next === undefined) {
         return { rcode: step.rcode, answer, authority: step.authority, stale: false, queries: req.queries - startQueries, cached: false };
       }
@@ -964,7 +973,8 @@ export class Resolver {
     let tail = qn;
     let final: ResourceRecord[] = [];
     const seen = new Set<string>([qn.key]);
-    for (let links = 0; links <= this.maxChain; links++) {
+    let links = 0;
+    for (; links <= this.maxChain; links++) {
       final = [];
       for (const r of m.answer) {
         if (r.class !== qclass && qclass !== RRClass.ANY) continue;
@@ -1000,6 +1010,12 @@ export class Resolver {
       tail = next;
       // Data for the new name counts only when it is also inside this zone.
       if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };
+    }
+    if (links > this.maxChain) {
+      // The chain inside this one reply is longer than we follow: SERVFAIL, as Unbound and BIND
+      // answer (never a NOERROR with part of the chain and no data).
+      this.stats.limitHits++;
+      throw new ResolutionError(`CNAME/DNAME chain from ${qn.toString()} longer than ${this.maxChain}`, EdeCode.OTHER);
     }
     if (final.length > 0) {
       if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };

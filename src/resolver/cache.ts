@@ -392,7 +392,7 @@ export class RRCache {
    * when resolution failed. Undefined when serve-stale is off or nothing usable is cached.
    */
   getStale(name: Name, type: number, cls: number, minRank: number = ANSWER_RANK,
-    space: CacheSpace = CacheSpace.CHECKED): CacheHit | undefined {
+    space: CacheSpace = CacheSpace.CHECKED, count = true): CacheHit | undefined {
     if (this.staleTtl <= 0) return undefined;
     const node = this.nodes.get(name.key);
     if (node === undefined) return undefined;
@@ -400,8 +400,10 @@ export class RRCache {
     let e = node.get(slotOf(type, cls, space));
     if (e === undefined || e.rank < minRank || now >= e.expiresAt + this.staleTtl) e = node.get(slotOf(0, cls, space));
     if (e === undefined || e.rank < minRank || now >= e.expiresAt + this.staleTtl) return undefined;
-    this.stats.staleHits++;
-    this.touch(e);
+    if (count) {
+      this.stats.staleHits++;
+      this.touch(e);
+    }
     const ttl = now < e.expiresAt ? e.expiresAt - now : this.staleAnswerTtl;
     return {
       kind: e.kind, records: withTtl(e.records, ttl), soa: withTtl(e.soa, ttl), sigs: withTtl(e.sigs, ttl), rank: e.rank, ttl,

@@ -33,7 +33,7 @@ import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
-import { ANSWER_RANK, Credibility, type RRCache, type CacheHit } from './cache.js';
+import { ANSWER_RANK, CacheSpace, Credibility, type RRCache, type CacheHit } from './cache.js';
 import { ServerSelector } from './infra.js';
 import type { RootHints } from './root-hints.js';
 import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
@@ -76,6 +76,14 @@ export interface ResolverOptions {
   failureTtlMs?: number;
   /** Serve stale data (RFC 8767) when resolution fails (needs the cache's staleTtl > 0). */
   serveStale?: boolean;
+  /**
+   * RFC 8767 §5 client-response timer: with serveStale, a question still unresolved after this
+   * long is answered from stale data (resolution goes on and refreshes the cache), ms (default
+   * 1800, the RFC's suggestion; 0 = only after resolution failed).
+   */
+  staleClientTimeoutMs?: number;
+  /** Milliseconds since some epoch for deadlines and the failure cache (default Date.now); tests inject their own. */
+  clock?: () => number;
   /**
    * Stub zones: names at or below `zone` are resolved by iterating from `servers` (RD=0, referrals
    * followed), never from the root. The deepest stub zone containing a name wins.
@@ -280,6 +288,8 @@ export class Resolver {
   private readonly maxNsFanout: number;
   private readonly resolutionTimeoutMs: number;
   private readonly serveStale: boolean;
+  private readonly staleClientTimeoutMs: number;
+  private readonly clock: () => number;
   private readonly ipv6: boolean;
   private readonly ednsUdpSize: number;
   private readonly logger: Logger;
@@ -310,6 +320,8 @@ export class Resolver {
     this.resolutionTimeoutMs = opts.resolutionTimeoutMs ?? 10_000;
     this.failureTtlMs = opts.failureTtlMs ?? 5000;
     this.serveStale = opts.serveStale ?? false;
+    this.staleClientTimeoutMs = opts.staleClientTimeoutMs ?? 1800;
+    this.clock = opts.clock ?? Date.now;
     this.ipv6 = opts.ipv6 ?? true;
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
     this.logger = opts.logger ?? silentLogger;
@@ -333,7 +345,7 @@ export class Resolver {
 
   private newRequest(): Request {
     const r = new Request(this.maxQueries);
-    r.deadline = Date.now() + this.resolutionTimeoutMs;
+    r.deadline = this.clock() + this.resolutionTimeoutMs;
     return r;
   }
 
@@ -412,7 +424,7 @@ export class Resolver {
     if (running !== undefined) return running;
     const failed = this.failures.get(key);
     if (failed !== undefined) {
-      if (failed.until > Date.now()) {
+      if (failed.until > this.clock()) {
         this.stats.cachedFailures++;
         return Promise.reject(new ResolutionError(`cached failure: ${failed.err.message}`, EdeCode.CACHED_ERROR, failed.err));
       }
@@ -421,12 +433,36 @@ export class Resolver {
     const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).then(undefined, (err: unknown) => {
       if (this.failureTtlMs > 0 && err instanceof ResolutionError) {
         if (this.failures.size >= 10_000) this.failures.clear();
-        this.failures.set(key, { until: Date.now() + this.failureTtlMs, err });
+        this.failures.set(key, { until: this.clock() + this.failureTtlMs, err });
       }
       throw err;
     }).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
-    return p;
+    return opts.refresh === true ? p : this.staleAfterTimer(p, qname, qtype, qclass);
+  }
+
+  /**
+   * RFC 8767 §5: when stale data is there, a client does not wait for the whole resolution (up to
+   * `resolutionTimeoutMs`, longer than stubs wait): after `staleClientTimeoutMs` it gets the stale
+   * answer (EDE 3), and the resolution goes on to refresh the cache.
+   */
+  private staleAfterTimer(p: Promise<Resolution>, qname: Name, qtype: number, qclass: number): Promise<Resolution> {
+    if (!this.serveStale || this.staleClientTimeoutMs <= 0 || this.fromStale(qname, qtype, qclass, false) === undefined) return p;
+    return new Promise<Resolution>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const stale = this.fromStale(qname, qtype, qclass, true, 'resolution is taking long; answered from stale cache data');
+        if (stale === undefined) return;
+        this.stats.staleAnswers++;
+        resolve(stale);
+      }, this.staleClientTimeoutMs);
+      p.then((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      }, (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
   }
 
   private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
@@ -441,7 +477,7 @@ export class Resolver {
       this.stats.resolutionMsSum += performance.now() - started;
       this.stats.failures++;
       if (this.serveStale) {
-        const stale = this.fromStale(qname, qtype, qclass);
+        const stale = this.fromStale(qname, qtype, qclass, true);
         if (stale !== undefined) {
           this.stats.staleAnswers++;
           return stale;
@@ -525,20 +561,22 @@ export class Resolver {
     return { rcode, answer, authority: hit.soa, stale: false, queries: 0, cached: true };
   }
 
-  private fromStale(qname: Name, qtype: number, qclass: number): Resolution | undefined {
+  /** Stale data for the question (RFC 8767), following stale CNAMEs; `use` = count it and touch the entries. */
+  private fromStale(qname: Name, qtype: number, qclass: number, use: boolean,
+    why = 'resolution failed; answered from stale cache data'): Resolution | undefined {
     let name = qname;
     const answer: ResourceRecord[] = [];
     for (let i = 0; i <= this.maxChain; i++) {
-      const hit = this.cache.getStale(name, qtype, qclass);
+      const hit = this.cache.getStale(name, qtype, qclass, ANSWER_RANK, CacheSpace.CHECKED, use);
       if (hit !== undefined) {
         for (const r of hit.records) answer.push(r);
         const nx = hit.kind === 'nxdomain';
         return {
           rcode: nx ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, stale: true, queries: 0, cached: true,
-          ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: 'resolution failed; answered from stale cache data' },
+          ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: why },
         };
       }
-      const c = this.cache.getStale(name, CNAME, qclass);
+      const c = this.cache.getStale(name, CNAME, qclass, ANSWER_RANK, CacheSpace.CHECKED, use);
       if (c === undefined || c.kind !== 'positive') return undefined;
       for (const r of c.records) answer.push(r);
       name = (c.records[0]!.data as { cname: Name }).cname;
@@ -638,7 +676,7 @@ export class Resolver {
         known = c.cut.labelCount;
         continue;
       }
-      this.cacheAnswerExtras(reply.message, cut.zone, reply.aa);
+      this.cacheAnswerExtras(reply.message, cut.zone, qn);
       if (minimised) {
         if (c.kind === 'nxdomain' && !this.qnameMinStrict) {
           // Some servers answer NXDOMAIN for empty non-terminals: as Unbound does when not strict,
@@ -729,18 +767,24 @@ export class Resolver {
     void cut;
   }
 
-  /** Authority NS and additional addresses of an answer from `zone`, in bailiwick only. */
-  private cacheAnswerExtras(m: Message, zone: Name, aa: boolean): void {
+  /**
+   * Authority NS and additional addresses of an answer from `zone` to a question for `qn`. As
+   * Unbound's scrubber: authority NS only for the zone itself or a cut between it and `qn` (an
+   * ancestor of the query name; NS for other owners could steer unrelated names), and at GLUE
+   * rank, never above what a referral gives (RFC 2181 §5.4.1: authority data of an answer is
+   * not an answer). Addresses only for the targets of those NS sets, inside the zone.
+   */
+  private cacheAnswerExtras(m: Message, zone: Name, qn: Name): void {
     const nsTargets = new Set<string>();
     const ns: ResourceRecord[] = [];
     for (const r of m.authority) {
-      if (r.type === NS && inBailiwick(r.name, zone)) {
+      if (r.type === NS && inBailiwick(r.name, zone) && qn.isSubdomainOf(r.name)) {
         ns.push(r);
         nsTargets.add((r.data as { nsdname: Name }).nsdname.key);
       }
     }
     for (const r of m.answer) if (r.type === NS && inBailiwick(r.name, zone)) nsTargets.add((r.data as { nsdname: Name }).nsdname.key);
-    if (ns.length > 0) for (const set of groupRRsets(ns)) this.cache.put(set, aa ? Credibility.AUTH_AUTHORITY : Credibility.GLUE);
+    if (ns.length > 0) for (const set of groupRRsets(ns)) this.cache.put(set, Credibility.GLUE);
     const extra: ResourceRecord[] = [];
     for (const r of m.additional) {
       if ((r.type === A || r.type === AAAA) && inBailiwick(r.name, zone) && nsTargets.has(r.name.key)) extra.push(r);
@@ -795,7 +839,7 @@ export class Resolver {
       const reply = await this.queryCut(cut, Name.ROOT, NS, RRClass.IN, req, 0);
       if (reply.c.kind !== 'answer') throw new ResolutionError('root priming got no NS answer', EdeCode.NO_REACHABLE_AUTHORITY);
       this.cacheFinal(reply.c, Name.ROOT, NS, RRClass.IN, reply.aa);
-      this.cacheAnswerExtras(reply.message, Name.ROOT, reply.aa);
+      this.cacheAnswerExtras(reply.message, Name.ROOT, Name.ROOT);
     };
     this.priming = run().finally(() => {
       this.priming = undefined;
@@ -841,7 +885,15 @@ export class Resolver {
     const zk = cut.zone.key;
     for (const n of cut.ns) {
       if (inBailiwick(n, cut.zone)) continue;
-      if (this.cache.peek(n, A, RRClass.IN) !== undefined) continue;
+      // What is cached for each address type: an entry (even NODATA) means that type needs no
+      // lookup, but only addresses make the name usable. An IPv6-only server whose AAAA expired
+      // before its A NODATA must still get its AAAA looked up.
+      const a = this.cache.peek(n, A, RRClass.IN);
+      const aaaa = this.ipv6 ? this.cache.peek(n, AAAA, RRClass.IN) : undefined;
+      if ((a !== undefined && a.records.length > 0) || (aaaa !== undefined && aaaa.records.length > 0)) continue;
+      const needA = a === undefined;
+      const needAaaa = this.ipv6 && aaaa === undefined;
+      if (!needA && !needAaaa) continue;
       if (req.active.has(rrKey(n, A))) continue;
       const used = req.fanout.get(zk) ?? 0;
       if (used >= this.maxNsFanout) {
@@ -851,9 +903,13 @@ export class Resolver {
       req.fanout.set(zk, used + 1);
       req.active.add(rrKey(n, A));
       try {
-        const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
-        if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
-        if (this.ipv6 && r.rcode === Rcode.NOERROR) {
+        let rcode: number = Rcode.NOERROR;
+        if (needA) {
+          const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
+          if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
+          rcode = r.rcode;
+        }
+        if (needAaaa && rcode === Rcode.NOERROR) {
           const r6 = await this.resolveName(n, AAAA, RRClass.IN, req, depth + 1);
           if (r6.answer.some((x) => x.type === AAAA)) return true;
         }
@@ -897,7 +953,7 @@ export class Resolver {
         throw new ResolutionError(`${why} (resolving ${qn.toString()})`, ede, lastError);
       }
       tried.add(address);
-      if (Date.now() > req.deadline) {
+      if (this.clock() > req.deadline) {
         this.stats.limitHits++;
         throw new ResolutionError(`gave up on ${qn.toString()} after ${this.resolutionTimeoutMs} ms`, EdeCode.NO_REACHABLE_AUTHORITY, lastError);
       }

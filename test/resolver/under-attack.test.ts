@@ -21,7 +21,7 @@ import { Rcode } from '../../src/wire/constants.js';
 import { newEdns } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
-import { type RunningPeer, addLoopbackAddress, havePeers, pickPort, startNsd, startUnbound, tempDir } from '../helpers/peers.js';
+import { type RunningPeer, addLoopbackAddress, havePeers, pickPort, startNsd, startPeer, startUnbound, tempDir } from '../helpers/peers.js';
 
 const AUTH = '127.61.2.2';
 const UNBOUND = '127.61.2.3';
@@ -125,6 +125,7 @@ describe('resolver under attack (NSD serving an adversarial zone, Unbound beside
     assert.ok(cache.stats.evictions > names / 2, `${cache.stats.evictions} evictions`);
     await collect();
     const grown = memory() - before;
+    t.diagnostic(`memory grew by ${(grown / 1048576).toFixed(1)} MiB; cache ${cache.size} entries, ${cache.bytes} estimated bytes`);
     // ~30 MB of TXT data came in; what stays is the bound and fixed costs, not the data.
     assert.ok(grown < 16 * 1024 * 1024, `memory grew by ${(grown / 1048576).toFixed(1)} MiB`);
     // The most recent names are still answered from the cache.
@@ -152,3 +153,127 @@ describe('resolver under attack (NSD serving an adversarial zone, Unbound beside
     }
   });
 });
+
+/**
+ * Where Sovereign already does better than Unbound, kept so by a test: against BIND (query log on,
+ * so every query it receives is counted by source), both resolvers answer SERVFAIL for
+ * - an NXNS-style delegation (`attack.lab.`, 40 glueless NS names in `victim.lab2.`, all NXDOMAIN):
+ *   Sovereign asks about the victim's names no more often than Unbound, and within its fan-out cap;
+ * - a lame server (`lame.lab3.` served by a BIND that answers REFUSED): Sovereign sends it no more
+ *   queries than Unbound before giving up (its SERVFAIL comes at least as soon).
+ */
+describe('resolver under attack, counted at BIND beside Unbound', () => {
+  const BIND = '127.61.3.2';
+  const LAME = '127.61.3.6';
+  const UB = '127.61.3.4';
+  const OURS3 = '127.61.3.10';
+  const dir = tempDir('sovereign-nxns-');
+  let named: RunningPeer | undefined;
+  let ub: RunningPeer | undefined;
+  let ours: DnsServer | undefined;
+  let ubPort = 0;
+
+  before(async () => {
+    for (const a of [BIND, LAME, UB]) addLoopbackAddress(a);
+    const port = pickPort();
+    // lab. delegates attack.lab. to 40 names in victim.lab2. without glue (the NXNS shape).
+    const ns = Array.from({ length: 40 }, (_, i) => `attack NS ns${i}.victim.lab2.`).join('\n');
+    writeFileSync(join(dir.path, 'lab.zone'), `$ORIGIN lab.\n$TTL 300\n@ SOA ns h 1 3600 600 86400 60\n@ NS ns\nns A ${BIND}\n${ns}\n`);
+    writeFileSync(join(dir.path, 'victim.lab2.zone'), `$ORIGIN victim.lab2.\n$TTL 300\n@ SOA ns h 1 3600 600 86400 60\n@ NS ns\nns A ${BIND}\n`);
+    try {
+      named = await startNamedOn(dir.path, [BIND, LAME], port, [
+        { name: 'lab', file: join(dir.path, 'lab.zone') }, { name: 'victim.lab2', file: join(dir.path, 'victim.lab2.zone') },
+      ]);
+      writeFileSync(join(dir.path, 'root.hints'), `. 3600000 NS a.root.lab.\na.root.lab. 3600000 A ${BIND}\n`);
+      mkdirSync(join(dir.path, 'ub'));
+      ubPort = pickPort();
+      ub = await startUnbound(join(dir.path, 'ub'), UB, ubPort, join(dir.path, 'root.hints'),
+        `  outgoing-interface: ${UB}\nstub-zone:\n  name: "lab"\n  stub-addr: ${BIND}@${port}\n` +
+        `stub-zone:\n  name: "victim.lab2"\n  stub-addr: ${BIND}@${port}\nstub-zone:\n  name: "lame.lab3"\n  stub-addr: ${LAME}@${port}\n`);
+    } catch {
+      // A missing peer: the tests report it through havePeers (a failure in CI).
+    }
+    ours = new DnsServer({
+      config: defaultConfig({
+        listen: [`${OURS3}:0`], workers: 1, control: { enabled: false },
+        stubZones: { lab: [`${BIND}:${port}`], 'victim.lab2': [`${BIND}:${port}`], 'lame.lab3': [`${LAME}:${port}`] },
+      }),
+      logger: silentLogger,
+    });
+    await ours.start();
+  });
+
+  after(async () => {
+    await ours?.stop();
+    await ub?.stop();
+    await named?.stop();
+    dir.cleanup();
+  });
+
+  /** Queries BIND logged, by resolver (Unbound sends from its outgoing-interface, we from any other address). */
+  async function counted(match: (qname: string, server: string) => boolean): Promise<{ ours: number; unbound: number }> {
+    await new Promise((r) => setTimeout(r, 300)); // let BIND's log lines reach us
+    // "client @0x... 127.61.3.4#53837 (www.lame.lab3): query: www.lame.lab3 IN A -E(0)DC (127.61.3.6)"
+    const re = /client @\S+ (\S+)#\d+ \([^)]*\): query: (\S+) IN \S+ \S+ \(([^)]+)\)/g;
+    const out = { ours: 0, unbound: 0 };
+    for (const m of named!.output().matchAll(re)) {
+      if (!match(m[2]!.toLowerCase(), m[3]!)) continue;
+      if (m[1] === UB) out.unbound++;
+      else out.ours++;
+    }
+    return out;
+  }
+
+  async function ask(server: { address: string; port: number }, name: string): Promise<Message> {
+    return (await exchange(Message.query(name, RRType.A, { edns: newEdns({ udpSize: 1232 }) }), server, { timeoutMs: 15_000 })).message;
+  }
+  const us = (): { address: string; port: number } => {
+    const a = ours!.addresses.find((x) => x.transport === 'udp')!;
+    return { address: a.address, port: a.port };
+  };
+
+  test('NXNS: 40 glueless NS names that do not exist; no more queries about them than Unbound sends', async (t) => {
+    if (!havePeers(t, 'named', 'unbound')) return;
+    assert.ok(named !== undefined && ub !== undefined, 'peers did not start');
+    const [mine, theirs] = await Promise.all([ask(us(), 'www.attack.lab'), ask({ address: UB, port: ubPort }, 'www.attack.lab')]);
+    assert.equal(mine.rcode, Rcode.SERVFAIL);
+    assert.equal(theirs.rcode, Rcode.SERVFAIL);
+    const n = await counted((q) => q.endsWith('.victim.lab2') && q !== 'ns.victim.lab2');
+    t.diagnostic(`queries about the victim's names: Sovereign ${n.ours}, Unbound ${n.unbound}`);
+    assert.ok(n.unbound > 0, 'Unbound asked nothing about the victim: the setup is wrong');
+    assert.ok(n.ours <= n.unbound, `ours ${n.ours}, Unbound ${n.unbound}`);
+    assert.ok(n.ours <= 2 * 4, `ours ${n.ours}: above the fan-out cap (4 names, A and AAAA)`);
+  });
+
+  test('a lame server (REFUSED): SERVFAIL after no more queries to it than Unbound sends', async (t) => {
+    if (!havePeers(t, 'named', 'unbound')) return;
+    assert.ok(named !== undefined && ub !== undefined, 'peers did not start');
+    const [mine, theirs] = await Promise.all([ask(us(), 'www.lame.lab3'), ask({ address: UB, port: ubPort }, 'www.lame.lab3')]);
+    assert.equal(mine.rcode, Rcode.SERVFAIL);
+    assert.equal(theirs.rcode, Rcode.SERVFAIL);
+    const n = await counted((q, server) => q.endsWith('lame.lab3') && server === LAME);
+    t.diagnostic(`queries to the lame server: Sovereign ${n.ours}, Unbound ${n.unbound}`);
+    assert.ok(n.unbound > 0 && n.ours > 0, `ours ${n.ours}, Unbound ${n.unbound}: the lame server was not asked`);
+    assert.ok(n.ours <= n.unbound, `ours ${n.ours}, Unbound ${n.unbound}`);
+  });
+});
+
+/** BIND authoritative on several addresses (one port), query log on: what startNamed does, for more than one address. */
+async function startNamedOn(dir: string, addresses: string[], port: number, zones: { name: string; file: string }[]): Promise<RunningPeer> {
+  for (const a of addresses) addLoopbackAddress(a);
+  const conf = join(dir, 'named.conf');
+  writeFileSync(conf, `options {
+  directory "${dir}";
+  pid-file "${dir}/named.pid";
+  listen-on port ${port} { ${addresses.join('; ')}; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+  querylog yes;
+  rate-limit { responses-per-second 0; };
+};
+${zones.map((z) => `zone "${z.name}" { type primary; file "${z.file}"; };`).join('\n')}
+`);
+  return startPeer('named', ['-g', '-u', 'root', '-c', conf], { address: addresses[0]!, port, zone: zones[0]!.name });
+}

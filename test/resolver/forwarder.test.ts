@@ -9,6 +9,7 @@ import { exchange } from '../../src/client/exchange.js';
 import { defaultConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/logging.js';
+import { AddressError } from '../../src/errors.js';
 import { Acl } from '../../src/resolver/acl.js';
 import { Credibility } from '../../src/resolver/cache.js';
 import { parseUpstream } from '../../src/resolver/forwarder.js';
@@ -297,7 +298,8 @@ test('ACL: prefixes, negation, IPv4 and IPv6, any/none', () => {
   assert.ok(new Acl(['any']).allows('203.0.113.1'));
   assert.ok(!new Acl(['none', 'any']).allows('203.0.113.1'));
   assert.throws(() => new Acl(['192.168.0.0/33']), /prefix/);
-  assert.throws(() => new Acl(['host.example']), /not an address/);
+  assert.throws(() => new Acl(['host.example']), (e: unknown) => e instanceof AddressError && /not an address/.test(e.message));
+  assert.throws(() => parseUpstream('192.0.2.1:0'), AddressError);
 });
 
 test('upstream addresses: address, address:port, [v6]:port, address#port', () => {

@@ -237,3 +237,17 @@ export class ServerError extends DnsError {
     super('ERR_DNS_SERVER', message, SERVFAIL, { cause });
   }
 }
+
+/**
+ * A server or client address that cannot be used: an upstream (`192.0.2.1#5353`, `tls://...`), an
+ * ACL entry (`10.0.0.0/8`). Its message is the reason, for a ConfigError to carry with the key.
+ */
+export class AddressError extends DnsError {
+  /** The text as given. */
+  readonly text: string;
+
+  constructor(text: string, reason: string) {
+    super('ERR_DNS_ADDRESS', `"${text}" ${reason}`, SERVFAIL);
+    this.text = text;
+  }
+}

@@ -14,6 +14,7 @@ import type { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType, type SOAData } from '../wire/types.js';
+import { negativeSoa as negativeSoaRecord } from '../wire/ttl.js';
 import type { RRset, Zone } from '../zone/zone.js';
 
 /** Longest CNAME/DNAME chain followed inside one answer. */
@@ -50,7 +51,7 @@ function negativeSoa(zone: Zone): ResourceRecord[] {
   const soa = zone.getRRset(zone.origin, RRType.SOA);
   if (soa === undefined) return [];
   const data = soa.rdata[0] as SOAData;
-  return [{ name: soa.name, type: RRType.SOA, class: soa.class, ttl: Math.min(soa.ttl, data.minimum), data }];
+  return [negativeSoaRecord({ name: soa.name, type: RRType.SOA, class: soa.class, ttl: soa.ttl, data })];
 }
 
 /** Adds A/AAAA records of in-zone targets (RFC 1034 §3.6.2 "additional section processing"). */

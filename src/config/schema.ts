@@ -134,6 +134,8 @@ export const configSchema = z.strictObject({
   /** The shared resolver/forwarder cache. */
   cache: z.strictObject({
     maxEntries: z.int().min(1).max(100_000_000).default(100_000),
+    /** Estimated bytes the cache may hold (LRU beyond it): bounds what upstreams can make us keep. */
+    maxBytes: z.int().min(65_536).max(1024 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
     minTtl: durationS(0, 86_400).default(0),
     maxTtl: durationS(1, 604_800).default(86_400),
     maxNegativeTtl: durationS(0, 86_400).default(3600),
@@ -268,7 +270,7 @@ export const configHints: Record<string, string> = {
   'forwarding.probeIntervalMs': 'a duration from 100ms to 1h (e.g. 5s; a plain number is milliseconds)',
   'forwarding.tlsCaFile': 'a path to a PEM file of CA certificates',
   allowRecursion: 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
-  cache: 'maxEntries (a whole number from 1), minTtl <= maxTtl, maxNegativeTtl, staleTtl (durations: 30s, 1h, 1d; a plain number is seconds)',
+  cache: 'maxEntries (a whole number from 1), maxBytes (bytes, from 65536), minTtl <= maxTtl, maxNegativeTtl, staleTtl (durations: 30s, 1h, 1d; a plain number is seconds)',
   hosts: 'enabled (true/false), path (a file), ttl (a duration; a plain number is seconds), watch (true/false), pollMs (a duration; a plain number is milliseconds)',
   localData: 'a list of records in zone-file syntax, e.g. ["router.lan. 300 IN A 192.168.1.1"]',
   control: 'enabled (true/false), listen ("127.0.0.1:8053"), socket (a path), tokenFile (a path), allowRemote (true/false), metricsAuth (true/false)',

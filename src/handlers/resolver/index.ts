@@ -12,13 +12,13 @@
  *   BIND does: a client that did not ask for recursion does not trigger upstream queries.
  * - Failures: SERVFAIL with the Extended DNS Error of the ResolutionError.
  */
-import { ResolutionError } from '../../errors.js';
 import type { Acl } from '../../resolver/acl.js';
-import type { Resolution, Resolver } from '../../resolver/iterator.js';
+import { answerReply, failureReply } from '../recursive-reply.js';
+import type { Resolver } from '../../resolver/iterator.js';
 import type { Middleware } from '../../server/chain.js';
 import { type QueryContext, replyTo } from '../../server/query-context.js';
 import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
-import { type EdnsOption, option } from '../../wire/edns.js';
+import { option } from '../../wire/edns.js';
 import type { Message } from '../../wire/message.js';
 import { RRClass, RRType } from '../../wire/types.js';
 
@@ -30,42 +30,7 @@ export interface ResolverHandlerConfig {
 
 const PROHIBITED = option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client');
 
-/** Remembers ACL verdicts per client address (bounded), so the hot path does not re-parse addresses. */
-class AclMemo {
-  private readonly memo = new Map<string, boolean>();
-  constructor(private readonly acl: Acl) {}
-  allows(address: string): boolean {
-    let v = this.memo.get(address);
-    if (v === undefined) {
-      v = this.acl.allows(address);
-      if (this.memo.size >= 4096) this.memo.clear();
-      this.memo.set(address, v);
-    }
-    return v;
-  }
-}
-
-function build(ctx: QueryContext, r: Resolution, maxUdpSize: number): Message {
-  const reply = replyTo(ctx.request, r.rcode, maxUdpSize);
-  reply.ra = true;
-  reply.answer = r.answer as Message['answer'];
-  reply.authority = r.authority as Message['authority'];
-  if (r.ede !== undefined && reply.edns !== undefined) reply.edns.options.push(option.extendedError(r.ede.code, r.ede.text));
-  return reply;
-}
-
-function failed(ctx: QueryContext, err: unknown, maxUdpSize: number): Message {
-  const reply = replyTo(ctx.request, Rcode.SERVFAIL, maxUdpSize);
-  reply.ra = true;
-  if (reply.edns !== undefined) {
-    let opt: EdnsOption;
-    if (err instanceof ResolutionError) opt = option.extendedError(err.ede ?? EdeCode.OTHER, err.message.slice(0, 200));
-    else opt = option.extendedError(EdeCode.OTHER, 'internal error');
-    reply.edns.options.push(opt);
-  }
-  if (!(err instanceof ResolutionError)) throw err;
-  return reply;
-}
+const build = answerReply;
 
 /** RD=0: what the cache knows, else a referral to the closest cached delegation (no upstream traffic). */
 function cacheOnly(ctx: QueryContext, resolver: Resolver, maxUdpSize: number): Message {
@@ -81,7 +46,7 @@ function cacheOnly(ctx: QueryContext, resolver: Resolver, maxUdpSize: number): M
 
 export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig): Middleware {
   const max = cfg.maxUdpSize;
-  const acl = new AclMemo(cfg.acl);
+  const acl = cfg.acl;
   return (next) => (ctx) => {
     const req = ctx.request;
     if (req.opcode !== Opcode.QUERY) return next(ctx);
@@ -96,6 +61,6 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
     if (!req.rd) return cacheOnly(ctx, resolver, max);
     const hit = resolver.answerLocally(q.name, q.type, q.class);
     if (hit !== undefined) return build(ctx, hit, max);
-    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true }).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
   };
 }

@@ -12,6 +12,13 @@ export const zoneSchema = z.strictObject({
   name: z.string().min(1),
   /** Master file path, relative to the config file's directory. */
   file: z.string().min(1),
+  /** How strict loading is (src/zone/checks.ts CheckOptions): BIND's check-names, Knot's missing-glue error. */
+  checks: z.strictObject({
+    /** Host names in owners and targets: fail (BIND's default for a primary), warn or ignore. */
+    names: z.enum(['fail', 'warn', 'ignore']).default('fail'),
+    /** An in-zone delegation without glue: error (Knot) or warn (BIND). */
+    glue: z.enum(['error', 'warn']).default('error'),
+  }).prefault({}),
 });
 
 export const configSchema = z.strictObject({
@@ -131,7 +138,7 @@ export type ZoneConfig = z.output<typeof zoneSchema>;
 export const configHints: Record<string, string> = {
   listen: 'a list of "address:port" strings, e.g. ["127.0.0.1:5300", "[::1]:5300"]',
   workers: '"auto" or a whole number of worker processes (1 to 256)',
-  zones: 'a list of { name: example.com, file: path/to/example.com.zone }',
+  zones: 'a list of { name: example.com, file: path/to/example.com.zone } (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'milliseconds from 100 to 3600000',
   'tcp.maxConnections': 'a whole number from 1',

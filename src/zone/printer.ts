@@ -58,3 +58,59 @@ export function* printZone(zone: Zone): Generator<string> {
     }
   }
 }
+
+/** `1 hour 30 minutes`: a TTL as BIND's verbose dns_ttl_totext writes it in comments. */
+export function ttlWords(ttl: number): string {
+  const units: [number, string][] = [[604800, 'week'], [86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']];
+  const parts: string[] = [];
+  let rest = ttl;
+  for (const [size, word] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n} ${word}${n === 1 ? '' : 's'}`);
+  }
+  return parts.length === 0 ? '0 seconds' : parts.join(' ');
+}
+
+/**
+ * The zone in named-checkzone's `-s relative` layout: `$ORIGIN`/`$TTL` lines, owners relative to
+ * the origin and left blank when repeated, the class once, the SOA over several commented lines.
+ * The records and their order are printZone's; the `$ORIGIN` lines are simpler than BIND's (BIND
+ * follows its internal tree, we use the zone origin), so the text is equivalent, not identical.
+ */
+export function* printZoneRelative(zone: Zone): Generator<string> {
+  const originText = zone.origin.toString();
+  const relative = (owner: string): string => {
+    if (owner === originText) return '@';
+    return zone.origin.isRoot ? owner : owner.slice(0, -originText.length - 1);
+  };
+  yield `$ORIGIN ${originText}`;
+  let ttl = -1;
+  let lastOwner = '';
+  let classShown = false;
+  for (const line of printZone(zone)) {
+    // printZone's columns: owner, TTL, class, type, RDATA (see padTabs above).
+    const m = /^(\S+)\s+(\d+) (\S+) (\S+)\s+(.*)$/.exec(line)!;
+    const [, owner, ttlText, cls, type, rdata] = m as unknown as [string, string, string, string, string, string];
+    const t = Number(ttlText);
+    if (t !== ttl) {
+      ttl = t;
+      yield `$TTL ${t}\t; ${ttlWords(t)}`;
+    }
+    const head = padTabs(owner === lastOwner ? '' : relative(owner), 24) + (classShown ? '' : `${cls} `) + type;
+    classShown = true;
+    lastOwner = owner;
+    if (type === 'SOA') {
+      const f = rdata.split(' ');
+      const names = ['serial', 'refresh', 'retry', 'expire', 'minimum'];
+      yield padTabs(head, 32) + `${f[0]} ${f[1]} (`;
+      for (let i = 0; i < 5; i++) {
+        const v = f[2 + i]!;
+        yield `\t\t\t\t${v.padEnd(10)} ; ${names[i]}${i === 0 ? '' : ` (${ttlWords(Number(v))})`}`;
+      }
+      yield '\t\t\t\t)';
+      continue;
+    }
+    yield padTabs(head, 32) + rdata;
+  }
+}

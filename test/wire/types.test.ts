@@ -245,6 +245,12 @@ describe('RFC 3597 generic types', () => {
     assert.throws(() => parseRecord('m.example. 60 IN A \\# 3 c00002'), WireFormatError);
     assert.throws(() => parseRecord('m.example. 60 IN A \\# 5 c000020100'), WireFormatError);
   });
+
+  test('DS digests are checked against the digest type on the wire too (as BIND does)', () => {
+    assert.throws(() => decode(RRType.DS, Uint8Array.from([0, 1, 8, 2, 0xab])), /digest type 2 takes 32 octets, not 1/);
+    assert.throws(() => decode(RRType.APL, Uint8Array.from([0, 1, 8, 1, 0])), /zero octet/);
+    assert.equal(printRData(RRType.DS, decode(RRType.DS, Uint8Array.from([0, 1, 8, 99, 0xab]))), '1 8 99 AB');
+  });
 });
 
 describe('classes', () => {
@@ -321,7 +327,13 @@ describe('bad text is a TextFormatError naming the field', () => {
     ['SVCB', '1 . port=1 port=2', /repeated/], ['SVCB', '1 . mandatory=port', /missing/],
     ['SVCB', '1 . mandatory=mandatory,port port=1', /mandatory/], ['SVCB', '1 . no-default-alpn=x', /no value/],
     ['SVCB', '1 . ipv4hint=1.2.3', /IPv4/], ['CAA', '0 is-sue "x"', /CAA tag/], ['EUI48', '00-00-5e', /hex pairs/],
-    ['NSEC', 'a. BOGUS', /unknown type/], ['SOA', 'a. b. 1 2 3 4 5x', /TTL/], ['NSEC3', '1 0 0 - ZZZ', /base32hex/],
+    ['NSEC', 'a. BOGUS', /unknown type/], ['DS', '1 8 2 2BB183AF5F22588179A53B0A98631FAD1A292118', /digest type 2 takes 32 octets, not 20/],
+    ['CDS', '1 8 1 00', /digest type 1 takes 20/], ['DS', `1 8 4 ${SHA256}`, /takes 48/], ['LOC', '91 N 0 E 0', /degrees/],
+    ['LOC', '1 2 3.4567 S 0 E 0', /seconds/], ['LOC', '1 n 0 E 0', /minutes/], ['APL', '3:1.2.3.4/8', /family 3/],
+    ['APL', '1:1.2.3.4/33', /too long/], ['IPSECKEY', '10 4 2 . AQID', /gateway type 4/], ['IPSECKEY', '10 1 2 . AQID', /IPv4/],
+    ['AMTRELAY', '10 2 0 .', /0 or 1/], ['A6', '129 ::1 p.', /exceeds 128/], ['NID', '10 1:2:3', /four/],
+    ['NSAP', '47.0005', /0x/], ['NXT', 'a. TYPE200', /1\.\.127/], ['NULL', '1 2 3', /RFC 3597/], ['UID', '1000', /RFC 3597/],
+    ['KEY', 'BOGUS 3 8 AQID', /key flag/], ['ATMA', '+12a', /E\.164/], ['SOA', 'a. b. 1 2 3 4 5x', /TTL/], ['NSEC3', '1 0 0 - ZZZ', /base32hex/],
   ];
   for (const [mnemonic, text, reason] of bad) {
     test(`${mnemonic} ${text.slice(0, 40)}`, () => {

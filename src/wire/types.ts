@@ -239,6 +239,11 @@ const SEC_ALGORITHMS = {
   RSAMD5: 1, DH: 2, DSA: 3, RSASHA1: 5, 'NSEC3DSA': 6, 'NSEC3RSASHA1': 7, RSASHA256: 8, RSASHA512: 10, ECCGOST: 12,
   ECDSAP256SHA256: 13, ECDSAP384SHA384: 14, ED25519: 15, ED448: 16, INDIRECT: 252, PRIVATEDNS: 253, PRIVATEOID: 254,
 };
+const algorithmNames = new Map(Object.entries(SEC_ALGORITHMS).map(([k, v]) => [v, k] as const));
+/** DNSSEC algorithm mnemonic as BIND prints it (RFC 4034 App. A.1, IANA), or the number. */
+export function algorithmToString(code: number): string {
+  return algorithmNames.get(code) ?? String(code);
+}
 export const CERT = defineType(37, 'CERT', [                                                    // RFC 4398 §2
   mnemonicUint('certType', 2, CERT_TYPES), u16('keyTag'), mnemonicUint('algorithm', 1, SEC_ALGORITHMS),
   base64Rest('certificate'),

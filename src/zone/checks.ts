@@ -42,7 +42,11 @@ export interface CheckOptions {
   glue?: 'error' | 'warn';
   /** `none` skips the integrity checks on NS/MX/SRV targets (named-checkzone -i none). */
   integrity?: 'full' | 'local' | 'none';
-  /** An NS target written as an address (`NS 192.0.2.1`, named-checkzone -n). Default `fail`, as named. */
+  /**
+   * An NS target written as an address (`NS 192.0.2.1`, named-checkzone -n). Default `warn`, as
+   * named-checkzone. Not checked in the root zone, where `192.0.2.1.` written absolute (which BIND
+   * does not flag) cannot be told from the relative form.
+   */
   nsAddress?: 'fail' | 'warn' | 'ignore';
   /** MX / SRV targets that are CNAMEs (named-checkzone -M / -S). Default `warn`. */
   mxCname?: 'fail' | 'warn' | 'ignore';
@@ -55,7 +59,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
   const names = opts.names ?? 'fail';
   const glueSeverity: ZoneProblem['severity'] = opts.glue === 'warn' ? 'warning' : 'error';
   const integrity = opts.integrity !== 'none';
-  const nsAddress = SEVERITY[opts.nsAddress ?? 'fail'];
+  const nsAddress = zone.origin.isRoot ? undefined : SEVERITY[opts.nsAddress ?? 'warn'];
   const mxCname = SEVERITY[opts.mxCname ?? 'warn'];
   const srvCname = SEVERITY[opts.srvCname ?? 'warn'];
   const problems: ZoneProblem[] = [];

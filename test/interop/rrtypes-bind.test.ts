@@ -14,6 +14,7 @@ import { Message, Name, recordEquals, recordToString, typeToString } from '../..
 import { parseZoneText } from '../../src/zone/parser.js';
 import { readFileSync } from 'node:fs';
 import { PEER_BINARIES, type RunningPeer, havePeers, runTool, startNamed, tempDir } from '../helpers/peers.js';
+import { formatRecord } from '../../src/cli/dig-format.js';
 import { UdpTap, digMessageBlock, normalizeMessageText, normalizeRecordLine, runAsync } from '../golden/dig-text.js';
 
 const ZONE = fileURLToPath(new URL('../../../test/golden/zones/bind-types.zone', import.meta.url));
@@ -80,5 +81,20 @@ describe('types BIND 9.18 knows: the zone of every type', () => {
       }
     });
     assert.equal(answered, records.length, 'every record came back');
+  });
+
+  test('dig +multiline of BIND\'s answers == our +multiline layout (src/wire/layout.ts) of the same bytes', async (t) => {
+    if (!havePeers(t, 'named', 'dig')) return;
+    const pairs = new Map<string, [string, string]>();
+    for (const rr of records) pairs.set(`${rr.name.toString()} ${typeToString(rr.type)}`, [rr.name.toString(), typeToString(rr.type)]);
+    const from = relay!.exchanges.length;
+    const r = await runAsync(PEER_BINARIES.dig, [`@${RELAY}`, '-p', String(PORT), '+norec', '+nocookie', '+noedns', '+tries=1', '+timeout=3',
+      '+multiline', '+noall', '+answer', ...[...pairs.values()].flat()]);
+    assert.equal(r.code, 0, r.stderr);
+    const ours: string[] = [];
+    for (const ex of relay!.exchanges.slice(from)) {
+      for (const rr of Message.decode(ex.response!).answer) ours.push(formatRecord(rr, { ttlid: true, showClass: true, multiline: true }));
+    }
+    assert.deepEqual(ours.join('\n').split('\n'), r.stdout.trimEnd().split('\n'));
   });
 });

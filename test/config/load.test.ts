@@ -54,3 +54,27 @@ test('listen addresses', () => {
   assert.deepEqual(parseListen('10.0.0.1'), { address: '10.0.0.1', port: 53, family: 4 });
   assert.throws(() => parseListen('127.0.0.1:99999'));
 });
+
+test('zones[].checks: names and glue per zone (defaults: names fail, glue error); a bad mode names the key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sov-config-'));
+  const head = '$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n';
+  writeFileSync(join(dir, 'glue.zone'), `${head}sub NS ns.sub\n`);
+  writeFileSync(join(dir, 'names.zone'), `${head}bad_name A 192.0.2.2\n`);
+  const zones = (checks?: unknown): unknown[] => [
+    { name: 'glue.example', file: 'glue.zone', ...(checks ? { checks } : {}) },
+    { name: 'names.example', file: 'names.zone', ...(checks ? { checks } : {}) },
+  ];
+  const strict = validateConfig({ zones: zones() }, dir);
+  assert.deepEqual(strict.zones[0]!.checks, { names: 'fail', glue: 'error' });
+  const { DnsServer } = await import('../../src/server/server.js');
+  const { silentLogger } = await import('../../src/logging.js');
+  // BIND fails a primary zone on check-names; Knot refuses a delegation without glue.
+  await assert.rejects(new DnsServer({ config: strict, logger: silentLogger }).loadZones(),
+    (e: Error) => /missing glue/.test(e.message) && /bad_name\.names\.example\.: bad owner name \(check-names\)/.test(e.message));
+  const lenient = validateConfig({ zones: zones({ names: 'warn', glue: 'warn' }) }, dir);
+  const reports = await new DnsServer({ config: lenient, logger: silentLogger }).loadZones();
+  assert.deepEqual(reports.map((r) => r.ok), [true, true]);
+  assert.ok(reports[0]!.problems.some((p) => /warning: .*missing glue/.test(p)));
+  assert.throws(() => validateConfig({ zones: [{ name: 'a.example', file: 'a', checks: { glue: 'maybe' } }] }, dir),
+    (err: unknown) => err instanceof ConfigError && /zones\[0\]\.checks\.glue/.test(err.message) && /glue: error\|warn/.test(err.message));
+});

@@ -7,7 +7,7 @@
  */
 import { EdnsOptionCode, opcodeToString, rcodeToString } from '../wire/constants.js';
 import { EDE_NAMES, type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
-import { typeLayout } from '../wire/layout.js';
+import { chunkBlob, typeLayout } from '../wire/layout.js';
 import type { Message } from '../wire/message.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
 import { algorithmToString, classToString, printRData, typeToString } from '../wire/types.js';
@@ -33,22 +33,9 @@ function pad(parts: string[], col: number, to: number): number {
   return to;
 }
 
-const BLOB_CHUNK = 56;
-
-/**
- * RDATA text as dig prints it: the codec's presentation with BIND's blob chunking (the type's
- * `blobAfter` in src/wire/layout.ts; RFC 3597 `\# len hex` is chunked after its two tokens).
- */
+/** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking (src/wire/layout.ts). */
 export function digRData(type: number, data: unknown): string {
-  const text = printRData(type, data);
-  const lead = text.startsWith('\\# ') ? 2 : typeLayout(type).blobAfter;
-  if (lead === undefined) return text;
-  const tokens = text.split(' ');
-  const blob = tokens.slice(lead).join('');
-  if (blob.length <= BLOB_CHUNK) return text;
-  const chunks: string[] = [];
-  for (let i = 0; i < blob.length; i += BLOB_CHUNK) chunks.push(blob.slice(i, i + BLOB_CHUNK));
-  return [...tokens.slice(0, lead), ...chunks].join(' ');
+  return chunkBlob(type, printRData(type, data));
 }
 
 /**

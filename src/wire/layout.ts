@@ -66,3 +66,21 @@ const NONE: TypeLayout = {};
 export function typeLayout(type: number): TypeLayout {
   return LAYOUTS.get(type) ?? NONE;
 }
+
+/** BIND's word length for a blob on one line (its `tctx->width - 2`). */
+const BLOB_CHUNK = 56;
+
+/**
+ * One-line RDATA text as BIND writes it (dig, named-checkzone -D): the type's trailing blob
+ * (`blobAfter`) cut into 56-character words; RFC 3597 `\\# len hex` is cut after its two tokens.
+ */
+export function chunkBlob(type: number, text: string): string {
+  const lead = text.startsWith('\\# ') ? 2 : typeLayout(type).blobAfter;
+  if (lead === undefined) return text;
+  const tokens = text.split(' ');
+  const blob = tokens.slice(lead).join('');
+  if (blob.length <= BLOB_CHUNK) return text;
+  const chunks: string[] = [];
+  for (let i = 0; i < blob.length; i += BLOB_CHUNK) chunks.push(blob.slice(i, i + BLOB_CHUNK));
+  return [...tokens.slice(0, lead), ...chunks].join(' ');
+}

@@ -6,6 +6,7 @@
  */
 import { Writer } from '../wire/writer.js';
 import { EncodeMode, classToString, encodeRData, printRData, typeToString } from '../wire/types.js';
+import { chunkBlob } from '../wire/layout.js';
 import { type Zone, peekRData } from './zone.js';
 
 /** Visual column after `text`, with tab stops every 8. */
@@ -15,8 +16,10 @@ function columnOf(text: string): number {
   return col;
 }
 
-function padTabs(text: string, column: number): string {
+function padTabs(text: string, column: number, spaceWhenPast = false): string {
   let col = columnOf(text);
+  // RDATA after a type name that reaches its column (NSEC3PARAM): BIND separates with one space.
+  if (spaceWhenPast && col >= column) return text + ' ';
   let s = text;
   do {
     s += '\t';
@@ -44,9 +47,9 @@ export function* printZone(zone: Zone): Generator<string> {
       // must not turn every stored record into objects).
       const rdata = peekRData(set);
       const head = padTabs(owner, 40) + String(set.ttl).padStart(10) + ` ${classToString(set.class)} `;
-      const typed = padTabs(head + typeToString(set.type), 64);
+      const typed = padTabs(head + typeToString(set.type), 64, true);
       if (rdata.length === 1) {
-        yield typed + printRData(set.type, rdata[0]);
+        yield typed + chunkBlob(set.type, printRData(set.type, rdata[0]));
         continue;
       }
       const order = rdata.map((d) => {
@@ -54,7 +57,7 @@ export function* printZone(zone: Zone): Generator<string> {
         encodeRData(set.type, writer, d, EncodeMode.Canonical);
         return { w: writer.toBytes(), d };
       }).sort((x, y) => compareBytes(x.w, y.w));
-      for (const { d } of order) yield typed + printRData(set.type, d);
+      for (const { d } of order) yield typed + chunkBlob(set.type, printRData(set.type, d));
     }
   }
 }

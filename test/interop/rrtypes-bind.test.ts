@@ -15,6 +15,8 @@ import { parseZoneText } from '../../src/zone/parser.js';
 import { readFileSync } from 'node:fs';
 import { PEER_BINARIES, type RunningPeer, havePeers, runTool, startNamed, tempDir } from '../helpers/peers.js';
 import { formatRecord } from '../../src/cli/dig-format.js';
+import { digReply } from '../helpers/dig-reply.js';
+import { serveOnAll } from '../helpers/serve-all.js';
 import { UdpTap, digMessageBlock, normalizeMessageText, normalizeRecordLine, runAsync } from '../golden/dig-text.js';
 
 const ZONE = fileURLToPath(new URL('../../../test/golden/zones/bind-types.zone', import.meta.url));
@@ -99,5 +101,28 @@ describe('types BIND 9.18 knows: the zone of every type', () => {
       for (const rr of Message.decode(ex.response!).answer) ours.push(formatRecord(rr, { ttlid: true, showClass: true, multiline: true }));
     }
     assert.deepEqual(ours.join('\n').split('\n'), r.stdout.trimEnd().split('\n'));
+  });
+});
+
+describe('sovereign serve and BIND serving the zone of every type', () => {
+  test('dig gets the same answers (status, flags, records as dig prints them) from both', async (t) => {
+    if (!havePeers(t, 'named', 'dig')) return;
+    const dir = tempDir('sovereign-rrtypes-serve-');
+    const served = await serveOnAll(dir.path, [{ name: ORIGIN, file: ZONE }], { sovereign: '127.21.18.3', bind: '127.21.18.4' });
+    try {
+      const pairs = new Map<string, [string, string]>();
+      for (const rr of records) pairs.set(`${rr.name.toString()} ${typeToString(rr.type)}`, [rr.name.toString(), typeToString(rr.type)]);
+      let compared = 0;
+      for (const [key, q] of pairs) {
+        const [ours, bind] = await Promise.all([digReply('127.21.18.3', served.port, q), digReply('127.21.18.4', served.port, q)]);
+        assert.equal(ours.status, 'NOERROR', key);
+        assert.deepEqual([ours.status, ours.flags, ours.answer], [bind.status, bind.flags, bind.answer], key);
+        compared += ours.answer.length;
+      }
+      assert.equal(compared, records.length);
+    } finally {
+      await served.stop();
+      dir.cleanup();
+    }
   });
 });

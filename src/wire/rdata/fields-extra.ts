@@ -10,12 +10,10 @@
  */
 import { TextFormatError } from '../../errors.js';
 import { Name } from '../name.js';
-import type { Reader } from '../reader.js';
-import type { Writer } from '../writer.js';
 import {
-  EncodeMode, bytesEqual, formatIPv6, ipv4, ipv4Into, ipv6, ipv6Into, u16, u8, type Field, type FieldContext,
+  EncodeMode, bytesEqual, ipv4, ipv6, u16, u8, type Field, type FieldContext,
 } from './fields.js';
-import { TokenCursor, fromBase64, fromHex, parseUint, toBase64, toHex } from './text.js';
+import { fromBase64, fromHex, parseUint, toBase64, toHex } from './text.js';
 
 /** A field that may be absent at the end of the RDATA and of the text (ISDN subaddress). */
 export function optional<K extends string, V>(f: Field<K, V>): Field<K, V | undefined> {
@@ -431,7 +429,3 @@ export function names<K extends string>(key: K): Field<K, Name[]> {
     equals: (a, b) => a.length === b.length && a.every((n, i) => n.equals(b[i]!)),
   };
 }
-
-/** Re-exported for the hand-written codecs beside the table. */
-export { formatIPv6, ipv4Into, ipv6Into };
-export type { Reader, TokenCursor, Writer };

@@ -46,6 +46,13 @@ export const zoneSchema = z.strictObject({
   name: domainName,
   /** Master file path, relative to the config file's directory. */
   file: z.string().min(1),
+  /** How strict loading is (src/zone/checks.ts CheckOptions): BIND's check-names, Knot's missing-glue error. */
+  checks: z.strictObject({
+    /** Host names in owners and targets: fail (BIND's default for a primary), warn or ignore. */
+    names: z.enum(['fail', 'warn', 'ignore']).default('fail'),
+    /** An in-zone delegation without glue: error (Knot) or warn (BIND). */
+    glue: z.enum(['error', 'warn']).default('error'),
+  }).prefault({}),
 });
 
 export const configSchema = z.strictObject({
@@ -237,7 +244,7 @@ export type ZoneConfig = z.output<typeof zoneSchema>;
 export const configHints: Record<string, string> = {
   listen: 'an "address:port" string or a list of them, e.g. ["127.0.0.1:5300", "[::1]:5300"], "localhost:5300" or a port',
   workers: '"auto" or a whole number of worker processes (1 to 256)',
-  zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once',
+  zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',

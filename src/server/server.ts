@@ -358,7 +358,7 @@ export class DnsServer {
       let zone: Zone | undefined;
       const problems: string[] = [];
       try {
-        const r = loadZone(zc.file, origin);
+        const r = loadZone(zc.file, origin, { checks: zc.checks });
         for (const p of r.problems) {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
         }

@@ -226,3 +226,30 @@ test('issue 12: --control errors are phrased as the flag', () => {
   assert.throws(() => resolveTarget({ control: '127.0.0.1:0x35' }), (err: unknown) =>
     err instanceof ConfigError && /^--control "127\.0\.0\.1:0x35": .*bad port/.test(err.message) && !/config/.test(err.message));
 });
+
+test('zones[].checks: names and glue per zone (defaults: names fail, glue error); a bad mode names the key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sov-config-'));
+  const head = '$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n';
+  writeFileSync(join(dir, 'glue.zone'), `${head}sub NS ns.sub\n`);
+  writeFileSync(join(dir, 'names.zone'), `${head}bad_name A 192.0.2.2\n`);
+  const zones = (checks?: unknown): unknown[] => [
+    { name: 'glue.example', file: 'glue.zone', ...(checks ? { checks } : {}) },
+    { name: 'names.example', file: 'names.zone', ...(checks ? { checks } : {}) },
+  ];
+  const strict = validateConfig({ zones: zones() }, dir);
+  assert.deepEqual(strict.zones[0]!.checks, { names: 'fail', glue: 'error' });
+  const { DnsServer } = await import('../../src/server/server.js');
+  const { silentLogger } = await import('../../src/logging.js');
+  // BIND fails a primary zone on check-names; Knot refuses a delegation without glue.
+  // A zone that fails its checks is reported (and answered SERVFAIL) while the others serve.
+  const refused = await new DnsServer({ config: strict, logger: silentLogger }).loadZones();
+  assert.deepEqual(refused.map((r) => r.ok), [false, false]);
+  assert.ok(refused[0]!.problems.some((p) => /missing glue/.test(p)), refused[0]!.problems.join('\n'));
+  assert.ok(refused[1]!.problems.some((p) => /bad_name\.names\.example\.: bad owner name \(check-names\)/.test(p)), refused[1]!.problems.join('\n'));
+  const lenient = validateConfig({ zones: zones({ names: 'warn', glue: 'warn' }) }, dir);
+  const reports = await new DnsServer({ config: lenient, logger: silentLogger }).loadZones();
+  assert.deepEqual(reports.map((r) => r.ok), [true, true]);
+  assert.ok(reports[0]!.problems.some((p) => /warning: .*missing glue/.test(p)));
+  assert.throws(() => validateConfig({ zones: [{ name: 'a.example', file: 'a', checks: { glue: 'maybe' } }] }, dir),
+    (err: unknown) => err instanceof ConfigError && /zones\[0\]\.checks\.glue/.test(err.message) && /glue: error\|warn/.test(err.message));
+});

@@ -9,7 +9,7 @@ import { Name } from '../wire/name.js';
 import { classToString } from '../wire/types.js';
 import { loadZone } from '../zone/load.js';
 import { printZone } from '../zone/printer.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 export interface CheckZoneArgs {
   print: boolean;

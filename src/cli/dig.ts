@@ -1,6 +1,7 @@
 /**
  * `sovereign dig`: a dig-compatible DNS lookup tool (BIND 9.18 dig's options, output layout and
- * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts.
+ * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts,
+ * the query, server choice and retries in dig-query.ts.
  * Queries go over UDP with dig's retries and the TCP retry on TC; ANY over TCP as dig 9.18 does;
  * AXFR over one TCP connection with dig's `;; XFR size:` statistics. Never the system resolver,
  * except to turn an @server given as a host name into an address.
@@ -8,134 +9,19 @@
  * Exit codes (as dig): 0 a reply was printed (whatever its RCODE), 1 usage error, 9 no reply
  * from any server, 10 internal error.
  */
-import { randomBytes } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { isIP } from 'node:net';
-import { type ExchangeResult, type ServerAddress, TcpConnection, exchange } from '../client/exchange.js';
-import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
-import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { type ServerAddress, TcpConnection } from '../client/exchange.js';
+import { NetworkError, TimeoutError } from '../errors.js';
 import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
-import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
+import { type Command, stdio, version } from './command.js';
 import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs, setShort } from './dig-args.js';
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
-import type { Command } from './main.js';
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_NO_REPLY = 9;
-export const EXIT_INTERNAL = 10;
-/** dig exits 8 when the -f batch file cannot be opened. */
-export const EXIT_BATCH_FILE = 8;
-
-/** Where output goes (tests capture it). */
-export interface DigIO {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdio: DigIO = {
-  out: (t) => { process.stdout.write(t); },
-  err: (t) => { process.stderr.write(t); },
-};
-
-export function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** First `nameserver` of resolv.conf (of the wanted family), or the loopback address. */
-export function defaultServer(family: 4 | 6 | undefined, path = '/etc/resolv.conf'): string {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch { /* no resolv.conf: fall back as BIND does */ }
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m === null) continue;
-    const addr = m[1]!.replace(/%.*$/, '');
-    const fam = isIP(addr);
-    if (fam === 0) continue;
-    if (family === undefined || fam === family) return addr;
-  }
-  return family === 6 ? '::1' : '127.0.0.1';
-}
-
-/** Resolves @server to an address: literals as they are, names through the system resolver. */
-export async function serverAddress(server: string, family: 4 | 6 | undefined): Promise<string> {
-  if (isIP(server) !== 0) return server;
-  try {
-    const r = await dnsLookup(server, family === undefined ? {} : { family });
-    return r.address;
-  } catch (e) {
-    throw new DigUsageError(`couldn't get address for '${server}': ${(e as NodeJS.ErrnoException).code ?? 'not found'}`);
-  }
-}
-
-/** The query dig would send for `l` under `o`, and the client cookie in it. */
-export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cookie: Uint8Array | undefined } {
-  const name = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
-  const q = Message.query(name, l.type, { rd: o.recurse, class: l.class });
-  q.ad = o.ad;
-  q.cd = o.cd;
-  let cookie: Uint8Array | undefined;
-  // +dnssec, +nsid, +subnet and +cookie all need EDNS; +noedns drops it unless they ask for it.
-  if (o.edns !== undefined || o.dnssec) {
-    const options: EdnsOption[] = [];
-    if (o.nsid) options.push(option.nsid());
-    if (o.subnet !== undefined) options.push(option.clientSubnet(o.subnet.address, o.subnet.prefix));
-    if (o.cookie) {
-      cookie = new Uint8Array(randomBytes(8));
-      options.push(option.cookie(cookie));
-    }
-    const edns: Edns = newEdns({ version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options });
-    q.edns = edns;
-  }
-  return { query: q, cookie };
-}
-
-export interface LookupOutcome {
-  result: ExchangeResult | undefined;
-  exitCode: number;
-}
-
-/** Sends the query with dig's retry rules, printing dig's progress notes; undefined when no reply. */
-export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
-  qname: string): Promise<ExchangeResult | undefined> {
-  const timeoutMs = o.timeSeconds * 1000;
-  const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
-  // dig 9.18 asks ANY over TCP unless +notcp was given.
-  const tcp = o.tcp ?? query.question[0]?.type === RRType.ANY;
-  const tries = o.tries;
-  for (let i = 0; i < tries; i++) {
-    try {
-      const r = await exchange(query, server, { ...common, transport: tcp ? 'tcp' : 'udp' });
-      if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
-        io.out(';; Truncated, retrying in TCP mode.\n');
-        return await exchange(query, server, { ...common, transport: 'tcp' }).then((t) => ({ ...t, truncatedRetry: true }));
-      }
-      return r;
-    } catch (e) {
-      if (e instanceof AbortedError) throw e;
-      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
-      const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message.replace(/^[^ ]+: /, '');
-      if (tcp) {
-        // dig 9.18 reports each failed TCP attempt as a lookup of its own.
-        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n;; no servers could be reached\n`);
-        continue;
-      }
-      io.out(`;; communications error to ${server.address}#${server.port}: ${why}\n`);
-    }
-  }
-  return undefined;
-}
+import {
+  type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultServer, sendWithRetries, serverAddress,
+} from './dig-query.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
   // dig separates the first banner from the shell prompt with an empty line; later batch lines' banners follow directly.

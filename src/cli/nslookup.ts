@@ -17,8 +17,8 @@ import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, classFromString, printRData, typeFromString } from '../wire/types.js';
 import { reverseName } from './dig-args.js';
-import { type DigIO, defaultServer, serverAddress } from './dig.js';
-import type { Command } from './main.js';
+import { type Command, stdio } from './command.js';
+import { type DigIO, defaultServer, serverAddress } from './dig-query.js';
 
 export class NslookupUsageError extends Error {}
 
@@ -199,7 +199,7 @@ export const command: Command = {
   summary: 'look up a name the way nslookup does (non-interactive)',
   usage: 'usage: sovereign nslookup [-option ...] name [server]\n\noptions:\n  -type=T, -query=T   record type (default A and AAAA; PTR for an address)\n  -class=C            record class\n  -port=N             server port (default 53)\n  -timeout=S          seconds per try\n  -retry=N            tries\n  -[no]recurse        ask for recursion (default on)\n  -[no]vc             use TCP\n',
   async run(argv: string[]): Promise<number> {
-    const io: DigIO = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
+    const io = stdio;
     let o: NslookupOptions;
     try {
       o = parseNslookupArgs(argv);

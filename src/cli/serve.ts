@@ -17,7 +17,7 @@ import { ConfigError } from '../errors.js';
 import { createLogger } from '../logging.js';
 import { READY, RELOAD, isWorker, runPrimary } from '../server/cluster.js';
 import { DnsServer } from '../server/server.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /** How long a cluster worker waits for its sockets to close on stop before exiting anyway. */
 const WORKER_STOP_MS = 1000;

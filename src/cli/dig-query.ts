@@ -1,0 +1,115 @@
+/**
+ * What every dig lookup needs, apart from printing: dig's exit codes, the server to ask (the
+ * @server or resolv.conf's first nameserver, its address), the query dig would build for a
+ * lookup, and dig's send-and-retry loop. Used by dig.ts (plain lookups), dig-trace.ts (+trace)
+ * and nslookup.ts, none of which import each other for these.
+ */
+import { randomBytes } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { type ExchangeResult, type ServerAddress, exchange } from '../client/exchange.js';
+import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
+import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { Message } from '../wire/message.js';
+import { Name } from '../wire/name.js';
+import { RRType } from '../wire/types.js';
+import type { CommandIO } from './command.js';
+import { type DigLookup, type DigOptions, DigUsageError } from './dig-args.js';
+
+/** dig's output sink (the commands' one). */
+export type DigIO = CommandIO;
+
+export const EXIT_OK = 0;
+export const EXIT_USAGE = 1;
+export const EXIT_NO_REPLY = 9;
+export const EXIT_INTERNAL = 10;
+/** dig exits 8 when the -f batch file cannot be opened. */
+export const EXIT_BATCH_FILE = 8;
+
+/** First `nameserver` of resolv.conf (of the wanted family), or the loopback address. */
+export function defaultServer(family: 4 | 6 | undefined, path = '/etc/resolv.conf'): string {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch { /* no resolv.conf: fall back as BIND does */ }
+  for (const line of text.split('\n')) {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    if (m === null) continue;
+    const addr = m[1]!.replace(/%.*$/, '');
+    const fam = isIP(addr);
+    if (fam === 0) continue;
+    if (family === undefined || fam === family) return addr;
+  }
+  return family === 6 ? '::1' : '127.0.0.1';
+}
+
+/** Resolves @server to an address: literals as they are, names through the system resolver. */
+export async function serverAddress(server: string, family: 4 | 6 | undefined): Promise<string> {
+  if (isIP(server) !== 0) return server;
+  try {
+    const r = await dnsLookup(server, family === undefined ? {} : { family });
+    return r.address;
+  } catch (e) {
+    throw new DigUsageError(`couldn't get address for '${server}': ${(e as NodeJS.ErrnoException).code ?? 'not found'}`);
+  }
+}
+
+/** The query dig would send for `l` under `o`, and the client cookie in it. */
+export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cookie: Uint8Array | undefined } {
+  const name = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
+  const q = Message.query(name, l.type, { rd: o.recurse, class: l.class });
+  q.ad = o.ad;
+  q.cd = o.cd;
+  let cookie: Uint8Array | undefined;
+  // +dnssec, +nsid, +subnet and +cookie all need EDNS; +noedns drops it unless they ask for it.
+  if (o.edns !== undefined || o.dnssec) {
+    const options: EdnsOption[] = [];
+    if (o.nsid) options.push(option.nsid());
+    if (o.subnet !== undefined) options.push(option.clientSubnet(o.subnet.address, o.subnet.prefix));
+    if (o.cookie) {
+      cookie = new Uint8Array(randomBytes(8));
+      options.push(option.cookie(cookie));
+    }
+    const edns: Edns = newEdns({ version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options });
+    q.edns = edns;
+  }
+  return { query: q, cookie };
+}
+
+export interface LookupOutcome {
+  result: ExchangeResult | undefined;
+  exitCode: number;
+}
+
+/** Sends the query with dig's retry rules, printing dig's progress notes; undefined when no reply. */
+export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
+  qname: string): Promise<ExchangeResult | undefined> {
+  const timeoutMs = o.timeSeconds * 1000;
+  const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
+  // dig 9.18 asks ANY over TCP unless +notcp was given.
+  const tcp = o.tcp ?? query.question[0]?.type === RRType.ANY;
+  const tries = o.tries;
+  for (let i = 0; i < tries; i++) {
+    try {
+      const r = await exchange(query, server, { ...common, transport: tcp ? 'tcp' : 'udp' });
+      if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
+        io.out(';; Truncated, retrying in TCP mode.\n');
+        return await exchange(query, server, { ...common, transport: 'tcp' }).then((t) => ({ ...t, truncatedRetry: true }));
+      }
+      return r;
+    } catch (e) {
+      if (e instanceof AbortedError) throw e;
+      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
+      const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message.replace(/^[^ ]+: /, '');
+      if (tcp) {
+        // dig 9.18 reports each failed TCP attempt as a lookup of its own.
+        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n;; no servers could be reached\n`);
+        continue;
+      }
+      io.out(`;; communications error to ${server.address}#${server.port}: ${why}\n`);
+    }
+  }
+  return undefined;
+}
+

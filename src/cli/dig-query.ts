@@ -8,9 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { type ExchangeResult, type ServerAddress, exchange } from '../client/exchange.js';
+import { exchangeHttps } from '../client/doh.js';
+import { exchangeTls } from '../client/dot.js';
+import { type ExchangeResult, type ServerAddress, exchange, randomId } from '../client/exchange.js';
 import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
-import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { type Edns, type EdnsOption, newEdns, option, paddingFor } from '../wire/edns.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
@@ -55,12 +57,24 @@ export async function serverAddress(server: string, family: 4 | 6 | undefined): 
   }
 }
 
-/** The query dig would send for `l` under `o`, and the client cookie in it. */
+/**
+ * The query dig would send for `l` under `o`, and the client cookie in it. EDNS options go in
+ * dig 9.18's order: NSID, CLIENT-SUBNET, COOKIE, EXPIRE, KEEPALIVE, the +ednsopt ones, PADDING
+ * (last, RFC 8467 §4, sized so the whole query is a multiple of the block).
+ */
 export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cookie: Uint8Array | undefined } {
   const name = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
   const q = Message.query(name, l.type, { rd: o.recurse, class: l.class });
+  q.id = o.qid ?? randomId();
   q.ad = o.ad;
   q.cd = o.cd;
+  q.aa = o.aa;
+  q.tc = o.tc;
+  q.ra = o.ra;
+  q.z = o.z;
+  q.opcode = o.opcode;
+  // +header-only: dig sends the header (and OPT) without a question (RFC 7873 §5.4 cookie refresh style).
+  if (o.headerOnly) q.question = [];
   let cookie: Uint8Array | undefined;
   // +dnssec, +nsid, +subnet and +cookie all need EDNS; +noedns drops it unless they ask for it.
   if (o.edns !== undefined || o.dnssec) {
@@ -68,13 +82,58 @@ export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cooki
     if (o.nsid) options.push(option.nsid());
     if (o.subnet !== undefined) options.push(option.clientSubnet(o.subnet.address, o.subnet.prefix));
     if (o.cookie) {
-      cookie = new Uint8Array(randomBytes(8));
-      options.push(option.cookie(cookie));
+      // +cookie=HEX sends those bytes (client cookie, and a server cookie when longer than 8).
+      const sent = o.cookieValue ?? new Uint8Array(randomBytes(8));
+      cookie = sent.subarray(0, 8);
+      options.push({ code: 10, data: sent });
     }
-    const edns: Edns = newEdns({ version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options });
+    if (o.expire) options.push({ code: 9, data: new Uint8Array(0) });
+    if (o.keepalive) options.push(option.tcpKeepalive());
+    for (const x of o.ednsOptions) options.push({ code: x.code, data: x.data });
+    const edns: Edns = newEdns({
+      version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options, zFlags: (o.ednsFlags | (o.co ? CO_FLAG : 0)) & 0x7fff,
+    });
     q.edns = edns;
+    if (o.padding > 0) {
+      edns.options.push(option.padding(0));
+      const unpadded = q.encode().length;
+      edns.options[edns.options.length - 1] = option.padding(paddingFor(unpadded, o.padding));
+    }
   }
   return { query: q, cookie };
+}
+
+/** The EDNS CO flag (compact denial of existence OK, 0x4000 of the flags word after DO); dig's +coflag. */
+export const CO_FLAG = 0x4000;
+
+/** The query as dig prints it with +qr: padding is added after printing, so it shows empty. */
+export function queryAsPrinted(query: Message): Message {
+  const copy = Message.decode(query.encode());
+  if (copy.edns !== undefined) copy.edns.options = copy.edns.options.map((x) => (x.code === 12 ? { code: 12, data: new Uint8Array(0) } : x));
+  return copy;
+}
+
+/**
+ * One exchange over DoT (+tls, RFC 7858) or DoH (+https, RFC 8484) with the client the forwarder
+ * uses. As dig: the certificate is checked only with +tls-ca (against that file, or the system
+ * CAs), and then against +tls-hostname or the server address.
+ */
+async function exchangeEncrypted(query: Message, server: ServerAddress, o: DigOptions, timeoutMs: number): Promise<ExchangeResult> {
+  const verify = o.tlsCa !== false;
+  const ca = typeof o.tlsCa === 'string' ? readFileSync(o.tlsCa) : undefined;
+  const tls = {
+    timeoutMs, rejectUnauthorized: verify, ...(ca === undefined ? {} : { ca }),
+    ...(o.tlsHostname === undefined ? {} : { servername: o.tlsHostname }),
+  };
+  if (o.transport === 'tls') return exchangeTls(query, server, { ...tls, tries: 1, keepId: true });
+  if (o.transport === 'https') return exchangeHttps(query, server, { ...tls, path: o.httpsPath });
+  throw new DigUsageError('+http-plain: DNS over cleartext HTTP/2 is not supported', 1, true);
+}
+
+/** The port dig uses when -p is not given: 853 for +tls, 443 for +https, 80 for +http-plain. */
+export function defaultPort(o: DigOptions): number {
+  if (o.portGiven) return o.port;
+  return o.transport === 'tls' ? 853 : o.transport === 'https' ? 443 : o.transport === 'http' ? 80 : o.port;
 }
 
 export interface LookupOutcome {
@@ -86,12 +145,13 @@ export interface LookupOutcome {
 export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
   qname: string): Promise<ExchangeResult | undefined> {
   const timeoutMs = o.timeSeconds * 1000;
-  const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
-  // dig 9.18 asks ANY over TCP unless +notcp was given.
-  const tcp = o.tcp ?? query.question[0]?.type === RRType.ANY;
+  const common = { timeoutMs, tries: 1, ignoreTruncation: true, keepId: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
+  // dig 9.18 asks ANY over TCP unless +notcp was given; +tls and +https are stream transports.
+  const tcp = o.transport !== 'dns' || (o.tcp ?? query.question[0]?.type === RRType.ANY);
   const tries = o.tries;
   for (let i = 0; i < tries; i++) {
     try {
+      if (o.transport !== 'dns') return await exchangeEncrypted(query, server, o, timeoutMs);
       const r = await exchange(query, server, { ...common, transport: tcp ? 'tcp' : 'udp' });
       if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
         io.out(';; Truncated, retrying in TCP mode.\n');

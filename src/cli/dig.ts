@@ -16,11 +16,15 @@ import { NetworkError, TimeoutError } from '../errors.js';
 import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import { RRType } from '../wire/types.js';
+import { isIPv6 } from 'node:net';
 import { type Command, stdio, version } from './command.js';
+import { idnToUnicode } from './dig-style.js';
+import { yamlMessage } from './dig-yaml.js';
 import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs, setShort } from './dig-args.js';
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
 import {
-  type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultServer, sendWithRetries, serverAddress,
+  type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultPort, defaultServer, queryAsPrinted,
+  sendWithRetries, serverAddress,
 } from './dig-query.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
@@ -69,6 +73,11 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
       const lines: string[] = [];
       for (const rr of m.answer) {
         records++;
+        // +onesoa: the closing SOA (RFC 5936 §2.2) is not printed.
+        if (d.oneSoa && rr.type === RRType.SOA && soaSeen > 0) {
+          soaSeen++;
+          continue;
+        }
         if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
         if (rr.type === RRType.SOA) soaSeen++;
       }
@@ -151,7 +160,7 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   }
   const serverName = o.server ?? defaultServer(o.family);
   const address = await serverAddress(serverName, o.family);
-  const server = { address, port: o.port };
+  const server = { address, port: defaultPort(o) };
   if (o.trace) {
     const { runTrace } = await import('./dig-trace.js');
     return runTrace(o, server, serverName, io, undefined, l);
@@ -162,14 +171,19 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   // dig prints the banner once, for the first lookup.
   // dig prints the banner once for the command line, and again for each batch-file line.
   const header = (): string[] => (first || batch ? cmdHeader(o, first) : []);
-  if (d.qr && !d.json && !d.short) {
+  if (d.qr && !d.json && !d.short && !d.yaml) {
     const sent = query.encode();
-    const copy = Message.decode(sent);
     if (d.cmd) io.out(header().map((x) => x + '\n').join(''));
-    const lines = formatMessage(copy, { ...d, question: true }, undefined);
-    io.out([';; Sending:', ...lines, `;; QUERY SIZE: ${sent.length}`, '', ''].join('\n'));
+    const lines = formatMessage(queryAsPrinted(query), d, undefined);
+    // +header-only: dig still prints the (empty) question section's title for the query it sends.
+    if (o.headerOnly && d.question && d.comments) {
+      const at = lines.findIndex((x) => x.startsWith(';; ANSWER') || x.startsWith(';; AUTHORITY') || x.startsWith(';; ADDITIONAL'));
+      lines.splice(at < 0 ? lines.length : at, 0, ';; QUESTION SECTION:', '');
+    }
+    io.out([';; Sending:', ...lines, ...(d.stats ? [`;; QUERY SIZE: ${sent.length}`, ''] : []), ''].join('\n'));
   }
   const when = new Date();
+  const sentAt = new Date();
   let r = await sendWithRetries(query, server, serverName, o, io, l.name);
   // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
   if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
@@ -179,13 +193,22 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
     r = await sendWithRetries(query, server, serverName, o, io, l.name);
   }
   if (r === undefined) {
-    const tcp = o.tcp ?? l.type === RRType.ANY;
+    const tcp = o.transport !== 'dns' || (o.tcp ?? l.type === RRType.ANY);
     if (!tcp) io.out([...header(), ';; no servers could be reached'].map((x) => x + '\n').join(''));
     return EXIT_NO_REPLY;
   }
   const stats = {
-    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: r.transport, when, size: r.bytes.length,
+    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: transportLabel(o, r.transport), when,
+    size: r.bytes.length, usec: d.usec,
   };
+  if (d.yaml) {
+    const info = { server, transport: transportLabel(o, r.transport), family: isIPv6(server.address) ? 6 : 4, when: sentAt, replyAt: new Date() } as const;
+    const docs: string[] = [];
+    if (d.qr) docs.push(...yamlMessage(queryAsPrinted(query), 'query', query.encode().length, info, d));
+    docs.push(...yamlMessage(r.message, 'response', r.bytes.length, info, d, cookie));
+    io.out(docs.join('\n') + '\n');
+    return EXIT_OK;
+  }
   if (d.json) {
     io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
     return EXIT_OK;
@@ -199,10 +222,16 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   if (d.cmd && !d.qr) out.push(...header());
   if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
   if (d.comments) out.push(';; Got answer:');
-  out.push(...formatMessage(r.message, d, cookie, query.edns !== undefined));
+  const body = formatMessage(r.message, d, cookie, query.edns !== undefined);
+  out.push(...(d.idnOut ? body.map(idnToUnicode) : body));
   if (d.stats) out.push(...formatStats(stats));
   if (out.length > 0) io.out(out.join('\n') + '\n');
   return EXIT_OK;
+}
+
+/** The transport as dig names it on the `;; SERVER:` line. */
+function transportLabel(o: DigOptions, used: 'udp' | 'tcp'): string {
+  return o.transport === 'tls' ? 'tls' : o.transport === 'https' ? 'https' : used;
 }
 
 /** dig's report of a usage error: one line, or the line and the synopsis; returns the exit code. */

@@ -28,7 +28,11 @@ export interface HttpsExchangeOptions {
   servername?: string;
   /** PEM CA certificate(s) to trust instead of the system store. */
   ca?: string | Buffer;
-  signal?: AbortSignal;
+  signal?: AbortSignal;  /**
+   * false: accept any certificate (dig's +tls without +tls-ca: RFC 8310 opportunistic profile).
+   * Default true (strict profile); resolvers and forwarders never turn it off.
+   */
+  rejectUnauthorized?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -51,7 +55,7 @@ export function exchangeHttps(query: Message, server: ServerAddress, opts: Https
     const session = http2Connect(`https://${host}:${server.port}`, {
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
-      rejectUnauthorized: true,
+      rejectUnauthorized: opts.rejectUnauthorized ?? true,
     });
     const attempt = new Attempt<ExchangeResult>(resolve, reject, () => releaseSession(session), opts.signal, label, timeoutMs, 'tcp');
     if (attempt.done) return;

@@ -125,10 +125,23 @@ async function exchangeEncrypted(query: Message, server: ServerAddress, o: DigOp
     timeoutMs, rejectUnauthorized: verify, ...(ca === undefined ? {} : { ca }),
     ...(o.tlsHostname === undefined ? {} : { servername: o.tlsHostname }),
   };
-  if (o.transport === 'tls') return exchangeTls(query, server, { ...tls, tries: 1, keepId: true });
-  if (o.transport === 'https') return exchangeHttps(query, server, { ...tls, path: o.httpsPath });
-  throw new DigUsageError('+http-plain: DNS over cleartext HTTP/2 is not supported', 1, true);
+  if (o.transport === 'http') throw new DigUsageError('+http-plain: DNS over cleartext HTTP/2 is not supported', 1, true);
+  try {
+    if (o.transport === 'tls') return await exchangeTls(query, server, { ...tls, tries: 1, keepId: true });
+    return await exchangeHttps(query, server, { ...tls, path: o.httpsPath, keepId: true, method: o.httpsGet ? 'GET' : 'POST' });
+  } catch (e) {
+    // dig reports a failed certificate check on one line and gives up on that server.
+    if (e instanceof NetworkError) {
+      const why = /self[- ]signed/i.test(e.message) ? 'self-signed certificate' : /altnames|hostname/i.test(e.message) ? 'hostname mismatch'
+        : /unable to (get|verify)|certificate/i.test(e.message) ? 'certificate verify failed' : undefined;
+      if (why !== undefined) throw new TlsVerifyError(`;; TLS peer certificate verification for ${server.address}#${server.port} failed: ${why}`);
+    }
+    throw e;
+  }
 }
+
+/** The server's certificate failed the +tls-ca check; the message is dig's line for it. */
+export class TlsVerifyError extends Error {}
 
 /** The port dig uses when -p is not given: 853 for +tls, 443 for +https, 80 for +http-plain. */
 export function defaultPort(o: DigOptions): number {

@@ -24,7 +24,7 @@ import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
 import {
   type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultPort, defaultServer, queryAsPrinted,
-  sendWithRetries, serverAddress,
+  TlsVerifyError, sendWithRetries, serverAddress,
 } from './dig-query.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
@@ -184,7 +184,14 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   }
   const when = new Date();
   const sentAt = new Date();
-  let r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  let r;
+  try {
+    r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  } catch (e) {
+    if (!(e instanceof TlsVerifyError)) throw e;
+    io.out(e.message + '\n');
+    return EXIT_OK;
+  }
   // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
   if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
     const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
@@ -231,7 +238,7 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
 
 /** The transport as dig names it on the `;; SERVER:` line. */
 function transportLabel(o: DigOptions, used: 'udp' | 'tcp'): string {
-  return o.transport === 'tls' ? 'tls' : o.transport === 'https' ? 'https' : used;
+  return o.transport === 'tls' ? 'tls' : o.transport === 'https' ? (o.httpsGet ? 'https-get' : 'https') : used;
 }
 
 /** dig's report of a usage error: one line, or the line and the synopsis; returns the exit code. */

@@ -11,6 +11,7 @@
  * DigUsageError carrying dig's one-line message (exit code 1).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { Name } from '../wire/name.js';
 import { RRClass, RRType, classFromString, typeFromString } from '../wire/types.js';
 import { parseIPv6 } from '../wire/rdata/fields.js';
@@ -151,8 +152,9 @@ export interface DigOptions {
   ndots: number | undefined;
   domain: string | undefined;
   showSearch: boolean;
-  /** +idnin (default on in Sovereign: IDN names are converted with url.domainToASCII). */
-  idnIn: boolean;
+  /** +[no]idnin: Unicode names converted to punycode (url.domainToASCII, IDNA2008-compatible
+   *  UTS #46); undefined: as dig, only when stdout is a terminal (else the UTF-8 octets are the label). */
+  idnIn: boolean | undefined;
   /** +nssearch: the zone's SOA from each of its name servers. */
   nssearch: boolean;
   /** +tls / +https[=path] (+https-get, +http-plain...): the transport. */
@@ -187,7 +189,7 @@ function defaults(argv: string[]): DigOptions {
     subnet: undefined, timeSeconds: 5, tries: 3, trace: false, hintsFile: undefined, display: defaultDisplay(), argv, help: false, version: false, batchFile: undefined,
     warnings: [], aa: false, z: false, tc: false, ra: false, qid: undefined, opcode: 0, headerOnly: false, expire: false, keepalive: false,
     padding: 0, ednsOptions: [], ednsFlags: 0, co: false, cookieValue: undefined, fail: false, keepOpen: false, search: false,
-    ndots: undefined, domain: undefined, showSearch: false, idnIn: true, nssearch: false, transport: 'dns', httpsPath: '/dns-query',
+    ndots: undefined, domain: undefined, showSearch: false, idnIn: undefined, nssearch: false, transport: 'dns', httpsPath: '/dns-query',
     httpsGet: false, tlsCa: false, tlsHostname: undefined, tlsCertFile: undefined, tlsKeyFile: undefined,
   };
 }
@@ -438,6 +440,29 @@ function plusOption(o: DigOptions, arg: string): void {
   throw new DigUsageError(`Invalid option: ${arg}`);
 }
 
+/**
+ * A name typed with non-ASCII characters, as dig takes it: with +idnin converted to punycode
+ * (RFC 5891 A-labels, `url.domainToASCII`); without, its UTF-8 octets become `\DDD` escapes.
+ */
+export function idnName(name: string, idnIn: boolean): string {
+  if (!/[^\x00-\x7f]/.test(name)) return name;
+  if (idnIn) {
+    const dot = name.endsWith('.') ? '.' : '';
+    const ascii = domainToASCII(dot ? name.slice(0, -1) : name);
+    if (ascii === '') throw new DigUsageError(`'${name}' is not a legal IDNA2008 name (idn conversion failed)`);
+    return ascii + dot;
+  }
+  let out = '';
+  for (const ch of name) {
+    if (ch.charCodeAt(0) < 0x80) {
+      out += ch;
+      continue;
+    }
+    for (const b of new TextEncoder().encode(ch)) out += '\\' + String(b).padStart(3, '0');
+  }
+  return out;
+}
+
 /** The in-addr.arpa. / ip6.arpa. (nibble, RFC 3596 §2.5) name for `addr`. */
 export function reverseName(addr: string): string {
   if (isIPv4(addr)) return addr.split('.').reverse().join('.') + '.in-addr.arpa.';
@@ -612,6 +637,7 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
       l.name = '.';
       if (!l.typeSet) l.type = RRType.NS;
     }
+    l.name = idnName(l.name, lo.idnIn ?? process.stdout.isTTY === true);
     try {
       Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
     } catch (e) {

@@ -29,8 +29,46 @@ export const EXIT_INTERNAL = 10;
 /** dig exits 8 when the -f batch file cannot be opened. */
 export const EXIT_BATCH_FILE = 8;
 
+/**
+ * The resolv.conf dig reads: SOVEREIGN_RESOLV_CONF when set (tests point it at a temporary file),
+ * else /etc/resolv.conf.
+ */
+export function resolvConfPath(): string {
+  return process.env.SOVEREIGN_RESOLV_CONF ?? '/etc/resolv.conf';
+}
+
+/** The search list and ndots of a resolv.conf (`search`/`domain` lines, `options ndots:N`). */
+export function readSearch(path = resolvConfPath()): { search: string[]; ndots: number } {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch { /* none: no search list */ }
+  let search: string[] = [];
+  let ndots = 1;
+  for (const line of text.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === 'search' || words[0] === 'domain') search = words.slice(1).filter((w) => !w.startsWith('#') && !w.startsWith(';'));
+    if (words[0] === 'options') for (const w of words.slice(1)) if (/^ndots:\d+$/.test(w)) ndots = Math.min(15, Number(w.slice(6)));
+  }
+  return { search, ndots };
+}
+
+/**
+ * The names dig +search tries for `name`, in order: a relative name with fewer dots than ndots
+ * gets each search domain (+domain=NAME first), then itself; any other name is tried as given.
+ */
+export function searchCandidates(name: string, o: Pick<DigOptions, 'search' | 'ndots' | 'domain'>, path = resolvConfPath()): string[] {
+  if (!o.search || name.endsWith('.')) return [name];
+  const conf = readSearch(path);
+  const ndots = o.ndots ?? conf.ndots;
+  const dots = name.split('.').length - 1;
+  if (dots >= ndots) return [name];
+  const list = o.domain !== undefined ? [o.domain] : conf.search;
+  return [...list.map((d) => `${name}.${d.replace(/\.$/, '')}.`), `${name}.`];
+}
+
 /** First `nameserver` of resolv.conf (of the wanted family), or the loopback address. */
-export function defaultServer(family: 4 | 6 | undefined, path = '/etc/resolv.conf'): string {
+export function defaultServer(family: 4 | 6 | undefined, path = resolvConfPath()): string {
   let text = '';
   try {
     text = readFileSync(path, 'utf8');

@@ -24,7 +24,7 @@ import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
 import {
   type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultPort, defaultServer, queryAsPrinted,
-  TlsVerifyError, sendWithRetries, serverAddress,
+  TlsVerifyError, searchCandidates, sendWithRetries, serverAddress,
 } from './dig-query.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
@@ -165,9 +165,30 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
     const { runTrace } = await import('./dig-trace.js');
     return runTrace(o, server, serverName, io, undefined, l);
   }
+  // +search: each candidate name in turn while the answer is NXDOMAIN (+showsearch prints those).
+  const candidates = searchCandidates(l.name, o);
+  for (let i = 0; i < candidates.length - 1; i++) {
+    const quiet = o.showSearch ? o : { ...o, display: { ...o.display, cmd: false, comments: false, question: false, answer: false,
+      authority: false, additional: false, stats: false, qr: false, short: false, json: false, yaml: false } };
+    const probe: DigLookup = { ...l, name: candidates[i]! };
+    const probed = await queryOnce(probe, quiet, first, io, batch, server, serverName);
+    if (probed.rcode !== Rcode.NXDOMAIN) {
+      if (o.showSearch || probed.rcode === undefined) return probed.exit;
+      // Found: print it as a lookup of its own (the probe printed nothing).
+      return (await queryOnce(probe, o, first, io, batch, server, serverName)).exit;
+    }
+    if (o.showSearch) first = false;
+  }
+  const last = candidates[candidates.length - 1]!;
+  return (await queryOnce(last === l.name ? l : { ...l, name: last }, o, first, io, batch, server, serverName)).exit;
+}
+
+/** One query and its printing: dig's exit code for it, and the reply's RCODE when one came. */
+async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO, batch: boolean, server: ServerAddress,
+  serverName: string): Promise<{ exit: number; rcode: number | undefined }> {
   const { query, cookie } = buildQuery(l, o);
   const d = o.display;
-  if (l.type === RRType.AXFR) return runAxfr(query, server, serverName, o, io, l, first);
+  if (l.type === RRType.AXFR) return { exit: await runAxfr(query, server, serverName, o, io, l, first), rcode: undefined };
   // dig prints the banner once, for the first lookup.
   // dig prints the banner once for the command line, and again for each batch-file line.
   const header = (): string[] => (first || batch ? cmdHeader(o, first) : []);
@@ -190,7 +211,7 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   } catch (e) {
     if (!(e instanceof TlsVerifyError)) throw e;
     io.out(e.message + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: undefined };
   }
   // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
   if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
@@ -202,7 +223,7 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   if (r === undefined) {
     const tcp = o.transport !== 'dns' || (o.tcp ?? l.type === RRType.ANY);
     if (!tcp) io.out([...header(), ';; no servers could be reached'].map((x) => x + '\n').join(''));
-    return EXIT_NO_REPLY;
+    return { exit: EXIT_NO_REPLY, rcode: undefined };
   }
   const stats = {
     rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: transportLabel(o, r.transport), when,
@@ -214,16 +235,16 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
     if (d.qr) docs.push(...yamlMessage(queryAsPrinted(query), 'query', query.encode().length, info, d));
     docs.push(...yamlMessage(r.message, 'response', r.bytes.length, info, d, cookie));
     io.out(docs.join('\n') + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   if (d.json) {
     io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   if (d.short) {
     const lines = formatShort(r.message, d.identify ? { server: server.address, rttMs: r.rttMs } : undefined);
     if (lines.length > 0) io.out(lines.join('\n') + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   const out: string[] = [];
   if (d.cmd && !d.qr) out.push(...header());
@@ -233,7 +254,7 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   out.push(...(d.idnOut ? body.map(idnToUnicode) : body));
   if (d.stats) out.push(...formatStats(stats));
   if (out.length > 0) io.out(out.join('\n') + '\n');
-  return EXIT_OK;
+  return { exit: EXIT_OK, rcode: r.message.rcode };
 }
 
 /** The transport as dig names it on the `;; SERVER:` line. */

@@ -67,6 +67,7 @@ unknown IN TYPE65280 \\# 4 0A000001
 sub     IN NS  ns.sub.dig.test.
 ns.sub  IN A   127.24.0.12
 signed  IN A 192.0.2.5
+xn--bcher-kva IN A 192.0.2.7
 signed  IN RRSIG A 8 3 300 20300101000000 20200101000000 12345 dig.test. aGVsbG8gd29ybGQgc2lnbmF0dXJlIGJ5dGVz
 signed  IN NSEC z.dig.test. A RRSIG NSEC
 `;

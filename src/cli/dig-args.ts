@@ -664,6 +664,9 @@ Where:  domain    is in the Domain Name System
                  -q name             (specify query name)
                  -t type             (specify query type)
                  -x dot-notation     (shortcut for reverse lookups)
+                 -r                  (do not read ~/.digrc; Sovereign never reads it)
+                 -u                  (display times in usec instead of msec)
+                 -m, -i              (accepted as dig does; no effect)
         d-opt    is of the form +keyword[=value], where keyword is:
                  +[no]adflag         (Set AD flag in query (default on))
                  +[no]additional     (Control display of additional section)
@@ -696,6 +699,16 @@ Where:  domain    is in the Domain Name System
                  +hints=FILE         (Root hints for +trace without @server) [built-in IANA set]
                  +tries=###          (Set number of UDP attempts) [3]
                  +[no]ttlid          (Control display of ttls in records)
+                 +[no]aaflag +[no]zflag +[no]tcflag +[no]raflag +[no]coflag  (header/EDNS bits in the query)
+                 +qid=### +opcode=###|NAME +[no]header-only              (query ID, opcode, no question)
+                 +[no]expire +[no]keepalive +padding=### +ednsopt=CODE[:HEX] +ednsflags=### +cookie=HEX
+                 +[no]rrcomments +[no]ttlunits +[no]unknownformat +split=## +[no]crypto +[no]onesoa
+                 +[no]yaml                               (Print the messages as YAML)
+                 +[no]tls +tls-ca[=FILE] +tls-hostname=NAME  (DNS over TLS, port 853)
+                 +[no]https[=/path] +https-get[=/path]   (DNS over HTTPS, port 443)
+                 +[no]search +ndots=# +domain=NAME +[no]showsearch  (resolv.conf search list)
+                 +[no]idnin +[no]idnout                  (IDN names in and out)
+                 +[no]fail +[no]keepopen +timeout=###    (accepted as dig)
         -h                           (print help and exit)
         -v                           (print version and exit)
 `;

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { type CacheRow } from '../control/snapshot.js';
 import { controlJson } from '../control/client.js';
 import { resolveTarget, targetOptions } from '../control/cli-target.js';
-import type { Command } from './main.js';
+import { type Command, TARGET_USAGE, parseThenRun } from './command.js';
 
 export interface CacheArgs {
   action: 'print' | 'flush';
@@ -67,33 +67,21 @@ export function formatCacheRows(rows: readonly CacheRow[]): string {
 
 export const command: Command = {
   summary: 'print or flush the running server\'s cache (print [NAME] [--type T] | flush [NAME] [--subtree])',
-  usage: 'usage: sovereign cache print [NAME] [-t|--type T] [--json] [target options]\n       sovereign cache flush [NAME] [--subtree] [target options]\n\noptions:\n  --control ADDR:PORT|SOCKET   the server\'s control endpoint\n  --token-file FILE            control token\n  -c, --config FILE            take the endpoint and token from this config\n',
-  async run(argv: string[]): Promise<number> {
-    let args: CacheArgs;
-    try {
-      args = parseCacheArgs(argv);
-    } catch (err) {
-      process.stderr.write(`sovereign cache: ${(err as Error).message}\n`);
-      return 2;
-    }
-    try {
-      const target = resolveTarget(args.target);
-      const q = new URLSearchParams();
-      if (args.name !== undefined) q.set('name', args.name);
-      if (args.action === 'print') {
-        if (args.type !== undefined) q.set('type', args.type);
-        const { data } = await controlJson<{ entries: CacheRow[] }>(target, 'GET', `/v1/cache?${q.toString()}`);
-        process.stdout.write(args.json ? JSON.stringify(data.entries, null, 1) + '\n' : formatCacheRows(data.entries));
-        return 0;
-      }
-      if (args.subtree) q.set('subtree', '1');
-      const { data } = await controlJson<{ removed: number }>(target, 'POST', `/v1/cache/flush?${q.toString()}`);
-      const what = args.name === undefined ? 'the whole cache' : args.subtree ? `${args.name} and everything below it` : args.name;
-      process.stdout.write(`flushed ${what}: ${data.removed} entr${data.removed === 1 ? 'y' : 'ies'} removed\n`);
+  usage: 'usage: sovereign cache print [NAME] [-t|--type T] [--json] [target options]\n       sovereign cache flush [NAME] [--subtree] [target options]\n\noptions:\n' + TARGET_USAGE,
+  run: (argv) => parseThenRun('cache', argv, parseCacheArgs, async (args) => {
+    const target = resolveTarget(args.target);
+    const q = new URLSearchParams();
+    if (args.name !== undefined) q.set('name', args.name);
+    if (args.action === 'print') {
+      if (args.type !== undefined) q.set('type', args.type);
+      const { data } = await controlJson<{ entries: CacheRow[] }>(target, 'GET', `/v1/cache?${q.toString()}`);
+      process.stdout.write(args.json ? JSON.stringify(data.entries, null, 1) + '\n' : formatCacheRows(data.entries));
       return 0;
-    } catch (err) {
-      process.stderr.write(`sovereign cache: ${(err as Error).message}\n`);
-      return 1;
     }
-  },
+    if (args.subtree) q.set('subtree', '1');
+    const { data } = await controlJson<{ removed: number }>(target, 'POST', `/v1/cache/flush?${q.toString()}`);
+    const what = args.name === undefined ? 'the whole cache' : args.subtree ? `${args.name} and everything below it` : args.name;
+    process.stdout.write(`flushed ${what}: ${data.removed} entr${data.removed === 1 ? 'y' : 'ies'} removed\n`);
+    return 0;
+  }),
 };

@@ -14,7 +14,7 @@ import { classFromString, classToString } from '../wire/types.js';
 import type { CheckOptions } from '../zone/checks.js';
 import { loadZone } from '../zone/load.js';
 import { printZone, printZoneRelative } from '../zone/printer.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 type Mode = 'fail' | 'warn' | 'ignore';
 

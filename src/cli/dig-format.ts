@@ -13,6 +13,7 @@ import type { Question, ResourceRecord } from '../wire/record.js';
 import { algorithmToString, classToString, printRData, typeToString } from '../wire/types.js';
 import { keyTag } from '../dnssec/key-tag.js';
 import type { DigDisplay } from './dig-args.js';
+import { keyComment, splitBlob, ttlUnits, unknownRData, withoutRRComments } from './dig-style.js';
 
 /** First column stop of BIND's dig style (owner names are padded to it). */
 const TTL_COLUMN = 24;
@@ -33,9 +34,46 @@ function pad(parts: string[], col: number, to: number): number {
   return to;
 }
 
-/** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking (src/wire/layout.ts). */
-export function digRData(type: number, data: unknown): string {
-  return chunkBlob(type, printRData(type, data));
+/** BIND's word length for blobs on one line (its `tctx->width - 2`). */
+const BLOB_CHUNK = 56;
+
+/** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking. */
+export function digRData(type: number, data: unknown, width = BLOB_CHUNK, crypto = true): string {
+  const text = printRData(type, data);
+  const lead = text.startsWith('\\# ') ? 2 : typeLayout(type).blobAfter;
+  if (lead === undefined) return text;
+  const tokens = text.split(' ');
+  // +nocrypto: BIND leaves out key, signature and DS digest material.
+  if (!crypto && NO_CRYPTO.has(type) && tokens.length > lead) return [...tokens.slice(0, lead), noCrypto(type, data)].join(' ');
+  const blob = tokens.slice(lead).join('');
+  if (width > 0 && blob.length <= width) return text;
+  return [...tokens.slice(0, lead), ...splitBlob(blob, width)].join(' ');
+}
+
+/** Types whose blob +nocrypto replaces: keys by `[key id = N]`, signatures and digests by `[omitted]`. */
+const NO_CRYPTO = new Set([25, 48, 60, 24, 46, 43, 59, 32768, 32769]);
+
+function noCrypto(type: number, data: unknown): string {
+  if (type === 25 || type === 48 || type === 60) {
+    const d = data as { flags: number; protocol: number; algorithm: number; publicKey: Uint8Array };
+    return `[key id = ${keyTag(d.flags, d.protocol, d.algorithm, d.publicKey)}]`;
+  }
+  return '[omitted]';
+}
+
+/** The display switches that change how one record prints (dig-style.ts). */
+export type RecordStyle = Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } &
+  Partial<Pick<DigDisplay, 'ttlUnits' | 'unknownFormat' | 'split' | 'rrComments' | 'crypto'>>;
+
+/** RDATA of `rr` on one line under `style`: RFC 3597 form, +split width, +nocrypto, +rrcomments. */
+function styledRData(rr: ResourceRecord, style: RecordStyle): string {
+  if (style.unknownFormat === true) {
+    const [mark, len, hex] = unknownRData(rr).split(' ');
+    return hex === undefined ? `${mark} ${len}` : [mark, len, ...splitBlob(hex, style.split ?? BLOB_CHUNK)].join(' ');
+  }
+  let text = digRData(rr.type, rr.data, style.split ?? BLOB_CHUNK, style.crypto ?? true);
+  if (style.rrComments === true && (rr.type === 48 || rr.type === 60 || rr.type === 25)) text += keyComment(multilineRData(rr.type, rr.data)) ?? '';
+  return text;
 }
 
 /**
@@ -137,7 +175,7 @@ export function multilineRData(type: number, data: unknown): string {
  * dig +multiline's record line: BIND's multiline style puts the TTL, class and type columns all
  * at 24 and the RDATA at 32, so after the owner they mostly fall one space apart.
  */
-function formatRecordMultiline(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'>): string {
+function formatRecordMultiline(rr: ResourceRecord, display: RecordStyle): string {
   const parts: string[] = [];
   const name = rr.name.toString();
   parts.push(name);
@@ -147,18 +185,19 @@ function formatRecordMultiline(rr: ResourceRecord, display: Pick<DigDisplay, 'tt
     parts.push(text);
     col += text.length;
   };
-  if (display.ttlid) field(String(rr.ttl), TTL_COLUMN);
+  if (display.ttlid) field(display.ttlUnits === true ? ttlUnits(rr.ttl) : String(rr.ttl), TTL_COLUMN);
   if (display.showClass) field(classToString(rr.class), TTL_COLUMN);
   field(typeToString(rr.type), TTL_COLUMN);
   // (Empty RDATA, as an APL without items, still gets its separating space, as dig prints it.)
-  field(multilineRData(rr.type, rr.data), TTL_COLUMN + TAB_WIDTH);
+  let rdata = multilineRData(rr.type, rr.data);
+  if (display.rrComments === false) rdata = withoutRRComments(rr.type, rdata);
+  field(rdata, TTL_COLUMN + TAB_WIDTH);
   return parts.join('');
 }
 
 /** One record in dig's column layout. */
-export function formatRecord(rr: ResourceRecord,
-  display: Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } = DEFAULT_COLUMNS): string {
-  if (display.multiline === true) return formatRecordMultiline(rr, display);
+export function formatRecord(rr: ResourceRecord, display: RecordStyle = DEFAULT_COLUMNS): string {
+  if (display.multiline === true && display.unknownFormat !== true) return formatRecordMultiline(rr, display);
   const cols = columns(display);
   const parts: string[] = [];
   const name = rr.name.toString();
@@ -166,21 +205,21 @@ export function formatRecord(rr: ResourceRecord,
   let col = name.length;
   if (cols.ttl !== undefined) {
     col = pad(parts, col, cols.ttl);
-    const t = String(rr.ttl);
+    const t = display.ttlUnits === true ? ttlUnits(rr.ttl) : String(rr.ttl);
     parts.push(t);
     col += t.length;
   }
   if (cols.class !== undefined) {
     col = pad(parts, col, cols.class);
-    const c = classToString(rr.class);
+    const c = display.unknownFormat === true ? `CLASS${rr.class}` : classToString(rr.class);
     parts.push(c);
     col += c.length;
   }
   col = pad(parts, col, cols.type);
-  const type = typeToString(rr.type);
+  const type = display.unknownFormat === true ? `TYPE${rr.type}` : typeToString(rr.type);
   parts.push(type);
   col += type.length;
-  const rdata = digRData(rr.type, rr.data);
+  const rdata = styledRData(rr, display);
   if (rdata.length > 0) {
     pad(parts, col, cols.rdata);
     parts.push(rdata);
@@ -192,8 +231,19 @@ export function formatRecord(rr: ResourceRecord,
  * A question line (`;name<tabs>IN<tab>A`): the class is always shown, at the class stop (or the
  * first stop when classes are hidden); the `;` does not count towards the columns.
  */
-export function formatQuestion(q: Question,
-  display: Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } = DEFAULT_COLUMNS): string {
+export function formatQuestion(q: Question, display: RecordStyle = DEFAULT_COLUMNS): string {
+  // +unknownformat names the question's class and type by number too (BIND).
+  if (display.unknownFormat === true) {
+    const cols = columns(display);
+    const parts: string[] = [';', q.name.toString()];
+    let col = pad(parts, q.name.toString().length, cols.class ?? TTL_COLUMN);
+    const c = `CLASS${q.class}`;
+    parts.push(c);
+    col += c.length;
+    pad(parts, col, cols.type);
+    parts.push(`TYPE${q.type}`);
+    return parts.join('');
+  }
   const cols = columns(display);
   const parts: string[] = [';'];
   const name = q.name.toString();
@@ -320,8 +370,10 @@ function formatOption(o: EdnsOption, sentCookie: Uint8Array | undefined): string
 
 /** The OPT pseudosection lines (without the `;; OPT PSEUDOSECTION:` title). */
 export function formatEdns(edns: Edns, sentCookie?: Uint8Array): string[] {
-  const mbz = edns.zFlags !== 0 ? ` MBZ: 0x${edns.zFlags.toString(16).padStart(4, '0')},` : '';
-  const lines = [`; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''};${mbz} udp: ${edns.udpSize}`];
+  // 0x4000 is the CO flag (compact denial of existence OK), which dig 9.18 names.
+  const z = edns.zFlags & ~0x4000;
+  const mbz = z !== 0 ? ` MBZ: 0x${z.toString(16).padStart(4, '0')},` : '';
+  const lines = [`; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''}${(edns.zFlags & 0x4000) !== 0 ? ' co' : ''};${mbz} udp: ${edns.udpSize}`];
   for (const o of edns.options) lines.push(formatOption(o, sentCookie));
   return lines;
 }
@@ -399,14 +451,17 @@ export interface StatsInfo {
   port: number;
   /** The server as the user named it (dig prints it in parentheses). */
   serverName: string;
-  transport: 'udp' | 'tcp';
+  /** udp, tcp, tls or https (printed upper-case). */
+  transport: string;
   when: Date;
   size: number;
+  /** -u: the query time in microseconds. */
+  usec?: boolean;
 }
 
 export function formatStats(s: StatsInfo): string[] {
   return [
-    `;; Query time: ${Math.round(s.rttMs)} msec`,
+    s.usec === true ? `;; Query time: ${Math.round(s.rttMs * 1000)} usec` : `;; Query time: ${Math.round(s.rttMs)} msec`,
     `;; SERVER: ${s.serverAddress}#${s.port}(${s.serverName}) (${s.transport.toUpperCase()})`,
     `;; WHEN: ${formatWhen(s.when)}`,
     `;; MSG SIZE  rcvd: ${s.size}`,

@@ -1,6 +1,7 @@
 /**
  * `sovereign dig`: a dig-compatible DNS lookup tool (BIND 9.18 dig's options, output layout and
- * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts.
+ * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts,
+ * the query, server choice and retries in dig-query.ts.
  * Queries go over UDP with dig's retries and the TCP retry on TC; ANY over TCP as dig 9.18 does;
  * AXFR over one TCP connection with dig's `;; XFR size:` statistics. Never the system resolver,
  * except to turn an @server given as a host name into an address.
@@ -8,134 +9,23 @@
  * Exit codes (as dig): 0 a reply was printed (whatever its RCODE), 1 usage error, 9 no reply
  * from any server, 10 internal error.
  */
-import { randomBytes } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { isIP } from 'node:net';
-import { type ExchangeResult, type ServerAddress, TcpConnection, exchange } from '../client/exchange.js';
-import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
-import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { type ServerAddress, TcpConnection } from '../client/exchange.js';
+import { NetworkError, TimeoutError } from '../errors.js';
 import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
-import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
+import { isIPv6 } from 'node:net';
+import { type Command, stdio, version } from './command.js';
+import { idnToUnicode } from './dig-style.js';
+import { yamlMessage } from './dig-yaml.js';
 import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs, setShort } from './dig-args.js';
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
-import type { Command } from './main.js';
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_NO_REPLY = 9;
-export const EXIT_INTERNAL = 10;
-/** dig exits 8 when the -f batch file cannot be opened. */
-export const EXIT_BATCH_FILE = 8;
-
-/** Where output goes (tests capture it). */
-export interface DigIO {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdio: DigIO = {
-  out: (t) => { process.stdout.write(t); },
-  err: (t) => { process.stderr.write(t); },
-};
-
-export function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** First `nameserver` of resolv.conf (of the wanted family), or the loopback address. */
-export function defaultServer(family: 4 | 6 | undefined, path = '/etc/resolv.conf'): string {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch { /* no resolv.conf: fall back as BIND does */ }
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m === null) continue;
-    const addr = m[1]!.replace(/%.*$/, '');
-    const fam = isIP(addr);
-    if (fam === 0) continue;
-    if (family === undefined || fam === family) return addr;
-  }
-  return family === 6 ? '::1' : '127.0.0.1';
-}
-
-/** Resolves @server to an address: literals as they are, names through the system resolver. */
-export async function serverAddress(server: string, family: 4 | 6 | undefined): Promise<string> {
-  if (isIP(server) !== 0) return server;
-  try {
-    const r = await dnsLookup(server, family === undefined ? {} : { family });
-    return r.address;
-  } catch (e) {
-    throw new DigUsageError(`couldn't get address for '${server}': ${(e as NodeJS.ErrnoException).code ?? 'not found'}`);
-  }
-}
-
-/** The query dig would send for `l` under `o`, and the client cookie in it. */
-export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cookie: Uint8Array | undefined } {
-  const name = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
-  const q = Message.query(name, l.type, { rd: o.recurse, class: l.class });
-  q.ad = o.ad;
-  q.cd = o.cd;
-  let cookie: Uint8Array | undefined;
-  // +dnssec, +nsid, +subnet and +cookie all need EDNS; +noedns drops it unless they ask for it.
-  if (o.edns !== undefined || o.dnssec) {
-    const options: EdnsOption[] = [];
-    if (o.nsid) options.push(option.nsid());
-    if (o.subnet !== undefined) options.push(option.clientSubnet(o.subnet.address, o.subnet.prefix));
-    if (o.cookie) {
-      cookie = new Uint8Array(randomBytes(8));
-      options.push(option.cookie(cookie));
-    }
-    const edns: Edns = newEdns({ version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options });
-    q.edns = edns;
-  }
-  return { query: q, cookie };
-}
-
-export interface LookupOutcome {
-  result: ExchangeResult | undefined;
-  exitCode: number;
-}
-
-/** Sends the query with dig's retry rules, printing dig's progress notes; undefined when no reply. */
-export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
-  qname: string): Promise<ExchangeResult | undefined> {
-  const timeoutMs = o.timeSeconds * 1000;
-  const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
-  // dig 9.18 asks ANY over TCP unless +notcp was given.
-  const tcp = o.tcp ?? query.question[0]?.type === RRType.ANY;
-  const tries = o.tries;
-  for (let i = 0; i < tries; i++) {
-    try {
-      const r = await exchange(query, server, { ...common, transport: tcp ? 'tcp' : 'udp' });
-      if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
-        io.out(';; Truncated, retrying in TCP mode.\n');
-        return await exchange(query, server, { ...common, transport: 'tcp' }).then((t) => ({ ...t, truncatedRetry: true }));
-      }
-      return r;
-    } catch (e) {
-      if (e instanceof AbortedError) throw e;
-      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
-      const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message.replace(/^[^ ]+: /, '');
-      if (tcp) {
-        // dig 9.18 reports each failed TCP attempt as a lookup of its own.
-        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n;; no servers could be reached\n`);
-        continue;
-      }
-      io.out(`;; communications error to ${server.address}#${server.port}: ${why}\n`);
-    }
-  }
-  return undefined;
-}
+import {
+  type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultPort, defaultServer, queryAsPrinted,
+  TlsVerifyError, searchCandidates, sendWithRetries, serverAddress,
+} from './dig-query.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
   // dig separates the first banner from the shell prompt with an empty line; later batch lines' banners follow directly.
@@ -183,6 +73,11 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
       const lines: string[] = [];
       for (const rr of m.answer) {
         records++;
+        // +onesoa: the closing SOA (RFC 5936 §2.2) is not printed.
+        if (d.oneSoa && rr.type === RRType.SOA && soaSeen > 0) {
+          soaSeen++;
+          continue;
+        }
         if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
         if (rr.type === RRType.SOA) soaSeen++;
       }
@@ -265,26 +160,59 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   }
   const serverName = o.server ?? defaultServer(o.family);
   const address = await serverAddress(serverName, o.family);
-  const server = { address, port: o.port };
+  const server = { address, port: defaultPort(o) };
   if (o.trace) {
     const { runTrace } = await import('./dig-trace.js');
     return runTrace(o, server, serverName, io, undefined, l);
   }
+  // +search: each candidate name in turn while the answer is NXDOMAIN (+showsearch prints those).
+  const candidates = searchCandidates(l.name, o);
+  for (let i = 0; i < candidates.length - 1; i++) {
+    const quiet = o.showSearch ? o : { ...o, display: { ...o.display, cmd: false, comments: false, question: false, answer: false,
+      authority: false, additional: false, stats: false, qr: false, short: false, json: false, yaml: false } };
+    const probe: DigLookup = { ...l, name: candidates[i]! };
+    const probed = await queryOnce(probe, quiet, first, io, batch, server, serverName);
+    if (probed.rcode !== Rcode.NXDOMAIN) {
+      if (o.showSearch || probed.rcode === undefined) return probed.exit;
+      // Found: print it as a lookup of its own (the probe printed nothing).
+      return (await queryOnce(probe, o, first, io, batch, server, serverName)).exit;
+    }
+    if (o.showSearch) first = false;
+  }
+  const last = candidates[candidates.length - 1]!;
+  return (await queryOnce(last === l.name ? l : { ...l, name: last }, o, first, io, batch, server, serverName)).exit;
+}
+
+/** One query and its printing: dig's exit code for it, and the reply's RCODE when one came. */
+async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO, batch: boolean, server: ServerAddress,
+  serverName: string): Promise<{ exit: number; rcode: number | undefined }> {
   const { query, cookie } = buildQuery(l, o);
   const d = o.display;
-  if (l.type === RRType.AXFR) return runAxfr(query, server, serverName, o, io, l, first);
+  if (l.type === RRType.AXFR) return { exit: await runAxfr(query, server, serverName, o, io, l, first), rcode: undefined };
   // dig prints the banner once, for the first lookup.
   // dig prints the banner once for the command line, and again for each batch-file line.
   const header = (): string[] => (first || batch ? cmdHeader(o, first) : []);
-  if (d.qr && !d.json && !d.short) {
+  if (d.qr && !d.json && !d.short && !d.yaml) {
     const sent = query.encode();
-    const copy = Message.decode(sent);
     if (d.cmd) io.out(header().map((x) => x + '\n').join(''));
-    const lines = formatMessage(copy, { ...d, question: true }, undefined);
-    io.out([';; Sending:', ...lines, `;; QUERY SIZE: ${sent.length}`, '', ''].join('\n'));
+    const lines = formatMessage(queryAsPrinted(query), d, undefined);
+    // +header-only: dig still prints the (empty) question section's title for the query it sends.
+    if (o.headerOnly && d.question && d.comments) {
+      const at = lines.findIndex((x) => x.startsWith(';; ANSWER') || x.startsWith(';; AUTHORITY') || x.startsWith(';; ADDITIONAL'));
+      lines.splice(at < 0 ? lines.length : at, 0, ';; QUESTION SECTION:', '');
+    }
+    io.out([';; Sending:', ...lines, ...(d.stats ? [`;; QUERY SIZE: ${sent.length}`, ''] : []), ''].join('\n'));
   }
   const when = new Date();
-  let r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  const sentAt = new Date();
+  let r;
+  try {
+    r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  } catch (e) {
+    if (!(e instanceof TlsVerifyError)) throw e;
+    io.out(e.message + '\n');
+    return { exit: EXIT_OK, rcode: undefined };
+  }
   // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
   if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
     const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
@@ -293,30 +221,45 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
     r = await sendWithRetries(query, server, serverName, o, io, l.name);
   }
   if (r === undefined) {
-    const tcp = o.tcp ?? l.type === RRType.ANY;
+    const tcp = o.transport !== 'dns' || (o.tcp ?? l.type === RRType.ANY);
     if (!tcp) io.out([...header(), ';; no servers could be reached'].map((x) => x + '\n').join(''));
-    return EXIT_NO_REPLY;
+    return { exit: EXIT_NO_REPLY, rcode: undefined };
   }
   const stats = {
-    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: r.transport, when, size: r.bytes.length,
+    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: transportLabel(o, r.transport), when,
+    size: r.bytes.length, usec: d.usec,
   };
+  if (d.yaml) {
+    const info = { server, transport: transportLabel(o, r.transport), family: isIPv6(server.address) ? 6 : 4, when: sentAt, replyAt: new Date() } as const;
+    const docs: string[] = [];
+    if (d.qr) docs.push(...yamlMessage(queryAsPrinted(query), 'query', query.encode().length, info, d));
+    docs.push(...yamlMessage(r.message, 'response', r.bytes.length, info, d, cookie));
+    io.out(docs.join('\n') + '\n');
+    return { exit: EXIT_OK, rcode: r.message.rcode };
+  }
   if (d.json) {
     io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   if (d.short) {
     const lines = formatShort(r.message, d.identify ? { server: server.address, rttMs: r.rttMs } : undefined);
     if (lines.length > 0) io.out(lines.join('\n') + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   const out: string[] = [];
   if (d.cmd && !d.qr) out.push(...header());
   if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
   if (d.comments) out.push(';; Got answer:');
-  out.push(...formatMessage(r.message, d, cookie, query.edns !== undefined));
+  const body = formatMessage(r.message, d, cookie, query.edns !== undefined);
+  out.push(...(d.idnOut ? body.map(idnToUnicode) : body));
   if (d.stats) out.push(...formatStats(stats));
   if (out.length > 0) io.out(out.join('\n') + '\n');
-  return EXIT_OK;
+  return { exit: EXIT_OK, rcode: r.message.rcode };
+}
+
+/** The transport as dig names it on the `;; SERVER:` line. */
+function transportLabel(o: DigOptions, used: 'udp' | 'tcp'): string {
+  return o.transport === 'tls' ? 'tls' : o.transport === 'https' ? (o.httpsGet ? 'https-get' : 'https') : used;
 }
 
 /** dig's report of a usage error: one line, or the line and the synopsis; returns the exit code. */

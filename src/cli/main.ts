@@ -2,15 +2,9 @@
  * `sovereign <command> [args]`: dispatches to one module per command. Each command parses its
  * own options apart from running, and returns an exit code; nothing here calls process.exit.
  */
-import { readFileSync } from 'node:fs';
+import { type Command, version } from './command.js';
 
-export interface Command {
-  /** One line for `sovereign help`. */
-  summary: string;
-  /** Text for `sovereign <command> --help` (and `-h`): the synopsis and options. */
-  usage?: string;
-  run(args: string[]): Promise<number> | number;
-}
+export type { Command } from './command.js';
 
 /** Commands by name; each lives in its own file and is loaded on use. */
 const commands: Record<string, () => Promise<Command>> = {
@@ -24,11 +18,6 @@ const commands: Record<string, () => Promise<Command>> = {
   cache: async () => (await import('./cache.js')).command,
   stats: async () => (await import('./stats.js')).command,
 };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function usage(): Promise<string> {
   const lines = ['usage: sovereign <command> [options]', '', 'commands:'];

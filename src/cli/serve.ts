@@ -22,7 +22,7 @@ import {
 import { dropPrivileges } from '../server/privileges.js';
 import { sdNotify } from '../server/sd-notify.js';
 import { DnsServer } from '../server/server.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 /** How long a cluster worker waits for its sockets to close on stop before exiting anyway. */
 const WORKER_STOP_MS = 1000;

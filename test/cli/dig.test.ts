@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DigUsageError, parseDigArgs, reverseName } from '../../src/cli/dig-args.js';
 import { digRData, formatEdns, formatQuestion, formatRecord, verboseDuration, formatWhen } from '../../src/cli/dig-format.js';
-import { type DigIO, buildQuery, defaultServer, digMain } from '../../src/cli/dig.js';
+import { digMain } from '../../src/cli/dig.js';
+import { type DigIO, buildQuery, defaultServer } from '../../src/cli/dig-query.js';
 import { Message, Name, RRType, newEdns, option, parseRecord } from '../../src/wire/index.js';
 import { tempDir } from '../helpers/peers.js';
 

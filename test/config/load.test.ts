@@ -226,3 +226,10 @@ test('issue 12: --control errors are phrased as the flag', () => {
   assert.throws(() => resolveTarget({ control: '127.0.0.1:0x35' }), (err: unknown) =>
     err instanceof ConfigError && /^--control "127\.0\.0\.1:0x35": .*bad port/.test(err.message) && !/config/.test(err.message));
 });
+
+test('issue 12: did-you-mean inside lists and sections', () => {
+  assert.throws(() => validateConfig({ zones: [{ name: 'a.test', fiel: 'a.zone' }] }, '/'), (err: unknown) =>
+    err instanceof ConfigErrors && err.errors.some((e) => /zones\[0\]\.fiel: unknown key "fiel"; did you mean "file"\?/.test(e.message)));
+  assert.throws(() => validateConfig({ resolver: { qnameMinimsation: true } }, '/'), /did you mean "qnameMinimisation"\?/);
+  assert.throws(() => validateConfig({ log: { formt: 'text' } }, '/'), /did you mean "format"\?/);
+});

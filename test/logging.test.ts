@@ -170,3 +170,26 @@ test('serve logs its lifecycle, and each zone once with two workers', async () =
     dir.cleanup();
   }
 });
+
+test('on a terminal the default is text; piped, JSON', async () => {
+  const mod = new URL('../src/logging.js', import.meta.url).href;
+  const code = `import(${JSON.stringify(mod)}).then((m) => m.createLogger("info").info({ a: 1 }, "hello"))`;
+  // util-linux script(1) gives the child a pseudo-terminal, as an operator's shell would.
+  const tty = await new Promise<string>((resolve) => {
+    const c = spawn('script', ['-qec', `${process.execPath} -e '${code}'`, '/dev/null'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    c.once('close', () => resolve(out));
+  });
+  assert.match(tty.replace(/\r/g, ''), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  hello a=1\n$/);
+  const piped = await new Promise<string>((resolve) => {
+    const c = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let out = '';
+    c.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    c.once('close', () => resolve(out));
+  });
+  const line = JSON.parse(piped) as Record<string, unknown>;
+  assert.equal(line.level, 'info');
+  assert.equal(line.msg, 'hello');
+  assert.equal(line.a, 1);
+});

@@ -41,7 +41,8 @@ export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): stri
     for (;;) {
       const def = (s as { _zod: { def: Record<string, unknown> } })._zod.def;
       if (['default', 'prefault', 'optional', 'nullable', 'catch', 'readonly'].includes(def.type as string)) s = def.innerType;
-      else if (def.type === 'pipe') s = def.in;
+      // z.preprocess is a pipe from a transform into the real schema: follow the schema side.
+      else if (def.type === 'pipe') s = (def.in as { _zod: { def: { type: string } } })._zod.def.type === 'transform' ? def.out : def.in;
       else return;
     }
   };

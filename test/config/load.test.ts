@@ -253,3 +253,10 @@ test('zones[].checks: names and glue per zone (defaults: names fail, glue error)
   assert.throws(() => validateConfig({ zones: [{ name: 'a.example', file: 'a', checks: { glue: 'maybe' } }] }, dir),
     (err: unknown) => err instanceof ConfigError && /zones\[0\]\.checks\.glue/.test(err.message) && /glue: error\|warn/.test(err.message));
 });
+
+test('issue 12: did-you-mean inside lists and sections', () => {
+  assert.throws(() => validateConfig({ zones: [{ name: 'a.test', fiel: 'a.zone' }] }, '/'), (err: unknown) =>
+    err instanceof ConfigErrors && err.errors.some((e) => /zones\[0\]\.fiel: unknown key "fiel"; did you mean "file"\?/.test(e.message)));
+  assert.throws(() => validateConfig({ resolver: { qnameMinimsation: true } }, '/'), /did you mean "qnameMinimisation"\?/);
+  assert.throws(() => validateConfig({ log: { formt: 'text' } }, '/'), /did you mean "format"\?/);
+});

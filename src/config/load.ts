@@ -11,6 +11,7 @@ import { Acl } from '../resolver/acl.js';
 import { parseUpstream } from '../resolver/forwarder.js';
 import { parseLocalData } from '../resolver/local-data.js';
 import { Name } from '../wire/name.js';
+import { makeKey } from '../tsig/key.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 function hintFor(path: string): string {
@@ -52,6 +53,7 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     }
   }
   checkForwardingConfig(cfg, baseDir, source);
+  checkTransferConfig(cfg, source);
   for (const [i, l] of cfg.listen.entries()) {
     try {
       parseListen(l);
@@ -60,6 +62,34 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     }
   }
   return cfg;
+}
+
+/** TSIG keys decode; allowTransfer entries parse and name keys that exist. */
+function checkTransferConfig(cfg: Config, source: string): void {
+  for (const [name, k] of Object.entries(cfg.keys)) {
+    try {
+      makeKey(name, k.algorithm, k.secret);
+    } catch (err) {
+      throw new ConfigError(`${source}: keys.${name}`, (err as Error).message, configHints.keys!);
+    }
+  }
+  for (const [i, zone] of cfg.zones.entries()) {
+    for (const [j, e] of (zone.allowTransfer ?? []).entries()) {
+      const m = /^key\s+"?([^"\s]+)"?$/i.exec(e.trim());
+      const where = `${source}: zones[${i}].allowTransfer[${j}]`;
+      if (m !== null) {
+        if (!Object.keys(cfg.keys).some((k) => k.toLowerCase().replace(/\.$/, '') === m[1]!.toLowerCase().replace(/\.$/, ''))) {
+          throw new ConfigError(where, `key "${m[1]}" is not defined under keys:`, 'add it under keys: { NAME: { algorithm, secret } }');
+        }
+        continue;
+      }
+      try {
+        new Acl([e]);
+      } catch (err) {
+        throw new ConfigError(where, (err as Error).message, '"key NAME" or an address or address/prefix, e.g. "192.0.2.0/24"');
+      }
+    }
+  }
 }
 
 /** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */

@@ -36,6 +36,7 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+import { keyStoreFromConfig, transfersFromConfig } from '../transfer/setup.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -94,6 +95,13 @@ export class DnsServer {
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.refreshTransfers();
+  }
+
+  /** TSIG keys and the AXFR/IXFR hook follow the config and catalog (start, reload). */
+  private refreshTransfers(): void {
+    this.engine.keys = keyStoreFromConfig(this.config);
+    this.engine.transfers = transfersFromConfig(this.config, this.catalog, this.stats);
   }
 
   /** Loads every zone; refuses to start when any fails (the operator must see it). */
@@ -105,6 +113,7 @@ export class DnsServer {
     }
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
+    this.refreshTransfers();
     return reports;
   }
 
@@ -148,6 +157,7 @@ export class DnsServer {
     const { catalog, reports } = this.loadCatalog(this.catalog);
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
+    this.refreshTransfers();
     for (const r of reports) {
       if (r.ok) this.logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
       else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');

@@ -31,6 +31,8 @@ export interface DigLookup {
   class: number;
   /** True when the type was given explicitly. */
   typeSet: boolean;
+  /** `IXFR=SERIAL`: the serial the client has (RFC 1995 §3), sent as an SOA in the authority section. */
+  ixfrSerial?: number;
   /**
    * The options of this lookup: the global ones (given before the first name) as they stood
    * when its name was given, plus the options given after its name (dig's local options).
@@ -99,6 +101,10 @@ export interface DigOptions {
   version: boolean;
   /** Warnings dig prints to stderr and carries on (an invalid -t type or -c class). */
   warnings: string[];
+  /** -y [ALG:]NAME:SECRET: a TSIG key given inline (RFC 8945); dig's default algorithm is hmac-md5. */
+  tsig: { algorithm: string; name: string; secret: string } | undefined;
+  /** -k FILE: a TSIG key file in BIND's syntax (read when the query is sent). */
+  keyFile: string | undefined;
 }
 
 export function defaultDisplay(): DigDisplay {
@@ -116,7 +122,7 @@ function defaults(argv: string[]): DigOptions {
     server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: undefined, ignoreTruncation: false,
     recurse: true, dnssec: false, cd: false, ad: true, nsid: false, cookie: true, edns: 0, bufsize: DEFAULT_BUFSIZE,
     subnet: undefined, timeSeconds: 5, tries: 3, trace: false, hintsFile: undefined, display: defaultDisplay(), argv, help: false, version: false, batchFile: undefined,
-    warnings: [],
+    warnings: [], tsig: undefined, keyFile: undefined,
   };
 }
 
@@ -358,9 +364,17 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
           global.batchFile = v;
           break;
         }
-        // TSIG (RFC 8945) is not implemented yet: refuse rather than send unsigned queries.
-        case '-y': value(); throw new DigUsageError('-y: TSIG is not supported yet', 1, true);
-        case '-k': value(); throw new DigUsageError('-k: TSIG is not supported yet', 1, true);
+        case '-y': {
+          // -y [hmac:]name:secret (dig: the algorithm defaults to hmac-md5).
+          const v = value();
+          const parts = v.split(':');
+          if (parts.length < 2 || parts.length > 3 || parts.some((x) => x === '')) throw new DigUsageError(`invalid TSIG key: ${v}`, 1, true);
+          const [algorithm, name, secret] = parts.length === 3 ? parts as [string, string, string] : ['hmac-md5', parts[0]!, parts[1]!];
+          o.tsig = { algorithm, name, secret };
+          o.keyFile = undefined;
+          break;
+        }
+        case '-k': o.keyFile = value(); o.tsig = undefined; break;
         case '-b': {
           const v = value();
           const addr = v.includes('#') ? v.slice(0, v.indexOf('#')) : v;
@@ -377,6 +391,15 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
         default:
           throw new DigUsageError(`Invalid option: ${a}`);
       }
+      continue;
+    }
+    // IXFR=SERIAL (dig): an IXFR query from that serial.
+    const ixfr = /^ixfr=(\d+)$/i.exec(a);
+    if (ixfr !== null && Number(ixfr[1]) <= 0xffffffff) {
+      const l = lookup();
+      l.type = RRType.IXFR;
+      l.typeSet = true;
+      l.ixfrSerial = Number(ixfr[1]);
       continue;
     }
     // Positional: type, class or name (BIND dig checks type first, then class).

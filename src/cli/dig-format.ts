@@ -9,7 +9,7 @@ import { EdnsOptionCode, opcodeToString, rcodeToString } from '../wire/constants
 import { type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
 import type { Message } from '../wire/message.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
-import { classToString, printRData, typeToString } from '../wire/types.js';
+import { RRType, classToString, printRData, typeToString } from '../wire/types.js';
 import { keyTag } from '../dnssec/key-tag.js';
 import type { DigDisplay } from './dig-args.js';
 
@@ -203,7 +203,9 @@ export function formatRecord(rr: ResourceRecord,
   const type = typeToString(rr.type);
   parts.push(type);
   col += type.length;
-  const rdata = digRData(rr.type, rr.data);
+  let rdata = digRData(rr.type, rr.data);
+  // dig prints a TSIG's empty Other Data as nothing after a space (the line ends "0 ").
+  if (rr.type === RRType.TSIG && (rr.data as { otherData: Uint8Array }).otherData.length === 0) rdata += ' ';
   if (rdata.length > 0) {
     pad(parts, col, cols.rdata);
     parts.push(rdata);
@@ -385,12 +387,16 @@ export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint
     for (const q of m.question) out.push(formatQuestion(q, display));
     if (display.comments) out.push('');
   }
+  // RFC 8945: dig shows the TSIG apart, as a pseudosection after the additional section.
+  const tsig = m.additional.length > 0 && m.additional[m.additional.length - 1]!.type === RRType.TSIG ? m.additional[m.additional.length - 1]! : undefined;
+  const additional = tsig === undefined ? m.additional : m.additional.slice(0, -1);
   const sections: [boolean, string, ResourceRecord[]][] = [
-    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', m.additional],
+    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', additional],
   ];
+  if (tsig !== undefined) sections.push([display.additional, 'TSIG PSEUDOSECTION', [tsig]]);
   for (const [on, title, rrs] of sections) {
     if (!on || rrs.length === 0) continue;
-    if (display.comments) out.push(`;; ${title} SECTION:`);
+    if (display.comments) out.push(title.endsWith('PSEUDOSECTION') ? `;; ${title}:` : `;; ${title} SECTION:`);
     for (const rr of rrs) out.push(formatRecord(rr, display));
     if (display.comments) out.push('');
   }

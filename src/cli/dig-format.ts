@@ -51,6 +51,7 @@ const BLOB_CHUNK = 56;
 
 /** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking. */
 export function digRData(type: number, data: unknown): string {
+  if (type === RRType.TSIG) return tsigText(data as TsigFields);
   const text = printRData(type, data);
   const lead = text.startsWith('\\# ') ? 2 : BLOB_AFTER.get(type);
   if (lead === undefined) return text;
@@ -60,6 +61,30 @@ export function digRData(type: number, data: unknown): string {
   const chunks: string[] = [];
   for (let i = 0; i < blob.length; i += BLOB_CHUNK) chunks.push(blob.slice(i, i + BLOB_CHUNK));
   return [...tokens.slice(0, lead), ...chunks].join(' ');
+}
+
+interface TsigFields {
+  algorithm: { toString(): string };
+  timeSigned: number;
+  fudge: number;
+  mac: Uint8Array;
+  originalId: number;
+  error: number;
+  otherData: Uint8Array;
+}
+
+/**
+ * A TSIG as dig prints it (RFC 8945 §4.2 fields): the MAC in base64 cut every 56 characters,
+ * the error as a mnemonic, Other Data's length, then its base64 (an empty one leaves the line
+ * ending in a space).
+ */
+function tsigText(d: TsigFields): string {
+  const mac = Buffer.from(d.mac).toString('base64');
+  const chunks: string[] = [];
+  for (let i = 0; i < mac.length; i += BLOB_CHUNK) chunks.push(mac.slice(i, i + BLOB_CHUNK));
+  const err = d.error === 16 ? 'BADSIG' : d.error === 0 ? 'NOERROR' : rcodeToString(d.error);
+  return [d.algorithm.toString(), d.timeSigned, d.fudge, d.mac.length, ...chunks, d.originalId, err, d.otherData.length,
+    Buffer.from(d.otherData).toString('base64')].join(' ');
 }
 
 /**
@@ -203,9 +228,7 @@ export function formatRecord(rr: ResourceRecord,
   const type = typeToString(rr.type);
   parts.push(type);
   col += type.length;
-  let rdata = digRData(rr.type, rr.data);
-  // dig prints a TSIG's empty Other Data as nothing after a space (the line ends "0 ").
-  if (rr.type === RRType.TSIG && (rr.data as { otherData: Uint8Array }).otherData.length === 0) rdata += ' ';
+  const rdata = digRData(rr.type, rr.data);
   if (rdata.length > 0) {
     pad(parts, col, cols.rdata);
     parts.push(rdata);

@@ -22,7 +22,7 @@ export class DigTsig {
         try {
           text = readFileSync(o.keyFile, 'utf8');
         } catch (e) {
-          throw new DigUsageError(`could not read key from ${o.keyFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`, 10, true);
+          throw new DigUsageError(`Couldn't read key from ${o.keyFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`, 10, true);
         }
         return new DigTsig(parseKeyFile(text)[0]!);
       }

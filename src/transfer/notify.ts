@@ -122,11 +122,14 @@ export class Notifier {
       return;
     }
     const now = this.opts.nowMs ?? Date.now;
+    // From an address we serve on: secondaries accept NOTIFY from their primaries' addresses only.
+    const v6 = target.address.includes(':');
+    const source = this.opts.ownAddresses().find((a) => a.includes(':') === v6 && a !== '0.0.0.0' && a !== '::');
     for (let i = 0; i < attempts && !signal.aborted; i++) {
       this.stats.sent++;
       try {
         const r = await exchange(q, { address: target.address, port: target.port }, {
-          timeoutMs: this.opts.timeoutMs ?? 2000, signal,
+          timeoutMs: this.opts.timeoutMs ?? 2000, signal, ...(source === undefined ? {} : { localAddress: source }),
           ...(key === undefined ? {} : { sign: (b: Uint8Array) => signMessage(b, key, { timeSigned: epochSeconds(now()) }).bytes }),
         });
         if (r.message.opcode === Opcode.NOTIFY && r.message.rcode === Rcode.NOERROR) {

@@ -59,7 +59,10 @@ describe('BIND, Knot and NSD as secondaries of Sovereign (TSIG)', { concurrency:
       config: defaultConfig({
         listen: [`${SOV}:${port}`], workers: 1,
         keys: { 'xfr-key': { algorithm: 'hmac-sha256', secret: key.secret } },
-        zones: [{ name: 'xfr.example', file, allowTransfer: ['key xfr-key'] }],
+        zones: [{
+          name: 'xfr.example', file, allowTransfer: ['key xfr-key'],
+          notify: [`${BIND}:${port}`, `${KNOT}:${port}`, `${NSD}:${port} key xfr-key`],
+        }],
       }),
       logger: silentLogger,
     });
@@ -97,6 +100,32 @@ describe('BIND, Knot and NSD as secondaries of Sovereign (TSIG)', { concurrency:
       assert.deepEqual(got, want);
     });
   }
+
+  test('a change at the primary reaches every secondary by NOTIFY and IXFR', async (t) => {
+    if (!havePeers(t, 'named', 'knotd', 'nsd', 'dig')) return;
+    assert.equal(peers.length, 3, 'the three secondaries are running');
+    const file = join(dir.path, 'xfr.example.zone');
+    const next = SERIAL + 1;
+    writeFileSync(file, ZONE.replace(` ${SERIAL} `, ` ${next} `).replace('mail     A   192.0.2.2', 'mail     A   192.0.2.222')
+      .replace('h17 A 10.1.0.17\n', '') + 'added   AAAA 2001:db8::99\n');
+    const reports = await sov!.reload();
+    assert.equal(reports[0]!.serial, next);
+    assert.equal(sov!.transfers.history(sov!.zones()[0]!).length, 1);
+    for (const [label, address] of [['BIND', BIND], ['Knot', KNOT], ['NSD', NSD]] as const) {
+      // Well within the secondaries' refresh timer (7200 s): only NOTIFY can bring it.
+      assert.ok(await waitForSerial(address, port, 'xfr.example', next, 30_000), `${label} did not get serial ${next}`);
+      const got = await axfrLines(address, port, 'xfr.example');
+      assert.deepEqual(got, await source(), label);
+    }
+    // The peers' own logs say the transfer was incremental.
+    const [named, knot] = peers;
+    // BIND: "notify from 127.31.6.1#...: serial N", then the 8 records of the one difference
+    // (SOA, old SOA, 2 removed, new SOA, 2 added, SOA), not the 8017 of the zone.
+    assert.match(named!.output(), new RegExp(`notify from ${SOV.replace(/\./g, '\\.')}\\S*: serial ${next}`));
+    assert.match(named!.output(), new RegExp(`Transfer completed: 1 messages, 8 records, .*\\(serial ${next}\\)`));
+    assert.match(knot!.output(), /IXFR/);
+    assert.ok(sov!.transfers.notifier.stats.answered >= 3);
+  });
 
   test('without the key, or with a wrong one, nobody gets the zone', async (t) => {
     if (!havePeers(t, 'dig')) return;

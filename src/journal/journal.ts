@@ -7,8 +7,9 @@
  * File layout: the 8-octet magic `SOVJNL1\n`, then records, each
  *   u32 payload length | u32 CRC-32 of the payload | payload
  * payload: u8 kind (1 = difference) | u32 from serial | u32 to serial | u32 removed count |
- *   u32 added count | removed RRs | added RRs, each RR uncompressed wire form (owner, type,
- *   class, TTL, RDLENGTH, RDATA). The removed list starts with the old SOA and the added list
+ *   u32 added count | removed RRs | added RRs, each RR as u16 length + the RR in message form
+ *   compressed only within itself (owner, type, class, TTL, RDLENGTH, RDATA; case kept).
+ *   The removed list starts with the old SOA and the added list
  *   with the new SOA (RFC 1995 §4 order).
  *
  * Invariants: a record is either wholly valid (length and CRC check) or it and everything after
@@ -20,8 +21,8 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, f
 import { dirname } from 'node:path';
 import type { Logger } from '../logging.js';
 import { Reader } from '../wire/reader.js';
-import { type ResourceRecord, decodeRecord } from '../wire/record.js';
-import { EncodeMode, encodeRData } from '../wire/types.js';
+import { WireFormatError } from '../errors.js';
+import { type ResourceRecord, decodeRecord, encodeRecord } from '../wire/record.js';
 import { Writer } from '../wire/writer.js';
 
 export const JOURNAL_MAGIC = Buffer.from('SOVJNL1\n', 'latin1');
@@ -61,20 +62,16 @@ export function journalPathFor(zoneFile: string): string {
   return `${zoneFile}.sovjnl`;
 }
 
-function writeRR(w: Writer, rr: ResourceRecord): void {
-  w.bytes(rr.name.wire);
-  w.u16(rr.type);
-  w.u16(rr.class);
-  w.u32(rr.ttl);
-  const at = w.pos;
-  w.u16(0);
-  encodeRData(rr.type, w, rr.data, EncodeMode.Canonical);
-  w.setU16(at, w.pos - at - 2);
+/** One RR in message form, names compressed only against the RR itself (so it decodes alone). */
+function encodeRR(w: Writer, rr: ResourceRecord): Uint8Array {
+  w.reset();
+  encodeRecord(w, rr);
+  return w.toBytes();
 }
 
 /** Encodes a difference as one journal record (header included). */
 export function encodeDifference(d: JournalDifference): Buffer {
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   const head = Buffer.alloc(17);
   head[0] = KIND_DIFFERENCE;
   head.writeUInt32BE(d.fromSerial >>> 0, 1);
@@ -82,16 +79,13 @@ export function encodeDifference(d: JournalDifference): Buffer {
   head.writeUInt32BE(d.removed.length, 9);
   head.writeUInt32BE(d.added.length, 13);
   parts.push(head);
-  // A Writer holds one message's worth; flush it into parts as it fills.
   const w = new Writer();
-  for (const rr of [...d.removed, ...d.added]) {
-    if (w.pos > 60_000) {
-      parts.push(Buffer.from(w.toBytes()));
-      w.reset();
+  for (const list of [d.removed, d.added]) {
+    for (const rr of list) {
+      const b = encodeRR(w, rr);
+      parts.push(Uint8Array.of(b.length >>> 8, b.length & 0xff), b);
     }
-    writeRR(w, rr);
   }
-  parts.push(Buffer.from(w.toBytes()));
   const payload = Buffer.concat(parts);
   const out = Buffer.alloc(8 + payload.length);
   out.writeUInt32BE(payload.length, 0);
@@ -109,9 +103,18 @@ function decodeDifference(payload: Uint8Array): JournalDifference {
   const na = r.u32('added count');
   const removed: ResourceRecord[] = [];
   const added: ResourceRecord[] = [];
-  for (let i = 0; i < nr; i++) removed.push(decodeRecord(r));
-  for (let i = 0; i < na; i++) added.push(decodeRecord(r));
-  if (r.pos !== payload.length) r.fail('journal record', 'trailing octets');
+  let p = r.pos;
+  for (let i = 0; i < nr + na; i++) {
+    if (p + 2 > payload.length) throw new WireFormatError(p, 'journal RR', 'runs past the record');
+    const len = (payload[p]! << 8) | payload[p + 1]!;
+    if (p + 2 + len > payload.length) throw new WireFormatError(p, 'journal RR', 'runs past the record');
+    const rr = new Reader(payload.subarray(p + 2, p + 2 + len));
+    const rec = decodeRecord(rr);
+    if (rr.pos !== len) throw new WireFormatError(p, 'journal RR', 'length does not match the record');
+    (i < nr ? removed : added).push(rec);
+    p += 2 + len;
+  }
+  if (p !== payload.length) throw new WireFormatError(p, 'journal record', 'trailing octets');
   return { fromSerial, toSerial, removed, added };
 }
 

@@ -49,6 +49,7 @@ options {
   dnssec-validation no;
   notify no;
   minimal-responses no;
+  ixfr-from-differences yes;
 };
 ${zones.map((z) => z.primary === undefined
     ? `zone "${z.name}" { type primary; file "${z.file}"; allow-transfer { ${z.allowKey !== undefined ? `key ${z.allowKey};` : '127.0.0.0/8;'} }; };`

@@ -22,12 +22,12 @@ export function tsigKeygen(args: string[], out: (s: string) => void, err: (s: st
       const v = args[++i];
       if (v === undefined) {
         err('tsig-keygen: -a needs an algorithm\n');
-        return 1;
+        return 2;
       }
       algorithm = v;
     } else if (a.startsWith('-')) {
-      err(`tsig-keygen: unknown option ${a}\n${USAGE}\n`);
-      return 1;
+      err(`tsig-keygen: unknown option ${a} (see \`sovereign tsig-keygen --help\`)\n`);
+      return 2;
     } else {
       name = a;
     }
@@ -37,7 +37,7 @@ export function tsigKeygen(args: string[], out: (s: string) => void, err: (s: st
   } catch (e) {
     if (!(e instanceof TextFormatError)) throw e;
     err(`tsig-keygen: ${e.message}\n`);
-    return 1;
+    return 2;
   }
   return 0;
 }

@@ -251,3 +251,17 @@ export class AddressError extends DnsError {
     this.text = text;
   }
 }
+
+/**
+ * A zone transfer in (AXFR/IXFR) that failed or was rejected (cut short, inconsistent, bad TSIG,
+ * failing the zone checks): the copy we had keeps serving. Maps to SERVFAIL.
+ */
+export class TransferError extends DnsError {
+  /** The zone, as text. */
+  readonly zone: string;
+
+  constructor(zone: string, message: string, cause?: unknown) {
+    super('ERR_DNS_TRANSFER', `zone ${zone}: ${message}`, SERVFAIL, { cause });
+    this.zone = zone;
+  }
+}

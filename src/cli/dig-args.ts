@@ -32,6 +32,8 @@ export interface DigLookup {
   class: number;
   /** True when the type was given explicitly. */
   typeSet: boolean;
+  /** `IXFR=SERIAL`: the serial the client has (RFC 1995 §3), sent as an SOA in the authority section. */
+  ixfrSerial?: number;
   /**
    * The options of this lookup: the global ones (given before the first name) as they stood
    * when its name was given, plus the options given after its name (dig's local options).
@@ -167,6 +169,10 @@ export interface DigOptions {
   tlsHostname: string | undefined;
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
+  /** -y [ALG:]NAME:SECRET: a TSIG key given inline (RFC 8945); dig's default algorithm is hmac-md5. */
+  tsig: { algorithm: string; name: string; secret: string } | undefined;
+  /** -k FILE: a TSIG key file in BIND's syntax (read when the query is sent). */
+  keyFile: string | undefined;
   /** -r -m -i: accepted as dig does (no ~/.digrc is read; no memory debugging; -i is obsolete). */
 }
 
@@ -190,7 +196,7 @@ function defaults(argv: string[]): DigOptions {
     warnings: [], aa: false, z: false, tc: false, ra: false, qid: undefined, opcode: 0, headerOnly: false, expire: false, keepalive: false,
     padding: 0, ednsOptions: [], ednsFlags: 0, co: false, cookieValue: undefined, fail: false, keepOpen: false, search: false,
     ndots: undefined, domain: undefined, showSearch: false, idnIn: undefined, nssearch: false, transport: 'dns', httpsPath: '/dns-query',
-    httpsGet: false, tlsCa: false, tlsHostname: undefined, tlsCertFile: undefined, tlsKeyFile: undefined,
+    httpsGet: false, tlsCa: false, tlsHostname: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, tsig: undefined, keyFile: undefined,
   };
 }
 
@@ -589,9 +595,17 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
           global.batchFile = v;
           break;
         }
-        // TSIG (RFC 8945) is not implemented yet: refuse rather than send unsigned queries.
-        case '-y': value(); throw new DigUsageError('-y: TSIG is not supported yet', 1, true);
-        case '-k': value(); throw new DigUsageError('-k: TSIG is not supported yet', 1, true);
+        case '-y': {
+          // -y [hmac:]name:secret (dig: the algorithm defaults to hmac-md5).
+          const v = value();
+          const parts = v.split(':');
+          if (parts.length < 2 || parts.length > 3 || parts.some((x) => x === '')) throw new DigUsageError(`invalid TSIG key: ${v}`, 1, true);
+          const [algorithm, name, secret] = parts.length === 3 ? parts as [string, string, string] : ['hmac-md5', parts[0]!, parts[1]!];
+          o.tsig = { algorithm, name, secret };
+          o.keyFile = undefined;
+          break;
+        }
+        case '-k': o.keyFile = value(); o.tsig = undefined; break;
         case '-b': {
           const v = value();
           const addr = v.includes('#') ? v.slice(0, v.indexOf('#')) : v;
@@ -608,6 +622,15 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
         default:
           throw new DigUsageError(`Invalid option: ${a}`);
       }
+      continue;
+    }
+    // IXFR=SERIAL (dig): an IXFR query from that serial.
+    const ixfr = /^ixfr=(\d+)$/i.exec(a);
+    if (ixfr !== null && Number(ixfr[1]) <= 0xffffffff) {
+      const l = lookup();
+      l.type = RRType.IXFR;
+      l.typeSet = true;
+      l.ixfrSerial = Number(ixfr[1]);
       continue;
     }
     // Positional: type, class or name (BIND dig checks type first, then class).

@@ -10,7 +10,7 @@ import { EDE_NAMES, type Edns, type EdnsOption, decodeOption } from '../wire/edn
 import { chunkBlob, typeLayout } from '../wire/layout.js';
 import type { Message } from '../wire/message.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
-import { algorithmToString, classToString, printRData, typeToString } from '../wire/types.js';
+import { RRType, algorithmToString, classToString, printRData, typeToString } from '../wire/types.js';
 import { keyTag } from '../dnssec/key-tag.js';
 import type { DigDisplay } from './dig-args.js';
 import { keyComment, splitBlob, ttlUnits, unknownRData, withoutRRComments } from './dig-style.js';
@@ -39,6 +39,7 @@ const BLOB_CHUNK = 56;
 
 /** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking. */
 export function digRData(type: number, data: unknown, width = BLOB_CHUNK, crypto = true): string {
+  if (type === RRType.TSIG) return tsigText(data as TsigFields);
   const text = printRData(type, data);
   const lead = text.startsWith('\\# ') ? 2 : typeLayout(type).blobAfter;
   if (lead === undefined) return text;
@@ -74,6 +75,30 @@ function styledRData(rr: ResourceRecord, style: RecordStyle): string {
   let text = digRData(rr.type, rr.data, style.split ?? BLOB_CHUNK, style.crypto ?? true);
   if (style.rrComments === true && (rr.type === 48 || rr.type === 60 || rr.type === 25)) text += keyComment(multilineRData(rr.type, rr.data)) ?? '';
   return text;
+}
+
+interface TsigFields {
+  algorithm: { toString(): string };
+  timeSigned: number;
+  fudge: number;
+  mac: Uint8Array;
+  originalId: number;
+  error: number;
+  otherData: Uint8Array;
+}
+
+/**
+ * A TSIG as dig prints it (RFC 8945 §4.2 fields): the MAC in base64 cut every 56 characters,
+ * the error as a mnemonic, Other Data's length, then its base64 (an empty one leaves the line
+ * ending in a space).
+ */
+function tsigText(d: TsigFields): string {
+  const mac = Buffer.from(d.mac).toString('base64');
+  const chunks: string[] = [];
+  for (let i = 0; i < mac.length; i += BLOB_CHUNK) chunks.push(mac.slice(i, i + BLOB_CHUNK));
+  const err = d.error === 16 ? 'BADSIG' : d.error === 0 ? 'NOERROR' : rcodeToString(d.error);
+  return [d.algorithm.toString(), d.timeSigned, d.fudge, d.mac.length, ...chunks, d.originalId, err, d.otherData.length,
+    Buffer.from(d.otherData).toString('base64')].join(' ');
 }
 
 /**
@@ -408,12 +433,16 @@ export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint
     for (const q of m.question) out.push(formatQuestion(q, display));
     if (display.comments) out.push('');
   }
+  // RFC 8945: dig shows the TSIG apart, as a pseudosection after the additional section.
+  const tsig = m.additional.length > 0 && m.additional[m.additional.length - 1]!.type === RRType.TSIG ? m.additional[m.additional.length - 1]! : undefined;
+  const additional = tsig === undefined ? m.additional : m.additional.slice(0, -1);
   const sections: [boolean, string, ResourceRecord[]][] = [
-    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', m.additional],
+    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', additional],
   ];
+  if (tsig !== undefined) sections.push([display.additional, 'TSIG PSEUDOSECTION', [tsig]]);
   for (const [on, title, rrs] of sections) {
     if (!on || rrs.length === 0) continue;
-    if (display.comments) out.push(`;; ${title} SECTION:`);
+    if (display.comments) out.push(title.endsWith('PSEUDOSECTION') ? `;; ${title}:` : `;; ${title} SECTION:`);
     for (const rr of rrs) out.push(formatRecord(rr, display));
     if (display.comments) out.push('');
   }

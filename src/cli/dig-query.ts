@@ -18,6 +18,7 @@ import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
 import type { CommandIO } from './command.js';
 import { type DigLookup, type DigOptions, DigUsageError } from './dig-args.js';
+import type { DigTsig } from './dig-tsig.js';
 
 /** dig's output sink (the commands' one). */
 export type DigIO = CommandIO;
@@ -111,6 +112,12 @@ export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cooki
   q.ra = o.ra;
   q.z = o.z;
   q.opcode = o.opcode;
+  if (l.ixfrSerial !== undefined) {
+    // RFC 1995 §3: the serial we have, as an SOA in the authority section (dig's `. .` and zero timers).
+    q.authority.push({ name, type: RRType.SOA, class: l.class, ttl: 0, data: {
+      mname: Name.ROOT, rname: Name.ROOT, serial: l.ixfrSerial, refresh: 0, retry: 0, expire: 0, minimum: 0,
+    } });
+  }
   // +header-only: dig sends the header (and OPT) without a question (RFC 7873 §5.4 cookie refresh style).
   if (o.headerOnly) q.question = [];
   let cookie: Uint8Array | undefined;
@@ -194,9 +201,12 @@ export interface LookupOutcome {
 
 /** Sends the query with dig's retry rules, printing dig's progress notes; undefined when no reply. */
 export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
-  qname: string): Promise<ExchangeResult | undefined> {
+  qname: string, tsig?: DigTsig): Promise<ExchangeResult | undefined> {
   const timeoutMs = o.timeSeconds * 1000;
-  const common = { timeoutMs, tries: 1, ignoreTruncation: true, keepId: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
+  const common = {
+    timeoutMs, tries: 1, ignoreTruncation: true, keepId: true, ...(o.source === undefined ? {} : { localAddress: o.source }),
+    ...(tsig === undefined ? {} : { sign: tsig.sign }),
+  };
   // dig 9.18 asks ANY over TCP unless +notcp was given; +tls and +https are stream transports.
   const tcp = o.transport !== 'dns' || (o.tcp ?? query.question[0]?.type === RRType.ANY);
   const tries = o.tries;

@@ -26,6 +26,7 @@ import {
   type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultPort, defaultServer, queryAsPrinted,
   TlsVerifyError, searchCandidates, sendWithRetries, serverAddress,
 } from './dig-query.js';
+import { DigTsig } from './dig-tsig.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
   // dig separates the first banner from the shell prompt with an empty line; later batch lines' banners follow directly.
@@ -44,7 +45,7 @@ const MAX_XFR_MESSAGES = 1_000_000;
  * closes the transfer; then dig's `;; XFR size:` statistics. Returns the exit code.
  */
 async function runAxfr(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO, l: DigLookup,
-  first: boolean): Promise<number> {
+  first: boolean, tsig: DigTsig | undefined): Promise<number> {
   const d = o.display;
   const when = new Date();
   const started = performance.now();
@@ -61,29 +62,46 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
   let records = 0;
   let messages = 0;
   let bytes = 0;
+  const end = new XfrEnd(l.type === RRType.IXFR);
   let soaSeen = 0;
+  let verifier: ReturnType<DigTsig['stream']> | undefined;
   try {
-    for await (const { message: m, bytes: b } of conn.stream(query, { idleTimeoutMs: o.timeSeconds * 1000 })) {
+    const stream = conn.stream(query, { idleTimeoutMs: o.timeSeconds * 1000, ...(tsig === undefined ? {} : { sign: tsig.sign }) });
+    for await (const { message: m, bytes: b } of stream) {
       messages++;
       bytes += b.length;
+      const lines: string[] = [];
+      let finished = false;
+      if (m.rcode === 0) for (const rr of m.answer) if (end.add(rr)) finished = true;
+      // RFC 1995 §4: an IXFR answered with the current SOA alone (we are up to date) is complete.
+      if (messages === 1 && m.answer.length === 1 && end.singleSoa) finished = true;
+      if (tsig !== undefined) {
+        verifier ??= tsig.stream();
+        const why = verifier.check(b, finished || m.rcode !== 0);
+        if (why !== undefined) {
+          // dig: the reason, the TSIG record as received, then the failure.
+          const t = m.additional.find((rr) => rr.type === RRType.TSIG);
+          io.out(`;; Couldn't verify signature: ${/error/.test(why) ? 'tsig indicates error' : 'tsig verify failure'}\n` +
+            (t !== undefined && d.answer ? formatRecord(t, d) + '\n' : '') + '; Transfer failed.\n');
+          return EXIT_OK;
+        }
+      }
       if (m.rcode !== 0 || (messages === 1 && (m.answer.length === 0 || m.answer[0]!.type !== RRType.SOA))) {
         io.out('; Transfer failed.\n');
         return EXIT_OK;
       }
-      const lines: string[] = [];
       for (const rr of m.answer) {
         records++;
         // +onesoa: the closing SOA (RFC 5936 §2.2) is not printed.
-        if (d.oneSoa && rr.type === RRType.SOA && soaSeen > 0) {
-          soaSeen++;
-          continue;
-        }
-        if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
         if (rr.type === RRType.SOA) soaSeen++;
+        if (d.oneSoa && rr.type === RRType.SOA && soaSeen > 1) continue;
+        if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
       }
+      // dig lists each message's TSIG with the records.
+      if (d.answer && !d.short) for (const rr of m.additional) if (rr.type === RRType.TSIG) lines.push(formatRecord(rr, d));
       if (lines.length > 0) io.out(lines.join('\n') + '\n');
-      // RFC 5936 §2.2: the transfer ends with the zone's SOA again.
-      if (soaSeen >= 2 || messages >= MAX_XFR_MESSAGES) break;
+      // RFC 5936 §2.2: the transfer ends with the zone's SOA again (RFC 1995 §4 for IXFR).
+      if (finished || messages >= MAX_XFR_MESSAGES) break;
     }
   } catch (e) {
     if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
@@ -102,6 +120,52 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
     ].join('\n'));
   }
   return EXIT_OK;
+}
+
+/**
+ * Where a transfer ends: AXFR at the second SOA (RFC 5936 §2.2); IXFR after the single SOA of an
+ * up-to-date reply, or, incremental, at the new SOA where the next difference's old SOA would be
+ * (RFC 1995 §4), or AXFR-style at the second SOA.
+ */
+export class XfrEnd {
+  private n = 0;
+  private serial = -1;
+  /** IXFR: 0 = not decided yet, 1 = incremental, 2 = AXFR-style. */
+  private mode = 0;
+  /** Incremental: the next SOA opens a deletion list (true) or an addition list (false). */
+  private nextIsOld = true;
+  private done = false;
+
+  constructor(private readonly ixfr: boolean) {}
+
+  /** True when `rr` ends the transfer. */
+  add(rr: { type: number; data: unknown }): boolean {
+    if (this.done) return true;
+    this.n++;
+    const isSoa = rr.type === RRType.SOA;
+    const serial = isSoa ? (rr.data as { serial: number }).serial : -1;
+    if (this.n === 1) {
+      this.serial = serial;
+      return false;
+    }
+    if (!this.ixfr) return (this.done = isSoa);
+    if (this.n === 2) {
+      this.mode = isSoa && serial !== this.serial ? 1 : 2;
+      if (this.mode === 2) return (this.done = isSoa);
+      this.nextIsOld = false; // that SOA opened the first deletion list
+      return false;
+    }
+    if (!isSoa) return false;
+    if (this.mode === 2) return (this.done = true);
+    if (this.nextIsOld && serial === this.serial) return (this.done = true);
+    this.nextIsOld = !this.nextIsOld;
+    return false;
+  }
+
+  /** An IXFR reply that was just the one SOA (client up to date). */
+  get singleSoa(): boolean {
+    return this.ixfr && this.n === 1;
+  }
 }
 
 /** Runs a parsed dig command line; returns the exit code. */
@@ -188,7 +252,11 @@ async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   serverName: string): Promise<{ exit: number; rcode: number | undefined }> {
   const { query, cookie } = buildQuery(l, o);
   const d = o.display;
-  if (l.type === RRType.AXFR) return { exit: await runAxfr(query, server, serverName, o, io, l, first), rcode: undefined };
+  const tsig = DigTsig.from(o);
+  // dig sends IXFR over TCP unless +notcp.
+  if (l.type === RRType.AXFR || (l.type === RRType.IXFR && o.tcp !== false)) {
+    return { exit: await runAxfr(query, server, serverName, o, io, l, first, tsig), rcode: undefined };
+  }
   // dig prints the banner once, for the first lookup.
   // dig prints the banner once for the command line, and again for each batch-file line.
   const header = (): string[] => (first || batch ? cmdHeader(o, first) : []);
@@ -207,7 +275,7 @@ async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   const sentAt = new Date();
   let r;
   try {
-    r = await sendWithRetries(query, server, serverName, o, io, l.name);
+    r = await sendWithRetries(query, server, serverName, o, io, l.name, tsig);
   } catch (e) {
     if (!(e instanceof TlsVerifyError)) throw e;
     io.out(e.message + '\n');
@@ -218,13 +286,16 @@ async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
     const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
     io.out(`;; BADVERS, retrying with EDNS version ${v}.\n`);
     query.edns = { ...query.edns, version: v };
-    r = await sendWithRetries(query, server, serverName, o, io, l.name);
+    r = await sendWithRetries(query, server, serverName, o, io, l.name, tsig);
   }
   if (r === undefined) {
     const tcp = o.transport !== 'dns' || (o.tcp ?? l.type === RRType.ANY);
     if (!tcp) io.out([...header(), ';; no servers could be reached'].map((x) => x + '\n').join(''));
     return { exit: EXIT_NO_REPLY, rcode: undefined };
   }
+  // RFC 8945 §5.3: check the signed reply; dig says why first and warns last.
+  const tsigFailure = tsig?.check(r.bytes);
+  if (tsigFailure !== undefined) io.out(`;; Couldn't verify signature: ${tsigFailure}\n`);
   const stats = {
     rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: transportLabel(o, r.transport), when,
     size: r.bytes.length, usec: d.usec,
@@ -253,6 +324,7 @@ async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   const body = formatMessage(r.message, d, cookie, query.edns !== undefined);
   out.push(...(d.idnOut ? body.map(idnToUnicode) : body));
   if (d.stats) out.push(...formatStats(stats));
+  if (tsigFailure !== undefined) out.push(';; WARNING -- Some TSIG could not be validated');
   if (out.length > 0) io.out(out.join('\n') + '\n');
   return { exit: EXIT_OK, rcode: r.message.rcode };
 }

@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<Command>> = {
   nslookup: async () => (await import('./nslookup.js')).command,
   cache: async () => (await import('./cache.js')).command,
   stats: async () => (await import('./stats.js')).command,
+  'tsig-keygen': async () => (await import('./tsig-keygen.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -13,6 +13,7 @@ import { Acl } from '../resolver/acl.js';
 import { parseUpstream } from '../resolver/forwarder.js';
 import { parseLocalData } from '../resolver/local-data.js';
 import { knownKeys, type Locate, suggestKey, yamlLocator } from './locate.js';
+import { makeKey } from '../tsig/key.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 export { expandListen, formatListen, isLoopback, type ListenAddress, parseListen } from './listen.js';
@@ -109,10 +110,31 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     problems.check(['resolver', 'allow'], undefined, () => new Acl(allow));
   }
   checkForwardingConfig(cfg, baseDir, problems);
+  checkTransferConfig(cfg, problems);
   problems.throwIfAny();
   return cfg;
 }
 
+/** TSIG keys decode; allowTransfer entries parse and name keys that exist. */
+function checkTransferConfig(cfg: Config, problems: Problems): void {
+  for (const [name, k] of Object.entries(cfg.keys)) {
+    problems.check(['keys', name], configHints.keys, () => makeKey(name, k.algorithm, k.secret));
+  }
+  const keyNames = new Set(Object.keys(cfg.keys).map((k) => k.toLowerCase().replace(/\.$/, '')));
+  for (const [i, zone] of cfg.zones.entries()) {
+    for (const [j, e] of (zone.allowTransfer ?? []).entries()) {
+      const path = ['zones', i, 'allowTransfer', j];
+      const m = /^key\s+"?([^"\s]+)"?$/i.exec(e.trim());
+      if (m !== null) {
+        if (!keyNames.has(m[1]!.toLowerCase().replace(/\.$/, ''))) {
+          problems.add(path, `key "${m[1]}" is not defined under keys:`, { fix: 'add it under keys: { NAME: { algorithm, secret } }' });
+        }
+        continue;
+      }
+      problems.check(path, '"key NAME" or an address or address/prefix, e.g. "192.0.2.0/24"', () => new Acl([e]));
+    }
+  }
+}
 
 /** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */
 function checkForwardingConfig(cfg: Config, baseDir: string, problems: Problems): void {

@@ -53,6 +53,18 @@ export const zoneSchema = z.strictObject({
     /** An in-zone delegation without glue: error (Knot) or warn (BIND). */
     glue: z.enum(['error', 'warn']).default('error'),
   }).prefault({}),
+  /** Who may AXFR/IXFR the zone: "key NAME" entries and address prefixes; default loopback only. */
+  allowTransfer: z.array(z.string().min(1)).optional(),
+  /** Extra addresses ("ADDR[:PORT]") sent NOTIFY on each new serial, besides the zone's NS hosts. */
+  notify: z.array(z.string().min(1)).optional(),
+  /** Versions of differences kept for IXFR (journal next to the zone file); 0 = none. */
+  ixfrHistory: z.int().min(0).max(100_000).optional(),
+});
+
+/** A TSIG key (RFC 8945): `{ algorithm: hmac-sha256, secret: BASE64 }`. */
+export const tsigKeySchema = z.strictObject({
+  algorithm: z.enum(['hmac-md5', 'hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512']).default('hmac-sha256'),
+  secret: z.string().min(1),
 });
 
 export const configSchema = z.strictObject({
@@ -60,6 +72,8 @@ export const configSchema = z.strictObject({
   /** Worker processes; `auto` = one per core. */
   workers: z.union([z.literal('auto'), z.int().min(1).max(256)]).default('auto'),
   zones: z.array(zoneSchema).default([]),
+  /** TSIG keys by name, for signed queries, transfers and `allowTransfer: ["key NAME"]`. */
+  keys: z.record(z.string().min(1), tsigKeySchema).default({}),
   udp: z.strictObject({
     /** Largest UDP reply we send, whatever the client offers (RFC 6891; 1232 avoids fragmentation). */
     maxSize: z.int().min(512).max(65535).default(1232),
@@ -246,6 +260,7 @@ export const configHints: Record<string, string> = {
   workers: '"auto" or a whole number of worker processes (1 to 256)',
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
+  keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',

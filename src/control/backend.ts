@@ -91,6 +91,11 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
     localData: local === undefined ? null : { records: local.recordCount },
     zones: server.zoneStatus(),
+    transfers: {
+      tsigVerified: s.tsigVerified, tsigFailed: s.tsigFailed, xfrOut: s.xfrOut, xfrOutRefused: s.xfrOutRefused,
+      xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,
+      notifyAnswered: server.transfers.notifier.stats.answered, notifyFailed: server.transfers.notifier.stats.failed,
+    },
   };
 }
 

@@ -106,6 +106,19 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   counter('sovereign_truncated_total', 'Replies sent with TC set.').inc(s.truncated);
   counter('sovereign_internal_errors_total', 'Handler failures turned into SERVFAIL.').inc(s.internalErrors);
   counter('sovereign_tcp_connections_total', 'TCP connections accepted.').inc(s.tcpConnections);
+  const x = s.transfers;
+  if (x !== undefined) {
+    counter('sovereign_tsig_verified_total', 'Queries whose TSIG verified (RFC 8945).').inc(x.tsigVerified);
+    counter('sovereign_tsig_failed_total', 'Queries answered with a TSIG error (BADKEY, BADSIG, BADTIME).').inc(x.tsigFailed);
+    counter('sovereign_xfr_out_total', 'Zone transfers (AXFR/IXFR) started out.').inc(x.xfrOut);
+    counter('sovereign_xfr_out_refused_total', 'Zone transfer requests refused (access, not our zone).').inc(x.xfrOutRefused);
+    counter('sovereign_xfr_out_messages_total', 'Messages sent in zone transfers.').inc(x.xfrOutMessages);
+    counter('sovereign_xfr_out_seconds_total', 'Time spent sending zone transfers.').inc(x.xfrOutMs / 1000);
+    const notify = counter('sovereign_notify_out_total', 'NOTIFY messages sent, answered and given up.', ['result']);
+    notify.inc({ result: 'sent' }, x.notifySent);
+    notify.inc({ result: 'answered' }, x.notifyAnswered);
+    notify.inc({ result: 'failed' }, x.notifyFailed);
+  }
 
   gauge('sovereign_cache_entries', 'RRsets and negative answers held in the cache.').set(s.cache.size);
   counter('sovereign_cache_hits_total', 'Cache lookups that found a fresh answer.').inc(s.cache.hits);

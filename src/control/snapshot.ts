@@ -55,6 +55,8 @@ export interface StatsSnapshot {
   resolver: ResolverSnapshot | null;
   hosts: { path: string; names: number; loads: number } | null;
   localData: { records: number } | null;
+  /** TSIG checks, zone transfers out and NOTIFY out (src/tsig, src/transfer). */
+  transfers?: TransferSnapshot;
   /** Configured zones: loaded or not, serial, failed loads (absent in snapshots from older code). */
   zones?: ZoneSnapshot[];
 }
@@ -89,6 +91,19 @@ function mergeZones(parts: readonly StatsSnapshot[]): ZoneSnapshot[] {
     }
   }
   return [...byName.values()];
+}
+
+export interface TransferSnapshot {
+  tsigVerified: number;
+  tsigFailed: number;
+  xfrOut: number;
+  xfrOutRefused: number;
+  xfrOutMessages: number;
+  /** Time spent sending transfers, ms. */
+  xfrOutMs: number;
+  notifySent: number;
+  notifyAnswered: number;
+  notifyFailed: number;
 }
 
 /** One cache entry for `sovereign cache print`. */
@@ -181,6 +196,12 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     out.truncated += p.truncated;
     out.internalErrors += p.internalErrors;
     out.tcpConnections += p.tcpConnections;
+    if (p.transfers !== undefined) {
+      out.transfers ??= {
+        tsigVerified: 0, tsigFailed: 0, xfrOut: 0, xfrOutRefused: 0, xfrOutMessages: 0, xfrOutMs: 0, notifySent: 0, notifyAnswered: 0, notifyFailed: 0,
+      };
+      addRecord(out.transfers, p.transfers);
+    }
     addRecord(out.qtypes, p.qtypes);
     addRecord(out.rcodes, p.rcodes);
     addRecord(out.cache, p.cache);

@@ -28,6 +28,9 @@ import type { Writer } from '../wire/writer.js';
 import type { Handler } from './chain.js';
 import { QueryContext, type TransportKind, replyTo } from './query-context.js';
 import type { ServerStats } from './stats.js';
+import type { KeyStore } from '../tsig/key.js';
+import { TsigStreamSigner, epochSeconds, findTsig, signature, tsigSize, verifyMessage } from '../tsig/tsig.js';
+import { RRType } from '../wire/types.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -122,6 +125,63 @@ export interface EngineOptions {
   stats: ServerStats;
   /** Bound of the UDP answer cache in octets (default ANSWER_CACHE_BYTES; 0 switches it off). */
   answerCacheBytes?: number;
+  /** TSIG keys (RFC 8945) that queries may be signed with. */
+  keys?: KeyStore;
+  /** Wall clock in ms (TSIG time checks); default Date.now. */
+  nowMs?: () => number;
+}
+
+/**
+ * A reply of several messages (a zone transfer over TCP), produced one message at a time into
+ * the transport's Writer, so a whole zone is never one object in memory.
+ */
+export interface ReplyStream {
+  /** Encodes the next message into `w` (at most `maxSize` octets); its length, or -1 after the last. */
+  next(w: Writer, maxSize: number): number;
+}
+
+/**
+ * Zone transfers and other replies the chain cannot give (one query, many messages): a reply,
+ * a stream, or undefined to let the chain answer. Set by the server; see src/transfer.
+ */
+export type TransferHook = (ctx: QueryContext) => Message | ReplyStream | undefined;
+
+/** A multi-message reply the TCP transport pumps with `next` (signed per RFC 8945 §5.3.1 when the query was). */
+export class StreamReply {
+  private readonly signer: TsigStreamSigner | undefined;
+  private readonly reserve: number;
+  private readonly startedMs: number;
+  private done = false;
+  /** Messages sent so far. */
+  messages = 0;
+
+  constructor(readonly ctx: QueryContext, private readonly stream: ReplyStream, private readonly stats: ServerStats, nowMs: () => number) {
+    const t = ctx.tsig;
+    this.signer = t === undefined ? undefined : new TsigStreamSigner(t.key, t.requestMac, () => epochSeconds(nowMs()));
+    this.reserve = t === undefined ? 0 : tsigSize(t.key);
+    this.startedMs = performance.now();
+    stats.xfrOut++;
+  }
+
+  /** Encodes the next message into `w`; its length, or -1 when the stream is done. */
+  next(w: Writer): number {
+    if (this.done) return -1;
+    const len = this.stream.next(w, 65535 - this.reserve);
+    if (len < 0) {
+      this.done = true;
+      this.stats.xfrOutMs += performance.now() - this.startedMs;
+      return -1;
+    }
+    this.messages++;
+    this.stats.responses++;
+    this.stats.xfrOutMessages++;
+    if (this.signer === undefined) return len;
+    const rec = this.signer.sign(w.buf, len);
+    w.pos = len;
+    w.bytes(rec);
+    w.setU16(10, ((w.buf[10]! << 8) | w.buf[11]!) + 1);
+    return w.pos;
+  }
 }
 
 export class QueryEngine {
@@ -140,10 +200,17 @@ export class QueryEngine {
   /** Scratch for the lowercased key, and where the question's name ends in the last key made. */
   private readonly keyScratch = Buffer.allocUnsafe(MAX_CACHED_QUERY + 2);
   private readonly nameEnd = new Int32Array(1);
+  /** TSIG keys queries may be signed with (swapped on reload). */
+  keys: KeyStore | undefined;
+  /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
+  transfers: TransferHook | undefined = undefined;
+  private readonly nowMs: () => number;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
     this.opts = opts;
+    this.keys = opts.keys;
+    this.nowMs = opts.nowMs ?? Date.now;
     this.answerBytesMax = opts.answerCacheBytes ?? ANSWER_CACHE_BYTES;
   }
 
@@ -236,6 +303,16 @@ export class QueryEngine {
    * the chain answered synchronously, or a PendingReply to hand to `settle`.
    */
   process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply {
+    const r = this.run(buf, len, transport, address, port, w);
+    return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
+  }
+
+  /** `process` for TCP, where a zone transfer may answer with a StreamReply for the transport to pump. */
+  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
+    return this.run(buf, len, 'tcp', address, port, w);
+  }
+
+  private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
     const stats = this.opts.stats;
     const verdict = acceptHeader(buf, len);
     if (verdict === Verdict.DROP) {
@@ -269,6 +346,28 @@ export class QueryEngine {
     }
     if (request.opcode === Opcode.QUERY && request.question.length !== 1) {
       return this.encode(replyTo(request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+    }
+    const add = request.additional;
+    if (add.length > 0 && add[add.length - 1]!.type === RRType.TSIG) {
+      const bad = this.checkTsig(buf, len, ctx, w);
+      if (bad !== undefined) return bad;
+    }
+    if (this.transfers !== undefined && request.opcode === Opcode.QUERY) {
+      const qt = request.question[0]!.type;
+      if (qt === RRType.AXFR || qt === RRType.IXFR) {
+        let t: Message | ReplyStream | undefined;
+        try {
+          t = this.transfers(ctx);
+        } catch (err) {
+          return this.encode(this.failure(ctx, err), ctx, w);
+        }
+        if (t instanceof Message) return this.encode(t, ctx, w);
+        if (t !== undefined) {
+          // RFC 5936 §4.2: no transfer over UDP (the hook answers UDP IXFR with a Message).
+          if (transport !== 'tcp') return this.encode(replyTo(request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+          return new StreamReply(ctx, t, stats, this.nowMs);
+        }
+      }
     }
     let result: Message | Promise<Message>;
     try {
@@ -340,13 +439,67 @@ export class QueryEngine {
     );
   }
 
+  /**
+   * RFC 8945 §5.2: verifies the query's TSIG. A good one is noted on `ctx` (the reply will be
+   * signed); otherwise the NOTAUTH reply is written into `w` and its length returned: BADKEY and
+   * BADSIG unsigned (§5.3.2), BADTIME signed with our time in Other Data (§5.2.3). A TSIG that
+   * is not the last record gets FORMERR (§5.1).
+   */
+  private checkTsig(buf: Uint8Array, len: number, ctx: QueryContext, w: Writer): number | undefined {
+    const stats = this.opts.stats;
+    const msg = len === buf.length ? buf : buf.subarray(0, len);
+    let rec;
+    try {
+      rec = findTsig(msg, len);
+    } catch {
+      return this.encode(replyTo(ctx.request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+    }
+    if (rec === undefined) return undefined;
+    const now = epochSeconds(this.nowMs());
+    const keys = this.keys;
+    const v = keys === undefined ? { error: 17, key: undefined } : verifyMessage(msg, len, rec, keys, { now });
+    if (v.error === 0 && v.key !== undefined) {
+      stats.tsigVerified++;
+      ctx.tsig = { key: v.key, requestMac: rec.mac };
+      return undefined;
+    }
+    stats.tsigFailed++;
+    const reply = replyTo(ctx.request, Rcode.NOTAUTH, this.opts.maxUdpSize);
+    const n = this.encode(reply, ctx, w);
+    const key = v.key ?? { name: rec.keyName, algorithm: { name: rec.algorithm, digestSize: 0, short: '', hash: '' }, secret: Buffer.alloc(0), label: '' };
+    const badTime = v.error === 18;
+    let other: Uint8Array | undefined;
+    if (badTime) {
+      // RFC 8945 §5.2.3: our current time, 48 bits, in Other Data.
+      const hi = Math.floor(now / 0x100000000);
+      other = Uint8Array.of(hi >>> 8, hi & 0xff, (now >>> 24) & 0xff, (now >>> 16) & 0xff, (now >>> 8) & 0xff, now & 0xff);
+    }
+    const { record } = signature(w.buf, n, key, {
+      timeSigned: badTime ? rec.timeSigned : now, fudge: rec.fudge, priorMac: rec.mac, error: v.error,
+      ...(other === undefined ? { unsigned: true } : { otherData: other }),
+    });
+    w.pos = n;
+    w.bytes(record);
+    w.setU16(10, ((w.buf[10]! << 8) | w.buf[11]!) + 1);
+    return w.pos;
+  }
+
   private encode(reply: Message, ctx: QueryContext, w: Writer): number {
     const stats = this.opts.stats;
     let len: number;
+    const t = ctx.tsig;
     try {
-      len = reply.encodeInto(w, ctx.maxSize);
+      len = reply.encodeInto(w, t === undefined ? ctx.maxSize : ctx.maxSize - tsigSize(t.key));
     } catch (err) {
       len = this.failure(ctx, err).encodeInto(w, ctx.maxSize);
+    }
+    if (t !== undefined) {
+      // RFC 8945 §4.3.2: the reply's MAC covers the request's MAC, then the reply.
+      const { record } = signature(w.buf, len, t.key, { timeSigned: epochSeconds(this.nowMs()), priorMac: t.requestMac });
+      w.pos = len;
+      w.bytes(record);
+      w.setU16(10, ((w.buf[10]! << 8) | w.buf[11]!) + 1);
+      len = w.pos;
     }
     stats.responses++;
     stats.rcodes[reply.rcode & 0xfff]!++;

@@ -39,6 +39,7 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+import { TransferManager } from '../transfer/manager.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -118,6 +119,19 @@ export class DnsServer {
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.transfers = new TransferManager({
+      logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
+    });
+    this.refreshTransfers(undefined);
+  }
+
+  /** Zone transfers, their history and NOTIFY (src/transfer). */
+  readonly transfers: TransferManager;
+
+  /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
+  private refreshTransfers(previous: Catalog | undefined): void {
+    this.engine.transfers = this.transfers.update(this.config, previous, this.catalog);
+    this.engine.keys = this.transfers.keys;
   }
 
   /**
@@ -129,6 +143,7 @@ export class DnsServer {
     const { catalog, reports } = this.loadCatalog(undefined);
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
+    this.refreshTransfers(undefined);
     return reports;
   }
 
@@ -189,8 +204,10 @@ export class DnsServer {
     }
     this.applyRuntimeLimits();
     const { catalog, reports } = this.loadCatalog(this.catalog);
+    const previous = this.catalog;
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
+    this.refreshTransfers(previous);
     for (const r of reports) {
       if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
       else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
@@ -337,6 +354,7 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    this.transfers.close();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);

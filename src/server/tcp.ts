@@ -14,7 +14,7 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
 import { HEADER_SIZE } from '../wire/message.js';
-import type { QueryEngine } from './engine.js';
+import { type QueryEngine, StreamReply } from './engine.js';
 import type { ServerStats } from './stats.js';
 
 export interface TcpListenerOptions {
@@ -185,9 +185,13 @@ export class TcpListener {
 
   private onMessage(conn: Connection, msg: Buffer): void {
     this.opts.stats.tcpQueries++;
-    const r = this.opts.engine.process(msg, msg.length, 'tcp', conn.address, conn.port, this.writer);
+    const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer);
     if (typeof r === 'number') {
       this.send(conn, r);
+      return;
+    }
+    if (r instanceof StreamReply) {
+      this.pump(conn, r);
       return;
     }
     conn.inFlight++;
@@ -210,13 +214,47 @@ export class TcpListener {
     });
   }
 
-  private send(conn: Connection, len: number): void {
-    if (len < 0 || conn.closed) return;
+  /**
+   * Sends a multi-message reply (zone transfer, RFC 5936 §2.2) as the client reads it: one
+   * message is encoded only when the socket has room, so a large zone never piles up in memory.
+   * Counts as one query in flight until its last message.
+   */
+  private pump(conn: Connection, s: StreamReply): void {
+    conn.inFlight++;
+    const step = (): void => {
+      for (;;) {
+        if (conn.closed) return;
+        let len: number;
+        try {
+          len = s.next(this.writer);
+        } catch (err) {
+          // Nothing sensible can follow a half-sent transfer: close (RFC 5936 §2.2 lets us).
+          this.opts.logger.error({ err }, 'zone transfer failed');
+          conn.socket.destroy();
+          return;
+        }
+        if (len < 0) {
+          conn.inFlight--;
+          return;
+        }
+        if (!this.send(conn, len)) {
+          conn.socket.once('drain', step);
+          return;
+        }
+      }
+    };
+    step();
+  }
+
+  /** Sends one framed message; false when the socket's buffer is full (wait for 'drain'). */
+  private send(conn: Connection, len: number): boolean {
+    if (len < 0 || conn.closed) return true;
     const out = Buffer.allocUnsafe(len + 2);
     out[0] = len >>> 8;
     out[1] = len & 0xff;
     out.set(this.writer.buf.subarray(0, len), 2);
-    if (!conn.socket.write(out) && conn.socket.writableLength > MAX_UNSENT && !conn.blocked) {
+    const room = conn.socket.write(out);
+    if (!room && conn.socket.writableLength > MAX_UNSENT && !conn.blocked) {
       // The client sends queries but does not read the answers: stop reading until it does.
       conn.blocked = true;
       conn.socket.pause();
@@ -225,6 +263,7 @@ export class TcpListener {
         if (!conn.paused) conn.socket.resume();
       });
     }
+    return room;
   }
 
   close(): Promise<void> {

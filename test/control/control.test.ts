@@ -138,7 +138,16 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
       stubZones: [{ zone: 'lab.example.', servers: [{ server: '10.0.0.2#5353', srttMs: 2, queries: 4, timeouts: 1 }] }],
     },
     hosts: null, localData: null,
+    transfers: {
+      tsigVerified: 3, tsigFailed: 1, xfrOut: 2, xfrOutRefused: 1, xfrOutMessages: 40, xfrOutMs: 1500, notifySent: 4, notifyAnswered: 3, notifyFailed: 1,
+    },
   });
+  assert.match(m.body, /^sovereign_tsig_verified_total 3$/m);
+  assert.match(m.body, /^sovereign_tsig_failed_total 1$/m);
+  assert.match(m.body, /^sovereign_xfr_out_total 2$/m);
+  assert.match(m.body, /^sovereign_xfr_out_messages_total 40$/m);
+  assert.match(m.body, /^sovereign_xfr_out_seconds_total 1.5$/m);
+  assert.match(m.body, /^sovereign_notify_out_total\{result="answered"\} 3$/m);
   assert.match(m.body, /^sovereign_resolver_cache_hits_total 9$/m);
   assert.match(m.body, /^sovereign_resolver_cache_misses_total 3$/m);
   assert.match(m.body, /^sovereign_resolver_upstream_queries_total 8$/m);

@@ -252,16 +252,19 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     });
     process.off('message', early);
     if (reloadWhileStarting) reload();
-  } else {
-    process.on('SIGHUP', reload);
-    await notifySystemd('READY=1', logger);
   }
-  await new Promise<void>((resolve) => {
+  // Signal handlers first, then readiness: a stop asked for the moment systemd sees READY=1 must be honoured.
+  const stopAsked = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
     // A worker whose primary is gone (killed outright) stops too, rather than serving unsupervised.
     if (worker) process.once('disconnect', resolve);
   });
+  if (!worker) {
+    process.on('SIGHUP', reload);
+    void notifySystemd('READY=1', logger);
+  }
+  await stopAsked;
   if (!worker) await notifySystemd('STOPPING=1', logger);
   await control?.close();
   if (worker) {

@@ -272,16 +272,19 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     });
     process.off('message', early);
     if (reloadWhileStarting) reload();
-  } else {
-    process.on('SIGHUP', reload);
-    await notifySystemd('READY=1', logger);
   }
-  const why = await new Promise<string>((resolve) => {
+  // Signal handlers first, then readiness: a stop asked for the moment systemd sees READY=1 must be honoured.
+  const stopAsked = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
     // A worker whose primary is gone (killed outright) stops too, rather than serving unsupervised.
     if (worker) process.once('disconnect', () => resolve('primary gone'));
   });
+  if (!worker) {
+    process.on('SIGHUP', reload);
+    void notifySystemd('READY=1', logger);
+  }
+  const why = await stopAsked;
   if (!worker) logger.info({ reason: why }, 'stopping');
   if (!worker) await notifySystemd('STOPPING=1', logger);
   await control?.close();

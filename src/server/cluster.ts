@@ -193,6 +193,7 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
   /** Asks serving workers in turn for the zone's text until one has it; answers `from` with it (or null). */
   const relayZoneRequest = (from: NonNullable<typeof cluster.workers>[number] & object, req: ZoneMessage): void => {
     const others = Object.values(cluster.workers ?? {}).filter((x) => x !== undefined && x !== from && readyIds.has(x.id) && x.isConnected());
+    opts.logger.debug({ zone: req.zone, from: from.process.pid, asking: others.map((x) => x!.process.pid) }, 'zone hand-over requested');
     const tryNext = (i: number): void => {
       const other = others[i];
       if (other === undefined) {

@@ -206,3 +206,35 @@ test('container: a non-root user reaches port 53 through node\'s CAP_NET_BIND_SE
     dir.cleanup();
   }
 });
+
+test('user: with two workers, the primary and every worker run as nobody once serving; the pid file is the primary\'s', async (t) => {
+  if (!needRoot(t)) return;
+  const { dir, config } = setup('127.23.12.3', 53, `user: nobody\npidFile: ${'PID'}\n`);
+  const pidFile = join(dir.path, 'sovereign.pid');
+  writeFileSync(config, readFileSync(config, 'utf8').replace('workers: 1', 'workers: 2').replace('PID', pidFile));
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  try {
+    assert.equal((await answers(53, '127.23.12.3'))?.answer.length, 1, `answers: ${err}`);
+    for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(readFileSync(pidFile, 'utf8'), `${child.pid}\n`);
+    const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+    const workers = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    assert.equal(workers.length, 2);
+    for (const pid of [child.pid!, ...workers]) {
+      let uid = '';
+      for (let i = 0; i < 50; i++) {
+        uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]!;
+        if (uid === nobody) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(uid, nobody, `process ${pid} runs as nobody`);
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited(child, 15_000), 0);
+  } finally {
+    child.kill('SIGKILL');
+    dir.cleanup();
+  }
+});

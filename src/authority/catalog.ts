@@ -7,12 +7,24 @@
  */
 import type { Name } from '../wire/name.js';
 import type { Zone } from '../zone/zone.js';
+import { SignedZone } from './dnssec.js';
 
 export class Catalog {
   private readonly zones = new Map<string, Zone>();
+  /** DNSSEC indexes of the signed zones, built when the zone is added (at load and reload). */
+  private readonly signedZones = new Map<Zone, SignedZone>();
 
   add(zone: Zone): void {
+    const old = this.zones.get(zone.origin.key);
+    if (old !== undefined) this.signedZones.delete(old);
     this.zones.set(zone.origin.key, zone);
+    const signed = SignedZone.build(zone);
+    if (signed !== undefined) this.signedZones.set(zone, signed);
+  }
+
+  /** The DNSSEC index of `zone` when it is signed. */
+  signed(zone: Zone): SignedZone | undefined {
+    return this.signedZones.get(zone);
   }
 
   get size(): number {

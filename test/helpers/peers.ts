@@ -29,6 +29,14 @@ export const PEER_BINARIES = {
   dnsperf: '/usr/bin/dnsperf',
   /** Debian's python3 (the one with python3-dnspython), not a pyenv one earlier on PATH. */
   python3: '/usr/bin/python3',
+  // DNSSEC tools (BIND's and ldns's), for signing interop.
+  delv: '/usr/bin/delv',
+  'dnssec-keygen': '/usr/bin/dnssec-keygen',
+  'dnssec-signzone': '/usr/bin/dnssec-signzone',
+  'dnssec-verify': '/usr/bin/dnssec-verify',
+  'dnssec-dsfromkey': '/usr/bin/dnssec-dsfromkey',
+  'ldns-verify-zone': '/usr/bin/ldns-verify-zone',
+  'ldns-signzone': '/usr/bin/ldns-signzone',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

@@ -14,7 +14,7 @@ import { closeSync, openSync, readFileSync, readdirSync, writeSync } from 'node:
 import { join } from 'node:path';
 import { DnssecError } from '../errors.js';
 import { Name } from '../wire/name.js';
-import { algorithmInfo, dnskeyFromPublicKey } from './algorithms.js';
+import { algorithmInfo, createSignature, dnskeyFromPublicKey, publicKeyFromDnskey, verifySignature } from './algorithms.js';
 import { keyTag } from './key-tag.js';
 import { DnskeyFlag, type SigningKey } from './rrsig.js';
 
@@ -135,8 +135,9 @@ export function readKeyPair(base: string): DnssecKey {
     // The message names the file and the missing field only: never key material.
     throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${privFile}: unusable ${info.mnemonic} private key (${(err as Error).message.split('\n')[0]})`);
   }
-  // The private key must be the .key file's: a mismatched pair would sign with the wrong tag.
-  if (Buffer.compare(Buffer.from(dnskeyFromPublicKey(pub.algorithm, privateKey)), Buffer.from(pub.publicKey)) !== 0) {
+  // The private key must be the .key file's: a mismatched pair would make signatures nobody can
+  // check. A JWK import keeps the x/y it was given, so the pair is proved by signing a probe.
+  if (!pairMatches(pub.algorithm, privateKey, pub.publicKey)) {
     throw new DnssecError('ERR_DNSSEC_KEY_FILE', `${privFile}: private key does not belong to ${keyFile}`);
   }
   const timing: Partial<Record<TimingField, number>> = {};
@@ -148,6 +149,15 @@ export function readKeyPair(base: string): DnssecKey {
     owner: pub.owner, algorithm: pub.algorithm, flags: pub.flags, publicKey: pub.publicKey, ttl: pub.ttl,
     keyTag: keyTag(pub.flags, 3, pub.algorithm, pub.publicKey), privateKey, timing,
   };
+}
+
+function pairMatches(alg: number, privateKey: KeyObject, publicKey: Uint8Array): boolean {
+  try {
+    const probe = new TextEncoder().encode('sovereign key-pair probe');
+    return verifySignature(alg, publicKeyFromDnskey(alg, publicKey), probe, createSignature(alg, privateKey, probe));
+  } catch {
+    return false;
+  }
 }
 
 /** Every key pair for `zone` in `dir` (files named K<zone>+...), in file-name order. */

@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DnssecAlgorithm, algorithmInfo, supportedAlgorithms } from '../dnssec/algorithms.js';
+import { DnssecAlgorithm, signingAlgorithmFrom, supportedAlgorithms } from '../dnssec/algorithms.js';
 import { generateKey, parseKeyFile, writeKeyPair } from '../dnssec/key-file.js';
 import { Name } from '../wire/name.js';
 import { join } from 'node:path';
@@ -21,8 +21,8 @@ export interface KeygenArgs {
 
 /** An algorithm by number or mnemonic (as BIND spells it, case-blind). */
 export function parseAlgorithm(text: string): number {
-  const n = /^\d+$/.test(text) ? Number(text) : supportedAlgorithms().find((a) => a.mnemonic.toLowerCase() === text.toLowerCase())?.number;
-  if (n === undefined || algorithmInfo(n)?.sign !== true) {
+  const n = signingAlgorithmFrom(text);
+  if (n === undefined) {
     throw new Error(`unsupported algorithm "${text}" (use ${supportedAlgorithms().filter((a) => a.sign).map((a) => a.mnemonic).join(', ')})`);
   }
   return n;

@@ -2,6 +2,7 @@
  * Reads and validates configuration: YAML text -> zod schema -> `Config`, with relative paths
  * resolved against the config file's directory. Errors are ConfigError naming the key and the fix.
  */
+import { signingAlgorithmFrom } from '../dnssec/algorithms.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
@@ -41,7 +42,16 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     throw new ConfigError(`${source}: ${path}`, problem, hintFor(path.replace(/\[\d+\]/g, '')));
   }
   const cfg = r.data;
-  for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
+  for (const zone of cfg.zones) {
+    zone.file = resolve(baseDir, zone.file);
+    const d = zone.dnssec;
+    if (d === undefined) continue;
+    if (d.keyDir !== undefined) d.keyDir = resolve(baseDir, d.keyDir);
+    const at = `${source}: zones[${cfg.zones.indexOf(zone)}].dnssec`;
+    if (signingAlgorithmFrom(d.algorithm) === undefined) throw new ConfigError(`${at}.algorithm`, `"${d.algorithm}" is not an algorithm we sign with`, 'use 8 (RSASHA256), 10, 13 (ECDSAP256SHA256), 14, 15 (ED25519) or 16');
+    if (d.signatureRefresh >= d.signatureValidity) throw new ConfigError(`${at}.signatureRefresh`, 'must be shorter than signatureValidity', configHints['zones.dnssec']!);
+    if (d.optOut && !d.nsec3) throw new ConfigError(`${at}.optOut`, 'opt-out needs NSEC3', 'add nsec3: true');
+  }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
   if (cfg.resolver.allow !== undefined) {

@@ -12,6 +12,21 @@ export const zoneSchema = z.strictObject({
   name: z.string().min(1),
   /** Master file path, relative to the config file's directory. */
   file: z.string().min(1),
+  /** Sign the zone in the server (src/dnssec/signer/zone-signer.ts). */
+  dnssec: z.strictObject({
+    policy: z.literal('default').default('default'),
+    /** By number or BIND's mnemonic: 8, 10, 13 (default), 14, 15, 16. */
+    algorithm: z.union([z.int(), z.string()]).default(13),
+    /** One CSK (default) or a KSK and a ZSK. */
+    keys: z.enum(['csk', 'split']).default('csk'),
+    /** NSEC3 with RFC 9276's parameters (no salt, 0 iterations) instead of NSEC. */
+    nsec3: z.boolean().default(false),
+    optOut: z.boolean().default(false),
+    /** Where the K-files live (default: the zone file's directory), relative to the config file's. */
+    keyDir: z.string().min(1).optional(),
+    signatureValidity: z.int().min(3600).default(14 * 86400),
+    signatureRefresh: z.int().min(60).default(7 * 86400),
+  }).optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -132,6 +147,7 @@ export const configHints: Record<string, string> = {
   listen: 'a list of "address:port" strings, e.g. ["127.0.0.1:5300", "[::1]:5300"]',
   workers: '"auto" or a whole number of worker processes (1 to 256)',
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }',
+  'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'milliseconds from 100 to 3600000',
   'tcp.maxConnections': 'a whole number from 1',

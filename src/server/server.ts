@@ -36,6 +36,7 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+import { ZoneSigning } from './zone-signing.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -51,6 +52,8 @@ export interface ServerOptions {
   configPath?: string;
   /** Share listening sockets with other processes (cluster workers). */
   shared?: boolean;
+  /** Clock for DNSSEC signing, seconds since the epoch (tests move it). */
+  now?: () => number;
 }
 
 export interface ZoneLoadReport {
@@ -80,6 +83,8 @@ export class DnsServer {
   private readonly logger: Logger;
   private readonly opts: ServerOptions;
   private catalog = new Catalog();
+  /** Signers of the zones configured with `dnssec:` (kept across reloads: incremental re-signing). */
+  readonly signing: ZoneSigning;
   private readonly engine: QueryEngine;
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
@@ -91,6 +96,7 @@ export class DnsServer {
     this.config = opts.config;
     this.logger = opts.logger;
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
+    this.signing = new ZoneSigning(opts.logger, opts.now);
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
@@ -128,6 +134,7 @@ export class DnsServer {
       this.tcp.push(t);
     }
     this.logger.info({ addresses: this.addresses }, 'listening');
+    this.signing.startRefresh((zone) => this.swapZone(zone));
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -240,7 +247,14 @@ export class DnsServer {
     if (previous !== undefined) Object.assign(this.resolver.stats, previous.stats);
   }
 
+  /** Serves a re-signed zone in place of its current version (signature refresh). */
+  swapZone(zone: Zone): void {
+    this.catalog.add(zone);
+    this.engine.setHandler(this.buildChain());
+  }
+
   async stop(): Promise<void> {
+    this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
@@ -266,7 +280,10 @@ export class DnsServer {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
         }
         zone = r.zone;
+        // Signed here when configured; a key problem rejects this version like a failed check.
+        if (zone !== undefined && zc.dnssec !== undefined) zone = this.signing.sign(zc, origin, zone);
       } catch (err) {
+        zone = undefined;
         problems.push((err as Error).message);
       }
       if (zone !== undefined) {

@@ -4,7 +4,7 @@
  * signed zone as a master file. Keys take part by their timing metadata: published once Publish
  * has passed, signing once Activate has (and until Inactive), gone after Delete.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type DnssecKey, readKeyPair, readZoneKeys } from '../dnssec/key-file.js';
 import { type Nsec3Options, signZone } from '../dnssec/signer/sign-zone.js';
@@ -99,9 +99,21 @@ export function runSign(argv: string[], now = Math.floor(Date.now() / 1000)): nu
     const signed = signZone(zone, {
       keys: published, active, inception: args.inception, expiration: args.expiration, jitter: args.jitter, nsec3: args.nsec3,
     });
-    const lines = [`; File written by sovereign dnssec sign on ${new Date(now * 1000).toISOString()}`];
-    for (const rr of signed.records) lines.push(recordToString(rr));
-    writeFileSync(args.output, lines.join('\n') + '\n');
+    // Written in 1 MiB pieces: the whole text of a large zone is never held at once.
+    const fd = openSync(args.output, 'w');
+    try {
+      let buf = `; File written by sovereign dnssec sign on ${new Date(now * 1000).toISOString()}\n`;
+      for (const rr of signed.records) {
+        buf += recordToString(rr) + '\n';
+        if (buf.length > 1 << 20) {
+          writeSync(fd, buf);
+          buf = '';
+        }
+      }
+      writeSync(fd, buf);
+    } finally {
+      closeSync(fd);
+    }
     process.stdout.write(args.output + '\n');
     return 0;
   } catch (err) {

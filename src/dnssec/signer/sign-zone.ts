@@ -19,7 +19,7 @@ import { Name } from '../../wire/name.js';
 import { toBase32Hex } from '../../wire/rdata/text.js';
 import type { ResourceRecord } from '../../wire/record.js';
 import { RRType, type SOAData } from '../../wire/types.js';
-import type { Zone, ZoneNode } from '../../zone/zone.js';
+import { type Zone, type ZoneNode, peekRData } from '../../zone/zone.js';
 import { canonicalRdataSet, compareBytes, compareNameKeys } from '../canonical.js';
 import { nsec3Hash } from '../digest.js';
 import { type DnssecKey, isKsk } from '../key-file.js';
@@ -112,7 +112,8 @@ export function signZone(zone: Zone, opts: SignZoneOptions): SignedZoneData {
     const sets: ResourceRecord[][] = [];
     for (const set of node.rrsets) {
       if (MADE_HERE.has(set.type)) continue;
-      sets.push(set.rdata.map((data) => ({ name: node.name, type: set.type, class: set.class, ttl: set.ttl, data })));
+      // Decoded without being kept on the zone (its stored bytes stay the only copy there).
+      sets.push(peekRData(set).map((data) => ({ name: node.name, type: set.type, class: set.class, ttl: set.ttl, data })));
     }
     let status: Status;
     if (node.isBelowCut) status = 'glue';

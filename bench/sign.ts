@@ -62,7 +62,7 @@ try {
   process.stdout.write(`bench:sign ${records} records, ${availableParallelism()} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   for (const [label, extra] of [['NSEC', []], ['NSEC3', ['-3', '-', '-H', '0']]] as const) {
     const ours = timed(process.execPath, ['--max-old-space-size=8192', BIN, 'dnssec', 'sign', '-o', ORIGIN, '-K', keys, '-f', join(dir, 'ours'), ...extra, zone], dir);
-    const bind = timed('/usr/bin/dnssec-signzone', ['-S', '-K', keys, '-o', ORIGIN, '-f', join(dir, 'bind'), ...extra, zone], dir);
+    const bind = timed('/usr/bin/dnssec-signzone', ['-S', '-K', keys, '-d', dir, '-o', ORIGIN, '-f', join(dir, 'bind'), ...extra, zone], dir);
     const row = (who: string, r: { seconds: number; maxRssKb: number }): string =>
       `  ${who.padEnd(16)} ${r.seconds.toFixed(2).padStart(8)} s ${(r.maxRssKb / 1024).toFixed(0).padStart(7)} MiB`;
     process.stdout.write(`${label}:\n${row('sovereign', ours)}\n${row('dnssec-signzone', bind)}\n` +

@@ -65,7 +65,7 @@ export function signWithBind(dir: string, origin: string, text: string, args: st
   const unsigned = join(dir, `${origin}.zone`);
   writeFileSync(unsigned, text);
   const file = join(dir, `${origin}.signed`);
-  const r = runTool(PEER_BINARIES['dnssec-signzone'], ['-S', '-K', kdir, '-o', origin, '-f', file, ...args, unsigned]);
+  const r = runTool(PEER_BINARIES['dnssec-signzone'], ['-S', '-K', kdir, '-d', kdir, '-o', origin, '-f', file, ...args, unsigned]);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const kskFile = readdirSync(kdir).find((f) => f.startsWith(`K${origin}.+`) && f.endsWith('.key') &&
     readFileSync(join(kdir, f), 'utf8').includes('DNSKEY 257'))!;

@@ -85,7 +85,7 @@ describe('sovereign dnssec: keys and signed zones BIND and ldns accept', { concu
       assert.equal(sovereign('dnssec', 'keygen', '-K', b, '-a', alg, '-f', 'KSK', origin).status, 0);
       assert.equal(sovereign('dnssec', 'keygen', '-K', b, '-a', alg, '-b', '2048', origin).status, 0);
       writeFileSync(join(b, 'zone'), signedZoneText(origin));
-      const bs = runTool('dnssec-signzone', ['-S', '-K', b, '-o', origin, '-f', join(b, 'zone.signed'), join(b, 'zone')]);
+      const bs = runTool('dnssec-signzone', ['-S', '-K', b, '-d', b, '-o', origin, '-f', join(b, 'zone.signed'), join(b, 'zone')]);
       assert.equal(bs.status, 0, `${alg}: ${bs.stderr}`);
       const bv = runTool('dnssec-verify', ['-o', origin, join(b, 'zone.signed')]);
       assert.equal(bv.status, 0, `${alg}: ${bv.stderr}`);

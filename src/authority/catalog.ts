@@ -7,6 +7,7 @@
  */
 import type { Name } from '../wire/name.js';
 import { Zone } from '../zone/zone.js';
+import { SignedZone } from './dnssec.js';
 
 /**
  * A configured zone that failed to load and has no earlier version to serve. It stays in the
@@ -19,9 +20,21 @@ export class UnloadedZone {
 
 export class Catalog {
   private readonly zones = new Map<string, Zone | UnloadedZone>();
+  /** DNSSEC indexes of the signed zones, built when the zone is added (at load and reload). */
+  private readonly signedZones = new Map<Zone, SignedZone>();
 
   add(zone: Zone | UnloadedZone): void {
+    const old = this.zones.get(zone.origin.key);
+    if (old instanceof Zone) this.signedZones.delete(old);
     this.zones.set(zone.origin.key, zone);
+    if (!(zone instanceof Zone)) return;
+    const signed = SignedZone.build(zone);
+    if (signed !== undefined) this.signedZones.set(zone, signed);
+  }
+
+  /** The DNSSEC index of `zone` when it is signed. */
+  signed(zone: Zone): SignedZone | undefined {
+    return this.signedZones.get(zone);
   }
 
   get size(): number {

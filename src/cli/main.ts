@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<Command>> = {
   cache: async () => (await import('./cache.js')).command,
   stats: async () => (await import('./stats.js')).command,
   'tsig-keygen': async () => (await import('./tsig-keygen.js')).command,
+  dnssec: async () => (await import('./dnssec.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -9,6 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { writeFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ZoneSigning } from '../server/zone-signing.js';
+import { Name } from '../wire/name.js';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
 import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
 import { startControl } from '../control/start.js';
@@ -47,6 +49,9 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       forward: { type: 'string', short: 'f', multiple: true },
       recursive: { type: 'boolean', short: 'r' },
       'root-hints': { type: 'string' },
+      sign: { type: 'boolean' },
+      nsec3: { type: 'boolean' },
+      'key-dir': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -61,6 +66,18 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       if (eq <= 0 || eq === z.length - 1) throw new ConfigError('--zone', `"${z}" is not NAME=FILE`, 'write --zone example.com=path/to/zone.file');
       return { name: z.slice(0, eq), file: z.slice(eq + 1) };
     });
+  }
+  if ((values.nsec3 === true || values['key-dir'] !== undefined) && values.sign !== true) {
+    throw new ConfigError('--nsec3/--key-dir', 'only mean something with --sign', 'add --sign');
+  }
+  if (values.sign === true) {
+    // Every zone is signed by the server: keys made when absent (one ECDSAP256SHA256 CSK), NSEC or
+    // RFC 9276 NSEC3.
+    const zones = (merged.zones ?? []) as Record<string, unknown>[];
+    if (zones.length === 0) throw new ConfigError('--sign', 'there is no zone to sign', 'add --zone NAME=FILE');
+    merged.zones = zones.map((z) => ({
+      ...z, dnssec: { policy: 'default', nsec3: values.nsec3 === true, ...(values['key-dir'] !== undefined ? { keyDir: values['key-dir'] } : {}) },
+    }));
   }
   if (values.workers !== undefined) merged.workers = values.workers === 'auto' ? 'auto' : Number(values.workers);
   if (values['log-level'] !== undefined) merged.log = { ...base.log, level: values['log-level'] };
@@ -140,7 +157,7 @@ async function notifySystemd(state: string, logger: Logger): Promise<void> {
 
 export const command: Command = {
   summary: 'run the DNS server (authoritative for --zone / config zones; --recursive resolves from the root)',
-  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here (once serving)\n  -u, --user NAME          run as this account once the sockets are bound\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n',
+  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here (once serving)\n  -u, --user NAME          run as this account once the sockets are bound\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n  --sign                   sign every zone (keys made in the key directory when absent)\n  --nsec3                  with --sign: NSEC3 (no salt, 0 iterations) instead of NSEC\n  --key-dir DIR            with --sign: where the K-files are (default: each zone file\'s directory)\n',
   async run(argv: string[]): Promise<number> {
     let args: ServeArgs;
     try {
@@ -167,6 +184,14 @@ export const command: Command = {
 /** The cluster primary: the control endpoint, and supervision of the workers (which serve DNS). */
 async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logger): Promise<number> {
   const cfg = args.config;
+  // Keys are made once, here, before the workers start: each would otherwise make its own.
+  try {
+    const signing = new ZoneSigning(logger);
+    for (const zc of cfg.zones) if (zc.dnssec !== undefined) signing.signerFor(zc, Name.fromText(zc.name.endsWith('.') ? zc.name : zc.name + '.')).keys();
+  } catch (err) {
+    fail(err);
+    return 1;
+  }
   let control: ControlServer | undefined;
   try {
     // The control endpoint lives in the primary and fans each request out to every worker.

@@ -5,6 +5,7 @@
  * Every problem is reported at once (as named-checkconf does): one ConfigError per problem, naming
  * the key, the YAML line and column, and the fix; several are thrown together as ConfigErrors.
  */
+import { signingAlgorithmFrom } from '../dnssec/algorithms.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -101,7 +102,20 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     problems.throwIfAny();
   }
   const cfg = r.data!;
-  for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
+  for (const [i, zone] of cfg.zones.entries()) {
+    zone.file = resolve(baseDir, zone.file);
+    const d = zone.dnssec;
+    if (d === undefined) continue;
+    if (d.keyDir !== undefined) d.keyDir = resolve(baseDir, d.keyDir);
+    if (signingAlgorithmFrom(d.algorithm) === undefined) {
+      problems.add(['zones', i, 'dnssec', 'algorithm'], `"${d.algorithm}" is not an algorithm we sign with`,
+        { fix: 'use 8 (RSASHA256), 10, 13 (ECDSAP256SHA256), 14, 15 (ED25519) or 16' });
+    }
+    if (d.signatureRefresh >= d.signatureValidity) {
+      problems.add(['zones', i, 'dnssec', 'signatureRefresh'], 'must be shorter than signatureValidity', { fix: configHints['zones.dnssec']! });
+    }
+    if (d.optOut && !d.nsec3) problems.add(['zones', i, 'dnssec', 'optOut'], 'opt-out needs NSEC3', { fix: 'add nsec3: true' });
+  }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
   if (cfg.log.destination !== 'stderr' && cfg.log.destination !== 'syslog') cfg.log.destination = resolve(baseDir, cfg.log.destination);

@@ -59,6 +59,21 @@ export const zoneSchema = z.strictObject({
   notify: z.array(z.string().min(1)).optional(),
   /** Versions of differences kept for IXFR (journal next to the zone file); 0 = none. */
   ixfrHistory: z.int().min(0).max(100_000).optional(),
+  /** Sign the zone in the server (src/dnssec/signer/zone-signer.ts). */
+  dnssec: z.strictObject({
+    policy: z.literal('default').default('default'),
+    /** By number or BIND's mnemonic: 8, 10, 13 (default), 14, 15, 16. */
+    algorithm: z.union([z.int(), z.string()]).default(13),
+    /** One CSK (default) or a KSK and a ZSK. */
+    keys: z.enum(['csk', 'split']).default('csk'),
+    /** NSEC3 with RFC 9276's parameters (no salt, 0 iterations) instead of NSEC. */
+    nsec3: z.boolean().default(false),
+    optOut: z.boolean().default(false),
+    /** Where the K-files live (default: the zone file's directory), relative to the config file's. */
+    keyDir: z.string().min(1).optional(),
+    signatureValidity: durationS(3600, 366 * 86_400).default(14 * 86400),
+    signatureRefresh: durationS(60, 366 * 86_400).default(7 * 86400),
+  }).optional(),
 });
 
 /** A TSIG key (RFC 8945): `{ algorithm: hmac-sha256, secret: BASE64 }`. */
@@ -261,6 +276,7 @@ export const configHints: Record<string, string> = {
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
   keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
+  'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',

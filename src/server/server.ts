@@ -40,6 +40,7 @@ import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
 import { TransferManager } from '../transfer/manager.js';
+import { ZoneSigning } from './zone-signing.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -60,6 +61,8 @@ export interface ServerOptions {
    * hosts, forwarder, resolver): each answers or calls `next`.
    */
   handlers?: readonly ChainElement[];
+  /** Clock for DNSSEC signing, seconds since the epoch (tests move it). */
+  now?: () => number;
 }
 
 export interface ZoneLoadReport {
@@ -103,6 +106,8 @@ export class DnsServer {
   private readonly opts: ServerOptions;
   private catalog = new Catalog();
   private zoneState = new Map<string, ZoneStatus>();
+  /** Signers of the zones configured with `dnssec:` (kept across reloads: incremental re-signing). */
+  readonly signing: ZoneSigning;
   private readonly engine: QueryEngine;
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
@@ -116,6 +121,7 @@ export class DnsServer {
     this.config = opts.config;
     this.logger = opts.logger;
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
+    this.signing = new ZoneSigning(opts.logger, opts.now);
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
@@ -179,6 +185,7 @@ export class DnsServer {
     }
     this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
+    this.signing.startRefresh((zone) => this.swapZone(zone));
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -353,8 +360,15 @@ export class DnsServer {
     if (previous !== undefined) Object.assign(this.resolver.stats, previous.stats);
   }
 
+  /** Serves a re-signed zone in place of its current version (signature refresh). */
+  swapZone(zone: Zone): void {
+    this.catalog.add(zone);
+    this.engine.setHandler(this.buildChain());
+  }
+
   async stop(): Promise<void> {
     this.transfers.close();
+    this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
@@ -381,7 +395,10 @@ export class DnsServer {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
         }
         zone = r.zone;
+        // Signed here when configured; a key problem rejects this version like a failed check.
+        if (zone !== undefined && zc.dnssec !== undefined) zone = this.signing.sign(zc, origin, zone);
       } catch (err) {
+        zone = undefined;
         problems.push((err as Error).message);
       }
       const name = origin.toString();

@@ -39,7 +39,9 @@ export function authority(catalog: Catalog, cfg: AuthorityConfig): Middleware {
     // RFC 8482 §4.1: ANY gets one RRset (the lowest type at the name), over UDP and TCP alike,
     // as Knot answers; BIND's default gives every RRset.
     // The answer depends only on the query's bytes: the engine may cache it (per rotation).
-    ctx.cacheVariants = answerFromZone(zone, reply, q.name, q.type, { rotate: cfg.rotate, anyAll: false, rotation: ctx.rotation });
+    ctx.cacheVariants = answerFromZone(zone, reply, q.name, q.type, {
+      rotate: cfg.rotate, anyAll: false, rotation: ctx.rotation, signed: catalog.signed(zone), dnssecOk: ctx.dnssecOk,
+    });
     return reply;
   };
 }

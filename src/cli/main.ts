@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<Command>> = {
   stats: async () => (await import('./stats.js')).command,
   'tsig-keygen': async () => (await import('./tsig-keygen.js')).command,
   dnssec: async () => (await import('./dnssec.js')).command,
+  zone: async () => (await import('./zone.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -27,7 +27,7 @@ test('sovereign help lists the commands and exits 0; no command exits 2; an unkn
   const h = sovereign('help');
   assert.equal(h.status, 0);
   assert.match(h.stdout, /^usage: sovereign <command>/);
-  for (const c of ['decode', 'check-zone', 'serve', 'reload', 'dig', 'nslookup', 'cache', 'stats']) assert.ok(commands().includes(c), c);
+  for (const c of ['decode', 'check-zone', 'serve', 'reload', 'dig', 'nslookup', 'cache', 'stats', 'zone']) assert.ok(commands().includes(c), c);
   assert.equal(sovereign('--help').status, 0);
   assert.equal(sovereign().status, 2);
   const bad = sovereign('frobnicate');

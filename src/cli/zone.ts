@@ -1,0 +1,86 @@
+/**
+ * `sovereign zone status [NAME] [--json]`: the configured authoritative zones of the running
+ * server through its control endpoint, as `rndc zonestatus` / `knotc zone-status` show them: for
+ * each zone its name, whether it is served (and why not: the last load error), the SOA serial and
+ * the failed loads, followed by the server's transfer figures (TSIG, AXFR/IXFR out, NOTIFY out),
+ * which the server counts for all zones together. With workers > 1 the control endpoint merges
+ * the workers' snapshots (src/control/snapshot.ts mergeZones), so this reads one view.
+ */
+import { parseArgs } from 'node:util';
+import { controlJson } from '../control/client.js';
+import { type TargetValues, resolveTarget, targetOptions } from '../control/cli-target.js';
+import type { StatsSnapshot, TransferSnapshot, ZoneSnapshot } from '../control/snapshot.js';
+import { type Command, TARGET_USAGE, parseThenRun } from './command.js';
+
+/** What `zone status --json` prints. */
+export interface ZoneStatusReport {
+  zones: ZoneSnapshot[];
+  transfers: TransferSnapshot | null;
+}
+
+/** Absolute, lower-case zone name for comparing what the user typed with the configured names. */
+function canonicalZone(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
+}
+
+/** Human-readable zone status, one block per zone like `rndc zonestatus`. */
+export function formatZoneStatus(r: ZoneStatusReport): string {
+  const out: string[] = [];
+  for (const z of r.zones) {
+    out.push(`name: ${z.name}`);
+    out.push(`loaded: ${z.loaded ? 'yes' : 'no (answered SERVFAIL)'}`);
+    out.push(`serial: ${z.serial ?? '-'}`);
+    out.push(`load failures: ${z.loadFailures}`);
+    if (z.error !== null) out.push(`last load error: ${z.error}`);
+    out.push('');
+  }
+  const t = r.transfers;
+  if (t !== null) {
+    out.push('transfers (all zones):');
+    out.push(`  xfr-out: ${t.xfrOut} (refused ${t.xfrOutRefused}, ${t.xfrOutMessages} messages, ${t.xfrOutMs} ms)`);
+    out.push(`  notify-out: ${t.notifySent} sent, ${t.notifyAnswered} answered, ${t.notifyFailed} failed`);
+    out.push(`  tsig: ${t.tsigVerified} verified, ${t.tsigFailed} failed`);
+  }
+  return out.join('\n') + '\n';
+}
+
+interface ZoneArgs {
+  name: string | undefined;
+  json: boolean;
+  target: TargetValues;
+}
+
+function parseZoneArgs(argv: string[]): ZoneArgs {
+  // Options first, so an unknown option is what the error names even before the action.
+  const { values, positionals } = parseArgs({
+    args: argv, options: { ...targetOptions, json: { type: 'boolean' } }, strict: true, allowPositionals: true,
+  });
+  const [action, name, ...extra] = positionals;
+  if (action === undefined) throw new Error('missing action (status)');
+  if (action !== 'status') throw new Error(`unknown action "${action}" (status)`);
+  if (extra.length > 0) throw new Error(`unexpected argument "${extra[0]!}"`);
+  const { json, ...target } = values;
+  return { name, json: json === true, target };
+}
+
+export const command: Command = {
+  summary: 'show the configured zones of the running server: loaded, serial, load errors (status [NAME])',
+  usage: 'usage: sovereign zone status [NAME] [--json] [target options]\n\n' +
+    'For each configured zone (or only NAME): loaded or not with the load error, serial, failed loads,\n' +
+    'then the server\'s transfer figures. Exit 1 when NAME is not a configured zone.\n\noptions:\n' +
+    '  --json                       print JSON\n' + TARGET_USAGE,
+  run: (argv) => parseThenRun('zone', argv, parseZoneArgs, async (args) => {
+    const target = resolveTarget(args.target);
+    const { data } = await controlJson<StatsSnapshot>(target, 'GET', '/v1/stats');
+    let zones = data.zones ?? [];
+    if (args.name !== undefined) {
+      const want = canonicalZone(args.name);
+      zones = zones.filter((z) => canonicalZone(z.name) === want);
+      if (zones.length === 0) throw new Error(`no zone "${args.name}" is configured`);
+    }
+    const report: ZoneStatusReport = { zones, transfers: data.transfers ?? null };
+    process.stdout.write(args.json ? JSON.stringify(report, null, 1) + '\n' : formatZoneStatus(report));
+    return 0;
+  }),
+};

@@ -24,6 +24,10 @@ export const PEER_BINARIES = {
   nsd: '/usr/sbin/nsd',
   unbound: '/usr/sbin/unbound',
   dig: '/usr/bin/dig',
+  /** BIND's nslookup (bind9-dnsutils), the reference for our nslookup. */
+  nslookup: '/usr/bin/nslookup',
+  /** Makes throwaway TLS certificates for DoT/DoH tests. */
+  openssl: '/usr/bin/openssl',
   kdig: '/usr/bin/kdig',
   drill: '/usr/bin/drill',
   dnsperf: '/usr/bin/dnsperf',
@@ -204,14 +208,19 @@ ${zones.map((z) => `zone "${z.name}" { type primary; file "${z.file}"; };`).join
   return startPeer('named', ['-g', '-u', 'root', '-c', conf], { address, port, zone: zones[0]?.name ?? '.' });
 }
 
-/** Starts Knot serving `zones` on address:port (AXFR allowed from 127.0.0.0/8, like startNamed's allow-transfer). */
-export async function startKnot(dir: string, address: string, port: number, zones: ZoneSpec[]): Promise<RunningPeer> {
+/**
+ * Starts Knot serving `zones` on address:port (AXFR allowed from 127.0.0.0/8, like startNamed's allow-transfer).
+ * `oneThread`: one UDP, one TCP and one background worker, as bench:auth runs NSD and Unbound.
+ */
+export async function startKnot(dir: string, address: string, port: number, zones: ZoneSpec[],
+  opts: { oneThread?: boolean } = {}): Promise<RunningPeer> {
   addLoopbackAddress(address);
   const conf = join(dir, 'knot.conf');
+  const threads = opts.oneThread === true ? '  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n' : '';
   writeFileSync(conf, `server:
   rundir: "${dir}"
   listen: ${address}@${port}
-database:
+${threads}database:
   storage: "${dir}/db"
 acl:
   - id: loopback_transfer

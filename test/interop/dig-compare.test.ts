@@ -17,7 +17,6 @@ import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { existsSync } from 'node:fs';
 import { type RunningPeer, PEER_BINARIES, havePeers, pickPort, runTool, startNamed, startPeer, tempDir } from '../helpers/peers.js';
 import { Message, Name, newEdns, option } from '../../src/wire/index.js';
 import { ZONE, bigRRset, normalize } from './dig-fixture.js';
@@ -244,8 +243,8 @@ describe('sovereign dig against dig, on BIND and on sovereign serve', { timeout:
 
   test('nslookup: the same output and exit status as nslookup, on both servers', (t) => {
     if (skip) return t.skip('peers missing');
-    const nslookup = '/usr/bin/nslookup';
-    if (!existsSync(nslookup)) return t.skip('nslookup not installed');
+    if (!havePeers(t, 'nslookup')) return;
+    const nslookup = PEER_BINARIES.nslookup;
     const cases = [
       ['a.dig.test'], ['-type=MX', 'mx.dig.test'], ['nx.dig.test'], ['-type=TXT', 'txt.dig.test'], ['-type=SOA', 'dig.test'],
       ['-type=NS', 'dig.test'], ['cname.dig.test'], ['-type=AAAA', 'aaaa.dig.test'], ['-type=PTR', 'ptr.dig.test'],

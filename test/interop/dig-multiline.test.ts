@@ -10,13 +10,13 @@
  * Address: 127.31.0.1 (BIND).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningPeer, havePeers, pickPort, runTool, startNamed, tempDir } from '../helpers/peers.js';
+import { type RunningPeer, PEER_BINARIES, havePeers, pickPort, runTool, startNamed, tempDir } from '../helpers/peers.js';
 
 const BIND = '127.31.0.1';
-const NSLOOKUP = '/usr/bin/nslookup';
+const NSLOOKUP = PEER_BINARIES.nslookup;
 const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 const KEY = 'AwEAAcFcGsaxxdgiuuGmCkVImy4h99CqT7jwY3pexPGcnUFtR2Fh36BponcwtkZ4cAgtvd4Qs8PkxUdp6p/DlUmObdk=';
 const DIGEST = '49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE1B5A5A7A9B9F9A9F49B1A7A1';
@@ -134,7 +134,7 @@ describe('sovereign dig +multiline against dig +multiline, on BIND', { timeout: 
 
   test('nslookup of an address that the server refuses: no Server header, as nslookup prints it', (t) => {
     if (skip) return t.skip('peers missing');
-    if (!existsSync(NSLOOKUP)) return t.skip('nslookup not installed');
+    if (!havePeers(t, 'nslookup')) return;
     for (const c of [['192.0.2.1'], ['-type=A', '192.0.2.1'], ['2001:db8::1'], ['nx.example']]) {
       const args = [`-port=${port}`, ...c, BIND];
       const want = runTool(NSLOOKUP, args);

@@ -31,9 +31,9 @@ describe('DNS-over-TLS and DNS-over-HTTPS upstreams (Unbound)', { timeout: 60_00
   let skip = false;
 
   before(async (t) => {
-    if (!havePeers(t as never, 'unbound') || runTool('openssl', ['version']).status !== 0) {
+    // havePeers fails here in CI when a peer is missing, and skips only outside CI
+    if (!havePeers(t as never, 'unbound', 'openssl')) {
       skip = true;
-      if (process.env.CI === 'true') throw new Error('unbound or openssl missing');
       return;
     }
     dir = tempDir('sovereign-dot-');

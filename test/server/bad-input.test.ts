@@ -4,6 +4,7 @@
  * FORMERR or drops and counts, keeps answering everyone else, and never crashes.
  */
 import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Message } from '../../src/wire/message.js';
 import { Rcode } from '../../src/wire/constants.js';
@@ -12,7 +13,11 @@ import { TcpClient, startServer, udpExchange, udpQuery } from './net-helpers.js'
 
 const ADDRESS = '127.23.4.1';
 
-/** Deterministic bytes (xorshift32), so a failure can be replayed. */
+/** A fresh seed each run, printed; `FUZZ_SEED=N` repeats a run. */
+const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : randomInt(0x3fffffff);
+console.log(`FUZZ_SEED=${SEED}`);
+
+/** Deterministic bytes (xorshift32) from the seed, so a failure can be replayed. */
 function randomBytes(seed: number, n: number): Uint8Array {
   let x = seed >>> 0 || 1;
   const out = new Uint8Array(n);
@@ -96,7 +101,7 @@ describe('bad input', { concurrency: false }, () => {
     const sent: Uint8Array[] = [];
     const replies: Promise<Buffer | undefined>[] = [];
     for (let i = 0; i < 3000; i++) {
-      const bytes = randomBytes(i + 1, 1 + (i % 300));
+      const bytes = randomBytes(SEED + i + 1, 1 + (i % 300));
       if (bytes.length > 2) bytes[2]! &= 0x7f; // not responses, so every one with a header must be answered
       sent.push(bytes);
       replies.push(udpExchange(ADDRESS, srv.port, bytes, 3000));

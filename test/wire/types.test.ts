@@ -364,6 +364,7 @@ describe('random RDATA of every table type', () => {
   // A fresh seed each run (printed, FUZZ_SEED= to repeat): whatever decodes must print, parse back
   // and encode to the same bytes; anything else must be a WireFormatError.
   const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+  console.log(`FUZZ_SEED=${seed}`);
   test(`decode -> text -> wire is the identity (seed ${seed})`, () => {
     let state = seed >>> 0 || 1;
     const rand = (n: number): number => {

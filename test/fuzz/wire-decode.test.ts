@@ -236,4 +236,22 @@ describe('fuzz: pinned regressions', () => {
     wire[wire.length - 9] = 8;
     assert.ok(check(Uint8Array.from(wire)));
   });
+
+  // The same grown past 64 KiB: 2,800 SRV RRsets (owners \NNN.example.) whose compressed targets
+  // (2 octets) are written back in full (9 octets), so re-encoding must cut whole RRsets from the
+  // answer and set TC; check() then holds the cut reply to a prefix of the original.
+  test('compressed names that grow past 64 KiB when written back: TC and a prefix of the answer', () => {
+    const N = 2800;
+    const out: number[] = [0x12, 0x34, 0x84, 0x00, 0, 1, N >> 8, N & 0xff, 0, 0, 0, 0];
+    out.push(7, ...Buffer.from('example'), 0, 0, 33, 0, 1); // question example. SRV at offset 12
+    for (let i = 0; i < N; i++) out.push(2, i >> 8, i & 0xff, 0xc0, 12, 0, 33, 0, 1, 0, 0, 0x0e, 0x10, 0, 8, 0, 0, 0, 0, 0, 1, 0xc0, 12);
+    const input = Uint8Array.from(out);
+    assert.ok(input.length <= 65535, `${input.length} octets`);
+    const full = Message.decode(input);
+    assert.equal(full.answer.length, N);
+    const cut = Message.decode(full.encode());
+    assert.ok(cut.tc, 'written back it does not fit: TC');
+    assert.ok(cut.answer.length > 0 && cut.answer.length < N, `${cut.answer.length} of ${N} records kept`);
+    assert.ok(check(input));
+  });
 });

@@ -29,6 +29,16 @@ ns3 IN A   ${DEAD}
 www IN A   192.0.2.1
 `;
 
+/** A zone none of whose name servers answers (127.55.0.4 is on lo's 127/8 route, nothing listens). */
+const GONE = `$ORIGIN gone.test.
+$TTL 300
+@   IN SOA ns1.gone.test. hostmaster.gone.test. 1 3600 900 604800 300
+@   IN NS  ns1.gone.test.
+@   IN NS  ns2.gone.test.
+ns1 IN A   ${DEAD}
+ns2 IN A   127.55.0.4
+`;
+
 /** Masks the round-trip time and the banner, sorts the lines. */
 function normalize(out: string): string[] {
   return out.split('\n').filter((l) => l !== '' && !l.startsWith('; <<>> '))
@@ -54,12 +64,14 @@ describe('dig +nssearch: sovereign dig against dig, on BIND and on sovereign ser
     dir = tempDir('sovereign-dig-nssearch-');
     const zoneFile = join(dir.path, 'nss.test.zone');
     writeFileSync(zoneFile, ZONE);
+    const goneFile = join(dir.path, 'gone.test.zone');
+    writeFileSync(goneFile, GONE);
     mkdirSync(join(dir.path, 'bind'));
-    named = await startNamed(join(dir.path, 'bind'), BIND, 53, [{ name: 'nss.test', file: zoneFile }]);
+    named = await startNamed(join(dir.path, 'bind'), BIND, 53, [{ name: 'nss.test', file: zoneFile }, { name: 'gone.test', file: goneFile }]);
     const cfg = join(dir.path, 'sovereign.yaml');
     writeFileSync(cfg, 'control:\n  enabled: false\n');
     sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${SOV}:53`,
-      '--zone', `nss.test=${zoneFile}`], { address: SOV, port: 53, zone: 'nss.test' });
+      '--zone', `nss.test=${zoneFile}`, '--zone', `gone.test=${goneFile}`], { address: SOV, port: 53, zone: 'nss.test' });
     writeFileSync(join(dir.path, 'resolv.conf'), `nameserver ${BIND}\n`);
   });
 
@@ -96,6 +108,15 @@ describe('dig +nssearch: sovereign dig against dig, on BIND and on sovereign ser
       if (skip) return t.skip('peers missing');
       assert.deepEqual(compare([`@${server}`, 'www.nss.test']).ours, []);
       assert.deepEqual(compare([`@${server}`, 'other.example']).ours, []);
+    });
+
+    test(`no name server replies: each communications error, then NS servers could not be reached, exit 9 (${label})`, (t) => {
+      if (skip) return t.skip('peers missing');
+      assert.deepEqual(compare([`@${server}`, 'gone.test']).ours, [
+        `;; communications error to ${DEAD}#53: connection refused`,
+        ';; NS servers could not be reached',
+        ';; communications error to 127.55.0.4#53: connection refused',
+      ].sort());
     });
   }
 

@@ -6,11 +6,10 @@
  * A server that cannot be reached gets dig's `;; communications error to ADDR#PORT: why` line;
  * a reply without an SOA in its answer (REFUSED, NXDOMAIN, a referral) prints nothing, as dig.
  */
+import { type ServerAddress, randomId } from '../client/exchange.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import { type NSData, RRType } from '../wire/types.js';
-import type { ServerAddress } from '../client/exchange.js';
-import { randomId } from '../client/exchange.js';
 import type { DigLookup, DigOptions } from './dig-args.js';
 import { digRData } from './dig-format.js';
 import { type DigIO, EXIT_NO_REPLY, EXIT_OK, sendWithRetries } from './dig-query.js';

@@ -229,6 +229,10 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
     const { runTrace } = await import('./dig-trace.js');
     return runTrace(o, server, serverName, io, undefined, l);
   }
+  if (o.nssearch) {
+    const { runNssearch } = await import('./dig-nssearch.js');
+    return runNssearch(l, o, server, serverName, io, () => cmdHeader(o, first));
+  }
   // +search: each candidate name in turn while the answer is NXDOMAIN (+showsearch prints those).
   const candidates = searchCandidates(l.name, o);
   for (let i = 0; i < candidates.length - 1; i++) {

@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { writeFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { resolve as resolvePath } from 'node:path';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
 import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
 import { startControl } from '../control/start.js';
@@ -41,6 +42,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       forward: { type: 'string', short: 'f', multiple: true },
       recursive: { type: 'boolean', short: 'r' },
       'root-hints': { type: 'string' },
+      'trust-anchor': { type: 'string', multiple: true },
     },
     strict: true,
     allowPositionals: false,
@@ -60,10 +62,12 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (values['log-level'] !== undefined) merged.log = { level: values['log-level'] };
   if (values['pid-file'] !== undefined) merged.pidFile = values['pid-file'];
   if (values.forward !== undefined) merged.forwarders = values.forward;
-  if (values.recursive === true || values['root-hints'] !== undefined) {
-    // --recursive switches full recursion on; --root-hints FILE replaces the built-in hints.
+  if (values.recursive === true || values['root-hints'] !== undefined || values['trust-anchor'] !== undefined) {
+    // --recursive switches full recursion on; --root-hints FILE replaces the built-in hints;
+    // --trust-anchor FILE (repeatable) replaces the built-in root trust anchors.
     const r: Record<string, unknown> = { ...(base.resolver as object), enabled: values.recursive === true || base.resolver.enabled };
     if (values['root-hints'] !== undefined) r.rootHints = values['root-hints'];
+    if (values['trust-anchor'] !== undefined) r.trustAnchors = values['trust-anchor'].map((f) => resolvePath(f));
     merged.resolver = r;
   }
   return { config: validateConfig(merged, process.cwd(), 'command line'), configPath: values.config };
@@ -84,7 +88,7 @@ async function runServer(args: ServeArgs, shared: boolean): Promise<DnsServer> {
 
 export const command: Command = {
   summary: 'run the DNS server (authoritative for --zone / config zones; --recursive resolves from the root)',
-  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n',
+  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  --trust-anchor FILE      DNSSEC trust anchors (DS/DNSKEY records) replacing the built-in root anchors\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n',
   async run(argv: string[]): Promise<number> {
     let args: ServeArgs;
     try {

@@ -44,6 +44,7 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
+  if (cfg.resolver.trustAnchors !== undefined) cfg.resolver.trustAnchors = cfg.resolver.trustAnchors.map((f) => resolve(baseDir, f));
   if (cfg.resolver.allow !== undefined) {
     try {
       new Acl(cfg.resolver.allow);

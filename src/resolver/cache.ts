@@ -55,6 +55,19 @@ export type Credibility = (typeof Credibility)[keyof typeof Credibility];
 
 export type CacheEntryKind = 'positive' | 'nxdomain' | 'nodata';
 
+/**
+ * DNSSEC validation state of an entry (RFC 4035 §4.7: the cache keeps it with the data). Set by
+ * the resolver after validating; UNCHECKED until then (and for data stored with CD=1 or by side lookups).
+ */
+export const ValidationState = { UNCHECKED: 0, SECURE: 1, INSECURE: 2, INDETERMINATE: 3, BOGUS: 4 } as const;
+
+/** DNSSEC records kept with an entry: RRSIGs over the RRset (negative: over the SOA) and the NSEC/NSEC3 proof with its RRSIGs. */
+export interface DnssecRecords {
+  sigs: readonly ResourceRecord[];
+  proof: readonly ResourceRecord[];
+}
+const NO_RECORDS: readonly ResourceRecord[] = [];
+
 /** Lowest credibility a resolver should hand to clients as an answer (RFC 2181 §5.4.1). */
 export const ANSWER_RANK: Credibility = Credibility.AUTH_AUTHORITY;
 
@@ -72,6 +85,10 @@ export interface CacheHit {
   stale: boolean;
   /** The stored entry (for callers that need its identity, e.g. to compare or dump). */
   entry: CacheEntry;
+  /** RRSIGs over the records (negative: over the SOA), TTLs counted down; empty without DNSSEC. */
+  sigs: readonly ResourceRecord[];
+  /** NSEC/NSEC3 proof and its RRSIGs (negative answers, wildcard expansions). */
+  proof: readonly ResourceRecord[];
 }
 
 /** One row of `dump()`. */
@@ -138,6 +155,11 @@ export class CacheEntry {
   readonly nameKey: string;
   hits = 0;
   prefetchFired = false;
+  /** DNSSEC data stored with the entry (empty without DO upstream). */
+  sigs: readonly ResourceRecord[] = NO_RECORDS;
+  proof: readonly ResourceRecord[] = NO_RECORDS;
+  /** A ValidationState value. */
+  status = 0;
   /** Memoised counted-down view: valid while `viewTtl` equals the remaining TTL. */
   viewTtl = -1;
   viewRecords: readonly ResourceRecord[] = [];
@@ -176,6 +198,11 @@ function withTtl(rrs: readonly ResourceRecord[], ttl: number): ResourceRecord[] 
     out[i] = { name: r.name, type: r.type, class: r.class, ttl, data: r.data };
   }
   return out;
+}
+
+function setDnssec(e: CacheEntry, d: DnssecRecords, ttl: number): void {
+  if (d.sigs.length > 0) e.sigs = withTtl(d.sigs, ttl);
+  if (d.proof.length > 0) e.proof = withTtl(d.proof, ttl);
 }
 
 /** Negative TTL from an SOA record (RFC 2308 §5): min(SOA TTL, SOA MINIMUM). */
@@ -228,14 +255,16 @@ export class RRCache {
    * maxTtl (RFC 2181 §5.2: one TTL per RRset). Returns the entry, or undefined when better data
    * is cached (counted in `stats.refused`).
    */
-  put(records: readonly ResourceRecord[], rank: Credibility): CacheEntry | undefined {
+  put(records: readonly ResourceRecord[], rank: Credibility, dnssec?: DnssecRecords): CacheEntry | undefined {
     if (records.length === 0) return undefined;
     const first = records[0]!;
     let ttl = first.ttl;
     for (let i = 1; i < records.length; i++) if (records[i]!.ttl < ttl) ttl = records[i]!.ttl;
     if (ttl > this.maxTtl) ttl = this.maxTtl;
     if (ttl < this.minTtl) ttl = this.minTtl;
-    return this.store(first.name, first.type, first.class, 'positive', withTtl(records, ttl), [], rank, ttl);
+    const e = this.store(first.name, first.type, first.class, 'positive', withTtl(records, ttl), [], rank, ttl);
+    if (e !== undefined && dnssec !== undefined) setDnssec(e, dnssec, ttl);
+    return e;
   }
 
   /**
@@ -244,11 +273,13 @@ export class RRCache {
    * not cached (RFC 2308 §5: no SOA, no negative caching).
    */
   putNegative(name: Name, type: number, cls: number, kind: 'nxdomain' | 'nodata', soa: ResourceRecord | undefined,
-    rank: Credibility): CacheEntry | undefined {
+    rank: Credibility, dnssec?: DnssecRecords): CacheEntry | undefined {
     if (soa === undefined) return undefined;
     let ttl = negativeTtl(soa);
     if (ttl > this.maxNegativeTtl) ttl = this.maxNegativeTtl;
-    return this.store(name, kind === 'nxdomain' ? 0 : type, cls, kind, [], withTtl([soa], ttl), rank, ttl);
+    const e = this.store(name, kind === 'nxdomain' ? 0 : type, cls, kind, [], withTtl([soa], ttl), rank, ttl);
+    if (e !== undefined && dnssec !== undefined) setDnssec(e, dnssec, ttl);
+    return e;
   }
 
   /** A fresh answer for (name, type, class) of at least `minRank`, or undefined (a miss). */
@@ -283,7 +314,7 @@ export class RRCache {
     const ttl = now < e.expiresAt ? e.expiresAt - now : this.staleAnswerTtl;
     return {
       kind: e.kind, records: withTtl(e.records, ttl), soa: withTtl(e.soa, ttl), rank: e.rank, ttl,
-      stale: now >= e.expiresAt, entry: e,
+      stale: now >= e.expiresAt, entry: e, sigs: withTtl(e.sigs, ttl), proof: withTtl(e.proof, ttl),
     };
   }
 
@@ -355,6 +386,11 @@ export class RRCache {
     return removed;
   }
 
+  /** Removes one entry (e.g. data found bogus, so the next question fetches it afresh). */
+  evict(e: CacheEntry): void {
+    this.remove(e);
+  }
+
   // ---- internals -------------------------------------------------------------------------------
 
   private lookup(name: Name, type: number, cls: number, minRank: number, touch: boolean): CacheHit | undefined {
@@ -388,7 +424,10 @@ export class RRCache {
       e.viewTtl = remaining;
       e.viewRecords = e.records.length === 0 ? e.records : withTtl(e.records, remaining);
       e.viewSoa = e.soa.length === 0 ? e.soa : withTtl(e.soa, remaining);
-      e.viewHit = { kind: e.kind, records: e.viewRecords, soa: e.viewSoa, rank: e.rank, ttl: remaining, stale: false, entry: e };
+      e.viewHit = {
+        kind: e.kind, records: e.viewRecords, soa: e.viewSoa, rank: e.rank, ttl: remaining, stale: false, entry: e,
+        sigs: e.sigs.length === 0 ? e.sigs : withTtl(e.sigs, remaining), proof: e.proof.length === 0 ? e.proof : withTtl(e.proof, remaining),
+      };
     }
     return e.viewHit;
   }

@@ -33,7 +33,8 @@ import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
-import { ANSWER_RANK, Credibility, type RRCache, type CacheHit } from './cache.js';
+import { ANSWER_RANK, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
+import { attachDnssec, dnssecOf, withSigs, type ResolverValidation } from './validate.js';
 import { ServerSelector } from './infra.js';
 import type { RootHints } from './root-hints.js';
 import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
@@ -88,6 +89,8 @@ export interface ResolverOptions {
   /** EDNS UDP payload size we advertise upstream (default 1232). */
   ednsUdpSize?: number;
   logger?: Logger;
+  /** DNSSEC validation (src/resolver/validate.ts): DO=1 upstream, answers validated before use. */
+  validation?: ResolverValidation;
 }
 
 /** The outcome of resolving one question (NXDOMAIN and NODATA are results, not errors). */
@@ -102,6 +105,8 @@ export interface Resolution {
   queries: number;
   /** True when answered from the cache or locally without any upstream query. */
   cached: boolean;
+  /** DNSSEC: a ValidationState value (UNCHECKED when not validated). */
+  dnssec?: number;
 }
 
 /**
@@ -180,13 +185,19 @@ interface ZoneCut {
   servers?: ReadonlyMap<string, ServerAddress>;
 }
 
+/** `sec`: RRSIGs of the answer and the authority's NSEC/NSEC3 proof (with DO=1 upstream). */
 type Classified =
-  | { kind: 'answer'; chain: ResourceRecord[]; tail: Name; final: ResourceRecord[] }
-  | { kind: 'cname'; chain: ResourceRecord[]; tail: Name }
-  | { kind: 'nxdomain'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined }
-  | { kind: 'nodata'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined }
+  | { kind: 'answer'; chain: ResourceRecord[]; tail: Name; final: ResourceRecord[]; sec?: DnssecParts }
+  | { kind: 'cname'; chain: ResourceRecord[]; tail: Name; sec?: DnssecParts }
+  | { kind: 'nxdomain'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined; sec?: DnssecParts }
+  | { kind: 'nodata'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined; sec?: DnssecParts }
   | { kind: 'referral'; cut: Name; ns: ResourceRecord[] }
   | { kind: 'lame'; why: string };
+
+interface DnssecParts {
+  sigs: ResourceRecord[];
+  proof: ResourceRecord[];
+}
 
 interface Reply {
   message: Message;
@@ -292,6 +303,8 @@ export class Resolver {
   private readonly stubs = new Map<string, { zone: Name; servers: Map<string, ServerAddress> }>();
   /** False: only names in stub zones are resolved (no root, no priming). */
   readonly recursion: boolean;
+  /** DNSSEC validation, when on. */
+  validation: ResolverValidation | undefined;
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
@@ -314,6 +327,8 @@ export class Resolver {
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
     this.logger = opts.logger ?? silentLogger;
     this.recursion = opts.recursion ?? true;
+    this.validation = opts.validation;
+    this.validation?.attach(this);
     for (const z of opts.stubZones ?? []) {
       const servers = new Map<string, ServerAddress>();
       // The selector keys a server by address alone when it listens on the usual port.
@@ -387,13 +402,15 @@ export class Resolver {
    * Answer from local names or the cache alone, synchronously: the hot path. Undefined when
    * upstream queries are needed.
    */
-  answerLocally(qname: Name, qtype: number, qclass: number): Resolution | undefined {
+  answerLocally(qname: Name, qtype: number, qclass: number, cd = false): Resolution | undefined {
     const local = this.specialAnswer(qname, qtype, qclass);
     if (local !== undefined) {
       this.stats.localAnswers++;
       return { rcode: local.rcode, answer: local.answer, authority: local.authority, stale: false, queries: 0, cached: true };
     }
-    const hit = this.fromCache(qname, qtype, qclass, true);
+    let hit = this.fromCache(qname, qtype, qclass, true);
+    // Validation on: data not yet validated (or bogus) takes the validating path (CD=1 takes it as it is).
+    if (hit !== undefined && !cd && this.validation !== undefined && (hit.dnssec === ValidationState.UNCHECKED || hit.dnssec === ValidationState.BOGUS)) hit = undefined;
     if (hit !== undefined) this.stats.cacheHits++;
     else this.stats.cacheMisses++;
     return hit;
@@ -401,10 +418,12 @@ export class Resolver {
 
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
   resolve(qname: Name, qtype: number, qclass: number = RRClass.IN,
-    opts: { refresh?: boolean; cacheChecked?: boolean } = {}): Promise<Resolution> {
+    opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean } = {}): Promise<Resolution> {
+    // DNSSEC: resolve unchecked (CD), then validate; CD=1 clients get the data unchecked.
+    if (this.validation !== undefined && opts.cd !== true) return this.validation.resolve(qname, qtype, qclass, opts);
     // `cacheChecked`: the caller just tried answerLocally (don't count a second miss).
     if (opts.refresh !== true && opts.cacheChecked !== true) {
-      const local = this.answerLocally(qname, qtype, qclass);
+      const local = this.answerLocally(qname, qtype, qclass, opts.cd);
       if (local !== undefined) return Promise.resolve(local);
     }
     const key = qname.key + '/' + qtype + '/' + qclass;
@@ -461,12 +480,15 @@ export class Resolver {
   private fromCache(qname: Name, qtype: number, qclass: number, count: boolean): Resolution | undefined {
     let name = qname;
     let answer: ResourceRecord[] | undefined;
+    let status: number = ValidationState.SECURE; // the weakest status of the chain's links
     const stats = this.cache.stats;
     for (let i = 0; i <= this.maxChain; i++) {
       const hit = this.cache.get(name, qtype, qclass, ANSWER_RANK, false);
       if (hit !== undefined) {
         if (count) stats.hits++;
-        return this.hitResolution(hit, answer);
+        const r = this.hitResolution(hit, answer);
+        if (this.validation !== undefined) r.dnssec = dnssecOf(hit, r, status);
+        return r;
       }
       const c = qtype === CNAME || qtype === RRType.ANY ? undefined : this.cache.get(name, CNAME, qclass, ANSWER_RANK, false);
       if (c === undefined || c.kind !== 'positive') {
@@ -476,12 +498,17 @@ export class Resolver {
           return undefined;
         }
         if (answer === undefined) answer = [];
-        answer.push(d.dname, d.cname);
+        answer.push(d.dname);
+        for (const r of d.sigs) answer.push(r);
+        answer.push(d.cname);
+        if (d.status === ValidationState.UNCHECKED || d.status > status) status = d.status;
         name = d.target;
         continue;
       }
       if (answer === undefined) answer = [];
       for (const r of c.records) answer.push(r);
+      for (const r of c.sigs) answer.push(r);
+      if (c.entry.status === ValidationState.UNCHECKED || c.entry.status > status) status = c.entry.status;
       name = (c.records[0]!.data as { cname: Name }).cname;
     }
     return undefined;
@@ -499,7 +526,8 @@ export class Resolver {
   }
 
   /** A cached DNAME at an ancestor of `name` and the CNAME it synthesises (RFC 6672 §3.2). */
-  private dnameFromCache(name: Name, qclass: number): { dname: ResourceRecord; cname: ResourceRecord; target: Name } | undefined {
+  private dnameFromCache(name: Name, qclass: number):
+    { dname: ResourceRecord; cname: ResourceRecord; target: Name; sigs: readonly ResourceRecord[]; status: number } | undefined {
     let n = name;
     while (n.labelCount > 1) {
       n = n.parent();
@@ -508,7 +536,7 @@ export class Resolver {
         const dname = hit.records[0]!;
         const target = dnameSubstitute(name, n, (dname.data as { target: Name }).target);
         if (target === undefined) return undefined;
-        return { dname, cname: synthesise(name, dname, target), target };
+        return { dname, cname: synthesise(name, dname, target), target, sigs: hit.sigs, status: hit.entry.status };
       }
     }
     return undefined;
@@ -516,13 +544,16 @@ export class Resolver {
 
   private hitResolution(hit: CacheHit, chain: ResourceRecord[] | undefined): Resolution {
     let answer: readonly ResourceRecord[];
-    if (chain === undefined) answer = hit.records;
+    if (chain === undefined) answer = hit.sigs.length === 0 || hit.kind !== 'positive' ? hit.records : [...hit.records, ...hit.sigs];
     else {
       for (const r of hit.records) chain.push(r);
+      if (hit.kind === 'positive') for (const r of hit.sigs) chain.push(r);
       answer = chain;
     }
     const rcode = hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR;
-    return { rcode, answer, authority: hit.soa, stale: false, queries: 0, cached: true };
+    const authority = hit.sigs.length === 0 && hit.proof.length === 0 ? hit.soa
+      : hit.kind === 'positive' ? hit.proof : [...hit.soa, ...hit.sigs, ...hit.proof];
+    return { rcode, answer, authority, stale: false, queries: 0, cached: true };
   }
 
   private fromStale(qname: Name, qtype: number, qclass: number): Resolution | undefined {
@@ -669,18 +700,19 @@ export class Resolver {
     switch (c.kind) {
       case 'answer': {
         const stored = this.cacheFinal(c, name, qtype, qclass, aa);
-        return { rcode: Rcode.NOERROR, answer: stored, authority: [], next: undefined };
+        return { rcode: Rcode.NOERROR, answer: stored, authority: c.sec?.proof ?? [], next: undefined };
       }
       case 'cname': {
         const stored = this.cacheFinal(c, name, qtype, qclass, aa);
-        return { rcode: Rcode.NOERROR, answer: stored, authority: [], next: c.tail };
+        return { rcode: Rcode.NOERROR, answer: stored, authority: c.sec?.proof ?? [], next: c.tail };
       }
       case 'nxdomain':
       case 'nodata': {
         const stored = this.cacheFinal(c, name, qtype, qclass, aa);
         const rank = aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
-        const e = this.cache.putNegative(c.tail, qtype, qclass, c.kind, c.soa, rank);
-        const authority = e !== undefined ? [...e.soa] : c.soa !== undefined ? [c.soa] : [];
+        const neg = c.sec !== undefined && c.soa !== undefined ? { sigs: withSigs(c.sec.sigs, [c.soa], true), proof: c.sec.proof } : undefined;
+        const e = this.cache.putNegative(c.tail, qtype, qclass, c.kind, c.soa, rank, neg);
+        const authority = e !== undefined ? [...e.soa, ...e.sigs, ...e.proof] : c.soa !== undefined ? [c.soa] : [];
         return { rcode: c.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: stored, authority, next: undefined };
       }
       default:
@@ -699,9 +731,11 @@ export class Resolver {
         for (const r of set) out.push(r);
         continue;
       }
-      const e = this.cache.put(set, rank);
+      const sigs = c.sec !== undefined ? withSigs(c.sec.sigs, set, false) : undefined;
+      const e = this.cache.put(set, rank, sigs !== undefined ? { sigs, proof: c.sec!.proof } : undefined);
       if (e !== undefined && e.rank === rank) for (const r of e.records) out.push(r);
       else for (const r of set) out.push(r);
+      if (sigs !== undefined) for (const r of sigs) out.push(r);
     }
     return out;
   }
@@ -899,7 +933,7 @@ export class Resolver {
       const useEdns = this.selector.edns(address);
       const sendName = this.use0x20 ? randomCase(qn) : qn;
       const q = Message.query(sendName, qt, {
-        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: this.ednsUdpSize }) : undefined,
+        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: this.ednsUdpSize, dnssecOk: this.validation !== undefined }) : undefined,
       });
       const timeoutMs = this.selector.timeoutFor(address);
       let res: ExchangeResult;
@@ -932,6 +966,7 @@ export class Resolver {
         continue;
       }
       const c = this.classify(m, cut.zone, qn, qt, qclass);
+      if (this.validation !== undefined) attachDnssec(c, m, cut.zone);
       if (c.kind === 'lame') {
         this.stats.lameServers++;
         this.logger.debug({ server: address, zone: cut.zone.toString(), why: c.why }, 'lame or broken server');

@@ -20,7 +20,9 @@ import { type QueryContext, replyTo } from '../../server/query-context.js';
 import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
 import { type EdnsOption, option } from '../../wire/edns.js';
 import type { Message } from '../../wire/message.js';
+import type { ResourceRecord } from '../../wire/record.js';
 import { RRClass, RRType } from '../../wire/types.js';
+import { ValidationState } from '../../resolver/cache.js';
 
 export interface ResolverHandlerConfig {
   maxUdpSize: number;
@@ -45,11 +47,36 @@ class AclMemo {
   }
 }
 
+/** RFC 4035 §3.2.1: without DO, RRSIG/NSEC/NSEC3 go only where the question asked for that type. */
+function stripDnssec(rrs: readonly ResourceRecord[], qtype: number): ResourceRecord[] | undefined {
+  let out: ResourceRecord[] | undefined;
+  for (let i = 0; i < rrs.length; i++) {
+    const t = rrs[i]!.type;
+    const drop = (t === RRType.RRSIG || t === RRType.NSEC || t === RRType.NSEC3) && t !== qtype;
+    if (drop && out === undefined) out = rrs.slice(0, i);
+    else if (!drop && out !== undefined) out.push(rrs[i]!);
+  }
+  return out;
+}
+
 function build(ctx: QueryContext, r: Resolution, maxUdpSize: number): Message {
-  const reply = replyTo(ctx.request, r.rcode, maxUdpSize);
+  const req = ctx.request;
+  const reply = replyTo(req, r.rcode, maxUdpSize);
   reply.ra = true;
   reply.answer = r.answer as Message['answer'];
   reply.authority = r.authority as Message['authority'];
+  if (r.dnssec !== undefined) {
+    const dnssecOk = req.edns?.dnssecOk === true;
+    // RFC 6840 §5.7/§5.8: AD on validated data only, when the client asked with DO or AD (with CD=1 only for data validated before, as Unbound).
+    reply.ad = r.dnssec === ValidationState.SECURE && (dnssecOk || req.ad);
+    if (!dnssecOk) {
+      const q = req.question[0]!.type;
+      const a = stripDnssec(reply.answer, q);
+      if (a !== undefined) reply.answer = a;
+      const b = stripDnssec(reply.authority, q);
+      if (b !== undefined) reply.authority = b;
+    }
+  }
   if (r.ede !== undefined && reply.edns !== undefined) reply.edns.options.push(option.extendedError(r.ede.code, r.ede.text));
   return reply;
 }
@@ -94,8 +121,8 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
       return reply;
     }
     if (!req.rd) return cacheOnly(ctx, resolver, max);
-    const hit = resolver.answerLocally(q.name, q.type, q.class);
+    const hit = resolver.answerLocally(q.name, q.type, q.class, req.cd);
     if (hit !== undefined) return build(ctx, hit, max);
-    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true }).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
   };
 }

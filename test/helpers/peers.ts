@@ -27,6 +27,9 @@ export const PEER_BINARIES = {
   kdig: '/usr/bin/kdig',
   drill: '/usr/bin/drill',
   dnsperf: '/usr/bin/dnsperf',
+  'dnssec-signzone': '/usr/bin/dnssec-signzone',
+  'ldns-signzone': '/usr/bin/ldns-signzone',
+  delv: '/usr/bin/delv',
   /** Debian's python3 (the one with python3-dnspython), not a pyenv one earlier on PATH. */
   python3: '/usr/bin/python3',
 } as const;

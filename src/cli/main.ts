@@ -22,6 +22,7 @@ const commands: Record<string, () => Promise<Command>> = {
   nslookup: async () => (await import('./nslookup.js')).command,
   cache: async () => (await import('./cache.js')).command,
   stats: async () => (await import('./stats.js')).command,
+  nta: async () => (await import('./nta.js')).command,
 };
 
 function version(): string {

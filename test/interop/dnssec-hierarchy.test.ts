@@ -16,7 +16,7 @@ import { newEdns, decodeOption } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { recordToString } from '../../src/wire/record.js';
 import { RRType, typeFromString } from '../../src/wire/types.js';
-import { type RunningPeer, havePeers, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
+import { type RunningPeer, havePeers, pickPort, runTool, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
 import { DADDR, type SignedHierarchy, startSignedHierarchy } from './dnssec-hierarchy.js';
 
 const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
@@ -56,6 +56,7 @@ const CASES: [string, string, string, boolean][] = [
   ['nx.iter.vld.', 'A', 'NXDOMAIN', false],             // ... denial above 150 iterations: insecure
   ['www.stripnsec.vld.', 'A', 'NOERROR', true],
   ['www.expired.vld.', 'A', 'SERVFAIL', false],
+  ['www.ntaexp.vld.', 'A', 'NOERROR', false],           // expired, under a configured negative trust anchor
   ['www.future.vld.', 'A', 'SERVFAIL', false],
   ['www.tamper.vld.', 'A', 'SERVFAIL', false],
   ['www.nokey.vld.', 'A', 'SERVFAIL', false],
@@ -107,6 +108,9 @@ describe('DNSSEC validation over a signed loopback hierarchy, against Unbound', 
   let sov: ChildProcess | undefined;
   let out = '';
   let skip = false;
+  let cport = 0;
+  const nta = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+    runTool(process.execPath, [BIN, 'nta', ...args, '--control', `${DADDR.ours}:${cport}`, '--token-file', join(dir.path, 'control.token')]);
 
   before(async (t) => {
     if (!havePeers(t as never, 'named', 'nsd', 'unbound', 'dnssec-signzone', 'ldns-signzone')) {
@@ -119,12 +123,19 @@ describe('DNSSEC validation over a signed loopback hierarchy, against Unbound', 
   module-config: "validator iterator"
   trust-anchor-file: "${h.anchorFile}"
   aggressive-nsec: no
+  domain-insecure: "ntaexp.vld"
   ede: yes
   val-log-level: 2
   verbosity: 1
 `);
     const cfg = join(dir.path, 'sovereign.yaml');
-    writeFileSync(cfg, 'workers: 1\nlog: { level: warn }\nhosts: { enabled: false }\ncontrol: { enabled: false }\n');
+    cport = pickPort();
+    writeFileSync(cfg, `workers: 1
+log: { level: warn }
+hosts: { enabled: false }
+resolver: { negativeTrustAnchors: ["ntaexp.vld"] }
+control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'control.token')}" }
+`);
     sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--recursive', '--listen', `${DADDR.ours}:53`,
       '--root-hints', h.hintsFile, '--trust-anchor', h.anchorFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     sov.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -184,5 +195,27 @@ describe('DNSSEC validation over a signed loopback hierarchy, against Unbound', 
       assert.ok(!ours.answer.some((l) => l.includes('RRSIG')));
     }
     void RRType;
+  });
+
+  test('`sovereign nta add|list|remove` switches validation off and on below a name', async (t) => {
+    if (skip) return t.skip('peers missing');
+    assert.equal((await ask(DADDR.ours, 'www.tamper.vld.', 'A')).rcode, 'SERVFAIL');
+    let r = nta('add', 'tamper.vld', '--lifetime', '600');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^added tamper\.vld$/m);
+    const insecure = await ask(DADDR.ours, 'www.tamper.vld.', 'A');
+    assert.deepEqual({ rcode: insecure.rcode, ad: insecure.ad }, { rcode: 'NOERROR', ad: false });
+    assert.ok(insecure.answer.some((l) => l.includes('192.0.2.66')), insecure.answer.join('\n'));
+    r = nta('list');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ntaexp\.vld\.\tuntil removed$/m);
+    assert.match(r.stdout, /^tamper\.vld\.\texpires in \d+ s$/m);
+    r = nta('remove', 'tamper.vld');
+    assert.equal(r.status, 0, r.stderr);
+    const again = await ask(DADDR.ours, 'www.tamper.vld.', 'A');
+    assert.deepEqual({ rcode: again.rcode, ede: again.ede }, { rcode: 'SERVFAIL', ede: [EdeCode.DNSSEC_BOGUS] });
+    r = nta('remove', 'tamper.vld');
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /no such negative trust anchor/);
   });
 });

@@ -158,6 +158,11 @@ insec2 NS ns.insec
   leaves.push({ name: 'expired.vld.', file: expired.file });
   tldDelegations += delegation('expired.vld', L, expired.ds);
 
+  // Expired too, but named as a negative trust anchor by both resolvers (RFC 7646): insecure.
+  const ntaexp = bindSign(dir, 'ntaexp.vld', leafZone('ntaexp.vld.', L), 'ECDSAP256SHA256', { start: stamp(-40), end: stamp(-10) });
+  leaves.push({ name: 'ntaexp.vld.', file: ntaexp.file });
+  tldDelegations += delegation('ntaexp.vld', L, ntaexp.ds);
+
   const future = bindSign(dir, 'future.vld', leafZone('future.vld.', L), 'ECDSAP256SHA256', { start: stamp(10), end: stamp(40) });
   leaves.push({ name: 'future.vld.', file: future.file });
   tldDelegations += delegation('future.vld', L, future.ds);

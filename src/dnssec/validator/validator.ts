@@ -61,6 +61,8 @@ export interface ValidationResult {
   /** For bogus results: the Extended DNS Error (RFC 8914) and why. */
   ede?: { code: number; text: string };
   rrsets: RrsetStatus[];
+  /** Work done for this answer (chain of trust included, when not cached): signature checks and NSEC3 hashes. */
+  work: { signatures: number; nsec3Hashes: number };
 }
 
 export interface ValidateOptions {
@@ -159,7 +161,12 @@ export class Validator {
    */
   async validate(qname: Name, qtype: number, res: FetchResult, opts: ValidateOptions = {}): Promise<ValidationResult> {
     const ctx: Ctx = { budget: new Budget(this.limits), now: this.now(), trace: opts.trace };
-    const out: ValidationResult = { status: 'secure', rrsets: [] };
+    const out: ValidationResult = { status: 'secure', rrsets: [], work: { signatures: 0, nsec3Hashes: 0 } };
+    const finish = (): ValidationResult => {
+      out.work.signatures = this.limits.maxSigsPerQuery - ctx.budget.sigs;
+      out.work.nsec3Hashes = this.limits.maxNsec3Hashes - ctx.budget.nsec3;
+      return out;
+    };
     const note = (name: Name, type: number, r: { status: SecurityStatus; ede?: number; why?: string; ttl?: number }): void => {
       out.rrsets.push({ name, type, status: r.status, ttl: r.ttl });
       if (rank[r.status] > rank[out.status]) {
@@ -170,7 +177,7 @@ export class Validator {
     try {
       if (this.ntas.covers(qname, ctx.now)) {
         note(qname, qtype, { status: 'insecure' });
-        return out;
+        return finish();
       }
       const sets = rrsetsOf(res.answer);
       let name = qname;
@@ -209,12 +216,12 @@ export class Validator {
     } catch (err) {
       if (ctx.budget.exhausted !== undefined) {
         note(qname, qtype, { status: 'bogus', ede: EdeCode.DNSSEC_BOGUS, why: ctx.budget.exhausted });
-        return out;
+        return finish();
       }
       throw err;
     }
     if (ctx.budget.exhausted !== undefined && out.status !== 'bogus') note(qname, qtype, { status: 'bogus', ede: EdeCode.DNSSEC_BOGUS, why: ctx.budget.exhausted });
-    return out;
+    return finish();
   }
 
   /** One RRset of the answer section: signed by a zone we can prove, or unsigned in a provably insecure zone. */

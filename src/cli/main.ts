@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<Command>> = {
   cache: async () => (await import('./cache.js')).command,
   stats: async () => (await import('./stats.js')).command,
   nta: async () => (await import('./nta.js')).command,
+  delv: async () => (await import('./delv.js')).command,
 };
 
 function version(): string {

@@ -218,4 +218,40 @@ control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'contr
     assert.equal(r.status, 1);
     assert.match(r.stdout, /no such negative trust anchor/);
   });
+
+  /** delv's output reduced to what must agree: stdout's first line, records without TTL, the comment lines as a set, stderr. */
+  const delvView = (r: { status: number | null; stdout: string; stderr: string }): string => {
+    // Columns are padded to the owner's length and TTLs count down: compare single-spaced, TTLs dropped.
+    const lines = r.stdout.split('\n').filter((l) => l !== '').map((l) => l.replace(/\s+/g, ' '));
+    const records = lines.filter((l) => !l.startsWith(';')).map((l) => l.replace(/^(\S+) \d+ /, '$1 '));
+    const comments = lines.slice(1).filter((l) => l.startsWith(';')).map((l) => l.replace(/^(; \S+) \d+ IN /, '$1 IN ')).sort();
+    return [`status ${r.status}`, lines[0] ?? '', ...records, ...comments, `stderr: ${r.stderr.trim()}`].join('\n');
+  };
+
+  test('`sovereign delv` prints what delv prints, asking the same resolver with the same anchor', async (t) => {
+    if (skip) return t.skip('peers missing');
+    if (!havePeers(t, 'delv')) return;
+    const problems: string[] = [];
+    for (const [name, type] of CASES) {
+      if (name === 'www.ntaexp.vld.') continue; // an NTA of the resolver, not of delv
+      const args = [`@${DADDR.unbound}`, '-a', h!.bindAnchorFile, name, type];
+      const theirs = delvView(runTool('delv', args));
+      const ours = delvView(runTool(process.execPath, [BIN, 'delv', ...args]));
+      if (ours !== theirs) problems.push(`delv ${name} ${type}:\n--- delv\n${theirs}\n--- sovereign delv\n${ours}`);
+    }
+    assert.deepEqual(problems, [], problems.join('\n\n'));
+  });
+
+  test('`sovereign delv +vtrace` shows each link: DS -> DNSKEY -> RRSIG with key tags and algorithms', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const r = runTool(process.execPath, [BIN, 'delv', `@${DADDR.ours}`, '-a', h!.anchorFile, '+vtrace', 'www.good.vld.', 'A']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^;; DNSKEY \.: \d+ keys, self-signed by key \d+ \(RSASHA256\) matching the trust anchor$/m);
+    assert.match(r.stdout, /^;; DS vld\.: signed by \. key \d+, \d+\/13\/2$/m);
+    assert.match(r.stdout, /^;; DNSKEY vld\.: \d+ keys, self-signed by key \d+ \(ECDSAP256SHA256\) matching the DS$/m);
+    assert.match(r.stdout, /^;; DS good\.vld\.: signed by vld\. key \d+, \d+\/15\/2$/m);
+    assert.match(r.stdout, /^;; DNSKEY good\.vld\.: \d+ keys, self-signed by key \d+ \(ED25519\) matching the DS$/m);
+    assert.match(r.stdout, /^;; www\.good\.vld\. A: RRSIG by good\.vld\. key \d+ alg 15 valid until \d{14}$/m);
+    assert.match(r.stdout, /^; fully validated$/m);
+  });
 });

@@ -30,6 +30,8 @@ export interface SignedHierarchy {
   anchorFile: string;
   /** The root KSK's DNSKEY record (master-file format). */
   anchorKeyFile: string;
+  /** The same key as a BIND `trust-anchors` clause (what delv -a reads). */
+  bindAnchorFile: string;
   peers: RunningPeer[];
   stop(): Promise<void>;
 }
@@ -243,6 +245,10 @@ ns.nic.uns. 172800 A ${T}
   writeFileSync(anchorFile, root.ds.join('\n') + '\n');
   const anchorKeyFile = join(dir, 'root.key');
   writeFileSync(anchorKeyFile, root.ksk + '\n');
+  const f = root.ksk.trim().split(/\s+/);
+  const at = f.indexOf('DNSKEY');
+  const bindAnchorFile = join(dir, 'anchor.conf');
+  writeFileSync(bindAnchorFile, `trust-anchors {\n  . static-key ${f[at + 1]} ${f[at + 2]} ${f[at + 3]} "${f.slice(at + 4).join('')}";\n};\n`);
   const hintsFile = join(dir, 'root.hints');
   writeFileSync(hintsFile, `. 3600000 NS a.root.vld.\na.root.vld. 3600000 A ${R}\n`);
 
@@ -262,7 +268,7 @@ ns.nic.uns. 172800 A ${T}
   }
   void readdirSync;
   return {
-    dir, hintsFile, anchorFile, anchorKeyFile, peers,
+    dir, hintsFile, anchorFile, anchorKeyFile, bindAnchorFile, peers,
     stop: async () => {
       await Promise.all(peers.map((p) => p.stop()));
     },

@@ -17,7 +17,7 @@ import { type Logger, silentLogger } from '../../logging.js';
 import { EdeCode, Rcode } from '../../wire/constants.js';
 import { Name } from '../../wire/name.js';
 import type { ResourceRecord } from '../../wire/record.js';
-import { RRType, type DSData, type RRSIGData } from '../../wire/types.js';
+import { RRType, typeToString, type DSData, type RRSIGData } from '../../wire/types.js';
 import { algorithmInfo, isSupportedAlgorithm } from '../algorithms.js';
 import { canonicalRdata, compareBytes } from '../canonical.js';
 import { dsDigest, isSupportedDigest } from '../digest.js';
@@ -120,6 +120,11 @@ function signerOf(sigs: readonly ResourceRecord[], owner: Name): Name | undefine
     if (owner.isSubdomainOf(n)) return n;
   }
   return undefined;
+}
+
+/** YYYYMMDDHHMMSS of an RRSIG time (RFC 4034 §3.2), as delv and dig print it. */
+function rrsigTimeToString(t: number): string {
+  return new Date(t * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
 const rank: Record<SecurityStatus, number> = { secure: 0, indeterminate: 1, insecure: 2, bogus: 3 };
@@ -239,7 +244,7 @@ export class Validator {
       return { status: 'bogus', ede: EdeCode.RRSIGS_MISSING, why: `no RRSIG for ${first.name.toString()}/${first.type} in signed zone ${ke.zone.toString()}` };
     }
     const c = checkRrset(set, sigs, ke.zone, ke.keys, ctx.now, ctx.budget);
-    ctx.trace?.(`; ${first.name.toString()} ${first.type}: ${c.ok ? `RRSIG by ${ke.zone.toString()} key ${c.key.tag} alg ${c.sig.algorithm} valid` : c.why}`);
+    ctx.trace?.(`; ${first.name.toString()} ${typeToString(first.type)}: ${c.ok ? `RRSIG by ${ke.zone.toString()} key ${c.key.tag} alg ${c.sig.algorithm} valid until ${rrsigTimeToString(c.sig.signatureExpiration)}` : c.why}`);
     if (!c.ok) return { status: c.ede === EdeCode.UNSUPPORTED_DNSKEY_ALGORITHM ? 'insecure' : 'bogus', ede: c.ede, why: c.why };
     if (c.wildcard !== undefined && !first.name.equals(c.wildcard)) {
       // RFC 4035 §5.3.4: a wildcard expansion needs proof that the next closer name does not exist.

@@ -169,7 +169,7 @@ export const command: Command = {
       args = parseDelvArgs(argv);
     } catch (err) {
       process.stderr.write(`sovereign delv: ${(err as Error).message}\n`);
-      return 1;
+      return 2;
     }
     try {
       return await runDelv(args, (s) => process.stdout.write(s), (s) => process.stderr.write(s));

@@ -92,11 +92,30 @@ export class ZoneSyntaxError extends DnsError {
 export class ConfigError extends DnsError {
   readonly path: string;
   readonly fix: string;
+  readonly problem: string;
+  /** Where in the file, when the error came from one (1-based, as editors count). */
+  readonly line: number | undefined;
+  readonly column: number | undefined;
 
-  constructor(path: string, problem: string, fix: string) {
-    super('ERR_DNS_CONFIG', `config ${path}: ${problem} (fix: ${fix})`, SERVFAIL);
+  constructor(path: string, problem: string, fix: string, where?: { line: number; column: number }) {
+    // A command-line flag (`--listen`) is named as the user typed it, not as a config key.
+    super('ERR_DNS_CONFIG', `${path.startsWith('--') ? '' : 'config '}${path}: ${problem} (fix: ${fix})`, SERVFAIL);
     this.path = path;
     this.fix = fix;
+    this.problem = problem;
+    this.line = where?.line;
+    this.column = where?.column;
+  }
+}
+
+/** Every problem in one config at once (as named-checkconf lists them); `errors` holds each. */
+export class ConfigErrors extends ConfigError {
+  readonly errors: readonly ConfigError[];
+
+  constructor(source: string, errors: readonly ConfigError[]) {
+    super(source, `${errors.length} errors`, 'fix each error listed');
+    this.message = `${source}: ${errors.length} errors in the configuration:\n${errors.map((e) => '  ' + e.message).join('\n')}`;
+    this.errors = errors;
   }
 }
 
@@ -167,5 +186,82 @@ export class NetworkError extends DnsError {
 export class AbortedError extends DnsError {
   constructor(message = 'query aborted', cause?: unknown) {
     super('ERR_DNS_ABORTED', message, SERVFAIL, { cause });
+  }
+}
+
+/**
+ * A listening socket that could not be opened: the address, the cause (EADDRINUSE, EACCES,
+ * EADDRNOTAVAIL...) and what to do about it, in one line an operator can act on.
+ */
+export class ListenError extends DnsError {
+  readonly transport: string;
+  readonly address: string;
+  readonly port: number;
+  /** The system error code (`EADDRINUSE`...), or '' when there was none. */
+  readonly errno: string;
+
+  constructor(transport: string, address: string, port: number, cause: unknown, hint?: string) {
+    const errno = typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string'
+      ? (cause as { code: string }).code : '';
+    const where = address.startsWith('/') ? `${transport} socket ${address}`
+      : `${transport} ${address.includes(':') ? `[${address}]` : address}:${port}`;
+    super('ERR_DNS_LISTEN', `cannot listen on ${where}: ${errno !== '' ? errno : (cause as Error)?.message ?? String(cause)}` +
+      `${errno === 'EADDRINUSE' && hint !== undefined ? hint : listenHint(errno, port)}`, SERVFAIL, { cause });
+    this.transport = transport;
+    this.address = address;
+    this.port = port;
+    this.errno = errno;
+  }
+}
+
+function listenHint(errno: string, port: number): string {
+  switch (errno) {
+    case 'EADDRINUSE':
+      return ' (another process holds this address: see `ss -lunp` and `ss -ltnp`; or two listen entries overlap)';
+    case 'EACCES':
+      return port < 1024
+        ? ` (port ${port} needs root or CAP_NET_BIND_SERVICE: run as root with \`user:\` set, or grant the capability, e.g. AmbientCapabilities=CAP_NET_BIND_SERVICE in the systemd unit)`
+        : ' (permission denied)';
+    case 'EADDRNOTAVAIL':
+      return ' (no interface has this address: check `ip addr`)';
+    case 'EAFNOSUPPORT':
+      return ' (this host has no IPv6: remove the [::] entries from listen)';
+    default:
+      return '';
+  }
+}
+
+/** The server could not start or run as configured (no zone it can serve, a worker that died at start...). */
+export class ServerError extends DnsError {
+  constructor(message: string, cause?: unknown) {
+    super('ERR_DNS_SERVER', message, SERVFAIL, { cause });
+  }
+}
+
+/**
+ * A server or client address that cannot be used: an upstream (`192.0.2.1#5353`, `tls://...`), an
+ * ACL entry (`10.0.0.0/8`). Its message is the reason, for a ConfigError to carry with the key.
+ */
+export class AddressError extends DnsError {
+  /** The text as given. */
+  readonly text: string;
+
+  constructor(text: string, reason: string) {
+    super('ERR_DNS_ADDRESS', `"${text}" ${reason}`, SERVFAIL);
+    this.text = text;
+  }
+}
+
+/**
+ * A zone transfer in (AXFR/IXFR) that failed or was rejected (cut short, inconsistent, bad TSIG,
+ * failing the zone checks): the copy we had keeps serving. Maps to SERVFAIL.
+ */
+export class TransferError extends DnsError {
+  /** The zone, as text. */
+  readonly zone: string;
+
+  constructor(zone: string, message: string, cause?: unknown) {
+    super('ERR_DNS_TRANSFER', `zone ${zone}: ${message}`, SERVFAIL, { cause });
+    this.zone = zone;
   }
 }

@@ -14,7 +14,9 @@ import type { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType, type SOAData } from '../wire/types.js';
-import type { RRset, Zone } from '../zone/zone.js';
+import { negativeSoa as negativeSoaRecord } from '../wire/ttl.js';
+import type { LookupResult, RRset, Zone, ZoneNode } from '../zone/zone.js';
+import type { SignedZone } from './dnssec.js';
 
 /** Longest CNAME/DNAME chain followed inside one answer. */
 export const MAX_CHAIN = 16;
@@ -26,6 +28,10 @@ export interface AnswerOptions {
   anyAll: boolean;
   /** Round-robin offset to use (>= 0), or -1 for the next one of the shared counter. */
   rotation?: number;
+  /** The zone's DNSSEC index when it is signed (see SignedZone.build). */
+  signed?: SignedZone | undefined;
+  /** DO bit (RFC 3225): add RRSIGs and denial proofs (RFC 4035 §3.1); without it none of them. */
+  dnssecOk?: boolean;
 }
 
 let rotation = 0;
@@ -50,11 +56,11 @@ function negativeSoa(zone: Zone): ResourceRecord[] {
   const soa = zone.getRRset(zone.origin, RRType.SOA);
   if (soa === undefined) return [];
   const data = soa.rdata[0] as SOAData;
-  return [{ name: soa.name, type: RRType.SOA, class: soa.class, ttl: Math.min(soa.ttl, data.minimum), data }];
+  return [negativeSoaRecord({ name: soa.name, type: RRType.SOA, class: soa.class, ttl: soa.ttl, data })];
 }
 
-/** Adds A/AAAA records of in-zone targets (RFC 1034 §3.6.2 "additional section processing"). */
-function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[], seen: Set<string>): void {
+/** Adds A/AAAA records of in-zone targets (RFC 1034 §3.6.2 "additional section processing"), signed with DO. */
+function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[], seen: Set<string>, dnssec: SignedZone | undefined): void {
   for (const rr of rrs) {
     let target: Name | undefined;
     const d = rr.data as Record<string, unknown>;
@@ -63,9 +69,14 @@ function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[
     else if (rr.type === RRType.SRV) target = d.target as Name;
     if (target === undefined || seen.has(target.key) || !target.isSubdomainOf(zone.origin)) continue;
     seen.add(target.key);
-    for (const type of [RRType.A, RRType.AAAA]) {
-      const set = zone.getRRset(target, type);
-      if (set !== undefined) pushAll(reply.additional, recordsOf(set, undefined, false));
+    const node = zone.node(target);
+    if (node === undefined) continue;
+    for (const type of ADDRESS_TYPES) {
+      const set = node.get(type);
+      if (set === undefined) continue;
+      pushAll(reply.additional, recordsOf(set, undefined, false));
+      // Glue below a cut has no RRSIG; authoritative addresses do (RFC 4035 §3.1.1).
+      if (dnssec !== undefined) dnssec.pushSigs(reply.additional, node, type, set.name, set.ttl);
     }
   }
 }
@@ -79,8 +90,11 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
   reply.aa = true;
   let name = qname;
   const additionalSeen = new Set<string>();
+  const signed = opts.signed;
+  const dnssec = signed !== undefined && opts.dnssecOk === true ? signed : undefined;
   for (let hop = 0; hop <= MAX_CHAIN; hop++) {
-    const r = zone.lookup(name, qtype);
+    let r = zone.lookup(name, qtype);
+    if (signed !== undefined) r = hideNsec3Owners(signed, zone, r);
     switch (r.kind) {
       case 'answer': {
         // The query's own name keeps the client's case (as Knot answers; compression no longer
@@ -93,13 +107,19 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
           const chosen = opts.anyAll ? sets : sets.slice(0, 1);
           for (const set of chosen) {
             pushAll(reply.answer, recordsOf(set, owner, opts.rotate, offset));
+            if (dnssec !== undefined) dnssec.pushSigs(reply.answer, r.node, set.type, owner ?? set.name, set.ttl);
             if (opts.rotate) variants = Math.max(variants, set.rdata.length);
           }
+        } else if (qtype === RRType.RRSIG) {
+          pushRrsigs(reply.answer, r.node, r.rrset, owner);
         } else {
           pushAll(reply.answer, recordsOf(r.rrset, owner, opts.rotate, offset));
+          if (dnssec !== undefined) dnssec.pushSigs(reply.answer, r.node, r.rrset.type, owner ?? r.rrset.name, r.rrset.ttl);
           if (opts.rotate) variants = r.rrset.rdata.length;
         }
-        addAdditional(zone, reply, reply.answer, additionalSeen);
+        // RFC 4035 §3.1.3.3: a wildcard expansion comes with the proof that the name itself is absent.
+        if (dnssec !== undefined && r.wildcard !== undefined) dnssec.proveWildcardAnswer(reply.authority, name, r.node);
+        addAdditional(zone, reply, reply.answer, additionalSeen, dnssec);
         return variants;
       }
       case 'cname': {
@@ -108,6 +128,10 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         const owner = r.wildcard !== undefined || name === qname ? name : undefined;
         const recs = recordsOf(r.rrset, owner, false);
         pushAll(reply.answer, recs);
+        if (dnssec !== undefined) {
+          dnssec.pushSigs(reply.answer, r.node, RRType.CNAME, owner ?? r.rrset.name, r.rrset.ttl);
+          if (r.wildcard !== undefined) dnssec.proveWildcardAnswer(reply.authority, name, r.node);
+        }
         const target = (recs[0]!.data as { cname: Name }).cname;
         // Follow only inside this zone, as NSD and Knot do; the resolver takes it from there.
         if (!target.isSubdomainOf(zone.origin)) return 1;
@@ -119,6 +143,8 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
       }
       case 'dname': {
         pushAll(reply.answer, recordsOf(r.rrset, undefined, false));
+        // The synthesized CNAME is unsigned (RFC 6672 §5.3.1): validators check it against the DNAME.
+        if (dnssec !== undefined) dnssec.pushSigs(reply.answer, r.node, RRType.DNAME, r.rrset.name, r.rrset.ttl);
         const dname = r.rrset.name;
         const target = (r.rrset.rdata[0] as { target: Name }).target;
         let synthesized: Name;
@@ -142,17 +168,23 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         // answered part of a CNAME chain with authority.
         reply.aa = reply.answer.length > 0;
         pushAll(reply.authority, recordsOf(r.ns, undefined, false));
-        if (r.ds !== undefined) pushAll(reply.authority, recordsOf(r.ds, undefined, false));
+        // RFC 4035 §3.1.4: DS and its RRSIG, or the proof there is none, only with DO (RFC 3225 §3).
+        if (dnssec !== undefined) dnssec.proveReferral(reply.authority, r.cut);
         addGlue(zone, reply, r.ns);
         return 1;
       }
       case 'nodata':
-        pushAll(reply.authority, negativeSoa(zone));
+        pushNegativeSoa(zone, reply.authority, dnssec);
+        if (dnssec !== undefined) {
+          if (r.wildcard !== undefined) dnssec.proveWildcardNodata(reply.authority, name, r.node);
+          else dnssec.proveNodata(reply.authority, name, r.node);
+        }
         return 1;
       case 'nxdomain':
         // RFC 6604 §3: the RCODE describes the last name in the chain.
         reply.rcode = Rcode.NXDOMAIN;
-        pushAll(reply.authority, negativeSoa(zone));
+        pushNegativeSoa(zone, reply.authority, dnssec);
+        if (dnssec !== undefined) dnssec.proveNxdomain(reply.authority, name, r.closestEncloser);
         return 1;
       case 'outside':
         return 1;
@@ -160,6 +192,39 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
   }
   // Chain too long: what we have is all we give (NOERROR with the partial chain).
   return 1;
+}
+
+/**
+ * The RRSIGs at a name, asked for by type: each at the TTL of the RRset it covers (the zone keeps
+ * one TTL for all of them; signers give each the covered RRset's), as BIND answers.
+ */
+function pushRrsigs(dst: ResourceRecord[], node: ZoneNode, sigs: RRset, owner: Name | undefined): void {
+  const data = sigs.rdata;
+  const name = owner ?? sigs.name;
+  for (let i = 0; i < data.length; i++) {
+    const d = data[i] as { typeCovered: number };
+    const ttl = node.get(d.typeCovered)?.ttl ?? sigs.ttl;
+    dst.push({ name, type: RRType.RRSIG, class: sigs.class, ttl, data: d });
+  }
+}
+
+/** The negative SOA, and with DO its RRSIGs at the same TTL (RFC 4035 §3.1.3). */
+function pushNegativeSoa(zone: Zone, dst: ResourceRecord[], dnssec: SignedZone | undefined): void {
+  const soa = negativeSoa(zone);
+  pushAll(dst, soa);
+  if (dnssec !== undefined && soa.length > 0) dnssec.pushSigs(dst, zone.apex, RRType.SOA, soa[0]!.name, soa[0]!.ttl);
+}
+
+/**
+ * RFC 5155 §7.2.8: names that only hold NSEC3 records are not part of the zone; a query for one
+ * (or below one) gets the answer for a name that does not exist, as BIND and Knot give it.
+ */
+function hideNsec3Owners(signed: SignedZone, zone: Zone, r: LookupResult): LookupResult {
+  let node: ZoneNode | undefined;
+  if (r.kind === 'answer' || r.kind === 'nodata' || r.kind === 'cname') node = r.node;
+  else if (r.kind === 'nxdomain') node = r.closestEncloser;
+  if (node === undefined || !signed.isNsec3Only(node)) return r;
+  return { kind: 'nxdomain', closestEncloser: zone.apex };
 }
 
 /** True when `name` already owns a CNAME in the answer (the chain would loop). */

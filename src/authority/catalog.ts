@@ -6,25 +6,48 @@
  * and no Name allocation.
  */
 import type { Name } from '../wire/name.js';
-import type { Zone } from '../zone/zone.js';
+import { Zone } from '../zone/zone.js';
+import { SignedZone } from './dnssec.js';
+
+/**
+ * A configured zone that failed to load and has no earlier version to serve. It stays in the
+ * catalog so that names in it are answered SERVFAIL (as BIND does for a zone "not loaded due to
+ * errors") instead of falling through to REFUSED or, worse, to the resolver.
+ */
+export class UnloadedZone {
+  constructor(readonly origin: Name, readonly reason: string) {}
+}
 
 export class Catalog {
-  private readonly zones = new Map<string, Zone>();
+  private readonly zones = new Map<string, Zone | UnloadedZone>();
+  /** DNSSEC indexes of the signed zones, built when the zone is added (at load and reload). */
+  private readonly signedZones = new Map<Zone, SignedZone>();
 
-  add(zone: Zone): void {
+  add(zone: Zone | UnloadedZone): void {
+    const old = this.zones.get(zone.origin.key);
+    if (old instanceof Zone) this.signedZones.delete(old);
     this.zones.set(zone.origin.key, zone);
+    if (!(zone instanceof Zone)) return;
+    const signed = SignedZone.build(zone);
+    if (signed !== undefined) this.signedZones.set(zone, signed);
+  }
+
+  /** The DNSSEC index of `zone` when it is signed. */
+  signed(zone: Zone): SignedZone | undefined {
+    return this.signedZones.get(zone);
   }
 
   get size(): number {
     return this.zones.size;
   }
 
-  all(): IterableIterator<Zone> {
-    return this.zones.values();
+  /** The zones loaded and served (not the ones that failed). */
+  *all(): IterableIterator<Zone> {
+    for (const z of this.zones.values()) if (z instanceof Zone) yield z;
   }
 
   /** The zone with the longest origin that `qname` is at or below, if any. */
-  find(qname: Name): Zone | undefined {
+  find(qname: Name): Zone | UnloadedZone | undefined {
     const key = qname.key;
     const zones = this.zones;
     for (let p = 0; p < key.length; ) {
@@ -37,8 +60,9 @@ export class Catalog {
     return undefined;
   }
 
-  /** The zone whose origin is exactly `name`. */
+  /** The loaded zone whose origin is exactly `name`. */
   get(name: Name): Zone | undefined {
-    return this.zones.get(name.key);
+    const z = this.zones.get(name.key);
+    return z instanceof Zone ? z : undefined;
   }
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DnsError } from '../errors.js';
 import { Message } from '../wire/message.js';
 import { fromHex } from '../wire/rdata/text.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 export const command: Command = {
   summary: 'print a DNS message given as hex (or raw bytes on stdin with -)',

@@ -15,7 +15,7 @@ import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType, typeFromString, typeToString, type RRSIGData } from '../wire/types.js';
 import { digRData, formatRecord } from './dig-format.js';
-import { defaultServer } from './dig.js';
+import { defaultServer } from './dig-query.js';
 import type { Command } from './main.js';
 
 export interface DelvArgs {

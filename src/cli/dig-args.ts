@@ -11,6 +11,7 @@
  * DigUsageError carrying dig's one-line message (exit code 1).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { Name } from '../wire/name.js';
 import { RRClass, RRType, classFromString, typeFromString } from '../wire/types.js';
 import { parseIPv6 } from '../wire/rdata/fields.js';
@@ -31,6 +32,8 @@ export interface DigLookup {
   class: number;
   /** True when the type was given explicitly. */
   typeSet: boolean;
+  /** `IXFR=SERIAL`: the serial the client has (RFC 1995 §3), sent as an SOA in the authority section. */
+  ixfrSerial?: number;
   /**
    * The options of this lookup: the global ones (given before the first name) as they stood
    * when its name was given, plus the options given after its name (dig's local options).
@@ -60,12 +63,32 @@ export interface DigDisplay {
   json: boolean;
   /** +[no]multiline: long records split over lines in parentheses, with BIND's comments. */
   multiline: boolean;
+  /** +[no]rrcomments; undefined: dig's default (on with +multiline, off otherwise). */
+  rrComments: boolean | undefined;
+  /** +ttlunits: TTLs as `1h30m` (BIND's short units). */
+  ttlUnits: boolean;
+  /** +unknownformat: every record in RFC 3597 form (`CLASS1 TYPE1 \# 4 C0000201`). */
+  unknownFormat: boolean;
+  /** +split=W: hex/base64 fields cut into W-character chunks (0: never); default 56. */
+  split: number;
+  /** +[no]crypto: print key, signature and digest material (off: `[omitted]` / `[key id = N]`). */
+  crypto: boolean;
+  /** +yaml: the messages as BIND's YAML documents. */
+  yaml: boolean;
+  /** +onesoa: an AXFR prints only the opening SOA. */
+  oneSoa: boolean;
+  /** -u: query times in microseconds. */
+  usec: boolean;
+  /** +idnout: names printed in Unicode (punycode labels converted back). */
+  idnOut: boolean;
 }
 
 export interface DigOptions {
   /** @server as given (address or host name); undefined: the first resolv.conf nameserver. */
   server: string | undefined;
   port: number;
+  /** -p was given (else +tls and +https pick 853 and 443). */
+  portGiven: boolean;
   family: 4 | 6 | undefined;
   /** -b: source address. */
   source: string | undefined;
@@ -99,12 +122,66 @@ export interface DigOptions {
   version: boolean;
   /** Warnings dig prints to stderr and carries on (an invalid -t type or -c class). */
   warnings: string[];
+  /** Header bits to set in the query: +aaflag, +zflag, +tcflag, +raflag. */
+  aa: boolean;
+  z: boolean;
+  tc: boolean;
+  ra: boolean;
+  /** +qid=N: the message ID (undefined: random). */
+  qid: number | undefined;
+  /** +opcode=N|mnemonic. */
+  opcode: number;
+  /** +header-only: a query without a question section. */
+  headerOnly: boolean;
+  /** +expire, +keepalive: empty EXPIRE (RFC 7314) and TCP keepalive (RFC 7828) options. */
+  expire: boolean;
+  keepalive: boolean;
+  /** +padding=B: RFC 8467 block padding of the query (0: none). */
+  padding: number;
+  /** +ednsopt=code[:hex]: extra options, in the order given; +noednsopt clears them. */
+  ednsOptions: { code: number; data: Uint8Array }[];
+  /** +ednsflags=N: the EDNS flags word's must-be-zero bits; +coflag sets 0x4000 (CO). */
+  ednsFlags: number;
+  co: boolean;
+  /** +cookie=HEX: the client (and server) cookie to send instead of a random one. */
+  cookieValue: Uint8Array | undefined;
+  /** +[no]fail: on SERVFAIL, go on to the next server (dig's default: stop). */
+  fail: boolean;
+  /** +[no]keepopen: one TCP connection for all lookups. */
+  keepOpen: boolean;
+  /** +[no]search / +[no]defname, +ndots=D, +domain=NAME, +showsearch: resolv.conf's search list. */
+  search: boolean;
+  ndots: number | undefined;
+  domain: string | undefined;
+  showSearch: boolean;
+  /** +[no]idnin: Unicode names converted to punycode (url.domainToASCII, IDNA2008-compatible
+   *  UTS #46); undefined: as dig, only when stdout is a terminal (else the UTF-8 octets are the label). */
+  idnIn: boolean | undefined;
+  /** +nssearch: the zone's SOA from each of its name servers. */
+  nssearch: boolean;
+  /** +tls / +https[=path] (+https-get, +http-plain...): the transport. */
+  transport: 'dns' | 'tls' | 'https' | 'http';
+  /** DoH: the URL path and whether to use GET. */
+  httpsPath: string;
+  httpsGet: boolean;
+  /** +tls-ca[=FILE]: verify the server certificate (against FILE, or the system CAs). */
+  tlsCa: string | boolean;
+  tlsHostname: string | undefined;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** -y [ALG:]NAME:SECRET: a TSIG key given inline (RFC 8945); dig's default algorithm is hmac-md5. */
+  tsig: { algorithm: string; name: string; secret: string } | undefined;
+  /** -k FILE: a TSIG key file in BIND's syntax (read when the query is sent). */
+  keyFile: string | undefined;
+  /** -r -m -i: accepted as dig does (no ~/.digrc is read; no memory debugging; -i is obsolete). */
 }
 
 export function defaultDisplay(): DigDisplay {
   return {
     cmd: true, comments: true, question: true, answer: true, authority: true, additional: true, stats: true,
     qr: false, short: false, ttlid: true, showClass: true, identify: false, json: false, multiline: false,
+    rrComments: undefined, ttlUnits: false, unknownFormat: false, split: 56, crypto: true, yaml: false, oneSoa: false, usec: false,
+    idnOut: false,
   };
 }
 
@@ -113,10 +190,13 @@ export const DEFAULT_BUFSIZE = 1232;
 
 function defaults(argv: string[]): DigOptions {
   return {
-    server: undefined, port: 53, family: undefined, source: undefined, lookups: [], tcp: undefined, ignoreTruncation: false,
+    server: undefined, port: 53, portGiven: false, family: undefined, source: undefined, lookups: [], tcp: undefined, ignoreTruncation: false,
     recurse: true, dnssec: false, cd: false, ad: true, nsid: false, cookie: true, edns: 0, bufsize: DEFAULT_BUFSIZE,
     subnet: undefined, timeSeconds: 5, tries: 3, trace: false, hintsFile: undefined, display: defaultDisplay(), argv, help: false, version: false, batchFile: undefined,
-    warnings: [],
+    warnings: [], aa: false, z: false, tc: false, ra: false, qid: undefined, opcode: 0, headerOnly: false, expire: false, keepalive: false,
+    padding: 0, ednsOptions: [], ednsFlags: 0, co: false, cookieValue: undefined, fail: false, keepOpen: false, search: false,
+    ndots: undefined, domain: undefined, showSearch: false, idnIn: undefined, nssearch: false, transport: 'dns', httpsPath: '/dns-query',
+    httpsGet: false, tlsCa: false, tlsHostname: undefined, tlsCertFile: undefined, tlsKeyFile: undefined, tsig: undefined, keyFile: undefined,
   };
 }
 
@@ -169,6 +249,70 @@ const BOOL_OPTIONS: Record<string, BoolSetter> = {
   json: (o, on) => { o.display.json = on; },
   multiline: (o, on) => { o.display.multiline = on; },
   edns: (o, on) => { o.edns = on ? 0 : undefined; },
+  aaflag: (o, on) => { o.aa = on; },
+  aaonly: (o, on) => { o.aa = on; },
+  zflag: (o, on) => { o.z = on; },
+  tcflag: (o, on) => { o.tc = on; },
+  raflag: (o, on) => { o.ra = on; },
+  rdflag: (o, on) => { o.recurse = on; },
+  coflag: (o, on) => { o.co = on; },
+  do: (o, on) => { o.dnssec = on; },
+  rrcomments: (o, on) => { o.display.rrComments = on; },
+  ttlunits: (o, on) => { o.display.ttlUnits = on; },
+  unknownformat: (o, on) => { o.display.unknownFormat = on; },
+  crypto: (o, on) => { o.display.crypto = on; },
+  yaml: (o, on) => { o.display.yaml = on; },
+  onesoa: (o, on) => { o.display.oneSoa = on; },
+  'header-only': (o, on) => { o.headerOnly = on; },
+  expire: (o, on) => { o.expire = on; },
+  keepalive: (o, on) => { o.keepalive = on; },
+  fail: (o, on) => { o.fail = on; },
+  keepopen: (o, on) => { o.keepOpen = on; },
+  search: (o, on) => { o.search = on; },
+  defname: (o, on) => { o.search = on; },
+  showsearch: (o, on) => { o.showSearch = on; if (on) o.search = true; },
+  idnin: (o, on) => { o.idnIn = on; },
+  idnout: (o, on) => { o.display.idnOut = on; },
+  nssearch: (o, on) => {
+    o.nssearch = on;
+    // dig: +nssearch prints one line per server and nothing else.
+    if (on) {
+      const d = o.display;
+      d.cmd = false; d.comments = false; d.question = false; d.answer = false; d.authority = false; d.additional = false; d.stats = false;
+    }
+  },
+  tls: (o, on) => { o.transport = on ? 'tls' : 'dns'; },
+  https: (o, on) => { o.transport = on ? 'https' : 'dns'; o.httpsGet = false; o.httpsPath = '/dns-query'; },
+  'https-get': (o, on) => { o.transport = on ? 'https' : 'dns'; o.httpsGet = on; o.httpsPath = '/dns-query'; },
+  'https-post': (o, on) => { o.transport = on ? 'https' : 'dns'; o.httpsGet = false; o.httpsPath = '/dns-query'; },
+  'http-plain': (o, on) => { o.transport = on ? 'http' : 'dns'; o.httpsGet = false; o.httpsPath = '/dns-query'; },
+  'http-plain-get': (o, on) => { o.transport = on ? 'http' : 'dns'; o.httpsGet = on; o.httpsPath = '/dns-query'; },
+  'http-plain-post': (o, on) => { o.transport = on ? 'http' : 'dns'; o.httpsGet = false; o.httpsPath = '/dns-query'; },
+  'tls-ca': (o, on) => { o.tlsCa = on; if (on && o.transport === 'dns') o.transport = 'tls'; },
+  'tls-hostname': (o, on) => { if (!on) o.tlsHostname = undefined; },
+  'tls-certfile': (o, on) => { if (!on) o.tlsCertFile = undefined; },
+  'tls-keyfile': (o, on) => { if (!on) o.tlsKeyFile = undefined; },
+  ednsopt: (o, on) => { if (!on) o.ednsOptions = []; else throw new DigUsageError('ednsopt: missing code'); },
+  opcode: (o, on) => { if (!on) o.opcode = 0; },
+  subnet: (o, on) => { if (!on) o.subnet = undefined; },
+  // Accepted without effect on what is printed here (dig's defaults hold): +besteffort prints
+  // malformed replies, +badcookie/+showbadcookie concern BADCOOKIE retries, +ednsnegotiation
+  // EDNS version negotiation (done on BADVERS anyway), +fuzztime TSIG signing times, +dns64prefix.
+  besteffort: () => {},
+  badcookie: () => {},
+  showbadcookie: () => {},
+  ednsnegotiation: () => {},
+  fuzztime: () => {},
+  ednsflags: (o, on) => { if (!on) o.ednsFlags = 0; },
+  padding: (o, on) => { if (!on) o.padding = 0; },
+  ndots: () => {},
+  split: (o, on) => { o.display.split = on ? 56 : 0; },
+  timeout: () => {},
+  // Removed from dig long ago; 9.18 warns and carries on.
+  sigchase: (o) => { o.warnings.push(';; +sigchase option is deprecated'); },
+  topdown: (o) => { o.warnings.push(';; +topdown option is deprecated'); },
+  mapped: (o) => { o.warnings.push(';; +mapped option is deprecated'); },
+  unexpected: (o) => { o.warnings.push(';; +unexpected option is deprecated'); },
 };
 
 /** +[no]short on `o`; exported for batch-file lines, whose +short holds for the lines after them (dig). */
@@ -184,6 +328,42 @@ const VALUE_OPTIONS: Record<string, (o: DigOptions, value: string, raw: string) 
   retry: (o, v, raw) => { o.tries = intIn(v, 0, 0xffffffff, raw) + 1; },
   edns: (o, v, raw) => { o.edns = intIn(v, 0, 255, raw); },
   subnet: (o, v, raw) => { o.subnet = parseSubnet(v, raw); },
+  timeout: (o, v, raw) => { o.timeSeconds = Math.max(1, intIn(v, 0, 0xffffffff, raw)); },
+  qid: (o, v, raw) => { o.qid = intIn(v, 0, 0xffff, raw); },
+  opcode: (o, v, raw) => { o.opcode = parseOpcode(v, raw); },
+  padding: (o, v, raw) => { o.padding = intIn(v, 0, 512, raw); },
+  // dig reads +ednsflags in C's base-prefix notation (0x80, 0200, 128).
+  ednsflags: (o, v, raw) => { o.ednsFlags = intIn(/^0x[0-9a-f]+$/i.test(v) ? String(parseInt(v, 16)) : v, 0, 0xffff, raw) & 0x7fff; },
+  ednsopt: (o, v, raw) => { o.ednsOptions.push(parseEdnsOpt(v, raw)); },
+  cookie: (o, v, raw) => {
+    o.cookie = true;
+    o.cookieValue = parseHex(v, raw);
+    if (o.cookieValue.length < 8 || o.cookieValue.length > 40) throw new DigUsageError(`invalid value '${v}' in ${raw}: bad cookie length`, 10);
+  },
+  ndots: (o, v, raw) => { o.ndots = intIn(v, 0, 0xffffffff, raw); },
+  domain: (o, v) => { o.domain = v; },
+  split: (o, v, raw) => {
+    let n = intIn(v, 0, 0xffffffff, raw);
+    // dig rounds the width up to a multiple of 4 (one base64 quantum) and says so.
+    if (n % 4 !== 0) {
+      n += 4 - (n % 4);
+      o.warnings.push(`;; Warning, split must be a multiple of 4; adjusting to ${n}`);
+    }
+    o.display.split = n;
+  },
+  https: (o, v) => { o.transport = 'https'; o.httpsGet = false; o.httpsPath = v.length > 0 ? v : '/dns-query'; },
+  'https-get': (o, v) => { o.transport = 'https'; o.httpsGet = true; o.httpsPath = v.length > 0 ? v : '/dns-query'; },
+  'https-post': (o, v) => { o.transport = 'https'; o.httpsGet = false; o.httpsPath = v.length > 0 ? v : '/dns-query'; },
+  'http-plain': (o, v) => { o.transport = 'http'; o.httpsGet = false; o.httpsPath = v.length > 0 ? v : '/dns-query'; },
+  'http-plain-get': (o, v) => { o.transport = 'http'; o.httpsGet = true; o.httpsPath = v.length > 0 ? v : '/dns-query'; },
+  'http-plain-post': (o, v) => { o.transport = 'http'; o.httpsGet = false; o.httpsPath = v.length > 0 ? v : '/dns-query'; },
+  'tls-ca': (o, v) => { o.tlsCa = v.length > 0 ? v : true; if (o.transport === 'dns') o.transport = 'tls'; },
+  'tls-hostname': (o, v) => { o.tlsHostname = v; if (o.transport === 'dns') o.transport = 'tls'; },
+  'tls-certfile': (o, v) => { o.tlsCertFile = v; if (o.transport === 'dns') o.transport = 'tls'; },
+  'tls-keyfile': (o, v) => { o.tlsKeyFile = v; if (o.transport === 'dns') o.transport = 'tls'; },
+  fuzztime: () => {},
+  dscp: (o) => { o.warnings.push(';; +dscp option is obsolete and has no effect'); },
+  'trusted-key': (o) => { o.warnings.push(';; +trusted-key option is deprecated'); },
   hints: (o, v, raw) => {
     if (v.length === 0) throw new DigUsageError(`Invalid option: ${raw}`);
     o.hintsFile = v;
@@ -198,6 +378,35 @@ function intIn(v: string, min: number, max: number, raw: string): number {
   const n = Number(v);
   if (n < min || n > max) throw new DigUsageError(`invalid value '${v}' in ${raw}: out of range ${min}..${max}`, 10);
   return n;
+}
+
+const OPCODES = ['QUERY', 'IQUERY', 'STATUS', 'RESERVED3', 'NOTIFY', 'UPDATE'];
+
+function parseOpcode(v: string, raw: string): number {
+  const i = OPCODES.indexOf(v.toUpperCase());
+  if (i >= 0) return i;
+  return intIn(v, 0, 15, raw);
+}
+
+function parseHex(v: string, raw: string): Uint8Array {
+  if (v.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(v)) throw new DigUsageError(`invalid value '${v}' in ${raw}: bad hex`, 10);
+  const out = new Uint8Array(v.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(v.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** EDNS option names dig accepts in +ednsopt (BIND's `ednsoptscodes`). */
+const EDNS_OPTION_NAMES: Record<string, number> = {
+  LLQ: 1, UL: 2, NSID: 3, DAU: 5, DHU: 6, N3U: 7, ECS: 8, 'CLIENT-SUBNET': 8, EXPIRE: 9, COOKIE: 10, KEEPALIVE: 11,
+  'TCP-KEEPALIVE': 11, PADDING: 12, CHAIN: 13, 'KEY-TAG': 14, EDE: 15, 'EXTENDED-ERROR': 15, 'CLIENT-TAG': 16, 'SERVER-TAG': 17,
+};
+
+function parseEdnsOpt(v: string, raw: string): { code: number; data: Uint8Array } {
+  const colon = v.indexOf(':');
+  const codeText = colon < 0 ? v : v.slice(0, colon);
+  const named = EDNS_OPTION_NAMES[codeText.toUpperCase()];
+  const code = named ?? intIn(codeText, 0, 65535, raw);
+  return { code, data: colon < 0 ? new Uint8Array(0) : parseHex(v.slice(colon + 1), raw) };
 }
 
 function parseSubnet(v: string, raw: string): { address: string; prefix: number } {
@@ -237,6 +446,29 @@ function plusOption(o: DigOptions, arg: string): void {
   throw new DigUsageError(`Invalid option: ${arg}`);
 }
 
+/**
+ * A name typed with non-ASCII characters, as dig takes it: with +idnin converted to punycode
+ * (RFC 5891 A-labels, `url.domainToASCII`); without, its UTF-8 octets become `\DDD` escapes.
+ */
+export function idnName(name: string, idnIn: boolean): string {
+  if (!/[^\x00-\x7f]/.test(name)) return name;
+  if (idnIn) {
+    const dot = name.endsWith('.') ? '.' : '';
+    const ascii = domainToASCII(dot ? name.slice(0, -1) : name);
+    if (ascii === '') throw new DigUsageError(`'${name}' is not a legal IDNA2008 name (idn conversion failed)`);
+    return ascii + dot;
+  }
+  let out = '';
+  for (const ch of name) {
+    if (ch.charCodeAt(0) < 0x80) {
+      out += ch;
+      continue;
+    }
+    for (const b of new TextEncoder().encode(ch)) out += '\\' + String(b).padStart(3, '0');
+  }
+  return out;
+}
+
 /** The in-addr.arpa. / ip6.arpa. (nibble, RFC 3596 §2.5) name for `addr`. */
 export function reverseName(addr: string): string {
   if (isIPv4(addr)) return addr.split('.').reverse().join('.') + '.in-addr.arpa.';
@@ -263,7 +495,7 @@ function asClass(text: string): number | undefined {
 
 /** A copy of `o` that a lookup can change without touching the global options. */
 function snapshot(o: DigOptions): DigOptions {
-  return { ...o, display: { ...o.display }, subnet: o.subnet === undefined ? undefined : { ...o.subnet } };
+  return { ...o, display: { ...o.display }, subnet: o.subnet === undefined ? undefined : { ...o.subnet }, ednsOptions: [...o.ednsOptions] };
 }
 
 /**
@@ -324,11 +556,16 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
         case '-4': o.family = 4; break;
         case '-6': o.family = 6; break;
         case '-h': o.help = true; break;
+        // -r: do not read ~/.digrc (Sovereign never reads it); -m: BIND's memory-usage debugging;
+        // -i: obsolete (IP6.INT). dig 9.18 accepts all three and prints the same answers.
+        case '-r': case '-m': case '-i': if (glued !== undefined) throw new DigUsageError(`Invalid option: ${a}`); break;
+        case '-u': o.display.usec = true; if (glued !== undefined) throw new DigUsageError(`Invalid option: ${a}`); break;
         case '-v': o.version = true; break;
         case '-p': {
           const v = value();
           if (!/^\d+$/.test(v) || Number(v) > 65535) throw new DigUsageError("Couldn't parse port number");
           o.port = Number(v);
+          o.portGiven = true;
           break;
         }
         case '-t': {
@@ -358,9 +595,17 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
           global.batchFile = v;
           break;
         }
-        // TSIG (RFC 8945) is not implemented yet: refuse rather than send unsigned queries.
-        case '-y': value(); throw new DigUsageError('-y: TSIG is not supported yet', 1, true);
-        case '-k': value(); throw new DigUsageError('-k: TSIG is not supported yet', 1, true);
+        case '-y': {
+          // -y [hmac:]name:secret (dig: the algorithm defaults to hmac-md5).
+          const v = value();
+          const parts = v.split(':');
+          if (parts.length < 2 || parts.length > 3 || parts.some((x) => x === '')) throw new DigUsageError(`invalid TSIG key: ${v}`, 1, true);
+          const [algorithm, name, secret] = parts.length === 3 ? parts as [string, string, string] : ['hmac-md5', parts[0]!, parts[1]!];
+          o.tsig = { algorithm, name, secret };
+          o.keyFile = undefined;
+          break;
+        }
+        case '-k': o.keyFile = value(); o.tsig = undefined; break;
         case '-b': {
           const v = value();
           const addr = v.includes('#') ? v.slice(0, v.indexOf('#')) : v;
@@ -377,6 +622,15 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
         default:
           throw new DigUsageError(`Invalid option: ${a}`);
       }
+      continue;
+    }
+    // IXFR=SERIAL (dig): an IXFR query from that serial.
+    const ixfr = /^ixfr=(\d+)$/i.exec(a);
+    if (ixfr !== null && Number(ixfr[1]) <= 0xffffffff) {
+      const l = lookup();
+      l.type = RRType.IXFR;
+      l.typeSet = true;
+      l.ixfrSerial = Number(ixfr[1]);
       continue;
     }
     // Positional: type, class or name (BIND dig checks type first, then class).
@@ -406,6 +660,7 @@ export function parseDigArgs(argv: string[], base?: DigOptions): DigOptions {
       l.name = '.';
       if (!l.typeSet) l.type = RRType.NS;
     }
+    l.name = idnName(l.name, lo.idnIn ?? process.stdout.isTTY === true);
     try {
       Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
     } catch (e) {
@@ -432,6 +687,9 @@ Where:  domain    is in the Domain Name System
                  -q name             (specify query name)
                  -t type             (specify query type)
                  -x dot-notation     (shortcut for reverse lookups)
+                 -r                  (do not read ~/.digrc; Sovereign never reads it)
+                 -u                  (display times in usec instead of msec)
+                 -m, -i              (accepted as dig does; no effect)
         d-opt    is of the form +keyword[=value], where keyword is:
                  +[no]adflag         (Set AD flag in query (default on))
                  +[no]additional     (Control display of additional section)
@@ -464,6 +722,16 @@ Where:  domain    is in the Domain Name System
                  +hints=FILE         (Root hints for +trace without @server) [built-in IANA set]
                  +tries=###          (Set number of UDP attempts) [3]
                  +[no]ttlid          (Control display of ttls in records)
+                 +[no]aaflag +[no]zflag +[no]tcflag +[no]raflag +[no]coflag  (header/EDNS bits in the query)
+                 +qid=### +opcode=###|NAME +[no]header-only              (query ID, opcode, no question)
+                 +[no]expire +[no]keepalive +padding=### +ednsopt=CODE[:HEX] +ednsflags=### +cookie=HEX
+                 +[no]rrcomments +[no]ttlunits +[no]unknownformat +split=## +[no]crypto +[no]onesoa
+                 +[no]yaml                               (Print the messages as YAML)
+                 +[no]tls +tls-ca[=FILE] +tls-hostname=NAME  (DNS over TLS, port 853)
+                 +[no]https[=/path] +https-get[=/path]   (DNS over HTTPS, port 443)
+                 +[no]search +ndots=# +domain=NAME +[no]showsearch  (resolv.conf search list)
+                 +[no]idnin +[no]idnout                  (IDN names in and out)
+                 +[no]fail +[no]keepopen +timeout=###    (accepted as dig)
         -h                           (print help and exit)
         -v                           (print version and exit)
 `;

@@ -6,12 +6,14 @@
  * Invariant: pure functions from a decoded reply (and what was sent) to text; no I/O here.
  */
 import { EdnsOptionCode, opcodeToString, rcodeToString } from '../wire/constants.js';
-import { type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
+import { EDE_NAMES, type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
+import { chunkBlob, typeLayout } from '../wire/layout.js';
 import type { Message } from '../wire/message.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
-import { classToString, printRData, typeToString } from '../wire/types.js';
+import { RRType, algorithmToString, classToString, printRData, typeToString } from '../wire/types.js';
 import { keyTag } from '../dnssec/key-tag.js';
 import type { DigDisplay } from './dig-args.js';
+import { keyComment, splitBlob, ttlUnits, unknownRData, withoutRRComments } from './dig-style.js';
 
 /** First column stop of BIND's dig style (owner names are padded to it). */
 const TTL_COLUMN = 24;
@@ -32,34 +34,71 @@ function pad(parts: string[], col: number, to: number): number {
   return to;
 }
 
-/**
- * BIND prints long hex and base64 fields in chunks of 56 characters separated by a space, even
- * on one line (its `tctx->width - 2` word length): the number of RDATA tokens before the blob,
- * by type. Unknown types (RFC 3597 `\# len hex`) are chunked after their two tokens.
- */
-const BLOB_AFTER: ReadonlyMap<number, number> = new Map([
-  [43, 3], [59, 3], [32768, 3], [32769, 3], // DS, CDS, TA, DLV: digest
-  [44, 2], // SSHFP fingerprint
-  [52, 3], [53, 3], // TLSA, SMIMEA
-  [63, 3], // ZONEMD digest
-  [25, 3], [48, 3], [60, 3], // KEY, DNSKEY, CDNSKEY public key
-  [24, 8], [46, 8], // SIG, RRSIG signature
-  [37, 3], // CERT
-  [49, 0], [61, 0], // DHCID, OPENPGPKEY
-]);
+/** BIND's word length for blobs on one line (its `tctx->width - 2`). */
 const BLOB_CHUNK = 56;
 
 /** RDATA text as dig prints it: the codec's presentation with BIND's blob chunking. */
-export function digRData(type: number, data: unknown): string {
+export function digRData(type: number, data: unknown, width = BLOB_CHUNK, crypto = true): string {
+  if (type === RRType.TSIG) return tsigText(data as TsigFields);
   const text = printRData(type, data);
-  const lead = text.startsWith('\\# ') ? 2 : BLOB_AFTER.get(type);
+  const lead = text.startsWith('\\# ') ? 2 : typeLayout(type).blobAfter;
   if (lead === undefined) return text;
   const tokens = text.split(' ');
+  // +nocrypto: BIND leaves out key, signature and DS digest material.
+  if (!crypto && NO_CRYPTO.has(type) && tokens.length > lead) return [...tokens.slice(0, lead), noCrypto(type, data)].join(' ');
   const blob = tokens.slice(lead).join('');
-  if (blob.length <= BLOB_CHUNK) return text;
+  if (width > 0 && blob.length <= width) return text;
+  return [...tokens.slice(0, lead), ...splitBlob(blob, width)].join(' ');
+}
+
+/** Types whose blob +nocrypto replaces: keys by `[key id = N]`, signatures and digests by `[omitted]`. */
+const NO_CRYPTO = new Set([25, 48, 60, 24, 46, 43, 59, 32768, 32769]);
+
+function noCrypto(type: number, data: unknown): string {
+  if (type === 25 || type === 48 || type === 60) {
+    const d = data as { flags: number; protocol: number; algorithm: number; publicKey: Uint8Array };
+    return `[key id = ${keyTag(d.flags, d.protocol, d.algorithm, d.publicKey)}]`;
+  }
+  return '[omitted]';
+}
+
+/** The display switches that change how one record prints (dig-style.ts). */
+export type RecordStyle = Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } &
+  Partial<Pick<DigDisplay, 'ttlUnits' | 'unknownFormat' | 'split' | 'rrComments' | 'crypto'>>;
+
+/** RDATA of `rr` on one line under `style`: RFC 3597 form, +split width, +nocrypto, +rrcomments. */
+function styledRData(rr: ResourceRecord, style: RecordStyle): string {
+  if (style.unknownFormat === true) {
+    const [mark, len, hex] = unknownRData(rr).split(' ');
+    return hex === undefined ? `${mark} ${len}` : [mark, len, ...splitBlob(hex, style.split ?? BLOB_CHUNK)].join(' ');
+  }
+  let text = digRData(rr.type, rr.data, style.split ?? BLOB_CHUNK, style.crypto ?? true);
+  if (style.rrComments === true && (rr.type === 48 || rr.type === 60 || rr.type === 25)) text += keyComment(multilineRData(rr.type, rr.data)) ?? '';
+  return text;
+}
+
+interface TsigFields {
+  algorithm: { toString(): string };
+  timeSigned: number;
+  fudge: number;
+  mac: Uint8Array;
+  originalId: number;
+  error: number;
+  otherData: Uint8Array;
+}
+
+/**
+ * A TSIG as dig prints it (RFC 8945 §4.2 fields): the MAC in base64 cut every 56 characters,
+ * the error as a mnemonic, Other Data's length, then its base64 (an empty one leaves the line
+ * ending in a space).
+ */
+function tsigText(d: TsigFields): string {
+  const mac = Buffer.from(d.mac).toString('base64');
   const chunks: string[] = [];
-  for (let i = 0; i < blob.length; i += BLOB_CHUNK) chunks.push(blob.slice(i, i + BLOB_CHUNK));
-  return [...tokens.slice(0, lead), ...chunks].join(' ');
+  for (let i = 0; i < mac.length; i += BLOB_CHUNK) chunks.push(mac.slice(i, i + BLOB_CHUNK));
+  const err = d.error === 16 ? 'BADSIG' : d.error === 0 ? 'NOERROR' : rcodeToString(d.error);
+  return [d.algorithm.toString(), d.timeSigned, d.fudge, d.mac.length, ...chunks, d.originalId, err, d.otherData.length,
+    Buffer.from(d.otherData).toString('base64')].join(' ');
 }
 
 /**
@@ -94,17 +133,6 @@ function cut(blob: string): string[] {
   return out;
 }
 
-/** DNSSEC algorithm mnemonics as BIND prints them in the DNSKEY comment (number when unknown). */
-const ALG_NAMES: Record<number, string> = {
-  1: 'RSAMD5', 2: 'DH', 3: 'DSA', 5: 'RSASHA1', 6: 'NSEC3DSA', 7: 'NSEC3RSASHA1', 8: 'RSASHA256', 10: 'RSASHA512', 12: 'ECCGOST',
-  13: 'ECDSAP256SHA256', 14: 'ECDSAP384SHA384', 15: 'ED25519', 16: 'ED448', 252: 'INDIRECT', 253: 'PRIVATEDNS', 254: 'PRIVATEOID',
-};
-
-/** Types whose RDATA ends in a hex or base64 blob after `n` tokens, split as `a b c (` + lines + ` )`. */
-const ML_BLOB_AFTER: ReadonlyMap<number, number> = new Map([
-  [43, 3], [59, 3], [32768, 3], [32769, 3], [52, 3], [53, 3], [63, 3], [44, 2], [37, 3],
-]);
-
 /**
  * RDATA as dig +multiline prints it (BIND's DNS_STYLEFLAG_MULTILINE): the SOA timers one per line
  * with their meaning, keys and signatures cut over lines inside parentheses, and DNSKEY's
@@ -117,42 +145,54 @@ export function multilineRData(type: number, data: unknown): string {
     if (tokens.length < 3) return text;
     return `${tokens[0]} ${tokens[1]} ( ${cut(tokens.slice(2).join('')).join(BR)} )`;
   }
-  switch (type) {
-    case 6: { // SOA: mname rname ( serial ; serial  refresh ; refresh (1 hour) ... )
+  const shape = typeLayout(type).multiline;
+  if (shape === undefined) return text;
+  const lines = (t: string[]): string => cut(t.join('')).map((c) => BR + c).join('');
+  switch (shape.kind) {
+    case 'soa': { // mname rname ( serial ; serial  refresh ; refresh (1 hour) ... )
       const d = data as { serial: number; refresh: number; retry: number; expire: number; minimum: number };
       const line = (v: number, what: string, verbose: boolean): string =>
         BR + `${String(v).padEnd(10)} ; ${what}${verbose ? ` (${verboseDuration(v)})` : ''}`;
       return `${tokens[0]} ${tokens[1]} (` + line(d.serial, 'serial', false) + line(d.refresh, 'refresh', true) +
         line(d.retry, 'retry', true) + line(d.expire, 'expire', true) + line(d.minimum, 'minimum', true) + BR + ')';
     }
-    case 25: case 48: case 60: { // KEY, DNSKEY, CDNSKEY
+    case 'key': {
       const d = data as { flags: number; protocol: number; algorithm: number; publicKey: Uint8Array };
-      const body = `${tokens.slice(0, 3).join(' ')} (` + cut(tokens.slice(3).join('')).map((c) => BR + c).join('') + BR + ')';
-      const alg = ALG_NAMES[d.algorithm] ?? String(d.algorithm);
+      // RFC 2535 §3.1.2: with both NOKEY bits there is no key, and BIND prints the three numbers alone.
+      if ((d.flags & 0xc000) === 0xc000) return text;
+      const body = `${tokens.slice(0, 3).join(' ')} (` + lines(tokens.slice(3)) + BR + ')';
+      const alg = algorithmToString(d.algorithm);
       const tag = keyTag(d.flags, d.protocol, d.algorithm, d.publicKey);
       // BIND names the role (KSK when the SEP bit is set, RFC 4034 §2.1.1) for DNSKEY and CDNSKEY only.
-      if (type === 25) return `${body}; alg = ${alg} ; key id = ${tag}`;
+      if (!shape.role) return `${body}; alg = ${alg} ; key id = ${tag}`;
       const role = (d.flags & 1) !== 0 ? ((d.flags & 0x80) !== 0 ? 'revoked KSK' : 'KSK') : 'ZSK';
       return `${body} ; ${role}; alg = ${alg} ; key id = ${tag}`;
     }
-    case 24: case 46: // SIG, RRSIG: covered alg labels ttl ( expiration inception tag signer  signature )
-      return `${tokens.slice(0, 4).join(' ')} (${BR}${tokens.slice(4, 8).join(' ')}` + cut(tokens.slice(8).join('')).map((c) => BR + c).join('') + ' )';
-    case 49: { // DHCID: ( digest ) ; identifier-type digest-type digest-length
-      const d = (data as { digest: Uint8Array }).digest;
-      const comment = d.length >= 3 ? ` ; ${(d[0]! << 8) | d[1]!} ${d[2]!} ${d.length - 3}` : '';
+    case 'sig': // covered alg labels ttl ( expiration inception tag signer  signature )
+      return `${tokens.slice(0, shape.head).join(' ')} (${BR}${tokens.slice(shape.head, 8).join(' ')}` + lines(tokens.slice(8)) + ' )';
+    case 'wrapped': { // ( blob ) [; identifier-type digest-type digest-length]
+      let comment = '';
+      if (shape.comment === 'dhcid') {
+        const d = (data as { digest: Uint8Array }).digest;
+        comment = d.length >= 3 ? ` ; ${(d[0]! << 8) | d[1]!} ${d[2]!} ${d.length - 3}` : '';
+      }
       return `( ${cut(text.replace(/ /g, '')).join(BR)} )${comment}`;
     }
-    case 61: // OPENPGPKEY
-      return `( ${cut(text.replace(/ /g, '')).join(BR)} )`;
-    case 50: { // NSEC3: alg flags iterations salt ( next-hashed-owner, then the type bitmap on its own line )
+    case 'nsec3': { // alg flags iterations salt ( next-hashed-owner, then the type bitmap on its own line )
       const types = tokens.slice(5).join(' ');
       return `${tokens.slice(0, 4).join(' ')} (${BR}${tokens[4] ?? ''}${types.length > 0 ? BR + types : ''} )`;
     }
-    default: {
-      const lead = ML_BLOB_AFTER.get(type);
-      if (lead === undefined || tokens.length <= lead) return text;
-      return `${tokens.slice(0, lead).join(' ')} (` + cut(tokens.slice(lead).join('')).map((c) => BR + c).join('') + ' )';
-    }
+    case 'leadingBlob':
+      return `( ${tokens.slice(0, shape.after).join(' ')}` + lines(tokens.slice(shape.after)) + ' )';
+    case 'hip': // ( alg HIT, the key on one line, one server per line )
+      return `( ${tokens.slice(0, 2).join(' ')}` + tokens.slice(2).map((t) => BR + t).join('') + ' )';
+    case 'inline':
+      return `( ${text} )`;
+    case 'tight':
+      return ` (${cut(text).join(BR)} )`;
+    case 'blob':
+      if (tokens.length <= shape.after) return text;
+      return `${tokens.slice(0, shape.after).join(' ')} (` + lines(tokens.slice(shape.after)) + ' )';
   }
 }
 
@@ -160,7 +200,7 @@ export function multilineRData(type: number, data: unknown): string {
  * dig +multiline's record line: BIND's multiline style puts the TTL, class and type columns all
  * at 24 and the RDATA at 32, so after the owner they mostly fall one space apart.
  */
-function formatRecordMultiline(rr: ResourceRecord, display: Pick<DigDisplay, 'ttlid' | 'showClass'>): string {
+function formatRecordMultiline(rr: ResourceRecord, display: RecordStyle): string {
   const parts: string[] = [];
   const name = rr.name.toString();
   parts.push(name);
@@ -170,18 +210,19 @@ function formatRecordMultiline(rr: ResourceRecord, display: Pick<DigDisplay, 'tt
     parts.push(text);
     col += text.length;
   };
-  if (display.ttlid) field(String(rr.ttl), TTL_COLUMN);
+  if (display.ttlid) field(display.ttlUnits === true ? ttlUnits(rr.ttl) : String(rr.ttl), TTL_COLUMN);
   if (display.showClass) field(classToString(rr.class), TTL_COLUMN);
   field(typeToString(rr.type), TTL_COLUMN);
-  const rdata = multilineRData(rr.type, rr.data);
-  if (rdata.length > 0) field(rdata, TTL_COLUMN + TAB_WIDTH);
+  // (Empty RDATA, as an APL without items, still gets its separating space, as dig prints it.)
+  let rdata = multilineRData(rr.type, rr.data);
+  if (display.rrComments === false) rdata = withoutRRComments(rr.type, rdata);
+  field(rdata, TTL_COLUMN + TAB_WIDTH);
   return parts.join('');
 }
 
 /** One record in dig's column layout. */
-export function formatRecord(rr: ResourceRecord,
-  display: Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } = DEFAULT_COLUMNS): string {
-  if (display.multiline === true) return formatRecordMultiline(rr, display);
+export function formatRecord(rr: ResourceRecord, display: RecordStyle = DEFAULT_COLUMNS): string {
+  if (display.multiline === true && display.unknownFormat !== true) return formatRecordMultiline(rr, display);
   const cols = columns(display);
   const parts: string[] = [];
   const name = rr.name.toString();
@@ -189,21 +230,21 @@ export function formatRecord(rr: ResourceRecord,
   let col = name.length;
   if (cols.ttl !== undefined) {
     col = pad(parts, col, cols.ttl);
-    const t = String(rr.ttl);
+    const t = display.ttlUnits === true ? ttlUnits(rr.ttl) : String(rr.ttl);
     parts.push(t);
     col += t.length;
   }
   if (cols.class !== undefined) {
     col = pad(parts, col, cols.class);
-    const c = classToString(rr.class);
+    const c = display.unknownFormat === true ? `CLASS${rr.class}` : classToString(rr.class);
     parts.push(c);
     col += c.length;
   }
   col = pad(parts, col, cols.type);
-  const type = typeToString(rr.type);
+  const type = display.unknownFormat === true ? `TYPE${rr.type}` : typeToString(rr.type);
   parts.push(type);
   col += type.length;
-  const rdata = digRData(rr.type, rr.data);
+  const rdata = styledRData(rr, display);
   if (rdata.length > 0) {
     pad(parts, col, cols.rdata);
     parts.push(rdata);
@@ -215,8 +256,19 @@ export function formatRecord(rr: ResourceRecord,
  * A question line (`;name<tabs>IN<tab>A`): the class is always shown, at the class stop (or the
  * first stop when classes are hidden); the `;` does not count towards the columns.
  */
-export function formatQuestion(q: Question,
-  display: Pick<DigDisplay, 'ttlid' | 'showClass'> & { multiline?: boolean } = DEFAULT_COLUMNS): string {
+export function formatQuestion(q: Question, display: RecordStyle = DEFAULT_COLUMNS): string {
+  // +unknownformat names the question's class and type by number too (BIND).
+  if (display.unknownFormat === true) {
+    const cols = columns(display);
+    const parts: string[] = [';', q.name.toString()];
+    let col = pad(parts, q.name.toString().length, cols.class ?? TTL_COLUMN);
+    const c = `CLASS${q.class}`;
+    parts.push(c);
+    col += c.length;
+    pad(parts, col, cols.type);
+    parts.push(`TYPE${q.type}`);
+    return parts.join('');
+  }
   const cols = columns(display);
   const parts: string[] = [';'];
   const name = q.name.toString();
@@ -258,14 +310,8 @@ export function formatHeaderLine(m: Message): string {
   return `;; ->>HEADER<<- opcode: ${opcodeToString(m.opcode)}, status: ${rcodeToString(m.rcode)}, id: ${m.id}`;
 }
 
-/** RFC 8914 §5.2 info-code names as BIND 9.18 prints them (codes 0..24). */
-const EDE_NAMES = [
-  'Other', 'Unsupported DNSKEY Algorithm', 'Unsupported DS Digest Type', 'Stale Answer', 'Forged Answer',
-  'DNSSEC Indeterminate', 'DNSSEC Bogus', 'Signature Expired', 'Signature Not Yet Valid', 'DNSKEY Missing',
-  'RRSIGs Missing', 'No Zone Key Bit Set', 'NSEC Missing', 'Cached Error', 'Not Ready', 'Blocked', 'Censored',
-  'Filtered', 'Prohibited', 'Stale NXDOMAIN Answer', 'Not Authoritative', 'Not Supported', 'No Reachable Authority',
-  'Network Error', 'Invalid Data',
-];
+/** dig 9.18 names the RFC 8914 info codes up to 24 (Invalid Data); later ones print as the number only. */
+const DIG_EDE_LAST_NAMED = 24;
 
 export function hexSpaced(b: Uint8Array): string {
   const out: string[] = [];
@@ -339,7 +385,7 @@ function formatOption(o: EdnsOption, sentCookie: Uint8Array | undefined): string
       return o.data.length === 0 ? '; PAD:' : `; PAD: (${o.data.length} bytes)`;
     case EdnsOptionCode.EDE: {
       const t = typed as { infoCode: number; extraText: string };
-      const name = EDE_NAMES[t.infoCode];
+      const name = t.infoCode <= DIG_EDE_LAST_NAMED ? EDE_NAMES[t.infoCode] : undefined;
       return `; EDE: ${t.infoCode}${name !== undefined ? ` (${name})` : ''}${t.extraText.length > 0 ? `: (${t.extraText})` : ''}`;
     }
     default:
@@ -349,8 +395,10 @@ function formatOption(o: EdnsOption, sentCookie: Uint8Array | undefined): string
 
 /** The OPT pseudosection lines (without the `;; OPT PSEUDOSECTION:` title). */
 export function formatEdns(edns: Edns, sentCookie?: Uint8Array): string[] {
-  const mbz = edns.zFlags !== 0 ? ` MBZ: 0x${edns.zFlags.toString(16).padStart(4, '0')},` : '';
-  const lines = [`; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''};${mbz} udp: ${edns.udpSize}`];
+  // 0x4000 is the CO flag (compact denial of existence OK), which dig 9.18 names.
+  const z = edns.zFlags & ~0x4000;
+  const mbz = z !== 0 ? ` MBZ: 0x${z.toString(16).padStart(4, '0')},` : '';
+  const lines = [`; EDNS: version: ${edns.version}, flags:${edns.dnssecOk ? ' do' : ''}${(edns.zFlags & 0x4000) !== 0 ? ' co' : ''};${mbz} udp: ${edns.udpSize}`];
   for (const o of edns.options) lines.push(formatOption(o, sentCookie));
   return lines;
 }
@@ -385,12 +433,16 @@ export function formatMessage(m: Message, display: DigDisplay, sentCookie?: Uint
     for (const q of m.question) out.push(formatQuestion(q, display));
     if (display.comments) out.push('');
   }
+  // RFC 8945: dig shows the TSIG apart, as a pseudosection after the additional section.
+  const tsig = m.additional.length > 0 && m.additional[m.additional.length - 1]!.type === RRType.TSIG ? m.additional[m.additional.length - 1]! : undefined;
+  const additional = tsig === undefined ? m.additional : m.additional.slice(0, -1);
   const sections: [boolean, string, ResourceRecord[]][] = [
-    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', m.additional],
+    [display.answer, 'ANSWER', m.answer], [display.authority, 'AUTHORITY', m.authority], [display.additional, 'ADDITIONAL', additional],
   ];
+  if (tsig !== undefined) sections.push([display.additional, 'TSIG PSEUDOSECTION', [tsig]]);
   for (const [on, title, rrs] of sections) {
     if (!on || rrs.length === 0) continue;
-    if (display.comments) out.push(`;; ${title} SECTION:`);
+    if (display.comments) out.push(title.endsWith('PSEUDOSECTION') ? `;; ${title}:` : `;; ${title} SECTION:`);
     for (const rr of rrs) out.push(formatRecord(rr, display));
     if (display.comments) out.push('');
   }
@@ -428,14 +480,17 @@ export interface StatsInfo {
   port: number;
   /** The server as the user named it (dig prints it in parentheses). */
   serverName: string;
-  transport: 'udp' | 'tcp';
+  /** udp, tcp, tls or https (printed upper-case). */
+  transport: string;
   when: Date;
   size: number;
+  /** -u: the query time in microseconds. */
+  usec?: boolean;
 }
 
 export function formatStats(s: StatsInfo): string[] {
   return [
-    `;; Query time: ${Math.round(s.rttMs)} msec`,
+    s.usec === true ? `;; Query time: ${Math.round(s.rttMs * 1000)} usec` : `;; Query time: ${Math.round(s.rttMs)} msec`,
     `;; SERVER: ${s.serverAddress}#${s.port}(${s.serverName}) (${s.transport.toUpperCase()})`,
     `;; WHEN: ${formatWhen(s.when)}`,
     `;; MSG SIZE  rcvd: ${s.size}`,

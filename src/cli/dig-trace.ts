@@ -21,7 +21,8 @@ import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType, typeToString } from '../wire/types.js';
 import { type DigLookup, type DigOptions } from './dig-args.js';
-import { EXIT_NO_REPLY, EXIT_OK, type DigIO, buildQuery, sendWithRetries, version } from './dig.js';
+import { version } from './command.js';
+import { EXIT_NO_REPLY, EXIT_OK, type DigIO, buildQuery, sendWithRetries } from './dig-query.js';
 import { formatRecord } from './dig-format.js';
 
 /** Most hops a trace follows (root + TLD + a few levels is typical). */

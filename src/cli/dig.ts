@@ -1,6 +1,7 @@
 /**
  * `sovereign dig`: a dig-compatible DNS lookup tool (BIND 9.18 dig's options, output layout and
- * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts.
+ * exit codes). Parsing lives in dig-args.ts, output in dig-format.ts, +trace in dig-trace.ts,
+ * the query, server choice and retries in dig-query.ts.
  * Queries go over UDP with dig's retries and the TCP retry on TC; ANY over TCP as dig 9.18 does;
  * AXFR over one TCP connection with dig's `;; XFR size:` statistics. Never the system resolver,
  * except to turn an @server given as a host name into an address.
@@ -8,134 +9,24 @@
  * Exit codes (as dig): 0 a reply was printed (whatever its RCODE), 1 usage error, 9 no reply
  * from any server, 10 internal error.
  */
-import { randomBytes } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { isIP } from 'node:net';
-import { type ExchangeResult, type ServerAddress, TcpConnection, exchange } from '../client/exchange.js';
-import { AbortedError, NetworkError, TimeoutError } from '../errors.js';
-import { type Edns, type EdnsOption, newEdns, option } from '../wire/edns.js';
+import { type ServerAddress, TcpConnection } from '../client/exchange.js';
+import { NetworkError, TimeoutError } from '../errors.js';
 import { Rcode } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
-import { Name } from '../wire/name.js';
 import { RRType } from '../wire/types.js';
+import { isIPv6 } from 'node:net';
+import { type Command, stdio, version } from './command.js';
+import { idnToUnicode } from './dig-style.js';
+import { yamlMessage } from './dig-yaml.js';
 import { DIG_USAGE, type DigLookup, type DigOptions, DigUsageError, parseDigArgs, setShort } from './dig-args.js';
 import { cookieMismatch, formatMessage, formatRecord, formatShort, formatStats, formatWhen, messageJson } from './dig-format.js';
-import type { Command } from './main.js';
-
-export const EXIT_OK = 0;
-export const EXIT_USAGE = 1;
-export const EXIT_NO_REPLY = 9;
-export const EXIT_INTERNAL = 10;
-/** dig exits 8 when the -f batch file cannot be opened. */
-export const EXIT_BATCH_FILE = 8;
-
-/** Where output goes (tests capture it). */
-export interface DigIO {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const stdio: DigIO = {
-  out: (t) => { process.stdout.write(t); },
-  err: (t) => { process.stderr.write(t); },
-};
-
-export function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return pkg.version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
-/** First `nameserver` of resolv.conf (of the wanted family), or the loopback address. */
-export function defaultServer(family: 4 | 6 | undefined, path = '/etc/resolv.conf'): string {
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch { /* no resolv.conf: fall back as BIND does */ }
-  for (const line of text.split('\n')) {
-    const m = /^\s*nameserver\s+(\S+)/.exec(line);
-    if (m === null) continue;
-    const addr = m[1]!.replace(/%.*$/, '');
-    const fam = isIP(addr);
-    if (fam === 0) continue;
-    if (family === undefined || fam === family) return addr;
-  }
-  return family === 6 ? '::1' : '127.0.0.1';
-}
-
-/** Resolves @server to an address: literals as they are, names through the system resolver. */
-export async function serverAddress(server: string, family: 4 | 6 | undefined): Promise<string> {
-  if (isIP(server) !== 0) return server;
-  try {
-    const r = await dnsLookup(server, family === undefined ? {} : { family });
-    return r.address;
-  } catch (e) {
-    throw new DigUsageError(`couldn't get address for '${server}': ${(e as NodeJS.ErrnoException).code ?? 'not found'}`);
-  }
-}
-
-/** The query dig would send for `l` under `o`, and the client cookie in it. */
-export function buildQuery(l: DigLookup, o: DigOptions): { query: Message; cookie: Uint8Array | undefined } {
-  const name = Name.fromText(l.name.endsWith('.') ? l.name : l.name + '.');
-  const q = Message.query(name, l.type, { rd: o.recurse, class: l.class });
-  q.ad = o.ad;
-  q.cd = o.cd;
-  let cookie: Uint8Array | undefined;
-  // +dnssec, +nsid, +subnet and +cookie all need EDNS; +noedns drops it unless they ask for it.
-  if (o.edns !== undefined || o.dnssec) {
-    const options: EdnsOption[] = [];
-    if (o.nsid) options.push(option.nsid());
-    if (o.subnet !== undefined) options.push(option.clientSubnet(o.subnet.address, o.subnet.prefix));
-    if (o.cookie) {
-      cookie = new Uint8Array(randomBytes(8));
-      options.push(option.cookie(cookie));
-    }
-    const edns: Edns = newEdns({ version: o.edns ?? 0, udpSize: o.bufsize, dnssecOk: o.dnssec, options });
-    q.edns = edns;
-  }
-  return { query: q, cookie };
-}
-
-export interface LookupOutcome {
-  result: ExchangeResult | undefined;
-  exitCode: number;
-}
-
-/** Sends the query with dig's retry rules, printing dig's progress notes; undefined when no reply. */
-export async function sendWithRetries(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO,
-  qname: string): Promise<ExchangeResult | undefined> {
-  const timeoutMs = o.timeSeconds * 1000;
-  const common = { timeoutMs, tries: 1, ignoreTruncation: true, ...(o.source === undefined ? {} : { localAddress: o.source }) };
-  // dig 9.18 asks ANY over TCP unless +notcp was given.
-  const tcp = o.tcp ?? query.question[0]?.type === RRType.ANY;
-  const tries = o.tries;
-  for (let i = 0; i < tries; i++) {
-    try {
-      const r = await exchange(query, server, { ...common, transport: tcp ? 'tcp' : 'udp' });
-      if (r.transport === 'udp' && r.message.tc && !o.ignoreTruncation) {
-        io.out(';; Truncated, retrying in TCP mode.\n');
-        return await exchange(query, server, { ...common, transport: 'tcp' }).then((t) => ({ ...t, truncatedRetry: true }));
-      }
-      return r;
-    } catch (e) {
-      if (e instanceof AbortedError) throw e;
-      if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
-      const why = e instanceof TimeoutError ? 'timed out' : /refused/.test(e.message) ? 'connection refused' : e.message.replace(/^[^ ]+: /, '');
-      if (tcp) {
-        // dig 9.18 reports each failed TCP attempt as a lookup of its own.
-        io.out(`;; Connection to ${server.address}#${server.port}(${serverName}) for ${qname} failed: ${why}.\n;; no servers could be reached\n`);
-        continue;
-      }
-      io.out(`;; communications error to ${server.address}#${server.port}: ${why}\n`);
-    }
-  }
-  return undefined;
-}
+import {
+  type DigIO, EXIT_BATCH_FILE, EXIT_INTERNAL, EXIT_NO_REPLY, EXIT_OK, EXIT_USAGE, buildQuery, defaultPort, defaultServer, queryAsPrinted,
+  TlsVerifyError, searchCandidates, sendWithRetries, serverAddress,
+} from './dig-query.js';
+import { DigTsig } from './dig-tsig.js';
 
 function cmdHeader(o: DigOptions, first: boolean): string[] {
   // dig separates the first banner from the shell prompt with an empty line; later batch lines' banners follow directly.
@@ -154,7 +45,7 @@ const MAX_XFR_MESSAGES = 1_000_000;
  * closes the transfer; then dig's `;; XFR size:` statistics. Returns the exit code.
  */
 async function runAxfr(query: Message, server: ServerAddress, serverName: string, o: DigOptions, io: DigIO, l: DigLookup,
-  first: boolean): Promise<number> {
+  first: boolean, tsig: DigTsig | undefined): Promise<number> {
   const d = o.display;
   const when = new Date();
   const started = performance.now();
@@ -171,24 +62,46 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
   let records = 0;
   let messages = 0;
   let bytes = 0;
+  const end = new XfrEnd(l.type === RRType.IXFR);
   let soaSeen = 0;
+  let verifier: ReturnType<DigTsig['stream']> | undefined;
   try {
-    for await (const { message: m, bytes: b } of conn.stream(query, { idleTimeoutMs: o.timeSeconds * 1000 })) {
+    const stream = conn.stream(query, { idleTimeoutMs: o.timeSeconds * 1000, ...(tsig === undefined ? {} : { sign: tsig.sign }) });
+    for await (const { message: m, bytes: b } of stream) {
       messages++;
       bytes += b.length;
+      const lines: string[] = [];
+      let finished = false;
+      if (m.rcode === 0) for (const rr of m.answer) if (end.add(rr)) finished = true;
+      // RFC 1995 §4: an IXFR answered with the current SOA alone (we are up to date) is complete.
+      if (messages === 1 && m.answer.length === 1 && end.singleSoa) finished = true;
+      if (tsig !== undefined) {
+        verifier ??= tsig.stream();
+        const why = verifier.check(b, finished || m.rcode !== 0);
+        if (why !== undefined) {
+          // dig: the reason, the TSIG record as received, then the failure.
+          const t = m.additional.find((rr) => rr.type === RRType.TSIG);
+          io.out(`;; Couldn't verify signature: ${/error/.test(why) ? 'tsig indicates error' : 'tsig verify failure'}\n` +
+            (t !== undefined && d.answer ? formatRecord(t, d) + '\n' : '') + '; Transfer failed.\n');
+          return EXIT_OK;
+        }
+      }
       if (m.rcode !== 0 || (messages === 1 && (m.answer.length === 0 || m.answer[0]!.type !== RRType.SOA))) {
         io.out('; Transfer failed.\n');
         return EXIT_OK;
       }
-      const lines: string[] = [];
       for (const rr of m.answer) {
         records++;
-        if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
+        // +onesoa: the closing SOA (RFC 5936 §2.2) is not printed.
         if (rr.type === RRType.SOA) soaSeen++;
+        if (d.oneSoa && rr.type === RRType.SOA && soaSeen > 1) continue;
+        if (d.answer) lines.push(d.short ? formatShort({ answer: [rr] } as Message)[0]! : formatRecord(rr, d));
       }
+      // dig lists each message's TSIG with the records.
+      if (d.answer && !d.short) for (const rr of m.additional) if (rr.type === RRType.TSIG) lines.push(formatRecord(rr, d));
       if (lines.length > 0) io.out(lines.join('\n') + '\n');
-      // RFC 5936 §2.2: the transfer ends with the zone's SOA again.
-      if (soaSeen >= 2 || messages >= MAX_XFR_MESSAGES) break;
+      // RFC 5936 §2.2: the transfer ends with the zone's SOA again (RFC 1995 §4 for IXFR).
+      if (finished || messages >= MAX_XFR_MESSAGES) break;
     }
   } catch (e) {
     if (!(e instanceof TimeoutError || e instanceof NetworkError)) throw e;
@@ -207,6 +120,52 @@ async function runAxfr(query: Message, server: ServerAddress, serverName: string
     ].join('\n'));
   }
   return EXIT_OK;
+}
+
+/**
+ * Where a transfer ends: AXFR at the second SOA (RFC 5936 §2.2); IXFR after the single SOA of an
+ * up-to-date reply, or, incremental, at the new SOA where the next difference's old SOA would be
+ * (RFC 1995 §4), or AXFR-style at the second SOA.
+ */
+export class XfrEnd {
+  private n = 0;
+  private serial = -1;
+  /** IXFR: 0 = not decided yet, 1 = incremental, 2 = AXFR-style. */
+  private mode = 0;
+  /** Incremental: the next SOA opens a deletion list (true) or an addition list (false). */
+  private nextIsOld = true;
+  private done = false;
+
+  constructor(private readonly ixfr: boolean) {}
+
+  /** True when `rr` ends the transfer. */
+  add(rr: { type: number; data: unknown }): boolean {
+    if (this.done) return true;
+    this.n++;
+    const isSoa = rr.type === RRType.SOA;
+    const serial = isSoa ? (rr.data as { serial: number }).serial : -1;
+    if (this.n === 1) {
+      this.serial = serial;
+      return false;
+    }
+    if (!this.ixfr) return (this.done = isSoa);
+    if (this.n === 2) {
+      this.mode = isSoa && serial !== this.serial ? 1 : 2;
+      if (this.mode === 2) return (this.done = isSoa);
+      this.nextIsOld = false; // that SOA opened the first deletion list
+      return false;
+    }
+    if (!isSoa) return false;
+    if (this.mode === 2) return (this.done = true);
+    if (this.nextIsOld && serial === this.serial) return (this.done = true);
+    this.nextIsOld = !this.nextIsOld;
+    return false;
+  }
+
+  /** An IXFR reply that was just the one SOA (client up to date). */
+  get singleSoa(): boolean {
+    return this.ixfr && this.n === 1;
+  }
 }
 
 /** Runs a parsed dig command line; returns the exit code. */
@@ -265,58 +224,114 @@ async function runLookup(l: DigLookup, o: DigOptions, first: boolean, io: DigIO,
   }
   const serverName = o.server ?? defaultServer(o.family);
   const address = await serverAddress(serverName, o.family);
-  const server = { address, port: o.port };
+  const server = { address, port: defaultPort(o) };
   if (o.trace) {
     const { runTrace } = await import('./dig-trace.js');
     return runTrace(o, server, serverName, io, undefined, l);
   }
+  // +search: each candidate name in turn while the answer is NXDOMAIN (+showsearch prints those).
+  const candidates = searchCandidates(l.name, o);
+  for (let i = 0; i < candidates.length - 1; i++) {
+    const quiet = o.showSearch ? o : { ...o, display: { ...o.display, cmd: false, comments: false, question: false, answer: false,
+      authority: false, additional: false, stats: false, qr: false, short: false, json: false, yaml: false } };
+    const probe: DigLookup = { ...l, name: candidates[i]! };
+    const probed = await queryOnce(probe, quiet, first, io, batch, server, serverName);
+    if (probed.rcode !== Rcode.NXDOMAIN) {
+      if (o.showSearch || probed.rcode === undefined) return probed.exit;
+      // Found: print it as a lookup of its own (the probe printed nothing).
+      return (await queryOnce(probe, o, first, io, batch, server, serverName)).exit;
+    }
+    if (o.showSearch) first = false;
+  }
+  const last = candidates[candidates.length - 1]!;
+  return (await queryOnce(last === l.name ? l : { ...l, name: last }, o, first, io, batch, server, serverName)).exit;
+}
+
+/** One query and its printing: dig's exit code for it, and the reply's RCODE when one came. */
+async function queryOnce(l: DigLookup, o: DigOptions, first: boolean, io: DigIO, batch: boolean, server: ServerAddress,
+  serverName: string): Promise<{ exit: number; rcode: number | undefined }> {
   const { query, cookie } = buildQuery(l, o);
   const d = o.display;
-  if (l.type === RRType.AXFR) return runAxfr(query, server, serverName, o, io, l, first);
+  const tsig = DigTsig.from(o);
+  // dig sends IXFR over TCP unless +notcp.
+  if (l.type === RRType.AXFR || (l.type === RRType.IXFR && o.tcp !== false)) {
+    return { exit: await runAxfr(query, server, serverName, o, io, l, first, tsig), rcode: undefined };
+  }
   // dig prints the banner once, for the first lookup.
   // dig prints the banner once for the command line, and again for each batch-file line.
   const header = (): string[] => (first || batch ? cmdHeader(o, first) : []);
-  if (d.qr && !d.json && !d.short) {
+  if (d.qr && !d.json && !d.short && !d.yaml) {
     const sent = query.encode();
-    const copy = Message.decode(sent);
     if (d.cmd) io.out(header().map((x) => x + '\n').join(''));
-    const lines = formatMessage(copy, { ...d, question: true }, undefined);
-    io.out([';; Sending:', ...lines, `;; QUERY SIZE: ${sent.length}`, '', ''].join('\n'));
+    const lines = formatMessage(queryAsPrinted(query), d, undefined);
+    // +header-only: dig still prints the (empty) question section's title for the query it sends.
+    if (o.headerOnly && d.question && d.comments) {
+      const at = lines.findIndex((x) => x.startsWith(';; ANSWER') || x.startsWith(';; AUTHORITY') || x.startsWith(';; ADDITIONAL'));
+      lines.splice(at < 0 ? lines.length : at, 0, ';; QUESTION SECTION:', '');
+    }
+    io.out([';; Sending:', ...lines, ...(d.stats ? [`;; QUERY SIZE: ${sent.length}`, ''] : []), ''].join('\n'));
   }
   const when = new Date();
-  let r = await sendWithRetries(query, server, serverName, o, io, l.name);
+  const sentAt = new Date();
+  let r;
+  try {
+    r = await sendWithRetries(query, server, serverName, o, io, l.name, tsig);
+  } catch (e) {
+    if (!(e instanceof TlsVerifyError)) throw e;
+    io.out(e.message + '\n');
+    return { exit: EXIT_OK, rcode: undefined };
+  }
   // RFC 6891 §6.1.3: on BADVERS, dig retries with the version the server supports.
   if (r !== undefined && r.message.rcode === Rcode.BADVERS && query.edns !== undefined && query.edns.version > 0) {
     const v = Math.min(r.message.edns?.version ?? 0, query.edns.version - 1);
     io.out(`;; BADVERS, retrying with EDNS version ${v}.\n`);
     query.edns = { ...query.edns, version: v };
-    r = await sendWithRetries(query, server, serverName, o, io, l.name);
+    r = await sendWithRetries(query, server, serverName, o, io, l.name, tsig);
   }
   if (r === undefined) {
-    const tcp = o.tcp ?? l.type === RRType.ANY;
+    const tcp = o.transport !== 'dns' || (o.tcp ?? l.type === RRType.ANY);
     if (!tcp) io.out([...header(), ';; no servers could be reached'].map((x) => x + '\n').join(''));
-    return EXIT_NO_REPLY;
+    return { exit: EXIT_NO_REPLY, rcode: undefined };
   }
+  // RFC 8945 §5.3: check the signed reply; dig says why first and warns last.
+  const tsigFailure = tsig?.check(r.bytes);
+  if (tsigFailure !== undefined) io.out(`;; Couldn't verify signature: ${tsigFailure}\n`);
   const stats = {
-    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: r.transport, when, size: r.bytes.length,
+    rttMs: r.rttMs, serverAddress: server.address, port: server.port, serverName, transport: transportLabel(o, r.transport), when,
+    size: r.bytes.length, usec: d.usec,
   };
+  if (d.yaml) {
+    const info = { server, transport: transportLabel(o, r.transport), family: isIPv6(server.address) ? 6 : 4, when: sentAt, replyAt: new Date() } as const;
+    const docs: string[] = [];
+    if (d.qr) docs.push(...yamlMessage(queryAsPrinted(query), 'query', query.encode().length, info, d));
+    docs.push(...yamlMessage(r.message, 'response', r.bytes.length, info, d, cookie));
+    io.out(docs.join('\n') + '\n');
+    return { exit: EXIT_OK, rcode: r.message.rcode };
+  }
   if (d.json) {
     io.out(JSON.stringify(messageJson(r.message, stats, cookie), null, 2) + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   if (d.short) {
     const lines = formatShort(r.message, d.identify ? { server: server.address, rttMs: r.rttMs } : undefined);
     if (lines.length > 0) io.out(lines.join('\n') + '\n');
-    return EXIT_OK;
+    return { exit: EXIT_OK, rcode: r.message.rcode };
   }
   const out: string[] = [];
   if (d.cmd && !d.qr) out.push(...header());
   if (cookieMismatch(r.message, cookie)) out.push(';; Warning: Client COOKIE mismatch');
   if (d.comments) out.push(';; Got answer:');
-  out.push(...formatMessage(r.message, d, cookie, query.edns !== undefined));
+  const body = formatMessage(r.message, d, cookie, query.edns !== undefined);
+  out.push(...(d.idnOut ? body.map(idnToUnicode) : body));
   if (d.stats) out.push(...formatStats(stats));
+  if (tsigFailure !== undefined) out.push(';; WARNING -- Some TSIG could not be validated');
   if (out.length > 0) io.out(out.join('\n') + '\n');
-  return EXIT_OK;
+  return { exit: EXIT_OK, rcode: r.message.rcode };
+}
+
+/** The transport as dig names it on the `;; SERVER:` line. */
+function transportLabel(o: DigOptions, used: 'udp' | 'tcp'): string {
+  return o.transport === 'tls' ? 'tls' : o.transport === 'https' ? (o.httpsGet ? 'https-get' : 'https') : used;
 }
 
 /** dig's report of a usage error: one line, or the line and the synopsis; returns the exit code. */

@@ -2,34 +2,26 @@
  * `sovereign <command> [args]`: dispatches to one module per command. Each command parses its
  * own options apart from running, and returns an exit code; nothing here calls process.exit.
  */
-import { readFileSync } from 'node:fs';
+import { type Command, version } from './command.js';
 
-export interface Command {
-  /** One line for `sovereign help`. */
-  summary: string;
-  /** Text for `sovereign <command> --help` (and `-h`): the synopsis and options. */
-  usage?: string;
-  run(args: string[]): Promise<number> | number;
-}
+export type { Command } from './command.js';
 
 /** Commands by name; each lives in its own file and is loaded on use. */
 const commands: Record<string, () => Promise<Command>> = {
   decode: async () => (await import('./decode.js')).command,
   'check-zone': async () => (await import('./check-zone.js')).command,
+  'check-config': async () => (await import('./check-config.js')).command,
   serve: async () => (await import('./serve.js')).command,
   reload: async () => (await import('./reload.js')).command,
   dig: async () => (await import('./dig.js')).command,
   nslookup: async () => (await import('./nslookup.js')).command,
   cache: async () => (await import('./cache.js')).command,
   stats: async () => (await import('./stats.js')).command,
+  'tsig-keygen': async () => (await import('./tsig-keygen.js')).command,
+  dnssec: async () => (await import('./dnssec.js')).command,
   nta: async () => (await import('./nta.js')).command,
   delv: async () => (await import('./delv.js')).command,
 };
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 async function usage(): Promise<string> {
   const lines = ['usage: sovereign <command> [options]', '', 'commands:'];

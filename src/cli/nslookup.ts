@@ -1,7 +1,7 @@
 /**
- * `sovereign nslookup [-option...] name [server]`: the non-interactive form of BIND 9.18's
- * nslookup, with its output layout (`Server:` / `Address:` header, `Non-authoritative answer:`,
- * `Name:` / `Address:` pairs, `mail exchanger = ...` and friends, `** server can't find`).
+ * `sovereign nslookup [-option...] name [server]`: BIND 9.18's nslookup (its interactive mode,
+ * commands read from stdin, is in nslookup-interactive.ts), with its output layout (`Server:` /
+ * `Address:` header, `Non-authoritative answer:`, `Name:` / `Address:` pairs, `mail exchanger = ...` and friends, `** server can't find`).
  *
  * Options: -type=T (also -query=, -q=, -ty=), -class=C, -port=N, -timeout=S, -retry=N,
  * -[no]recurse, -[no]vc. With no type, A and then AAAA are asked (as nslookup 9.18 does); an IP
@@ -15,10 +15,11 @@ import { rcodeToString } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
-import { RRClass, RRType, classFromString, printRData, typeFromString } from '../wire/types.js';
+import { RRClass, RRType, classFromString, classToString, printRData, typeFromString, typeToString } from '../wire/types.js';
 import { reverseName } from './dig-args.js';
-import { type DigIO, defaultServer, serverAddress } from './dig.js';
-import type { Command } from './main.js';
+import { type Command, stdio } from './command.js';
+import { type DigIO, defaultServer, serverAddress } from './dig-query.js';
+import { runInteractive } from './nslookup-interactive.js';
 
 export class NslookupUsageError extends Error {}
 
@@ -33,57 +34,92 @@ export interface NslookupOptions {
   tries: number;
   recurse: boolean;
   tcp: boolean;
+  /** -debug / `set debug`: each reply's sections as nslookup's debug blocks. */
+  debug: boolean;
+  /** No name, or `-` as the name: read commands from stdin. */
+  interactive: boolean;
+  /** What nslookup says about options it ignores (printed on stdout, then it carries on). */
+  warnings: string[];
 }
 
-/** Parses nslookup's non-interactive argv. Throws NslookupUsageError. */
-export function parseNslookupArgs(argv: string[]): NslookupOptions {
-  const o: NslookupOptions = {
+export function defaultNslookupOptions(): NslookupOptions {
+  return {
     name: '', server: undefined, type: undefined, class: RRClass.IN, port: 53, timeoutSeconds: 2, tries: 2, recurse: true, tcp: false,
+    debug: false, interactive: false, warnings: [],
   };
+}
+
+/**
+ * Applies one option (`type=MX`, `norecurse`, ...: the text after `-` on the command line or after
+ * `set ` in interactive mode) to `o`. Returns nslookup's warning when it is ignored, as nslookup
+ * warns and carries on.
+ */
+export function applyNslookupOption(o: NslookupOptions, body: string): string | undefined {
+  const eq = body.indexOf('=');
+  const key = (eq < 0 ? body : body.slice(0, eq)).toLowerCase();
+  const value = eq < 0 ? undefined : body.slice(eq + 1);
+  const num = (what: string): number | undefined => {
+    if (value === undefined || !/^\d+$/.test(value)) return undefined;
+    const n = Number(value);
+    return what === 'port' && n > 65535 ? undefined : n;
+  };
+  if (['type', 'ty', 'query', 'q', 'querytype'].includes(key)) {
+    const t = value === undefined ? undefined : typeFromString(value);
+    if (t === undefined) return `unknown query type: ${value ?? ''}`;
+    o.type = t;
+  } else if (key === 'class' || key === 'cl') {
+    const c = value === undefined ? undefined : classFromString(value);
+    if (c === undefined) return `unknown query class: ${value ?? ''}`;
+    o.class = c;
+  } else if (key === 'port' || key === 'po') {
+    const n = num('port');
+    if (n === undefined) return `invalid port '${value ?? ''}': not a valid number`;
+    o.port = n;
+  } else if (key === 'timeout' || key === 'ti') {
+    const n = num('timeout');
+    if (n === undefined) return `invalid timeout '${value ?? ''}': not a valid number`;
+    o.timeoutSeconds = Math.max(1, n);
+  } else if (key === 'retry' || key === 'ret') {
+    const n = num('retry');
+    if (n === undefined) return `invalid retry '${value ?? ''}': not a valid number`;
+    o.tries = Math.max(1, n);
+  } else if (key === 'recurse' || key === 'rec') {
+    o.recurse = true;
+  } else if (key === 'norecurse' || key === 'norec') {
+    o.recurse = false;
+  } else if (key === 'vc') {
+    o.tcp = true;
+  } else if (key === 'novc') {
+    o.tcp = false;
+  } else if (key === 'debug' || key === 'deb') {
+    o.debug = true;
+  } else if (key === 'nodebug' || key === 'nodeb' || key === 'nod2') {
+    o.debug = false;
+  } else if (['domain', 'do', 'srchlist', 'search', 'nosearch', 'ndots', 'fail', 'nofail', 'd2', 'nod2'].includes(key)) {
+    // Search-list settings: accepted; names are looked up as given (absolute). d2 is BIND's
+    // internal trace of its own lookup machinery, which has no counterpart here.
+  } else {
+    return `*** Invalid option: ${body}`;
+  }
+  return undefined;
+}
+
+/** Parses nslookup's argv. Unknown options become warnings, as in nslookup. Throws NslookupUsageError. */
+export function parseNslookupArgs(argv: string[]): NslookupOptions {
+  const o = defaultNslookupOptions();
   const positionals: string[] = [];
   for (const a of argv) {
     if (!a.startsWith('-') || a === '-') {
       positionals.push(a);
       continue;
     }
-    const body = a.slice(1);
-    const eq = body.indexOf('=');
-    const key = (eq < 0 ? body : body.slice(0, eq)).toLowerCase();
-    const value = eq < 0 ? undefined : body.slice(eq + 1);
-    const num = (): number => {
-      if (value === undefined || !/^\d+$/.test(value)) throw new NslookupUsageError(`*** Invalid option: ${a}`);
-      return Number(value);
-    };
-    if (['type', 'ty', 'query', 'q', 'querytype'].includes(key)) {
-      const t = value === undefined ? undefined : typeFromString(value);
-      if (t === undefined) throw new NslookupUsageError(`unknown query type: ${value ?? ''}`);
-      o.type = t;
-    } else if (key === 'class' || key === 'cl') {
-      const c = value === undefined ? undefined : classFromString(value);
-      if (c === undefined) throw new NslookupUsageError(`unknown query class: ${value ?? ''}`);
-      o.class = c;
-    } else if (key === 'port' || key === 'po') {
-      o.port = num();
-      if (o.port > 65535) throw new NslookupUsageError(`*** Invalid option: ${a}`);
-    } else if (key === 'timeout' || key === 'ti') {
-      o.timeoutSeconds = Math.max(1, num());
-    } else if (key === 'retry' || key === 'ret') {
-      o.tries = Math.max(1, num());
-    } else if (key === 'recurse' || key === 'rec') {
-      o.recurse = true;
-    } else if (key === 'norecurse' || key === 'norec') {
-      o.recurse = false;
-    } else if (key === 'vc') {
-      o.tcp = true;
-    } else if (key === 'novc') {
-      o.tcp = false;
-    } else {
-      throw new NslookupUsageError(`*** Invalid option: ${body}`);
-    }
+    const warning = applyNslookupOption(o, a.slice(1));
+    if (warning !== undefined) o.warnings.push(warning);
   }
-  if (positionals.length === 0) throw new NslookupUsageError('usage: sovereign nslookup [-type=T] [-port=N] name [server] (interactive mode is not supported)');
   if (positionals.length > 2) throw new NslookupUsageError(`too many arguments: ${positionals.slice(2).join(' ')}`);
-  o.name = positionals[0]!;
+  // `nslookup` alone or `nslookup - server`: interactive mode.
+  o.interactive = positionals.length === 0 || positionals[0] === '-';
+  o.name = o.interactive ? '' : positionals[0]!;
   o.server = positionals[1];
   return o;
 }
@@ -142,19 +178,49 @@ export function formatNslookupReply(m: Message, textName: string, qtype: number,
   return { lines, failed: false };
 }
 
-async function ask(q: Message, server: ServerAddress, o: NslookupOptions): Promise<ExchangeResult | undefined> {
-  try {
-    return await exchange(q, server, { transport: o.tcp ? 'tcp' : 'udp', timeoutMs: o.timeoutSeconds * 1000, tries: o.tries });
-  } catch (e) {
-    if (e instanceof TimeoutError || e instanceof NetworkError || e instanceof AbortedError) return undefined;
-    throw e;
+/**
+ * Sends with nslookup's tries; the reply, or the lines nslookup prints when none came: one
+ * `communications error` line per refused try, or `connection timed out`.
+ */
+async function ask(q: Message, server: ServerAddress, o: NslookupOptions): Promise<ExchangeResult | { refused: string[] }> {
+  const refused: string[] = [];
+  for (let i = 0; i < o.tries; i++) {
+    try {
+      return await exchange(q, server, { transport: o.tcp ? 'tcp' : 'udp', timeoutMs: o.timeoutSeconds * 1000, tries: 1 });
+    } catch (e) {
+      if (!(e instanceof TimeoutError || e instanceof NetworkError || e instanceof AbortedError)) throw e;
+      if (e instanceof NetworkError && /refused/i.test(e.message)) refused.push(`;; communications error to ${server.address}#${server.port}: connection refused`);
+    }
   }
+  return { refused };
 }
 
-/** Runs a parsed nslookup; returns the exit code. */
-export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number> {
+/** nslookup's debug block for one reply: each section's records with their TTLs. */
+export function debugBlock(m: Message): string[] {
+  const out = ['------------', '    QUESTIONS:'];
+  for (const q of m.question) out.push(`\t${bare(q.name)}, type = ${typeToString(q.type)}, class = ${classToString(q.class)}`);
+  const section = (title: string, rrs: ResourceRecord[]): void => {
+    out.push(`    ${title}:`);
+    for (const rr of rrs) {
+      const text = nslookupRecord(rr, false);
+      const tab = text.indexOf(rr.type === RRType.SOA ? '\n' : '\t');
+      out.push(`    ->  ${bare(rr.name)}`, ...text.slice(tab + 1).split('\n').map((l) => (l.startsWith('\t') ? l : `\t${l}`)), `\tttl = ${rr.ttl}`);
+    }
+  };
+  section('ANSWERS', m.answer);
+  section('AUTHORITY RECORDS', m.authority);
+  section('ADDITIONAL RECORDS', m.additional);
+  out.push('------------');
+  return out;
+}
+
+/**
+ * Runs a parsed nslookup lookup; returns the exit code. `trailingBlank`: the command-line form
+ * ends with an empty line; interactive lookups follow each other directly (nslookup).
+ */
+export async function runNslookup(o: NslookupOptions, io: DigIO, trailingBlank = true, serverAddr?: string): Promise<number> {
   const serverText = o.server ?? defaultServer(undefined);
-  const address = await serverAddress(serverText, undefined);
+  const address = serverAddr ?? await serverAddress(serverText, undefined);
   const server = { address, port: o.port };
   let name = o.name;
   let types: number[] = o.type === undefined ? [RRType.A, RRType.AAAA] : [o.type];
@@ -174,8 +240,11 @@ export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number
   for (let i = 0; i < types.length; i++) {
     const q = Message.query(qname, types[i]!, { rd: o.recurse, class: o.class });
     const r = await ask(q, server, o);
-    if (r === undefined) {
-      out.push(';; connection timed out; no servers could be reached', '');
+    if ('refused' in r) {
+      // A refused connection is reported without the Server/Address header (nslookup).
+      if (r.refused.length > 0) out.length = 0;
+      out.push(...r.refused, r.refused.length > 0 ? ';; no servers could be reached' : ';; connection timed out; no servers could be reached',
+        ...(trailingBlank ? [''] : []));
       io.out(out.join('\n') + '\n');
       return 1;
     }
@@ -184,22 +253,23 @@ export async function runNslookup(o: NslookupOptions, io: DigIO): Promise<number
     if (r.message.answer.length > 0) answered = true;
     // With A and AAAA asked, "Non-authoritative answer:" is printed once.
     if (i > 0 && lines[0] === 'Non-authoritative answer:' && out.includes('Non-authoritative answer:')) lines.shift();
+    if (o.debug) out.push(...debugBlock(r.message));
     out.push(...lines);
     if (failed) {
       exitCode = 1;
       break;
     }
   }
-  out.push('');
+  if (trailingBlank) out.push('');
   io.out(out.join('\n') + '\n');
   return exitCode;
 }
 
 export const command: Command = {
-  summary: 'look up a name the way nslookup does (non-interactive)',
-  usage: 'usage: sovereign nslookup [-option ...] name [server]\n\noptions:\n  -type=T, -query=T   record type (default A and AAAA; PTR for an address)\n  -class=C            record class\n  -port=N             server port (default 53)\n  -timeout=S          seconds per try\n  -retry=N            tries\n  -[no]recurse        ask for recursion (default on)\n  -[no]vc             use TCP\n',
+  summary: 'look up a name the way nslookup does (interactive without a name)',
+  usage: 'usage: sovereign nslookup [-option ...] name [server]\n       sovereign nslookup [-option ...] [- [server]]   (interactive: commands on stdin)\n\noptions (also `set OPTION` in interactive mode):\n  -type=T, -query=T   record type (default A and AAAA; PTR for an address)\n  -class=C            record class\n  -port=N             server port (default 53)\n  -timeout=S          seconds per try\n  -retry=N            tries\n  -[no]recurse        ask for recursion (default on)\n  -[no]vc             use TCP\n  -[no]debug          print each reply\'s sections\n\ninteractive commands: NAME [SERVER], server NAME, lserver NAME, set OPTION, exit\n',
   async run(argv: string[]): Promise<number> {
-    const io: DigIO = { out: (t) => { process.stdout.write(t); }, err: (t) => { process.stderr.write(t); } };
+    const io = stdio;
     let o: NslookupOptions;
     try {
       o = parseNslookupArgs(argv);
@@ -210,7 +280,11 @@ export const command: Command = {
       }
       throw e;
     }
+    for (const w of o.warnings) io.out(`${w}\n`);
     try {
+      if (o.interactive) {
+        return await runInteractive(o, process.stdin, io, process.stdin.isTTY === true, { applyOption: applyNslookupOption, lookup: runNslookup });
+      }
       return await runNslookup(o, io);
     } catch (e) {
       io.err(`nslookup: ${(e as Error).message}\n`);

@@ -14,7 +14,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ControlRequestError, controlJson } from '../control/client.js';
 import { resolveTarget, targetOptions } from '../control/cli-target.js';
 import type { ReloadReport } from '../control/snapshot.js';
-import type { Command } from './main.js';
+import { type Command, TARGET_USAGE, parseThenRun } from './command.js';
 
 export interface ReloadArgs {
   what: 'all' | 'zones' | 'hosts';
@@ -61,36 +61,31 @@ function signal(pidFile: string): number {
 
 export const command: Command = {
   summary: 'make the running server reload its config, zones and hosts file',
-  usage: 'usage: sovereign reload [--what all|zones|hosts] [--pid-file FILE] [target options]\n\noptions:\n  --what all|zones|hosts       what to reload (default all)\n  --pid-file FILE              signal this process when the control endpoint cannot be used\n  --control ADDR:PORT|SOCKET   the server\'s control endpoint\n  --token-file FILE            control token\n  -c, --config FILE            take the endpoint and token from this config\n',
-  async run(argv: string[]): Promise<number> {
-    let args: ReloadArgs;
-    try {
-      args = parseReloadArgs(argv);
-    } catch (err) {
-      process.stderr.write(`sovereign reload: ${(err as Error).message}\n`);
-      return 2;
-    }
-    // The default endpoint may belong to another server on this host than the one the pid file names.
-    if (args.pidOnly) return signal(args.pidFile!);
-    let why: string;
-    try {
-      const target = resolveTarget(args.target);
-      const { data } = await controlJson<ReloadReport>(target, 'POST', `/v1/reload?what=${args.what}`);
-      printReport(data);
-      return data.ok ? 0 : 1;
-    } catch (err) {
-      // A server that answered with an error has spoken: do not signal it as well.
-      if (err instanceof ControlRequestError && err.status !== 0) {
-        process.stderr.write(`sovereign reload: ${err.message}\n`);
-        return 1;
-      }
-      why = (err as Error).message;
-    }
-    if (args.pidFile === undefined) {
-      process.stderr.write(`sovereign reload: ${why}\n(and no pid file to fall back on: give --pid-file FILE or a --config whose pidFile is set)\n`);
+  usage: 'usage: sovereign reload [--what all|zones|hosts] [--pid-file FILE] [target options]\n\noptions:\n  --what all|zones|hosts       what to reload (default all)\n  --pid-file FILE              signal this process when the control endpoint cannot be used\n' + TARGET_USAGE,
+  run: (argv) => parseThenRun('reload', argv, parseReloadArgs, reload),
+};
+
+async function reload(args: ReloadArgs): Promise<number> {
+  // The default endpoint may belong to another server on this host than the one the pid file names.
+  if (args.pidOnly) return signal(args.pidFile!);
+  let why: string;
+  try {
+    const target = resolveTarget(args.target);
+    const { data } = await controlJson<ReloadReport>(target, 'POST', `/v1/reload?what=${args.what}`);
+    printReport(data);
+    return data.ok ? 0 : 1;
+  } catch (err) {
+    // A server that answered with an error has spoken: do not signal it as well.
+    if (err instanceof ControlRequestError && err.status !== 0) {
+      process.stderr.write(`sovereign reload: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`sovereign reload: control endpoint unavailable (${why}); falling back to the pid file\n`);
-    return signal(args.pidFile);
-  },
-};
+    why = (err as Error).message;
+  }
+  if (args.pidFile === undefined) {
+    process.stderr.write(`sovereign reload: ${why}\n(and no pid file to fall back on: give --pid-file FILE or a --config whose pidFile is set)\n`);
+    return 1;
+  }
+  process.stderr.write(`sovereign reload: control endpoint unavailable (${why}); falling back to the pid file\n`);
+  return signal(args.pidFile);
+}

@@ -5,9 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { controlJson, controlRequest } from '../control/client.js';
-import { resolveTarget, targetOptions } from '../control/cli-target.js';
+import { type TargetValues, resolveTarget, targetOptions } from '../control/cli-target.js';
 import type { StatsSnapshot } from '../control/snapshot.js';
-import type { Command } from './main.js';
+import { type Command, TARGET_USAGE, parseThenRun } from './command.js';
 
 function sorted(o: Record<string, number>): [string, number][] {
   return Object.entries(o).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -76,32 +76,32 @@ export function formatStats(s: StatsSnapshot): string {
   }
   if (s.hosts !== null) kv('hosts.names', `${s.hosts.names} (${s.hosts.path}, loaded ${s.hosts.loads}x)`);
   if (s.localData !== null) kv('local-data.records', s.localData.records);
+  for (const z of s.zones ?? []) {
+    // One line per zone: an operator looks here first when a zone answers SERVFAIL.
+    const state = z.loaded ? `serial ${z.serial ?? '-'}` : 'NOT LOADED (answered SERVFAIL)';
+    const failed = z.loadFailures > 0 ? `, ${z.loadFailures} failed load(s)${z.error !== null ? `: ${z.error}` : ''}` : '';
+    out.push(`zone ${z.name}: ${state}${failed}`);
+  }
   return out.join('\n') + '\n';
+}
+
+type StatsValues = { json?: boolean | undefined; prometheus?: boolean | undefined } & TargetValues;
+
+function parseStatsArgs(argv: string[]): StatsValues {
+  return parseArgs({ args: argv, options: { ...targetOptions, json: { type: 'boolean' }, prometheus: { type: 'boolean' } }, strict: true }).values;
 }
 
 export const command: Command = {
   summary: 'print the running server\'s statistics (--json, --prometheus)',
-  usage: 'usage: sovereign stats [--json | --prometheus] [target options]\n\noptions:\n  --control ADDR:PORT|SOCKET   the server\'s control endpoint\n  --token-file FILE            control token\n  -c, --config FILE            take the endpoint and token from this config\n',
-  async run(argv: string[]): Promise<number> {
-    let values: { json?: boolean; prometheus?: boolean; control?: string; 'token-file'?: string; config?: string };
-    try {
-      ({ values } = parseArgs({ args: argv, options: { ...targetOptions, json: { type: 'boolean' }, prometheus: { type: 'boolean' } }, strict: true }));
-    } catch (err) {
-      process.stderr.write(`sovereign stats: ${(err as Error).message}\n`);
-      return 2;
-    }
-    try {
-      const target = resolveTarget(values);
-      if (values.prometheus === true) {
-        process.stdout.write((await controlRequest(target, 'GET', '/metrics')).body);
-        return 0;
-      }
-      const { data } = await controlJson<StatsSnapshot>(target, 'GET', '/v1/stats');
-      process.stdout.write(values.json === true ? JSON.stringify(data, null, 1) + '\n' : formatStats(data));
+  usage: 'usage: sovereign stats [--json | --prometheus] [target options]\n\noptions:\n' + TARGET_USAGE,
+  run: (argv) => parseThenRun('stats', argv, parseStatsArgs, async (values) => {
+    const target = resolveTarget(values);
+    if (values.prometheus === true) {
+      process.stdout.write((await controlRequest(target, 'GET', '/metrics')).body);
       return 0;
-    } catch (err) {
-      process.stderr.write(`sovereign stats: ${(err as Error).message}\n`);
-      return 1;
     }
-  },
+    const { data } = await controlJson<StatsSnapshot>(target, 'GET', '/v1/stats');
+    process.stdout.write(values.json === true ? JSON.stringify(data, null, 1) + '\n' : formatStats(data));
+    return 0;
+  }),
 };

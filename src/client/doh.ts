@@ -28,7 +28,15 @@ export interface HttpsExchangeOptions {
   servername?: string;
   /** PEM CA certificate(s) to trust instead of the system store. */
   ca?: string | Buffer;
-  signal?: AbortSignal;
+  signal?: AbortSignal;  /**
+   * false: accept any certificate (dig's +tls without +tls-ca: RFC 8310 opportunistic profile).
+   * Default true (strict profile); resolvers and forwarders never turn it off.
+   */
+  rejectUnauthorized?: boolean;
+  /** Send the query's own ID instead of 0 (dig does; RFC 8484 §4.1 only recommends 0). */
+  keepId?: boolean;
+  /** GET with `?dns=` base64url (RFC 8484 §4.1) instead of POST. */
+  method?: 'GET' | 'POST';
 }
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -42,8 +50,8 @@ function releaseSession(session: ClientHttp2Session): void {
 /** POSTs `query` to `https://server/path` over HTTP/2 and resolves with the decoded reply. */
 export function exchangeHttps(query: Message, server: ServerAddress, opts: HttpsExchangeOptions = {}): Promise<ExchangeResult> {
   const bytes = query.encode();
-  setId(bytes, 0);
-  const matcher = new ReplyMatcher(0, query.question[0], false);
+  if (opts.keepId !== true) setId(bytes, 0);
+  const matcher = new ReplyMatcher(opts.keepId === true ? query.id : 0, query.question[0], false);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const host = server.address.includes(':') ? `[${server.address}]` : server.address;
   const label = `https://${host}:${server.port}${opts.path ?? '/dns-query'}`;
@@ -51,15 +59,22 @@ export function exchangeHttps(query: Message, server: ServerAddress, opts: Https
     const session = http2Connect(`https://${host}:${server.port}`, {
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
-      rejectUnauthorized: true,
+      rejectUnauthorized: opts.rejectUnauthorized ?? true,
     });
     const attempt = new Attempt<ExchangeResult>(resolve, reject, () => releaseSession(session), opts.signal, label, timeoutMs, 'tcp');
     if (attempt.done) return;
     session.on('error', (e: NodeJS.ErrnoException) => attempt.finish(socketError(label, 'https', e)));
     const sentAt = performance.now();
-    const req = session.request({
+    const get = opts.method === 'GET';
+    const path = opts.path ?? '/dns-query';
+    const req = session.request(get ? {
+      [h2.HTTP2_HEADER_METHOD]: 'GET',
+      [h2.HTTP2_HEADER_PATH]: `${path}${path.includes('?') ? '&' : '?'}dns=${Buffer.from(bytes).toString('base64url')}`,
+      [h2.HTTP2_HEADER_AUTHORITY]: opts.servername ?? host,
+      [h2.HTTP2_HEADER_ACCEPT]: 'application/dns-message',
+    } : {
       [h2.HTTP2_HEADER_METHOD]: 'POST',
-      [h2.HTTP2_HEADER_PATH]: opts.path ?? '/dns-query',
+      [h2.HTTP2_HEADER_PATH]: path,
       [h2.HTTP2_HEADER_AUTHORITY]: opts.servername ?? host,
       [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/dns-message',
       [h2.HTTP2_HEADER_ACCEPT]: 'application/dns-message',
@@ -90,6 +105,7 @@ export function exchangeHttps(query: Message, server: ServerAddress, opts: Https
         queryBytes: bytes, ignored: 0,
       });
     });
-    req.end(Buffer.from(bytes));
+    if (get) req.end();
+    else req.end(Buffer.from(bytes));
   });
 }

@@ -28,7 +28,11 @@ export interface TlsExchangeOptions {
   matchCase?: boolean;
   keepId?: boolean;
   signal?: AbortSignal;
-  onIgnored?: IgnoredHook;
+  onIgnored?: IgnoredHook;  /**
+   * false: accept any certificate (dig's +tls without +tls-ca: RFC 8310 opportunistic profile).
+   * Default true (strict profile); resolvers and forwarders never turn it off.
+   */
+  rejectUnauthorized?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 3000;
@@ -44,7 +48,7 @@ export async function exchangeTls(query: Message, server: ServerAddress, opts: T
     const sock = tlsConnect({
       host: server.address, port: server.port, servername: opts.servername, ca: opts.ca,
       // Without a name, node checks the certificate's IP Address SANs against the address.
-      rejectUnauthorized: true, ALPNProtocols: ['dot'],
+      rejectUnauthorized: opts.rejectUnauthorized ?? true, ALPNProtocols: ['dot'],
     });
     return streamAttempt(sock, undefined, 'tls', bytes, server, matcher, tally, timeoutMs, opts.signal);
   });

@@ -54,6 +54,8 @@ export interface ExchangeOptions {
   maxUdpSize?: number;
   /** Told about every message that was received but not accepted (for logs and counters). */
   onIgnored?: IgnoredHook;
+  /** Signs the encoded query (ID already final) before it is sent: TSIG (src/tsig). */
+  sign?: (query: Uint8Array) => Uint8Array;
 }
 
 export interface ExchangeResult {
@@ -85,7 +87,8 @@ const PORT_ATTEMPTS = 16;
  * out, NetworkError on socket failures, AbortedError when `opts.signal` fires.
  */
 export async function exchange(query: Message, server: ServerAddress, opts: ExchangeOptions = {}): Promise<ExchangeResult> {
-  const bytes = encodeQuery(query, opts.keepId);
+  let bytes = encodeQuery(query, opts.keepId);
+  if (opts.sign !== undefined) bytes = opts.sign(bytes);
   const matcher = new ReplyMatcher(getId(bytes), query.question[0], opts.matchCase === true);
   const tries = Math.max(1, opts.tries ?? 1);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -271,10 +274,10 @@ export class TcpConnection {
     this.waiters.clear();
   }
 
-  private register(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean },
+  private register(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array; stream?: boolean },
     onMessage: (m: Message, bytes: Uint8Array, rttMs: number) => boolean, fail: (e: Error) => void): { unregister: () => void; sent: Uint8Array } {
     if (this.closedError !== undefined) throw this.closedError;
-    const bytes = query.encode();
+    let bytes = query.encode();
     let id = getId(bytes);
     if (opts.keepId !== true) {
       // A fresh ID not already outstanding on this connection (RFC 7766 §7).
@@ -283,9 +286,10 @@ export class TcpConnection {
     } else if (this.waiters.has(id)) {
       throw new NetworkError(serverLabel(this.server), `ID ${id} is already outstanding on this connection`);
     }
+    if (opts.sign !== undefined) bytes = opts.sign(bytes);
     const sentAt = performance.now();
     this.waiters.set(id, {
-      matcher: new ReplyMatcher(id, query.question[0], opts.matchCase === true),
+      matcher: new ReplyMatcher(id, query.question[0], opts.matchCase === true, opts.stream === true),
       onMessage: (m, b) => onMessage(m, b, performance.now() - sentAt),
       fail,
     });
@@ -294,7 +298,7 @@ export class TcpConnection {
   }
 
   /** Sends one query and resolves with its reply; TimeoutError after `timeoutMs` (default 2000). */
-  query(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean } = {}): Promise<ExchangeResult> {
+  query(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array } = {}): Promise<ExchangeResult> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -313,13 +317,13 @@ export class TcpConnection {
    * Sends one query and yields every reply message with its ID, decoded and as received
    * (AXFR/IXFR send many), until the caller stops iterating. `idleTimeoutMs` (default 2000) bounds the wait for each message.
    */
-  async *stream(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean } = {}):
+  async *stream(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array } = {}):
     AsyncGenerator<{ message: Message; bytes: Uint8Array }> {
     const timeoutMs = opts.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const queue: { message: Message; bytes: Uint8Array }[] = [];
     let error: Error | undefined;
     let wake: (() => void) | undefined;
-    const { unregister } = this.register(query, opts, (message, bytes) => {
+    const { unregister } = this.register(query, { ...opts, stream: true }, (message, bytes) => {
       queue.push({ message, bytes });
       wake?.();
       return true;

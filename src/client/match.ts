@@ -67,7 +67,14 @@ export class IgnoredTally {
 
 /** Decides whether a received message is the reply to our query. */
 export class ReplyMatcher {
-  constructor(readonly id: number, readonly question: Question | undefined, readonly matchCase: boolean) {}
+  /** Messages accepted so far. */
+  private accepted = 0;
+
+  /**
+   * `stream`: a multi-message reply (AXFR/IXFR), whose messages after the first may leave the
+   * question section empty (RFC 5936 §2.2.1).
+   */
+  constructor(readonly id: number, readonly question: Question | undefined, readonly matchCase: boolean, readonly stream = false) {}
 
   /** Returns the decoded reply, or the reason it is not acceptable. */
   check(bytes: Uint8Array): Message | IgnoredReason {
@@ -80,7 +87,10 @@ export class ReplyMatcher {
     } catch {
       return 'malformed';
     }
-    return this.questionMatches(m) ? m : 'question';
+    if (this.stream && this.accepted > 0 && m.question.length === 0) return m;
+    if (!this.questionMatches(m)) return 'question';
+    this.accepted++;
+    return m;
   }
 
   /**

@@ -1,24 +1,31 @@
 /**
  * Reads and validates configuration: YAML text -> zod schema -> `Config`, with relative paths
- * resolved against the config file's directory. Errors are ConfigError naming the key and the fix.
+ * resolved against the config file's directory.
+ *
+ * Every problem is reported at once (as named-checkconf does): one ConfigError per problem, naming
+ * the key, the YAML line and column, and the fix; several are thrown together as ConfigErrors.
  */
+import { signingAlgorithmFrom } from '../dnssec/algorithms.js';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, ConfigErrors } from '../errors.js';
+import { TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
 import { Acl } from '../resolver/acl.js';
 import { parseUpstream } from '../resolver/forwarder.js';
 import { parseLocalData } from '../resolver/local-data.js';
-import { Name } from '../wire/name.js';
+import { knownKeys, type Locate, suggestKey, yamlLocator } from './locate.js';
+import { makeKey } from '../tsig/key.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
+
+export { expandListen, formatListen, isLoopback, type ListenAddress, parseListen } from './listen.js';
 
 function hintFor(path: string): string {
   let best = '';
   for (const key of Object.keys(configHints)) {
     if ((path === key || path.startsWith(key + '.') || path.startsWith(key + '[')) && key.length > best.length) best = key;
   }
-  return best === '' ? 'remove the key or check its spelling against the README' : configHints[best]!;
+  return best === '' ? 'remove the key or check its spelling against sovereign.example.yaml' : configHints[best]!;
 }
 
 function pathToString(path: readonly PropertyKey[]): string {
@@ -27,84 +34,151 @@ function pathToString(path: readonly PropertyKey[]): string {
   return s === '' ? '(top level)' : s;
 }
 
-/** Validates an already-parsed config object; `baseDir` resolves relative file paths. */
-export function validateConfig(input: unknown, baseDir: string, source = 'config'): Config {
+export interface ValidateOptions {
+  /** Finds a key path in the source text (line/column in errors). */
+  locate?: Locate;
+  /**
+   * Keys set from command-line flags: an error under `listen` is reported as `--listen "value"`.
+   * Maps a top-level key to the flag and the text the user gave.
+   */
+  flags?: Record<string, { flag: string; text: string }>;
+}
+
+/** Collects problems while validating; `add` places each in the source and finds its fix. */
+class Problems {
+  readonly list: ConfigError[] = [];
+  constructor(private readonly source: string, private readonly opts: ValidateOptions) {}
+
+  add(path: readonly PropertyKey[], problem: string, opts: { key?: string; fix?: string } = {}): void {
+    const full = opts.key === undefined ? path : [...path, opts.key];
+    const keyPath = pathToString(full);
+    const fix = opts.fix ?? hintFor(keyPath.replace(/\[\d+\]/g, ''));
+    const flag = typeof full[0] === 'string' ? this.opts.flags?.[full[0]] : undefined;
+    if (flag !== undefined) {
+      this.list.push(new ConfigError(`${flag.flag} "${flag.text}"`, problem, fix));
+      return;
+    }
+    const at = this.opts.locate?.(path, opts.key);
+    const where = at === undefined ? `${this.source}: ${keyPath}` : `${this.source}:${at.line}:${at.column}: ${keyPath}`;
+    this.list.push(new ConfigError(where, problem, fix, at));
+  }
+
+  /** Runs `fn`; a thrown error becomes a problem at `path`. */
+  check(path: readonly PropertyKey[], fix: string | undefined, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      const problem = err instanceof ConfigError ? err.problem : (err as Error).message;
+      this.add(path, problem, fix === undefined ? {} : { fix });
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.list.length === 1) throw this.list[0]!;
+    if (this.list.length > 1) throw new ConfigErrors(this.source, this.list);
+  }
+}
+
+/**
+ * Validates an already-parsed config object; `baseDir` resolves relative file paths. Throws
+ * ConfigError (one problem) or ConfigErrors (several, each also a ConfigError).
+ */
+export function validateConfig(input: unknown, baseDir: string, source = 'config', opts: ValidateOptions = {}): Config {
+  const problems = new Problems(source, opts);
   const r = configSchema.safeParse(input ?? {});
   if (!r.success) {
-    const issue = r.error.issues[0]!;
-    let path = pathToString(issue.path);
-    let problem = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      path = [pathToString(issue.path), ...issue.keys].filter((p) => p !== '(top level)').join('.');
-      problem = `unknown key "${issue.keys.join('", "')}"`;
+    for (const issue of r.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        const known = knownKeys(configSchema, issue.path);
+        for (const key of issue.keys) {
+          const guess = suggestKey(key, known);
+          problems.add(issue.path, `unknown key "${key}"${guess === undefined ? '' : `; did you mean "${guess}"?`}`, {
+            key, ...(guess === undefined ? {} : { fix: `rename it to ${guess}` }),
+          });
+        }
+      } else {
+        problems.add(issue.path, issue.message);
+      }
     }
-    throw new ConfigError(`${source}: ${path}`, problem, hintFor(path.replace(/\[\d+\]/g, '')));
+    problems.throwIfAny();
   }
-  const cfg = r.data;
-  for (const zone of cfg.zones) zone.file = resolve(baseDir, zone.file);
+  const cfg = r.data!;
+  for (const [i, zone] of cfg.zones.entries()) {
+    zone.file = resolve(baseDir, zone.file);
+    const d = zone.dnssec;
+    if (d === undefined) continue;
+    if (d.keyDir !== undefined) d.keyDir = resolve(baseDir, d.keyDir);
+    if (signingAlgorithmFrom(d.algorithm) === undefined) {
+      problems.add(['zones', i, 'dnssec', 'algorithm'], `"${d.algorithm}" is not an algorithm we sign with`,
+        { fix: 'use 8 (RSASHA256), 10, 13 (ECDSAP256SHA256), 14, 15 (ED25519) or 16' });
+    }
+    if (d.signatureRefresh >= d.signatureValidity) {
+      problems.add(['zones', i, 'dnssec', 'signatureRefresh'], 'must be shorter than signatureValidity', { fix: configHints['zones.dnssec']! });
+    }
+    if (d.optOut && !d.nsec3) problems.add(['zones', i, 'dnssec', 'optOut'], 'opt-out needs NSEC3', { fix: 'add nsec3: true' });
+  }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
-  if (cfg.resolver.trustAnchors !== undefined) cfg.resolver.trustAnchors = cfg.resolver.trustAnchors.map((f) => resolve(baseDir, f));
+  if (cfg.resolver.trustAnchors !== undefined) {
+    const files = cfg.resolver.trustAnchors.map((f) => resolve(baseDir, f));
+    cfg.resolver.trustAnchors = files;
+    // Read now, so check-config and startup name the unreadable or empty file (each one on its own).
+    if (cfg.resolver.dnssec) {
+      for (const [i, f] of files.entries()) problems.check(['resolver', 'trustAnchors', i], undefined, () => TrustAnchorSet.fromFiles([f]));
+    }
+  }
+  if (cfg.log.destination !== 'stderr' && cfg.log.destination !== 'syslog') cfg.log.destination = resolve(baseDir, cfg.log.destination);
   if (cfg.resolver.allow !== undefined) {
-    try {
-      new Acl(cfg.resolver.allow);
-    } catch (err) {
-      throw new ConfigError(`${source}: resolver.allow`, (err as Error).message, configHints['resolver.allow']!);
-    }
+    const allow = cfg.resolver.allow;
+    problems.check(['resolver', 'allow'], undefined, () => new Acl(allow));
   }
-  checkForwardingConfig(cfg, baseDir, source);
-  for (const [i, l] of cfg.listen.entries()) {
-    try {
-      parseListen(l);
-    } catch (err) {
-      throw new ConfigError(`${source}: listen[${i}]`, (err as Error).message, configHints.listen!);
-    }
-  }
+  checkForwardingConfig(cfg, baseDir, problems);
+  checkTransferConfig(cfg, problems);
+  problems.throwIfAny();
   return cfg;
 }
 
+/** TSIG keys decode; allowTransfer entries parse and name keys that exist. */
+function checkTransferConfig(cfg: Config, problems: Problems): void {
+  for (const [name, k] of Object.entries(cfg.keys)) {
+    problems.check(['keys', name], configHints.keys, () => makeKey(name, k.algorithm, k.secret));
+  }
+  const keyNames = new Set(Object.keys(cfg.keys).map((k) => k.toLowerCase().replace(/\.$/, '')));
+  for (const [i, zone] of cfg.zones.entries()) {
+    for (const [j, e] of (zone.allowTransfer ?? []).entries()) {
+      const path = ['zones', i, 'allowTransfer', j];
+      const m = /^key\s+"?([^"\s]+)"?$/i.exec(e.trim());
+      if (m !== null) {
+        if (!keyNames.has(m[1]!.toLowerCase().replace(/\.$/, ''))) {
+          problems.add(path, `key "${m[1]}" is not defined under keys:`, { fix: 'add it under keys: { NAME: { algorithm, secret } }' });
+        }
+        continue;
+      }
+      problems.check(path, '"key NAME" or an address or address/prefix, e.g. "192.0.2.0/24"', () => new Acl([e]));
+    }
+  }
+}
+
 /** Forwarders, routes, ACL, hosts, local data and control: paths resolved, entries checked. */
-function checkForwardingConfig(cfg: Config, baseDir: string, source: string): void {
+function checkForwardingConfig(cfg: Config, baseDir: string, problems: Problems): void {
   cfg.hosts.path = resolve(baseDir, cfg.hosts.path);
   if (cfg.forwarding.tlsCaFile !== undefined) cfg.forwarding.tlsCaFile = resolve(baseDir, cfg.forwarding.tlsCaFile);
   if (cfg.control.socket !== undefined) cfg.control.socket = resolve(baseDir, cfg.control.socket);
   if (cfg.control.tokenFile !== undefined) cfg.control.tokenFile = resolve(baseDir, cfg.control.tokenFile);
-  const upstreams = (key: string, list: readonly string[]): void => {
-    for (const [i, u] of list.entries()) {
-      try {
-        parseUpstream(u);
-      } catch (err) {
-        throw new ConfigError(`${source}: ${key}[${i}]`, (err as Error).message, hintFor(key.replace(/\..*$/, '')));
-      }
-    }
+  const upstreams = (path: PropertyKey[], list: readonly string[]): void => {
+    for (const [i, u] of list.entries()) problems.check([...path, i], undefined, () => parseUpstream(u));
   };
-  upstreams('forwarders', cfg.forwarders);
+  upstreams(['forwarders'], cfg.forwarders);
   for (const key of ['forwardZones', 'stubZones'] as const) {
     for (const [zone, list] of Object.entries(cfg[key])) {
-      try {
-        Name.fromText(zone.endsWith('.') ? zone : zone + '.');
-      } catch (err) {
-        throw new ConfigError(`${source}: ${key}.${zone}`, (err as Error).message, configHints[key]!);
-      }
-      upstreams(`${key}.${zone}`, list);
+      upstreams([key, zone], list);
       // Stub zones are iterated over plain DNS (UDP, TCP on truncation), as authoritative servers speak it.
       const encrypted = key === 'stubZones' ? list.findIndex((u) => /^(tls|https):\/\//i.test(u.trim())) : -1;
-      if (encrypted >= 0) {
-        throw new ConfigError(`${source}: ${key}.${zone}[${encrypted}]`, 'stub zone servers are asked over plain DNS (no tls:// or https://)', configHints[key]!);
-      }
+      if (encrypted >= 0) problems.add([key, zone, encrypted], 'stub zone servers are asked over plain DNS (no tls:// or https://)');
     }
   }
-  try {
-    new Acl(cfg.allowRecursion);
-  } catch (err) {
-    throw new ConfigError(`${source}: allowRecursion`, (err as Error).message, configHints.allowRecursion!);
-  }
-  try {
-    parseListen(cfg.control.listen);
-  } catch (err) {
-    throw new ConfigError(`${source}: control.listen`, (err as Error).message, configHints.control!);
-  }
-  parseLocalData(cfg.localData, 3600, `${source}: localData`);
+  problems.check(['allowRecursion'], undefined, () => new Acl(cfg.allowRecursion));
+  problems.check(['localData'], configHints.localData, () => parseLocalData(cfg.localData, 3600, 'localData'));
 }
 
 /**
@@ -117,6 +191,22 @@ export function embeddedConfig(): Config {
   return defaultConfig({ resolver: { enabled: true }, hosts: { enabled: true } });
 }
 
+/** Parses YAML text and validates it; `path` names the file in errors and resolves relative paths. */
+export function parseConfigText(text: string, path: string): Config {
+  const lines = new LineCounter();
+  // uniqueKeys (the default) makes a repeated key a syntax error, as it is in BIND's grammar.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const errs = doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      return new ConfigError(`${path}:${pos.line}:${pos.col}`, e.message.split('\n')[0]!, 'fix the YAML syntax', { line: pos.line, column: pos.col });
+    });
+    if (errs.length === 1) throw errs[0]!;
+    throw new ConfigErrors(path, errs);
+  }
+  return validateConfig(doc.toJS(), dirname(resolve(path)), path, { locate: yamlLocator(doc, lines) });
+}
+
 /** Loads a YAML config file. */
 export function loadConfigFile(path: string): Config {
   let text: string;
@@ -125,17 +215,7 @@ export function loadConfigFile(path: string): Config {
   } catch (err) {
     throw new ConfigError(path, `cannot read: ${(err as Error).message}`, 'check the --config path');
   }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const pos = err.linePos?.[0];
-      throw new ConfigError(pos ? `${path}:${pos.line}:${pos.col}` : path, err.message.split('\n')[0]!, 'fix the YAML syntax');
-    }
-    throw err;
-  }
-  return validateConfig(doc, dirname(resolve(path)), path);
+  return parseConfigText(text, path);
 }
 
 /** Config with every default, for when no file is given. */
@@ -143,28 +223,14 @@ export function defaultConfig(overrides: ConfigInput = {}): Config {
   return validateConfig(overrides, process.cwd(), 'defaults');
 }
 
-export interface ListenAddress {
-  address: string;
-  port: number;
-  family: 4 | 6;
-}
+/** Settings a running server applies only at start (sockets, processes, logging, control endpoint). */
+const RESTART_ONLY = ['listen', 'workers', 'udp.maxSize', 'tcp', 'log', 'pidFile', 'control'] as const;
 
-/** Parses `127.0.0.1:53`, `[::1]:5300`, `::1` (port 53), `127.0.0.1` (port 53). */
-export function parseListen(text: string): ListenAddress {
-  let host = text;
-  let port = 53;
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracket !== null) {
-    host = bracket[1]!;
-    if (bracket[2] !== undefined) port = Number(bracket[2]);
-  } else if ((text.match(/:/g) ?? []).length === 1) {
-    const i = text.indexOf(':');
-    host = text.slice(0, i);
-    port = Number(text.slice(i + 1));
-  }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`"${text}" has a bad port`);
-  const v4 = z.ipv4().safeParse(host).success;
-  const v6 = !v4 && z.ipv6().safeParse(host).success;
-  if (!v4 && !v6) throw new Error(`"${text}" is not an IP address with an optional port`);
-  return { address: host, port, family: v4 ? 4 : 6 };
+/**
+ * The restart-only settings that differ between the running config and a reloaded one, so reload
+ * can say which of the new values wait for a restart instead of ignoring them silently.
+ */
+export function restartOnlyChanges(running: Config, reloaded: Config): string[] {
+  const at = (c: Config, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
+  return RESTART_ONLY.filter((p) => JSON.stringify(at(running, p)) !== JSON.stringify(at(reloaded, p)));
 }

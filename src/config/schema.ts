@@ -3,28 +3,98 @@
  * that `load.ts` puts in the error message, so a bad config names the key and the fix.
  */
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { Name } from '../wire/name.js';
+import { durationMs, durationS } from './duration.js';
+import { expandListen, formatListen, isLoopback, parseListen } from './listen.js';
 
-/** `host:port`, `[v6]:port`, or a bare host (port 53). */
-const listenAddress = z.string().min(1);
+/**
+ * `listen`: one entry or a list; each `host:port`, `[v6]:port`, a bare host (port 53), `localhost[:port]`
+ * or a bare port. Normalised to canonical `addr:port` strings, so later code parses one form only.
+ */
+const listenList = z.union([z.string(), z.int(), z.array(z.union([z.string(), z.int()])).min(1)]).transform((v, ctx) => {
+  const out: string[] = [];
+  const list = Array.isArray(v) ? v : [v];
+  list.forEach((entry, i) => {
+    try {
+      for (const l of expandListen(entry)) {
+        const text = formatListen(l);
+        if (!out.includes(text)) out.push(text);
+      }
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof ConfigError ? err.problem : String(err), path: Array.isArray(v) ? [i] : [] });
+    }
+  });
+  return out;
+});
+
+/** A domain name as it appears in config: checked as DNS checks it (empty labels, 63-octet labels, 255 octets). */
+export function canonicalDomain(text: string): string {
+  return Name.fromText(text.endsWith('.') ? text : text + '.').toString().toLowerCase();
+}
+
+const domainName = z.string().min(1).superRefine((v, ctx) => {
+  try {
+    canonicalDomain(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
 
 export const zoneSchema = z.strictObject({
   /** Zone origin, e.g. `example.com`. */
-  name: z.string().min(1),
+  name: domainName,
   /** Master file path, relative to the config file's directory. */
   file: z.string().min(1),
+  /** How strict loading is (src/zone/checks.ts CheckOptions): BIND's check-names, Knot's missing-glue error. */
+  checks: z.strictObject({
+    /** Host names in owners and targets: fail (BIND's default for a primary), warn or ignore. */
+    names: z.enum(['fail', 'warn', 'ignore']).default('fail'),
+    /** An in-zone delegation without glue: error (Knot) or warn (BIND). */
+    glue: z.enum(['error', 'warn']).default('error'),
+  }).prefault({}),
+  /** Who may AXFR/IXFR the zone: "key NAME" entries and address prefixes; default loopback only. */
+  allowTransfer: z.array(z.string().min(1)).optional(),
+  /** Extra addresses ("ADDR[:PORT]") sent NOTIFY on each new serial, besides the zone's NS hosts. */
+  notify: z.array(z.string().min(1)).optional(),
+  /** Versions of differences kept for IXFR (journal next to the zone file); 0 = none. */
+  ixfrHistory: z.int().min(0).max(100_000).optional(),
+  /** Sign the zone in the server (src/dnssec/signer/zone-signer.ts). */
+  dnssec: z.strictObject({
+    policy: z.literal('default').default('default'),
+    /** By number or BIND's mnemonic: 8, 10, 13 (default), 14, 15, 16. */
+    algorithm: z.union([z.int(), z.string()]).default(13),
+    /** One CSK (default) or a KSK and a ZSK. */
+    keys: z.enum(['csk', 'split']).default('csk'),
+    /** NSEC3 with RFC 9276's parameters (no salt, 0 iterations) instead of NSEC. */
+    nsec3: z.boolean().default(false),
+    optOut: z.boolean().default(false),
+    /** Where the K-files live (default: the zone file's directory), relative to the config file's. */
+    keyDir: z.string().min(1).optional(),
+    signatureValidity: durationS(3600, 366 * 86_400).default(14 * 86400),
+    signatureRefresh: durationS(60, 366 * 86_400).default(7 * 86400),
+  }).optional(),
+});
+
+/** A TSIG key (RFC 8945): `{ algorithm: hmac-sha256, secret: BASE64 }`. */
+export const tsigKeySchema = z.strictObject({
+  algorithm: z.enum(['hmac-md5', 'hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512']).default('hmac-sha256'),
+  secret: z.string().min(1),
 });
 
 export const configSchema = z.strictObject({
-  listen: z.array(listenAddress).min(1).default(['127.0.0.1:5300', '[::1]:5300']),
+  listen: listenList.default(['127.0.0.1:5300', '[::1]:5300']),
   /** Worker processes; `auto` = one per core. */
   workers: z.union([z.literal('auto'), z.int().min(1).max(256)]).default('auto'),
   zones: z.array(zoneSchema).default([]),
+  /** TSIG keys by name, for signed queries, transfers and `allowTransfer: ["key NAME"]`. */
+  keys: z.record(z.string().min(1), tsigKeySchema).default({}),
   udp: z.strictObject({
     /** Largest UDP reply we send, whatever the client offers (RFC 6891; 1232 avoids fragmentation). */
     maxSize: z.int().min(512).max(65535).default(1232),
   }).prefault({}),
   tcp: z.strictObject({
-    idleTimeoutMs: z.int().min(100).max(3_600_000).default(10_000),
+    idleTimeoutMs: durationMs(100, 3_600_000).default(10_000),
     maxConnections: z.int().min(1).max(1_000_000).default(1000),
     maxConnectionsPerClient: z.int().min(1).max(100_000).default(20),
     /** Queries in flight on one connection before we stop reading from it. */
@@ -40,14 +110,22 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** `text` for people, `json` for machines; `auto` = text when stderr is a terminal, else JSON. */
+    format: z.enum(['auto', 'text', 'json']).default('auto'),
+    /** `stderr`, `syslog` (RFC 5424 datagrams to `syslogSocket`; journald reads /dev/log too) or a file path. */
+    destination: z.string().min(1).default('stderr'),
+    /** The syslog Unix datagram socket. */
+    syslogSocket: z.string().min(1).default('/dev/log'),
   }).prefault({}),
   /** Where `serve` writes its PID so `sovereign reload` can signal it. */
   pidFile: z.string().optional(),
+  /** Account to switch to once every socket is bound (start as root for port 53); as named -u. */
+  user: z.string().min(1).optional(),
   /**
    * Full recursion from the root (iterative, RD=0 upstream). Cache sizes and TTL bounds are the
    * shared `cache` keys; who may recurse is `allowRecursion` unless `resolver.allow` is given.
    */
-  resolver: z.strictObject({
+  resolver: z.preprocess(acceptBothSpellings, z.strictObject({
     enabled: z.boolean().default(false),
     /** A named.root-format file replacing the built-in root hints (relative to the config file). */
     rootHints: z.string().min(1).optional(),
@@ -70,23 +148,23 @@ export const configSchema = z.strictObject({
     /** Trust anchor files (DS/DNSKEY in master-file format, or a BIND trust-anchors clause) replacing the built-in root anchors. */
     trustAnchors: z.array(z.string().min(1)).optional(),
     /** Negative trust anchors (RFC 7646): domains not validated. */
-    negativeTrustAnchors: z.array(z.string().min(1)).default([]),
-  }).prefault({}),
+    negativeTrustAnchors: z.array(domainName).default([]),
+  })).prefault({}),
   /** Upstream resolvers for everything no zone, local data or route covers (queried RD=1). */
   forwarders: z.array(z.string().min(1)).default([]),
   /** Per-domain upstream resolvers: `corp.example: ["10.0.0.53", "10.0.0.54:5353"]` (RD=1). */
-  forwardZones: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
+  forwardZones: z.record(domainName, z.array(z.string().min(1)).min(1)).default({}),
   /** Per-domain authoritative servers the iterator starts from (RD=0, referrals below followed; Unbound's stub-zone). */
-  stubZones: z.record(z.string().min(1), z.array(z.string().min(1)).min(1)).default({}),
+  stubZones: z.record(domainName, z.array(z.string().min(1)).min(1)).default({}),
   forwarding: z.strictObject({
     /** Per-attempt timeout, ms. */
-    timeoutMs: z.int().min(50).max(60_000).default(1500),
+    timeoutMs: durationMs(50, 60_000).default(1500),
     /** Upstream attempts per question, across upstreams. */
     maxAttempts: z.int().min(1).max(16).default(3),
     /** Timeouts in a row before an upstream is skipped as dead. */
     maxFailures: z.int().min(1).max(100).default(3),
     /** How often dead upstreams are probed, ms. */
-    probeIntervalMs: z.int().min(100).max(3_600_000).default(5000),
+    probeIntervalMs: durationMs(100, 3_600_000).default(5000),
     /** PEM file of the CA(s) that DNS-over-TLS upstreams (`tls://...`) must chain to; default the system store. */
     tlsCaFile: z.string().min(1).optional(),
   }).prefault({}),
@@ -98,36 +176,100 @@ export const configSchema = z.strictObject({
   /** The shared resolver/forwarder cache. */
   cache: z.strictObject({
     maxEntries: z.int().min(1).max(100_000_000).default(100_000),
-    minTtl: z.int().min(0).max(86_400).default(0),
-    maxTtl: z.int().min(1).max(604_800).default(86_400),
-    maxNegativeTtl: z.int().min(0).max(86_400).default(3600),
+    /** Estimated bytes the cache may hold (LRU beyond it): bounds what upstreams can make us keep. */
+    maxBytes: z.int().min(65_536).max(1024 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+    minTtl: durationS(0, 86_400).default(0),
+    maxTtl: durationS(1, 604_800).default(86_400),
+    maxNegativeTtl: durationS(0, 86_400).default(3600),
     /** Serve expired data this long when upstreams fail (RFC 8767), seconds; 0 = off. */
-    staleTtl: z.int().min(0).max(604_800).default(0),
+    staleTtl: durationS(0, 604_800).default(0),
   }).prefault({}),
   /** The hosts file (hosts(5) format): A/AAAA for its names, PTR for its addresses. */
   hosts: z.strictObject({
     enabled: z.boolean().default(false),
     path: z.string().min(1).default('/etc/hosts'),
     /** TTL of answers from it, seconds (dnsmasq's local-ttl). */
-    ttl: z.int().min(0).max(604_800).default(0),
+    ttl: durationS(0, 604_800).default(0),
     /** Reload when the file changes. */
     watch: z.boolean().default(true),
     /** Fallback stat check interval, ms (0 = only fs.watch). */
-    pollMs: z.int().min(0).max(3_600_000).default(5000),
+    pollMs: durationMs(0, 3_600_000).default(5000),
   }).prefault({}),
   /** Records served locally, in zone-file syntax: `["router.lan. 300 IN A 192.168.1.1"]`. */
   localData: z.array(z.string()).default([]),
   /** The local control endpoint used by `sovereign cache|stats|reload`. */
   control: z.strictObject({
     enabled: z.boolean().default(true),
-    /** HTTP listen address (keep it on loopback). */
+    /** HTTP listen address; loopback only unless `allowRemote` (the token is sent in clear over HTTP). */
     listen: z.string().min(1).default('127.0.0.1:8053'),
+    /** Let `listen` be a non-loopback address. */
+    allowRemote: z.boolean().default(false),
+    /** Require the token for `/metrics` too (`false`: scrapers need none, as exporters usually do). */
+    metricsAuth: z.boolean().default(true),
     /** A Unix socket path instead of HTTP over TCP (mode 0600). */
     socket: z.string().min(1).optional(),
     /** File holding the bearer token; created at first start when absent (mode 0600). */
     tokenFile: z.string().min(1).optional(),
   }).prefault({}),
-});
+}).superRefine(crossChecks);
+
+/** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
+function acceptBothSpellings(v: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof v !== 'object' || v === null || !('qnameMinimization' in v)) return v;
+  const { qnameMinimization, ...rest } = v as Record<string, unknown>;
+  if ('qnameMinimisation' in rest && rest.qnameMinimisation !== qnameMinimization) {
+    ctx.addIssue({ code: 'custom', message: 'qnameMinimisation and qnameMinimization are one setting given twice with different values', path: ['qnameMinimization'] });
+  }
+  return { qnameMinimisation: qnameMinimization, ...rest };
+}
+
+/** Checks between keys, once each key is valid on its own. */
+function crossChecks(cfg: {
+  zones: { name: string }[]; cache: { minTtl: number; maxTtl: number };
+  forwardZones: Record<string, string[]>; stubZones: Record<string, string[]>;
+  control: { listen: string; allowRemote: boolean; socket?: string | undefined };
+}, ctx: z.RefinementCtx): void {
+  if (typeof cfg.cache?.minTtl === 'number' && typeof cfg.cache.maxTtl === 'number' && cfg.cache.minTtl > cfg.cache.maxTtl) {
+    ctx.addIssue({ code: 'custom', path: ['cache', 'minTtl'], message: `minTtl (${cfg.cache.minTtl}s) is above maxTtl (${cfg.cache.maxTtl}s)` });
+  }
+  // BIND refuses a zone given twice; `example.test` and `example.test.` are one zone.
+  // zod runs this even when a key failed on its own: skip what is already reported.
+  const domain = (text: string): string | undefined => {
+    try {
+      return canonicalDomain(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const seen = new Map<string, number>();
+  if (Array.isArray(cfg.zones)) cfg.zones.forEach((z, i) => {
+    const key = typeof z?.name === 'string' ? domain(z.name) : undefined;
+    if (key === undefined) return;
+    const first = seen.get(key);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['zones', i, 'name'], message: `zone ${key} is already configured at zones[${first}]` });
+    else seen.set(key, i);
+  });
+  // Unbound refuses a name that is both a stub and a forward zone: which one wins would be a guess.
+  const stubs = new Map(Object.keys(cfg.stubZones ?? {}).map((k) => [domain(k), k]));
+  for (const k of Object.keys(cfg.forwardZones ?? {})) {
+    const stub = domain(k) === undefined ? undefined : stubs.get(domain(k));
+    if (stub !== undefined) ctx.addIssue({ code: 'custom', path: ['forwardZones', k], message: `${k} is also a stub zone (stubZones.${stub}); keep one of them` });
+  }
+  if (cfg.control?.socket === undefined && typeof cfg.control?.listen === 'string') {
+    let address: string | undefined;
+    try {
+      address = parseListen(cfg.control.listen).address;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['control', 'listen'], message: err instanceof ConfigError ? err.problem : String(err) });
+    }
+    if (address !== undefined && !isLoopback(address) && !cfg.control.allowRemote) {
+      ctx.addIssue({
+        code: 'custom', path: ['control', 'listen'],
+        message: `${cfg.control.listen} is reachable from other hosts; the control endpoint stays on loopback unless control.allowRemote is true`,
+      });
+    }
+  }
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -135,18 +277,25 @@ export type ZoneConfig = z.output<typeof zoneSchema>;
 
 /** How to fix each key, for error messages (first matching prefix wins). */
 export const configHints: Record<string, string> = {
-  listen: 'a list of "address:port" strings, e.g. ["127.0.0.1:5300", "[::1]:5300"]',
+  listen: 'an "address:port" string or a list of them, e.g. ["127.0.0.1:5300", "[::1]:5300"], "localhost:5300" or a port',
   workers: '"auto" or a whole number of worker processes (1 to 256)',
-  zones: 'a list of { name: example.com, file: path/to/example.com.zone }',
+  zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
+  'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
+  keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
+  'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
-  'tcp.idleTimeoutMs': 'milliseconds from 100 to 3600000',
+  'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',
   'tcp.maxConnectionsPerClient': 'a whole number from 1',
   'tcp.maxPipelined': 'a whole number from 1 to 65535',
   rotate: 'true or false',
   chaos: 'each of version, hostname, id: a string to answer with, or false to refuse',
   'log.level': 'one of trace, debug, info, warn, error, fatal, silent',
+  'log.format': 'text, json or auto (text on a terminal, JSON otherwise)',
+  'log.destination': 'stderr, syslog or a file path',
+  'log.syslogSocket': 'the path of the syslog socket, usually /dev/log',
   pidFile: 'a file path',
+  user: 'the name of an existing account to run as after binding, e.g. sovereign or nobody',
   'resolver.enabled': 'true or false',
   'resolver.rootHints': 'a path to a root hints file in named.root format',
   'resolver.qnameMinimisation': 'true or false',
@@ -162,14 +311,16 @@ export const configHints: Record<string, string> = {
   forwarders: 'a list of upstream resolvers, e.g. ["127.0.0.1:53", "[::1]:53", "192.0.2.1", "tls://192.0.2.1:853#dns.example"]',
   forwardZones: 'a map of domain -> list of upstream resolvers, e.g. { corp.example: ["10.0.0.53"] }',
   stubZones: 'a map of domain -> list of authoritative servers, e.g. { lab.example: ["10.0.0.2"] }',
-  'forwarding.timeoutMs': 'milliseconds from 50 to 60000',
+  'forwarding.timeoutMs': 'a duration from 50ms to 60s (e.g. 1500ms; a plain number is milliseconds)',
   'forwarding.maxAttempts': 'a whole number from 1 to 16',
   'forwarding.maxFailures': 'a whole number from 1 to 100',
-  'forwarding.probeIntervalMs': 'milliseconds from 100 to 3600000',
+  'forwarding.probeIntervalMs': 'a duration from 100ms to 1h (e.g. 5s; a plain number is milliseconds)',
   'forwarding.tlsCaFile': 'a path to a PEM file of CA certificates',
   allowRecursion: 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
-  cache: 'maxEntries (a whole number from 1), minTtl, maxTtl, maxNegativeTtl, staleTtl (seconds)',
-  hosts: 'enabled (true/false), path (a file), ttl (seconds), watch (true/false), pollMs (milliseconds)',
+  cache: 'maxEntries (a whole number from 1), maxBytes (bytes, from 65536), minTtl <= maxTtl, maxNegativeTtl, staleTtl (durations: 30s, 1h, 1d; a plain number is seconds)',
+  hosts: 'enabled (true/false), path (a file), ttl (a duration; a plain number is seconds), watch (true/false), pollMs (a duration; a plain number is milliseconds)',
   localData: 'a list of records in zone-file syntax, e.g. ["router.lan. 300 IN A 192.168.1.1"]',
-  control: 'enabled (true/false), listen ("127.0.0.1:8053"), socket (a path), tokenFile (a path)',
+  control: 'enabled (true/false), listen ("127.0.0.1:8053"), socket (a path), tokenFile (a path), allowRemote (true/false), metricsAuth (true/false)',
+  'control.listen': 'a loopback "address:port" such as "127.0.0.1:8053", or set control.allowRemote: true to listen elsewhere',
+  'resolver.qnameMinimization': 'true or false (the same setting as qnameMinimisation)',
 };

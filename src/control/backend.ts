@@ -26,7 +26,8 @@ export type ControlOp =
   | { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' }
-  | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined };
+  | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
+  | { op: 'ready' };
 
 /** What each operation answers. */
 export interface ControlResults {
@@ -34,6 +35,8 @@ export interface ControlResults {
   flush: { removed: number };
   reload: ReloadReport;
   stats: StatsSnapshot;
+  /** Readiness: listening on every configured address. */
+  ready: { ready: boolean; reason?: string };
   nta: NtaResult;
 }
 
@@ -95,6 +98,12 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     resolver: resolver === undefined ? null : { ...resolver.stats, stubZones: resolver.stubZoneSnapshot() },
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
     localData: local === undefined ? null : { records: local.recordCount },
+    zones: server.zoneStatus(),
+    transfers: {
+      tsigVerified: s.tsigVerified, tsigFailed: s.tsigFailed, xfrOut: s.xfrOut, xfrOutRefused: s.xfrOutRefused,
+      xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,
+      notifyAnswered: server.transfers.notifier.stats.answered, notifyFailed: server.transfers.notifier.stats.failed,
+    },
   };
 }
 
@@ -145,10 +154,34 @@ export class LocalBackend implements ControlBackend {
         }
         return { changed, ntas: server.ntas.list(now) };
       }
+      case 'ready':
+        return server.addresses.length > 0 ? { ready: true } : { ready: false, reason: 'not listening yet' };
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
   }
+}
+
+/**
+ * Each worker has its own cache, often holding the same data: rows equal but for their remaining
+ * TTL become one row listing the workers (`workers`), with the longest remaining TTL.
+ */
+export function mergeCacheRows(perWorker: readonly (readonly CacheRow[])[], ids: readonly number[]): CacheRow[] {
+  const merged = new Map<string, CacheRow>();
+  perWorker.forEach((rows, i) => {
+    for (const row of rows) {
+      // Record text is "owner TTL class type data": the TTL column is left out of the key.
+      const data = row.records.map((t) => t.split('\t').filter((_, j) => j !== 1).join('\t')).join('\n');
+      const key = `${row.name}|${row.type}|${row.class}|${row.kind}|${row.stale}|${data}`;
+      const have = merged.get(key);
+      if (have === undefined) merged.set(key, { ...row, worker: ids[i]!, workers: [ids[i]!] });
+      else {
+        have.workers!.push(ids[i]!);
+        if (row.remainingTtl > have.remainingTtl) have.remainingTtl = row.remainingTtl;
+      }
+    }
+  });
+  return [...merged.values()].sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || (a.worker ?? 0) - (b.worker ?? 0));
 }
 
 /** IPC message names between the primary's ClusterBackend and the workers. */
@@ -195,15 +228,17 @@ export class ClusterBackend implements ControlBackend {
 
   private async dispatch(op: ControlOp): Promise<ControlResults[ControlOp['op']]> {
     const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && w.isConnected());
-    if (workers.length === 0) throw new ControlError('no worker is running', 503);
+    if (workers.length === 0) {
+      if (op.op === 'ready') return { ready: false, reason: 'no worker is running' };
+      throw new ControlError('no worker is running', 503);
+    }
     const results = await Promise.all(workers.map((w) => this.ask(w!, op)));
     switch (op.op) {
-      case 'cache': {
-        const rows: CacheRow[] = [];
-        results.forEach((r, i) => {
-          for (const row of r as CacheRow[]) rows.push({ ...row, worker: workers[i]!.id });
-        });
-        return rows.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type) || (a.worker ?? 0) - (b.worker ?? 0));
+      case 'cache':
+        return mergeCacheRows(results as CacheRow[][], workers.map((w) => w!.id));
+      case 'ready': {
+        const notReady = (results as { ready: boolean; reason?: string }[]).findIndex((r) => !r.ready);
+        return notReady < 0 ? { ready: true } : { ready: false, reason: `worker ${workers[notReady]!.id}: ${(results[notReady] as { reason?: string }).reason ?? 'not ready'}` };
       }
       case 'flush':
         return { removed: results.reduce((n: number, r) => n + (r as { removed: number }).removed, 0) };

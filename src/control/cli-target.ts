@@ -6,10 +6,11 @@
  * With none of them, the embedded default: 127.0.0.1:8053 and the default token file.
  */
 import { existsSync } from 'node:fs';
-import { embeddedConfig, loadConfigFile, parseListen } from '../config/load.js';
+import { type ListenAddress, embeddedConfig, loadConfigFile, parseListen } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import type { ControlTarget } from './client.js';
 import { controlTargetFromConfig } from './start.js';
-import { defaultTokenFile, readToken } from './token.js';
+import { clientTokenFile, readToken } from './token.js';
 
 /** Options every control command accepts (for node:util parseArgs). */
 export const targetOptions = {
@@ -31,9 +32,16 @@ export function resolveTarget(v: TargetValues): ControlTarget {
       const tokenFile = v['token-file'];
       return tokenFile !== undefined ? { socketPath: v.control, token: readToken(tokenFile) } : { socketPath: v.control };
     }
-    const l = parseListen(v.control);
+    let l: ListenAddress;
+    try {
+      l = parseListen(v.control);
+    } catch (err) {
+      // Named as the flag the user typed, not as a config key.
+      if (err instanceof ConfigError) throw new ConfigError(`--control "${v.control}"`, err.problem, 'write --control 127.0.0.1:8053 or the path of the control socket');
+      throw err;
+    }
     const base = v.config !== undefined ? loadConfigFile(v.config) : embeddedConfig();
-    const tokenFile = v['token-file'] ?? base.control.tokenFile ?? defaultTokenFile();
+    const tokenFile = v['token-file'] ?? base.control.tokenFile ?? clientTokenFile();
     return { address: l.address, port: l.port, token: readToken(tokenFile) };
   }
   const cfg = v.config !== undefined ? loadConfigFile(v.config) : embeddedConfig();

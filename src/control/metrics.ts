@@ -1,9 +1,12 @@
 /**
  * Prometheus text exposition (via prom-client) of a StatsSnapshot. A fresh registry is filled
  * from the snapshot on every scrape, so the same code serves one process or a merged cluster.
- * Metric names follow Prometheus conventions (`_total` counters, base units: seconds).
+ * Metric names follow Prometheus conventions (`_total` counters, base units: seconds); latencies
+ * are histograms; process and Node.js metrics (prom-client's defaults) are those of the process
+ * serving /metrics (the primary in a cluster). The output passes `promtool check metrics`.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LATENCY_BOUNDS_S } from '../histogram.js';
 import type { ResolverStats } from '../resolver/iterator.js';
 import type { StatsSnapshot } from './snapshot.js';
 
@@ -13,16 +16,14 @@ export interface MetricsText {
 }
 
 /** The recursive path's counters: metric name (after `sovereign_resolver_`), help, field, scale to base units. */
-const RESOLVER_COUNTERS: readonly (readonly [string, string, keyof ResolverStats, number])[] = [
+type NumericKey = { [K in keyof ResolverStats]: ResolverStats[K] extends number ? K : never }[keyof ResolverStats];
+
+const RESOLVER_COUNTERS: readonly (readonly [string, string, NumericKey, number])[] = [
   ['cache_hits_total', 'Recursive questions answered from the cache.', 'cacheHits', 1],
   ['cache_misses_total', 'Recursive questions the cache could not answer.', 'cacheMisses', 1],
   ['local_answers_total', 'Questions answered from the built-in special-use names.', 'localAnswers', 1],
   ['resolutions_total', 'Iterative resolutions started.', 'resolutions', 1],
-  ['resolution_seconds_sum', 'Wall time of iterative resolutions.', 'resolutionMsSum', 1 / 1000],
-  ['resolution_seconds_count', 'Iterative resolutions timed.', 'resolutions', 1],
   ['upstream_queries_total', 'Queries sent to authoritative servers.', 'upstreamQueries', 1],
-  ['upstream_rtt_seconds_sum', 'Sum of round-trip times of authoritative servers\' replies.', 'upstreamRttMsSum', 1 / 1000],
-  ['upstream_rtt_seconds_count', 'Replies received from authoritative servers.', 'upstreamReplies', 1],
   ['upstream_timeouts_total', 'Queries to authoritative servers that timed out.', 'upstreamTimeouts', 1],
   ['upstream_network_errors_total', 'Network errors talking to authoritative servers.', 'upstreamErrors', 1],
   ['upstream_ignored_total', 'Messages that matched no query (source, ID, question): spoofing attempts or junk.', 'ignoredReplies', 1],
@@ -36,8 +37,59 @@ const RESOLVER_COUNTERS: readonly (readonly [string, string, keyof ResolverStats
   ['prefetches_total', 'Popular records refreshed before they expired.', 'prefetches', 1],
 ];
 
+/** Process and Node.js metrics, collected from the first scrape on (event-loop lag, GC need a running start). */
+let defaults: Registry | undefined;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** Histograms in the text format (prom-client cannot take pre-counted buckets); one family per call. */
+class HistogramText {
+  private text = '';
+  constructor(private readonly name: string, help: string) {
+    this.text = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
+  }
+
+  /** `counts` as src/histogram.ts keeps them (not cumulative); `sumSeconds` the sum of observations. */
+  add(labels: Record<string, string>, counts: readonly number[] | undefined, sumSeconds: number, count: number): void {
+    const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}",`).join('');
+    let cumulative = 0;
+    LATENCY_BOUNDS_S.forEach((bound, i) => {
+      cumulative += counts?.[i] ?? 0;
+      this.text += `${this.name}_bucket{${l}le="${bound}"} ${cumulative}\n`;
+    });
+    const total = counts === undefined ? count : cumulative + (counts[LATENCY_BOUNDS_S.length] ?? 0);
+    const plain = l === '' ? '' : `{${l.slice(0, -1)}}`;
+    this.text += `${this.name}_bucket{${l}le="+Inf"} ${total}\n${this.name}_sum${plain} ${sumSeconds}\n${this.name}_count${plain} ${total}\n`;
+  }
+
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * Starts collecting process and Node.js metrics (idempotent; the control server calls it at start
+ * so event-loop lag and GC figures cover the whole run).
+ */
+export function startProcessMetrics(): Registry {
+  if (defaults === undefined) {
+    defaults = new Registry();
+    collectDefaultMetrics({ register: defaults });
+    // prom-client's *_total gauges duplicate the per-type gauges and break the naming rule
+    // promtool checks (`_total` is for counters only).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      defaults.removeSingleMetric(name);
+    }
+  }
+  return defaults;
+}
+
 export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
+  const defaults = startProcessMetrics();
   const registry = new Registry();
+  const histograms: HistogramText[] = [];
   const counter = (name: string, help: string, labelNames: string[] = []): Counter<string> =>
     new Counter({ name, help, labelNames, registers: [registry] });
   const gauge = (name: string, help: string, labelNames: string[] = []): Gauge<string> =>
@@ -54,6 +106,19 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   counter('sovereign_truncated_total', 'Replies sent with TC set.').inc(s.truncated);
   counter('sovereign_internal_errors_total', 'Handler failures turned into SERVFAIL.').inc(s.internalErrors);
   counter('sovereign_tcp_connections_total', 'TCP connections accepted.').inc(s.tcpConnections);
+  const x = s.transfers;
+  if (x !== undefined) {
+    counter('sovereign_tsig_verified_total', 'Queries whose TSIG verified (RFC 8945).').inc(x.tsigVerified);
+    counter('sovereign_tsig_failed_total', 'Queries answered with a TSIG error (BADKEY, BADSIG, BADTIME).').inc(x.tsigFailed);
+    counter('sovereign_xfr_out_total', 'Zone transfers (AXFR/IXFR) started out.').inc(x.xfrOut);
+    counter('sovereign_xfr_out_refused_total', 'Zone transfer requests refused (access, not our zone).').inc(x.xfrOutRefused);
+    counter('sovereign_xfr_out_messages_total', 'Messages sent in zone transfers.').inc(x.xfrOutMessages);
+    counter('sovereign_xfr_out_seconds_total', 'Time spent sending zone transfers.').inc(x.xfrOutMs / 1000);
+    const notify = counter('sovereign_notify_out_total', 'NOTIFY messages sent, answered and given up.', ['result']);
+    notify.inc({ result: 'sent' }, x.notifySent);
+    notify.inc({ result: 'answered' }, x.notifyAnswered);
+    notify.inc({ result: 'failed' }, x.notifyFailed);
+  }
 
   gauge('sovereign_cache_entries', 'RRsets and negative answers held in the cache.').set(s.cache.size);
   counter('sovereign_cache_hits_total', 'Cache lookups that found a fresh answer.').inc(s.cache.hits);
@@ -73,8 +138,8 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   const uFailures = counter('sovereign_upstream_failures_total', 'Timeouts and network errors talking to an upstream.', labels);
   const uTimeouts = counter('sovereign_upstream_timeouts_total', 'Timeouts talking to an upstream.', labels);
   const uErrors = counter('sovereign_upstream_error_replies_total', 'SERVFAIL/REFUSED and other error replies from an upstream.', labels);
-  const uRttSum = counter('sovereign_upstream_rtt_seconds_sum', 'Sum of upstream round-trip times.', labels);
-  const uRttCount = counter('sovereign_upstream_rtt_seconds_count', 'Number of upstream round-trip times measured.', labels);
+  const uRtt = new HistogramText('sovereign_upstream_rtt_seconds', 'Round-trip times of upstream replies.');
+  histograms.push(uRtt);
   const uIgnored = counter('sovereign_upstream_ignored_total', 'Messages from the network that did not match a question (source, ID, question).', labels);
   const uSrtt = gauge('sovereign_upstream_srtt_seconds', 'Smoothed round-trip time of an upstream.', labels);
   const uUp = gauge('sovereign_upstream_up', '1 when the upstream is in use, 0 while it is skipped as dead.', labels);
@@ -87,8 +152,7 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
       uTimeouts.inc(l, u.timeouts);
       uErrors.inc(l, u.errorReplies);
       uIgnored.inc(l, u.ignored);
-      uRttSum.inc(l, u.rttSumMs / 1000);
-      uRttCount.inc(l, u.rttCount);
+      uRtt.add(l, u.rttBuckets, u.rttSumMs / 1000, u.rttCount);
       uSrtt.set(l, u.srttMs / 1000);
       uUp.set(l, u.up ? 1 : 0);
     }
@@ -96,6 +160,11 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   const r = s.resolver;
   if (r !== null) {
     for (const [name, help, key, scale] of RESOLVER_COUNTERS) counter(`sovereign_resolver_${name}`, help).inc(r[key] * scale);
+    const res = new HistogramText('sovereign_resolver_resolution_seconds', 'Wall time of iterative resolutions.');
+    res.add({}, r.resolutionBuckets, r.resolutionMsSum / 1000, r.resolutions);
+    const rtt = new HistogramText('sovereign_resolver_upstream_rtt_seconds', 'Round-trip times of authoritative servers\' replies.');
+    rtt.add({}, r.upstreamRttBuckets, r.upstreamRttMsSum / 1000, r.upstreamReplies);
+    histograms.push(res, rtt);
     const sl = ['zone', 'server'];
     const sSrtt = gauge('sovereign_stub_server_srtt_seconds', 'Smoothed round-trip time of a stub zone server (-1: not measured yet).', sl);
     const sQueries = counter('sovereign_stub_server_queries_total', 'Queries sent to a stub zone server.', sl);
@@ -113,7 +182,20 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
     gauge('sovereign_hosts_names', 'Names loaded from the hosts file.').set(s.hosts.names);
     counter('sovereign_hosts_loads_total', 'Times the hosts file was (re)loaded.').inc(s.hosts.loads);
   }
+  if (s.zones !== undefined && s.zones.length > 0) {
+    // Per configured zone: whether it is served, its serial, and failed loads (BIND/Knot log these; we also count them).
+    const zl = ['zone'];
+    const loaded = gauge('sovereign_zone_loaded', '1 when the zone is served, 0 when it failed to load (answered SERVFAIL).', zl);
+    const serial = gauge('sovereign_zone_serial', 'SOA serial of the zone being served.', zl);
+    const failures = counter('sovereign_zone_load_failures_total', 'Loads of the zone (start, reload) that failed.', zl);
+    for (const z of s.zones) {
+      loaded.set({ zone: z.name }, z.loaded ? 1 : 0);
+      if (z.serial !== null) serial.set({ zone: z.name }, z.serial);
+      failures.inc({ zone: z.name }, z.loadFailures);
+    }
+  }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  const body = (await registry.metrics()) + histograms.join('') + (await defaults.metrics());
+  return { contentType: registry.contentType, body };
 }

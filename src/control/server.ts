@@ -7,18 +7,22 @@
  *   POST /v1/cache/flush?name=N&subtree=1 flush all, one name, or a subtree -> { removed }
  *   POST /v1/reload?what=all|zones|hosts  reload -> report (409 when something was rejected)
  *   GET  /v1/stats                        statistics snapshot
- *   GET  /metrics                         Prometheus text format
+ *   GET  /metrics                         Prometheus text format (no token when `metricsAuth` is false)
+ *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
+ *   GET  /health/ready                     readiness: 200 when serving DNS, else 503 (no token)
  *
- * Invariants: every request is authenticated before any work; bodies are not read (arguments
+ * Invariants: every request but the health checks (and /metrics when so configured) is
+ * authenticated before any work; health answers reveal nothing but ready or not; bodies are not read (arguments
  * are query parameters), so a client cannot make us buffer anything; errors are JSON
  * `{ error }` with a 4xx/5xx status, never a crash.
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigError, ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { type ControlBackend, ControlError, type ReloadWhat } from './backend.js';
-import { renderMetrics } from './metrics.js';
+import { renderMetrics, startProcessMetrics } from './metrics.js';
 import { bearerMatches } from './token.js';
 
 export interface ControlServerOptions {
@@ -31,6 +35,8 @@ export interface ControlServerOptions {
   socketPath?: string;
   /** Bearer token required on TCP (and on the socket too, when given there). */
   token?: string;
+  /** Require the token for /metrics (default true); scrapers usually come without one. */
+  metricsAuth?: boolean;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -38,6 +44,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(text);
 }
+
+/** What to do when the control port is taken: usually another instance with the same defaults. */
+const CONTROL_HINT = ' (another Sovereign instance probably uses it: give this one its own control.listen port or control.socket, or control.enabled: false)';
 
 const RELOAD_WHAT = new Set<ReloadWhat>(['all', 'zones', 'hosts']);
 
@@ -49,6 +58,7 @@ export class ControlServer {
 
   constructor(opts: ControlServerOptions) {
     this.opts = opts;
+    startProcessMetrics();
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof ControlError ? err.status : 500;
@@ -66,16 +76,24 @@ export class ControlServer {
     if (o.socketPath !== undefined) {
       rmSync(o.socketPath, { force: true });
       await new Promise<void>((resolve, reject) => {
-        this.http.once('error', reject);
-        this.http.listen(o.socketPath, () => resolve());
+        this.http.once('error', (err) => reject(new ListenError('control', o.socketPath!, 0, err)));
+        // Created under umask 077, so the socket is 0600 from its first instant (a chmod after
+        // listen leaves a window in which anyone may connect). bind() runs within listen().
+        const umask = process.umask(0o177);
+        try {
+          this.http.listen(o.socketPath, () => resolve());
+        } finally {
+          process.umask(umask);
+        }
       });
-      chmodSync(o.socketPath, 0o600);
       this.endpoint = o.socketPath;
     } else {
-      if (o.token === undefined) throw new Error('control over TCP needs a token');
+      if (o.token === undefined) throw new ConfigError('control.tokenFile', 'control over TCP needs a token', 'give control.tokenFile, or use control.socket');
+      const address = o.address ?? '127.0.0.1';
+      const port = o.port ?? 8053;
       await new Promise<void>((resolve, reject) => {
-        this.http.once('error', reject);
-        this.http.listen(o.port ?? 8053, o.address ?? '127.0.0.1', () => resolve());
+        this.http.once('error', (err) => reject(new ListenError('control', address, port, err, CONTROL_HINT)));
+        this.http.listen(port, address, () => resolve());
       });
       const a = this.http.address() as AddressInfo;
       this.endpoint = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
@@ -98,7 +116,18 @@ export class ControlServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const o = this.opts;
-    if (o.socketPath === undefined || o.token !== undefined) {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' && (path === '/health' || path === '/health/live')) {
+      send(res, 200, { status: 'alive' });
+      return;
+    }
+    if (req.method === 'GET' && path === '/health/ready') {
+      const r = await o.backend.run({ op: 'ready' });
+      send(res, r.ready ? 200 : 503, r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
+      return;
+    }
+    const open = o.metricsAuth === false && req.method === 'GET' && path === '/metrics';
+    if (!open && (o.socketPath === undefined || o.token !== undefined)) {
       if (o.token === undefined || !bearerMatches(req.headers.authorization, o.token)) {
         res.setHeader('www-authenticate', 'Bearer realm="sovereign"');
         send(res, 401, { error: 'missing or wrong bearer token (see control.tokenFile)' });
@@ -115,7 +144,8 @@ export class ControlServer {
         return;
       case 'POST /v1/cache/flush': {
         const r = await b.run({ op: 'flush', name: p.get('name') ?? undefined, subtree: p.get('subtree') === '1' || p.get('subtree') === 'true' });
-        o.logger.info({ name: p.get('name') ?? '(all)', subtree: p.get('subtree'), removed: r.removed }, 'cache flushed');
+        // `name` is the logger's own field (pino): the flushed name goes under `qname`.
+        o.logger.info({ qname: p.get('name') ?? '(all)', subtree: p.get('subtree') === '1' || p.get('subtree') === 'true', removed: r.removed }, 'cache flushed');
         send(res, 200, r);
         return;
       }
@@ -150,7 +180,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/v1/nta', '/v1/nta/add', '/v1/nta/remove'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

@@ -55,6 +55,55 @@ export interface StatsSnapshot {
   resolver: ResolverSnapshot | null;
   hosts: { path: string; names: number; loads: number } | null;
   localData: { records: number } | null;
+  /** TSIG checks, zone transfers out and NOTIFY out (src/tsig, src/transfer). */
+  transfers?: TransferSnapshot;
+  /** Configured zones: loaded or not, serial, failed loads (absent in snapshots from older code). */
+  zones?: ZoneSnapshot[];
+}
+
+/** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
+export interface ZoneSnapshot {
+  name: string;
+  loaded: boolean;
+  serial: number | null;
+  loadFailures: number;
+  error: string | null;
+}
+
+/**
+ * Zones of several workers, which load the same files: a zone counts as loaded when every
+ * worker serves it, with the lowest serial served; failures are the most any worker saw.
+ */
+function mergeZones(parts: readonly StatsSnapshot[]): ZoneSnapshot[] {
+  const byName = new Map<string, ZoneSnapshot>();
+  for (const p of parts) {
+    for (const z of p.zones ?? []) {
+      const have = byName.get(z.name);
+      if (have === undefined) {
+        byName.set(z.name, { ...z });
+        continue;
+      }
+      have.loaded &&= z.loaded;
+      if (z.serial === null || have.serial === null) have.serial = have.serial ?? z.serial;
+      else have.serial = Math.min(have.serial, z.serial);
+      have.loadFailures = Math.max(have.loadFailures, z.loadFailures);
+      have.error ??= z.error;
+    }
+  }
+  return [...byName.values()];
+}
+
+export interface TransferSnapshot {
+  tsigVerified: number;
+  tsigFailed: number;
+  xfrOut: number;
+  xfrOutRefused: number;
+  xfrOutMessages: number;
+  /** Time spent sending transfers, ms. */
+  xfrOutMs: number;
+  notifySent: number;
+  notifyAnswered: number;
+  notifyFailed: number;
 }
 
 /** One cache entry for `sovereign cache print`. */
@@ -69,8 +118,10 @@ export interface CacheRow {
   stale: boolean;
   /** Presentation-format records (positive) or the SOA (negative). */
   records: string[];
-  /** Which worker held it (cluster mode). */
+  /** Which worker held it (cluster mode): the first of `workers`. */
   worker?: number;
+  /** Every worker holding this same data (cluster mode); the row is printed once for all of them. */
+  workers?: number[];
 }
 
 export interface ReloadReport {
@@ -83,7 +134,14 @@ export interface ReloadReport {
 /** Adds every number of `from` into `into`, key by key (counters of one process into the sum). */
 function addRecord<T extends object>(into: T, from: T): void {
   const o = into as Record<string, unknown>;
-  for (const [k, v] of Object.entries(from)) if (typeof v === 'number') o[k] = ((o[k] as number | undefined) ?? 0) + v;
+  for (const [k, v] of Object.entries(from)) {
+    if (typeof v === 'number') o[k] = ((o[k] as number | undefined) ?? 0) + v;
+    // Histogram buckets (src/histogram.ts) add element-wise, into a new array (never into a part's own).
+    else if (Array.isArray(v) && v.every((x) => typeof x === 'number')) {
+      const have = Array.isArray(o[k]) ? (o[k] as number[]) : [];
+      o[k] = (v as number[]).map((x, i) => x + (have[i] ?? 0));
+    }
+  }
 }
 
 /** How many processes' measured SRTTs a merged stub server's `srttMs` averages. */
@@ -138,6 +196,12 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     out.truncated += p.truncated;
     out.internalErrors += p.internalErrors;
     out.tcpConnections += p.tcpConnections;
+    if (p.transfers !== undefined) {
+      out.transfers ??= {
+        tsigVerified: 0, tsigFailed: 0, xfrOut: 0, xfrOutRefused: 0, xfrOutMessages: 0, xfrOutMs: 0, notifySent: 0, notifyAnswered: 0, notifyFailed: 0,
+      };
+      addRecord(out.transfers, p.transfers);
+    }
     addRecord(out.qtypes, p.qtypes);
     addRecord(out.rcodes, p.rcodes);
     addRecord(out.cache, p.cache);
@@ -173,5 +237,6 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     out.localData ??= p.localData;
   }
   out.forwarder.routes = [...routes.values()];
+  out.zones = mergeZones(parts);
   return out;
 }

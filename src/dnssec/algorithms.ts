@@ -71,6 +71,12 @@ export function supportedAlgorithms(): readonly AlgorithmInfo[] {
   return TABLE;
 }
 
+/** A signing algorithm by number or mnemonic (BIND's spelling, case-blind); undefined when not one we sign with. */
+export function signingAlgorithmFrom(text: string | number): number | undefined {
+  const n = typeof text === 'number' || /^\d+$/.test(text) ? Number(text) : TABLE.find((a) => a.mnemonic.toLowerCase() === text.toLowerCase())?.number;
+  return n !== undefined && byNumber[n & 0xff]?.sign === true && n < 256 ? n : undefined;
+}
+
 function b64url(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 }

@@ -3,10 +3,12 @@
  * (BIND's allow-recursion, Unbound's access-control). An open resolver is an amplifier for
  * anyone on the Internet, so the default admits only loopback and private networks.
  *
- * Invariants: an `Acl` is immutable; `allows` does no allocation beyond parsing the address
- * into a fixed 16-octet buffer per call, and first match wins (`!` prefixes deny).
+ * Invariants: an `Acl`'s rules are immutable; first match wins (`!` prefixes deny). `allows`
+ * remembers its verdict per client address (at most 4096, then it starts again), so the hot path
+ * parses a client's address once; bad entries are AddressError.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { AddressError } from '../errors.js';
 import { ipv6Nibbles } from './hosts.js';
 
 /** BIND's "localhost; localnets;" spirit, without needing the interface list: loopback and private ranges. */
@@ -64,19 +66,32 @@ export class Acl {
       const slash = text.indexOf('/');
       const addr = slash >= 0 ? text.slice(0, slash) : text;
       const bytes = toBytes(addr);
-      if (bytes === undefined) throw new Error(`"${raw}" is not an address or address/prefix`);
+      if (bytes === undefined) throw new AddressError(raw, 'is not an address or address/prefix');
       const v4 = isIPv4(addr);
       const max = v4 ? 32 : 128;
       const len = slash >= 0 ? Number(text.slice(slash + 1)) : max;
       if (!Number.isInteger(len) || len < 0 || len > max || (slash >= 0 && text.slice(slash + 1) === '')) {
-        throw new Error(`"${raw}" has a bad prefix length (0 to ${max})`);
+        throw new AddressError(raw, `has a bad prefix length (0 to ${max})`);
       }
       this.rules.push({ allow, bytes, bits: v4 ? 96 + len : len });
     }
   }
 
-  /** True when the first matching entry allows `address` (no match: denied). */
+  /** Verdicts per client address (bounded): the same clients ask again and again. */
+  private readonly memo = new Map<string, boolean>();
+
+  /** True when the first matching entry allows `address` (no match: denied). Remembered per address. */
   allows(address: string): boolean {
+    let v = this.memo.get(address);
+    if (v === undefined) {
+      v = this.decide(address);
+      if (this.memo.size >= 4096) this.memo.clear();
+      this.memo.set(address, v);
+    }
+    return v;
+  }
+
+  private decide(address: string): boolean {
     const b = toBytes(address);
     if (b === undefined) return false;
     for (const r of this.rules) if (matches(r, b)) return r.allow;

@@ -1,16 +1,21 @@
 /**
  * The resolver's RRset cache: positive RRsets and negative answers (RFC 2308), ranked by
- * credibility (RFC 2181 §5.4.1), counted down by an injected clock, bounded in entries with
- * least-recently-used eviction, with serve-stale (RFC 8767) and a prefetch hook.
+ * credibility (RFC 2181 §5.4.1), counted down by an injected clock, bounded in entries and in
+ * (estimated) bytes with least-recently-used eviction, with serve-stale (RFC 8767) and a prefetch hook.
  *
  * API summary (everything a resolver, a forwarder or a control endpoint needs):
- * - `new RRCache({ maxEntries, minTtl, maxTtl, maxNegativeTtl, staleTtl, prefetch, clock })`
- * - `put(records, rank)`: caches one RRset (all records share owner, type, class). Refused when
+ * - `new RRCache({ maxEntries, maxBytes, minTtl, maxTtl, maxNegativeTtl, staleTtl, prefetch, clock })`
+ * - `put(records, rank, extra?)`: caches one RRset (all records share owner, type, class). Refused when
  *   an unexpired entry of higher credibility exists (RFC 2181 §5.4.1: glue and additional data
- *   never overwrite authoritative answers). Returns the entry stored, or undefined.
- * - `putNegative(name, type, class, kind, soa, rank)`: caches NXDOMAIN (for every type of `name`)
- *   or NODATA (for `type` only); TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), capped.
- * - `get(name, type, class, minRank?, count?)`: a fresh `CacheHit` (records with TTLs counted down, or
+ *   never overwrite authoritative answers). Returns the entry stored, or undefined; `capped()`
+ *   gives the records with the TTL a put would store (for callers whose put was refused).
+ *   `extra.sigs`: the RRSIGs covering the set, kept with it (served only to DO=1 clients);
+ *   `extra.dnssec`: the data was fetched with DO=1, so `sigs` is complete (possibly empty);
+ *   `extra.space`: `CacheSpace.UNCHECKED` for data fetched with CD=1 (kept apart from checked data).
+ * - `putNegative(name, type, class, kind, soa, rank, extra?)`: caches NXDOMAIN (for every type of `name`)
+ *   or NODATA (for `type` only); TTL = min(SOA TTL, SOA MINIMUM) (RFC 2308 §5), capped;
+ *   `extra.sigs` holds the DNSSEC proof (RRSIGs, NSEC/NSEC3) from the authority section.
+ * - `get(name, type, class, minRank?, count?, space?)`: a fresh `CacheHit` (records with TTLs counted down, or
  *   the negative answer with its SOA counted down) or undefined. Counts hits and misses. Fires
  *   `onPrefetch(name, type, class)` once when a popular entry enters its last 10% of TTL.
  *   NXDOMAIN cached for `name` answers every type.
@@ -26,12 +31,41 @@
  *
  * Invariants: entries are read-only once stored (answers get fresh record objects whose TTL is
  * the remaining TTL, shared by all hits within the same second); TTL arithmetic uses whole
- * seconds from the clock; an entry is removed only by flush, LRU eviction, or being found past
- * its stale window. The cache never does I/O and never awaits.
+ * seconds from the clock, and a TTL with the top bit set counts as 0 (RFC 2181 §8); an entry is
+ * removed only by flush, LRU eviction, or being found past its stale window. The estimated
+ * bytes of all entries never exceed `maxBytes` (a single entry larger than the bound is not
+ * stored), so whoever controls a zone cannot grow the process without limit. Data fetched with
+ * CD=1 lives in its own space (`CacheSpace.UNCHECKED`) and never answers a lookup of the checked
+ * space. The cache never does I/O and never awaits.
  */
 import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType } from '../wire/types.js';
+import { negativeTtl, ttlValue } from '../wire/ttl.js';
+
+export { negativeTtl } from '../wire/ttl.js';
+
+/**
+ * Which data a lookup may see. CHECKED: fetched with CD=0 (validated by a validating upstream, or
+ * from a resolver that does not validate). UNCHECKED: fetched with CD=1 (RFC 4035 §3.2.2), may
+ * have failed validation upstream; only CD=1 clients get it, as Unbound keeps bogus data apart.
+ */
+export const CacheSpace = { CHECKED: 0, UNCHECKED: 1 } as const;
+export type CacheSpace = (typeof CacheSpace)[keyof typeof CacheSpace];
+
+/** Optional parts of a put. */
+export interface PutExtra {
+  /** RRSIGs covering the set (or, for negative answers, the authority proof: RRSIGs, NSEC, NSEC3). */
+  sigs?: readonly ResourceRecord[];
+  /** Fetched with DO=1: `sigs` is everything there is (an unsigned answer has none). */
+  dnssec?: boolean;
+  space?: CacheSpace;
+  /**
+   * NSEC/NSEC3 records and their RRSIGs proving a wildcard expansion (positive) or the denial
+   * (negative; the validating resolver keeps the SOA's RRSIGs in `sigs` and the denial here).
+   */
+  proof?: readonly ResourceRecord[];
+}
 
 /**
  * Credibility of cached data, lowest first (RFC 2181 §5.4.1). Data of a lower rank never
@@ -61,12 +95,6 @@ export type CacheEntryKind = 'positive' | 'nxdomain' | 'nodata';
  */
 export const ValidationState = { UNCHECKED: 0, SECURE: 1, INSECURE: 2, INDETERMINATE: 3, BOGUS: 4 } as const;
 
-/** DNSSEC records kept with an entry: RRSIGs over the RRset (negative: over the SOA) and the NSEC/NSEC3 proof with its RRSIGs. */
-export interface DnssecRecords {
-  sigs: readonly ResourceRecord[];
-  proof: readonly ResourceRecord[];
-}
-const NO_RECORDS: readonly ResourceRecord[] = [];
 
 /** Lowest credibility a resolver should hand to clients as an answer (RFC 2181 §5.4.1). */
 export const ANSWER_RANK: Credibility = Credibility.AUTH_AUTHORITY;
@@ -78,6 +106,8 @@ export interface CacheHit {
   records: readonly ResourceRecord[];
   /** Negative answers: the SOA (TTL counted down) for the authority section. */
   soa: readonly ResourceRecord[];
+  /** RRSIGs of `records` (positive) or the DNSSEC proof (negative), TTL counted down; for DO=1 clients. */
+  sigs: readonly ResourceRecord[];
   rank: Credibility;
   /** Seconds left. */
   ttl: number;
@@ -85,8 +115,6 @@ export interface CacheHit {
   stale: boolean;
   /** The stored entry (for callers that need its identity, e.g. to compare or dump). */
   entry: CacheEntry;
-  /** RRSIGs over the records (negative: over the SOA), TTLs counted down; empty without DNSSEC. */
-  sigs: readonly ResourceRecord[];
   /** NSEC/NSEC3 proof and its RRSIGs (negative answers, wildcard expansions). */
   proof: readonly ResourceRecord[];
 }
@@ -105,11 +133,18 @@ export interface CacheDumpEntry {
   stale: boolean;
   records: readonly ResourceRecord[];
   soa: readonly ResourceRecord[];
+  /** 0 checked, 1 unchecked (CD=1) data. */
+  space: CacheSpace;
 }
 
 export interface CacheOptions {
   /** Most entries kept (an entry = one RRset or one negative answer). Default 100 000. */
   maxEntries?: number;
+  /**
+   * Most bytes kept, as estimated from the records' data and the objects holding them (default
+   * 64 MiB). Least recently used entries go first.
+   */
+  maxBytes?: number;
   /** TTL floor for positive data, seconds (default 0). */
   minTtl?: number;
   /** TTL cap for positive data, seconds (default 86400, like Unbound's cache-max-ttl). */
@@ -137,6 +172,43 @@ export interface CacheStats {
   prefetches: number;
 }
 
+/** Default `maxBytes`: 64 MiB of estimated entry size. */
+export const DEFAULT_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Estimated bytes of a record's object (owner reference, fields, header) beyond its data. */
+const RECORD_OVERHEAD = 96;
+/** Estimated bytes of an entry (object, LRU links, map slot) beyond its records. */
+const ENTRY_OVERHEAD = 320;
+
+/** Estimated heap bytes of a value inside RDATA: strings, byte arrays, names, arrays, objects. */
+function dataBytes(v: unknown, depth = 0): number {
+  if (v === null || v === undefined) return 8;
+  switch (typeof v) {
+    case 'number': case 'boolean': case 'bigint': return 8;
+    case 'string': return 16 + v.length * 2;
+    case 'object': {
+      if (v instanceof Uint8Array) return 128 + v.byteLength; // the view object and its own backing store
+      if (depth > 4) return 64;
+      const w = (v as { wire?: unknown }).wire;
+      if (w instanceof Uint8Array) return 96 + w.byteLength * 3; // a Name: wire labels and its lowercased key
+      let n = 32;
+      if (Array.isArray(v)) {
+        for (const x of v) n += 8 + dataBytes(x, depth + 1);
+        return n;
+      }
+      for (const k in v as Record<string, unknown>) n += 16 + dataBytes((v as Record<string, unknown>)[k], depth + 1);
+      return n;
+    }
+    default: return 16;
+  }
+}
+
+function recordsBytes(rrs: readonly ResourceRecord[]): number {
+  let n = 0;
+  for (let i = 0; i < rrs.length; i++) n += RECORD_OVERHEAD + dataBytes(rrs[i]!.data);
+  return n;
+}
+
 /** Stored entry. Fields are fully initialised in the constructor (stable hidden class). */
 export class CacheEntry {
   readonly name: Name;
@@ -145,6 +217,14 @@ export class CacheEntry {
   readonly kind: CacheEntryKind;
   readonly records: readonly ResourceRecord[];
   readonly soa: readonly ResourceRecord[];
+  readonly sigs: readonly ResourceRecord[];
+  /** NSEC/NSEC3 proof with its RRSIGs (see `PutExtra.proof`). */
+  readonly proof: readonly ResourceRecord[];
+  /** Fetched with DO=1: `sigs` is complete. */
+  readonly dnssec: boolean;
+  readonly space: CacheSpace;
+  /** Estimated bytes (see `maxBytes`). */
+  readonly bytes: number;
   readonly rank: Credibility;
   readonly originalTtl: number;
   /** Seconds (clock) when stored and when it expires. */
@@ -155,22 +235,22 @@ export class CacheEntry {
   readonly nameKey: string;
   hits = 0;
   prefetchFired = false;
-  /** DNSSEC data stored with the entry (empty without DO upstream). */
-  sigs: readonly ResourceRecord[] = NO_RECORDS;
-  proof: readonly ResourceRecord[] = NO_RECORDS;
-  /** A ValidationState value. */
+  /** A ValidationState value (the validating resolver sets it once the data is validated). */
   status = 0;
   /** Memoised counted-down view: valid while `viewTtl` equals the remaining TTL. */
   viewTtl = -1;
   viewRecords: readonly ResourceRecord[] = [];
   viewSoa: readonly ResourceRecord[] = [];
+  viewSigs: readonly ResourceRecord[] = [];
+  viewProof: readonly ResourceRecord[] = [];
   viewHit: CacheHit | undefined = undefined;
   /** LRU list links (most recent at the head). */
   prev: CacheEntry | undefined = undefined;
   next: CacheEntry | undefined = undefined;
 
   constructor(name: Name, nameKey: string, type: number, cls: number, slot: number, kind: CacheEntryKind,
-    records: readonly ResourceRecord[], soa: readonly ResourceRecord[], rank: Credibility, ttl: number, now: number) {
+    records: readonly ResourceRecord[], soa: readonly ResourceRecord[], sigs: readonly ResourceRecord[],
+    proof: readonly ResourceRecord[], dnssec: boolean, space: CacheSpace, rank: Credibility, ttl: number, now: number) {
     this.name = name;
     this.nameKey = nameKey;
     this.type = type;
@@ -179,6 +259,12 @@ export class CacheEntry {
     this.kind = kind;
     this.records = records;
     this.soa = soa;
+    this.sigs = sigs;
+    this.proof = proof;
+    this.dnssec = dnssec;
+    this.space = space;
+    this.bytes = ENTRY_OVERHEAD + name.wire.length * 3 + recordsBytes(records) + recordsBytes(soa) + recordsBytes(sigs)
+      + recordsBytes(proof);
     this.rank = rank;
     this.originalTtl = ttl;
     this.storedAt = now;
@@ -186,10 +272,15 @@ export class CacheEntry {
   }
 }
 
-/** Slot of NXDOMAIN for a class inside a name's node: type 0 is never a real type. */
-function slotOf(type: number, cls: number): number {
-  return cls * 65536 + type;
+/**
+ * Slot inside a name's node: class, type and space. NXDOMAIN uses type 0 (never a real type);
+ * the space is the low bit so checked and unchecked data of one RRset never share a slot.
+ */
+function slotOf(type: number, cls: number, space: number): number {
+  return (cls * 65536 + type) * 2 + space;
 }
+
+const NONE: readonly ResourceRecord[] = Object.freeze([]) as readonly ResourceRecord[];
 
 function withTtl(rrs: readonly ResourceRecord[], ttl: number): ResourceRecord[] {
   const out = new Array<ResourceRecord>(rrs.length);
@@ -200,19 +291,11 @@ function withTtl(rrs: readonly ResourceRecord[], ttl: number): ResourceRecord[] 
   return out;
 }
 
-function setDnssec(e: CacheEntry, d: DnssecRecords, ttl: number): void {
-  if (d.sigs.length > 0) e.sigs = withTtl(d.sigs, ttl);
-  if (d.proof.length > 0) e.proof = withTtl(d.proof, ttl);
-}
-
-/** Negative TTL from an SOA record (RFC 2308 §5): min(SOA TTL, SOA MINIMUM). */
-export function negativeTtl(soa: ResourceRecord): number {
-  const minimum = (soa.data as { minimum?: number }).minimum ?? 0;
-  return Math.min(soa.ttl, minimum);
-}
 
 export class RRCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, staleHits: 0, inserts: 0, refused: 0, evictions: 0, prefetches: 0 };
+  /** Puts not stored because the one entry alone exceeds maxBytes. */
+  tooLarge = 0;
   /** Called (synchronously, at most once per entry) when a popular entry nears expiry. */
   onPrefetch: ((name: Name, type: number, cls: number) => void) | undefined = undefined;
 
@@ -220,7 +303,9 @@ export class RRCache {
   private head: CacheEntry | undefined = undefined;
   private tail: CacheEntry | undefined = undefined;
   private count = 0;
+  private totalBytes = 0;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
   private readonly minTtl: number;
   private readonly maxTtl: number;
   private readonly maxNegativeTtl: number;
@@ -231,6 +316,7 @@ export class RRCache {
 
   constructor(opts: CacheOptions = {}) {
     this.maxEntries = Math.max(1, opts.maxEntries ?? 100_000);
+    this.maxBytes = Math.max(1, opts.maxBytes ?? DEFAULT_CACHE_MAX_BYTES);
     this.minTtl = opts.minTtl ?? 0;
     this.maxTtl = opts.maxTtl ?? 86_400;
     this.maxNegativeTtl = opts.maxNegativeTtl ?? 3600;
@@ -245,6 +331,11 @@ export class RRCache {
     return this.count;
   }
 
+  /** Estimated bytes held now (never above `maxBytes`). */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
   /** Current time in whole seconds. */
   now(): number {
     return Math.floor(this.clock() / 1000);
@@ -255,16 +346,35 @@ export class RRCache {
    * maxTtl (RFC 2181 §5.2: one TTL per RRset). Returns the entry, or undefined when better data
    * is cached (counted in `stats.refused`).
    */
-  put(records: readonly ResourceRecord[], rank: Credibility, dnssec?: DnssecRecords): CacheEntry | undefined {
+  put(records: readonly ResourceRecord[], rank: Credibility, extra?: PutExtra): CacheEntry | undefined {
     if (records.length === 0) return undefined;
     const first = records[0]!;
-    let ttl = first.ttl;
-    for (let i = 1; i < records.length; i++) if (records[i]!.ttl < ttl) ttl = records[i]!.ttl;
+    const ttl = this.ttlOf(records, extra?.sigs);
+    const sigs = extra?.sigs !== undefined && extra.sigs.length > 0 ? withTtl(extra.sigs, ttl) : NONE;
+    const proof = extra?.proof !== undefined && extra.proof.length > 0 ? withTtl(extra.proof, ttl) : NONE;
+    return this.store(first.name, first.type, first.class, 'positive', withTtl(records, ttl), NONE, sigs, proof,
+      extra?.dnssec === true, extra?.space ?? CacheSpace.CHECKED, rank, ttl);
+  }
+
+  /**
+   * The records with the TTL `put` would store: the set's smallest (RFC 2181 §5.2; §8: top bit set
+   * = 0), floored by minTtl and capped by maxTtl. For callers whose put was refused.
+   */
+  capped(records: readonly ResourceRecord[]): ResourceRecord[] {
+    return records.length === 0 ? [] : withTtl(records, this.ttlOf(records, undefined));
+  }
+
+  private ttlOf(records: readonly ResourceRecord[], sigs: readonly ResourceRecord[] | undefined): number {
+    let ttl = ttlValue(records[0]!.ttl);
+    for (let i = 1; i < records.length; i++) {
+      const t = ttlValue(records[i]!.ttl);
+      if (t < ttl) ttl = t;
+    }
+    // RFC 4035 §5.3.3: the RRset lives no longer than its signatures' TTL.
+    if (sigs !== undefined) for (const s of sigs) if (ttlValue(s.ttl) < ttl) ttl = ttlValue(s.ttl);
     if (ttl > this.maxTtl) ttl = this.maxTtl;
     if (ttl < this.minTtl) ttl = this.minTtl;
-    const e = this.store(first.name, first.type, first.class, 'positive', withTtl(records, ttl), [], rank, ttl);
-    if (e !== undefined && dnssec !== undefined) setDnssec(e, dnssec, ttl);
-    return e;
+    return ttl;
   }
 
   /**
@@ -273,18 +383,20 @@ export class RRCache {
    * not cached (RFC 2308 §5: no SOA, no negative caching).
    */
   putNegative(name: Name, type: number, cls: number, kind: 'nxdomain' | 'nodata', soa: ResourceRecord | undefined,
-    rank: Credibility, dnssec?: DnssecRecords): CacheEntry | undefined {
+    rank: Credibility, extra?: PutExtra): CacheEntry | undefined {
     if (soa === undefined) return undefined;
     let ttl = negativeTtl(soa);
     if (ttl > this.maxNegativeTtl) ttl = this.maxNegativeTtl;
-    const e = this.store(name, kind === 'nxdomain' ? 0 : type, cls, kind, [], withTtl([soa], ttl), rank, ttl);
-    if (e !== undefined && dnssec !== undefined) setDnssec(e, dnssec, ttl);
-    return e;
+    const sigs = extra?.sigs !== undefined && extra.sigs.length > 0 ? withTtl(extra.sigs, ttl) : NONE;
+    const proof = extra?.proof !== undefined && extra.proof.length > 0 ? withTtl(extra.proof, ttl) : NONE;
+    return this.store(name, kind === 'nxdomain' ? 0 : type, cls, kind, NONE, withTtl([soa], ttl), sigs, proof,
+      extra?.dnssec === true, extra?.space ?? CacheSpace.CHECKED, rank, ttl);
   }
 
-  /** A fresh answer for (name, type, class) of at least `minRank`, or undefined (a miss). */
-  get(name: Name, type: number, cls: number, minRank: number = ANSWER_RANK, count = true): CacheHit | undefined {
-    const hit = this.lookup(name, type, cls, minRank, true);
+  /** A fresh answer for (name, type, class) of at least `minRank` in `space`, or undefined (a miss). */
+  get(name: Name, type: number, cls: number, minRank: number = ANSWER_RANK, count = true,
+    space: CacheSpace = CacheSpace.CHECKED): CacheHit | undefined {
+    const hit = this.lookup(name, type, cls, minRank, true, space);
     if (count) {
       if (hit === undefined) this.stats.misses++;
       else this.stats.hits++;
@@ -293,28 +405,32 @@ export class RRCache {
   }
 
   /** Like `get` but leaves counters, LRU order and prefetch alone (for the iterator's own use). */
-  peek(name: Name, type: number, cls: number, minRank: number = Credibility.ADDITIONAL): CacheHit | undefined {
-    return this.lookup(name, type, cls, minRank, false);
+  peek(name: Name, type: number, cls: number, minRank: number = Credibility.ADDITIONAL,
+    space: CacheSpace = CacheSpace.CHECKED): CacheHit | undefined {
+    return this.lookup(name, type, cls, minRank, false, space);
   }
 
   /**
    * RFC 8767: an answer past its TTL but within `staleTtl`, with TTL `staleAnswerTtl`. Only for
    * when resolution failed. Undefined when serve-stale is off or nothing usable is cached.
    */
-  getStale(name: Name, type: number, cls: number, minRank: number = ANSWER_RANK): CacheHit | undefined {
+  getStale(name: Name, type: number, cls: number, minRank: number = ANSWER_RANK,
+    space: CacheSpace = CacheSpace.CHECKED, count = true): CacheHit | undefined {
     if (this.staleTtl <= 0) return undefined;
     const node = this.nodes.get(name.key);
     if (node === undefined) return undefined;
     const now = this.now();
-    let e = node.get(slotOf(type, cls));
-    if (e === undefined || e.rank < minRank || now >= e.expiresAt + this.staleTtl) e = node.get(slotOf(0, cls));
+    let e = node.get(slotOf(type, cls, space));
+    if (e === undefined || e.rank < minRank || now >= e.expiresAt + this.staleTtl) e = node.get(slotOf(0, cls, space));
     if (e === undefined || e.rank < minRank || now >= e.expiresAt + this.staleTtl) return undefined;
-    this.stats.staleHits++;
-    this.touch(e);
+    if (count) {
+      this.stats.staleHits++;
+      this.touch(e);
+    }
     const ttl = now < e.expiresAt ? e.expiresAt - now : this.staleAnswerTtl;
     return {
-      kind: e.kind, records: withTtl(e.records, ttl), soa: withTtl(e.soa, ttl), rank: e.rank, ttl,
-      stale: now >= e.expiresAt, entry: e, sigs: withTtl(e.sigs, ttl), proof: withTtl(e.proof, ttl),
+      kind: e.kind, records: withTtl(e.records, ttl), soa: withTtl(e.soa, ttl), sigs: withTtl(e.sigs, ttl), rank: e.rank, ttl,
+      stale: now >= e.expiresAt, entry: e, proof: withTtl(e.proof, ttl),
     };
   }
 
@@ -325,7 +441,7 @@ export class RRCache {
   closestDelegation(name: Name, cls: number): CacheHit | undefined {
     let n = name;
     for (;;) {
-      const hit = this.lookup(n, RRType.NS, cls, Credibility.ADDITIONAL, false);
+      const hit = this.lookup(n, RRType.NS, cls, Credibility.ADDITIONAL, false, CacheSpace.CHECKED);
       if (hit !== undefined && hit.kind === 'positive') return hit;
       if (n.isRoot) return undefined;
       n = n.parent();
@@ -365,6 +481,7 @@ export class RRCache {
       this.nodes.clear();
       this.head = this.tail = undefined;
       this.count = 0;
+      this.totalBytes = 0;
       return n;
     }
     let removed = 0;
@@ -393,18 +510,18 @@ export class RRCache {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private lookup(name: Name, type: number, cls: number, minRank: number, touch: boolean): CacheHit | undefined {
+  private lookup(name: Name, type: number, cls: number, minRank: number, touch: boolean, space: number): CacheHit | undefined {
     const node = this.nodes.get(name.key);
     if (node === undefined) return undefined;
     const now = this.now();
-    let e = node.get(slotOf(type, cls));
+    let e = node.get(slotOf(type, cls, space));
     if (e !== undefined && (e.rank < minRank || now >= e.expiresAt)) {
       if (now >= e.expiresAt + this.staleTtl) this.remove(e);
       e = undefined;
     }
     if (e === undefined && type !== 0) {
       // RFC 2308 §5: a cached NXDOMAIN answers every type at that name.
-      const nx = node.get(slotOf(0, cls));
+      const nx = node.get(slotOf(0, cls, space));
       if (nx !== undefined && nx.rank >= minRank && now < nx.expiresAt) e = nx;
     }
     if (e === undefined) return undefined;
@@ -424,19 +541,21 @@ export class RRCache {
       e.viewTtl = remaining;
       e.viewRecords = e.records.length === 0 ? e.records : withTtl(e.records, remaining);
       e.viewSoa = e.soa.length === 0 ? e.soa : withTtl(e.soa, remaining);
+      e.viewSigs = e.sigs.length === 0 ? e.sigs : withTtl(e.sigs, remaining);
+      e.viewProof = e.proof.length === 0 ? e.proof : withTtl(e.proof, remaining);
       e.viewHit = {
-        kind: e.kind, records: e.viewRecords, soa: e.viewSoa, rank: e.rank, ttl: remaining, stale: false, entry: e,
-        sigs: e.sigs.length === 0 ? e.sigs : withTtl(e.sigs, remaining), proof: e.proof.length === 0 ? e.proof : withTtl(e.proof, remaining),
+        kind: e.kind, records: e.viewRecords, soa: e.viewSoa, sigs: e.viewSigs, proof: e.viewProof, rank: e.rank, ttl: remaining, stale: false, entry: e,
       };
     }
     return e.viewHit;
   }
 
   private store(name: Name, type: number, cls: number, kind: CacheEntryKind, records: readonly ResourceRecord[],
-    soa: readonly ResourceRecord[], rank: Credibility, ttl: number): CacheEntry | undefined {
+    soa: readonly ResourceRecord[], sigs: readonly ResourceRecord[], proof: readonly ResourceRecord[], dnssec: boolean,
+    space: CacheSpace, rank: Credibility, ttl: number): CacheEntry | undefined {
     const key = name.key;
     let node = this.nodes.get(key);
-    const slot = slotOf(type, cls);
+    const slot = slotOf(type, cls, space);
     const now = this.now();
     const old = node?.get(slot);
     if (old !== undefined && now < old.expiresAt && old.rank > rank) {
@@ -445,7 +564,7 @@ export class RRCache {
     }
     if (kind === 'nxdomain' && node !== undefined) {
       // The name is gone: positive data of lower or equal rank for it is out of date.
-      for (const e of [...node.values()]) if (e.rank <= rank) this.remove(e);
+      for (const e of [...node.values()]) if (e.rank <= rank && e.space === space) this.remove(e);
       node = this.nodes.get(key);
     } else if (old !== undefined) {
       this.remove(old);
@@ -453,7 +572,7 @@ export class RRCache {
     }
     if (kind !== 'nxdomain' && node !== undefined) {
       // Positive data or NODATA at a name we had as NXDOMAIN: the name exists now.
-      const nx = node.get(slotOf(0, cls));
+      const nx = node.get(slotOf(0, cls, space));
       if (nx !== undefined && (nx.rank <= rank || now >= nx.expiresAt)) {
         this.remove(nx);
         node = this.nodes.get(key);
@@ -463,12 +582,19 @@ export class RRCache {
       node = new Map();
       this.nodes.set(key, node);
     }
-    const e = new CacheEntry(name, key, type, cls, slot, kind, records, soa, rank, ttl, now);
+    const e = new CacheEntry(name, key, type, cls, slot, kind, records, soa, sigs, proof, dnssec, space, rank, ttl, now);
+    if (e.bytes > this.maxBytes) {
+      // One RRset bigger than the whole cache: answer it, never keep it.
+      if (node.size === 0) this.nodes.delete(key);
+      this.tooLarge++;
+      return undefined;
+    }
     node.set(slot, e);
     this.linkHead(e);
     this.count++;
+    this.totalBytes += e.bytes;
     this.stats.inserts++;
-    while (this.count > this.maxEntries && this.tail !== undefined && this.tail !== e) {
+    while ((this.count > this.maxEntries || this.totalBytes > this.maxBytes) && this.tail !== undefined && this.tail !== e) {
       this.remove(this.tail);
       this.stats.evictions++;
     }
@@ -478,7 +604,7 @@ export class RRCache {
   private row(e: CacheEntry, now: number): CacheDumpEntry {
     return {
       name: e.name, type: e.type, class: e.class, kind: e.kind, rank: e.rank, originalTtl: e.originalTtl,
-      remainingTtl: Math.max(0, e.expiresAt - now), stale: now >= e.expiresAt, records: e.records, soa: e.soa,
+      remainingTtl: Math.max(0, e.expiresAt - now), stale: now >= e.expiresAt, records: e.records, soa: e.soa, space: e.space,
     };
   }
 
@@ -489,6 +615,7 @@ export class RRCache {
     if (node.size === 0) this.nodes.delete(e.nameKey);
     this.unlink(e);
     this.count--;
+    this.totalBytes -= e.bytes;
   }
 
   private touch(e: CacheEntry): void {

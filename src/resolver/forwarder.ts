@@ -11,6 +11,12 @@
  *   CNAME target reached from it in the same answer section; nothing from authority or
  *   additional sections except the SOA of a negative answer (RFC 2308 §5). An upstream cannot
  *   plant data for unrelated names.
+ * - CD and DO (RFC 4035 §3.2): an answer fetched with CD=1 may have failed validation upstream;
+ *   it is kept in the cache's UNCHECKED space and answers only CD=1 clients (checked data answers
+ *   both). RRSIGs are kept with the RRset they cover (and the proof with a negative answer) and
+ *   given to DO=1 clients only; an entry fetched with DO=0 does not answer a DO=1 client (it
+ *   knows no RRSIGs), as Unbound keeps them with the RRset.
+ * - TTLs handed out are those stored (RFC 2181 §8 top bit = 0, the cache's caps), on a miss too.
  * - Upstreams are ordered by smoothed RTT; those not asked decay towards being asked again
  *   (as BIND does), so a recovered fast server is found. After `maxFailures` timeouts or network
  *   errors in a row an upstream is down: skipped until a probe (sent every `probeIntervalMs`)
@@ -20,10 +26,10 @@
  * - Every wait is bounded: `timeoutMs` per attempt, at most `maxAttempts` attempts per question.
  */
 import { randomInt } from 'node:crypto';
-import { isIP } from 'node:net';
 import { exchangeHttps } from '../client/doh.js';
 import { exchangeTls } from '../client/dot.js';
 import { type ExchangeOptions, type ExchangeResult, type ServerAddress, exchange, serverLabel } from '../client/exchange.js';
+import type { UpstreamAddress } from '../client/upstream.js';
 import { AbortedError, DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
@@ -32,7 +38,9 @@ import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType } from '../wire/types.js';
-import { ANSWER_RANK, Credibility, type RRCache } from './cache.js';
+import { ANSWER_RANK, CacheSpace, type CacheHit, Credibility, type RRCache } from './cache.js';
+import { negativeSoa, ttlValue } from '../wire/ttl.js';
+import { newLatencyBuckets, observeMs } from '../histogram.js';
 
 /** The outcome of a forwarded question, ready to put in a reply. */
 export interface ForwardResult {
@@ -52,12 +60,9 @@ export interface ForwardResult {
 /** Signature of the exchange function (tests and DoT/DoH transports plug in others). */
 export type ExchangeFn = (query: Message, server: ServerAddress, opts: ExchangeOptions) => Promise<ExchangeResult>;
 
-/** An upstream's address; `tls` set for DNS over TLS (RFC 7858), with the name its certificate must carry. */
-export interface UpstreamAddress extends ServerAddress {
-  tls?: { servername?: string | undefined } | undefined;
-  /** DNS over HTTPS (RFC 8484): the URI template's path and the certificate name. */
-  https?: { path: string; servername?: string | undefined } | undefined;
-}
+export type { UpstreamAddress } from '../client/upstream.js';
+/** Moved to src/client (dig, the config check and the server use it too); re-exported for existing importers. */
+export { parseUpstream } from '../client/upstream.js';
 
 /** Health and counters of one upstream. */
 export class Upstream {
@@ -76,6 +81,8 @@ export class Upstream {
   errorReplies = 0;
   rttSumMs = 0;
   rttCount = 0;
+  /** Round-trip times as a latency histogram (src/histogram.ts). */
+  readonly rttBuckets = newLatencyBuckets();
   probes = 0;
   /** Messages received that were not the reply (wrong source, ID or question): spoofing attempts or junk. */
   ignored = 0;
@@ -96,6 +103,7 @@ export class Upstream {
       upstream: this.label, up: this.up, srttMs: Math.round(this.srttMs * 10) / 10, queries: this.queries,
       answers: this.answers, failures: this.failures, timeouts: this.timeouts, errorReplies: this.errorReplies,
       rttSumMs: Math.round(this.rttSumMs * 1000) / 1000, rttCount: this.rttCount, probes: this.probes, ignored: this.ignored,
+      rttBuckets: [...this.rttBuckets],
     };
   }
 }
@@ -111,6 +119,7 @@ export interface UpstreamSnapshot {
   errorReplies: number;
   rttSumMs: number;
   rttCount: number;
+  rttBuckets: number[];
   probes: number;
   ignored: number;
 }
@@ -178,6 +187,7 @@ export class UpstreamSet {
     u.answers++;
     u.rttSumMs += rttMs;
     u.rttCount++;
+    observeMs(u.rttBuckets, rttMs);
     // RFC 6298-style smoothing (alpha 1/8), as resolvers keep their SRTT.
     u.srttMs = u.srttMs + (rttMs - u.srttMs) / 8;
     u.consecutiveFailures = 0;
@@ -272,6 +282,10 @@ export interface ForwardQuestion {
   checkingDisabled: boolean;
 }
 
+function pushAll(dst: ResourceRecord[], src: readonly ResourceRecord[]): void {
+  for (let i = 0; i < src.length; i++) dst.push(src[i]!);
+}
+
 /** Most CNAMEs followed in one answer (a loop or a long chain is cut here). */
 const MAX_CNAME_CHAIN = 12;
 
@@ -324,29 +338,49 @@ export class Forwarder {
   fromCache(q: ForwardQuestion): ForwardResult | undefined {
     if (q.type === RRType.ANY) return undefined;
     const cache = this.cache;
-    const answer: ResourceRecord[] = [];
+    let answer: ResourceRecord[] | undefined;
     let name = q.name;
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
-      if (cache.peek(name, q.type, q.class, ANSWER_RANK) !== undefined) {
-        const hit = cache.get(name, q.type, q.class)!;
+      const hit = this.cached(name, q.type, q);
+      if (hit !== undefined) {
+        cache.stats.hits++;
+        const plain = answer === undefined && (!q.dnssecOk || hit.sigs.length === 0);
         if (hit.kind === 'positive') {
-          for (const r of hit.records) answer.push(r);
+          if (plain) return { rcode: Rcode.NOERROR, answer: hit.records, authority: [], cached: true, upstream: undefined, ad: false };
+          answer ??= [];
+          pushAll(answer, hit.records);
+          if (q.dnssecOk) pushAll(answer, hit.sigs);
           return { rcode: Rcode.NOERROR, answer, authority: [], cached: true, upstream: undefined, ad: false };
         }
+        let authority = hit.soa;
+        if (q.dnssecOk && hit.sigs.length > 0) authority = [...hit.soa, ...hit.sigs];
         return {
-          rcode: hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, cached: true,
+          rcode: hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer ?? [], authority, cached: true,
           upstream: undefined, ad: false,
         };
       }
       if (q.type === RRType.CNAME) break;
-      const c = cache.peek(name, RRType.CNAME, q.class, ANSWER_RANK);
+      const c = this.cached(name, RRType.CNAME, q);
       if (c === undefined || c.kind !== 'positive' || c.records.length === 0) break;
-      const hit = cache.get(name, RRType.CNAME, q.class)!;
-      for (const r of hit.records) answer.push(r);
-      name = (hit.records[0]!.data as { cname: Name }).cname;
+      answer ??= [];
+      pushAll(answer, c.records);
+      if (q.dnssecOk) pushAll(answer, c.sigs);
+      name = (c.records[0]!.data as { cname: Name }).cname;
     }
-    if (answer.length === 0) cache.stats.misses++;
+    cache.stats.misses++;
     return undefined;
+  }
+
+  /**
+   * A fresh cache entry a client with these CD/DO bits may have: checked data, then (CD=1 only)
+   * unchecked data; for DO=1 only entries fetched with DO=1 (their RRSIGs are known).
+   */
+  private cached(name: Name, type: number, q: ForwardQuestion): CacheHit | undefined {
+    let hit = this.cache.get(name, type, q.class, ANSWER_RANK, false, CacheSpace.CHECKED);
+    if (hit !== undefined && (!q.dnssecOk || hit.entry.dnssec)) return hit;
+    if (!q.checkingDisabled) return undefined;
+    hit = this.cache.get(name, type, q.class, ANSWER_RANK, false, CacheSpace.UNCHECKED);
+    return hit !== undefined && (!q.dnssecOk || hit.entry.dnssec) ? hit : undefined;
   }
 
   /** Cache first, then the route's upstreams. Rejects with ResolutionError (SERVFAIL + EDE). */
@@ -408,7 +442,8 @@ export class Forwarder {
       return this.store(q, m, u.label);
     }
     if (this.opts.serveStale === true && q.type !== RRType.ANY) {
-      const stale = this.cache.getStale(q.name, q.type, q.class);
+      const stale = this.cache.getStale(q.name, q.type, q.class, ANSWER_RANK, CacheSpace.CHECKED) ??
+        (q.checkingDisabled ? this.cache.getStale(q.name, q.type, q.class, ANSWER_RANK, CacheSpace.UNCHECKED) : undefined);
       if (stale !== undefined) {
         const nx = stale.kind === 'nxdomain';
         return {
@@ -426,11 +461,14 @@ export class Forwarder {
     throw new ResolutionError(`forwarding ${route.zone.toString()}: ${what}`, ede, lastError);
   }
 
-  /** Caches what the reply says about the question and returns the part of it for the client. */
+  /**
+   * Caches what the reply says about the question and returns the part of it for the client,
+   * with the TTLs as cached (RFC 2181 §8, the cache's caps).
+   */
   private store(q: ForwardQuestion, m: Message, upstream: string): ForwardResult {
     const rank = m.aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
+    const space = q.checkingDisabled ? CacheSpace.UNCHECKED : CacheSpace.CHECKED;
     // Walk the CNAME chain from the question name; keep only the records on it.
-    const answer: ResourceRecord[] = [];
     let name = q.name;
     const onPath = new Set<string>([name.key]);
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
@@ -443,31 +481,61 @@ export class Forwarder {
       name = cname;
       onPath.add(name.key);
     }
-    for (const rr of m.answer) if (onPath.has(rr.name.key) && rr.class === q.class) answer.push(rr);
-    const authority: ResourceRecord[] = [];
+    const onChain: ResourceRecord[] = [];
+    for (const rr of m.answer) if (onPath.has(rr.name.key) && rr.class === q.class) onChain.push(rr);
     let soa: ResourceRecord | undefined;
+    const proof: ResourceRecord[] = [];
     for (const rr of m.authority) {
       // RFC 2308 §5: the SOA must be of a zone enclosing the name it denies.
-      if (rr.type === RRType.SOA && name.isSubdomainOf(rr.name)) {
-        soa = rr;
-        authority.push(rr);
+      if (rr.type === RRType.SOA && soa === undefined && name.isSubdomainOf(rr.name)) soa = rr;
+    }
+    if (soa !== undefined && q.dnssecOk) {
+      // RFC 4035 §3.1.3: the denial proof (NSEC/NSEC3 and RRSIGs) from the same zone, for DO=1 clients.
+      for (const rr of m.authority) {
+        if ((rr.type === RRType.RRSIG || rr.type === RRType.NSEC || rr.type === RRType.NSEC3) && rr.name.isSubdomainOf(soa.name)) proof.push(rr);
       }
     }
-    if (q.type !== RRType.ANY) {
-      const sets = new Map<string, ResourceRecord[]>();
-      for (const rr of answer) {
-        const k = `${rr.name.key}/${rr.type}`;
-        let s = sets.get(k);
-        if (s === undefined) sets.set(k, s = []);
-        s.push(rr);
+    if (q.type === RRType.ANY) {
+      // Not cached (RFC 8482 answers vary); TTLs still read per RFC 2181 §8.
+      const answer = onChain.map((rr) => (ttlValue(rr.ttl) === rr.ttl ? rr : { ...rr, ttl: ttlValue(rr.ttl) }));
+      const authority = soa !== undefined ? [soa, ...proof] : [];
+      return { rcode: m.rcode, answer, authority, cached: false, upstream, ad: m.ad };
+    }
+    // RRsets by owner and type; RRSIGs go with the set they cover (RFC 4034 §3: typeCovered).
+    const sets = new Map<string, { records: ResourceRecord[]; sigs: ResourceRecord[] }>();
+    const setFor = (key: string): { records: ResourceRecord[]; sigs: ResourceRecord[] } => {
+      let e = sets.get(key);
+      if (e === undefined) sets.set(key, e = { records: [], sigs: [] });
+      return e;
+    };
+    for (const rr of onChain) {
+      if (rr.type === RRType.RRSIG && q.type !== RRType.RRSIG) {
+        setFor(`${rr.name.key}/${(rr.data as { typeCovered: number }).typeCovered}`).sigs.push(rr);
+      } else {
+        setFor(`${rr.name.key}/${rr.type}`).records.push(rr);
       }
-      for (const s of sets.values()) this.cache.put(s, rank);
-      const finalAnswered = answer.some((rr) => rr.name.equals(name) && (rr.type === q.type || q.type === RRType.CNAME));
-      if (m.rcode === Rcode.NXDOMAIN) {
-        this.cache.putNegative(name, q.type, q.class, 'nxdomain', soa, rank);
-      } else if (!finalAnswered) {
-        this.cache.putNegative(name, q.type, q.class, 'nodata', soa, rank);
+    }
+    const answer: ResourceRecord[] = [];
+    let finalAnswered = false;
+    for (const s of sets.values()) {
+      if (s.records.length === 0) continue; // RRSIGs without their set: nothing to serve them with
+      const e = this.cache.put(s.records, rank, { sigs: s.sigs, dnssec: q.dnssecOk, space });
+      if (e !== undefined) {
+        pushAll(answer, e.records);
+        if (q.dnssecOk) pushAll(answer, e.sigs);
+      } else {
+        pushAll(answer, this.cache.capped(s.records));
+        if (q.dnssecOk) pushAll(answer, this.cache.capped(s.sigs));
       }
+      const first = s.records[0]!;
+      if (first.name.equals(name) && (first.type === q.type || q.type === RRType.CNAME)) finalAnswered = true;
+    }
+    let authority: ResourceRecord[] = [];
+    if (m.rcode === Rcode.NXDOMAIN || !finalAnswered) {
+      const kind = m.rcode === Rcode.NXDOMAIN ? 'nxdomain' : 'nodata';
+      const e = this.cache.putNegative(name, q.type, q.class, kind, soa, rank, { sigs: proof, dnssec: q.dnssecOk, space });
+      if (e !== undefined) authority = q.dnssecOk ? [...e.soa, ...e.sigs] : [...e.soa];
+      else if (soa !== undefined) authority = [negativeSoa(soa), ...proof];
     }
     return { rcode: m.rcode, answer, authority, cached: false, upstream, ad: m.ad };
   }
@@ -499,59 +567,4 @@ export class Forwarder {
   close(): void {
     for (const r of this.routes.values()) r.upstreams.close();
   }
-}
-
-/**
- * Parses `address`, `address:port`, `[v6]:port` or `address#port` (dig spells it so), and
- * `tls://address[:port][#name]` for DNS over TLS (port 853; `#name` is the name the server's
- * certificate must carry, as in Unbound's forward-addr), and `https://address[:port]/path[#name]`
- * for DNS over HTTPS (port 443, path `/dns-query` when none is given).
- */
-export function parseUpstream(text: string, defaultPort = 53): UpstreamAddress {
-  const t = text.trim();
-  if (t.toLowerCase().startsWith('https://')) {
-    let url: URL;
-    try {
-      url = new URL(t);
-    } catch {
-      throw new Error(`"${text}" is not a URL`);
-    }
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    // The address must be literal: looking a name up would need the resolver we are configuring.
-    if (isIP(host) === 0) throw new Error(`"${text}" must name the server by IP address (put the certificate name after #)`);
-    const servername = url.hash.length > 1 ? decodeURIComponent(url.hash.slice(1)) : undefined;
-    return {
-      address: host, port: url.port === '' ? 443 : Number(url.port),
-      https: { path: url.pathname === '/' ? '/dns-query' : url.pathname + url.search, servername },
-    };
-  }
-  if (t.toLowerCase().startsWith('tls://')) {
-    let rest = t.slice(6);
-    let servername: string | undefined;
-    const hash = rest.indexOf('#');
-    if (hash >= 0) {
-      servername = rest.slice(hash + 1);
-      rest = rest.slice(0, hash);
-      if (servername === '') throw new Error(`"${text}" has an empty name after #`);
-    }
-    return { ...parseUpstream(rest, 853), tls: { servername } };
-  }
-  let host = t;
-  let port = defaultPort;
-  const hash = host.indexOf('#');
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
-  if (hash >= 0) {
-    port = Number(host.slice(hash + 1));
-    host = host.slice(0, hash);
-  } else if (bracket !== null) {
-    host = bracket[1]!;
-    if (bracket[2] !== undefined) port = Number(bracket[2]);
-  } else if ((host.match(/:/g) ?? []).length === 1) {
-    const i = host.indexOf(':');
-    port = Number(host.slice(i + 1));
-    host = host.slice(0, i);
-  }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${text}" has a bad port`);
-  if (isIP(host) === 0) throw new Error(`"${text}" is not an IP address`);
-  return { address: host, port };
 }

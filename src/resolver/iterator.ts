@@ -18,12 +18,15 @@
  * - QNAME minimisation (RFC 9156) is on by default: servers above the zone cut only see the
  *   next label (QTYPE A), with the §2.3 limits on the number of extra queries.
  * - Failures are ResolutionError (SERVFAIL + Extended DNS Error); NXDOMAIN/NODATA are results.
+ * - Split by concern: reply classification and scrubbing in `classify.ts`, what replies may
+ *   cache and at which rank in `cache-policy.ts`, 0x20 in `case-0x20.ts`, counters in
+ *   `stats.ts`, server choice (RTT, lameness, EDNS fallback memory) in `infra.ts`; this file
+ *   holds the walk itself: cache, priming, referrals, glueless NS lookups, limits.
  * - Stub zones (Unbound's stub-zone, BIND's `type stub`): for names at or below a stub zone,
  *   iteration starts from the configured servers as the zone's delegation (unless a deeper
  *   delegation learned below it is cached), so referrals below it are followed with the same
  *   limits and bailiwick rules. With `recursion: false` only stub-zone names are resolved.
  */
-import { randomBytes } from 'node:crypto';
 import { exchange as defaultExchange, type ExchangeOptions, type ExchangeResult, type ServerAddress } from '../client/exchange.js';
 import { DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
@@ -33,9 +36,14 @@ import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
-import { ANSWER_RANK, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
+import { ANSWER_RANK, CacheSpace, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
+import { type Classified, classify, dnameSubstitute, inBailiwick, synthesise } from './classify.js';
+import { randomCase, restoreCase } from './case-0x20.js';
+import { cacheAnswerExtras, cacheFinal, cacheHints, cacheReferral } from './cache-policy.js';
 import { attachDnssec, dnssecOf, withSigs, type ResolverValidation } from './validate.js';
 import { ServerSelector } from './infra.js';
+import { type ResolverStats, newResolverStats } from './stats.js';
+import { observeMs } from '../histogram.js';
 import type { RootHints } from './root-hints.js';
 import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
 
@@ -78,6 +86,14 @@ export interface ResolverOptions {
   /** Serve stale data (RFC 8767) when resolution fails (needs the cache's staleTtl > 0). */
   serveStale?: boolean;
   /**
+   * RFC 8767 §5 client-response timer: with serveStale, a question still unresolved after this
+   * long is answered from stale data (resolution goes on and refreshes the cache), ms (default
+   * 1800, the RFC's suggestion; 0 = only after resolution failed).
+   */
+  staleClientTimeoutMs?: number;
+  /** Milliseconds since some epoch for deadlines and the failure cache (default Date.now); tests inject their own. */
+  clock?: () => number;
+  /**
    * Stub zones: names at or below `zone` are resolved by iterating from `servers` (RD=0, referrals
    * followed), never from the root. The deepest stub zone containing a name wins.
    */
@@ -109,53 +125,6 @@ export interface Resolution {
   dnssec?: number;
 }
 
-/**
- * Counters of the recursive path for `sovereign stats` and /metrics (Unbound's num.cachehits,
- * num.cachemiss, num.recursivereplies, recursion.time.avg...). Plain numbers only: the
- * snapshot and the cluster merge add them key by key.
- */
-export interface ResolverStats {
-  /** Client questions answered from the cache without an upstream query. */
-  cacheHits: number;
-  /** Client questions the cache could not answer (resolution needed). */
-  cacheMisses: number;
-  /** Client questions answered from the built-in special-use names (localhost, RFC 6303...). */
-  localAnswers: number;
-  /** Resolutions started (cache misses, prefetches; concurrent identical questions share one). */
-  resolutions: number;
-  /** Wall time of finished resolutions, ms (their average is the recursion latency). */
-  resolutionMsSum: number;
-  upstreamQueries: number;
-  /** Round-trip times of upstream replies, ms (average = sum / count). */
-  upstreamRttMsSum: number;
-  upstreamReplies: number;
-  upstreamTimeouts: number;
-  /** Network errors talking to an upstream (unreachable, connection refused...). */
-  upstreamErrors: number;
-  /** Messages that did not match a query (source, ID, question, 0x20 case): spoofing or junk. */
-  ignoredReplies: number;
-  /** Replies over TCP after a truncated UDP reply (RFC 7766 §5). */
-  tcpRetries: number;
-  lameServers: number;
-  ednsFallbacks: number;
-  /** Resolutions that ended in SERVFAIL (before serve-stale). */
-  failures: number;
-  staleAnswers: number;
-  /** Questions answered SERVFAIL from the failure cache (EDE 13). */
-  cachedFailures: number;
-  limitHits: number;
-  prefetches: number;
-}
-
-/** A ResolverStats with every counter at zero. */
-export function newResolverStats(): ResolverStats {
-  return {
-    cacheHits: 0, cacheMisses: 0, localAnswers: 0, resolutions: 0, resolutionMsSum: 0, upstreamQueries: 0, upstreamRttMsSum: 0,
-    upstreamReplies: 0, upstreamTimeouts: 0, upstreamErrors: 0, ignoredReplies: 0, tcpRetries: 0, lameServers: 0,
-    ednsFallbacks: 0, failures: 0, staleAnswers: 0, cachedFailures: 0, limitHits: 0, prefetches: 0,
-  };
-}
-
 /** A stub zone: its apex and the authoritative servers to iterate from. */
 export interface StubZone {
   zone: Name;
@@ -185,19 +154,8 @@ interface ZoneCut {
   servers?: ReadonlyMap<string, ServerAddress>;
 }
 
-/** `sec`: RRSIGs of the answer and the authority's NSEC/NSEC3 proof (with DO=1 upstream). */
-type Classified =
-  | { kind: 'answer'; chain: ResourceRecord[]; tail: Name; final: ResourceRecord[]; sec?: DnssecParts }
-  | { kind: 'cname'; chain: ResourceRecord[]; tail: Name; sec?: DnssecParts }
-  | { kind: 'nxdomain'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined; sec?: DnssecParts }
-  | { kind: 'nodata'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined; sec?: DnssecParts }
-  | { kind: 'referral'; cut: Name; ns: ResourceRecord[] }
-  | { kind: 'lame'; why: string };
-
-interface DnssecParts {
-  sigs: ResourceRecord[];
-  proof: ResourceRecord[];
-}
+export { groupRRsets, inBailiwick } from './classify.js';
+export { type ResolverStats, newResolverStats } from './stats.js';
 
 interface Reply {
   message: Message;
@@ -210,7 +168,6 @@ const AAAA = RRType.AAAA;
 const NS = RRType.NS;
 const CNAME = RRType.CNAME;
 const DNAME = RRType.DNAME;
-const SOA = RRType.SOA;
 
 /** RFC 9156 §2.3: at most this many minimised queries, the first few one label at a time. */
 const MAX_MINIMISE_COUNT = 10;
@@ -218,60 +175,6 @@ const MINIMISE_ONE_LAB = 4;
 
 function rrKey(name: Name, type: number): string {
   return name.key + '/' + type;
-}
-
-/** Groups records into RRsets (same owner, type, class), first-seen order. */
-export function groupRRsets(rrs: readonly ResourceRecord[]): ResourceRecord[][] {
-  const sets = new Map<string, ResourceRecord[]>();
-  for (const rr of rrs) {
-    const k = rr.name.key + '/' + rr.type + '/' + rr.class;
-    const s = sets.get(k);
-    if (s === undefined) sets.set(k, [rr]);
-    else s.push(rr);
-  }
-  return [...sets.values()];
-}
-
-/** True when `name` is inside zone `zone` (at or below it): the bailiwick rule. */
-export function inBailiwick(name: Name, zone: Name): boolean {
-  return name.isSubdomainOf(zone);
-}
-
-/** The name DNAME `d` (owner strictly above `name`) maps `name` to (RFC 6672 §2.2), or undefined if too long. */
-function dnameSubstitute(name: Name, owner: Name, target: Name): Name | undefined {
-  const prefixLabels = name.labelCount - owner.labelCount;
-  const prefix = name.wire.subarray(0, name.wire.length - owner.wire.length);
-  if (prefix.length + target.wire.length > 255 || prefixLabels <= 0) return undefined;
-  const out = new Uint8Array(prefix.length + target.wire.length);
-  out.set(prefix, 0);
-  out.set(target.wire, prefix.length);
-  return new Name(out);
-}
-
-/** CNAMEs we synthesised from a DNAME: returned to clients, never cached (the DNAME is). */
-const synthesised = new WeakSet<ResourceRecord>();
-
-function synthesise(owner: Name, dname: ResourceRecord, target: Name): ResourceRecord {
-  const r: ResourceRecord = { name: owner, type: CNAME, class: dname.class, ttl: dname.ttl, data: { cname: target } };
-  synthesised.add(r);
-  return r;
-}
-
-/** `name` with its letters in random case (draft-vixie-dnsext-dns0x20). */
-function randomCase(name: Name): Name {
-  const w = name.wire.slice();
-  const bits = randomBytes(w.length);
-  let p = 0;
-  while (w[p]! !== 0) {
-    const len = w[p]!;
-    for (let i = p + 1; i <= p + len; i++) {
-      const b = w[i]!;
-      const l = b | 0x20;
-      if (l >= 0x61 && l <= 0x7a) w[i] = (bits[i]! & 1) !== 0 ? l : l & ~0x20;
-    }
-    p += len + 1;
-  }
-  return new Name(w);
 }
 
 export class Resolver {
@@ -291,6 +194,8 @@ export class Resolver {
   private readonly maxNsFanout: number;
   private readonly resolutionTimeoutMs: number;
   private readonly serveStale: boolean;
+  private readonly staleClientTimeoutMs: number;
+  private readonly clock: () => number;
   private readonly ipv6: boolean;
   private readonly ednsUdpSize: number;
   private readonly logger: Logger;
@@ -323,6 +228,8 @@ export class Resolver {
     this.resolutionTimeoutMs = opts.resolutionTimeoutMs ?? 10_000;
     this.failureTtlMs = opts.failureTtlMs ?? 5000;
     this.serveStale = opts.serveStale ?? false;
+    this.staleClientTimeoutMs = opts.staleClientTimeoutMs ?? 1800;
+    this.clock = opts.clock ?? Date.now;
     this.ipv6 = opts.ipv6 ?? true;
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
     this.logger = opts.logger ?? silentLogger;
@@ -348,7 +255,7 @@ export class Resolver {
 
   private newRequest(): Request {
     const r = new Request(this.maxQueries);
-    r.deadline = Date.now() + this.resolutionTimeoutMs;
+    r.deadline = this.clock() + this.resolutionTimeoutMs;
     return r;
   }
 
@@ -431,7 +338,7 @@ export class Resolver {
     if (running !== undefined) return running;
     const failed = this.failures.get(key);
     if (failed !== undefined) {
-      if (failed.until > Date.now()) {
+      if (failed.until > this.clock()) {
         this.stats.cachedFailures++;
         return Promise.reject(new ResolutionError(`cached failure: ${failed.err.message}`, EdeCode.CACHED_ERROR, failed.err));
       }
@@ -440,12 +347,36 @@ export class Resolver {
     const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).then(undefined, (err: unknown) => {
       if (this.failureTtlMs > 0 && err instanceof ResolutionError) {
         if (this.failures.size >= 10_000) this.failures.clear();
-        this.failures.set(key, { until: Date.now() + this.failureTtlMs, err });
+        this.failures.set(key, { until: this.clock() + this.failureTtlMs, err });
       }
       throw err;
     }).finally(() => this.inflight.delete(key));
     this.inflight.set(key, p);
-    return p;
+    return opts.refresh === true ? p : this.staleAfterTimer(p, qname, qtype, qclass);
+  }
+
+  /**
+   * RFC 8767 §5: when stale data is there, a client does not wait for the whole resolution (up to
+   * `resolutionTimeoutMs`, longer than stubs wait): after `staleClientTimeoutMs` it gets the stale
+   * answer (EDE 3), and the resolution goes on to refresh the cache.
+   */
+  private staleAfterTimer(p: Promise<Resolution>, qname: Name, qtype: number, qclass: number): Promise<Resolution> {
+    if (!this.serveStale || this.staleClientTimeoutMs <= 0 || this.fromStale(qname, qtype, qclass, false) === undefined) return p;
+    return new Promise<Resolution>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const stale = this.fromStale(qname, qtype, qclass, true, 'resolution is taking long; answered from stale cache data');
+        if (stale === undefined) return;
+        this.stats.staleAnswers++;
+        resolve(stale);
+      }, this.staleClientTimeoutMs);
+      p.then((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      }, (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
   }
 
   private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
@@ -454,13 +385,17 @@ export class Resolver {
     const started = performance.now();
     try {
       const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
-      this.stats.resolutionMsSum += performance.now() - started;
+      const ms = performance.now() - started;
+      this.stats.resolutionMsSum += ms;
+      observeMs(this.stats.resolutionBuckets, ms);
       return r;
     } catch (err) {
-      this.stats.resolutionMsSum += performance.now() - started;
+      const ms = performance.now() - started;
+      this.stats.resolutionMsSum += ms;
+      observeMs(this.stats.resolutionBuckets, ms);
       this.stats.failures++;
       if (this.serveStale) {
-        const stale = this.fromStale(qname, qtype, qclass);
+        const stale = this.fromStale(qname, qtype, qclass, true);
         if (stale !== undefined) {
           this.stats.staleAnswers++;
           return stale;
@@ -499,7 +434,7 @@ export class Resolver {
         }
         if (answer === undefined) answer = [];
         answer.push(d.dname);
-        for (const r of d.sigs) answer.push(r);
+        if (this.validation !== undefined) for (const r of d.sigs) answer.push(r);
         answer.push(d.cname);
         if (d.status === ValidationState.UNCHECKED || d.status > status) status = d.status;
         name = d.target;
@@ -507,7 +442,7 @@ export class Resolver {
       }
       if (answer === undefined) answer = [];
       for (const r of c.records) answer.push(r);
-      for (const r of c.sigs) answer.push(r);
+      if (this.validation !== undefined) for (const r of c.sigs) answer.push(r);
       if (c.entry.status === ValidationState.UNCHECKED || c.entry.status > status) status = c.entry.status;
       name = (c.records[0]!.data as { cname: Name }).cname;
     }
@@ -544,32 +479,37 @@ export class Resolver {
 
   private hitResolution(hit: CacheHit, chain: ResourceRecord[] | undefined): Resolution {
     let answer: readonly ResourceRecord[];
-    if (chain === undefined) answer = hit.sigs.length === 0 || hit.kind !== 'positive' ? hit.records : [...hit.records, ...hit.sigs];
+    // DNSSEC records only when validating (the handler strips them for DO=0 clients); a forwarder's
+    // DO=1 data in the shared cache never reaches a non-validating resolver's clients.
+    const sec = this.validation !== undefined;
+    if (chain === undefined) answer = !sec || hit.sigs.length === 0 || hit.kind !== 'positive' ? hit.records : [...hit.records, ...hit.sigs];
     else {
       for (const r of hit.records) chain.push(r);
-      if (hit.kind === 'positive') for (const r of hit.sigs) chain.push(r);
+      if (sec && hit.kind === 'positive') for (const r of hit.sigs) chain.push(r);
       answer = chain;
     }
     const rcode = hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR;
-    const authority = hit.sigs.length === 0 && hit.proof.length === 0 ? hit.soa
+    const authority = !sec || (hit.sigs.length === 0 && hit.proof.length === 0) ? hit.soa
       : hit.kind === 'positive' ? hit.proof : [...hit.soa, ...hit.sigs, ...hit.proof];
     return { rcode, answer, authority, stale: false, queries: 0, cached: true };
   }
 
-  private fromStale(qname: Name, qtype: number, qclass: number): Resolution | undefined {
+  /** Stale data for the question (RFC 8767), following stale CNAMEs; `use` = count it and touch the entries. */
+  private fromStale(qname: Name, qtype: number, qclass: number, use: boolean,
+    why = 'resolution failed; answered from stale cache data'): Resolution | undefined {
     let name = qname;
     const answer: ResourceRecord[] = [];
     for (let i = 0; i <= this.maxChain; i++) {
-      const hit = this.cache.getStale(name, qtype, qclass);
+      const hit = this.cache.getStale(name, qtype, qclass, ANSWER_RANK, CacheSpace.CHECKED, use);
       if (hit !== undefined) {
         for (const r of hit.records) answer.push(r);
         const nx = hit.kind === 'nxdomain';
         return {
           rcode: nx ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, stale: true, queries: 0, cached: true,
-          ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: 'resolution failed; answered from stale cache data' },
+          ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: why },
         };
       }
-      const c = this.cache.getStale(name, CNAME, qclass);
+      const c = this.cache.getStale(name, CNAME, qclass, ANSWER_RANK, CacheSpace.CHECKED, use);
       if (c === undefined || c.kind !== 'positive') return undefined;
       for (const r of c.records) answer.push(r);
       name = (c.records[0]!.data as { cname: Name }).cname;
@@ -584,6 +524,7 @@ export class Resolver {
     const seen = new Set<string>();
     let name = qname;
     const startQueries = req.queries;
+    let chainLinks = 0;
     for (let links = 0; ; links++) {
       if (links > this.maxChain) {
         this.stats.limitHits++;
@@ -607,7 +548,15 @@ export class Resolver {
         return { rcode: Rcode.NXDOMAIN, answer, authority: cut.soa, stale: false, queries: req.queries - startQueries, cached: false };
       }
       const step = await this.iterate(name, qtype, qclass, req, depth);
-      for (const r of step.answer) answer.push(r);
+      for (const r of step.answer) {
+        answer.push(r);
+        if (r.type === CNAME) chainLinks++;
+      }
+      // The limit is on the whole chain, not on how many replies it came in.
+      if (chainLinks > this.maxChain) {
+        this.stats.limitHits++;
+        throw new ResolutionError(`CNAME/DNAME chain from ${qname.toString()} longer than ${this.maxChain}`, EdeCode.OTHER);
+      }
       if (step.next === undefined) {
         return { rcode: step.rcode, answer, authority: step.authority, stale: false, queries: req.queries - startQueries, cached: false };
       }
@@ -651,7 +600,7 @@ export class Resolver {
           this.stats.limitHits++;
           throw new ResolutionError(`more than ${this.maxReferrals} referrals resolving ${name.toString()}`, EdeCode.OTHER);
         }
-        this.cacheReferral(reply.message, cut.zone, c.cut, c.ns);
+        cacheReferral(this.cache, reply.message, cut.zone, c.ns, this.ipv6);
         if (qtype === RRType.DS && c.cut.equals(name)) {
           // The parent referred us to the child for DS: the parent is not answering for it.
           throw new ResolutionError(`parent of ${name.toString()} referred a DS query to the child`, EdeCode.NOT_AUTHORITATIVE);
@@ -660,7 +609,7 @@ export class Resolver {
         known = c.cut.labelCount;
         continue;
       }
-      this.cacheAnswerExtras(reply.message, cut.zone, reply.aa);
+      cacheAnswerExtras(this.cache, reply.message, cut.zone, qn);
       if (minimised) {
         if (c.kind === 'nxdomain' && !this.qnameMinStrict) {
           // Some servers answer NXDOMAIN for empty non-terminals: as Unbound does when not strict,
@@ -682,7 +631,7 @@ export class Resolver {
             minimise = false;
             continue;
           }
-          this.cacheFinal(c, qn, qt, qclass, reply.aa);
+          cacheFinal(this.cache, c, reply.aa);
           known = qn.labelCount;
           continue;
         }
@@ -699,18 +648,18 @@ export class Resolver {
     { rcode: number; answer: ResourceRecord[]; authority: ResourceRecord[]; next: Name | undefined } {
     switch (c.kind) {
       case 'answer': {
-        const stored = this.cacheFinal(c, name, qtype, qclass, aa);
+        const stored = cacheFinal(this.cache, c, aa);
         return { rcode: Rcode.NOERROR, answer: stored, authority: c.sec?.proof ?? [], next: undefined };
       }
       case 'cname': {
-        const stored = this.cacheFinal(c, name, qtype, qclass, aa);
+        const stored = cacheFinal(this.cache, c, aa);
         return { rcode: Rcode.NOERROR, answer: stored, authority: c.sec?.proof ?? [], next: c.tail };
       }
       case 'nxdomain':
       case 'nodata': {
-        const stored = this.cacheFinal(c, name, qtype, qclass, aa);
+        const stored = cacheFinal(this.cache, c, aa);
         const rank = aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
-        const neg = c.sec !== undefined && c.soa !== undefined ? { sigs: withSigs(c.sec.sigs, [c.soa], true), proof: c.sec.proof } : undefined;
+        const neg = c.sec !== undefined && c.soa !== undefined ? { sigs: withSigs(c.sec.sigs, [c.soa]), proof: c.sec.proof, dnssec: true } : undefined;
         const e = this.cache.putNegative(c.tail, qtype, qclass, c.kind, c.soa, rank, neg);
         const authority = e !== undefined ? [...e.soa, ...e.sigs, ...e.proof] : c.soa !== undefined ? [c.soa] : [];
         return { rcode: c.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: stored, authority, next: undefined };
@@ -718,59 +667,6 @@ export class Resolver {
       default:
         throw new ResolutionError(`no usable answer for ${name.toString()}`, EdeCode.NO_REACHABLE_AUTHORITY);
     }
-  }
-
-  /** Caches the answer chain and final RRset; returns them as stored (TTLs capped). */
-  private cacheFinal(c: Classified, _name: Name, _qtype: number, _qclass: number, aa: boolean): ResourceRecord[] {
-    if (c.kind === 'referral' || c.kind === 'lame') return [];
-    const rank = aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
-    const out: ResourceRecord[] = [];
-    const all = c.kind === 'answer' ? [...c.chain, ...c.final] : c.chain;
-    for (const set of groupRRsets(all)) {
-      if (synthesised.has(set[0]!)) {
-        for (const r of set) out.push(r);
-        continue;
-      }
-      const sigs = c.sec !== undefined ? withSigs(c.sec.sigs, set, false) : undefined;
-      const e = this.cache.put(set, rank, sigs !== undefined ? { sigs, proof: c.sec!.proof } : undefined);
-      if (e !== undefined && e.rank === rank) for (const r of e.records) out.push(r);
-      else for (const r of set) out.push(r);
-      if (sigs !== undefined) for (const r of sigs) out.push(r);
-    }
-    return out;
-  }
-
-  /** Referral: NS set at GLUE rank, and glue addresses only inside the delegating zone. */
-  private cacheReferral(m: Message, zone: Name, cut: Name, ns: ResourceRecord[]): void {
-    this.cache.put(ns, Credibility.GLUE);
-    const targets = new Set<string>();
-    for (const r of ns) targets.add((r.data as { nsdname: Name }).nsdname.key);
-    const glue: ResourceRecord[] = [];
-    for (const r of m.additional) {
-      if ((r.type === A || (r.type === AAAA && this.ipv6)) && targets.has(r.name.key) && inBailiwick(r.name, zone)) glue.push(r);
-    }
-    for (const set of groupRRsets(glue)) this.cache.put(set, Credibility.GLUE);
-    void cut;
-  }
-
-  /** Authority NS and additional addresses of an answer from `zone`, in bailiwick only. */
-  private cacheAnswerExtras(m: Message, zone: Name, aa: boolean): void {
-    const nsTargets = new Set<string>();
-    const ns: ResourceRecord[] = [];
-    for (const r of m.authority) {
-      if (r.type === NS && inBailiwick(r.name, zone)) {
-        ns.push(r);
-        nsTargets.add((r.data as { nsdname: Name }).nsdname.key);
-      }
-    }
-    for (const r of m.answer) if (r.type === NS && inBailiwick(r.name, zone)) nsTargets.add((r.data as { nsdname: Name }).nsdname.key);
-    if (ns.length > 0) for (const set of groupRRsets(ns)) this.cache.put(set, aa ? Credibility.AUTH_AUTHORITY : Credibility.GLUE);
-    const extra: ResourceRecord[] = [];
-    for (const r of m.additional) {
-      if ((r.type === A || r.type === AAAA) && inBailiwick(r.name, zone) && nsTargets.has(r.name.key)) extra.push(r);
-    }
-    // Addresses of the zone's own servers serve as glue (RFC 8109 §3: priming addresses replace hints).
-    for (const set of groupRRsets(extra)) this.cache.put(set, Credibility.GLUE);
   }
 
   /**
@@ -797,7 +693,7 @@ export class Resolver {
           n = zone.parent();
           continue;
         }
-        this.loadHints();
+        cacheHints(this.cache, this.hints, this.ipv6);
         return { zone: Name.ROOT, ns: [...this.hints.ns] };
       }
       return { zone, ns };
@@ -814,30 +710,17 @@ export class Resolver {
     if (this.cache.peek(Name.ROOT, NS, RRClass.IN, Credibility.AUTH_AUTHORITY) !== undefined) return Promise.resolve();
     if (this.priming !== undefined) return this.priming;
     const run = async (): Promise<void> => {
-      this.loadHints();
+      cacheHints(this.cache, this.hints, this.ipv6);
       const cut: ZoneCut = { zone: Name.ROOT, ns: [...this.hints.ns] };
       const reply = await this.queryCut(cut, Name.ROOT, NS, RRClass.IN, req, 0);
       if (reply.c.kind !== 'answer') throw new ResolutionError('root priming got no NS answer', EdeCode.NO_REACHABLE_AUTHORITY);
-      this.cacheFinal(reply.c, Name.ROOT, NS, RRClass.IN, reply.aa);
-      this.cacheAnswerExtras(reply.message, Name.ROOT, reply.aa);
+      cacheFinal(this.cache, reply.c, reply.aa);
+      cacheAnswerExtras(this.cache, reply.message, Name.ROOT, Name.ROOT);
     };
     this.priming = run().finally(() => {
       this.priming = undefined;
     });
     return this.priming;
-  }
-
-  private loadHints(): void {
-    const h = this.hints;
-    const ns: ResourceRecord[] = h.ns.map((n) => ({ name: Name.ROOT, type: NS, class: RRClass.IN, ttl: h.ttl, data: { nsdname: n } }));
-    this.cache.put(ns, Credibility.GLUE);
-    for (const n of h.ns) {
-      const addrs = h.addresses.get(n.key) ?? [];
-      const a = addrs.filter((x) => !x.includes(':')).map((address) => ({ name: n, type: A, class: RRClass.IN, ttl: h.ttl, data: { address } }));
-      const aaaa = addrs.filter((x) => x.includes(':')).map((address) => ({ name: n, type: AAAA, class: RRClass.IN, ttl: h.ttl, data: { address } }));
-      if (a.length > 0) this.cache.put(a, Credibility.GLUE);
-      if (aaaa.length > 0 && this.ipv6) this.cache.put(aaaa, Credibility.GLUE);
-    }
   }
 
   /** Known addresses of a zone's servers (cached at any rank). */
@@ -865,7 +748,15 @@ export class Resolver {
     const zk = cut.zone.key;
     for (const n of cut.ns) {
       if (inBailiwick(n, cut.zone)) continue;
-      if (this.cache.peek(n, A, RRClass.IN) !== undefined) continue;
+      // What is cached for each address type: an entry (even NODATA) means that type needs no
+      // lookup, but only addresses make the name usable. An IPv6-only server whose AAAA expired
+      // before its A NODATA must still get its AAAA looked up.
+      const a = this.cache.peek(n, A, RRClass.IN);
+      const aaaa = this.ipv6 ? this.cache.peek(n, AAAA, RRClass.IN) : undefined;
+      if ((a !== undefined && a.records.length > 0) || (aaaa !== undefined && aaaa.records.length > 0)) continue;
+      const needA = a === undefined;
+      const needAaaa = this.ipv6 && aaaa === undefined;
+      if (!needA && !needAaaa) continue;
       if (req.active.has(rrKey(n, A))) continue;
       const used = req.fanout.get(zk) ?? 0;
       if (used >= this.maxNsFanout) {
@@ -875,9 +766,13 @@ export class Resolver {
       req.fanout.set(zk, used + 1);
       req.active.add(rrKey(n, A));
       try {
-        const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
-        if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
-        if (this.ipv6 && r.rcode === Rcode.NOERROR) {
+        let rcode: number = Rcode.NOERROR;
+        if (needA) {
+          const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
+          if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
+          rcode = r.rcode;
+        }
+        if (needAaaa && rcode === Rcode.NOERROR) {
           const r6 = await this.resolveName(n, AAAA, RRClass.IN, req, depth + 1);
           if (r6.answer.some((x) => x.type === AAAA)) return true;
         }
@@ -921,7 +816,7 @@ export class Resolver {
         throw new ResolutionError(`${why} (resolving ${qn.toString()})`, ede, lastError);
       }
       tried.add(address);
-      if (Date.now() > req.deadline) {
+      if (this.clock() > req.deadline) {
         this.stats.limitHits++;
         throw new ResolutionError(`gave up on ${qn.toString()} after ${this.resolutionTimeoutMs} ms`, EdeCode.NO_REACHABLE_AUTHORITY, lastError);
       }
@@ -954,10 +849,11 @@ export class Resolver {
       const st = this.stats;
       st.upstreamReplies++;
       st.upstreamRttMsSum += res.rttMs;
+      observeMs(st.upstreamRttBuckets, res.rttMs);
       st.ignoredReplies += res.ignored;
       if (res.truncatedRetry) st.tcpRetries++;
       const m = res.message;
-      if (this.use0x20) this.restoreCase(m, qn);
+      if (this.use0x20) restoreCase(m, qn);
       if (useEdns && (m.rcode === Rcode.FORMERR || m.rcode === Rcode.NOTIMP || m.rcode === Rcode.BADVERS)) {
         // RFC 6891 §7: a server that does not do EDNS answers FORMERR/NOTIMP; ask it again without.
         this.stats.ednsFallbacks++;
@@ -965,7 +861,7 @@ export class Resolver {
         tried.delete(address);
         continue;
       }
-      const c = this.classify(m, cut.zone, qn, qt, qclass);
+      const c = classify(m, cut.zone, qn, qt, qclass, this.maxChain, this.stats);
       if (this.validation !== undefined) attachDnssec(c, m, cut.zone);
       if (c.kind === 'lame') {
         this.stats.lameServers++;
@@ -976,107 +872,5 @@ export class Resolver {
       }
       return { message: m, aa: m.aa, c };
     }
-  }
-
-  /** After a 0x20 query: owner names equal to the query name get the original spelling back. */
-  private restoreCase(m: Message, qn: Name): void {
-    for (const sec of [m.answer, m.authority, m.additional]) {
-      for (const r of sec) if (r.name !== qn && r.name.equals(qn)) r.name = qn;
-    }
-  }
-
-  /**
-   * What a reply from the servers of `zone` says about (qn, qt), keeping only records in the
-   * zone's bailiwick.
-   */
-  classify(m: Message, zone: Name, qn: Name, qt: number, qclass: number): Classified {
-    if (!m.qr) return { kind: 'lame', why: 'reply without QR' };
-    if (m.rcode !== Rcode.NOERROR && m.rcode !== Rcode.NXDOMAIN) return { kind: 'lame', why: `rcode ${m.rcode}` };
-    if (m.tc) return { kind: 'lame', why: 'truncated reply' };
-    // Follow the answer chain from qn, in bailiwick only.
-    const chain: ResourceRecord[] = [];
-    let tail = qn;
-    let final: ResourceRecord[] = [];
-    const seen = new Set<string>([qn.key]);
-    for (let links = 0; links <= this.maxChain; links++) {
-      final = [];
-      for (const r of m.answer) {
-        if (r.class !== qclass && qclass !== RRClass.ANY) continue;
-        if (r.name.equals(tail) && (r.type === qt || (qt === RRType.ANY && r.type !== CNAME))) final.push(r);
-      }
-      if (final.length > 0 || qt === CNAME) break;
-      let next: Name | undefined;
-      // DNAME above the name (RFC 6672 §2.2): synthesise the CNAME ourselves (the server's own
-      // synthesised CNAME, if any, is not needed).
-      for (const r of m.answer) {
-        if (r.type === DNAME && tail.labelCount > r.name.labelCount && tail.isSubdomainOf(r.name) && inBailiwick(r.name, zone)) {
-          const target = dnameSubstitute(tail, r.name, (r.data as { target: Name }).target);
-          if (target === undefined) break; // RFC 6672 §2.2: the result would be too long
-          chain.push(r);
-          chain.push(synthesise(tail, r, target));
-          next = target;
-          break;
-        }
-      }
-      if (next === undefined) {
-        for (const r of m.answer) {
-          if (r.type === CNAME && r.name.equals(tail)) {
-            if (!inBailiwick(r.name, zone)) break;
-            chain.push(r);
-            next = (r.data as { cname: Name }).cname;
-          }
-        }
-      }
-      if (next === undefined) break;
-      // A loop inside the reply: hand the repeated name back; resolveName reports the loop.
-      if (seen.has(next.key)) return { kind: 'cname', chain, tail: next };
-      seen.add(next.key);
-      tail = next;
-      // Data for the new name counts only when it is also inside this zone.
-      if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };
-    }
-    if (final.length > 0) {
-      if (!inBailiwick(tail, zone)) return { kind: 'cname', chain, tail };
-      return { kind: 'answer', chain, tail, final };
-    }
-    const soa = this.findSoa(m, zone, tail);
-    if (m.rcode === Rcode.NXDOMAIN) {
-      if (!m.aa && soa === undefined) return { kind: 'lame', why: 'NXDOMAIN without AA or SOA' };
-      return { kind: 'nxdomain', chain, tail, soa };
-    }
-    if (chain.length === 0 && m.answer.length === 0) {
-      // A referral: NS records for a cut strictly below the zone, at or above the name.
-      let cut: Name | undefined;
-      const ns: ResourceRecord[] = [];
-      for (const r of m.authority) {
-        if (r.type !== NS) continue;
-        if (cut === undefined) {
-          if (r.name.labelCount > zone.labelCount && inBailiwick(r.name, zone) && tail.isSubdomainOf(r.name)) cut = r.name;
-          else continue;
-        }
-        if (r.name.equals(cut)) ns.push(r);
-      }
-      if (cut !== undefined && soa === undefined) return { kind: 'referral', cut, ns };
-      if (soa === undefined && !m.aa) {
-        const up = m.authority.some((r) => r.type === NS);
-        return { kind: 'lame', why: up ? 'upward or sideways referral' : 'empty non-authoritative reply' };
-      }
-      return { kind: 'nodata', chain, tail, soa };
-    }
-    if (chain.length > 0) {
-      // The chain ends inside the zone without data: negative for the tail if the server says so.
-      if (m.aa || soa !== undefined) return { kind: 'nodata', chain, tail, soa };
-      return { kind: 'cname', chain, tail };
-    }
-    if (m.aa || soa !== undefined) return { kind: 'nodata', chain, tail, soa };
-    return { kind: 'lame', why: 'answer section without the asked data' };
-  }
-
-  /** The SOA in the authority section that can speak for `name`: owner in the zone, at or above the name. */
-  private findSoa(m: Message, zone: Name, name: Name): ResourceRecord | undefined {
-    for (const r of m.authority) {
-      if (r.type === SOA && inBailiwick(r.name, zone) && name.isSubdomainOf(r.name)) return r;
-    }
-    return undefined;
   }
 }

@@ -46,7 +46,7 @@ const STATE: Record<SecurityStatus, number> = {
 };
 
 /** RRSIGs among `sigs` that cover `set` (same owner and type). */
-export function withSigs(sigs: readonly ResourceRecord[], set: readonly ResourceRecord[], _negative: boolean): ResourceRecord[] {
+export function withSigs(sigs: readonly ResourceRecord[], set: readonly ResourceRecord[]): ResourceRecord[] {
   const first = set[0]!;
   const out: ResourceRecord[] = [];
   for (const s of sigs) if ((s.data as RRSIGData).typeCovered === first.type && s.name.equals(first.name)) out.push(s);

@@ -10,9 +10,14 @@
  *
  * The UDP answer cache is the hot path: a plain query (one question, at most an OPT whose only
  * options are cookies) whose answer a pure chain marked cacheable is kept as encoded bytes under the query's
- * bytes after the ID, one copy per round-robin rotation; a repeat is answered with a copy of
- * those bytes and its own ID, before any decoding. The bytes are the slow path's own output, so
- * both paths answer alike; the cache is emptied whenever the chain changes (reload).
+ * bytes after the ID with the name lowercased, one copy per round-robin rotation; a repeat is
+ * answered with a copy of those bytes, its own ID and its own spelling of the name (so 0x20
+ * random case, RFC draft-vixie-dnsext-dns0x20, costs one entry, not one per spelling), before
+ * any decoding. Names in the answer that were compressed against the question follow its
+ * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343). The
+ * cache is bounded in octets and evicts the least recently used entries (second chance), so a
+ * client asking for endless new names pushes out only what nobody asks for; it is emptied
+ * whenever the chain changes (reload).
  */
 import { DnsError, WireFormatError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -23,6 +28,9 @@ import type { Writer } from '../wire/writer.js';
 import type { Handler } from './chain.js';
 import { QueryContext, type TransportKind, replyTo } from './query-context.js';
 import type { ServerStats } from './stats.js';
+import type { KeyStore } from '../tsig/key.js';
+import { TsigStreamSigner, epochSeconds, findTsig, signature, tsigSize, verifyMessage } from '../tsig/tsig.js';
+import { RRType } from '../wire/types.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -32,25 +40,29 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 const COOKIE = 10;
 
 /**
- * The answer cache key of a UDP query: its bytes after the ID, when it has the cached shape (a
- * plain QUERY, one uncompressed question, nothing else but at most one OPT). The OPT's options
- * are left out of the key when they are all cookies (every resolver's query carries a fresh one,
- * and the reply does not depend on it); a query with any other option gets no key.
+ * The answer cache key of a UDP query: its bytes after the ID with the name's ASCII letters
+ * lowercased, when it has the cached shape (a plain QUERY, one uncompressed question, nothing
+ * else but at most one OPT). So RD, CD (and the other flag bits), the name, QTYPE, QCLASS, the
+ * EDNS size, version and DO all change the key. The OPT's options are left out when they are
+ * all cookies (every resolver's query carries a fresh one, and the reply does not depend on
+ * it); a query with any other option gets no key. `scratch` (at least MAX_CACHED_QUERY octets)
+ * holds the lowercased copy; `out[0]` receives the offset just past the question's name.
  */
-function keyOf(buf: Uint8Array, len: number): string | undefined {
+function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array): string | undefined {
   if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
     (buf[6]! | buf[7]! | buf[8]! | buf[9]! | buf[10]!) !== 0 || buf[11]! > 1) {
     return undefined;
   }
+  // Skip the question (labels only: a pointer in a query's question is not the cached shape).
+  let p = 12;
+  for (let l = buf[p]!; l !== 0; l = buf[p]!) {
+    if (l > 63) return undefined;
+    p += l + 1;
+    if (p >= len) return undefined;
+  }
+  const nameEnd = p + 1;
   let end = len;
   if (buf[11] === 1) {
-    // Skip the question (labels only: a pointer in a query's question is not the cached shape).
-    let p = 12;
-    for (let l = buf[p]!; l !== 0; l = buf[p]!) {
-      if (l > 63) return undefined;
-      p += l + 1;
-      if (p >= len) return undefined;
-    }
     p += 5; // root label, QTYPE, QCLASS
     // OPT: owner root, TYPE 41, CLASS (size), TTL (ext-rcode, version, DO), RDLENGTH, options.
     if (p + 11 > len || buf[p] !== 0 || buf[p + 1] !== 0 || buf[p + 2] !== 41) return undefined;
@@ -63,9 +75,14 @@ function keyOf(buf: Uint8Array, len: number): string | undefined {
     }
     end = p + 9;
   }
-  // Socket buffers are Buffers already: no view object per query for them.
-  const b = buf instanceof Buffer ? buf : Buffer.from(buf.buffer, buf.byteOffset, len);
-  return b.toString('latin1', 2, end);
+  // Copy, lowercasing A-Z within the name only (length octets are < 64, never letters; other
+  // octets, Latin-1 included, compare exactly as RFC 4343 §3 says).
+  for (let i = 2; i < end; i++) {
+    const c = buf[i]!;
+    scratch[i] = i >= 12 && i < nameEnd && c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+  }
+  out[0] = nameEnd;
+  return scratch.toString('latin1', 2, end);
 }
 
 /** Header-only accept check (before any decoding work). */
@@ -78,8 +95,8 @@ export function acceptHeader(buf: Uint8Array, len: number): Verdict {
   return Verdict.NOTIMP;
 }
 
-/** Most answers kept in the answer cache; when full it starts again empty. */
-export const ANSWER_CACHE_MAX = 50_000;
+/** Default bound of the answer cache, in octets of replies and keys. */
+export const ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
 /** Longest UDP query (from the flags word on) whose answer is cached. */
 const MAX_CACHED_QUERY = 300;
 /** Most round-robin variants kept for one question (bigger RRsets are answered slowly). */
@@ -91,7 +108,10 @@ const MAX_VARIANTS = 16;
  */
 class CachedAnswer {
   next = 0;
-  constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean) {}
+  /** Asked for since the eviction hand last passed (second chance). */
+  used = false;
+  constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean,
+    readonly bytes: number) {}
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -103,6 +123,65 @@ export interface EngineOptions {
   maxUdpSize: number;
   logger: Logger;
   stats: ServerStats;
+  /** Bound of the UDP answer cache in octets (default ANSWER_CACHE_BYTES; 0 switches it off). */
+  answerCacheBytes?: number;
+  /** TSIG keys (RFC 8945) that queries may be signed with. */
+  keys?: KeyStore;
+  /** Wall clock in ms (TSIG time checks); default Date.now. */
+  nowMs?: () => number;
+}
+
+/**
+ * A reply of several messages (a zone transfer over TCP), produced one message at a time into
+ * the transport's Writer, so a whole zone is never one object in memory.
+ */
+export interface ReplyStream {
+  /** Encodes the next message into `w` (at most `maxSize` octets); its length, or -1 after the last. */
+  next(w: Writer, maxSize: number): number;
+}
+
+/**
+ * Zone transfers and other replies the chain cannot give (one query, many messages): a reply,
+ * a stream, or undefined to let the chain answer. Set by the server; see src/transfer.
+ */
+export type TransferHook = (ctx: QueryContext) => Message | ReplyStream | undefined;
+
+/** A multi-message reply the TCP transport pumps with `next` (signed per RFC 8945 §5.3.1 when the query was). */
+export class StreamReply {
+  private readonly signer: TsigStreamSigner | undefined;
+  private readonly reserve: number;
+  private readonly startedMs: number;
+  private done = false;
+  /** Messages sent so far. */
+  messages = 0;
+
+  constructor(readonly ctx: QueryContext, private readonly stream: ReplyStream, private readonly stats: ServerStats, nowMs: () => number) {
+    const t = ctx.tsig;
+    this.signer = t === undefined ? undefined : new TsigStreamSigner(t.key, t.requestMac, () => epochSeconds(nowMs()));
+    this.reserve = t === undefined ? 0 : tsigSize(t.key);
+    this.startedMs = performance.now();
+    stats.xfrOut++;
+  }
+
+  /** Encodes the next message into `w`; its length, or -1 when the stream is done. */
+  next(w: Writer): number {
+    if (this.done) return -1;
+    const len = this.stream.next(w, 65535 - this.reserve);
+    if (len < 0) {
+      this.done = true;
+      this.stats.xfrOutMs += performance.now() - this.startedMs;
+      return -1;
+    }
+    this.messages++;
+    this.stats.responses++;
+    this.stats.xfrOutMessages++;
+    if (this.signer === undefined) return len;
+    const rec = this.signer.sign(w.buf, len);
+    w.pos = len;
+    w.bytes(rec);
+    w.setU16(10, ((w.buf[10]! << 8) | w.buf[11]!) + 1);
+    return w.pos;
+  }
 }
 
 export class QueryEngine {
@@ -115,29 +194,81 @@ export class QueryEngine {
    * it is emptied whenever the chain changes (reload), so it never serves old zone data.
    */
   private readonly answers = new Map<string, CachedAnswer>();
+  /** Octets held by `answers` (replies plus keys). */
+  private answerBytes = 0;
+  private readonly answerBytesMax: number;
+  /** Scratch for the lowercased key, and where the question's name ends in the last key made. */
+  private readonly keyScratch = Buffer.allocUnsafe(MAX_CACHED_QUERY + 2);
+  private readonly nameEnd = new Int32Array(1);
+  /** TSIG keys queries may be signed with (swapped on reload). */
+  keys: KeyStore | undefined;
+  /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
+  transfers: TransferHook | undefined = undefined;
+  private readonly nowMs: () => number;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
     this.opts = opts;
+    this.keys = opts.keys;
+    this.nowMs = opts.nowMs ?? Date.now;
+    this.answerBytesMax = opts.answerCacheBytes ?? ANSWER_CACHE_BYTES;
+  }
+
+  /** Octets the answer cache holds now (for tests and stats). */
+  get cachedAnswerBytes(): number {
+    return this.answerBytes;
+  }
+
+  private clearAnswers(): void {
+    this.answers.clear();
+    this.answerBytes = 0;
+  }
+
+  /**
+   * Makes room for `bytes` more: the hand walks from the least recently inserted entry; one
+   * asked for since it last passed gets a second chance (moved to the young end), others go.
+   */
+  private evictFor(bytes: number): void {
+    const max = this.answerBytesMax;
+    let guard = this.answers.size * 2;
+    for (const [key, e] of this.answers) {
+      if (this.answerBytes + bytes <= max || guard-- <= 0) break;
+      this.answers.delete(key);
+      if (e.used) {
+        e.used = false;
+        this.answers.set(key, e);
+      } else {
+        this.answerBytes -= e.bytes;
+        this.opts.stats.answerCacheEvictions++;
+      }
+    }
+  }
+
+  /** A new cap on UDP replies (reload); cached answers were sized for the old one, so they go. */
+  setMaxUdpSize(n: number): void {
+    if (n === this.opts.maxUdpSize) return;
+    this.opts.maxUdpSize = n;
+    this.clearAnswers();
   }
 
   /** Swaps the chain (reload): queries already running finish with the old one. */
   setHandler(h: Handler): void {
     this.handler = h;
-    this.answers.clear();
+    this.clearAnswers();
   }
 
   /**
-   * The fast path for UDP: the cached reply for this exact query (ID and cookie aside), or
-   * undefined. The caller copies it and patches the ID (octets 0-1). Costs a walk over the
-   * question's labels, one string and one map probe.
+   * The fast path for UDP: a copy of the cached reply for this exact query (ID, cookie and the
+   * name's case aside) with the query's ID and spelling of the name put in, or undefined. Costs
+   * a walk over the question's labels, one string, one map probe and one copy.
    */
-  cachedUdpReply(buf: Buffer, len: number): Uint8Array | undefined {
+  cachedUdpReply(buf: Buffer, len: number): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
-    const key = keyOf(buf, len);
+    const key = keyOf(buf, len, this.keyScratch, this.nameEnd);
     if (key === undefined) return undefined;
     const e = this.answers.get(key);
     if (e === undefined) return undefined;
+    e.used = true;
     const stats = this.opts.stats;
     stats.udpQueries++;
     stats.responses++;
@@ -145,10 +276,21 @@ export class QueryEngine {
     stats.rcodes[e.rcode]!++;
     if (e.truncated) stats.truncated++;
     const v = e.variants;
-    if (v.length === 1) return v[0];
-    const i = e.next;
-    e.next = i + 1 === v.length ? 0 : i + 1;
-    return v[i];
+    let r: Uint8Array;
+    if (v.length === 1) {
+      r = v[0]!;
+    } else {
+      const i = e.next;
+      e.next = i + 1 === v.length ? 0 : i + 1;
+      r = v[i]!;
+    }
+    const out = Buffer.allocUnsafe(r.length);
+    out.set(r);
+    out[0] = buf[0]!;
+    out[1] = buf[1]!;
+    // The question as the client spelled it (RFC 1035 §7.3: resolvers compare it; 0x20 relies on it).
+    buf.copy(out, 12, 12, this.nameEnd[0]!);
+    return out;
   }
 
   /** Answers held by the UDP answer cache (for tests and stats). */
@@ -161,6 +303,16 @@ export class QueryEngine {
    * the chain answered synchronously, or a PendingReply to hand to `settle`.
    */
   process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply {
+    const r = this.run(buf, len, transport, address, port, w);
+    return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
+  }
+
+  /** `process` for TCP, where a zone transfer may answer with a StreamReply for the transport to pump. */
+  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
+    return this.run(buf, len, 'tcp', address, port, w);
+  }
+
+  private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
     const stats = this.opts.stats;
     const verdict = acceptHeader(buf, len);
     if (verdict === Verdict.DROP) {
@@ -195,6 +347,28 @@ export class QueryEngine {
     if (request.opcode === Opcode.QUERY && request.question.length !== 1) {
       return this.encode(replyTo(request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
     }
+    const add = request.additional;
+    if (add.length > 0 && add[add.length - 1]!.type === RRType.TSIG) {
+      const bad = this.checkTsig(buf, len, ctx, w);
+      if (bad !== undefined) return bad;
+    }
+    if (this.transfers !== undefined && request.opcode === Opcode.QUERY) {
+      const qt = request.question[0]!.type;
+      if (qt === RRType.AXFR || qt === RRType.IXFR) {
+        let t: Message | ReplyStream | undefined;
+        try {
+          t = this.transfers(ctx);
+        } catch (err) {
+          return this.encode(this.failure(ctx, err), ctx, w);
+        }
+        if (t instanceof Message) return this.encode(t, ctx, w);
+        if (t !== undefined) {
+          // RFC 5936 §4.2: no transfer over UDP (the hook answers UDP IXFR with a Message).
+          if (transport !== 'tcp') return this.encode(replyTo(request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+          return new StreamReply(ctx, t, stats, this.nowMs);
+        }
+      }
+    }
     let result: Message | Promise<Message>;
     try {
       result = this.handler(ctx);
@@ -217,9 +391,8 @@ export class QueryEngine {
     const req = ctx.request;
     const n = ctx.cacheVariants;
     if (n > MAX_VARIANTS || req.additional.length > 0) return len;
-    const key = keyOf(buf, queryLen);
-    if (key === undefined) return len;
-    if (this.answers.size >= ANSWER_CACHE_MAX) this.answers.clear();
+    const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd);
+    if (key === undefined || this.answers.has(key)) return len;
     const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
     const variants: Uint8Array[] = [];
     if (n === 1) {
@@ -243,9 +416,15 @@ export class QueryEngine {
       w.reset();
       w.bytes(variants[0]!);
     }
-    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated);
+    let bytes = key.length + 64; // key and the entry's own overhead, roughly
+    for (const v of variants) bytes += v.length;
+    if (bytes > this.answerBytesMax) return w.pos;
+    if (this.answerBytes + bytes > this.answerBytesMax) this.evictFor(bytes);
+    if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
+    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes);
     e.next = n === 1 ? 0 : 1;
     this.answers.set(key, e);
+    this.answerBytes += bytes;
     return w.pos;
   }
 
@@ -260,13 +439,67 @@ export class QueryEngine {
     );
   }
 
+  /**
+   * RFC 8945 §5.2: verifies the query's TSIG. A good one is noted on `ctx` (the reply will be
+   * signed); otherwise the NOTAUTH reply is written into `w` and its length returned: BADKEY and
+   * BADSIG unsigned (§5.3.2), BADTIME signed with our time in Other Data (§5.2.3). A TSIG that
+   * is not the last record gets FORMERR (§5.1).
+   */
+  private checkTsig(buf: Uint8Array, len: number, ctx: QueryContext, w: Writer): number | undefined {
+    const stats = this.opts.stats;
+    const msg = len === buf.length ? buf : buf.subarray(0, len);
+    let rec;
+    try {
+      rec = findTsig(msg, len);
+    } catch {
+      return this.encode(replyTo(ctx.request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+    }
+    if (rec === undefined) return undefined;
+    const now = epochSeconds(this.nowMs());
+    const keys = this.keys;
+    const v = keys === undefined ? { error: 17, key: undefined } : verifyMessage(msg, len, rec, keys, { now });
+    if (v.error === 0 && v.key !== undefined) {
+      stats.tsigVerified++;
+      ctx.tsig = { key: v.key, requestMac: rec.mac };
+      return undefined;
+    }
+    stats.tsigFailed++;
+    const reply = replyTo(ctx.request, Rcode.NOTAUTH, this.opts.maxUdpSize);
+    const n = this.encode(reply, ctx, w);
+    const key = v.key ?? { name: rec.keyName, algorithm: { name: rec.algorithm, digestSize: 0, short: '', hash: '' }, secret: Buffer.alloc(0), label: '' };
+    const badTime = v.error === 18;
+    let other: Uint8Array | undefined;
+    if (badTime) {
+      // RFC 8945 §5.2.3: our current time, 48 bits, in Other Data.
+      const hi = Math.floor(now / 0x100000000);
+      other = Uint8Array.of(hi >>> 8, hi & 0xff, (now >>> 24) & 0xff, (now >>> 16) & 0xff, (now >>> 8) & 0xff, now & 0xff);
+    }
+    const { record } = signature(w.buf, n, key, {
+      timeSigned: badTime ? rec.timeSigned : now, fudge: rec.fudge, priorMac: rec.mac, error: v.error,
+      ...(other === undefined ? { unsigned: true } : { otherData: other }),
+    });
+    w.pos = n;
+    w.bytes(record);
+    w.setU16(10, ((w.buf[10]! << 8) | w.buf[11]!) + 1);
+    return w.pos;
+  }
+
   private encode(reply: Message, ctx: QueryContext, w: Writer): number {
     const stats = this.opts.stats;
     let len: number;
+    const t = ctx.tsig;
     try {
-      len = reply.encodeInto(w, ctx.maxSize);
+      len = reply.encodeInto(w, t === undefined ? ctx.maxSize : ctx.maxSize - tsigSize(t.key));
     } catch (err) {
       len = this.failure(ctx, err).encodeInto(w, ctx.maxSize);
+    }
+    if (t !== undefined) {
+      // RFC 8945 §4.3.2: the reply's MAC covers the request's MAC, then the reply.
+      const { record } = signature(w.buf, len, t.key, { timeSigned: epochSeconds(this.nowMs()), priorMac: t.requestMac });
+      w.pos = len;
+      w.bytes(record);
+      w.setU16(10, ((w.buf[10]! << 8) | w.buf[11]!) + 1);
+      len = w.pos;
     }
     stats.responses++;
     stats.rcodes[reply.rcode & 0xfff]!++;
@@ -283,7 +516,7 @@ export class QueryEngine {
       const ede = err instanceof DnsError && err.ede !== undefined ? err.ede : EdeCode.OTHER;
       reply.edns.options.push(option.extendedError(ede, err instanceof DnsError ? err.message.slice(0, 200) : 'internal error'));
     }
-    if (!(err instanceof DnsError) || err.rcode === Rcode.SERVFAIL) this.logOnce('handler', err);
+    if (!(err instanceof DnsError) || err.rcode === Rcode.SERVFAIL) this.logOnce('handler', err, ctx);
     return reply;
   }
 
@@ -299,10 +532,15 @@ export class QueryEngine {
     return w.pos;
   }
 
-  private logOnce(kind: string, err: unknown): void {
+  private logOnce(kind: string, err: unknown, ctx?: QueryContext): void {
     const key = `${kind}:${err instanceof Error ? err.message : String(err)}`;
     if (this.loggedErrors.has(key)) return;
     if (this.loggedErrors.size < 1000) this.loggedErrors.add(key);
-    this.opts.logger.error({ err }, `query ${kind} failed`);
+    // The query that caused it, so the failure can be reproduced (`sovereign dig` it).
+    const q = ctx?.request.question[0];
+    const query = ctx === undefined ? undefined : {
+      name: q?.name.toString(), type: q?.type, class: q?.class, client: `${ctx.clientAddress}#${ctx.clientPort}`, transport: ctx.transport,
+    };
+    this.opts.logger.error(query === undefined ? { err } : { err, query }, `query ${kind} failed`);
   }
 }

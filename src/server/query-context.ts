@@ -5,6 +5,14 @@
  */
 import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
+import type { TsigKey } from '../tsig/key.js';
+
+/** A query that came signed with a key we hold and verified (RFC 8945 §5.2): its reply is signed too. */
+export interface QueryTsig {
+  key: TsigKey;
+  /** The request's MAC, which the reply's MAC covers first (RFC 8945 §4.3.2). */
+  requestMac: Uint8Array;
+}
 
 export type TransportKind = 'udp' | 'tcp';
 
@@ -27,6 +35,8 @@ export class QueryContext {
   rotation = -1;
   /** Set when a chain element not marked `pure` saw the query: its answer must not be cached. */
   clientDependent = false;
+  /** Set by the engine when the query carried a valid TSIG (RFC 8945). */
+  tsig: QueryTsig | undefined = undefined;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

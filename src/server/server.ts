@@ -6,10 +6,12 @@
  * version serving (the reason is logged); then a new catalog and chain replace the old ones in
  * one assignment. Queries already running finish with what they started with.
  */
-import { readFileSync } from 'node:fs';
-import { Catalog } from '../authority/catalog.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Catalog, UnloadedZone } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
-import { loadConfigFile, parseListen } from '../config/load.js';
+import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
@@ -26,11 +28,12 @@ import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
-import type { Logger } from '../logging.js';
+import { isLeadProcess, type Logger } from '../logging.js';
 import { Name } from '../wire/name.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
 import { option } from '../wire/edns.js';
 import { loadZone } from '../zone/load.js';
+import { printZone } from '../zone/printer.js';
 import type { Zone } from '../zone/zone.js';
 import { type ChainElement, type Handler, composeChain } from './chain.js';
 import { QueryEngine } from './engine.js';
@@ -38,6 +41,8 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+import { TransferManager } from '../transfer/manager.js';
+import { ZoneSigning } from './zone-signing.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -53,6 +58,13 @@ export interface ServerOptions {
   configPath?: string;
   /** Share listening sockets with other processes (cluster workers). */
   shared?: boolean;
+  /**
+   * A library user's own chain elements, run before the built-in ones (chaos, authority, local data,
+   * hosts, forwarder, resolver): each answers or calls `next`.
+   */
+  handlers?: readonly ChainElement[];
+  /** Clock for DNSSEC signing, seconds since the epoch (tests move it). */
+  now?: () => number;
 }
 
 export interface ZoneLoadReport {
@@ -61,6 +73,19 @@ export interface ZoneLoadReport {
   serial?: number | undefined;
   records?: number;
   problems: string[];
+}
+
+/** One configured zone as `stats` and `/metrics` show it. */
+export interface ZoneStatus {
+  name: string;
+  /** Serving (this load or an earlier version). */
+  loaded: boolean;
+  /** SOA serial being served, null when nothing is. */
+  serial: number | null;
+  /** Loads (start, reloads) that failed since the process started. */
+  loadFailures: number;
+  /** Why the last load failed, null when it succeeded. */
+  error: string | null;
 }
 
 export class DnsServer {
@@ -82,9 +107,14 @@ export class DnsServer {
   private readonly logger: Logger;
   private readonly opts: ServerOptions;
   private catalog = new Catalog();
+  private zoneState = new Map<string, ZoneStatus>();
+  /** Signers of the zones configured with `dnssec:` (kept across reloads: incremental re-signing). */
+  readonly signing: ZoneSigning;
   private readonly engine: QueryEngine;
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
+  /** The listen and TCP settings the sockets were opened with (a reload cannot change them). */
+  private listeningWith: { listen: readonly string[]; tcp: Config['tcp'] } | undefined;
   /** Bound addresses (ports resolved when 0 was asked). */
   readonly addresses: { transport: 'udp' | 'tcp'; address: string; port: number }[] = [];
 
@@ -93,43 +123,71 @@ export class DnsServer {
     this.config = opts.config;
     this.logger = opts.logger;
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
+    this.signing = new ZoneSigning(opts.logger, opts.now);
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.transfers = new TransferManager({
+      logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
+    });
+    this.refreshTransfers(undefined);
   }
 
-  /** Loads every zone; refuses to start when any fails (the operator must see it). */
+  /** Zone transfers, their history and NOTIFY (src/transfer). */
+  readonly transfers: TransferManager;
+
+  /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
+  private refreshTransfers(previous: Catalog | undefined): void {
+    this.engine.transfers = this.transfers.update(this.config, previous, this.catalog);
+    this.engine.keys = this.transfers.keys;
+  }
+
+  /**
+   * Loads every zone. A zone that fails (missing or unreadable file, syntax error, failed
+   * checks) does not stop the others: it is reported (log, `stats`, `/metrics`) and answered
+   * SERVFAIL until a reload loads it, as BIND and Knot do.
+   */
   async loadZones(): Promise<ZoneLoadReport[]> {
     const { catalog, reports } = this.loadCatalog(undefined);
-    const failed = reports.filter((r) => !r.ok);
-    if (failed.length > 0) {
-      throw new Error(failed.map((r) => `zone ${r.name}: ${r.problems.join('; ')}`).join('\n'));
-    }
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
+    this.refreshTransfers(undefined);
     return reports;
   }
 
-  /** Starts listening on every configured address (UDP and TCP). */
+  /**
+   * Starts listening on every configured address (UDP and TCP). All or nothing: when one
+   * address cannot be bound, what was bound is closed again and the ListenError (address,
+   * cause, what to do) is thrown, so a server never runs on half its addresses.
+   */
   async start(): Promise<void> {
     const shared = this.opts.shared === true;
-    for (const text of this.config.listen) {
-      const l = parseListen(text);
-      const u = new UdpListener({ ...l, engine: this.engine, logger: this.logger, exclusive: !shared });
-      const bound = await u.listen();
-      this.udp.push(u);
-      this.addresses.push({ transport: 'udp', ...bound });
-      // TCP on the same port UDP got (matters when port 0 asked for an ephemeral one).
-      const t = new TcpListener({
-        address: l.address, port: bound.port, engine: this.engine, logger: this.logger, stats: this.stats,
-        idleTimeoutMs: this.config.tcp.idleTimeoutMs, maxConnections: this.config.tcp.maxConnections,
-        maxConnectionsPerClient: this.config.tcp.maxConnectionsPerClient, maxPipelined: this.config.tcp.maxPipelined,
-        exclusive: !shared,
-      });
-      this.addresses.push({ transport: 'tcp', ...(await t.listen()) });
-      this.tcp.push(t);
+    const cfg = this.config;
+    try {
+      for (const text of cfg.listen) {
+        const l = parseListen(text);
+        const u = new UdpListener({ ...l, engine: this.engine, logger: this.logger, exclusive: !shared });
+        this.udp.push(u);
+        const bound = await u.listen();
+        this.addresses.push({ transport: 'udp', ...bound });
+        // TCP on the same port UDP got (matters when port 0 asked for an ephemeral one).
+        const t = new TcpListener({
+          address: l.address, port: bound.port, engine: this.engine, logger: this.logger, stats: this.stats,
+          idleTimeoutMs: cfg.tcp.idleTimeoutMs, maxConnections: cfg.tcp.maxConnections,
+          maxConnectionsPerClient: cfg.tcp.maxConnectionsPerClient, maxPipelined: cfg.tcp.maxPipelined,
+          exclusive: !shared,
+        });
+        this.tcp.push(t);
+        this.addresses.push({ transport: 'tcp', ...(await t.listen()) });
+      }
+    } catch (err) {
+      await this.stop();
+      this.addresses.length = 0;
+      throw err;
     }
+    this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
+    this.signing.startRefresh((zone) => this.swapZone(zone));
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -139,19 +197,28 @@ export class DnsServer {
    * the reports say which.
    */
   async reload(): Promise<ZoneLoadReport[]> {
+    // In a cluster the primary says "reloading"; each worker's zone lines go to debug but the first's.
+    const lead = isLeadProcess();
+    if (this.opts.shared !== true) this.logger.info({ config: this.opts.configPath ?? null }, 'reloading');
     if (this.opts.configPath !== undefined) {
       try {
+        const running = this.config;
         this.config = loadConfigFile(this.opts.configPath);
+        const later = restartOnlyChanges(running, this.config);
+        if (later.length > 0 && lead) this.logger.warn({ keys: later }, 'reload: these settings take effect at the next restart');
       } catch (err) {
         this.logger.error({ err }, 'reload: config rejected, keeping the running one');
         throw err;
       }
     }
+    this.applyRuntimeLimits();
     const { catalog, reports } = this.loadCatalog(this.catalog);
+    const previous = this.catalog;
     this.catalog = catalog;
     this.engine.setHandler(this.buildChain());
+    this.refreshTransfers(previous);
     for (const r of reports) {
-      if (r.ok) this.logger.info({ zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
+      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
       else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
     }
     return reports;
@@ -177,6 +244,59 @@ export class DnsServer {
     const h = what !== 'zones' && this.hosts !== undefined ? { path: this.hosts.path, names: this.hosts.reload() } : null;
     const ok = error === undefined && zones.every((z) => z.ok);
     return error === undefined ? { zones, hosts: h, ok } : { zones, hosts: h, ok, error };
+  }
+
+  /**
+   * After a config reload: `udp.maxSize` and the TCP limits apply at once (to the connections
+   * accepted from now on; open ones keep theirs); a changed `listen` needs a restart, said once
+   * in the log rather than silently ignored.
+   */
+  private applyRuntimeLimits(): void {
+    const cfg = this.config;
+    this.engine.setMaxUdpSize(cfg.udp.maxSize);
+    for (const t of this.tcp) t.setLimits(cfg.tcp);
+    const w = this.listeningWith;
+    if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
+      this.logger.warn({ listening: w.listen, configured: cfg.listen },
+        'reload: listen changed; the server keeps its current addresses until it is restarted');
+    }
+  }
+
+  /** The zone `name` as master-file text (what a replacement worker asks its siblings for), or null. */
+  zoneText(name: string): string | null {
+    const zone = this.catalog.get(zoneName(name));
+    if (zone === undefined) return null;
+    let text = '';
+    for (const line of printZone(zone)) text += line + '\n';
+    return text;
+  }
+
+  /**
+   * Serves `text` (a sibling's copy) for a configured zone that failed to load here; true when
+   * it loaded. The zone's status keeps the local failure in its count.
+   */
+  adoptZoneText(name: string, text: string): boolean {
+    const origin = zoneName(name);
+    const dir = mkdtempSync(join(tmpdir(), 'sovereign-zone-'));
+    try {
+      const file = join(dir, 'zone');
+      writeFileSync(file, text, { mode: 0o600 });
+      const r = loadZone(file, origin, { file: `${name} (from a sibling worker)` });
+      if (r.zone === undefined) return false;
+      this.catalog.add(r.zone);
+      const key = origin.toString();
+      const before = this.zoneState.get(key);
+      this.zoneState.set(key, { name: key, loaded: true, serial: r.zone.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: before?.error ?? null });
+      this.engine.setHandler(this.buildChain());
+      return true;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** How each configured zone stands: loaded (with its serial) or not, and how often loading failed. */
+  zoneStatus(): ZoneStatus[] {
+    return [...this.zoneState.values()].map((z) => ({ ...z }));
   }
 
   /** (Re)builds forwarder, hosts file and local data when the config changed (start, reload). */
@@ -253,7 +373,15 @@ export class DnsServer {
     if (previous !== undefined) Object.assign(this.resolver.stats, previous.stats);
   }
 
+  /** Serves a re-signed zone in place of its current version (signature refresh). */
+  swapZone(zone: Zone): void {
+    this.catalog.add(zone);
+    this.engine.setHandler(this.buildChain());
+  }
+
   async stop(): Promise<void> {
+    this.transfers.close();
+    this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
@@ -269,28 +397,41 @@ export class DnsServer {
   private loadCatalog(previous: Catalog | undefined): { catalog: Catalog; reports: ZoneLoadReport[] } {
     const catalog = new Catalog();
     const reports: ZoneLoadReport[] = [];
+    const state = new Map<string, ZoneStatus>();
     for (const zc of this.config.zones) {
-      const origin = Name.fromText(zc.name);
+      const origin = zoneName(zc.name);
       let zone: Zone | undefined;
       const problems: string[] = [];
       try {
-        const r = loadZone(zc.file, origin);
+        const r = loadZone(zc.file, origin, { checks: zc.checks });
         for (const p of r.problems) {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
         }
         zone = r.zone;
+        // Signed here when configured; a key problem rejects this version like a failed check.
+        if (zone !== undefined && zc.dnssec !== undefined) zone = this.signing.sign(zc, origin, zone);
       } catch (err) {
+        zone = undefined;
         problems.push((err as Error).message);
       }
+      const name = origin.toString();
+      const before = this.zoneState.get(name);
       if (zone !== undefined) {
         catalog.add(zone);
-        reports.push({ name: origin.toString(), ok: true, serial: zone.serial, records: zone.recordCount, problems });
+        reports.push({ name, ok: true, serial: zone.serial, records: zone.recordCount, problems });
+        state.set(name, { name, loaded: true, serial: zone.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: null });
       } else {
         const old = previous?.get(origin);
-        if (old !== undefined) catalog.add(old);
-        reports.push({ name: origin.toString(), ok: false, problems });
+        const error = problems.length > 0 ? problems.join('; ') : 'not loaded';
+        // The old version keeps serving; a zone never loaded answers SERVFAIL.
+        catalog.add(old ?? new UnloadedZone(origin, error));
+        reports.push({ name, ok: false, problems });
+        state.set(name, {
+          name, loaded: old !== undefined, serial: old?.serial ?? null, loadFailures: (before?.loadFailures ?? 0) + 1, error,
+        });
       }
     }
+    this.zoneState = state;
     return { catalog, reports };
   }
 
@@ -302,6 +443,7 @@ export class DnsServer {
     const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
+      ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },

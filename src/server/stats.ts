@@ -17,9 +17,19 @@ export class ServerStats {
   truncated = 0;
   /** Handler failures turned into SERVFAIL. */
   internalErrors = 0;
+  /** Entries the UDP answer cache evicted to stay within its octet bound. */
+  answerCacheEvictions = 0;
   tcpConnections = 0;
   tcpRefused = 0;
   tcpTimeouts = 0;
+  /** Queries whose TSIG verified, and those answered with a TSIG error (RFC 8945). */
+  tsigVerified = 0;
+  tsigFailed = 0;
+  /** Zone transfers out (AXFR/IXFR): started, refused, messages sent, and time spent sending (ms). */
+  xfrOut = 0;
+  xfrOutRefused = 0;
+  xfrOutMessages = 0;
+  xfrOutMs = 0;
 
   /** Counters as a plain object, by-code tables reduced to their non-zero entries (for logs and tests). */
   snapshot(): Record<string, unknown> {
@@ -27,7 +37,8 @@ export class ServerStats {
     return {
       udpQueries: this.udpQueries, tcpQueries: this.tcpQueries, responses: this.responses, dropped: this.dropped,
       truncated: this.truncated, internalErrors: this.internalErrors, tcpConnections: this.tcpConnections,
-      tcpRefused: this.tcpRefused, tcpTimeouts: this.tcpTimeouts, rcodes: nz(this.rcodes), qtypes: nz(this.qtypes),
+      tcpRefused: this.tcpRefused, tcpTimeouts: this.tcpTimeouts, tsigVerified: this.tsigVerified, tsigFailed: this.tsigFailed,
+      xfrOut: this.xfrOut, xfrOutRefused: this.xfrOutRefused, xfrOutMessages: this.xfrOutMessages, xfrOutMs: this.xfrOutMs, rcodes: nz(this.rcodes), qtypes: nz(this.qtypes),
     };
   }
 }

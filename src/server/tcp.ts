@@ -10,10 +10,11 @@
  * read, stops being read until answers drain.
  */
 import { type Server, type Socket, createServer } from 'node:net';
+import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
 import { HEADER_SIZE } from '../wire/message.js';
-import type { QueryEngine } from './engine.js';
+import { type QueryEngine, StreamReply } from './engine.js';
 import type { ServerStats } from './stats.js';
 
 export interface TcpListenerOptions {
@@ -37,12 +38,15 @@ class Connection {
   /** When the unfinished message in `pending` began (ms): a client dribbling bytes gets no more time. */
   pendingSince = 0;
   inFlight = 0;
+  /** `pending` starts with complete messages not dispatched yet (the pipelining limit was hit). */
+  backlog = false;
   paused = false;
   /** Reading stopped because answers are piling up unsent (the client does not read). */
   blocked = false;
   closed = false;
 
-  constructor(readonly socket: Socket, readonly address: string, readonly port: number) {}
+  constructor(readonly socket: Socket, readonly address: string, readonly port: number,
+    readonly idleTimeoutMs: number, readonly maxPipelined: number) {}
 }
 
 export class TcpListener {
@@ -55,20 +59,41 @@ export class TcpListener {
   constructor(opts: TcpListenerOptions) {
     this.opts = opts;
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-    this.server.on('error', (err) => opts.logger.warn({ err }, 'tcp server error'));
   }
 
+  /**
+   * Binds; rejects with ListenError (never throws inside a callback). An IPv6 address listens
+   * IPv6-only, as the UDP side does, so `0.0.0.0:53` and `[::]:53` can both be configured.
+   */
   listen(): Promise<{ address: string; port: number }> {
+    const o = this.opts;
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
+      const onError = (err: Error): void => reject(new ListenError('tcp', o.address, o.port, err));
       this.server.once('error', onError);
-      this.server.listen({ host: this.opts.address, port: this.opts.port, exclusive: this.opts.exclusive ?? true }, () => {
+      this.server.listen({ host: o.address, port: o.port, exclusive: o.exclusive ?? true, ipv6Only: o.address.includes(':') }, () => {
         this.server.off('error', onError);
+        // Errors after start (EMFILE on accept...) are logged, never thrown.
+        this.server.on('error', (err) => o.logger.warn({ err }, 'tcp server error'));
         const a = this.server.address();
-        if (a === null || typeof a === 'string') throw new Error('unexpected TCP address');
+        if (a === null || typeof a === 'string') {
+          reject(new ListenError('tcp', o.address, o.port, new Error('listening on something that is not an IP address')));
+          return;
+        }
         resolve({ address: a.address, port: a.port });
       });
     });
+  }
+
+  /**
+   * New limits (reload): connection counts apply to the next connection accepted, idle timeout
+   * and pipelining limit to connections opened from now on.
+   */
+  setLimits(l: { idleTimeoutMs: number; maxConnections: number; maxConnectionsPerClient: number; maxPipelined: number }): void {
+    const o = this.opts;
+    o.idleTimeoutMs = l.idleTimeoutMs;
+    o.maxConnections = l.maxConnections;
+    o.maxConnectionsPerClient = l.maxConnectionsPerClient;
+    o.maxPipelined = l.maxPipelined;
   }
 
   private onConnection(socket: Socket): void {
@@ -82,10 +107,16 @@ export class TcpListener {
     }
     stats.tcpConnections++;
     this.perClient.set(address, count + 1);
-    const conn = new Connection(socket, address, socket.remotePort ?? 0);
+    const conn = new Connection(socket, address, socket.remotePort ?? 0, this.opts.idleTimeoutMs, this.opts.maxPipelined);
     this.connections.add(conn);
-    socket.setTimeout(this.opts.idleTimeoutMs);
+    socket.setTimeout(conn.idleTimeoutMs);
     socket.on('timeout', () => {
+      // RFC 7766 §6.2.3: idle means no query outstanding. One still being answered (a slow
+      // upstream) keeps the connection; its reply re-arms the timer.
+      if (conn.inFlight > 0) {
+        socket.setTimeout(conn.idleTimeoutMs);
+        return;
+      }
       stats.tcpTimeouts++;
       socket.destroy();
     });
@@ -101,15 +132,29 @@ export class TcpListener {
   }
 
   private onData(conn: Connection, chunk: Buffer): void {
-    if (conn.pending !== undefined && Date.now() - conn.pendingSince > this.opts.idleTimeoutMs) {
+    if (conn.pending !== undefined && Date.now() - conn.pendingSince > conn.idleTimeoutMs) {
       // Slowloris: one message may take at most the idle timeout to arrive, however it trickles.
       this.opts.stats.tcpTimeouts++;
       conn.socket.destroy();
       return;
     }
-    let buf = conn.pending === undefined ? chunk : Buffer.concat([conn.pending, chunk]);
+    this.frame(conn, conn.pending === undefined ? chunk : Buffer.concat([conn.pending, chunk]));
+  }
+
+  /**
+   * Dispatches the complete messages in `buf` until `maxPipelined` are in flight; keeps the rest
+   * (further complete messages of the same read, and at most one partial message) in
+   * `conn.pending`, to be dispatched as answers go out. The socket stays paused meanwhile, so a
+   * client cannot push more than one read past the limit.
+   */
+  private frame(conn: Connection, buf: Buffer): void {
     let off = 0;
+    let complete = false;
     while (buf.length - off >= 2) {
+      if (conn.inFlight >= conn.maxPipelined) {
+        complete = true;
+        break;
+      }
       const len = (buf[off]! << 8) | buf[off + 1]!;
       if (len < HEADER_SIZE) {
         // Not even a header: nothing sensible can follow on this stream.
@@ -118,49 +163,98 @@ export class TcpListener {
         return;
       }
       if (buf.length - off - 2 < len) break;
-      this.onMessage(conn, buf.subarray(off + 2, off + 2 + len));
+      const msg = buf.subarray(off + 2, off + 2 + len);
       off += 2 + len;
+      this.onMessage(conn, msg);
       if (conn.closed) return;
     }
-    // Keep only the unfinished message (copied, so the big read buffer can be freed).
+    // Keep only what is left (copied, so the big read buffer can be freed).
     if (off === buf.length) {
       conn.pending = undefined;
     } else {
+      // The slowloris clock runs only for a partial message, from when it began to arrive.
       if (conn.pending === undefined || off > 0) conn.pendingSince = Date.now();
-      conn.pending = Buffer.from(buf.subarray(off));
+      conn.pending = off === 0 ? buf : Buffer.from(buf.subarray(off));
+      conn.backlog = complete;
+    }
+    if (conn.inFlight >= conn.maxPipelined && !conn.paused) {
+      conn.paused = true;
+      conn.socket.pause();
     }
   }
 
   private onMessage(conn: Connection, msg: Buffer): void {
     this.opts.stats.tcpQueries++;
-    const r = this.opts.engine.process(msg, msg.length, 'tcp', conn.address, conn.port, this.writer);
+    const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer);
     if (typeof r === 'number') {
       this.send(conn, r);
       return;
     }
-    conn.inFlight++;
-    if (conn.inFlight >= this.opts.maxPipelined && !conn.paused) {
-      conn.paused = true;
-      conn.socket.pause();
+    if (r instanceof StreamReply) {
+      this.pump(conn, r);
+      return;
     }
+    conn.inFlight++;
     this.opts.engine.settle(r, this.writer, (len) => {
       conn.inFlight--;
       this.send(conn, len);
-      if (conn.paused && conn.inFlight < this.opts.maxPipelined) {
+      if (conn.closed || conn.inFlight >= conn.maxPipelined) return;
+      // Room again: first the queries already read, then the socket.
+      if (conn.backlog && conn.pending !== undefined) {
+        conn.backlog = false;
+        const buf = conn.pending;
+        conn.pending = undefined;
+        this.frame(conn, buf);
+        if (conn.closed || conn.inFlight >= conn.maxPipelined) return;
+      }
+      if (conn.paused) {
         conn.paused = false;
-        if (conn.blocked) return;
-        conn.socket.resume();
+        if (!conn.blocked) conn.socket.resume();
       }
     });
   }
 
-  private send(conn: Connection, len: number): void {
-    if (len < 0 || conn.closed) return;
+  /**
+   * Sends a multi-message reply (zone transfer, RFC 5936 §2.2) as the client reads it: one
+   * message is encoded only when the socket has room, so a large zone never piles up in memory.
+   * Counts as one query in flight until its last message.
+   */
+  private pump(conn: Connection, s: StreamReply): void {
+    conn.inFlight++;
+    const step = (): void => {
+      for (;;) {
+        if (conn.closed) return;
+        let len: number;
+        try {
+          len = s.next(this.writer);
+        } catch (err) {
+          // Nothing sensible can follow a half-sent transfer: close (RFC 5936 §2.2 lets us).
+          this.opts.logger.error({ err }, 'zone transfer failed');
+          conn.socket.destroy();
+          return;
+        }
+        if (len < 0) {
+          conn.inFlight--;
+          return;
+        }
+        if (!this.send(conn, len)) {
+          conn.socket.once('drain', step);
+          return;
+        }
+      }
+    };
+    step();
+  }
+
+  /** Sends one framed message; false when the socket's buffer is full (wait for 'drain'). */
+  private send(conn: Connection, len: number): boolean {
+    if (len < 0 || conn.closed) return true;
     const out = Buffer.allocUnsafe(len + 2);
     out[0] = len >>> 8;
     out[1] = len & 0xff;
     out.set(this.writer.buf.subarray(0, len), 2);
-    if (!conn.socket.write(out) && conn.socket.writableLength > MAX_UNSENT && !conn.blocked) {
+    const room = conn.socket.write(out);
+    if (!room && conn.socket.writableLength > MAX_UNSENT && !conn.blocked) {
       // The client sends queries but does not read the answers: stop reading until it does.
       conn.blocked = true;
       conn.socket.pause();
@@ -169,6 +263,7 @@ export class TcpListener {
         if (!conn.paused) conn.socket.resume();
       });
     }
+    return room;
   }
 
   close(): Promise<void> {

@@ -4,6 +4,7 @@
  * answered from it before any decoding (the ID patched into a copy of the cached reply).
  */
 import { type Socket, createSocket } from 'node:dgram';
+import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
 import type { QueryEngine } from './engine.js';
@@ -37,7 +38,7 @@ export class UdpListener {
 
   listen(): Promise<{ address: string; port: number }> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
+      const onError = (err: Error): void => reject(new ListenError('udp', this.opts.address, this.opts.port, err));
       this.socket.once('error', onError);
       this.socket.bind({ address: this.opts.address, port: this.opts.port, exclusive: this.opts.exclusive ?? true }, () => {
         this.socket.off('error', onError);
@@ -48,14 +49,10 @@ export class UdpListener {
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
-    // Fast path: a reply the engine already encoded for this exact query; patch the ID and go.
+    // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
     const cached = this.engine.cachedUdpReply(msg, msg.length);
     if (cached !== undefined) {
-      const out = Buffer.allocUnsafe(cached.length);
-      out.set(cached);
-      out[0] = msg[0]!;
-      out[1] = msg[1]!;
-      this.socket.send(out, port, address);
+      this.socket.send(cached, port, address);
       return;
     }
     const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer);
@@ -76,6 +73,12 @@ export class UdpListener {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // never bound, or closed already
+      }
+    });
   }
 }

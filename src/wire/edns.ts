@@ -206,7 +206,7 @@ export function paddingFor(unpaddedSize: number, block: number): number {
 }
 
 /** EDE info-code names as dig prints them (RFC 8914 §4 and the IANA registry). */
-const EDE_NAMES = [
+export const EDE_NAMES: readonly string[] = [
   'Other', 'Unsupported DNSKEY Algorithm', 'Unsupported DS Digest Type', 'Stale Answer', 'Forged Answer',
   'DNSSEC Indeterminate', 'DNSSEC Bogus', 'Signature Expired', 'Signature Not Yet Valid', 'DNSKEY Missing',
   'RRSIGs Missing', 'No Zone Key Bit Set', 'NSEC Missing', 'Cached Error', 'Not Ready', 'Blocked', 'Censored',

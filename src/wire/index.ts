@@ -15,3 +15,4 @@ export {
 } from './rdata/text.js';
 export { type Field, bytesEqual, encodeTypeBitmap, formatIPv6, parseIPv6, parseIPv4, formatIPv4 } from './rdata/fields.js';
 export { type SvcParam, SvcParamKey, svcParamKeyFromString, svcParamKeyToString, svcParamToString } from './rdata/svcb.js';
+export { type MultilineShape, type TypeLayout, chunkBlob, typeLayout } from './layout.js';

@@ -19,6 +19,12 @@ import {
   wksBitmap,
   type AnyField,
 } from './rdata/fields.js';
+import {
+  KEY_PROTOCOLS, amtDiscovery, amtRelayType, atmaAddress, atmaFormat, base64OrDash, base64Token, dsDigest, gateway,
+  hexToken, ilnp64, keyData, keyFlags, names, nsapAddress, numberOrMnemonic, nxtBitmap, opaque, optional,
+} from './rdata/fields-extra.js';
+import { checkLoc, parseLoc, printLoc } from './rdata/loc.js';
+import { a6Prefix, a6Suffix, aplItems } from './rdata/prefixes.js';
 import { svcParams } from './rdata/svcb.js';
 import { TokenCursor, fromHex, parseUint, toHex } from './rdata/text.js';
 import type { Writer } from './writer.js';
@@ -61,7 +67,7 @@ export function defineType<const C extends number, const M extends string, const
       const o: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {
         const f = fields[i]!;
-        o[f.key] = f.decode(r, end);
+        o[f.key] = f.decode(r, end, o);
       }
       return o as D;
     },
@@ -69,12 +75,12 @@ export function defineType<const C extends number, const M extends string, const
       const o = data as Record<string, unknown>;
       for (let i = 0; i < n; i++) {
         const f = fields[i]!;
-        f.encode(w, o[f.key], mode);
+        f.encode(w, o[f.key], mode, o);
       }
     },
     parse(t: TokenCursor, origin: Name | undefined): D {
       const o: Record<string, unknown> = {};
-      for (const f of fields) o[f.key] = f.parse(t, origin);
+      for (const f of fields) o[f.key] = f.parse(t, origin, o);
       if (!t.done) throw new TextFormatError(mnemonic, `unexpected "${t.peek()!.text}" after the last field`);
       return o as D;
     },
@@ -83,7 +89,7 @@ export function defineType<const C extends number, const M extends string, const
       let s = '';
       for (let i = 0; i < n; i++) {
         const f = fields[i]!;
-        const text = f.print(o[f.key]);
+        const text = f.print(o[f.key], o);
         if (text.length === 0) continue;
         s += (s.length === 0 ? '' : ' ') + text;
       }
@@ -99,6 +105,8 @@ export function defineType<const C extends number, const M extends string, const
   // Hand-written hot paths (same fields, fixed object shape, monomorphic calls): see FastCodec.
   if (fast?.decode !== undefined) def.decode = fast.decode;
   if (fast?.encode !== undefined) def.encode = fast.encode;
+  if (fast?.parse !== undefined) def.parse = fast.parse;
+  if (fast?.print !== undefined) def.print = fast.print;
   register(def);
   return def;
 }
@@ -112,6 +120,9 @@ export function defineType<const C extends number, const M extends string, const
 export interface FastCodec<D> {
   decode?: (r: Reader, end: number) => D;
   encode?: (w: Writer, data: D, mode: EncodeMode) => void;
+  /** For the few types whose text is not their fields in wire order (LOC, HIP); see the table. */
+  parse?: (t: TokenCursor, origin: Name | undefined) => D;
+  print?: (data: D) => string;
 }
 
 function register(def: TypeDef<number, string, any>): void {
@@ -228,13 +239,18 @@ const SEC_ALGORITHMS = {
   RSAMD5: 1, DH: 2, DSA: 3, RSASHA1: 5, 'NSEC3DSA': 6, 'NSEC3RSASHA1': 7, RSASHA256: 8, RSASHA512: 10, ECCGOST: 12,
   ECDSAP256SHA256: 13, ECDSAP384SHA384: 14, ED25519: 15, ED448: 16, INDIRECT: 252, PRIVATEDNS: 253, PRIVATEOID: 254,
 };
+const algorithmNames = new Map(Object.entries(SEC_ALGORITHMS).map(([k, v]) => [v, k] as const));
+/** DNSSEC algorithm mnemonic as BIND prints it (RFC 4034 App. A.1, IANA), or the number. */
+export function algorithmToString(code: number): string {
+  return algorithmNames.get(code) ?? String(code);
+}
 export const CERT = defineType(37, 'CERT', [                                                    // RFC 4398 §2
   mnemonicUint('certType', 2, CERT_TYPES), u16('keyTag'), mnemonicUint('algorithm', 1, SEC_ALGORITHMS),
   base64Rest('certificate'),
 ]);
 export const DNAME = defineType(39, 'DNAME', [name('target', L)]);                             // RFC 6672 §2.1
 export const DS = defineType(43, 'DS', [                                                        // RFC 4034 §5.1
-  u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest'),
+  u16('keyTag'), u8('algorithm'), u8('digestType'), dsDigest('digest', 'digestType'),
 ]);
 export const SSHFP = defineType(44, 'SSHFP', [u8('algorithm'), u8('fpType'), hexRest('fingerprint')]); // RFC 4255 §3.1
 export const RRSIG = defineType(46, 'RRSIG', [                                                  // RFC 4034 §3.1
@@ -261,7 +277,7 @@ export const SMIMEA = defineType(53, 'SMIMEA', [                                
   u8('usage'), u8('selector'), u8('matchingType'), hexRest('certificateAssociationData'),
 ]);
 export const CDS = defineType(59, 'CDS', [                                                      // RFC 7344 §3.1
-  u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest'),
+  u16('keyTag'), u8('algorithm'), u8('digestType'), dsDigest('digest', 'digestType'),
 ]);
 export const CDNSKEY = defineType(60, 'CDNSKEY', [                                              // RFC 7344 §3.2
   u16('flags'), u8('protocol'), u8('algorithm'), base64Rest('publicKey'),
@@ -294,8 +310,106 @@ export const CAA = defineType(257, 'CAA', [u8('flags'), caaTag('tag'), quotedRes
 export const AVC = defineType(258, 'AVC', [charStrings('data')]);                              // IANA (Cisco AVC)
 export const RESINFO = defineType(261, 'RESINFO', [charStrings('data')]);                      // RFC 9606 §4
 export const WALLET = defineType(262, 'WALLET', [charStrings('data')]);                        // IANA
-export const TA = defineType(32768, 'TA', [u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest')]);
-export const DLV = defineType(32769, 'DLV', [u16('keyTag'), u8('algorithm'), u8('digestType'), hexRest('digest')]); // RFC 4431
+export const TA = defineType(32768, 'TA', [u16('keyTag'), u8('algorithm'), u8('digestType'), dsDigest('digest', 'digestType')]);
+export const DLV = defineType(32769, 'DLV', [u16('keyTag'), u8('algorithm'), u8('digestType'), dsDigest('digest', 'digestType')]); // RFC 4431
+
+// ---- the rest of the types BIND 9.18 reads and writes (obsolete, experimental and newer) ----------
+// Printed exactly as BIND's totext functions print them (dig and named-checkzone -D agree).
+// NULL, UINFO, UID, GID and UNSPEC have no text form in BIND: only RFC 3597 `\# len hex`, in and out.
+export const NULL = defineType(10, 'NULL', [opaque('data', 'NULL')]);                         // RFC 1035 §3.3.10
+export const ISDN = defineType(20, 'ISDN', [charString('isdnAddress'), optional(charString('sa'))]); // RFC 1183 §3.2
+export const NSAP = defineType(22, 'NSAP', [nsapAddress('address')]);                          // RFC 1706 §5
+export const NSAP_PTR = defineType(23, 'NSAP-PTR', [name('owner')]);                           // RFC 1348
+export const SIG = defineType(24, 'SIG', [                                                      // RFC 2535 §4.1, RFC 2931 (SIG(0))
+  typeField('typeCovered'), u8('algorithm'), u8('labels'), u32('originalTtl'),
+  rrsigTime('signatureExpiration'), rrsigTime('signatureInception'), u16('keyTag'), name('signerName', L),
+  base64Rest('signature'),
+]);
+const keyFields = [
+  keyFlags('flags'), numberOrMnemonic('protocol', 1, KEY_PROTOCOLS), numberOrMnemonic('algorithm', 1, SEC_ALGORITHMS),
+  keyData('publicKey'),
+] as const;
+export const KEY = defineType(25, 'KEY', keyFields);                                           // RFC 2535 §3.1, RFC 3445
+export const GPOS = defineType(27, 'GPOS', [charString('longitude'), charString('latitude'), charString('altitude')]); // RFC 1712 §3
+const locFields = [
+  u8('version'), u8('size'), u8('horizPre'), u8('vertPre'), u32('latitude'), u32('longitude'), u32('altitude'),
+] as const;
+export const LOC = defineType(29, 'LOC', locFields, {                                           // RFC 1876 §2, §3
+  // The fields in wire order; BIND's range checks; text with degrees and metres (rdata/loc.ts).
+  decode: (r, end) => {
+    const at = r.pos;
+    const d = { version: r.u8('version'), size: r.u8('size'), horizPre: r.u8('horizPre'), vertPre: r.u8('vertPre'),
+      latitude: r.u32('latitude'), longitude: r.u32('longitude'), altitude: r.u32('altitude') };
+    if (r.pos !== end) r.fail('LOC', 'RDATA is not 16 octets', at);
+    checkLoc(r, at, d);
+    return d;
+  },
+  parse: (t) => {
+    const d = parseLoc(t);
+    if (!t.done) throw new TextFormatError('LOC', `unexpected "${t.peek()!.text}" after the last field`);
+    return d;
+  },
+  print: printLoc,
+});
+export const NXT = defineType(30, 'NXT', [name('nextDomainName', L), nxtBitmap('types', typeToString, typeFromString)]); // RFC 2535 §5.2
+export const EID = defineType(31, 'EID', [hexRest('endpointIdentifier')]);                    // draft-ietf-nimrod-dns
+export const NIMLOC = defineType(32, 'NIMLOC', [hexRest('nimrodLocator')]);                    // draft-ietf-nimrod-dns
+export const ATMA = defineType(34, 'ATMA', [atmaFormat('format'), atmaAddress('address', 'format')]); // ATM Forum af-saa-0069.000
+const a6Fields = [u8('prefixLength'), a6Suffix('addressSuffix'), a6Prefix('prefixName')] as const;
+export const A6 = defineType(38, 'A6', a6Fields, {                                              // RFC 2874 §3.1
+  // BIND writes the (absent) address of a /128 as an empty field: "128  prefix.name."
+  print: (d) => (d.prefixLength === 128 ? `128  ${d.prefixName!.toString()}` :
+    d.prefixLength === 0 ? `0 ${d.addressSuffix}` : `${d.prefixLength} ${d.addressSuffix} ${d.prefixName!.toString()}`),
+});
+export const SINK = defineType(40, 'SINK', [u8('meaning'), u8('coding'), u8('subcoding'), base64Rest('data')]); // draft-eastlake-kitchen-sink
+export const APL = defineType(42, 'APL', [aplItems('items')]);                                 // RFC 3123 §4
+export const IPSECKEY = defineType(45, 'IPSECKEY', [                                            // RFC 4025 §2, §3
+  u8('precedence'), u8('gatewayType'), u8('algorithm'), gateway('gateway', 'gatewayType'), base64Rest('publicKey'),
+]);
+const hipFields = [u8('pkAlgorithm'), hexToken('hit'), base64Token('publicKey'), names('rendezvousServers')] as const;
+export const HIP = defineType(55, 'HIP', hipFields, {                                           // RFC 8005 §5, §6
+  // Text order is algorithm, HIT, key, servers; the wire carries both lengths first.
+  decode: (r, end) => {
+    const hitLength = r.u8('hitLength');
+    const pkAlgorithm = r.u8('pkAlgorithm');
+    const pkLength = r.u16('pkLength');
+    if (hitLength === 0) r.fail('hit', 'empty HIT');
+    if (pkLength === 0) r.fail('publicKey', 'empty public key');
+    const hit = r.bytes(hitLength, 'hit');
+    const publicKey = r.bytes(pkLength, 'publicKey');
+    const rendezvousServers: Name[] = [];
+    while (r.pos < end) rendezvousServers.push(r.name('rendezvousServers'));
+    return { pkAlgorithm, hit, publicKey, rendezvousServers };
+  },
+  encode: (w, d, mode) => {
+    w.u8(d.hit.length);
+    w.u8(d.pkAlgorithm);
+    w.u16(d.publicKey.length);
+    w.bytes(d.hit);
+    w.bytes(d.publicKey);
+    hipFields[3].encode(w, d.rendezvousServers, mode);
+  },
+});
+export const NINFO = defineType(56, 'NINFO', [charStrings('data')]);                           // draft-reid-dnsext-zs
+export const RKEY = defineType(57, 'RKEY', keyFields);                                         // draft-reid-dnsext-rkey
+export const TALINK = defineType(58, 'TALINK', [name('previousName'), name('nextName')]);     // draft-ietf-dnsop-trust-history
+export const DSYNC = defineType(66, 'DSYNC', [                                                  // RFC 9859 §2
+  typeField('rrtype'), mnemonicUint('scheme', 1, { NOTIFY: 1 }), u16('port'), name('target'),
+]);
+export const HHIT = defineType(67, 'HHIT', [base64Rest('data')]);                              // draft-ietf-drip-registries
+export const BRID = defineType(68, 'BRID', [base64Rest('data')]);                              // draft-ietf-drip-registries
+export const UINFO = defineType(100, 'UINFO', [opaque('data', 'UINFO')]);                      // IANA (reserved)
+export const UID = defineType(101, 'UID', [opaque('data', 'UID')]);                            // IANA (reserved)
+export const GID = defineType(102, 'GID', [opaque('data', 'GID')]);                            // IANA (reserved)
+export const UNSPEC = defineType(103, 'UNSPEC', [opaque('data', 'UNSPEC')]);                   // IANA (reserved)
+export const NID = defineType(104, 'NID', [u16('preference'), ilnp64('nodeId')]);              // RFC 6742 §2.1
+export const L64 = defineType(106, 'L64', [u16('preference'), ilnp64('locator64')]);           // RFC 6742 §2.3
+export const DOA = defineType(259, 'DOA', [                                                     // draft-durand-doa-over-dns
+  u32('enterprise'), u32('type'), u8('location'), charString('mediaType'), base64OrDash('data'),
+]);
+export const AMTRELAY = defineType(260, 'AMTRELAY', [                                           // RFC 8777 §4
+  u8('precedence'), amtDiscovery('discoveryOptional'), amtRelayType('relayType', 'discoveryOptional'), gateway('relay', 'relayType'),
+]);
 
 /** OPT (RFC 6891 §6.1.2): options kept as code + bytes; `edns.ts` gives them meaning. */
 function decodeEdnsOptions(r: Reader, end: number): { code: number; data: Uint8Array }[] {
@@ -341,12 +455,14 @@ export const OPT = defineType(41, 'OPT', [
 /** Type codes by IANA mnemonic (`RRType.MX === 15`), question-only types included. */
 export const RRType = {
   A: 1, NS: 2, MD: 3, MF: 4, CNAME: 5, SOA: 6, MB: 7, MG: 8, MR: 9, NULL: 10, WKS: 11, PTR: 12, HINFO: 13, MINFO: 14,
-  MX: 15, TXT: 16, RP: 17, AFSDB: 18, X25: 19, ISDN: 20, RT: 21, NSAP: 22, SIG: 24, KEY: 25, PX: 26, AAAA: 28,
-  LOC: 29, NXT: 30, SRV: 33, NAPTR: 35, KX: 36, CERT: 37, A6: 38, DNAME: 39, OPT: 41, APL: 42, DS: 43, SSHFP: 44,
-  IPSECKEY: 45, RRSIG: 46, NSEC: 47, DNSKEY: 48, DHCID: 49, NSEC3: 50, NSEC3PARAM: 51, TLSA: 52, SMIMEA: 53, HIP: 55,
-  CDS: 59, CDNSKEY: 60, OPENPGPKEY: 61, CSYNC: 62, ZONEMD: 63, SVCB: 64, HTTPS: 65, SPF: 99, NID: 104, L32: 105,
-  L64: 106, LP: 107, EUI48: 108, EUI64: 109, TKEY: 249, TSIG: 250, IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254,
-  ANY: 255, URI: 256, CAA: 257, AVC: 258, RESINFO: 261, WALLET: 262, TA: 32768, DLV: 32769,
+  MX: 15, TXT: 16, RP: 17, AFSDB: 18, X25: 19, ISDN: 20, RT: 21, NSAP: 22, 'NSAP-PTR': 23, SIG: 24, KEY: 25, PX: 26,
+  GPOS: 27, AAAA: 28, LOC: 29, NXT: 30, EID: 31, NIMLOC: 32, SRV: 33, ATMA: 34, NAPTR: 35, KX: 36, CERT: 37, A6: 38,
+  DNAME: 39, SINK: 40, OPT: 41, APL: 42, DS: 43, SSHFP: 44, IPSECKEY: 45, RRSIG: 46, NSEC: 47, DNSKEY: 48, DHCID: 49,
+  NSEC3: 50, NSEC3PARAM: 51, TLSA: 52, SMIMEA: 53, HIP: 55, NINFO: 56, RKEY: 57, TALINK: 58, CDS: 59, CDNSKEY: 60,
+  OPENPGPKEY: 61, CSYNC: 62, ZONEMD: 63, SVCB: 64, HTTPS: 65, DSYNC: 66, HHIT: 67, BRID: 68, SPF: 99, UINFO: 100,
+  UID: 101, GID: 102, UNSPEC: 103, NID: 104, L32: 105, L64: 106, LP: 107, EUI48: 108, EUI64: 109, TKEY: 249, TSIG: 250,
+  IXFR: 251, AXFR: 252, MAILB: 253, MAILA: 254, ANY: 255, URI: 256, CAA: 257, AVC: 258, DOA: 259, AMTRELAY: 260,
+  RESINFO: 261, WALLET: 262, TA: 32768, DLV: 32769,
 } as const;
 export type RRTypeName = keyof typeof RRType;
 
@@ -503,4 +619,16 @@ export type RESINFOData = DataOf<typeof RESINFO>;
 export type WALLETData = DataOf<typeof WALLET>;
 export type TAData = DataOf<typeof TA>;
 export type DLVData = DataOf<typeof DLV>;
+export type LOCData = DataOf<typeof LOC>;
+export type APLData = DataOf<typeof APL>;
+export type IPSECKEYData = DataOf<typeof IPSECKEY>;
+export type HIPData = DataOf<typeof HIP>;
+export type KEYData = DataOf<typeof KEY>;
+export type SIGData = DataOf<typeof SIG>;
+export type NXTData = DataOf<typeof NXT>;
+export type A6Data = DataOf<typeof A6>;
+export type NIDData = DataOf<typeof NID>;
+export type L64Data = DataOf<typeof L64>;
+export type AMTRELAYData = DataOf<typeof AMTRELAY>;
+export type DSYNCData = DataOf<typeof DSYNC>;
 export { EncodeMode };

@@ -15,6 +15,7 @@ import type { Name } from '../wire/name.js';
 import { type Token, tokenize } from '../wire/rdata/text.js';
 import { classFromString, typeFromString } from '../wire/types.js';
 import type { Entry } from './lexer.js';
+import { unknownTypeReason } from './reasons.js';
 
 /** Most records one $GENERATE may produce. */
 export const MAX_GENERATE = 1_000_000;
@@ -45,7 +46,7 @@ export function* expandGenerate(e: Entry, _origin: Name, _file: string): Generat
     const text = t[i]!.text;
     const c0 = text.charCodeAt(0);
     const isTtl = c0 >= 0x30 && c0 <= 0x39;
-    if (t[i]!.quoted || (!isTtl && classFromString(text) === undefined)) throw withIndex(i, `unknown RR type "${text}"`);
+    if (t[i]!.quoted || (!isTtl && classFromString(text) === undefined)) throw withIndex(i, unknownTypeReason(text));
     i++;
   }
   if (i >= t.length - 1) throw withIndex(t.length - 1, '$GENERATE needs a type and an rhs');

@@ -5,7 +5,7 @@
 import type { ZoneSyntaxError } from '../errors.js';
 import type { Name } from '../wire/name.js';
 import { RRClass } from '../wire/types.js';
-import { type ZoneProblem, checkZone } from './checks.js';
+import { type CheckOptions, type ZoneProblem, checkZone } from './checks.js';
 import { parseZoneFile } from './parser.js';
 import { Zone } from './zone.js';
 
@@ -13,6 +13,8 @@ export interface LoadOptions {
   /** Name used for the file in messages (default: the path as given). */
   file?: string;
   class?: number;
+  /** How strict the checks are (check-names, glue, integrity); see CheckOptions. */
+  checks?: CheckOptions;
 }
 
 export interface LoadResult {
@@ -46,8 +48,8 @@ export function loadZone(path: string, origin: Name, opts: LoadOptions = {}): Lo
     for (const entry of entries) {
       const record = entry.record;
       if (!record.name.isSubdomainOf(origin)) {
-        errors++;
-        problems.push({ severity: 'error', file: entry.file, line: entry.line, column: entry.column, reason: `${record.name.toString()}: out of zone data (not below ${origin.toString()})`, name: record.name, type: record.type });
+        // BIND and Knot skip such a record and load the rest of the zone.
+        problems.push({ severity: 'warning', file: entry.file, line: entry.line, column: entry.column, reason: `${record.name.toString()}: ignoring out-of-zone data (not below ${origin.toString()})`, name: record.name, type: record.type });
         continue;
       }
       // The entry carries file, line and column: it is the record's source position.
@@ -59,7 +61,7 @@ export function loadZone(path: string, origin: Name, opts: LoadOptions = {}): Lo
     return { zone: undefined, problems };
   }
   zone.finish();
-  for (const p of checkZone(zone, file)) {
+  for (const p of checkZone(zone, file, opts.checks)) {
     if (p.severity === 'error') errors++;
     problems.push(p);
   }

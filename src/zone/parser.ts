@@ -16,6 +16,7 @@ import { TokenCursor, parseTtl } from '../wire/rdata/text.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, classFromString, classToString, parseRData, typeFromString } from '../wire/types.js';
 import { expandGenerate } from './generate.js';
+import { unknownTypeReason } from './reasons.js';
 import { type Entry, lexEntries, readChunks } from './lexer.js';
 import { parseRawRData } from './raw-rdata.js';
 
@@ -164,7 +165,7 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
       }
     }
     type = cachedType(text);
-    if (type === undefined) throw new EntryError(i, `unknown RR type "${text}"`);
+    if (type === undefined) throw new EntryError(i, unknownTypeReason(text));
   }
   if (type === undefined) throw new EntryError(t.length - 1, 'missing RR type');
   // RFC 973 §2 obsoleted MD and MF (use MX); BIND refuses them in zone files, Knot cannot read them.

@@ -6,6 +6,7 @@
  */
 import { Writer } from '../wire/writer.js';
 import { EncodeMode, classToString, encodeRData, printRData, typeToString } from '../wire/types.js';
+import { chunkBlob } from '../wire/layout.js';
 import { type Zone, peekRData } from './zone.js';
 
 /** Visual column after `text`, with tab stops every 8. */
@@ -15,8 +16,10 @@ function columnOf(text: string): number {
   return col;
 }
 
-function padTabs(text: string, column: number): string {
+function padTabs(text: string, column: number, spaceWhenPast = false): string {
   let col = columnOf(text);
+  // RDATA after a type name that reaches its column (NSEC3PARAM): BIND separates with one space.
+  if (spaceWhenPast && col >= column) return text + ' ';
   let s = text;
   do {
     s += '\t';
@@ -44,9 +47,9 @@ export function* printZone(zone: Zone): Generator<string> {
       // must not turn every stored record into objects).
       const rdata = peekRData(set);
       const head = padTabs(owner, 40) + String(set.ttl).padStart(10) + ` ${classToString(set.class)} `;
-      const typed = padTabs(head + typeToString(set.type), 64);
+      const typed = padTabs(head + typeToString(set.type), 64, true);
       if (rdata.length === 1) {
-        yield typed + printRData(set.type, rdata[0]);
+        yield typed + chunkBlob(set.type, printRData(set.type, rdata[0]));
         continue;
       }
       const order = rdata.map((d) => {
@@ -54,7 +57,63 @@ export function* printZone(zone: Zone): Generator<string> {
         encodeRData(set.type, writer, d, EncodeMode.Canonical);
         return { w: writer.toBytes(), d };
       }).sort((x, y) => compareBytes(x.w, y.w));
-      for (const { d } of order) yield typed + printRData(set.type, d);
+      for (const { d } of order) yield typed + chunkBlob(set.type, printRData(set.type, d));
     }
+  }
+}
+
+/** `1 hour 30 minutes`: a TTL as BIND's verbose dns_ttl_totext writes it in comments. */
+export function ttlWords(ttl: number): string {
+  const units: [number, string][] = [[604800, 'week'], [86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']];
+  const parts: string[] = [];
+  let rest = ttl;
+  for (const [size, word] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n} ${word}${n === 1 ? '' : 's'}`);
+  }
+  return parts.length === 0 ? '0 seconds' : parts.join(' ');
+}
+
+/**
+ * The zone in named-checkzone's `-s relative` layout: `$ORIGIN`/`$TTL` lines, owners relative to
+ * the origin and left blank when repeated, the class once, the SOA over several commented lines.
+ * The records and their order are printZone's; the `$ORIGIN` lines are simpler than BIND's (BIND
+ * follows its internal tree, we use the zone origin), so the text is equivalent, not identical.
+ */
+export function* printZoneRelative(zone: Zone): Generator<string> {
+  const originText = zone.origin.toString();
+  const relative = (owner: string): string => {
+    if (owner === originText) return '@';
+    return zone.origin.isRoot ? owner : owner.slice(0, -originText.length - 1);
+  };
+  yield `$ORIGIN ${originText}`;
+  let ttl = -1;
+  let lastOwner = '';
+  let classShown = false;
+  for (const line of printZone(zone)) {
+    // printZone's columns: owner, TTL, class, type, RDATA (see padTabs above).
+    const m = /^(\S+)\s+(\d+) (\S+) (\S+)\s+(.*)$/.exec(line)!;
+    const [, owner, ttlText, cls, type, rdata] = m as unknown as [string, string, string, string, string, string];
+    const t = Number(ttlText);
+    if (t !== ttl) {
+      ttl = t;
+      yield `$TTL ${t}\t; ${ttlWords(t)}`;
+    }
+    const head = padTabs(owner === lastOwner ? '' : relative(owner), 24) + (classShown ? '' : `${cls} `) + type;
+    classShown = true;
+    lastOwner = owner;
+    if (type === 'SOA') {
+      const f = rdata.split(' ');
+      const names = ['serial', 'refresh', 'retry', 'expire', 'minimum'];
+      yield padTabs(head, 32) + `${f[0]} ${f[1]} (`;
+      for (let i = 0; i < 5; i++) {
+        const v = f[2 + i]!;
+        yield `\t\t\t\t${v.padEnd(10)} ; ${names[i]}${i === 0 ? '' : ` (${ttlWords(Number(v))})`}`;
+      }
+      yield '\t\t\t\t)';
+      continue;
+    }
+    yield padTabs(head, 32) + rdata;
   }
 }

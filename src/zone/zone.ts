@@ -733,7 +733,8 @@ export class Zone {
       // Duplicates compare as RDATA values (names ignore case), as BIND's do.
       for (const d of set.rdata) if (rdataEquals(rr.type, d, data)) return;
     }
-    if (rr.ttl !== set.ttl) {
+    // RFC 4034 §3: RRSIGs at one owner cover different RRsets, each with its own TTL; they are no RRset of their own.
+    if (rr.ttl !== set.ttl && rr.type !== RRType.RRSIG) {
       this.warnings.push({ reason: `TTL ${rr.ttl} differs from the RRset's TTL ${set.ttl}; using ${set.ttl}`, name: node.name, type: rr.type, source });
     }
     if (set instanceof ZoneRRset) {

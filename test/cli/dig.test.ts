@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DigUsageError, parseDigArgs, reverseName } from '../../src/cli/dig-args.js';
 import { digRData, formatEdns, formatQuestion, formatRecord, verboseDuration, formatWhen } from '../../src/cli/dig-format.js';
-import { type DigIO, buildQuery, defaultServer, digMain } from '../../src/cli/dig.js';
+import { digMain } from '../../src/cli/dig.js';
+import { type DigIO, buildQuery, defaultServer } from '../../src/cli/dig-query.js';
 import { Message, Name, RRType, newEdns, option, parseRecord } from '../../src/wire/index.js';
 import { tempDir } from '../helpers/peers.js';
 
@@ -303,7 +304,7 @@ test('run: exit codes 9 (no reply), 1 (usage), 0 with -h', async () => {
   assert.match(help.out, /^Usage: {2}dig /);
 });
 
-test('parse: -f batch file, and -y/-k (TSIG) refused in one line with exit 1', async () => {
+test('parse: -f batch file, -y/-k (TSIG) and IXFR=SERIAL', async () => {
   const o = parseDigArgs(['@127.0.0.1', '+short', '-f', 'queries.txt']);
   assert.equal(o.batchFile, 'queries.txt');
   assert.equal(o.lookups.length, 0); // no default ". NS" when names come from the file
@@ -314,14 +315,22 @@ test('parse: -f batch file, and -y/-k (TSIG) refused in one line with exit 1', a
   // +short after a name holds for later lookups too (dig's global short_form).
   const sticky = parseDigArgs(['a.test', '+short', 'b.test']);
   assert.equal(sticky.lookups[1]!.opts!.display.short, true);
-  for (const args of [['-y', 'hmac-sha256:k:aGVsbG8=', 'a.test'], ['-k', '/etc/key.conf', 'a.test']]) {
-    let err = '';
-    let out = '';
-    const code = await digMain(args, { out: (t) => { out += t; }, err: (t) => { err += t; } });
-    assert.equal(code, 1);
-    assert.equal(out, '');
-    assert.match(err, /^dig: -[yk]: TSIG is not supported yet\n$/);
-  }
+  // -y [ALG:]NAME:SECRET (dig's default algorithm hmac-md5) and -k FILE (read when sent).
+  const y = parseDigArgs(['-y', 'hmac-sha256:k:aGVsbG8=', 'a.test']);
+  assert.deepEqual(y.lookups[0]!.opts!.tsig, { algorithm: 'hmac-sha256', name: 'k', secret: 'aGVsbG8=' });
+  assert.deepEqual(parseDigArgs(['-y', 'k:aGVsbG8=']).tsig, { algorithm: 'hmac-md5', name: 'k', secret: 'aGVsbG8=' });
+  assert.equal(parseDigArgs(['-k', '/etc/key.conf', 'a.test']).keyFile, '/etc/key.conf');
+  assert.throws(() => parseDigArgs(['-y', 'onlyname']), DigUsageError);
+  let kerr = '';
+  const kcode = await digMain(['@127.0.0.1', '-k', '/nonexistent/key', 'a.test'], { out: () => {}, err: (t) => { kerr += t; } });
+  assert.equal(kcode, 10);
+  assert.equal(kerr, "dig: Couldn't read key from /nonexistent/key: file not found\n");
+  // IXFR=SERIAL: an IXFR query carrying that serial in an SOA (RFC 1995 §3).
+  const ix = parseDigArgs(['example.com', 'IXFR=2024010100']).lookups[0]!;
+  assert.equal(ix.type, RRType.IXFR);
+  const q = buildQuery(ix, ix.opts!).query;
+  assert.equal(q.authority.length, 1);
+  assert.equal((q.authority[0]!.data as { serial: number }).serial, 2024010100);
   let err = '';
   assert.equal(await digMain(['@127.0.0.1', '-f', '/nonexistent/batch'], { out: () => {}, err: (t) => { err += t; } }), 8);
   assert.equal(err, "/nonexistent/batch: No such file or directory\ndig: couldn't open specified batch file\n");

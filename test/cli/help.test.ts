@@ -48,7 +48,7 @@ test('every command prints its usage on --help and -h and exits 0', () => {
   }
 });
 
-test('an unknown option: one line naming it, exit 2 (dig: 1 as dig; nslookup: as nslookup)', () => {
+test('an unknown option: one line naming it, exit 2 (dig: 1 as dig; nslookup: as nslookup; check-zone: 1 as named-checkzone)', () => {
   for (const c of commands()) {
     const r = sovereign(c, '--frobnicate');
     const first = r.stderr.split('\n')[0]!;
@@ -59,6 +59,10 @@ test('an unknown option: one line naming it, exit 2 (dig: 1 as dig; nslookup: as
       assert.equal(first, 'Invalid option: --frobnicate');
     } else if (c === 'nslookup') {
       assert.equal(first, '*** Invalid option: -frobnicate');
+    } else if (c === 'check-zone') {
+      // named-checkzone's usage errors exit 1 (and print its usage after the reason).
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^usage: sovereign check-zone /m);
     } else {
       assert.equal(r.status, 2, `${c}: ${r.stderr}`);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, `${c}: one line`);

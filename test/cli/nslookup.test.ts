@@ -11,14 +11,19 @@ test('parse: -type/-query, -port, -timeout, -retry, -norecurse, -vc, name and se
   const o = parseNslookupArgs(['-type=MX', '-port=5353', '-timeout=3', '-retry=1', '-norecurse', '-vc', 'example.test', '127.24.3.1']);
   assert.deepEqual(o, {
     name: 'example.test', server: '127.24.3.1', type: RRType.MX, class: 1, port: 5353, timeoutSeconds: 3, tries: 1, recurse: false, tcp: true,
+    debug: false, interactive: false, warnings: [],
   });
   assert.equal(parseNslookupArgs(['-query=aaaa', 'x.test']).type, RRType.AAAA);
   assert.equal(parseNslookupArgs(['-q=txt', 'x.test']).type, RRType.TXT);
   assert.equal(parseNslookupArgs(['x.test']).type, undefined);
-  assert.throws(() => parseNslookupArgs([]), NslookupUsageError);
-  assert.throws(() => parseNslookupArgs(['-type=BOGUS', 'x.test']), /unknown query type/);
-  assert.throws(() => parseNslookupArgs(['-port=x', 'x.test']), NslookupUsageError);
-  assert.throws(() => parseNslookupArgs(['-frob', 'x.test']), NslookupUsageError);
+  // No name, or `-`: interactive mode.
+  assert.equal(parseNslookupArgs([]).interactive, true);
+  assert.deepEqual([parseNslookupArgs(['-', '127.0.0.1']).interactive, parseNslookupArgs(['-', '127.0.0.1']).server], [true, '127.0.0.1']);
+  // nslookup warns about a bad option and carries on with the defaults.
+  assert.deepEqual(parseNslookupArgs(['-type=BOGUS', 'x.test']).warnings, ['unknown query type: BOGUS']);
+  assert.deepEqual(parseNslookupArgs(['-port=x', 'x.test']).warnings, ["invalid port 'x': not a valid number"]);
+  const frob = parseNslookupArgs(['-frob', '-debug', 'x.test']);
+  assert.deepEqual([frob.warnings, frob.debug, frob.name], [['*** Invalid option: frob'], true, 'x.test']);
   assert.throws(() => parseNslookupArgs(['a', 'b', 'c']), NslookupUsageError);
 });
 

@@ -10,7 +10,7 @@ test('sovereign stats: counts by qtype, RCODE and transport, cache hit ratio, up
     cache: { size: 3, hits: 3, misses: 1, staleHits: 0, inserts: 1, refused: 0, evictions: 0, prefetches: 0 },
     forwarder: {
       cacheAnswers: 3, upstreamAnswers: 1, failures: 0,
-      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: true, srttMs: 2.5, queries: 2, answers: 2, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 5, rttCount: 2, probes: 0, ignored: 0 }] }],
+      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: true, srttMs: 2.5, queries: 2, answers: 2, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 5, rttCount: 2, rttBuckets: [0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], probes: 0, ignored: 0 }] }],
     },
     resolver: {
       ...newResolverStats(), cacheHits: 30, cacheMisses: 10, resolutions: 10, resolutionMsSum: 125, upstreamQueries: 24,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { statSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultConfig } from '../../src/config/load.js';
@@ -8,7 +8,8 @@ import { LocalBackend } from '../../src/control/backend.js';
 import { controlJson, controlRequest } from '../../src/control/client.js';
 import { renderMetrics } from '../../src/control/metrics.js';
 import { ControlServer } from '../../src/control/server.js';
-import { bearerMatches, ensureToken, readToken } from '../../src/control/token.js';
+import { bearerMatches, defaultTokenFile, ensureToken, readToken } from '../../src/control/token.js';
+import { spawnSync } from 'node:child_process';
 import { silentLogger } from '../../src/logging.js';
 import { mergeStats, type StatsSnapshot } from '../../src/control/snapshot.js';
 import { Credibility } from '../../src/resolver/cache.js';
@@ -114,7 +115,7 @@ describe('control endpoint', () => {
     assert.match(m.contentType, /^text\/plain; version=0\.0\.4/);
     for (const line of m.body.split('\n')) {
       if (line === '') continue;
-      assert.match(line, /^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+)$/, line);
+      assert.match(line, /^(# (HELP|TYPE) [a-z_0-9]+ .+|[a-z_0-9]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9.e+]+|NaN|Nan))$/, line);
     }
     assert.match(m.body, /^# TYPE sovereign_cache_hits_total counter$/m);
     assert.match(m.body, /^sovereign_hosts_names 2$/m);
@@ -128,15 +129,25 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
     cache: { size: 3, hits: 4, misses: 6, staleHits: 0, inserts: 6, refused: 0, evictions: 0, prefetches: 0 },
     forwarder: {
       cacheAnswers: 4, upstreamAnswers: 6, failures: 1,
-      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, probes: 2, ignored: 1 }] }],
+      routes: [{ zone: '.', kind: 'forward', upstreams: [{ upstream: '192.0.2.53#53', up: false, srttMs: 12.5, queries: 7, answers: 6, failures: 1, timeouts: 1, errorReplies: 0, rttSumMs: 60, rttCount: 6, rttBuckets: [0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], probes: 2, ignored: 1 }] }],
     },
     resolver: {
       ...newResolverStats(), cacheHits: 9, cacheMisses: 3, resolutions: 3, resolutionMsSum: 30, upstreamQueries: 8, upstreamReplies: 7,
+      resolutionBuckets: [0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], upstreamRttBuckets: [0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
       upstreamRttMsSum: 14, upstreamTimeouts: 1, lameServers: 1,
       stubZones: [{ zone: 'lab.example.', servers: [{ server: '10.0.0.2#5353', srttMs: 2, queries: 4, timeouts: 1 }] }],
     },
     hosts: null, localData: null,
+    transfers: {
+      tsigVerified: 3, tsigFailed: 1, xfrOut: 2, xfrOutRefused: 1, xfrOutMessages: 40, xfrOutMs: 1500, notifySent: 4, notifyAnswered: 3, notifyFailed: 1,
+    },
   });
+  assert.match(m.body, /^sovereign_tsig_verified_total 3$/m);
+  assert.match(m.body, /^sovereign_tsig_failed_total 1$/m);
+  assert.match(m.body, /^sovereign_xfr_out_total 2$/m);
+  assert.match(m.body, /^sovereign_xfr_out_messages_total 40$/m);
+  assert.match(m.body, /^sovereign_xfr_out_seconds_total 1.5$/m);
+  assert.match(m.body, /^sovereign_notify_out_total\{result="answered"\} 3$/m);
   assert.match(m.body, /^sovereign_resolver_cache_hits_total 9$/m);
   assert.match(m.body, /^sovereign_resolver_cache_misses_total 3$/m);
   assert.match(m.body, /^sovereign_resolver_upstream_queries_total 8$/m);
@@ -151,12 +162,16 @@ test('metrics text: counters by label, upstream latency in seconds', async () =>
   assert.match(m.body, /^sovereign_queries_by_type_total\{qtype="AAAA"\} 5$/m);
   assert.match(m.body, /^sovereign_responses_total\{rcode="NXDOMAIN"\} 1$/m);
   assert.match(m.body, /^sovereign_upstream_rtt_seconds_sum\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0.06$/m);
+  assert.match(m.body, /^# TYPE sovereign_upstream_rtt_seconds histogram$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_bucket\{zone=".",kind="forward",upstream="192.0.2.53#53",le="0.005"\} 0$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_bucket\{zone=".",kind="forward",upstream="192.0.2.53#53",le="0.01"\} 6$/m);
+  assert.match(m.body, /^sovereign_upstream_rtt_seconds_bucket\{zone=".",kind="forward",upstream="192.0.2.53#53",le="\+Inf"\} 6$/m);
   assert.match(m.body, /^sovereign_upstream_srtt_seconds\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0.0125$/m);
   assert.match(m.body, /^sovereign_upstream_up\{zone=".",kind="forward",upstream="192.0.2.53#53"\} 0$/m);
   assert.match(m.body, /^sovereign_forwarder_answers_total\{source="cache"\} 4$/m);
 });
 
-test('token file: created 0600 in a new folder, reused, made private when readable by others', () => {
+test('token file: created 0600 in a new folder, reused; one found readable by others is replaced by a new token', () => {
   const dir = tempDir();
   try {
     const path = join(dir.path, 'sub', 'control.token');
@@ -169,9 +184,13 @@ test('token file: created 0600 in a new folder, reused, made private when readab
     assert.equal(b.created, false);
     assert.equal(b.token, a.token);
     chmodSync(path, 0o644);
-    assert.equal(ensureToken(path).tightened, true);
+    const c = ensureToken(path);
+    assert.equal(c.regenerated, true);
+    // Readable by others means leaked: the old token must stop working, not merely be hidden again.
+    assert.notEqual(c.token, a.token);
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    assert.equal(readToken(path), a.token);
+    assert.equal(readToken(path), c.token);
+    assert.equal(ensureToken(path).regenerated, false);
     assert.ok(bearerMatches(`Bearer ${a.token}`, a.token));
     assert.ok(!bearerMatches(undefined, a.token));
     writeFileSync(join(dir.path, 'empty'), '\n');
@@ -187,12 +206,21 @@ test('a Unix socket endpoint needs no token (the socket is mode 0600)', async ()
   const server = new DnsServer({ config: defaultConfig({ listen: [`${ADDR}:0`], workers: 1 }), logger: silentLogger });
   const socketPath = join(dir.path, 'control.sock');
   const control = new ControlServer({ backend: new LocalBackend(server), logger: silentLogger, socketPath });
+  // The mode the socket has the moment it exists (before any chmod could run), even under a lax umask.
+  let modeAtListen = -1;
+  (control as unknown as { http: import('node:http').Server }).http.once('listening', () => {
+    modeAtListen = statSync(socketPath).mode & 0o777;
+  });
+  const umask = process.umask(0);
   try {
     await control.listen();
+    process.umask(umask);
+    assert.equal(modeAtListen, 0o600, 'created private, not chmod-ed afterwards');
     assert.equal(statSync(socketPath).mode & 0o777, 0o600);
     const r = await controlJson<{ processes: number }>({ socketPath }, 'GET', '/v1/stats');
     assert.equal(r.data.processes, 1);
   } finally {
+    process.umask(umask);
     await control.close();
     await server.stop();
     dir.cleanup();
@@ -225,4 +253,43 @@ test('cluster merge: resolver counters add up over workers, stub server SRTTs av
   mergeStats([a, part(1, 1, 1)]);
   assert.equal(a.resolver!.cacheHits, 1);
   assert.equal(mergeStats([part(1, 1, 1, false), part(1, 1, 1, false)]).resolver, null);
+});
+
+test('token location: $STATE_DIRECTORY, else the home directory, else /var/lib/sovereign for a user without a home', () => {
+  const saved = { STATE_DIRECTORY: process.env.STATE_DIRECTORY, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HOME: process.env.HOME };
+  const dir = tempDir();
+  try {
+    process.env.STATE_DIRECTORY = `${dir.path}:/elsewhere`;
+    assert.equal(defaultTokenFile(), join(dir.path, 'control.token'));
+    delete process.env.STATE_DIRECTORY;
+    delete process.env.XDG_CONFIG_HOME;
+    process.env.HOME = dir.path;
+    assert.equal(defaultTokenFile(), join(dir.path, '.config', 'sovereign', 'control.token'));
+    process.env.HOME = '/nonexistent';
+    assert.equal(defaultTokenFile(), '/var/lib/sovereign/control.token');
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    dir.cleanup();
+  }
+});
+
+test('a client that cannot read the token is told how to get at it', (t) => {
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/setpriv')) return t.skip('needs root and setpriv to run a command as nobody');
+  const dir = tempDir();
+  try {
+    chmodSync(dir.path, 0o755);
+    const file = join(dir.path, 'control.token');
+    ensureToken(file);
+    const bin = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
+    const r = spawnSync('/usr/bin/setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, bin, 'stats',
+      '--control', '127.26.2.9:1', '--token-file', file], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot read .*control\.token: EACCES/);
+    assert.match(r.stderr, /run this command as that user \(e\.g\. `sudo -u sovereign sovereign stats`\) or as root/);
+  } finally {
+    dir.cleanup();
+  }
 });

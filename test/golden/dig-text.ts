@@ -12,6 +12,9 @@ import { connect } from 'node:net';
 import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
 import { typeDef, typeFromString } from '../../src/index.js';
 
+/** Field kinds that end RDATA with base64/hex that dig may split into chunks. */
+const SPLIT_KINDS = new Set(['base64Rest', 'hexRest', 'dsDigest', 'keyData', 'base64OrDash']);
+
 /** Collapses whitespace and joins the chunks dig splits a trailing base64/hex field into. */
 export function normalizeRecordLine(line: string): string {
   const t = line.trim().split(/\s+/);
@@ -24,7 +27,7 @@ export function normalizeRecordLine(line: string): string {
   } else if (type !== undefined) {
     const def = typeDef(type);
     const last = def?.fields[def.fields.length - 1];
-    if (last !== undefined && (last.kind === 'base64Rest' || last.kind === 'hexRest')) fixed = def!.fields.length - 1;
+    if (last !== undefined && SPLIT_KINDS.has(last.kind)) fixed = def!.fields.length - 1;
   }
   if (fixed >= 0 && t.length > 4 + fixed + 1) {
     return [...t.slice(0, 4 + fixed), t.slice(4 + fixed).join('')].join(' ');

@@ -27,11 +27,18 @@ export const PEER_BINARIES = {
   kdig: '/usr/bin/kdig',
   drill: '/usr/bin/drill',
   dnsperf: '/usr/bin/dnsperf',
-  'dnssec-signzone': '/usr/bin/dnssec-signzone',
-  'ldns-signzone': '/usr/bin/ldns-signzone',
-  delv: '/usr/bin/delv',
   /** Debian's python3 (the one with python3-dnspython), not a pyenv one earlier on PATH. */
   python3: '/usr/bin/python3',
+  /** Debian's prometheus package: `promtool check metrics` judges /metrics. */
+  promtool: '/usr/bin/promtool',
+  // DNSSEC tools (BIND's and ldns's), for signing interop.
+  delv: '/usr/bin/delv',
+  'dnssec-keygen': '/usr/bin/dnssec-keygen',
+  'dnssec-signzone': '/usr/bin/dnssec-signzone',
+  'dnssec-verify': '/usr/bin/dnssec-verify',
+  'dnssec-dsfromkey': '/usr/bin/dnssec-dsfromkey',
+  'ldns-verify-zone': '/usr/bin/ldns-verify-zone',
+  'ldns-signzone': '/usr/bin/ldns-signzone',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

@@ -65,6 +65,7 @@ const good: Good[] = [
   { file: 'generate.zone', knot: false },
   { file: 'reverse.zone', knot: false },
   { file: 'alltypes.zone', knot: false },
+  { file: 'bind-types.zone', knot: false },
   { file: 'include-nested.zone', knot: true, named: false },
 ];
 

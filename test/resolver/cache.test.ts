@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Credibility, RRCache, negativeTtl } from '../../src/resolver/cache.js';
+import { CacheSpace, Credibility, RRCache, negativeTtl } from '../../src/resolver/cache.js';
 import { Name } from '../../src/wire/name.js';
 import { type ResourceRecord, parseRecord } from '../../src/wire/record.js';
 import { RRClass, RRType } from '../../src/wire/types.js';
@@ -192,4 +192,52 @@ test('hits within the same second share one counted-down view (no per-hit alloca
   const a = cache.get(n('www.example.com.'), RRType.A, IN)!;
   const b = cache.get(n('www.example.com.'), RRType.A, IN)!;
   assert.equal(a.records, b.records);
+});
+
+test('RFC 2181 §8: a TTL with the top bit set is 0; capped() gives what a put stores', () => {
+  const cache = new RRCache({ clock: clock().now, maxTtl: 86_400 });
+  const set = [rr('big.example. 2147483648 IN A 192.0.2.1'), rr('big.example. 2147483648 IN A 192.0.2.2')];
+  assert.deepEqual(cache.capped(set).map((r) => r.ttl), [0, 0]);
+  const e = cache.put(set, Credibility.AUTH_ANSWER)!;
+  assert.equal(e.originalTtl, 0);
+  assert.deepEqual(e.records.map((r) => r.ttl), [0, 0]);
+  assert.equal(cache.get(n('big.example.'), RRType.A, IN), undefined, 'a TTL-0 record outlived its TTL');
+  assert.deepEqual(cache.capped([rr('x.example. 2147483647 IN A 192.0.2.1')]).map((r) => r.ttl), [86_400]);
+  // The SOA of a negative answer too.
+  assert.equal(negativeTtl(rr('example. 2147483648 IN SOA ns.example. h.example. 1 2 3 4 300')), 0);
+});
+
+test('checked and unchecked (CD=1) data live apart; RRSIGs stay with their RRset', () => {
+  const cache = new RRCache({ clock: clock().now });
+  const sig = rr('www.example. 300 IN RRSIG A 13 2 300 20300101000000 20200101000000 12345 example. dGVzdA==');
+  cache.put([rr('www.example. 300 IN A 192.0.2.66')], Credibility.NONAUTH_ANSWER, { space: CacheSpace.UNCHECKED, dnssec: true, sigs: [sig] });
+  assert.equal(cache.get(n('www.example.'), RRType.A, IN), undefined, 'unchecked data answered a checked lookup');
+  const hit = cache.get(n('www.example.'), RRType.A, IN, Credibility.AUTH_AUTHORITY, true, CacheSpace.UNCHECKED)!;
+  assert.equal(hit.records.length, 1);
+  assert.deepEqual(hit.sigs.map((r) => r.type), [RRType.RRSIG]);
+  assert.equal(hit.entry.dnssec, true);
+  // An unchecked NXDOMAIN does not remove checked data of the name, nor answer checked lookups.
+  cache.put([rr('www.example. 300 IN AAAA 2001:db8::1')], Credibility.NONAUTH_ANSWER);
+  cache.putNegative(n('www.example.'), RRType.A, IN, 'nxdomain', soa, Credibility.NONAUTH_ANSWER, { space: CacheSpace.UNCHECKED });
+  assert.equal(cache.get(n('www.example.'), RRType.AAAA, IN)!.kind, 'positive');
+  assert.equal(cache.get(n('www.example.'), RRType.MX, IN), undefined);
+  assert.equal(cache.get(n('www.example.'), RRType.MX, IN, Credibility.AUTH_AUTHORITY, true, CacheSpace.UNCHECKED)!.kind, 'nxdomain');
+});
+
+test('bounded by estimated bytes: big RRsets push out the least recently used, one bigger than the bound is not kept', () => {
+  const cache = new RRCache({ clock: clock().now, maxBytes: 64 * 1024 });
+  const txt = (i: number, size: number): ResourceRecord =>
+    ({ name: n(`t${i}.example.`), type: RRType.TXT, class: IN, ttl: 300, data: { data: [new Uint8Array(size)] } }) as ResourceRecord;
+  for (let i = 0; i < 40; i++) {
+    cache.put([txt(i, 4000)], Credibility.AUTH_ANSWER);
+    assert.ok(cache.bytes <= 64 * 1024, `${cache.bytes} bytes after ${i + 1} puts`);
+  }
+  assert.ok(cache.stats.evictions >= 20, `${cache.stats.evictions} evictions`);
+  assert.notEqual(cache.peek(n('t39.example.'), RRType.TXT, IN), undefined);
+  assert.equal(cache.peek(n('t0.example.'), RRType.TXT, IN), undefined);
+  assert.equal(cache.put([txt(99, 100_000)], Credibility.AUTH_ANSWER), undefined);
+  assert.equal(cache.tooLarge, 1);
+  assert.ok(cache.bytes <= 64 * 1024);
+  cache.flush();
+  assert.equal(cache.bytes, 0);
 });

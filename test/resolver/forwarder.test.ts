@@ -9,6 +9,7 @@ import { exchange } from '../../src/client/exchange.js';
 import { defaultConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/logging.js';
+import { AddressError } from '../../src/errors.js';
 import { Acl } from '../../src/resolver/acl.js';
 import { Credibility } from '../../src/resolver/cache.js';
 import { parseUpstream } from '../../src/resolver/forwarder.js';
@@ -198,6 +199,17 @@ describe('forwarder', () => {
     assert.equal((await ask(s, 'www.example', RRType.A, '127.26.3.98')).rcode, Rcode.NOERROR);
   });
 
+  test('RFC 2181 §8: an upstream TTL with the top bit set reaches the client as 0 on the first answer too', async () => {
+    const up = await toyUpstream('127.26.3.18', (q) => reply(q, 0, [`${q.question[0]!.name.toString()} 2147483648 IN A 192.0.2.9`]));
+    const s = await sovereign({ forwarders: [`${up.address}:${up.port}`] });
+    cleanups.push(() => s.stop(), () => up.close());
+    const r1 = await ask(s, 'huge.example');
+    assert.deepEqual(r1.answer.map((r) => r.ttl), [0]);
+    const r2 = await ask(s, 'huge.example');
+    assert.deepEqual(r2.answer.map((r) => r.ttl), [0]);
+    assert.equal(up.queries.length, 2, 'a TTL-0 answer was served from the cache');
+  });
+
   test('identical questions in flight share one upstream exchange', async () => {
     const up = await toyUpstream('127.26.3.12', (q) => {
       setTimeout(() => void 0, 0);
@@ -286,7 +298,8 @@ test('ACL: prefixes, negation, IPv4 and IPv6, any/none', () => {
   assert.ok(new Acl(['any']).allows('203.0.113.1'));
   assert.ok(!new Acl(['none', 'any']).allows('203.0.113.1'));
   assert.throws(() => new Acl(['192.168.0.0/33']), /prefix/);
-  assert.throws(() => new Acl(['host.example']), /not an address/);
+  assert.throws(() => new Acl(['host.example']), (e: unknown) => e instanceof AddressError && /not an address/.test(e.message));
+  assert.throws(() => parseUpstream('192.0.2.1:0'), AddressError);
 });
 
 test('upstream addresses: address, address:port, [v6]:port, address#port', () => {

@@ -392,3 +392,121 @@ test('a stub zone for a private reverse zone (RFC 6303) is asked instead of answ
   // Other private ranges stay local.
   assert.equal(r.answerLocally(Name.fromText('1.0.0.10.in-addr.arpa.'), RRType.PTR, RRClass.IN)?.rcode, Rcode.NXDOMAIN);
 });
+
+test('RFC 2181 §8: an answer TTL with the top bit set is 0, in the reply and in the cache (not maxTtl)', async () => {
+  const { r, cache, log } = resolver(basicTable({
+    '192.0.2.3 huge.example.com. 1': { aa: true, answer: ['huge.example.com. 2147483648 IN A 192.0.2.81'] },
+  }), { qnameMinimisation: false });
+  const res = await r.resolve(Name.fromText('huge.example.com.'), RRType.A);
+  assert.deepEqual(res.answer.map((x) => x.ttl), [0]);
+  assert.equal(cache.peek(Name.fromText('huge.example.com.'), RRType.A, RRClass.IN), undefined, 'cached for maxTtl');
+  const n = log.length;
+  await r.resolve(Name.fromText('huge.example.com.'), RRType.A);
+  assert.equal(log.length, n + 1);
+});
+
+test('a refused put (better data cached) still hands out capped TTLs', async () => {
+  const { r, cache } = resolver(basicTable({
+    '192.0.2.3 capped.example.com. 1': { aa: true, answer: ['capped.example.com. 999999 IN A 192.0.2.82'] },
+  }), { qnameMinimisation: false });
+  cache.put([parseRecord('capped.example.com. 60 IN A 192.0.2.82')], Credibility.LOCAL);
+  const res = await r.resolve(Name.fromText('capped.example.com.'), RRType.A, RRClass.IN, { refresh: true });
+  assert.deepEqual(res.answer.map((x) => x.ttl), [86_400]);
+});
+
+test('an IPv6-only glueless server keeps working when its AAAA expires before its A NODATA', async () => {
+  let now = 1_000_000;
+  const cache = new RRCache({ clock: () => now });
+  const v6 = '2001:db8::53';
+  const table: Table = (server, qname, qtype) => {
+    if (qname === '.' && qtype === RRType.NS) return rootNs;
+    if (server === '192.0.2.1') {
+      if (qname.endsWith('org.')) return { authority: ['org. 172800 IN NS ns.org.'], additional: ['ns.org. 172800 IN A 192.0.2.4'] };
+      return { authority: ['com. 172800 IN NS ns.com.'], additional: ['ns.com. 172800 IN A 192.0.2.2'] };
+    }
+    if (server === '192.0.2.2') return { authority: ['six.com. 86400 IN NS ns.six.org.'] };
+    if (server === '192.0.2.4') {
+      if (qname === 'ns.six.org.' && qtype === RRType.AAAA) return { aa: true, answer: [`ns.six.org. 100 IN AAAA ${v6}`] };
+      // No A record: NODATA, cached for an hour (SOA MINIMUM 3600).
+      return { aa: true, authority: ['org. 3600 IN SOA ns.org. h.org. 1 2 3 4 3600'] };
+    }
+    if (server === v6) return { aa: true, answer: [`${qname} 60 IN A 192.0.2.66`] };
+    return 'timeout';
+  };
+  const { fn, log } = upstream(table);
+  const r = new Resolver({ cache, hints, exchange: fn, qnameMinimisation: false, selector: new ServerSelector({ random: () => 0.5, exploration: 0 }), clock: () => now });
+  assert.equal((await r.resolve(Name.fromText('a.six.com.'), RRType.A)).rcode, Rcode.NOERROR);
+  now += 200_000; // the AAAA (100 s) expired; the A NODATA (3600 s) did not
+  assert.notEqual(cache.peek(Name.fromText('ns.six.org.'), RRType.A, RRClass.IN), undefined);
+  assert.equal(cache.peek(Name.fromText('ns.six.org.'), RRType.AAAA, RRClass.IN), undefined);
+  const before = log.length;
+  const res = await r.resolve(Name.fromText('b.six.com.'), RRType.A);
+  assert.equal(res.rcode, Rcode.NOERROR);
+  assert.deepEqual(res.answer.map((x) => (x.data as { address: string }).address), ['192.0.2.66']);
+  const again = log.slice(before);
+  assert.ok(again.includes('192.0.2.4 ns.six.org. 28'), again.join(', '));
+  assert.ok(!again.includes('192.0.2.4 ns.six.org. 1'), 'the cached A NODATA was asked again');
+});
+
+test('RFC 8767 §5: with stale data, a slow resolution answers stale after the client-response timer, then refreshes', async () => {
+  let now = 1_000_000;
+  const cache = new RRCache({ staleTtl: 3600, clock: () => now });
+  let release: (() => void) | undefined;
+  let slow = false;
+  const { fn } = upstream(basicTable({ '192.0.2.3 www.example.com. 1': { aa: true, answer: ['www.example.com. 300 IN A 192.0.2.81'] } }));
+  const gated: ExchangeFn = async (q, server, o) => {
+    if (slow) await new Promise<void>((resolve) => { release = resolve; });
+    return fn(q, server, o);
+  };
+  const r = new Resolver({
+    cache, hints, exchange: gated, serveStale: true, staleClientTimeoutMs: 20, qnameMinimisation: false, clock: () => now,
+    selector: new ServerSelector({ random: () => 0.5, exploration: 0 }),
+  });
+  cache.put([parseRecord('www.example.com. 300 IN A 192.0.2.80')], Credibility.AUTH_ANSWER);
+  await r.prime();
+  now += 400_000; // past the TTL, inside the stale window
+  slow = true;
+  const res = await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal(res.stale, true);
+  assert.equal(res.ede?.code, EdeCode.STALE_ANSWER);
+  assert.deepEqual(res.answer.map((x) => (x.data as { address: string }).address), ['192.0.2.80']);
+  assert.equal(r.stats.failures, 0, 'the answer came from the timer, not from a failed resolution');
+  // The resolution goes on and refreshes the cache.
+  slow = false;
+  while (release === undefined) await new Promise((x) => setTimeout(x, 5));
+  release();
+  for (let i = 0; i < 100 && cache.peek(Name.fromText('www.example.com.'), RRType.A, RRClass.IN) === undefined; i++) {
+    await new Promise((x) => setTimeout(x, 5));
+  }
+  const fresh = cache.get(Name.fromText('www.example.com.'), RRType.A, RRClass.IN)!;
+  assert.deepEqual(fresh.records.map((x) => (x.data as { address: string }).address), ['192.0.2.81']);
+});
+
+test('authority NS of an answer: only for ancestors of the query name, and never above referral rank (Unbound scrubs the rest)', async () => {
+  const { r, cache } = resolver(basicTable({
+    '192.0.2.3 www.example.com. 1': {
+      aa: true, answer: ['www.example.com. 300 IN A 192.0.2.80'],
+      authority: ['example.com. 3600 IN NS ns.example.com.', 'other.example.com. 3600 IN NS ns.evil.example.com.'],
+      additional: ['ns.example.com. 3600 IN A 192.0.2.3', 'ns.evil.example.com. 3600 IN A 203.0.113.66'],
+    },
+  }), { qnameMinimisation: false });
+  await r.resolve(Name.fromText('www.example.com.'), RRType.A);
+  assert.equal(cache.peek(Name.fromText('other.example.com.'), RRType.NS, RRClass.IN), undefined, 'NS for a non-ancestor was cached');
+  assert.equal(cache.peek(Name.fromText('ns.evil.example.com.'), RRType.A, RRClass.IN), undefined);
+  const ns = cache.peek(Name.fromText('example.com.'), RRType.NS, RRClass.IN)!;
+  assert.equal(ns.rank, Credibility.GLUE);
+});
+
+test('the failure cache follows the injected clock', async () => {
+  let now = 1_000_000;
+  const cache = new RRCache({ clock: () => now });
+  const { fn, log } = upstream(() => 'timeout');
+  const r = new Resolver({ cache, hints, exchange: fn, failureTtlMs: 5000, clock: () => now, selector: new ServerSelector({ random: () => 0.5, exploration: 0, clock: () => now }) });
+  await assert.rejects(r.resolve(Name.fromText('www.example.com.'), RRType.A));
+  const n = log.length;
+  await assert.rejects(r.resolve(Name.fromText('www.example.com.'), RRType.A), (e: unknown) => (e as ResolutionError).ede === EdeCode.CACHED_ERROR);
+  assert.equal(log.length, n);
+  now += 6000;
+  await assert.rejects(r.resolve(Name.fromText('www.example.com.'), RRType.A), (e: unknown) => (e as ResolutionError).ede !== EdeCode.CACHED_ERROR);
+  assert.ok(log.length > n);
+});

@@ -116,3 +116,92 @@ test('only pure chains are cached; EDNS options bypass the cache; setHandler emp
   p4.e.process(q, q.length, 'tcp', '127.0.0.1', 1, w);
   assert.equal(p4.e.cachedAnswers, 0);
 });
+
+/** A query's bytes with the given header flags and EDNS. */
+function queryBytes(name: string, o: { type?: number; cls?: number; rd?: boolean; cd?: boolean; udpSize?: number; dnssecOk?: boolean; edns?: boolean; id?: number } = {}): Buffer {
+  const m = Message.query(name, o.type ?? RRType.A, {
+    id: o.id ?? 1, rd: o.rd ?? true,
+    ...(o.edns === false ? {} : { edns: { version: 0, udpSize: o.udpSize ?? 1232, dnssecOk: o.dnssecOk ?? false, zFlags: 0, options: [] } }),
+  });
+  const b = Buffer.from(m.encode());
+  if (o.cd === true) b[3]! |= 0x10;
+  if (o.cls !== undefined) {
+    let p = 12;
+    while (b[p] !== 0) p += b[p]! + 1;
+    b.writeUInt16BE(o.cls, p + 3);
+  }
+  return b;
+}
+
+test('answer-cache key: RD, CD, QTYPE, QCLASS, EDNS size, DO and EDNS presence each change it; ID and name case do not', () => {
+  const w = new Writer();
+  const { e } = engineWith(true);
+  const base = queryBytes('www.example.');
+  e.process(base, base.length, 'udp', '127.0.0.1', 1, w);
+  assert.equal(e.cachedAnswers, 1);
+  const differing: [string, Buffer][] = [
+    ['RD', queryBytes('www.example.', { rd: false })],
+    ['CD', queryBytes('www.example.', { cd: true })],
+    ['QTYPE', queryBytes('www.example.', { type: RRType.AAAA })],
+    ['QCLASS', queryBytes('www.example.', { cls: 3 })],
+    ['EDNS size', queryBytes('www.example.', { udpSize: 4096 })],
+    ['DO', queryBytes('www.example.', { dnssecOk: true })],
+    ['no EDNS', queryBytes('www.example.', { edns: false })],
+    ['name', queryBytes('www2.example.')],
+  ];
+  for (const [what, q] of differing) assert.equal(e.cachedUdpReply(q, q.length), undefined, `${what} must change the key`);
+  const same = queryBytes('wWw.ExAmPlE.', { id: 0xbeef });
+  const hit = e.cachedUdpReply(same, same.length);
+  assert.ok(hit !== undefined, 'ID and case do not change the key');
+  const r = Message.decode(hit);
+  assert.equal(r.id, 0xbeef);
+  assert.equal(r.question[0]!.name.toString(), 'wWw.ExAmPlE.', 'the reply echoes the name as this client spelled it');
+  // Only letters fold: a Latin-1 octet is compared exactly (RFC 4343 §3), and QTYPE 0x0061 is not 0x0041.
+  const upperLatin = queryBytes('www.examplx.');
+  upperLatin[12 + 4 + 7] = 0xc1; // 'x' -> Latin-1 capital A with acute
+  e.process(upperLatin, upperLatin.length, 'udp', '127.0.0.1', 1, w);
+  const lowerLatin = Buffer.from(upperLatin);
+  lowerLatin[12 + 4 + 7] = 0xe1;
+  assert.ok(e.cachedUdpReply(upperLatin, upperLatin.length) !== undefined);
+  assert.equal(e.cachedUdpReply(lowerLatin, lowerLatin.length), undefined);
+  const t41 = queryBytes('www.example.', { type: 0x41 });
+  e.process(t41, t41.length, 'udp', '127.0.0.1', 1, w);
+  const t61 = queryBytes('www.example.', { type: 0x61 });
+  assert.equal(e.cachedUdpReply(t61, t61.length), undefined);
+});
+
+test('0x20: sixteen spellings of one name make one entry, and every reply echoes its own spelling', async () => {
+  const srv = await startServer(ADDRESS);
+  try {
+    const spell = (i: number): string => 'www.example.com.'.replace(/[a-z]/g, (c, k: number) => ((i >> (k % 8)) & 1) === 1 ? c.toUpperCase() : c);
+    for (let i = 0; i < 16; i++) {
+      const name = spell(i * 37 + 5);
+      const r = await udpQuery(ADDRESS, srv.port, Message.query(name, RRType.A, { id: i }));
+      assert.equal(r.question[0]!.name.toString(), name);
+      assert.equal(r.answer.length, 3);
+      for (const a of r.answer) assert.equal(a.name.key, r.question[0]!.name.key);
+    }
+    assert.equal((srv.server as unknown as { engine: QueryEngine }).engine.cachedAnswers, 1);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('the answer cache is bounded in octets and keeps what is asked for while a flood of new names passes through', () => {
+  const w = new Writer();
+  const stats = new ServerStats();
+  const h = composeChain([{ name: 'test', pure: true, middleware: () => (ctx) => { ctx.cacheVariants = 1; return replyTo(ctx.request, 0); } }],
+    (ctx) => replyTo(ctx.request, 5));
+  const e = new QueryEngine(h, { maxUdpSize: 1232, logger: silentLogger, stats, answerCacheBytes: 20_000 });
+  const popular = queryBytes('popular.example.');
+  e.process(popular, popular.length, 'udp', '127.0.0.1', 1, w);
+  for (let i = 0; i < 5000; i++) {
+    const q = queryBytes(`flood${i}.example.`);
+    if (e.cachedUdpReply(q, q.length) === undefined) e.process(q, q.length, 'udp', '127.0.0.1', 1, w);
+    // The popular name is asked for now and then, as real traffic does.
+    if (i % 50 === 0) assert.ok(e.cachedUdpReply(popular, popular.length) !== undefined, `popular entry evicted at ${i}`);
+    assert.ok(e.cachedAnswerBytes <= 20_000);
+  }
+  assert.ok(stats.answerCacheEvictions > 4000);
+  assert.ok(e.cachedAnswers > 50, 'evicting makes room one entry at a time, never by emptying the cache');
+});

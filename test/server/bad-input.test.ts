@@ -92,16 +92,31 @@ describe('bad input', { concurrency: false }, () => {
     await stillAnswers();
   });
 
-  test('3,000 datagrams of random bytes: no crash, every reply well-formed', async () => {
+  test('3,000 datagrams of random bytes: no crash, a reply to each one that has a header, none to the rest', async () => {
+    const sent: Uint8Array[] = [];
     const replies: Promise<Buffer | undefined>[] = [];
     for (let i = 0; i < 3000; i++) {
       const bytes = randomBytes(i + 1, 1 + (i % 300));
-      bytes[2]! &= 0x7f; // mostly not responses, so the decoder gets exercised
-      replies.push(udpExchange(ADDRESS, srv.port, bytes, 300));
-      if (i % 200 === 199) await Promise.all(replies.splice(0));
+      if (bytes.length > 2) bytes[2]! &= 0x7f; // not responses, so every one with a header must be answered
+      sent.push(bytes);
+      replies.push(udpExchange(ADDRESS, srv.port, bytes, 3000));
+      if (i % 100 === 99) await Promise.all(replies.slice(-100));
     }
-    for (const r of await Promise.all(replies)) {
-      if (r !== undefined) assert.ok(r.length >= 12 && (r[2]! & 0x80) !== 0);
+    const got = await Promise.all(replies);
+    for (const [i, r] of got.entries()) {
+      const q = sent[i]!;
+      if (q.length < 12) {
+        assert.equal(r, undefined, `datagram ${i} (${q.length} octets, no header) must be dropped`);
+        continue;
+      }
+      assert.ok(r !== undefined, `datagram ${i} (${q.length} octets) got no reply`);
+      assert.ok(r.length >= 12, `reply ${i} has a header`);
+      assert.equal(r.readUInt16BE(0), (q[0]! << 8) | q[1]!, `reply ${i} carries the query ID`);
+      assert.equal(r[2]! & 0x80, 0x80, `reply ${i} has QR set`);
+      assert.equal(r[2]! & 0x78, q[2]! & 0x78, `reply ${i} echoes the opcode`);
+      const opcode = (q[2]! >> 3) & 0xf;
+      // RFC 1035 §4.1.1: opcodes we do not implement get NOTIMP (as BIND and Knot answer).
+      if (opcode !== 0 && opcode !== 4 && opcode !== 5) assert.equal(r[3]! & 0xf, Rcode.NOTIMP, `reply ${i} to opcode ${opcode}`);
     }
     await stillAnswers();
     assert.equal(srv.server.stats.internalErrors, 0);
@@ -143,14 +158,13 @@ describe('bad input', { concurrency: false }, () => {
     const c = await TcpClient.connect(ADDRESS, srv.port);
     const q = goodQuery(12);
     const framed = Buffer.concat([Buffer.from([0, q.length]), q]);
-    const started = Date.now();
     // One byte every 150 ms: each is within the 400 ms idle timeout, the message never ends in time.
     for (let i = 0; i < framed.length - 1 && !c.closed; i++) {
       c.socket.write(framed.subarray(i, i + 1));
       await new Promise((r) => setTimeout(r, 150));
     }
-    assert.equal(c.closed, true);
-    assert.ok(Date.now() - started < framed.length * 150, 'closed before the message could finish');
+    // Closed by the server before the last byte could be sent (the loop stops at the close).
+    assert.equal(c.closed, true, 'a trickled message is cut off');
     assert.equal(c.messages.length, 0);
   });
 

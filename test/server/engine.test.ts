@@ -132,3 +132,17 @@ test('UDP size: no EDNS means 512 and TC; EDNS size honoured up to the cap', () 
   assert.equal(tcp.answer.length, 100);
   assert.equal(stats.truncated, 2);
 });
+
+test('a handler that throws: SERVFAIL, and the log names the query that caused it', () => {
+  const logged: { obj: unknown; msg: string | undefined }[] = [];
+  const at = (obj: object | string, msg?: string): void => { logged.push({ obj, msg }); };
+  const logger = { trace: at, debug: at, info: at, warn: at, error: at };
+  const h = composeChain([], () => { throw new TypeError('bug in a handler'); });
+  const e = new QueryEngine(h, { maxUdpSize: 1232, logger, stats: new ServerStats() });
+  const r = run(e, query().encode());
+  assert.equal(r?.rcode, Rcode.SERVFAIL);
+  assert.equal(logged.length, 1);
+  const o = logged[0]!.obj as { err: Error; query: { name: string; type: number; client: string; transport: string } };
+  assert.equal(o.err.message, 'bug in a handler');
+  assert.deepEqual({ ...o.query }, { name: 'www.example.com.', type: RRType.A, class: 1, client: '127.0.0.1#5555', transport: 'udp' });
+});

@@ -124,3 +124,48 @@ for (const workers of [1, 2]) {
     }
   });
 }
+
+test('reload applies udp.maxSize and the TCP limits, and says when listen needs a restart', async () => {
+  const dir = tempDir();
+  const log = capture();
+  const zone = join(dir.path, 'example.com.zone');
+  // Ten 100-octet TXT records: about 1,100 octets, within 1232, beyond 512.
+  writeFileSync(zone, ZONE + Array.from({ length: 10 }, (_, i) => `big TXT "${String(i).padStart(100, 'x')}"\n`).join(''));
+  const cfgFile = join(dir.path, 'sovereign.yaml');
+  const write = (maxSize: number, listen: string, perClient: number): void => writeFileSync(cfgFile,
+    `listen: ["${listen}"]\nworkers: 1\nzones: [{ name: example.com, file: ${zone} }]\nudp: { maxSize: ${maxSize} }\n` +
+    `tcp: { maxConnectionsPerClient: ${perClient} }\ncontrol: { enabled: false }\n`);
+  write(1232, `${ADDRESS}:0`, 50);
+  const { loadConfigFile } = await import('../../src/config/load.js');
+  const { DnsServer } = await import('../../src/server/server.js');
+  const server = new DnsServer({ config: loadConfigFile(cfgFile), logger: log.logger, configPath: cfgFile });
+  await server.loadZones();
+  await server.start();
+  const port = server.addresses[0]!.port;
+  const big = (id: number): Promise<Message> => udpQuery(ADDRESS, port, Message.query('big.example.com.', RRType.TXT, {
+    id, edns: { version: 0, udpSize: 4096, dnssecOk: false, zFlags: 0, options: [] },
+  }));
+  try {
+    const before = await big(1);
+    assert.equal(before.tc, false);
+    assert.equal(before.answer.length, 10);
+    write(512, `${ADDRESS}:${port + 1}`, 2);
+    await server.reload();
+    const after = await big(2);
+    assert.equal(after.tc, true, 'the new udp.maxSize applies');
+    assert.equal(after.answer.length, 0);
+    const warned = log.lines.find((l) => l.level === 'warn' && /listen changed/.test(l.msg ?? ''));
+    assert.ok(warned !== undefined, 'a changed listen is reported, not silently ignored');
+    assert.deepEqual(server.addresses.map((a) => a.port), [port, port], 'still on the old addresses');
+    // The new per-client limit: of four connections, two are refused.
+    const { TcpClient } = await import('./net-helpers.js');
+    const conns = [];
+    for (let i = 0; i < 4; i++) conns.push(await TcpClient.connect(ADDRESS, port));
+    await Promise.all(conns.slice(2).map((c) => c.waitClosed(3000)));
+    assert.deepEqual(conns.map((c) => c.closed), [false, false, true, true]);
+    for (const c of conns) c.close();
+  } finally {
+    await server.stop();
+    dir.cleanup();
+  }
+});

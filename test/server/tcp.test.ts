@@ -130,3 +130,68 @@ test('TCP: a client that sends many queries and does not read is paused, then an
     await srv.stop();
   }
 });
+
+/** A listener whose chain answers every query after `delayMs`, counting how many are in the chain at once. */
+async function slowListener(opts: { maxPipelined: number; idleTimeoutMs: number; delayMs: number }): Promise<{
+  tcp: TcpListener; port: number; peak: () => number; started: () => number;
+}> {
+  const stats = new ServerStats();
+  let active = 0;
+  let peak = 0;
+  let started = 0;
+  const engine = new QueryEngine(composeChain([], (ctx) => {
+    started++;
+    peak = Math.max(peak, ++active);
+    const reply = replyTo(ctx.request, Rcode.NOERROR);
+    return new Promise<Message>((r) => setTimeout(() => {
+      active--;
+      r(reply);
+    }, opts.delayMs));
+  }), { maxUdpSize: 1232, logger: silentLogger, stats });
+  const tcp = new TcpListener({
+    address: ADDRESS, port: 0, engine, logger: silentLogger, stats, idleTimeoutMs: opts.idleTimeoutMs, maxConnections: 10,
+    maxConnectionsPerClient: 10, maxPipelined: opts.maxPipelined,
+  });
+  const { port } = await tcp.listen();
+  return { tcp, port, peak: () => peak, started: () => started };
+}
+
+test('TCP: maxPipelined holds within one read (50 queries in one write, 2 in flight at most), all answered', async () => {
+  const l = await slowListener({ maxPipelined: 2, idleTimeoutMs: 5000, delayMs: 5 });
+  try {
+    const c = await TcpClient.connect(ADDRESS, l.port);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 50; i++) {
+      const q = Message.query(`q${i}.example.`, RRType.A, { id: i }).encode();
+      const b = Buffer.alloc(q.length + 2);
+      b.writeUInt16BE(q.length, 0);
+      b.set(q, 2);
+      frames.push(b);
+    }
+    c.socket.write(Buffer.concat(frames));
+    await c.waitFor(50, 15_000);
+    assert.equal(c.messages.length, 50);
+    assert.deepEqual(c.messages.map((m) => m.readUInt16BE(0)).sort((a, b) => a - b), [...Array(50).keys()]);
+    assert.equal(l.started(), 50);
+    assert.equal(l.peak(), 2, 'never more than maxPipelined queries in the chain at once');
+    c.close();
+  } finally {
+    await l.tcp.close();
+  }
+});
+
+test('TCP: the idle timeout does not close a connection whose query is still being answered', async () => {
+  // Answers take 3x the idle timeout (a slow upstream); RFC 7766 §6.2.3: idle means nothing outstanding.
+  const l = await slowListener({ maxPipelined: 10, idleTimeoutMs: 200, delayMs: 600 });
+  try {
+    const c = await TcpClient.connect(ADDRESS, l.port);
+    c.send(Message.query('slow.example.', RRType.A, { id: 41 }).encode());
+    await c.waitFor(1, 5000);
+    assert.equal(c.messages.length, 1, 'the answer came back on the same connection');
+    assert.equal(c.messages[0]!.readUInt16BE(0), 41);
+    // Once nothing is outstanding, the idle timeout applies again.
+    assert.equal(await c.waitClosed(3000), true);
+  } finally {
+    await l.tcp.close();
+  }
+});

@@ -21,8 +21,13 @@ const cases: Case[] = [
   { name: 'CNAME and other data', body: 'a CNAME www\na A 192.0.2.9\nwww A 192.0.2.2\n', want: [['error', 6, /a\.example\.com\.: CNAME and other data \(A\)/]] },
   { name: 'two CNAMEs', body: 'a CNAME www\na CNAME ns1\nwww A 192.0.2.2\n', want: [['error', 5, /more than one CNAME record/]] },
   { name: 'CNAME with DNSSEC types is fine (RFC 4035 §2.5)', body: 'a CNAME www\na RRSIG CNAME 8 3 300 20300101000000 20200101000000 1 example.com. AAAA\na NSEC www CNAME RRSIG NSEC\nwww A 192.0.2.2\n', want: [] },
-  { name: 'out-of-zone data', body: 'foo.example.org. A 192.0.2.9\n', want: [['error', 5, /foo\.example\.org\.: out of zone data/]] },
-  { name: 'missing glue below a delegation', body: 'sub NS ns.sub\n', want: [['error', 5, /sub\.example\.com\.\/NS 'ns\.sub\.example\.com\.' has no address records/]] },
+  { name: 'out-of-zone data is skipped with a warning (BIND, Knot)', body: 'foo.example.org. A 192.0.2.9\n', want: [['warning', 5, /foo\.example\.org\.: ignoring out-of-zone data/]] },
+  { name: 'missing glue below a delegation', body: 'sub NS ns.sub\n', want: [['error', 5, /sub\.example\.com\.\/NS 'ns\.sub\.example\.com\.' has no address records \(A or AAAA\): missing glue for the delegation/]] },
+  { name: 'an out-of-zone NS target is not glue', body: 'sub NS ns.example.net.\n', want: [] },
+  { name: 'check-names: bad A owner and MX/NS/SRV targets fail (BIND primary default)', body: 'bad_a A 192.0.2.9\n*.w A 192.0.2.9\nm MX 10 bad_mx.example.net.\n_s._tcp SRV 0 0 1 ns1\n',
+    want: [['error', 5, /bad_a\.example\.com\.: bad owner name \(check-names\)/], ['error', 7, /'bad_mx\.example\.net\.': bad name \(check-names\)/]] },
+  { name: 'check-names: PTR targets only in reverse trees, rname as a mailbox', body: 'x PTR bad_p.example.net.\n',
+    want: [] },
   { name: 'delegation with glue and an out-of-zone server', body: 'sub NS ns.sub\nsub NS ns.example.net.\nns.sub A 192.0.2.3\nns.sub AAAA 2001:db8::3\n', want: [] },
   { name: 'records under a delegation other than glue are occluded', body: 'sub NS ns.sub\nns.sub A 192.0.2.3\nns.sub TXT "x"\nx.sub A 192.0.2.4\n', want: [
     ['warning', 7, /ns\.sub\.example\.com\.\/TXT: occluded by the delegation above it/],
@@ -53,6 +58,21 @@ for (const c of cases) {
     assert.equal(r.zone === undefined, c.want.some(([s]) => s === 'error'));
   });
 }
+
+test('checks: options (config `checks`, check-zone -k/-n/-M/-S/-i)', () => {
+  const glue = loadText(HEAD + 'sub NS ns.sub\n', 'example.com.', 'test.zone', { glue: 'warn' });
+  assert.ok(glue.zone !== undefined);
+  assert.deepEqual(glue.problems.map((p) => p.severity), ['warning']);
+  const names = loadText(HEAD + 'bad_a A 192.0.2.9\n', 'example.com.', 'test.zone', { names: 'warn' });
+  assert.ok(names.zone !== undefined);
+  assert.equal(loadText(HEAD + 'bad_a A 192.0.2.9\n', 'example.com.', 'test.zone', { names: 'ignore' }).problems.length, 0);
+  const rev = loadText('$TTL 60\n@ SOA ns1.example. h.example. 1 2 3 4 5\n@ NS ns1.example.\n1 PTR bad_p.example.\n', '2.0.192.in-addr.arpa.');
+  assert.match(rev.problems[0]!.reason, /'bad_p\.example\.': bad name \(check-names\)/);
+  const none = loadText(HEAD + '@ MX 10 nothere\n', 'example.com.', 'test.zone', { integrity: 'none' });
+  assert.equal(none.problems.length, 0);
+  const mx = loadText(HEAD + '@ MX 10 m\nm CNAME ns1\n', 'example.com.', 'test.zone', { mxCname: 'fail' });
+  assert.equal(mx.zone, undefined);
+});
 
 test('checks: no SOA and no NS at all', () => {
   const r = loadText('$TTL 60\nwww A 192.0.2.1\n');

@@ -6,6 +6,7 @@ import { Name, classToString, printRData, typeToString, type ResourceRecord } fr
 import type { ZoneSyntaxError } from '../../src/errors.js';
 import { parseZoneText, type ZoneParseOptions } from '../../src/zone/parser.js';
 import type { Zone } from '../../src/zone/zone.js';
+import type { CheckOptions } from '../../src/zone/checks.js';
 
 /** `owner ttl class type rdata`, single spaces. */
 export function rrLine(rr: ResourceRecord): string {
@@ -70,12 +71,12 @@ import { loadZone, type LoadResult } from '../../src/zone/load.js';
 import { Zone as ZoneClass } from '../../src/zone/zone.js';
 
 /** Writes `text` to a temp file named `file` and loads it as a zone (checks included). */
-export function loadText(text: string, origin = 'example.com.', file = 'test.zone'): LoadResult {
+export function loadText(text: string, origin = 'example.com.', file = 'test.zone', checks?: CheckOptions): LoadResult {
   const dir = mkdtempSync(join(tmpdir(), 'sovereign-zone-'));
   try {
     const path = join(dir, file);
     writeFileSync(path, text);
-    return loadZone(path, Name.fromText(origin), { file });
+    return loadZone(path, Name.fromText(origin), { file, ...(checks ? { checks } : {}) });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,8 +12,8 @@
  * - When no upstream answers: SERVFAIL with the Extended DNS Error saying why (RFC 8914 §4.23:
  *   22 No Reachable Authority, 23 Network Error).
  */
-import { ResolutionError } from '../../errors.js';
 import type { Acl } from '../../resolver/acl.js';
+import { answerReply, failureReply } from '../recursive-reply.js';
 import type { ForwardQuestion, ForwardResult, Forwarder } from '../../resolver/forwarder.js';
 import { specialAnswer, specialZone } from '../../resolver/special-names.js';
 import type { Middleware } from '../../server/chain.js';
@@ -29,21 +29,9 @@ export interface ForwarderHandlerConfig {
 }
 
 function build(ctx: QueryContext, r: ForwardResult, maxUdpSize: number): Message {
-  const reply = replyTo(ctx.request, r.rcode, maxUdpSize);
-  reply.ra = true;
+  const reply = answerReply(ctx, r, maxUdpSize);
   // RFC 4035 §3.2.3: AD only for a client that showed it understands it (DO or AD in the query).
   reply.ad = r.ad && (ctx.dnssecOk || ctx.request.ad) && !r.cached;
-  reply.answer = r.answer as Message['answer'];
-  reply.authority = r.authority as Message['authority'];
-  if (r.ede !== undefined) reply.edns?.options.push(option.extendedError(r.ede.code, r.ede.text));
-  return reply;
-}
-
-function failed(ctx: QueryContext, err: unknown, maxUdpSize: number): Message {
-  if (!(err instanceof ResolutionError)) throw err;
-  const reply = replyTo(ctx.request, Rcode.SERVFAIL, maxUdpSize);
-  reply.ra = true;
-  reply.edns?.options.push(option.extendedError(err.ede ?? EdeCode.OTHER, err.message.slice(0, 200)));
   return reply;
 }
 
@@ -79,6 +67,6 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
       fwd.cacheAnswers++;
       return build(ctx, hit, max);
     }
-    return fwd.resolveUpstream(fq, route).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+    return fwd.resolveUpstream(fq, route).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
   };
 }

@@ -6,19 +6,14 @@ import type { LocalData } from '../../resolver/local-data.js';
 import type { Middleware } from '../../server/chain.js';
 import { replyTo } from '../../server/query-context.js';
 import { Opcode, Rcode } from '../../wire/constants.js';
-import type { ResourceRecord } from '../../wire/record.js';
 import { RRClass } from '../../wire/types.js';
+import { negativeSoa } from '../../wire/ttl.js';
 
 export interface LocalDataHandlerConfig {
   maxUdpSize: number;
   recursionAvailable: boolean;
 }
 
-/** RFC 2308 §3: the SOA in a negative answer carries min(SOA TTL, MINIMUM) as its TTL. */
-function negativeSoa(soa: ResourceRecord): ResourceRecord {
-  const minimum = (soa.data as { minimum: number }).minimum;
-  return minimum >= soa.ttl ? soa : { ...soa, ttl: minimum };
-}
 
 export function localData(data: LocalData, cfg: LocalDataHandlerConfig): Middleware {
   return (next) => (ctx) => {

@@ -12,13 +12,13 @@
  *   BIND does: a client that did not ask for recursion does not trigger upstream queries.
  * - Failures: SERVFAIL with the Extended DNS Error of the ResolutionError.
  */
-import { ResolutionError } from '../../errors.js';
 import type { Acl } from '../../resolver/acl.js';
+import { answerReply, failureReply } from '../recursive-reply.js';
 import type { Resolution, Resolver } from '../../resolver/iterator.js';
 import type { Middleware } from '../../server/chain.js';
 import { type QueryContext, replyTo } from '../../server/query-context.js';
 import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
-import { type EdnsOption, option } from '../../wire/edns.js';
+import { option } from '../../wire/edns.js';
 import type { Message } from '../../wire/message.js';
 import type { ResourceRecord } from '../../wire/record.js';
 import { RRClass, RRType } from '../../wire/types.js';
@@ -32,21 +32,6 @@ export interface ResolverHandlerConfig {
 
 const PROHIBITED = option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client');
 
-/** Remembers ACL verdicts per client address (bounded), so the hot path does not re-parse addresses. */
-class AclMemo {
-  private readonly memo = new Map<string, boolean>();
-  constructor(private readonly acl: Acl) {}
-  allows(address: string): boolean {
-    let v = this.memo.get(address);
-    if (v === undefined) {
-      v = this.acl.allows(address);
-      if (this.memo.size >= 4096) this.memo.clear();
-      this.memo.set(address, v);
-    }
-    return v;
-  }
-}
-
 /** RFC 4035 §3.2.1: without DO, RRSIG/NSEC/NSEC3 go only where the question asked for that type. */
 function stripDnssec(rrs: readonly ResourceRecord[], qtype: number): ResourceRecord[] | undefined {
   let out: ResourceRecord[] | undefined;
@@ -59,13 +44,11 @@ function stripDnssec(rrs: readonly ResourceRecord[], qtype: number): ResourceRec
   return out;
 }
 
+/** The shared answer reply, plus DNSSEC: AD and the DO=0 stripping when validation is on. */
 function build(ctx: QueryContext, r: Resolution, maxUdpSize: number): Message {
-  const req = ctx.request;
-  const reply = replyTo(req, r.rcode, maxUdpSize);
-  reply.ra = true;
-  reply.answer = r.answer as Message['answer'];
-  reply.authority = r.authority as Message['authority'];
+  const reply = answerReply(ctx, r, maxUdpSize);
   if (r.dnssec !== undefined) {
+    const req = ctx.request;
     const dnssecOk = req.edns?.dnssecOk === true;
     // RFC 6840 §5.7/§5.8: AD on validated data only, when the client asked with DO or AD (with CD=1 only for data validated before, as Unbound).
     reply.ad = r.dnssec === ValidationState.SECURE && (dnssecOk || req.ad);
@@ -77,20 +60,6 @@ function build(ctx: QueryContext, r: Resolution, maxUdpSize: number): Message {
       if (b !== undefined) reply.authority = b;
     }
   }
-  if (r.ede !== undefined && reply.edns !== undefined) reply.edns.options.push(option.extendedError(r.ede.code, r.ede.text));
-  return reply;
-}
-
-function failed(ctx: QueryContext, err: unknown, maxUdpSize: number): Message {
-  const reply = replyTo(ctx.request, Rcode.SERVFAIL, maxUdpSize);
-  reply.ra = true;
-  if (reply.edns !== undefined) {
-    let opt: EdnsOption;
-    if (err instanceof ResolutionError) opt = option.extendedError(err.ede ?? EdeCode.OTHER, err.message.slice(0, 200));
-    else opt = option.extendedError(EdeCode.OTHER, 'internal error');
-    reply.edns.options.push(opt);
-  }
-  if (!(err instanceof ResolutionError)) throw err;
   return reply;
 }
 
@@ -108,7 +77,7 @@ function cacheOnly(ctx: QueryContext, resolver: Resolver, maxUdpSize: number): M
 
 export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig): Middleware {
   const max = cfg.maxUdpSize;
-  const acl = new AclMemo(cfg.acl);
+  const acl = cfg.acl;
   return (next) => (ctx) => {
     const req = ctx.request;
     if (req.opcode !== Opcode.QUERY) return next(ctx);
@@ -123,6 +92,6 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
     if (!req.rd) return cacheOnly(ctx, resolver, max);
     const hit = resolver.answerLocally(q.name, q.type, q.class, req.cd);
     if (hit !== undefined) return build(ctx, hit, max);
-    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failed(ctx, err, max));
+    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
   };
 }

@@ -31,15 +31,23 @@ export interface Field<K extends string = string, V = unknown> {
   readonly kind: string;
   /** Consumes the rest of the RDATA / tokens. */
   readonly rest: boolean;
-  decode(r: Reader, end: number): V;
-  encode(w: Writer, v: V, mode: EncodeMode): void;
-  parse(t: TokenCursor, origin: Name | undefined): V;
-  print(v: V): string;
+  /*
+   * `o` is the record's data so far (decode, parse) or whole (encode, print): a field whose form
+   * depends on an earlier field reads it there (IPSECKEY's gateway by gateway type, A6's suffix
+   * by prefix length, a DS digest's length by digest type).
+   */
+  decode(r: Reader, end: number, o?: FieldContext): V;
+  encode(w: Writer, v: V, mode: EncodeMode, o?: FieldContext): void;
+  parse(t: TokenCursor, origin: Name | undefined, o?: FieldContext): V;
+  print(v: V, o?: FieldContext): string;
   /** Equality used by RRset comparisons. */
   equals(a: V, b: V): boolean;
 }
 
 type AnyField = Field<string, any>;
+
+/** The other fields of the record a field belongs to (see Field). */
+export type FieldContext = Readonly<Record<string, unknown>>;
 
 function eqPrimitive<V>(a: V, b: V): boolean {
   return a === b;

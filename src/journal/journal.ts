@@ -1,0 +1,231 @@
+/**
+ * A zone's journal: an append-only file of checksummed difference records (serial N -> M:
+ * records removed, records added), kept next to the zone file. Reloads that change a zone append
+ * here (IXFR from differences, RFC 1995); dynamic update (RFC 2136) appends with `durable` so
+ * an acknowledged change survives a crash; an inbound IXFR can append what it applied.
+ *
+ * File layout: the 8-octet magic `SOVJNL1\n`, then records, each
+ *   u32 payload length | u32 CRC-32 of the payload | payload
+ * payload: u8 kind (1 = difference) | u32 from serial | u32 to serial | u32 removed count |
+ *   u32 added count | removed RRs | added RRs, each RR as u16 length + the RR in message form
+ *   compressed only within itself (owner, type, class, TTL, RDLENGTH, RDATA; case kept).
+ *   The removed list starts with the old SOA and the added list
+ *   with the new SOA (RFC 1995 §4 order).
+ *
+ * Invariants: a record is either wholly valid (length and CRC check) or it and everything after
+ * it is cut on open (a torn write at a crash), with a log line; nothing before it is lost.
+ * Appends only ever add whole records at the end; compaction rewrites the file atomically
+ * (temp file, fsync, rename).
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from '../logging.js';
+import { Reader } from '../wire/reader.js';
+import { WireFormatError } from '../errors.js';
+import { type ResourceRecord, decodeRecord, encodeRecord } from '../wire/record.js';
+import { Writer } from '../wire/writer.js';
+
+export const JOURNAL_MAGIC = Buffer.from('SOVJNL1\n', 'latin1');
+const KIND_DIFFERENCE = 1;
+/** Largest record accepted on read (a corrupt length must not make us allocate gigabytes). */
+const MAX_RECORD = 256 * 1024 * 1024;
+
+/** One version step of a zone (see the module comment). */
+export interface JournalDifference {
+  fromSerial: number;
+  toSerial: number;
+  /** Old SOA first, then the records removed. */
+  removed: ResourceRecord[];
+  /** New SOA first, then the records added. */
+  added: ResourceRecord[];
+}
+
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE 802.3, as zlib). */
+export function crc32(b: Uint8Array): number {
+  let c = -1;
+  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+/** The journal path of a zone file: `FILE.sovjnl` beside it (not BIND's `.jnl`, which named would try to read). */
+export function journalPathFor(zoneFile: string): string {
+  return `${zoneFile}.sovjnl`;
+}
+
+/** One RR in message form, names compressed only against the RR itself (so it decodes alone). */
+function encodeRR(w: Writer, rr: ResourceRecord): Uint8Array {
+  w.reset();
+  encodeRecord(w, rr);
+  return w.toBytes();
+}
+
+/** Encodes a difference as one journal record (header included). */
+export function encodeDifference(d: JournalDifference): Buffer {
+  const parts: Uint8Array[] = [];
+  const head = Buffer.alloc(17);
+  head[0] = KIND_DIFFERENCE;
+  head.writeUInt32BE(d.fromSerial >>> 0, 1);
+  head.writeUInt32BE(d.toSerial >>> 0, 5);
+  head.writeUInt32BE(d.removed.length, 9);
+  head.writeUInt32BE(d.added.length, 13);
+  parts.push(head);
+  const w = new Writer();
+  for (const list of [d.removed, d.added]) {
+    for (const rr of list) {
+      const b = encodeRR(w, rr);
+      parts.push(Uint8Array.of(b.length >>> 8, b.length & 0xff), b);
+    }
+  }
+  const payload = Buffer.concat(parts);
+  const out = Buffer.alloc(8 + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  payload.copy(out, 8);
+  return out;
+}
+
+function decodeDifference(payload: Uint8Array): JournalDifference {
+  const r = new Reader(payload);
+  if (r.u8('journal kind') !== KIND_DIFFERENCE) r.fail('journal kind', 'unknown record kind', 0);
+  const fromSerial = r.u32('from serial');
+  const toSerial = r.u32('to serial');
+  const nr = r.u32('removed count');
+  const na = r.u32('added count');
+  const removed: ResourceRecord[] = [];
+  const added: ResourceRecord[] = [];
+  let p = r.pos;
+  for (let i = 0; i < nr + na; i++) {
+    if (p + 2 > payload.length) throw new WireFormatError(p, 'journal RR', 'runs past the record');
+    const len = (payload[p]! << 8) | payload[p + 1]!;
+    if (p + 2 + len > payload.length) throw new WireFormatError(p, 'journal RR', 'runs past the record');
+    const rr = new Reader(payload.subarray(p + 2, p + 2 + len));
+    const rec = decodeRecord(rr);
+    if (rr.pos !== len) throw new WireFormatError(p, 'journal RR', 'length does not match the record');
+    (i < nr ? removed : added).push(rec);
+    p += 2 + len;
+  }
+  if (p !== payload.length) throw new WireFormatError(p, 'journal record', 'trailing octets');
+  return { fromSerial, toSerial, removed, added };
+}
+
+export interface JournalReadResult {
+  differences: JournalDifference[];
+  /** Octets cut from a torn or corrupt tail (0 when the file was whole). */
+  cut: number;
+}
+
+/** An open journal file. */
+export class Journal {
+  private constructor(readonly path: string, private readonly logger: Logger) {}
+
+  /**
+   * Opens (creating when absent) and reads the journal; a torn or corrupt tail is cut off the
+   * file (logged) and what came before it returned.
+   */
+  static open(path: string, logger: Logger): { journal: Journal } & JournalReadResult {
+    const j = new Journal(path, logger);
+    if (!existsSync(path)) {
+      j.rewrite([]);
+      return { journal: j, differences: [], cut: 0 };
+    }
+    const r = j.read();
+    return { journal: j, ...r };
+  }
+
+  /** Reads every whole record; cuts the file after the last good one. */
+  read(): JournalReadResult {
+    const buf = readFileSync(this.path);
+    if (buf.length < JOURNAL_MAGIC.length || !buf.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
+      this.logger.error({ journal: this.path }, 'journal: not a Sovereign journal (bad magic); starting it again');
+      this.rewrite([]);
+      return { differences: [], cut: buf.length };
+    }
+    const differences: JournalDifference[] = [];
+    let p = JOURNAL_MAGIC.length;
+    let why = '';
+    while (p < buf.length) {
+      if (p + 8 > buf.length) {
+        why = 'torn record header';
+        break;
+      }
+      const len = buf.readUInt32BE(p);
+      const crc = buf.readUInt32BE(p + 4);
+      if (len > MAX_RECORD || p + 8 + len > buf.length) {
+        why = 'torn record';
+        break;
+      }
+      const payload = buf.subarray(p + 8, p + 8 + len);
+      if (crc32(payload) !== crc) {
+        why = 'checksum mismatch';
+        break;
+      }
+      try {
+        differences.push(decodeDifference(payload));
+      } catch (e) {
+        why = `undecodable record: ${(e as Error).message}`;
+        break;
+      }
+      p += 8 + len;
+    }
+    const cut = buf.length - p;
+    if (cut > 0) {
+      this.logger.error({ journal: this.path, offset: p, cut, reason: why },
+        `journal: ${why} at offset ${p}; cutting ${cut} octets, the ${differences.length} records before it are kept`);
+      const fd = openSync(this.path, 'r+');
+      try {
+        ftruncateSync(fd, p);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return { differences, cut };
+  }
+
+  /**
+   * Appends one difference. `durable`: fsync before returning (dynamic update acknowledges a
+   * change only after this).
+   */
+  append(d: JournalDifference, durable = false): void {
+    const rec = encodeDifference(d);
+    const fd = openSync(this.path, 'a');
+    try {
+      writeSync(fd, rec);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Replaces the file's contents with these differences, atomically (temp file, fsync, rename). */
+  rewrite(differences: readonly JournalDifference[]): void {
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, JOURNAL_MAGIC);
+      for (const d of differences) writeSync(fd, encodeDifference(d));
+      fsyncSync(fd);
+    } catch (e) {
+      closeSync(fd);
+      try { unlinkSync(tmp); } catch { /* gone */ }
+      throw e;
+    }
+    closeSync(fd);
+    renameSync(tmp, this.path);
+    // The rename is durable once the directory is synced.
+    try {
+      const dfd = openSync(dirname(this.path), 'r');
+      try { fsyncSync(dfd); } finally { closeSync(dfd); }
+    } catch { /* some file systems refuse fsync on directories */ }
+  }
+}

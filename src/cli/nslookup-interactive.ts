@@ -10,7 +10,7 @@
  *   exit               end (as does the end of the input)
  *
  * Output and exit status as nslookup: lookups follow each other without blank lines, one blank
- * line ends the session, and the status is 1 when any lookup failed.
+ * line ends the session, and the status is 1 when any lookup failed or none was answered.
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -26,7 +26,9 @@ export interface NslookupParts {
 
 /** Runs the session; returns the exit code. `prompt`: print `> ` before each command (a terminal). */
 export async function runInteractive(o: NslookupOptions, input: Readable, io: CommandIO, prompt: boolean, parts: NslookupParts): Promise<number> {
-  let exitCode = 0;
+  // nslookup's status: 1 unless some lookup got a reply, and 1 once any lookup failed.
+  let answered = false;
+  let failed = false;
   let server = o.server ?? defaultServer(undefined);
   let address = await serverAddress(server, undefined);
   const lines = createInterface({ input, terminal: false });
@@ -59,10 +61,11 @@ export async function runInteractive(o: NslookupOptions, input: Readable, io: Co
       io.out(`The '${lower}' command is not implemented.\n`);
     } else {
       const code = await parts.lookup({ ...o, name: cmd, server }, io, false, address);
-      if (code !== 0) exitCode = code;
+      if (code === 0) answered = true;
+      else failed = true;
     }
     if (prompt) io.out('> ');
   }
   io.out('\n');
-  return exitCode;
+  return failed || !answered ? 1 : 0;
 }

@@ -51,14 +51,18 @@ test('every command prints its usage on --help and -h and exits 0', () => {
 test('an unknown option: one line naming it, exit 2 (dig: 1 as dig; nslookup: as nslookup; check-zone: 1 as named-checkzone)', () => {
   for (const c of commands()) {
     const r = sovereign(c, '--frobnicate');
+    if (c === 'nslookup') {
+      // nslookup warns on stdout and carries on: with no name it reads commands (none here) from stdin.
+      assert.equal(r.stdout, '*** Invalid option: -frobnicate\n\n');
+      assert.equal(r.status, 1);
+      continue;
+    }
     const first = r.stderr.split('\n')[0]!;
     assert.match(first, /frobnicate/, `${c}: ${r.stderr}`);
     assert.equal(r.stdout, '', c);
     if (c === 'dig') {
       assert.equal(r.status, 1);
       assert.equal(first, 'Invalid option: --frobnicate');
-    } else if (c === 'nslookup') {
-      assert.equal(first, '*** Invalid option: -frobnicate');
     } else if (c === 'check-zone') {
       // named-checkzone's usage errors exit 1 (and print its usage after the reason).
       assert.equal(r.status, 1, r.stderr);

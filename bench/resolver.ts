@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   writeFileSync(conf, [
     `listen: ["${ADDR.ours}:53"]`, 'workers: 1', 'log: { level: warn }',
     `control: { listen: "${ADDR.ours}:8053", tokenFile: "${join(dir.path, 'control.token')}" }`,
-    `resolver: { enabled: true, rootHints: "${h.hintsFile}" }`, '',
+    `resolver: { enabled: true, dnssec: false, rootHints: "${h.hintsFile}" }`, '',
   ].join('\n'));
   const hot = join(dir.path, 'hot.txt');
   writeFileSync(hot, HOT.map(([n, t]) => `${n} ${t}`).join('\n') + '\n');

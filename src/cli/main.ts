@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<Command>> = {
   'tsig-keygen': async () => (await import('./tsig-keygen.js')).command,
   dnssec: async () => (await import('./dnssec.js')).command,
   zone: async () => (await import('./zone.js')).command,
+  nta: async () => (await import('./nta.js')).command,
+  delv: async () => (await import('./delv.js')).command,
 };
 
 async function usage(): Promise<string> {

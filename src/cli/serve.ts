@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { writeFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { resolve as resolvePath } from 'node:path';
 import { ZoneSigning } from '../server/zone-signing.js';
 import { Name } from '../wire/name.js';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
@@ -49,6 +50,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       forward: { type: 'string', short: 'f', multiple: true },
       recursive: { type: 'boolean', short: 'r' },
       'root-hints': { type: 'string' },
+      'trust-anchor': { type: 'string', multiple: true },
       sign: { type: 'boolean' },
       nsec3: { type: 'boolean' },
       'key-dir': { type: 'string' },
@@ -84,10 +86,12 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   if (values['pid-file'] !== undefined) merged.pidFile = values['pid-file'];
   if (values.user !== undefined) merged.user = values.user;
   if (values.forward !== undefined) merged.forwarders = values.forward;
-  if (values.recursive === true || values['root-hints'] !== undefined) {
-    // --recursive switches full recursion on; --root-hints FILE replaces the built-in hints.
+  if (values.recursive === true || values['root-hints'] !== undefined || values['trust-anchor'] !== undefined) {
+    // --recursive switches full recursion on; --root-hints FILE replaces the built-in hints;
+    // --trust-anchor FILE (repeatable) replaces the built-in root trust anchors.
     const r: Record<string, unknown> = { ...(base.resolver as object), enabled: values.recursive === true || base.resolver.enabled };
     if (values['root-hints'] !== undefined) r.rootHints = values['root-hints'];
+    if (values['trust-anchor'] !== undefined) r.trustAnchors = values['trust-anchor'].map((f) => resolvePath(f));
     merged.resolver = r;
   }
   // Errors in values that came from flags are reported as those flags, not as config keys.
@@ -157,7 +161,7 @@ async function notifySystemd(state: string, logger: Logger): Promise<void> {
 
 export const command: Command = {
   summary: 'run the DNS server (authoritative for --zone / config zones; --recursive resolves from the root)',
-  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here (once serving)\n  -u, --user NAME          run as this account once the sockets are bound\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n  --sign                   sign every zone (keys made in the key directory when absent)\n  --nsec3                  with --sign: NSEC3 (no salt, 0 iterations) instead of NSEC\n  --key-dir DIR            with --sign: where the K-files are (default: each zone file\'s directory)\n',
+  usage: 'usage: sovereign serve [options]\n\noptions:\n  -c, --config FILE        configuration file\n  -l, --listen ADDR:PORT   address to listen on (repeatable)\n  -z, --zone NAME=FILE     serve a zone (repeatable)\n  -w, --workers N|auto     worker processes\n  --log-level LEVEL        log level\n  --pid-file FILE          write the process ID here (once serving)\n  -u, --user NAME          run as this account once the sockets are bound\n  -r, --recursive          resolve from the root\n  --root-hints FILE        root hints for --recursive\n  --trust-anchor FILE      DNSSEC trust anchors (DS/DNSKEY records) replacing the built-in root anchors\n  -f, --forward ADDR[:PORT]  forward to this upstream (repeatable)\n  --sign                   sign every zone (keys made in the key directory when absent)\n  --nsec3                  with --sign: NSEC3 (no salt, 0 iterations) instead of NSEC\n  --key-dir DIR            with --sign: where the K-files are (default: each zone file\'s directory)\n',
   async run(argv: string[]): Promise<number> {
     let args: ServeArgs;
     try {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, ConfigErrors } from '../errors.js';
+import { TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
 import { Acl } from '../resolver/acl.js';
 import { parseUpstream } from '../resolver/forwarder.js';
 import { parseLocalData } from '../resolver/local-data.js';
@@ -118,6 +119,14 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
+  if (cfg.resolver.trustAnchors !== undefined) {
+    const files = cfg.resolver.trustAnchors.map((f) => resolve(baseDir, f));
+    cfg.resolver.trustAnchors = files;
+    // Read now, so check-config and startup name the unreadable or empty file (each one on its own).
+    if (cfg.resolver.dnssec) {
+      for (const [i, f] of files.entries()) problems.check(['resolver', 'trustAnchors', i], undefined, () => TrustAnchorSet.fromFiles([f]));
+    }
+  }
   if (cfg.log.destination !== 'stderr' && cfg.log.destination !== 'syslog') cfg.log.destination = resolve(baseDir, cfg.log.destination);
   if (cfg.resolver.allow !== undefined) {
     const allow = cfg.resolver.allow;

@@ -143,6 +143,12 @@ export const configSchema = z.strictObject({
     port: z.int().min(1).max(65535).default(53),
     /** Clients that may recurse; overrides `allowRecursion` for the resolver when set. */
     allow: z.array(z.string().min(1)).optional(),
+    /** DNSSEC validation (RFC 4033-4035), on by default. */
+    dnssec: z.boolean().default(true),
+    /** Trust anchor files (DS/DNSKEY in master-file format, or a BIND trust-anchors clause) replacing the built-in root anchors. */
+    trustAnchors: z.array(z.string().min(1)).optional(),
+    /** Negative trust anchors (RFC 7646): domains not validated. */
+    negativeTrustAnchors: z.array(domainName).default([]),
   })).prefault({}),
   /** Upstream resolvers for everything no zone, local data or route covers (queried RD=1). */
   forwarders: z.array(z.string().min(1)).default([]),
@@ -298,6 +304,9 @@ export const configHints: Record<string, string> = {
   'resolver.prefetch': 'true or false',
   'resolver.maxQueriesPerRequest': 'a whole number from 4 to 1000',
   'resolver.port': 'a port number from 1 to 65535',
+  'resolver.dnssec': 'true or false',
+  'resolver.trustAnchors': 'a list of files of DS or DNSKEY records, e.g. ["/usr/share/dns/root.key"]',
+  'resolver.negativeTrustAnchors': 'a list of domain names, e.g. ["broken.example"]',
   'resolver.allow': 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
   forwarders: 'a list of upstream resolvers, e.g. ["127.0.0.1:53", "[::1]:53", "192.0.2.1", "tls://192.0.2.1:853#dns.example"]',
   forwardZones: 'a map of domain -> list of upstream resolvers, e.g. { corp.example: ["10.0.0.53"] }',

@@ -26,6 +26,7 @@ export type ControlOp =
   | { op: 'flush'; name?: string | undefined; subtree?: boolean | undefined }
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' }
+  | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
   | { op: 'ready' };
 
 /** What each operation answers. */
@@ -36,6 +37,13 @@ export interface ControlResults {
   stats: StatsSnapshot;
   /** Readiness: listening on every configured address. */
   ready: { ready: boolean; reason?: string };
+  nta: NtaResult;
+}
+
+/** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
+export interface NtaResult {
+  changed: boolean;
+  ntas: { name: string; expiresInSec: number }[];
 }
 
 export interface ControlBackend {
@@ -129,6 +137,23 @@ export class LocalBackend implements ControlBackend {
         return server.reloadParts(op.what);
       case 'stats':
         return serverSnapshot(server, this.startedAt);
+      case 'nta': {
+        const now = Math.floor(Date.now() / 1000);
+        let changed = false;
+        if (op.action !== 'list') {
+          if (op.name === undefined || op.name === '') throw new ControlError('name= is required');
+          const name = parseName(op.name);
+          if (op.action === 'add') {
+            const life = op.lifetimeSec ?? 3600;
+            server.ntas.add(name, life > 0 ? now + life : 0);
+            changed = true;
+          } else changed = server.ntas.remove(name);
+          // Validation verdicts below the name are stale now: forget them (and the data's status).
+          server.resolver?.validation?.reset();
+          server.cache.flush(name, { subtree: true });
+        }
+        return { changed, ntas: server.ntas.list(now) };
+      }
       case 'ready':
         return server.addresses.length > 0 ? { ready: true } : { ready: false, reason: 'not listening yet' };
       default:
@@ -225,6 +250,10 @@ export class ClusterBackend implements ControlBackend {
       }
       case 'stats':
         return mergeStats(results as StatsSnapshot[]);
+      case 'nta': {
+        const rs = results as NtaResult[];
+        return { changed: rs.some((r) => r.changed), ntas: rs[0]!.ntas };
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

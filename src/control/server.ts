@@ -156,6 +156,20 @@ export class ControlServer {
         send(res, r.ok ? 200 : 409, r);
         return;
       }
+      case 'GET /v1/nta':
+        send(res, 200, await b.run({ op: 'nta', action: 'list' }));
+        return;
+      case 'POST /v1/nta/add':
+      case 'POST /v1/nta/remove': {
+        const life = p.get('lifetime');
+        const lifetimeSec = life === null ? undefined : Number(life);
+        if (lifetimeSec !== undefined && (!Number.isInteger(lifetimeSec) || lifetimeSec < 0)) throw new ControlError('lifetime= must be whole seconds (0 = no expiry)');
+        const action = url.pathname.endsWith('/add') ? 'add' : 'remove';
+        const r = await b.run({ op: 'nta', action, name: p.get('name') ?? undefined, lifetimeSec });
+        o.logger.info({ name: p.get('name'), action }, 'negative trust anchor changed');
+        send(res, 200, r);
+        return;
+      }
       case 'GET /v1/stats':
         send(res, 200, await b.run({ op: 'stats' }));
         return;
@@ -166,7 +180,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

@@ -13,6 +13,7 @@ import { RRClass, RRType } from '../wire/types.js';
 import { Credibility, type RRCache } from './cache.js';
 import { type Classified, groupRRsets, inBailiwick, synthesised } from './classify.js';
 import type { RootHints } from './root-hints.js';
+import { withSigs } from './validate.js';
 
 const A = RRType.A;
 const AAAA = RRType.AAAA;
@@ -31,8 +32,11 @@ export function cacheFinal(cache: RRCache, c: Classified, aa: boolean): Resource
     }
     // Hand out what the cache holds (TTL capped, RFC 2181 §8 top bit = 0); when better data is
     // cached and the put is refused, the same TTL rules still apply to what the client gets.
-    const e = cache.put(set, rank);
+    // Validating: the set's RRSIGs (and a wildcard answer's proof) stay with it (RFC 4035 §4.7).
+    const sigs = c.sec !== undefined ? withSigs(c.sec.sigs, set) : undefined;
+    const e = cache.put(set, rank, sigs !== undefined ? { sigs, proof: c.sec!.proof, dnssec: true } : undefined);
     for (const r of e !== undefined ? e.records : cache.capped(set)) out.push(r);
+    if (sigs !== undefined) for (const r of e !== undefined ? e.sigs : sigs) out.push(r);
   }
   return out;
 }

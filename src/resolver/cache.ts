@@ -60,6 +60,11 @@ export interface PutExtra {
   /** Fetched with DO=1: `sigs` is everything there is (an unsigned answer has none). */
   dnssec?: boolean;
   space?: CacheSpace;
+  /**
+   * NSEC/NSEC3 records and their RRSIGs proving a wildcard expansion (positive) or the denial
+   * (negative; the validating resolver keeps the SOA's RRSIGs in `sigs` and the denial here).
+   */
+  proof?: readonly ResourceRecord[];
 }
 
 /**
@@ -84,6 +89,13 @@ export type Credibility = (typeof Credibility)[keyof typeof Credibility];
 
 export type CacheEntryKind = 'positive' | 'nxdomain' | 'nodata';
 
+/**
+ * DNSSEC validation state of an entry (RFC 4035 §4.7: the cache keeps it with the data). Set by
+ * the resolver after validating; UNCHECKED until then (and for data stored with CD=1 or by side lookups).
+ */
+export const ValidationState = { UNCHECKED: 0, SECURE: 1, INSECURE: 2, INDETERMINATE: 3, BOGUS: 4 } as const;
+
+
 /** Lowest credibility a resolver should hand to clients as an answer (RFC 2181 §5.4.1). */
 export const ANSWER_RANK: Credibility = Credibility.AUTH_AUTHORITY;
 
@@ -103,6 +115,8 @@ export interface CacheHit {
   stale: boolean;
   /** The stored entry (for callers that need its identity, e.g. to compare or dump). */
   entry: CacheEntry;
+  /** NSEC/NSEC3 proof and its RRSIGs (negative answers, wildcard expansions). */
+  proof: readonly ResourceRecord[];
 }
 
 /** One row of `dump()`. */
@@ -204,6 +218,8 @@ export class CacheEntry {
   readonly records: readonly ResourceRecord[];
   readonly soa: readonly ResourceRecord[];
   readonly sigs: readonly ResourceRecord[];
+  /** NSEC/NSEC3 proof with its RRSIGs (see `PutExtra.proof`). */
+  readonly proof: readonly ResourceRecord[];
   /** Fetched with DO=1: `sigs` is complete. */
   readonly dnssec: boolean;
   readonly space: CacheSpace;
@@ -219,19 +235,22 @@ export class CacheEntry {
   readonly nameKey: string;
   hits = 0;
   prefetchFired = false;
+  /** A ValidationState value (the validating resolver sets it once the data is validated). */
+  status = 0;
   /** Memoised counted-down view: valid while `viewTtl` equals the remaining TTL. */
   viewTtl = -1;
   viewRecords: readonly ResourceRecord[] = [];
   viewSoa: readonly ResourceRecord[] = [];
   viewSigs: readonly ResourceRecord[] = [];
+  viewProof: readonly ResourceRecord[] = [];
   viewHit: CacheHit | undefined = undefined;
   /** LRU list links (most recent at the head). */
   prev: CacheEntry | undefined = undefined;
   next: CacheEntry | undefined = undefined;
 
   constructor(name: Name, nameKey: string, type: number, cls: number, slot: number, kind: CacheEntryKind,
-    records: readonly ResourceRecord[], soa: readonly ResourceRecord[], sigs: readonly ResourceRecord[], dnssec: boolean,
-    space: CacheSpace, rank: Credibility, ttl: number, now: number) {
+    records: readonly ResourceRecord[], soa: readonly ResourceRecord[], sigs: readonly ResourceRecord[],
+    proof: readonly ResourceRecord[], dnssec: boolean, space: CacheSpace, rank: Credibility, ttl: number, now: number) {
     this.name = name;
     this.nameKey = nameKey;
     this.type = type;
@@ -241,9 +260,11 @@ export class CacheEntry {
     this.records = records;
     this.soa = soa;
     this.sigs = sigs;
+    this.proof = proof;
     this.dnssec = dnssec;
     this.space = space;
-    this.bytes = ENTRY_OVERHEAD + name.wire.length * 3 + recordsBytes(records) + recordsBytes(soa) + recordsBytes(sigs);
+    this.bytes = ENTRY_OVERHEAD + name.wire.length * 3 + recordsBytes(records) + recordsBytes(soa) + recordsBytes(sigs)
+      + recordsBytes(proof);
     this.rank = rank;
     this.originalTtl = ttl;
     this.storedAt = now;
@@ -330,7 +351,8 @@ export class RRCache {
     const first = records[0]!;
     const ttl = this.ttlOf(records, extra?.sigs);
     const sigs = extra?.sigs !== undefined && extra.sigs.length > 0 ? withTtl(extra.sigs, ttl) : NONE;
-    return this.store(first.name, first.type, first.class, 'positive', withTtl(records, ttl), NONE, sigs,
+    const proof = extra?.proof !== undefined && extra.proof.length > 0 ? withTtl(extra.proof, ttl) : NONE;
+    return this.store(first.name, first.type, first.class, 'positive', withTtl(records, ttl), NONE, sigs, proof,
       extra?.dnssec === true, extra?.space ?? CacheSpace.CHECKED, rank, ttl);
   }
 
@@ -366,7 +388,8 @@ export class RRCache {
     let ttl = negativeTtl(soa);
     if (ttl > this.maxNegativeTtl) ttl = this.maxNegativeTtl;
     const sigs = extra?.sigs !== undefined && extra.sigs.length > 0 ? withTtl(extra.sigs, ttl) : NONE;
-    return this.store(name, kind === 'nxdomain' ? 0 : type, cls, kind, NONE, withTtl([soa], ttl), sigs,
+    const proof = extra?.proof !== undefined && extra.proof.length > 0 ? withTtl(extra.proof, ttl) : NONE;
+    return this.store(name, kind === 'nxdomain' ? 0 : type, cls, kind, NONE, withTtl([soa], ttl), sigs, proof,
       extra?.dnssec === true, extra?.space ?? CacheSpace.CHECKED, rank, ttl);
   }
 
@@ -407,7 +430,7 @@ export class RRCache {
     const ttl = now < e.expiresAt ? e.expiresAt - now : this.staleAnswerTtl;
     return {
       kind: e.kind, records: withTtl(e.records, ttl), soa: withTtl(e.soa, ttl), sigs: withTtl(e.sigs, ttl), rank: e.rank, ttl,
-      stale: now >= e.expiresAt, entry: e,
+      stale: now >= e.expiresAt, entry: e, proof: withTtl(e.proof, ttl),
     };
   }
 
@@ -480,6 +503,11 @@ export class RRCache {
     return removed;
   }
 
+  /** Removes one entry (e.g. data found bogus, so the next question fetches it afresh). */
+  evict(e: CacheEntry): void {
+    this.remove(e);
+  }
+
   // ---- internals -------------------------------------------------------------------------------
 
   private lookup(name: Name, type: number, cls: number, minRank: number, touch: boolean, space: number): CacheHit | undefined {
@@ -514,14 +542,17 @@ export class RRCache {
       e.viewRecords = e.records.length === 0 ? e.records : withTtl(e.records, remaining);
       e.viewSoa = e.soa.length === 0 ? e.soa : withTtl(e.soa, remaining);
       e.viewSigs = e.sigs.length === 0 ? e.sigs : withTtl(e.sigs, remaining);
-      e.viewHit = { kind: e.kind, records: e.viewRecords, soa: e.viewSoa, sigs: e.viewSigs, rank: e.rank, ttl: remaining, stale: false, entry: e };
+      e.viewProof = e.proof.length === 0 ? e.proof : withTtl(e.proof, remaining);
+      e.viewHit = {
+        kind: e.kind, records: e.viewRecords, soa: e.viewSoa, sigs: e.viewSigs, proof: e.viewProof, rank: e.rank, ttl: remaining, stale: false, entry: e,
+      };
     }
     return e.viewHit;
   }
 
   private store(name: Name, type: number, cls: number, kind: CacheEntryKind, records: readonly ResourceRecord[],
-    soa: readonly ResourceRecord[], sigs: readonly ResourceRecord[], dnssec: boolean, space: CacheSpace, rank: Credibility,
-    ttl: number): CacheEntry | undefined {
+    soa: readonly ResourceRecord[], sigs: readonly ResourceRecord[], proof: readonly ResourceRecord[], dnssec: boolean,
+    space: CacheSpace, rank: Credibility, ttl: number): CacheEntry | undefined {
     const key = name.key;
     let node = this.nodes.get(key);
     const slot = slotOf(type, cls, space);
@@ -551,7 +582,7 @@ export class RRCache {
       node = new Map();
       this.nodes.set(key, node);
     }
-    const e = new CacheEntry(name, key, type, cls, slot, kind, records, soa, sigs, dnssec, space, rank, ttl, now);
+    const e = new CacheEntry(name, key, type, cls, slot, kind, records, soa, sigs, proof, dnssec, space, rank, ttl, now);
     if (e.bytes > this.maxBytes) {
       // One RRset bigger than the whole cache: answer it, never keep it.
       if (node.size === 0) this.nodes.delete(key);

@@ -22,12 +22,18 @@ const CNAME = RRType.CNAME;
 const DNAME = RRType.DNAME;
 const SOA = RRType.SOA;
 
-/** What a reply says about the question. */
+/** DNSSEC records of a reply (kept only by the validating resolver, which asks with DO=1). */
+export interface DnssecParts {
+  sigs: ResourceRecord[];
+  proof: ResourceRecord[];
+}
+
+/** What a reply says about the question. `sec`: RRSIGs of the answer and the authority's NSEC/NSEC3 proof (validating resolver, DO=1 upstream). */
 export type Classified =
-  | { kind: 'answer'; chain: ResourceRecord[]; tail: Name; final: ResourceRecord[] }
-  | { kind: 'cname'; chain: ResourceRecord[]; tail: Name }
-  | { kind: 'nxdomain'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined }
-  | { kind: 'nodata'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined }
+  | { kind: 'answer'; chain: ResourceRecord[]; tail: Name; final: ResourceRecord[]; sec?: DnssecParts }
+  | { kind: 'cname'; chain: ResourceRecord[]; tail: Name; sec?: DnssecParts }
+  | { kind: 'nxdomain'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined; sec?: DnssecParts }
+  | { kind: 'nodata'; chain: ResourceRecord[]; tail: Name; soa: ResourceRecord | undefined; sec?: DnssecParts }
   | { kind: 'referral'; cut: Name; ns: ResourceRecord[] }
   | { kind: 'lame'; why: string };
 

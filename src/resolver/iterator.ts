@@ -36,10 +36,11 @@ import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
-import { ANSWER_RANK, CacheSpace, Credibility, type RRCache, type CacheHit } from './cache.js';
+import { ANSWER_RANK, CacheSpace, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
 import { type Classified, classify, dnameSubstitute, inBailiwick, synthesise } from './classify.js';
 import { randomCase, restoreCase } from './case-0x20.js';
 import { cacheAnswerExtras, cacheFinal, cacheHints, cacheReferral } from './cache-policy.js';
+import { attachDnssec, dnssecOf, withSigs, type ResolverValidation } from './validate.js';
 import { ServerSelector } from './infra.js';
 import { type ResolverStats, newResolverStats } from './stats.js';
 import { observeMs } from '../histogram.js';
@@ -104,6 +105,8 @@ export interface ResolverOptions {
   /** EDNS UDP payload size we advertise upstream (default 1232). */
   ednsUdpSize?: number;
   logger?: Logger;
+  /** DNSSEC validation (src/resolver/validate.ts): DO=1 upstream, answers validated before use. */
+  validation?: ResolverValidation;
 }
 
 /** The outcome of resolving one question (NXDOMAIN and NODATA are results, not errors). */
@@ -118,6 +121,8 @@ export interface Resolution {
   queries: number;
   /** True when answered from the cache or locally without any upstream query. */
   cached: boolean;
+  /** DNSSEC: a ValidationState value (UNCHECKED when not validated). */
+  dnssec?: number;
 }
 
 /** A stub zone: its apex and the authoritative servers to iterate from. */
@@ -203,6 +208,8 @@ export class Resolver {
   private readonly stubs = new Map<string, { zone: Name; servers: Map<string, ServerAddress> }>();
   /** False: only names in stub zones are resolved (no root, no priming). */
   readonly recursion: boolean;
+  /** DNSSEC validation, when on. */
+  validation: ResolverValidation | undefined;
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
@@ -227,6 +234,8 @@ export class Resolver {
     this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
     this.logger = opts.logger ?? silentLogger;
     this.recursion = opts.recursion ?? true;
+    this.validation = opts.validation;
+    this.validation?.attach(this);
     for (const z of opts.stubZones ?? []) {
       const servers = new Map<string, ServerAddress>();
       // The selector keys a server by address alone when it listens on the usual port.
@@ -300,13 +309,15 @@ export class Resolver {
    * Answer from local names or the cache alone, synchronously: the hot path. Undefined when
    * upstream queries are needed.
    */
-  answerLocally(qname: Name, qtype: number, qclass: number): Resolution | undefined {
+  answerLocally(qname: Name, qtype: number, qclass: number, cd = false): Resolution | undefined {
     const local = this.specialAnswer(qname, qtype, qclass);
     if (local !== undefined) {
       this.stats.localAnswers++;
       return { rcode: local.rcode, answer: local.answer, authority: local.authority, stale: false, queries: 0, cached: true };
     }
-    const hit = this.fromCache(qname, qtype, qclass, true);
+    let hit = this.fromCache(qname, qtype, qclass, true);
+    // Validation on: data not yet validated (or bogus) takes the validating path (CD=1 takes it as it is).
+    if (hit !== undefined && !cd && this.validation !== undefined && (hit.dnssec === ValidationState.UNCHECKED || hit.dnssec === ValidationState.BOGUS)) hit = undefined;
     if (hit !== undefined) this.stats.cacheHits++;
     else this.stats.cacheMisses++;
     return hit;
@@ -314,10 +325,12 @@ export class Resolver {
 
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
   resolve(qname: Name, qtype: number, qclass: number = RRClass.IN,
-    opts: { refresh?: boolean; cacheChecked?: boolean } = {}): Promise<Resolution> {
+    opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean } = {}): Promise<Resolution> {
+    // DNSSEC: resolve unchecked (CD), then validate; CD=1 clients get the data unchecked.
+    if (this.validation !== undefined && opts.cd !== true) return this.validation.resolve(qname, qtype, qclass, opts);
     // `cacheChecked`: the caller just tried answerLocally (don't count a second miss).
     if (opts.refresh !== true && opts.cacheChecked !== true) {
-      const local = this.answerLocally(qname, qtype, qclass);
+      const local = this.answerLocally(qname, qtype, qclass, opts.cd);
       if (local !== undefined) return Promise.resolve(local);
     }
     const key = qname.key + '/' + qtype + '/' + qclass;
@@ -402,12 +415,15 @@ export class Resolver {
   private fromCache(qname: Name, qtype: number, qclass: number, count: boolean): Resolution | undefined {
     let name = qname;
     let answer: ResourceRecord[] | undefined;
+    let status: number = ValidationState.SECURE; // the weakest status of the chain's links
     const stats = this.cache.stats;
     for (let i = 0; i <= this.maxChain; i++) {
       const hit = this.cache.get(name, qtype, qclass, ANSWER_RANK, false);
       if (hit !== undefined) {
         if (count) stats.hits++;
-        return this.hitResolution(hit, answer);
+        const r = this.hitResolution(hit, answer);
+        if (this.validation !== undefined) r.dnssec = dnssecOf(hit, r, status);
+        return r;
       }
       const c = qtype === CNAME || qtype === RRType.ANY ? undefined : this.cache.get(name, CNAME, qclass, ANSWER_RANK, false);
       if (c === undefined || c.kind !== 'positive') {
@@ -417,12 +433,17 @@ export class Resolver {
           return undefined;
         }
         if (answer === undefined) answer = [];
-        answer.push(d.dname, d.cname);
+        answer.push(d.dname);
+        if (this.validation !== undefined) for (const r of d.sigs) answer.push(r);
+        answer.push(d.cname);
+        if (d.status === ValidationState.UNCHECKED || d.status > status) status = d.status;
         name = d.target;
         continue;
       }
       if (answer === undefined) answer = [];
       for (const r of c.records) answer.push(r);
+      if (this.validation !== undefined) for (const r of c.sigs) answer.push(r);
+      if (c.entry.status === ValidationState.UNCHECKED || c.entry.status > status) status = c.entry.status;
       name = (c.records[0]!.data as { cname: Name }).cname;
     }
     return undefined;
@@ -440,7 +461,8 @@ export class Resolver {
   }
 
   /** A cached DNAME at an ancestor of `name` and the CNAME it synthesises (RFC 6672 §3.2). */
-  private dnameFromCache(name: Name, qclass: number): { dname: ResourceRecord; cname: ResourceRecord; target: Name } | undefined {
+  private dnameFromCache(name: Name, qclass: number):
+    { dname: ResourceRecord; cname: ResourceRecord; target: Name; sigs: readonly ResourceRecord[]; status: number } | undefined {
     let n = name;
     while (n.labelCount > 1) {
       n = n.parent();
@@ -449,7 +471,7 @@ export class Resolver {
         const dname = hit.records[0]!;
         const target = dnameSubstitute(name, n, (dname.data as { target: Name }).target);
         if (target === undefined) return undefined;
-        return { dname, cname: synthesise(name, dname, target), target };
+        return { dname, cname: synthesise(name, dname, target), target, sigs: hit.sigs, status: hit.entry.status };
       }
     }
     return undefined;
@@ -457,13 +479,19 @@ export class Resolver {
 
   private hitResolution(hit: CacheHit, chain: ResourceRecord[] | undefined): Resolution {
     let answer: readonly ResourceRecord[];
-    if (chain === undefined) answer = hit.records;
+    // DNSSEC records only when validating (the handler strips them for DO=0 clients); a forwarder's
+    // DO=1 data in the shared cache never reaches a non-validating resolver's clients.
+    const sec = this.validation !== undefined;
+    if (chain === undefined) answer = !sec || hit.sigs.length === 0 || hit.kind !== 'positive' ? hit.records : [...hit.records, ...hit.sigs];
     else {
       for (const r of hit.records) chain.push(r);
+      if (sec && hit.kind === 'positive') for (const r of hit.sigs) chain.push(r);
       answer = chain;
     }
     const rcode = hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR;
-    return { rcode, answer, authority: hit.soa, stale: false, queries: 0, cached: true };
+    const authority = !sec || (hit.sigs.length === 0 && hit.proof.length === 0) ? hit.soa
+      : hit.kind === 'positive' ? hit.proof : [...hit.soa, ...hit.sigs, ...hit.proof];
+    return { rcode, answer, authority, stale: false, queries: 0, cached: true };
   }
 
   /** Stale data for the question (RFC 8767), following stale CNAMEs; `use` = count it and touch the entries. */
@@ -621,18 +649,19 @@ export class Resolver {
     switch (c.kind) {
       case 'answer': {
         const stored = cacheFinal(this.cache, c, aa);
-        return { rcode: Rcode.NOERROR, answer: stored, authority: [], next: undefined };
+        return { rcode: Rcode.NOERROR, answer: stored, authority: c.sec?.proof ?? [], next: undefined };
       }
       case 'cname': {
         const stored = cacheFinal(this.cache, c, aa);
-        return { rcode: Rcode.NOERROR, answer: stored, authority: [], next: c.tail };
+        return { rcode: Rcode.NOERROR, answer: stored, authority: c.sec?.proof ?? [], next: c.tail };
       }
       case 'nxdomain':
       case 'nodata': {
         const stored = cacheFinal(this.cache, c, aa);
         const rank = aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
-        const e = this.cache.putNegative(c.tail, qtype, qclass, c.kind, c.soa, rank);
-        const authority = e !== undefined ? [...e.soa] : c.soa !== undefined ? [c.soa] : [];
+        const neg = c.sec !== undefined && c.soa !== undefined ? { sigs: withSigs(c.sec.sigs, [c.soa]), proof: c.sec.proof, dnssec: true } : undefined;
+        const e = this.cache.putNegative(c.tail, qtype, qclass, c.kind, c.soa, rank, neg);
+        const authority = e !== undefined ? [...e.soa, ...e.sigs, ...e.proof] : c.soa !== undefined ? [c.soa] : [];
         return { rcode: c.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: stored, authority, next: undefined };
       }
       default:
@@ -799,7 +828,7 @@ export class Resolver {
       const useEdns = this.selector.edns(address);
       const sendName = this.use0x20 ? randomCase(qn) : qn;
       const q = Message.query(sendName, qt, {
-        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: this.ednsUdpSize }) : undefined,
+        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: this.ednsUdpSize, dnssecOk: this.validation !== undefined }) : undefined,
       });
       const timeoutMs = this.selector.timeoutFor(address);
       let res: ExchangeResult;
@@ -833,6 +862,7 @@ export class Resolver {
         continue;
       }
       const c = classify(m, cut.zone, qn, qt, qclass, this.maxChain, this.stats);
+      if (this.validation !== undefined) attachDnssec(c, m, cut.zone);
       if (c.kind === 'lame') {
         this.stats.lameServers++;
         this.logger.debug({ server: address, zone: cut.zone.toString(), why: c.why }, 'lame or broken server');

@@ -20,6 +20,8 @@ import { hosts } from '../handlers/hosts/index.js';
 import { localData } from '../handlers/local-data/index.js';
 import { resolverHandler } from '../handlers/resolver/index.js';
 import { Resolver } from '../resolver/iterator.js';
+import { ResolverValidation } from '../resolver/validate.js';
+import { NegativeTrustAnchors, TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
 import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
@@ -340,6 +342,9 @@ export class DnsServer {
    * (Re)builds the iterator when the config changed: full recursion (`resolver.enabled`) and/or
    * stub zones (iterated from their servers). The cache, server RTTs and counters survive.
    */
+  /** Negative trust anchors (config and `sovereign nta`), kept across reloads. */
+  readonly ntas = new NegativeTrustAnchors();
+
   private refreshRecursion(): void {
     const cfg = this.config;
     if (this.resolverFor === cfg) return;
@@ -352,7 +357,15 @@ export class DnsServer {
     }
     const hints = r.enabled && r.rootHints !== undefined ? loadRootHints(r.rootHints) : builtinRootHints();
     const previous = this.resolver;
+    // DNSSEC validation (on by default with full recursion): anchors from files or the built-in root KSKs.
+    let validation: ResolverValidation | undefined;
+    if (r.enabled && r.dnssec) {
+      const anchors = r.trustAnchors !== undefined ? TrustAnchorSet.fromFiles(r.trustAnchors) : TrustAnchorSet.builtin();
+      for (const n of r.negativeTrustAnchors) this.ntas.add(zoneName(n));
+      validation = new ResolverValidation({ anchors, ntas: this.ntas, logger: this.logger });
+    }
     this.resolver = new Resolver({
+      validation,
       cache: this.cache, hints, logger: this.logger, qnameMinimisation: r.qnameMinimisation, use0x20: r.use0x20,
       serveStale: r.serveStale, maxQueries: r.maxQueriesPerRequest, port: r.port, stubZones, recursion: r.enabled,
       ...(previous !== undefined ? { selector: previous.selector } : {}),

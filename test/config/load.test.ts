@@ -260,3 +260,23 @@ test('issue 12: did-you-mean inside lists and sections', () => {
   assert.throws(() => validateConfig({ resolver: { qnameMinimsation: true } }, '/'), /did you mean "qnameMinimisation"\?/);
   assert.throws(() => validateConfig({ log: { formt: 'text' } }, '/'), /did you mean "format"\?/);
 });
+
+test('DNSSEC validation keys: bad NTA names and unreadable or empty trust anchor files are all reported at once, with the key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sov-anchors-'));
+  writeFileSync(join(dir, 'empty.key'), '; nothing here\n');
+  writeFileSync(join(dir, 'root.key'), '. 3600 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n');
+  assert.throws(() => validateConfig({ resolver: { negativeTrustAnchors: ['broken.example', 'bad..name'] } }, dir),
+    (err: unknown) => err instanceof ConfigError && err.message.includes('resolver.negativeTrustAnchors[1]') && err.message.includes('empty label'));
+  const input = { resolver: { trustAnchors: ['missing.key', 'empty.key', 'root.key'], negativeTrustAnchors: ['broken.example'] } };
+  assert.throws(() => validateConfig(input, dir), (err: unknown) => {
+    const msgs = problemsOf(err as ConfigError).map((e) => e.message);
+    assert.equal(msgs.length, 2, msgs.join('\n'));
+    assert.ok(msgs.some((m) => m.includes('resolver.trustAnchors[0]') && m.includes('missing.key')), msgs.join('\n'));
+    assert.ok(msgs.some((m) => m.includes('resolver.trustAnchors[1]') && m.includes('no DS or DNSKEY')), msgs.join('\n'));
+    return true;
+  });
+  const ok = validateConfig({ resolver: { trustAnchors: ['root.key'], negativeTrustAnchors: ['broken.example'] } }, dir);
+  assert.deepEqual(ok.resolver.trustAnchors, [join(dir, 'root.key')]);
+  // Validation off: the files are not read.
+  assert.equal(validateConfig({ resolver: { dnssec: false, trustAnchors: ['missing.key'] } }, dir).resolver.dnssec, false);
+});

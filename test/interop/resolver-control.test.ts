@@ -154,6 +154,7 @@ control: ${control}
 workers: 1
 log: { level: warn }
 stubZones: { lab.stubby: ["${LAB}"] }
+resolver: { dnssec: false }   # the hierarchy is unsigned (validation is tested in dnssec-hierarchy)
 control: { listen: "${SOV}:${cport}", tokenFile: "${tokenFile()}" }
 `, SOV, 'localhost', ['--recursive', '--root-hints', hints]);
   });
@@ -263,6 +264,7 @@ control: { listen: "${SOV}:${cport}", tokenFile: "${tokenFile()}" }
 workers: 2
 log: { level: warn }
 stubZones: { lab.stubby: ["${LAB}"] }
+resolver: { dnssec: false }   # unsigned hierarchy
 control: { listen: "${SOV2}:${cport2}", tokenFile: "${token2}" }
 `, SOV2, 'localhost', ['--recursive', '--root-hints', hints]);
     const cli2 = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>

@@ -241,3 +241,25 @@ test('bounded by estimated bytes: big RRsets push out the least recently used, o
   cache.flush();
   assert.equal(cache.bytes, 0);
 });
+
+test('validating resolver: a negative entry keeps the SOA RRSIGs and the NSEC proof apart, both counted in its bytes and counted down', () => {
+  const c = clock();
+  const cache = new RRCache({ clock: c.now });
+  const soaSig = rr('example.com. 3600 IN RRSIG SOA 13 2 3600 20300101000000 20200101000000 12345 example.com. dGVzdA==');
+  const nsec = rr('example.com. 300 IN NSEC www.example.com. A NS SOA RRSIG NSEC');
+  const nsecSig = rr('example.com. 300 IN RRSIG NSEC 13 2 300 20300101000000 20200101000000 12345 example.com. dGVzdA==');
+  const plain = cache.putNegative(n('nope.example.com.'), RRType.A, IN, 'nxdomain', soa, Credibility.AUTH_ANSWER)!;
+  const e = cache.putNegative(n('gone.example.com.'), RRType.A, IN, 'nxdomain', soa, Credibility.AUTH_ANSWER,
+    { sigs: [soaSig], proof: [nsec, nsecSig], dnssec: true })!;
+  assert.ok(e.bytes > plain.bytes + 3 * 96, `${e.bytes} vs ${plain.bytes}: sigs and proof counted`);
+  assert.equal(cache.bytes, e.bytes + plain.bytes);
+  c.advance(100);
+  const hit = cache.get(n('gone.example.com.'), RRType.TXT, IN)!;
+  assert.deepEqual(hit.sigs.map((r) => [r.type, r.ttl]), [[RRType.RRSIG, 200]]);
+  assert.deepEqual(hit.proof.map((r) => [r.type, r.ttl]), [[RRType.NSEC, 200], [RRType.RRSIG, 200]]);
+  // The validation verdict lives on the entry; a flush takes it with the data.
+  hit.entry.status = 1;
+  assert.equal(cache.get(n('gone.example.com.'), RRType.A, IN)!.entry.status, 1);
+  cache.flush(n('example.com.'), { subtree: true });
+  assert.equal(cache.bytes, 0);
+});

@@ -14,13 +14,15 @@
  */
 import type { Acl } from '../../resolver/acl.js';
 import { answerReply, failureReply } from '../recursive-reply.js';
-import type { Resolver } from '../../resolver/iterator.js';
+import type { Resolution, Resolver } from '../../resolver/iterator.js';
 import type { Middleware } from '../../server/chain.js';
 import { type QueryContext, replyTo } from '../../server/query-context.js';
 import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
 import { option } from '../../wire/edns.js';
 import type { Message } from '../../wire/message.js';
+import type { ResourceRecord } from '../../wire/record.js';
 import { RRClass, RRType } from '../../wire/types.js';
+import { ValidationState } from '../../resolver/cache.js';
 
 export interface ResolverHandlerConfig {
   maxUdpSize: number;
@@ -30,7 +32,36 @@ export interface ResolverHandlerConfig {
 
 const PROHIBITED = option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client');
 
-const build = answerReply;
+/** RFC 4035 §3.2.1: without DO, RRSIG/NSEC/NSEC3 go only where the question asked for that type. */
+function stripDnssec(rrs: readonly ResourceRecord[], qtype: number): ResourceRecord[] | undefined {
+  let out: ResourceRecord[] | undefined;
+  for (let i = 0; i < rrs.length; i++) {
+    const t = rrs[i]!.type;
+    const drop = (t === RRType.RRSIG || t === RRType.NSEC || t === RRType.NSEC3) && t !== qtype;
+    if (drop && out === undefined) out = rrs.slice(0, i);
+    else if (!drop && out !== undefined) out.push(rrs[i]!);
+  }
+  return out;
+}
+
+/** The shared answer reply, plus DNSSEC: AD and the DO=0 stripping when validation is on. */
+function build(ctx: QueryContext, r: Resolution, maxUdpSize: number): Message {
+  const reply = answerReply(ctx, r, maxUdpSize);
+  if (r.dnssec !== undefined) {
+    const req = ctx.request;
+    const dnssecOk = req.edns?.dnssecOk === true;
+    // RFC 6840 §5.7/§5.8: AD on validated data only, when the client asked with DO or AD (with CD=1 only for data validated before, as Unbound).
+    reply.ad = r.dnssec === ValidationState.SECURE && (dnssecOk || req.ad);
+    if (!dnssecOk) {
+      const q = req.question[0]!.type;
+      const a = stripDnssec(reply.answer, q);
+      if (a !== undefined) reply.answer = a;
+      const b = stripDnssec(reply.authority, q);
+      if (b !== undefined) reply.authority = b;
+    }
+  }
+  return reply;
+}
 
 /** RD=0: what the cache knows, else a referral to the closest cached delegation (no upstream traffic). */
 function cacheOnly(ctx: QueryContext, resolver: Resolver, maxUdpSize: number): Message {
@@ -59,8 +90,8 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
       return reply;
     }
     if (!req.rd) return cacheOnly(ctx, resolver, max);
-    const hit = resolver.answerLocally(q.name, q.type, q.class);
+    const hit = resolver.answerLocally(q.name, q.type, q.class, req.cd);
     if (hit !== undefined) return build(ctx, hit, max);
-    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
+    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
   };
 }

@@ -1,0 +1,148 @@
+/**
+ * The resolver's validation step: the glue between the iterator and src/dnssec/validator.
+ *
+ * - Upstream queries carry DO=1; the iterator keeps RRSIGs and NSEC/NSEC3 proofs with each
+ *   cached RRset (`attachDnssec`, `withSigs`).
+ * - `ResolverValidation.resolve` resolves unchecked (as CD=1 would), validates the whole answer,
+ *   records each RRset's status in its cache entry (RFC 4035 §4.7), so later cache hits are
+ *   answered without validating again, and turns bogus answers into SERVFAIL with the Extended
+ *   DNS Error (RFC 8914); the bogus entries leave the cache and the question answers SERVFAIL
+ *   for `bogusTtlMs` without asking again (Unbound's val-bogus-ttl, shortened).
+ * - DS and DNSKEY for the chain of trust are fetched through the same iterator and cache.
+ * - Built-in special-use answers (localhost, RFC 6303 zones) are insecure, never validated.
+ */
+import { ResolutionError } from '../errors.js';
+import { type Logger, silentLogger } from '../logging.js';
+import { Validator, type SecurityStatus, type ValidationLimits } from '../dnssec/validator/index.js';
+import type { NegativeTrustAnchors, TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
+import { EdeCode } from '../wire/constants.js';
+import type { Message } from '../wire/message.js';
+import type { Name } from '../wire/name.js';
+import type { ResourceRecord } from '../wire/record.js';
+import { RRClass, RRType, type RRSIGData } from '../wire/types.js';
+import { ValidationState, type CacheHit } from './cache.js';
+import type { Resolution, Resolver } from './iterator.js';
+import { specialAnswer } from './special-names.js';
+
+export interface ResolverValidationOptions {
+  anchors: TrustAnchorSet;
+  ntas?: NegativeTrustAnchors;
+  /** How long a bogus question answers SERVFAIL without asking again, ms (default 5000). */
+  bogusTtlMs?: number;
+  limits?: Partial<ValidationLimits>;
+  clock?: () => number;
+  logger?: Logger;
+}
+
+export interface ValidationStats {
+  secure: number;
+  insecure: number;
+  bogus: number;
+  indeterminate: number;
+}
+
+const STATE: Record<SecurityStatus, number> = {
+  secure: ValidationState.SECURE, insecure: ValidationState.INSECURE, bogus: ValidationState.BOGUS, indeterminate: ValidationState.INDETERMINATE,
+};
+
+/** RRSIGs among `sigs` that cover `set` (same owner and type). */
+export function withSigs(sigs: readonly ResourceRecord[], set: readonly ResourceRecord[]): ResourceRecord[] {
+  const first = set[0]!;
+  const out: ResourceRecord[] = [];
+  for (const s of sigs) if ((s.data as RRSIGData).typeCovered === first.type && s.name.equals(first.name)) out.push(s);
+  return out;
+}
+
+/** Keeps a reply's RRSIGs (answer) and NSEC/NSEC3 proof (authority), inside the zone's bailiwick, with its classification. */
+export function attachDnssec(c: { kind: string; sec?: { sigs: ResourceRecord[]; proof: ResourceRecord[] } }, m: Message, zone: Name): void {
+  if (c.kind !== 'answer' && c.kind !== 'cname' && c.kind !== 'nxdomain' && c.kind !== 'nodata') return;
+  const sigs: ResourceRecord[] = [];
+  const proof: ResourceRecord[] = [];
+  for (const r of m.answer) if (r.type === RRType.RRSIG && r.name.isSubdomainOf(zone)) sigs.push(r);
+  for (const r of m.authority) {
+    if (!r.name.isSubdomainOf(zone)) continue;
+    if (r.type === RRType.NSEC || r.type === RRType.NSEC3) proof.push(r);
+    else if (r.type === RRType.RRSIG) {
+      const t = (r.data as RRSIGData).typeCovered;
+      if (t === RRType.NSEC || t === RRType.NSEC3) proof.push(r);
+      else if (t === RRType.SOA) sigs.push(r);
+    }
+  }
+  c.sec = { sigs, proof };
+}
+
+/** The status of a cache answer: the weakest of its links (UNCHECKED wins). */
+export function dnssecOf(hit: CacheHit, _r: Resolution, chain: number): number {
+  const s = hit.entry.status;
+  if (s === ValidationState.UNCHECKED || chain === ValidationState.UNCHECKED) return ValidationState.UNCHECKED;
+  return s > chain ? s : chain;
+}
+
+export class ResolverValidation {
+  readonly validator: Validator;
+  readonly stats: ValidationStats = { secure: 0, insecure: 0, bogus: 0, indeterminate: 0 };
+  private resolver: Resolver | undefined = undefined;
+  private readonly bogusTtlMs: number;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private readonly bogus = new Map<string, { until: number; code: number; text: string }>();
+
+  constructor(opts: ResolverValidationOptions) {
+    this.bogusTtlMs = opts.bogusTtlMs ?? 5000;
+    this.clock = opts.clock ?? Date.now;
+    this.logger = opts.logger ?? silentLogger;
+    this.validator = new Validator({
+      anchors: opts.anchors, ntas: opts.ntas, limits: opts.limits, clock: this.clock, logger: this.logger,
+      fetch: (name, type) => this.need().resolve(name, type, RRClass.IN, { cd: true }),
+      closestCut: (name) => this.need().cache.closestDelegation(name, RRClass.IN)?.records[0]?.name,
+    });
+  }
+
+  /** Called by the Resolver that owns this step. */
+  attach(resolver: Resolver): void {
+    this.resolver = resolver;
+  }
+
+  private need(): Resolver {
+    if (this.resolver === undefined) throw new Error('ResolverValidation used before attach()');
+    return this.resolver;
+  }
+
+  /** Forgets cached bogus verdicts and key states (after an NTA or anchor change). */
+  reset(): void {
+    this.bogus.clear();
+    this.validator.flushKeys();
+  }
+
+  /** Resolves unchecked, then validates; bogus -> ResolutionError with the EDE. */
+  async resolve(qname: Name, qtype: number, qclass: number, opts: { refresh?: boolean; cacheChecked?: boolean }): Promise<Resolution> {
+    const resolver = this.need();
+    const key = qname.key + '/' + qtype + '/' + qclass;
+    const b = this.bogus.get(key);
+    if (b !== undefined) {
+      if (b.until > this.clock()) throw new ResolutionError(b.text, b.code);
+      this.bogus.delete(key);
+    }
+    const r = await resolver.resolve(qname, qtype, qclass, { ...opts, cd: true });
+    const s = r.dnssec;
+    if (s === ValidationState.SECURE || s === ValidationState.INSECURE || s === ValidationState.INDETERMINATE) return r;
+    if (r.stale || qclass !== RRClass.IN || specialAnswer(qname, qtype, qclass) !== undefined) return { ...r, dnssec: ValidationState.INSECURE };
+    const vr = await this.validator.validate(qname, qtype, r);
+    this.stats[vr.status]++;
+    const cache = resolver.cache;
+    for (const x of vr.rrsets) {
+      const hit = cache.peek(x.name, x.type, RRClass.IN);
+      if (hit === undefined) continue;
+      if (vr.status === 'bogus') cache.evict(hit.entry);
+      else hit.entry.status = STATE[x.status];
+    }
+    if (vr.status === 'bogus') {
+      const ede = vr.ede ?? { code: EdeCode.DNSSEC_BOGUS, text: 'validation failed' };
+      this.logger.debug({ qname: qname.toString(), qtype, why: ede.text }, 'bogus answer');
+      if (this.bogus.size >= 10_000) this.bogus.clear();
+      if (this.bogusTtlMs > 0) this.bogus.set(key, { until: this.clock() + this.bogusTtlMs, code: ede.code, text: ede.text });
+      throw new ResolutionError(ede.text, ede.code);
+    }
+    return { ...r, dnssec: STATE[vr.status] };
+  }
+}

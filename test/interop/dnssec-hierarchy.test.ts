@@ -1,0 +1,257 @@
+/**
+ * DNSSEC validation against Unbound over a signed hierarchy on loopback (see dnssec-hierarchy.ts):
+ * `sovereign serve --recursive --root-hints FILE --trust-anchor FILE` and Unbound
+ * (`module-config: "validator iterator"`, the same root DS as trust anchor) are asked the same
+ * questions; RCODE, AD and the answer section must agree for every name, with DO and with
+ * DO+CD. Our Extended DNS Errors for the broken zones are checked by code.
+ */
+import { strict as assert } from 'node:assert';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { exchange } from '../../src/client/exchange.js';
+import { EdeCode, Rcode } from '../../src/wire/constants.js';
+import { newEdns, decodeOption } from '../../src/wire/edns.js';
+import { Message } from '../../src/wire/message.js';
+import { recordToString } from '../../src/wire/record.js';
+import { RRType, typeFromString } from '../../src/wire/types.js';
+import { type RunningPeer, havePeers, pickPort, runTool, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
+import { DADDR, type SignedHierarchy, startSignedHierarchy } from './dnssec-hierarchy.js';
+
+const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
+
+/** [name, type, expected RCODE, expected AD (with DO)]: what Unbound must also say. */
+const CASES: [string, string, string, boolean][] = [
+  ['.', 'SOA', 'NOERROR', true],
+  ['nx.', 'A', 'NXDOMAIN', true],
+  ['vld.', 'SOA', 'NOERROR', true],
+  ['nx.vld.', 'A', 'NXDOMAIN', true],
+  ['www.good.vld.', 'A', 'NOERROR', true],
+  ['www.good.vld.', 'AAAA', 'NOERROR', true],
+  ['www.good.vld.', 'TXT', 'NOERROR', true],            // NODATA, NSEC
+  ['nx.good.vld.', 'A', 'NXDOMAIN', true],              // NSEC
+  ['ent.good.vld.', 'A', 'NOERROR', true],              // empty non-terminal, NSEC
+  ['a.wild.good.vld.', 'TXT', 'NOERROR', true],         // wildcard answer
+  ['a.wild.good.vld.', 'A', 'NOERROR', true],           // wildcard NODATA
+  ['cname.good.vld.', 'A', 'NOERROR', true],            // CNAME into an NSEC3 zone (ldns)
+  ['cins.good.vld.', 'A', 'NOERROR', false],            // CNAME into an insecure zone
+  ['www.dn.good.vld.', 'A', 'NOERROR', true],           // DNAME
+  ['www.ldns.vld.', 'A', 'NOERROR', true],              // RSASHA256 NSEC3 by ldns-signzone, on NSD
+  ['nx.ldns.vld.', 'A', 'NXDOMAIN', true],
+  ['mx.ldns.vld.', 'A', 'NOERROR', true],               // NSEC3 NODATA
+  ['a.w.ldns.vld.', 'A', 'NOERROR', true],              // NSEC3 wildcard
+  ['a.w.ldns.vld.', 'TXT', 'NOERROR', true],            // NSEC3 wildcard NODATA
+  ['www.ln.vld.', 'A', 'NOERROR', true],                // ECDSA NSEC by ldns-signzone
+  ['nx.ln.vld.', 'A', 'NXDOMAIN', true],
+  ['b.w.ln.vld.', 'TXT', 'NOERROR', true],
+  ['www.optout.vld.', 'A', 'NOERROR', true],            // NSEC3 opt-out zone
+  ['www.insec.optout.vld.', 'A', 'NOERROR', false],     // unsigned delegation under opt-out
+  ['www.ins.vld.', 'A', 'NOERROR', false],              // insecure delegation (NSEC3 no DS)
+  ['nx.ins.vld.', 'A', 'NXDOMAIN', false],
+  ['www.uns.', 'A', 'NOERROR', false],                  // unsigned TLD (root NSEC no DS)
+  ['www.unkalg.vld.', 'A', 'NOERROR', false],           // DS of an unknown algorithm: insecure
+  ['www.unkdig.vld.', 'A', 'NOERROR', false],           // DS of an unknown digest: insecure
+  ['www.iter.vld.', 'A', 'NOERROR', true],              // 200 NSEC3 iterations: positive answers fine
+  ['nx.iter.vld.', 'A', 'NXDOMAIN', false],             // ... denial above 150 iterations: insecure
+  ['www.stripnsec.vld.', 'A', 'NOERROR', true],
+  ['www.expired.vld.', 'A', 'SERVFAIL', false],
+  ['www.ntaexp.vld.', 'A', 'NOERROR', false],           // expired, under a configured negative trust anchor
+  ['www.future.vld.', 'A', 'SERVFAIL', false],
+  ['www.tamper.vld.', 'A', 'SERVFAIL', false],
+  ['www.nokey.vld.', 'A', 'SERVFAIL', false],
+  ['www.nosig.vld.', 'A', 'SERVFAIL', false],
+  ['wwx.stripnsec.vld.', 'A', 'SERVFAIL', false],       // NXDOMAIN without the covering NSEC
+  ['www.stripnsec.vld.', 'TXT', 'SERVFAIL', false],     // NODATA without the NSEC
+];
+
+/** Our Extended DNS Error per broken name. */
+const EDE: Record<string, number> = {
+  'www.expired.vld.': EdeCode.SIGNATURE_EXPIRED,
+  'www.future.vld.': EdeCode.SIGNATURE_NOT_YET_VALID,
+  'www.tamper.vld.': EdeCode.DNSSEC_BOGUS,
+  'www.nokey.vld.': EdeCode.DNSKEY_MISSING,
+  'www.nosig.vld.': EdeCode.RRSIGS_MISSING,
+  'wwx.stripnsec.vld.': EdeCode.NSEC_MISSING,
+};
+
+interface Seen {
+  rcode: string;
+  ad: boolean;
+  answer: string[];
+  ede: number[];
+}
+
+async function ask(server: string, name: string, type: string, flags: { cd?: boolean; dnssecOk?: boolean } = {}): Promise<Seen> {
+  const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk: flags.dnssecOk ?? true }) });
+  q.cd = flags.cd === true;
+  const r = await exchange(q, { address: server, port: 53 }, { timeoutMs: 8000, tries: 2 });
+  const m = r.message;
+  const ede: number[] = [];
+  for (const o of m.edns?.options ?? []) {
+    const d = decodeOption(o) as { code?: number; infoCode?: number };
+    if (o.code === 15) ede.push(d.infoCode ?? -1);
+  }
+  return {
+    rcode: Object.entries(Rcode).find(([, v]) => v === m.rcode)?.[0] ?? String(m.rcode),
+    ad: m.ad,
+    // TTLs differ between resolvers (counted down, capped); compare everything else.
+    answer: m.answer.map((rr) => recordToString({ ...rr, ttl: 0 })).sort(),
+    ede,
+  };
+}
+
+describe('DNSSEC validation over a signed loopback hierarchy, against Unbound', { timeout: 300_000 }, () => {
+  let dir: ReturnType<typeof tempDir>;
+  let h: SignedHierarchy | undefined;
+  let unbound: RunningPeer | undefined;
+  let sov: ChildProcess | undefined;
+  let out = '';
+  let skip = false;
+  let cport = 0;
+  const nta = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+    runTool(process.execPath, [BIN, 'nta', ...args, '--control', `${DADDR.ours}:${cport}`, '--token-file', join(dir.path, 'control.token')]);
+
+  before(async (t) => {
+    if (!havePeers(t as never, 'named', 'nsd', 'unbound', 'dnssec-signzone', 'ldns-signzone')) {
+      skip = true;
+      return;
+    }
+    dir = tempDir('sovereign-dnssec-');
+    h = await startSignedHierarchy(dir.path);
+    unbound = await startUnbound(dir.path, DADDR.unbound, 53, h.hintsFile, `  outgoing-interface: ${DADDR.unbound}
+  module-config: "validator iterator"
+  trust-anchor-file: "${h.anchorFile}"
+  aggressive-nsec: no
+  domain-insecure: "ntaexp.vld"
+  ede: yes
+  val-log-level: 2
+  verbosity: 1
+`);
+    const cfg = join(dir.path, 'sovereign.yaml');
+    cport = pickPort();
+    writeFileSync(cfg, `workers: 1
+log: { level: warn }
+hosts: { enabled: false }
+resolver: { negativeTrustAnchors: ["ntaexp.vld"] }
+control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'control.token')}" }
+`);
+    sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--recursive', '--listen', `${DADDR.ours}:53`,
+      '--root-hints', h.hintsFile, '--trust-anchor', h.anchorFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    sov.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    sov.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    assert.ok(await waitForDns(DADDR.ours, 53, '.'), `sovereign did not come up:\n${out}`);
+  });
+
+  after(async () => {
+    if (sov !== undefined && sov.exitCode === null) {
+      const gone = new Promise((r) => sov!.once('exit', r));
+      sov.kill('SIGTERM');
+      await gone;
+    }
+    await unbound?.stop();
+    await h?.stop();
+    dir?.cleanup();
+  });
+
+  test('RCODE, AD and answers agree with Unbound for every name (DO=1)', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const problems: string[] = [];
+    for (const [name, type, rcode, ad] of CASES) {
+      const ours = await ask(DADDR.ours, name, type);
+      const theirs = await ask(DADDR.unbound, name, type);
+      const label = `${name} ${type}`;
+      if (theirs.rcode !== rcode || theirs.ad !== ad) problems.push(`${label}: Unbound says ${theirs.rcode} ad=${theirs.ad}, the test expects ${rcode} ad=${ad}`);
+      if (ours.rcode !== theirs.rcode || ours.ad !== theirs.ad) problems.push(`${label}: ours ${ours.rcode} ad=${ours.ad}, Unbound ${theirs.rcode} ad=${theirs.ad} (our EDE ${ours.ede.join(',')})`);
+      else if (JSON.stringify(ours.answer) !== JSON.stringify(theirs.answer)) problems.push(`${label}: answers differ\n ours: ${ours.answer.join('\n       ')}\n unbound: ${theirs.answer.join('\n          ')}`);
+      const want = EDE[name];
+      if (want !== undefined && !ours.ede.includes(want)) problems.push(`${label}: our EDE ${ours.ede.join(',') || 'none'}, expected ${want}`);
+    }
+    assert.deepEqual(problems, [], problems.join('\n') + '\nours: ' + out.slice(-2000) + '\nunbound: ' + (unbound?.output().slice(-3000) ?? ''));
+  });
+
+  test('CD=1 returns the data unchecked, as Unbound does (bogus zones answer NOERROR without AD)', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const problems: string[] = [];
+    for (const [name, type] of CASES) {
+      const ours = await ask(DADDR.ours, name, type, { cd: true });
+      const theirs = await ask(DADDR.unbound, name, type, { cd: true });
+      if (ours.rcode !== theirs.rcode) problems.push(`${name} ${type} +cd: ours ${ours.rcode}, Unbound ${theirs.rcode}`);
+      else if (JSON.stringify(ours.answer) !== JSON.stringify(theirs.answer)) problems.push(`${name} ${type} +cd: answers differ\n ours: ${ours.answer.join(' | ')}\n unbound: ${theirs.answer.join(' | ')}`);
+    }
+    assert.deepEqual(problems, [], problems.join('\n'));
+    const tampered = await ask(DADDR.ours, 'www.tamper.vld.', 'A', { cd: true });
+    assert.equal(tampered.rcode, 'NOERROR');
+    assert.equal(tampered.ad, false);
+    assert.ok(tampered.answer.some((l) => l.includes('192.0.2.66')), tampered.answer.join('\n'));
+  });
+
+  test('without DO: no RRSIGs in the answer and no AD, as Unbound', async (t) => {
+    if (skip) return t.skip('peers missing');
+    for (const [name, type] of [['www.good.vld.', 'A'], ['a.wild.good.vld.', 'TXT'], ['www.ins.vld.', 'A']] as const) {
+      const ours = await ask(DADDR.ours, name, type, { dnssecOk: false });
+      const theirs = await ask(DADDR.unbound, name, type, { dnssecOk: false });
+      assert.deepEqual({ rcode: ours.rcode, ad: ours.ad, answer: ours.answer }, { rcode: theirs.rcode, ad: theirs.ad, answer: theirs.answer }, `${name} ${type}`);
+      assert.ok(!ours.answer.some((l) => l.includes('RRSIG')));
+    }
+    void RRType;
+  });
+
+  test('`sovereign nta add|list|remove` switches validation off and on below a name', async (t) => {
+    if (skip) return t.skip('peers missing');
+    assert.equal((await ask(DADDR.ours, 'www.tamper.vld.', 'A')).rcode, 'SERVFAIL');
+    let r = nta('add', 'tamper.vld', '--lifetime', '600');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^added tamper\.vld$/m);
+    const insecure = await ask(DADDR.ours, 'www.tamper.vld.', 'A');
+    assert.deepEqual({ rcode: insecure.rcode, ad: insecure.ad }, { rcode: 'NOERROR', ad: false });
+    assert.ok(insecure.answer.some((l) => l.includes('192.0.2.66')), insecure.answer.join('\n'));
+    r = nta('list');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ntaexp\.vld\.\tuntil removed$/m);
+    assert.match(r.stdout, /^tamper\.vld\.\texpires in \d+ s$/m);
+    r = nta('remove', 'tamper.vld');
+    assert.equal(r.status, 0, r.stderr);
+    const again = await ask(DADDR.ours, 'www.tamper.vld.', 'A');
+    assert.deepEqual({ rcode: again.rcode, ede: again.ede }, { rcode: 'SERVFAIL', ede: [EdeCode.DNSSEC_BOGUS] });
+    r = nta('remove', 'tamper.vld');
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /no such negative trust anchor/);
+  });
+
+  /** delv's output reduced to what must agree: stdout's first line, records without TTL, the comment lines as a set, stderr. */
+  const delvView = (r: { status: number | null; stdout: string; stderr: string }): string => {
+    // Columns are padded to the owner's length and TTLs count down: compare single-spaced, TTLs dropped.
+    const lines = r.stdout.split('\n').filter((l) => l !== '').map((l) => l.replace(/\s+/g, ' '));
+    const records = lines.filter((l) => !l.startsWith(';')).map((l) => l.replace(/^(\S+) \d+ /, '$1 '));
+    const comments = lines.slice(1).filter((l) => l.startsWith(';')).map((l) => l.replace(/^(; \S+) \d+ IN /, '$1 IN ')).sort();
+    return [`status ${r.status}`, lines[0] ?? '', ...records, ...comments, `stderr: ${r.stderr.trim()}`].join('\n');
+  };
+
+  test('`sovereign delv` prints what delv prints, asking the same resolver with the same anchor', async (t) => {
+    if (skip) return t.skip('peers missing');
+    if (!havePeers(t, 'delv')) return;
+    const problems: string[] = [];
+    for (const [name, type] of CASES) {
+      if (name === 'www.ntaexp.vld.') continue; // an NTA of the resolver, not of delv
+      const args = [`@${DADDR.unbound}`, '-a', h!.bindAnchorFile, name, type];
+      const theirs = delvView(runTool('delv', args));
+      const ours = delvView(runTool(process.execPath, [BIN, 'delv', ...args]));
+      if (ours !== theirs) problems.push(`delv ${name} ${type}:\n--- delv\n${theirs}\n--- sovereign delv\n${ours}`);
+    }
+    assert.deepEqual(problems, [], problems.join('\n\n'));
+  });
+
+  test('`sovereign delv +vtrace` shows each link: DS -> DNSKEY -> RRSIG with key tags and algorithms', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const r = runTool(process.execPath, [BIN, 'delv', `@${DADDR.ours}`, '-a', h!.anchorFile, '+vtrace', 'www.good.vld.', 'A']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^;; DNSKEY \.: \d+ keys, self-signed by key \d+ \(RSASHA256\) matching the trust anchor$/m);
+    assert.match(r.stdout, /^;; DS vld\.: signed by \. key \d+, \d+\/13\/2$/m);
+    assert.match(r.stdout, /^;; DNSKEY vld\.: \d+ keys, self-signed by key \d+ \(ECDSAP256SHA256\) matching the DS$/m);
+    assert.match(r.stdout, /^;; DS good\.vld\.: signed by vld\. key \d+, \d+\/15\/2$/m);
+    assert.match(r.stdout, /^;; DNSKEY good\.vld\.: \d+ keys, self-signed by key \d+ \(ED25519\) matching the DS$/m);
+    assert.match(r.stdout, /^;; www\.good\.vld\. A: RRSIG by good\.vld\. key \d+ alg 15 valid until \d{14}$/m);
+    assert.match(r.stdout, /^; fully validated$/m);
+  });
+});

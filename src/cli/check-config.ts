@@ -17,7 +17,7 @@ import type { Config } from '../config/schema.js';
 import { ConfigError, ConfigErrors } from '../errors.js';
 import { Name } from '../wire/name.js';
 import { loadZone } from '../zone/load.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/sovereign/sovereign.yaml';
 

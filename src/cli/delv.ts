@@ -16,7 +16,7 @@ import type { ResourceRecord } from '../wire/record.js';
 import { RRType, typeFromString, typeToString, type RRSIGData } from '../wire/types.js';
 import { digRData, formatRecord } from './dig-format.js';
 import { defaultServer } from './dig-query.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 export interface DelvArgs {
   server: string | undefined;

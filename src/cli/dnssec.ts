@@ -3,7 +3,7 @@
  * of its BIND counterpart (dnssec-keygen, dnssec-signzone, dnssec-verify, dnssec-dsfromkey) and
  * reading and writing BIND's key files (src/dnssec/key-file.ts). One file per tool.
  */
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const TOOLS: Record<string, () => Promise<(argv: string[]) => number>> = {
   keygen: async () => (await import('./dnssec-keygen.js')).runKeygen,

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { NtaResult } from '../control/backend.js';
 import { controlJson } from '../control/client.js';
 import { resolveTarget, targetOptions } from '../control/cli-target.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const USAGE = 'usage: sovereign nta add NAME [--lifetime SECONDS] | sovereign nta remove NAME | sovereign nta list';
 

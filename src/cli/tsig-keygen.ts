@@ -5,7 +5,7 @@
  */
 import { TextFormatError } from '../errors.js';
 import { TSIG_ALGORITHMS, generateKey, keyFileText } from '../tsig/key.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const USAGE = `usage: sovereign tsig-keygen [-a ALGORITHM] [NAME]
   -a ALGORITHM   ${TSIG_ALGORITHMS.map((a) => a.short).join(', ')} (default hmac-sha256)

@@ -92,29 +92,5 @@ export function signedData(sig: RrsigHeader, rrset: readonly ResourceRecord[]): 
   return w.buf.slice(0, w.pos);
 }
 
-const offsA = new Int32Array(128);
-const offsB = new Int32Array(128);
-
-/**
- * RFC 4034 §6.1 order on name keys (lowercased wire form, one Latin-1 character per octet):
- * labels compared from the rightmost as octet strings, a name that runs out of labels first.
- */
-export function compareNameKeys(a: string, b: string): number {
-  let na = 0;
-  for (let p = 0; p < a.length && a.charCodeAt(p) !== 0; p += a.charCodeAt(p) + 1) offsA[na++] = p;
-  let nb = 0;
-  for (let p = 0; p < b.length && b.charCodeAt(p) !== 0; p += b.charCodeAt(p) + 1) offsB[nb++] = p;
-  while (na > 0 && nb > 0) {
-    const pa = offsA[--na]!;
-    const pb = offsB[--nb]!;
-    const la = a.charCodeAt(pa);
-    const lb = b.charCodeAt(pb);
-    const n = la < lb ? la : lb;
-    for (let i = 1; i <= n; i++) {
-      const d = a.charCodeAt(pa + i) - b.charCodeAt(pb + i);
-      if (d !== 0) return d;
-    }
-    if (la !== lb) return la - lb;
-  }
-  return na - nb;
-}
+/** RFC 4034 §6.1 order on name keys; lives with Name so the zone tree and the signer share it. */
+export { compareNameKeys } from '../wire/name.js';

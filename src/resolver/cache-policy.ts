@@ -9,11 +9,10 @@
 import type { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
-import { RRClass, RRType } from '../wire/types.js';
+import { RRClass, RRType, type RRSIGData } from '../wire/types.js';
 import { Credibility, type RRCache } from './cache.js';
 import { type Classified, groupRRsets, inBailiwick, synthesised } from './classify.js';
 import type { RootHints } from './root-hints.js';
-import { withSigs } from './validate.js';
 
 const A = RRType.A;
 const AAAA = RRType.AAAA;
@@ -90,4 +89,12 @@ export function cacheHints(cache: RRCache, h: RootHints, ipv6: boolean): void {
     if (a.length > 0) cache.put(a, Credibility.GLUE);
     if (aaaa.length > 0 && ipv6) cache.put(aaaa, Credibility.GLUE);
   }
+}
+
+/** RRSIGs among `sigs` that cover `set` (same owner and type). */
+export function withSigs(sigs: readonly ResourceRecord[], set: readonly ResourceRecord[]): ResourceRecord[] {
+  const first = set[0]!;
+  const out: ResourceRecord[] = [];
+  for (const s of sigs) if ((s.data as RRSIGData).typeCovered === first.type && s.name.equals(first.name)) out.push(s);
+  return out;
 }

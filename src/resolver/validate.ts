@@ -2,7 +2,7 @@
  * The resolver's validation step: the glue between the iterator and src/dnssec/validator.
  *
  * - Upstream queries carry DO=1; the iterator keeps RRSIGs and NSEC/NSEC3 proofs with each
- *   cached RRset (`attachDnssec`, `withSigs`).
+ *   cached RRset (`attachDnssec`; `withSigs` is in cache-policy.ts).
  * - `ResolverValidation.resolve` resolves unchecked (as CD=1 would), validates the whole answer,
  *   records each RRset's status in its cache entry (RFC 4035 §4.7), so later cache hits are
  *   answered without validating again, and turns bogus answers into SERVFAIL with the Extended
@@ -44,14 +44,6 @@ export interface ValidationStats {
 const STATE: Record<SecurityStatus, number> = {
   secure: ValidationState.SECURE, insecure: ValidationState.INSECURE, bogus: ValidationState.BOGUS, indeterminate: ValidationState.INDETERMINATE,
 };
-
-/** RRSIGs among `sigs` that cover `set` (same owner and type). */
-export function withSigs(sigs: readonly ResourceRecord[], set: readonly ResourceRecord[]): ResourceRecord[] {
-  const first = set[0]!;
-  const out: ResourceRecord[] = [];
-  for (const s of sigs) if ((s.data as RRSIGData).typeCovered === first.type && s.name.equals(first.name)) out.push(s);
-  return out;
-}
 
 /** Keeps a reply's RRSIGs (answer) and NSEC/NSEC3 proof (authority), inside the zone's bailiwick, with its classification. */
 export function attachDnssec(c: { kind: string; sec?: { sigs: ResourceRecord[]; proof: ResourceRecord[] } }, m: Message, zone: Name): void {

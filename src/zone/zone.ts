@@ -14,7 +14,7 @@
  * then kept, so only what is actually queried or printed turns into objects.
  */
 import { type ResourceRecord } from '../wire/record.js';
-import { Name } from '../wire/name.js';
+import { Name, compareNameKeys } from '../wire/name.js';
 import { Writer } from '../wire/writer.js';
 import { Reader } from '../wire/reader.js';
 import { RawRData } from './raw-rdata.js';
@@ -554,33 +554,9 @@ function byType(x: RRset, y: RRset): number {
   return x.type - y.type;
 }
 
-const offsA = new Int32Array(128);
-const offsB = new Int32Array(128);
-
-/**
- * RFC 4034 §6.1 order on node keys (lowercased wire form as Latin-1): labels compared from the
- * rightmost, each as octet strings, a missing label first. No Name objects are built.
- */
+/** RFC 4034 §6.1 order on node keys (lowercased wire form as Latin-1); no Name objects are built. */
 function byCanonicalKey(x: ZoneNode, y: ZoneNode): number {
-  const a = x.key;
-  const b = y.key;
-  let na = 0;
-  for (let p = 0; a.charCodeAt(p) !== 0; p += a.charCodeAt(p) + 1) offsA[na++] = p;
-  let nb = 0;
-  for (let p = 0; b.charCodeAt(p) !== 0; p += b.charCodeAt(p) + 1) offsB[nb++] = p;
-  while (na > 0 && nb > 0) {
-    const pa = offsA[--na]!;
-    const pb = offsB[--nb]!;
-    const la = a.charCodeAt(pa);
-    const lb = b.charCodeAt(pb);
-    const n = la < lb ? la : lb;
-    for (let i = 1; i <= n; i++) {
-      const d = a.charCodeAt(pa + i) - b.charCodeAt(pb + i);
-      if (d !== 0) return d;
-    }
-    if (la !== lb) return la - lb;
-  }
-  return na - nb;
+  return compareNameKeys(x.key, y.key);
 }
 
 /** Types whose RDATA is one domain name, and that field's key (from the type table). */

@@ -11,7 +11,6 @@ import { type Nsec3Options, signZone } from '../dnssec/signer/sign-zone.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
 import { loadZone } from '../zone/load.js';
-import { parseSignTime } from './dnssec.js';
 
 /** Default validity (dnssec-signzone's): from an hour ago to 30 days after the start. */
 const HOUR = 3600;
@@ -120,4 +119,18 @@ export function runSign(argv: string[], now = Math.floor(Date.now() / 1000)): nu
     process.stderr.write(`sovereign dnssec sign: ${(err as Error).message}\n`);
     return 1;
   }
+}
+
+/** Parses a time as dnssec-signzone takes it: YYYYMMDDHHMMSS, +N (from `base`), now+N, or seconds. */
+export function parseSignTime(text: string, now: number, base: number): number {
+  if (/^\d{14}$/.test(text)) {
+    return Date.UTC(+text.slice(0, 4), +text.slice(4, 6) - 1, +text.slice(6, 8), +text.slice(8, 10), +text.slice(10, 12), +text.slice(12, 14)) / 1000;
+  }
+  let m = /^\+(\d+)$/.exec(text);
+  if (m !== null) return base + Number(m[1]);
+  m = /^now\+(\d+)$/.exec(text);
+  if (m !== null) return now + Number(m[1]);
+  if (text === 'now') return now;
+  if (/^\d{1,10}$/.test(text)) return Number(text);
+  throw new Error(`"${text}" is not a time (YYYYMMDDHHMMSS, +SECONDS or now+SECONDS)`);
 }

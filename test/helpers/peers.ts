@@ -239,11 +239,12 @@ ${zones.map((z) => `  - domain: ${z.name}\n    file: "${z.file}"`).join('\n')}
   return startPeer('knotd', ['-c', conf], { address, port, zone: zones[0]?.name ?? '.' });
 }
 
-/** Starts NSD serving `zones` on address:port, with rate limiting off. */
-export async function startNsd(dir: string, address: string, port: number, zones: ZoneSpec[]): Promise<RunningPeer> {
-  addLoopbackAddress(address);
-  const conf = join(dir, 'nsd.conf');
-  writeFileSync(conf, `server:
+/**
+ * NSD's `server:` and `remote-control:` sections for a test instance: on address:port, every file in
+ * `dir`, no chroot, no rate limiting, one process. `extra` lines go into `server:`.
+ */
+export function nsdServerConf(dir: string, address: string, port: number, extra: string[] = []): string {
+  return `server:
   ip-address: ${address}@${port}
   port: ${port}
   username: ""
@@ -257,8 +258,15 @@ export async function startNsd(dir: string, address: string, port: number, zones
   logfile: "${dir}/nsd.log"
   rrl-ratelimit: 0
   server-count: 1
-remote-control:
-  control-enable: no
+${extra.map((l) => `  ${l}\n`).join('')}remote-control:
+  control-enable: no`;
+}
+
+/** Starts NSD serving `zones` on address:port, with rate limiting off. */
+export async function startNsd(dir: string, address: string, port: number, zones: ZoneSpec[]): Promise<RunningPeer> {
+  addLoopbackAddress(address);
+  const conf = join(dir, 'nsd.conf');
+  writeFileSync(conf, `${nsdServerConf(dir, address, port)}
 ${zones.map((z) => `zone:\n  name: ${z.name}\n  zonefile: "${z.file}"`).join('\n')}
 `);
   return startPeer('nsd', ['-d', '-c', conf], { address, port, zone: zones[0]?.name ?? '.' });

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PEER_BINARIES, type RunningPeer, addLoopbackAddress, startPeer } from './peers.js';
+import { PEER_BINARIES, type RunningPeer, addLoopbackAddress, nsdServerConf, startPeer } from './peers.js';
 
 const run = promisify(execFile);
 
@@ -94,23 +94,7 @@ ${zones.map((z) => {
 export async function startNsdXfr(dir: string, address: string, port: number, keys: PeerKey[], zones: PeerZone[]): Promise<RunningPeer> {
   addLoopbackAddress(address);
   const conf = join(dir, 'nsd.conf');
-  writeFileSync(conf, `server:
-  ip-address: ${address}@${port}
-  port: ${port}
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  zonelistfile: "${dir}/zone.list"
-  xfrdfile: "${dir}/xfrd.state"
-  xfrdir: "${dir}"
-  pidfile: "${dir}/nsd.pid"
-  logfile: "${dir}/nsd.log"
-  rrl-ratelimit: 0
-  server-count: 1
-  verbosity: 2
-remote-control:
-  control-enable: no
+  writeFileSync(conf, `${nsdServerConf(dir, address, port, ['verbosity: 2'])}
 ${keys.map((k) => `key:\n  name: "${k.name}"\n  algorithm: ${k.algorithm}\n  secret: "${k.secret}"`).join('\n')}
 ${zones.map((z) => `zone:\n  name: ${z.name}\n  zonefile: "${z.file}"\n  provide-xfr: 127.0.0.0/8 NOKEY${z.primary !== undefined
     ? `\n  request-xfr: AXFR ${z.primary.address}@${z.primary.port} ${z.primary.key ?? 'NOKEY'}\n  allow-notify: ${z.primary.address} ${z.primary.key ?? 'NOKEY'}`

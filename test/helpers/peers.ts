@@ -86,6 +86,16 @@ export function runTool(peer: Peer | string, args: string[], opts: { input?: str
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
 }
 
+/** A self-signed P-256 certificate for `dnsName` and `ip` (2 days), as key.pem and cert.pem in `dir`. */
+export function selfSignedCert(dir: string, dnsName: string, ip: string): { key: string; cert: string } {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  const r = runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
+    '-out', cert, '-days', '2', '-subj', `/CN=${dnsName}`, '-addext', `subjectAltName=DNS:${dnsName},IP:${ip}`]);
+  if (r.status !== 0) throw new Error(`openssl: ${r.stderr}`);
+  return { key, cert };
+}
+
 /**
  * Gives `lo` the address so that BIND, Knot, NSD and Unbound can bind it (our own sockets bind any
  * 127.x without this). Needs root, as on CI; returns false when it could not.

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningPeer, havePeers, pickPort, runTool, startUnbound, tempDir } from '../helpers/peers.js';
+import { type RunningPeer, havePeers, pickPort, runTool, selfSignedCert, startUnbound, tempDir } from '../helpers/peers.js';
 import { normalize } from './dig-fixture.js';
 import { writeFileSync } from 'node:fs';
 
@@ -31,11 +31,7 @@ describe('dig +tls and +https against Unbound: sovereign dig against dig', { tim
       return;
     }
     dir = tempDir('sovereign-dig-tls-');
-    const key = join(dir.path, 'key.pem');
-    const cert = join(dir.path, 'cert.pem');
-    const r = runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
-      '-out', cert, '-days', '2', '-subj', '/CN=dot.test', '-addext', `subjectAltName=DNS:dot.test,IP:${UNBOUND}`]);
-    assert.equal(r.status, 0, `openssl: ${r.stderr}`);
+    const { key, cert } = selfSignedCert(dir.path, 'dot.test', UNBOUND);
     writeFileSync(join(dir.path, 'root.hints'), '.  3600000 IN NS a.root.test.\na.root.test. 3600000 IN A 127.24.6.99\n');
     tlsPort = pickPort();
     httpsPort = pickPort();

@@ -18,7 +18,7 @@ import { Rcode } from '../../src/wire/constants.js';
 import { decodeOption, newEdns } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
-import { type RunningPeer, havePeers, pickPort, runTool, startUnbound, tempDir } from '../helpers/peers.js';
+import { type RunningPeer, havePeers, pickPort, runTool, selfSignedCert, startUnbound, tempDir } from '../helpers/peers.js';
 
 const UNBOUND = '127.26.4.1';
 const SOV = '127.26.4.10';
@@ -37,11 +37,7 @@ describe('DNS-over-TLS and DNS-over-HTTPS upstreams (Unbound)', { timeout: 60_00
       return;
     }
     dir = tempDir('sovereign-dot-');
-    const key = join(dir.path, 'key.pem');
-    const cert = join(dir.path, 'cert.pem');
-    const r = runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key,
-      '-out', cert, '-days', '2', '-subj', '/CN=dot.test', '-addext', `subjectAltName=DNS:dot.test,IP:${UNBOUND}`]);
-    assert.equal(r.status, 0, r.stderr);
+    const { key, cert } = selfSignedCert(dir.path, 'dot.test', UNBOUND);
     writeFileSync(join(dir.path, 'root.hints'), '.  3600000 IN NS a.root.test.\na.root.test. 3600000 IN A 127.26.4.99\n');
     const plain = pickPort();
     tlsPort = pickPort();

@@ -28,8 +28,7 @@ describe('nslookup interactive mode: sovereign nslookup against nslookup', { tim
   let skip = false;
 
   before(async (t) => {
-    // nslookup ships with dig (Debian's bind9-dnsutils).
-    if (!havePeers(t as never, 'named', 'dig')) {
+    if (!havePeers(t as never, 'named', 'dig', 'nslookup')) {
       skip = true;
       return;
     }

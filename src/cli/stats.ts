@@ -68,6 +68,20 @@ export function formatStats(s: StatsSnapshot): string {
     kv('resolver.stale-answers', r.staleAnswers);
     kv('resolver.limit-hits', r.limitHits);
     kv('resolver.prefetches', r.prefetches);
+    if (r.validationSecure !== undefined) {
+      // Unbound's num.answer.secure / num.answer.bogus; bogus by the EDE the answer carried.
+      kv('resolver.validation-secure', r.validationSecure);
+      kv('resolver.validation-insecure', r.validationInsecure);
+      kv('resolver.validation-bogus', r.validationBogus);
+      kv('resolver.validation-indeterminate', r.validationIndeterminate);
+      r.validationBogusByEde.forEach((n, code) => {
+        if (n > 0) kv(`resolver.validation-bogus.ede-${code}`, n);
+      });
+      kv('resolver.validation-limit-hits', r.validationLimitHits);
+      kv('resolver.validation-signature-checks', r.validationSignatureChecks);
+      kv('resolver.validation-nsec3-hashes', r.validationNsec3Hashes);
+      kv('resolver.aggressive-nsec-answers', r.aggressiveNsecAnswers);
+    }
     for (const z of r.stubZones) {
       for (const srv of z.servers) {
         out.push(`stub ${srv.server} (${z.zone}): queries ${srv.queries}, timeouts ${srv.timeouts}, srtt ${srv.srttMs < 0 ? '-' : `${srv.srttMs}ms`}`);

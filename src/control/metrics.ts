@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BOUNDS_S } from '../histogram.js';
+import { EdeCode } from '../wire/constants.js';
 import type { ResolverStats } from '../resolver/iterator.js';
 import type { StatsSnapshot } from './snapshot.js';
 
@@ -35,7 +36,17 @@ const RESOLVER_COUNTERS: readonly (readonly [string, string, NumericKey, number]
   ['cached_failures_total', 'SERVFAIL answered from the failure cache.', 'cachedFailures', 1],
   ['limit_hits_total', 'Resolutions stopped by a limit (queries, referrals, chain, fan-out, time).', 'limitHits', 1],
   ['prefetches_total', 'Popular records refreshed before they expired.', 'prefetches', 1],
+  ['validation_limit_hits_total', 'DNSSEC validations stopped by a work limit (KeyTrap, NSEC3 hashes).', 'validationLimitHits', 1],
+  ['validation_signature_checks_total', 'Signature verifications done by the DNSSEC validator.', 'validationSignatureChecks', 1],
+  ['validation_nsec3_hashes_total', 'NSEC3 hashes computed by the DNSSEC validator.', 'validationNsec3Hashes', 1],
+  ['aggressive_nsec_answers_total', 'Negative answers synthesised from cached validated NSEC/NSEC3 (RFC 8198).', 'aggressiveNsecAnswers', 1],
 ];
+
+/** `signature_expired` for EDE 7: the constant's name, lowercased, as a label value. */
+function edeReason(code: number): string {
+  for (const [k, v] of Object.entries(EdeCode)) if (v === code) return k.toLowerCase();
+  return `ede_${code}`;
+}
 
 /** Process and Node.js metrics, collected from the first scrape on (event-loop lag, GC need a running start). */
 let defaults: Registry | undefined;
@@ -159,7 +170,16 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   }
   const r = s.resolver;
   if (r !== null) {
-    for (const [name, help, key, scale] of RESOLVER_COUNTERS) counter(`sovereign_resolver_${name}`, help).inc(r[key] * scale);
+    for (const [name, help, key, scale] of RESOLVER_COUNTERS) counter(`sovereign_resolver_${name}`, help).inc((r[key] ?? 0) * scale);
+    const val = counter('sovereign_resolver_validations_total', 'DNSSEC validations, by result.', ['result']);
+    val.inc({ result: 'secure' }, r.validationSecure ?? 0);
+    val.inc({ result: 'insecure' }, r.validationInsecure ?? 0);
+    val.inc({ result: 'bogus' }, r.validationBogus ?? 0);
+    val.inc({ result: 'indeterminate' }, r.validationIndeterminate ?? 0);
+    const bogus = counter('sovereign_resolver_validation_bogus_total', 'Bogus DNSSEC validations, by the Extended DNS Error (RFC 8914) answered.', ['reason']);
+    (r.validationBogusByEde ?? []).forEach((n, code) => {
+      if (n > 0) bogus.inc({ reason: edeReason(code) }, n);
+    });
     const res = new HistogramText('sovereign_resolver_resolution_seconds', 'Wall time of iterative resolutions.');
     res.add({}, r.resolutionBuckets, r.resolutionMsSum / 1000, r.resolutions);
     const rtt = new HistogramText('sovereign_resolver_upstream_rtt_seconds', 'Round-trip times of authoritative servers\' replies.');

@@ -229,7 +229,8 @@ export class CacheEntry {
   readonly originalTtl: number;
   /** Seconds (clock) when stored and when it expires. */
   readonly storedAt: number;
-  readonly expiresAt: number;
+  /** Lowered only by `capTtl` (signature TTL caps, RFC 4035 §5.3.3). */
+  expiresAt: number;
   /** Key inside the name's node. */
   readonly slot: number;
   readonly nameKey: string;
@@ -501,6 +502,18 @@ export class RRCache {
       if (node !== undefined) drop(node);
     }
     return removed;
+  }
+
+  /**
+   * Shortens an entry to expire `ttl` seconds from now, never lengthens it (the validator's
+   * RFC 4035 §5.3.3 cap: RRSIG original TTL and signature expiration).
+   */
+  capTtl(e: CacheEntry, ttl: number): void {
+    const until = this.now() + Math.max(0, ttl);
+    if (until >= e.expiresAt) return;
+    e.expiresAt = until;
+    e.viewTtl = -1;
+    e.viewHit = undefined;
   }
 
   /** Removes one entry (e.g. data found bogus, so the next question fetches it afresh). */

@@ -40,7 +40,24 @@ export interface ResolverStats {
   /** Resolution wall times and upstream RTTs as latency histograms (src/histogram.ts). */
   resolutionBuckets: number[];
   upstreamRttBuckets: number[];
+  /** DNSSEC validations by outcome (Unbound's num.answer.secure / num.answer.bogus, BIND's ValOk/ValFail...). */
+  validationSecure: number;
+  validationInsecure: number;
+  validationBogus: number;
+  validationIndeterminate: number;
+  /** Bogus validations by reason: index = the RFC 8914 Extended DNS Error code the answer carried. */
+  validationBogusByEde: number[];
+  /** Validations stopped by a work limit (KeyTrap CVE-2023-50387, CVE-2023-50868). */
+  validationLimitHits: number;
+  /** Signature verifications and NSEC3 hashes done by the validator (its work, the chain of trust included). */
+  validationSignatureChecks: number;
+  validationNsec3Hashes: number;
+  /** Negative answers synthesised from cached validated NSEC/NSEC3 (RFC 8198), no upstream query. */
+  aggressiveNsecAnswers: number;
 }
+
+/** Extended DNS Error codes counted in `validationBogusByEde` (0..30, RFC 8914 and its registry). */
+export const VALIDATION_EDE_SLOTS = 31;
 
 /** A ResolverStats with every counter at zero. */
 export function newResolverStats(): ResolverStats {
@@ -49,5 +66,8 @@ export function newResolverStats(): ResolverStats {
     upstreamReplies: 0, upstreamTimeouts: 0, upstreamErrors: 0, ignoredReplies: 0, tcpRetries: 0, lameServers: 0,
     ednsFallbacks: 0, failures: 0, staleAnswers: 0, cachedFailures: 0, limitHits: 0, prefetches: 0,
     resolutionBuckets: newLatencyBuckets(), upstreamRttBuckets: newLatencyBuckets(),
+    validationSecure: 0, validationInsecure: 0, validationBogus: 0, validationIndeterminate: 0,
+    validationBogusByEde: new Array<number>(VALIDATION_EDE_SLOTS).fill(0), validationLimitHits: 0,
+    validationSignatureChecks: 0, validationNsec3Hashes: 0, aggressiveNsecAnswers: 0,
   };
 }

@@ -13,7 +13,7 @@
  */
 import { ResolutionError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
-import { Validator, type SecurityStatus, type ValidationLimits } from '../dnssec/validator/index.js';
+import { Validator, type SecurityStatus, type ValidationLimits, type ValidationResult } from '../dnssec/validator/index.js';
 import type { NegativeTrustAnchors, TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
 import { EdeCode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
@@ -23,6 +23,7 @@ import { RRClass, RRType, type RRSIGData } from '../wire/types.js';
 import { ValidationState, type CacheHit } from './cache.js';
 import type { Resolution, Resolver } from './iterator.js';
 import { specialAnswer } from './special-names.js';
+import type { ResolverStats } from './stats.js';
 
 export interface ResolverValidationOptions {
   anchors: TrustAnchorSet;
@@ -121,12 +122,19 @@ export class ResolverValidation {
     if (r.stale || qclass !== RRClass.IN || specialAnswer(qname, qtype, qclass) !== undefined) return { ...r, dnssec: ValidationState.INSECURE };
     const vr = await this.validator.validate(qname, qtype, r);
     this.stats[vr.status]++;
+    this.count(resolver.stats, vr);
     const cache = resolver.cache;
+    let answer = r.answer;
     for (const x of vr.rrsets) {
       const hit = cache.peek(x.name, x.type, RRClass.IN);
+      if (vr.status !== 'bogus' && x.ttl !== undefined) answer = capTtl(answer, x.name, x.type, x.ttl);
       if (hit === undefined) continue;
       if (vr.status === 'bogus') cache.evict(hit.entry);
-      else hit.entry.status = STATE[x.status];
+      else {
+        hit.entry.status = STATE[x.status];
+        // RFC 4035 §5.3.3: kept no longer than the RRSIG's original TTL and its expiry allow.
+        if (x.ttl !== undefined) cache.capTtl(hit.entry, x.ttl);
+      }
     }
     if (vr.status === 'bogus') {
       const ede = vr.ede ?? { code: EdeCode.DNSSEC_BOGUS, text: 'validation failed' };
@@ -135,6 +143,34 @@ export class ResolverValidation {
       if (this.bogusTtlMs > 0) this.bogus.set(key, { until: this.clock() + this.bogusTtlMs, code: ede.code, text: ede.text });
       throw new ResolutionError(ede.text, ede.code);
     }
-    return { ...r, dnssec: STATE[vr.status] };
+    return { ...r, answer, dnssec: STATE[vr.status] };
   }
+
+  /** Adds one validation's outcome and work to the resolver's counters (`sovereign stats`, /metrics). */
+  private count(st: ResolverStats, vr: ValidationResult): void {
+    if (vr.status === 'secure') st.validationSecure++;
+    else if (vr.status === 'insecure') st.validationInsecure++;
+    else if (vr.status === 'indeterminate') st.validationIndeterminate++;
+    else {
+      st.validationBogus++;
+      const code = vr.ede?.code ?? EdeCode.DNSSEC_BOGUS;
+      if (code < st.validationBogusByEde.length) st.validationBogusByEde[code]!++;
+    }
+    if (vr.limited) st.validationLimitHits++;
+    st.validationSignatureChecks += vr.work.signatures;
+    st.validationNsec3Hashes += vr.work.nsec3Hashes;
+  }
+}
+
+/** `rrs` with the records of (name, type) and the RRSIGs covering them lowered to at most `ttl` seconds. */
+function capTtl(rrs: readonly ResourceRecord[], name: Name, type: number, ttl: number): readonly ResourceRecord[] {
+  let out: ResourceRecord[] | undefined;
+  for (let i = 0; i < rrs.length; i++) {
+    const x = rrs[i]!;
+    if (x.ttl <= ttl || !x.name.equals(name)) continue;
+    if (x.type !== type && !(x.type === RRType.RRSIG && (x.data as RRSIGData).typeCovered === type)) continue;
+    out ??= rrs.slice();
+    out[i] = { name: x.name, type: x.type, class: x.class, ttl, data: x.data };
+  }
+  return out ?? rrs;
 }

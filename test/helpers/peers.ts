@@ -43,6 +43,9 @@ export const PEER_BINARIES = {
   'dnssec-dsfromkey': '/usr/bin/dnssec-dsfromkey',
   'ldns-verify-zone': '/usr/bin/ldns-verify-zone',
   'ldns-signzone': '/usr/bin/ldns-signzone',
+  // Knot's key manager and offline signer (signed zones in the validation hierarchy).
+  keymgr: '/usr/sbin/keymgr',
+  kzonesign: '/usr/bin/kzonesign',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

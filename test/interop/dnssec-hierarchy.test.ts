@@ -17,7 +17,7 @@ import { Message } from '../../src/wire/message.js';
 import { recordToString } from '../../src/wire/record.js';
 import { RRType, typeFromString } from '../../src/wire/types.js';
 import { type RunningPeer, havePeers, pickPort, runTool, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
-import { DADDR, type SignedHierarchy, startSignedHierarchy } from './dnssec-hierarchy.js';
+import { DADDR, KEYTRAP_KEYS, KEYTRAP_SIGS, type SignedHierarchy, startSignedHierarchy } from './dnssec-hierarchy.js';
 
 const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 
@@ -63,6 +63,14 @@ const CASES: [string, string, string, boolean][] = [
   ['www.nosig.vld.', 'A', 'SERVFAIL', false],
   ['wwx.stripnsec.vld.', 'A', 'SERVFAIL', false],       // NXDOMAIN without the covering NSEC
   ['www.stripnsec.vld.', 'TXT', 'SERVFAIL', false],     // NODATA without the NSEC
+  ['www.knot.vld.', 'A', 'NOERROR', true],              // ECDSA NSEC3 by Knot's kzonesign, on knotd
+  ['nx.knot.vld.', 'A', 'NXDOMAIN', true],
+  ['mx.knot.vld.', 'A', 'NOERROR', true],               // NSEC3 NODATA
+  ['a.w.knot.vld.', 'TXT', 'NOERROR', true],            // NSEC3 wildcard
+  ['a.w.knot.vld.', 'A', 'NOERROR', true],              // NSEC3 wildcard NODATA
+  ['orig.ttlcap.vld.', 'A', 'NOERROR', true],
+  ['long.ttlcap.vld.', 'TXT', 'NOERROR', true],
+  ['www.keytrap.vld.', 'A', 'SERVFAIL', false],         // KeyTrap: no valid signature among the colliding ones
 ];
 
 /** Our Extended DNS Error per broken name. */
@@ -113,7 +121,7 @@ describe('DNSSEC validation over a signed loopback hierarchy, against Unbound', 
     runTool(process.execPath, [BIN, 'nta', ...args, '--control', `${DADDR.ours}:${cport}`, '--token-file', join(dir.path, 'control.token')]);
 
   before(async (t) => {
-    if (!havePeers(t as never, 'named', 'nsd', 'unbound', 'dnssec-signzone', 'ldns-signzone')) {
+    if (!havePeers(t as never, 'named', 'nsd', 'unbound', 'dnssec-signzone', 'ldns-signzone', 'knotd', 'keymgr', 'kzonesign')) {
       skip = true;
       return;
     }
@@ -253,5 +261,73 @@ control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'contr
     assert.match(r.stdout, /^;; DNSKEY good\.vld\.: \d+ keys, self-signed by key \d+ \(ED25519\) matching the DS$/m);
     assert.match(r.stdout, /^;; www\.good\.vld\. A: RRSIG by good\.vld\. key \d+ alg 15 valid until \d{14}$/m);
     assert.match(r.stdout, /^; fully validated$/m);
+  });
+  /** The server's counters through the control endpoint (`sovereign stats --json`). */
+  const stats = (): Record<string, number | number[]> => {
+    const r = runTool(process.execPath, [BIN, 'stats', '--json', '--control', `${DADDR.ours}:${cport}`, '--token-file', join(dir.path, 'control.token')]);
+    assert.equal(r.status, 0, r.stderr);
+    return (JSON.parse(r.stdout) as { resolver: Record<string, number | number[]> }).resolver;
+  };
+
+  /** The TTLs of the answer's records of `type` and of their RRSIGs. */
+  async function ttls(server: string, name: string, type: string): Promise<number[]> {
+    const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk: true }) });
+    const r = await exchange(q, { address: server, port: 53 }, { timeoutMs: 8000, tries: 2 });
+    assert.equal(r.message.rcode, Rcode.NOERROR, `${name} ${type} at ${server}`);
+    assert.ok(r.message.ad, `${name} ${type} at ${server}: AD`);
+    return r.message.answer.map((rr) => rr.ttl);
+  }
+
+  test('RFC 4035 §5.3.3: TTLs capped by the RRSIG original TTL and the signature expiry, as Unbound caps them', async (t) => {
+    if (skip) return t.skip('peers missing');
+    // Twice each (cached since the first test). `orig` is served with TTL 86400 but signed with 60;
+    // `long` has TTL 86400 and signatures expiring in 3 hours (10800 s).
+    for (let i = 0; i < 2; i++) {
+      for (const server of [DADDR.ours, DADDR.unbound]) {
+        const orig = await ttls(server, 'orig.ttlcap.vld.', 'A');
+        assert.equal(orig.length, 2);
+        for (const ttl of orig) assert.ok(ttl <= 60 && ttl >= 0, `orig.ttlcap.vld. at ${server}: TTL ${ttl}, expected at most 60`);
+        const long = await ttls(server, 'long.ttlcap.vld.', 'TXT');
+        assert.equal(long.length, 2);
+        for (const ttl of long) assert.ok(ttl <= 10_800 && ttl >= 10_000, `long.ttlcap.vld. at ${server}: TTL ${ttl}, expected at most 10800`);
+      }
+    }
+  });
+
+  test('KeyTrap (CVE-2023-50387): colliding key tags and junk signatures cost bounded work; other clients are answered', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const before = stats();
+    const names = Array.from({ length: 8 }, (_, i) => `q${i}.trap.keytrap.vld.`);
+    const [good, ...trapped] = await Promise.all([ask(DADDR.ours, 'txt.good.vld.', 'TXT'), ...names.map((n) => ask(DADDR.ours, n, 'TXT'))]);
+    assert.deepEqual({ rcode: good!.rcode, ad: good!.ad }, { rcode: 'NOERROR', ad: true });
+    for (const r of trapped) assert.deepEqual({ rcode: r.rcode, ede: r.ede }, { rcode: 'SERVFAIL', ede: [EdeCode.DNSSEC_BOGUS] });
+    for (const n of names.slice(0, 2)) assert.equal((await ask(DADDR.unbound, n, 'TXT')).rcode, 'SERVFAIL', `Unbound on ${n}`);
+    const after = stats();
+    const d = (k: string): number => (after[k] as number) - (before[k] as number);
+    // Unbounded, each question would try every signature with every key of the tag. The limits:
+    // 8 signatures per RRset x 4 keys per tag, plus the chain of trust (cached after the first question).
+    const checks = d('validationSignatureChecks');
+    assert.ok(checks <= names.length * 8 * 4 + 8,
+      `signature checks for ${names.length} KeyTrap questions: ${checks} (unbounded: ${names.length * KEYTRAP_SIGS * (KEYTRAP_KEYS + 1)})`);
+    assert.ok(checks >= names.length, `signature checks: ${checks}`);
+    assert.ok(d('validationLimitHits') >= names.length, `limit hits: ${d('validationLimitHits')}`);
+    assert.ok(d('validationBogus') >= names.length);
+  });
+
+  test('validation counters in `sovereign stats` and /metrics: by result and bogus by reason (EDE)', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const s = stats();
+    assert.ok((s.validationSecure as number) > 0 && (s.validationInsecure as number) > 0 && (s.validationBogus as number) > 0, JSON.stringify(s));
+    assert.ok((s.validationBogusByEde as number[])[EdeCode.SIGNATURE_EXPIRED]! >= 1);
+    assert.ok((s.validationBogusByEde as number[])[EdeCode.DNSKEY_MISSING]! >= 1);
+    const text = runTool(process.execPath, [BIN, 'stats', '--control', `${DADDR.ours}:${cport}`, '--token-file', join(dir.path, 'control.token')]);
+    assert.match(text.stdout, /^resolver\.validation-secure\s+[1-9]\d*$/m);
+    assert.match(text.stdout, /^resolver\.validation-bogus\.ede-7\s+[1-9]\d*$/m);
+    const prom = runTool(process.execPath, [BIN, 'stats', '--prometheus', '--control', `${DADDR.ours}:${cport}`, '--token-file', join(dir.path, 'control.token')]);
+    assert.equal(prom.status, 0, prom.stderr);
+    assert.match(prom.stdout, /^sovereign_resolver_validations_total\{result="secure"\} [1-9]\d*$/m);
+    assert.match(prom.stdout, /^sovereign_resolver_validations_total\{result="bogus"\} [1-9]\d*$/m);
+    assert.match(prom.stdout, /^sovereign_resolver_validation_bogus_total\{reason="signature_expired"\} [1-9]\d*$/m);
+    assert.match(prom.stdout, /^sovereign_resolver_validation_signature_checks_total [1-9]\d*$/m);
   });
 });

@@ -2,26 +2,34 @@
  * A signed DNS hierarchy on loopback for validation tests: our own root key (RSASHA256, NSEC),
  * a TLD `vld.` (ECDSAP256, NSEC3), an unsigned TLD `uns.`, child zones signed with
  * dnssec-signzone (Ed25519 NSEC, ECDSA NSEC3 opt-out) and ldns-signzone (RSASHA256 NSEC3, and
- * NSEC3 with 200 iterations), unsigned children, and broken zones: expired and not-yet-valid
+ * NSEC3 with 200 iterations), Knot's kzonesign (ECDSA NSEC3, served by knotd), unsigned children,
+ * a KeyTrap zone, RFC 4035 §5.3.3 TTL-cap records, and broken zones: expired and not-yet-valid
  * signatures, tampered data, a DS matching no key, a DNSKEY set without RRSIG, stripped NSEC,
  * DS of an unknown algorithm and of an unknown digest type.
  *
  * Servers: BIND for the root (127.26.0.1), BIND for the TLDs (127.26.1.1), BIND for the
- * dnssec-signzone leaves (127.26.2.1), NSD for the ldns-signzone leaves (127.26.3.1). Resolvers
+ * dnssec-signzone leaves (127.26.2.1), NSD for the ldns-signzone leaves (127.26.3.1), knotd for
+ * the Knot-signed leaf (127.26.4.1). Resolvers
  * under test get `hintsFile` and `anchorFile` (the root KSK's DS).
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RunningPeer, runTool, startNamed, startNsd } from '../helpers/peers.js';
+import { type RunningPeer, runTool, startKnot, startNamed, startNsd } from '../helpers/peers.js';
+import { collidingKeys, junkSignatures, knotSign, setServedTtl, tagOfKeyLine } from './dnssec-extra-zones.js';
 
 export const DADDR = {
   root: '127.26.0.1',
   tld: '127.26.1.1',
   leaf: '127.26.2.1',
   ldns: '127.26.3.1',
+  knot: '127.26.4.1',
   ours: '127.26.0.53',
   unbound: '127.26.0.54',
 } as const;
+
+/** DNSKEYs sharing the ZSK's tag and junk RRSIGs over www.keytrap.vld. A (unbounded work: sigs x keys). */
+export const KEYTRAP_KEYS = 24;
+export const KEYTRAP_SIGS = 24;
 
 export interface SignedHierarchy {
   dir: string;
@@ -67,7 +75,7 @@ interface Signed {
 
 /** Signs with dnssec-signzone: KSK + ZSK of `alg`; NSEC3 when `nsec3` is given. */
 function bindSign(dir: string, zone: string, text: string, alg: string,
-  opts: { nsec3?: { iterations: number; optOut?: boolean }; start?: string; end?: string } = {}): Signed {
+  opts: { nsec3?: { iterations: number; optOut?: boolean }; start?: string; end?: string; extraKeys?: (zskLine: string) => string } = {}): Signed {
   const zdir = join(dir, `bind-${zone}`);
   mkdirSync(zdir, { recursive: true });
   const origin = `${zone}.`;
@@ -76,7 +84,8 @@ function bindSign(dir: string, zone: string, text: string, alg: string,
   const zsk = must('dnssec-keygen', ['-q', '-K', zdir, '-a', alg, ...bits, '-n', 'ZONE', origin], zdir).trim();
   // Keys go into the zone and are named explicitly (no smart signing: its key timing would refuse
   // to sign with validity windows in the past or future).
-  const keys = [ksk, zsk].map((k) => readFileSync(join(zdir, `${k}.key`), 'utf8')).join('\n');
+  const keys = [ksk, zsk].map((k) => readFileSync(join(zdir, `${k}.key`), 'utf8')).join('\n') +
+    (opts.extraKeys?.(readFileSync(join(zdir, `${zsk}.key`), 'utf8').split('\n').find((l) => l.includes('DNSKEY'))!) ?? '');
   writeFileSync(join(zdir, 'zone'), text + '\n' + keys);
   const args = ['-q', '-P', '-O', 'full', '-K', zdir, '-o', origin, '-f', join(zdir, 'zone.signed'), '-d', zdir, '-k', join(zdir, ksk)];
   if (opts.nsec3 !== undefined) args.push('-3', 'beef', '-H', String(opts.nsec3.iterations), ...(opts.nsec3.optOut === true ? ['-A'] : []));
@@ -200,6 +209,32 @@ insec2 NS ns.insec
   // Digest type 200 (unassigned), same digest bytes.
   tldDelegations += delegation('unkdig.vld', L, unkdig.ds.map((d) => d.replace(/ DS (\d+) 13 2 /, ' DS $1 13 200 ')));
 
+  // KeyTrap (CVE-2023-50387): 24 more Ed25519 keys sharing the ZSK's tag in the signed DNSKEY set,
+  // and www's A and the *.trap wildcard's TXT signed by 24 RRSIGs naming that tag, none valid.
+  const keytrap = bindSign(dir, 'keytrap.vld', leafZone('keytrap.vld.', L, '*.trap TXT "trap"\n'), 'ED25519', {
+    extraKeys: (zsk) => collidingKeys('keytrap.vld.', tagOfKeyLine(zsk).tag, KEYTRAP_KEYS),
+  });
+  junkSignatures(keytrap.file, 'www.keytrap.vld.', 'A', KEYTRAP_SIGS);
+  junkSignatures(keytrap.file, '*.trap.keytrap.vld.', 'TXT', KEYTRAP_SIGS);
+  leaves.push({ name: 'keytrap.vld.', file: keytrap.file });
+  tldDelegations += delegation('keytrap.vld', L, keytrap.ds);
+
+  // RFC 4035 §5.3.3 TTL caps: signatures expire in 3 hours; `orig` was signed with TTL 60 but is
+  // served with 86400; `long` has TTL 86400.
+  const ttlcap = bindSign(dir, 'ttlcap.vld', leafZone('ttlcap.vld.', L, `orig 60 A 192.0.2.60
+long 86400 TXT "long"
+`), 'ECDSAP256SHA256', { start: stamp(-1), end: stamp(3 / 24) });
+  setServedTtl(ttlcap.file, 'orig.ttlcap.vld.', 'A', 86_400);
+  leaves.push({ name: 'ttlcap.vld.', file: ttlcap.file });
+  tldDelegations += delegation('ttlcap.vld', L, ttlcap.ds);
+
+  // ---- a leaf signed by Knot's signer (keymgr + kzonesign), served by knotd on DADDR.knot ----
+  const K = DADDR.knot;
+  const knot = knotSign(dir, 'knot.vld', leafZone('knot.vld.', K, `*.w TXT "knot wildcard"
+mx MX 10 www
+`));
+  tldDelegations += delegation('knot.vld', K, knot.ds);
+
   // ---- leaves signed by ldns-signzone (served by NSD on DADDR.ldns) ----
   const ldns = ldnsSign(dir, 'ldns.vld', leafZone('ldns.vld.', N, `*.w A 192.0.2.7
 mx MX 10 www
@@ -262,6 +297,7 @@ ns.nic.uns. 172800 A ${T}
     peers.push(await startNamed(mk('named-tld'), T, 53, [{ name: 'vld.', file: vld.file }, { name: 'uns.', file: join(dir, 'uns.zone') }]));
     peers.push(await startNamed(mk('named-leaf'), L, 53, leaves));
     peers.push(await startNsd(mk('nsd-leaf'), N, 53, ldnsLeaves));
+    peers.push(await startKnot(mk('knot-leaf'), K, 53, [{ name: 'knot.vld.', file: knot.file }]));
   } catch (e) {
     await Promise.all(peers.map((p) => p.stop()));
     throw e;

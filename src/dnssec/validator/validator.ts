@@ -63,6 +63,8 @@ export interface ValidationResult {
   rrsets: RrsetStatus[];
   /** Work done for this answer (chain of trust included, when not cached): signature checks and NSEC3 hashes. */
   work: { signatures: number; nsec3Hashes: number };
+  /** True when a work limit (KeyTrap, NSEC3 hashes) stopped part of the validation. */
+  limited: boolean;
 }
 
 export interface ValidateOptions {
@@ -166,8 +168,9 @@ export class Validator {
    */
   async validate(qname: Name, qtype: number, res: FetchResult, opts: ValidateOptions = {}): Promise<ValidationResult> {
     const ctx: Ctx = { budget: new Budget(this.limits), now: this.now(), trace: opts.trace };
-    const out: ValidationResult = { status: 'secure', rrsets: [], work: { signatures: 0, nsec3Hashes: 0 } };
+    const out: ValidationResult = { status: 'secure', rrsets: [], work: { signatures: 0, nsec3Hashes: 0 }, limited: false };
     const finish = (): ValidationResult => {
+      out.limited = ctx.budget.limited || ctx.budget.exhausted !== undefined;
       out.work.signatures = this.limits.maxSigsPerQuery - ctx.budget.sigs;
       out.work.nsec3Hashes = this.limits.maxNsec3Hashes - ctx.budget.nsec3;
       return out;

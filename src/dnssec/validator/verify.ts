@@ -41,6 +41,8 @@ export class Budget {
   nsec3: number;
   /** Set when a limit was hit (the answer is bogus and says why). */
   exhausted: string | undefined = undefined;
+  /** Set when any limit stopped work (per RRset or per query), for the counters. */
+  limited = false;
   constructor(readonly limits: ValidationLimits) {
     this.sigs = limits.maxSigsPerQuery;
     this.nsec3 = limits.maxNsec3Hashes;
@@ -135,6 +137,7 @@ export function checkRrset(rrset: readonly ResourceRecord[], sigs: readonly Reso
     }
     if (++tried > budget.limits.maxSigsPerRrset) {
       why = `more than ${budget.limits.maxSigsPerRrset} RRSIGs tried for ${owner.toString()}/${first.type}`;
+      budget.limited = true;
       break;
     }
     const t = timeCheck(sig, now);
@@ -147,12 +150,14 @@ export function checkRrset(rrset: readonly ResourceRecord[], sigs: readonly Reso
       if (k.tag !== sig.keyTag || k.rr.data.algorithm !== sig.algorithm) continue;
       if (++collisions > budget.limits.maxKeyCollisions) {
         why = `more than ${budget.limits.maxKeyCollisions} keys with tag ${sig.keyTag}`;
+        budget.limited = true;
         break;
       }
       const key = importKey(k);
       if (key === null) continue;
       if (budget.sigs <= 0) {
         budget.exhausted = `more than ${budget.limits.maxSigsPerQuery} signature checks for one query`;
+        budget.limited = true;
         return { ok: false, ede: EdeCode.DNSSEC_BOGUS, why: budget.exhausted };
       }
       budget.sigs--;

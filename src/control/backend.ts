@@ -131,6 +131,8 @@ export class LocalBackend implements ControlBackend {
       }
       case 'flush': {
         const name = op.name !== undefined && op.name !== '' ? parseName(op.name) : undefined;
+        // Denials synthesised from cached NSEC (RFC 8198) go with the cache they came from.
+        server.resolver?.validation?.aggressive?.clear();
         return { removed: server.cache.flush(name, { subtree: op.subtree === true }) };
       }
       case 'reload':

@@ -15,11 +15,12 @@ import { ResolutionError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
 import { Validator, type SecurityStatus, type ValidationLimits, type ValidationResult } from '../dnssec/validator/index.js';
 import type { NegativeTrustAnchors, TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
-import { EdeCode } from '../wire/constants.js';
+import { EdeCode, Rcode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, type RRSIGData } from '../wire/types.js';
+import { AggressiveNsec } from './aggressive-nsec.js';
 import { ValidationState, type CacheHit } from './cache.js';
 import type { Resolution, Resolver } from './iterator.js';
 import { specialAnswer } from './special-names.js';
@@ -33,6 +34,8 @@ export interface ResolverValidationOptions {
   limits?: Partial<ValidationLimits>;
   clock?: () => number;
   logger?: Logger;
+  /** RFC 8198 aggressive use of validated NSEC (default true, as Unbound's aggressive-nsec). */
+  aggressiveNsec?: boolean;
 }
 
 export interface ValidationStats {
@@ -74,6 +77,8 @@ export function dnssecOf(hit: CacheHit, _r: Resolution, chain: number): number {
 export class ResolverValidation {
   readonly validator: Validator;
   readonly stats: ValidationStats = { secure: 0, insecure: 0, bogus: 0, indeterminate: 0 };
+  /** Validated NSEC ranges (RFC 8198); undefined when switched off. */
+  readonly aggressive: AggressiveNsec | undefined;
   private resolver: Resolver | undefined = undefined;
   private readonly bogusTtlMs: number;
   private readonly clock: () => number;
@@ -84,6 +89,7 @@ export class ResolverValidation {
     this.bogusTtlMs = opts.bogusTtlMs ?? 5000;
     this.clock = opts.clock ?? Date.now;
     this.logger = opts.logger ?? silentLogger;
+    this.aggressive = opts.aggressiveNsec === false ? undefined : new AggressiveNsec();
     this.validator = new Validator({
       anchors: opts.anchors, ntas: opts.ntas, limits: opts.limits, clock: this.clock, logger: this.logger,
       fetch: (name, type) => this.need().resolve(name, type, RRClass.IN, { cd: true }),
@@ -105,6 +111,7 @@ export class ResolverValidation {
   reset(): void {
     this.bogus.clear();
     this.validator.flushKeys();
+    this.aggressive?.clear();
   }
 
   /** Resolves unchecked, then validates; bogus -> ResolutionError with the EDE. */
@@ -116,6 +123,17 @@ export class ResolverValidation {
       if (b.until > this.clock()) throw new ResolutionError(b.text, b.code);
       this.bogus.delete(key);
     }
+    if (this.aggressive !== undefined && opts.refresh !== true && qclass === RRClass.IN) {
+      const now = this.validator.now();
+      const d = this.validator.ntas.covers(qname, now) ? undefined : this.aggressive.lookup(qname, qtype, now);
+      if (d !== undefined) {
+        resolver.stats.aggressiveNsecAnswers++;
+        return {
+          rcode: d.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: [], authority: d.authority,
+          stale: false, queries: 0, cached: true, dnssec: ValidationState.SECURE,
+        };
+      }
+    }
     const r = await resolver.resolve(qname, qtype, qclass, { ...opts, cd: true });
     const s = r.dnssec;
     if (s === ValidationState.SECURE || s === ValidationState.INSECURE || s === ValidationState.INDETERMINATE) return r;
@@ -123,6 +141,13 @@ export class ResolverValidation {
     const vr = await this.validator.validate(qname, qtype, r);
     this.stats[vr.status]++;
     this.count(resolver.stats, vr);
+    if (this.aggressive !== undefined && vr.status === 'secure' && vr.nsecs.length > 0) {
+      // The SOA (and its RRSIGs) of a validated negative answer, for the authority section of later synthesised ones.
+      const soa = r.rcode === Rcode.NXDOMAIN || (r.rcode === Rcode.NOERROR && vr.rrsets.some((x) => x.ttl === undefined))
+        ? r.authority.filter((x) => x.type === RRType.SOA || (x.type === RRType.RRSIG && (x.data as RRSIGData).typeCovered === RRType.SOA))
+        : [];
+      this.aggressive.add(vr.nsecs, soa, this.validator.now());
+    }
     const cache = resolver.cache;
     let answer = r.answer;
     for (const x of vr.rrsets) {

@@ -362,7 +362,7 @@ export class DnsServer {
     if (r.enabled && r.dnssec) {
       const anchors = r.trustAnchors !== undefined ? TrustAnchorSet.fromFiles(r.trustAnchors) : TrustAnchorSet.builtin();
       for (const n of r.negativeTrustAnchors) this.ntas.add(zoneName(n));
-      validation = new ResolverValidation({ anchors, ntas: this.ntas, logger: this.logger });
+      validation = new ResolverValidation({ anchors, ntas: this.ntas, logger: this.logger, aggressiveNsec: r.aggressiveNsec });
     }
     this.resolver = new Resolver({
       validation,

@@ -90,6 +90,8 @@ interface Seen {
   ede: number[];
 }
 
+const pick = (s: Seen): { rcode: string; ad: boolean } => ({ rcode: s.rcode, ad: s.ad });
+
 async function ask(server: string, name: string, type: string, flags: { cd?: boolean; dnssecOk?: boolean } = {}): Promise<Seen> {
   const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk: flags.dnssecOk ?? true }) });
   q.cd = flags.cd === true;
@@ -278,18 +280,20 @@ control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'contr
     return r.message.answer.map((rr) => rr.ttl);
   }
 
-  test('RFC 4035 §5.3.3: TTLs capped by the RRSIG original TTL and the signature expiry, as Unbound caps them', async (t) => {
+  test('RFC 4035 §5.3.3: TTLs capped by the RRSIG original TTL and the signature expiry', async (t) => {
     if (skip) return t.skip('peers missing');
     // Twice each (cached since the first test). `orig` is served with TTL 86400 but signed with 60;
-    // `long` has TTL 86400 and signatures expiring in 3 hours (10800 s).
+    // `long` has TTL 86400 and signatures expiring in 3 hours (10800 s). Unbound 1.17.1 here answers
+    // both with the served TTL (86400 counted down, validated, AD); we follow RFC 4035 §5.3.3 and BIND.
     for (let i = 0; i < 2; i++) {
-      for (const server of [DADDR.ours, DADDR.unbound]) {
-        const orig = await ttls(server, 'orig.ttlcap.vld.', 'A');
-        assert.equal(orig.length, 2);
-        for (const ttl of orig) assert.ok(ttl <= 60 && ttl >= 0, `orig.ttlcap.vld. at ${server}: TTL ${ttl}, expected at most 60`);
-        const long = await ttls(server, 'long.ttlcap.vld.', 'TXT');
-        assert.equal(long.length, 2);
-        for (const ttl of long) assert.ok(ttl <= 10_800 && ttl >= 10_000, `long.ttlcap.vld. at ${server}: TTL ${ttl}, expected at most 10800`);
+      const orig = await ttls(DADDR.ours, 'orig.ttlcap.vld.', 'A');
+      assert.equal(orig.length, 2);
+      for (const ttl of orig) assert.ok(ttl <= 60 && ttl >= 0, `orig.ttlcap.vld.: TTL ${ttl}, expected at most 60`);
+      const long = await ttls(DADDR.ours, 'long.ttlcap.vld.', 'TXT');
+      assert.equal(long.length, 2);
+      for (const ttl of long) assert.ok(ttl <= 10_800 && ttl >= 10_000, `long.ttlcap.vld.: TTL ${ttl}, expected at most 10800`);
+      for (const [name, type] of [['orig.ttlcap.vld.', 'A'], ['long.ttlcap.vld.', 'TXT']] as const) {
+        assert.ok((await ttls(DADDR.unbound, name, type)).length === 2, `Unbound on ${name}`);
       }
     }
   });
@@ -312,6 +316,37 @@ control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'contr
     assert.ok(checks >= names.length, `signature checks: ${checks}`);
     assert.ok(d('validationLimitHits') >= names.length, `limit hits: ${d('validationLimitHits')}`);
     assert.ok(d('validationBogus') >= names.length);
+  });
+
+  test('RFC 8198: validated NSEC ranges answer NXDOMAIN and NODATA from the cache without upstream queries', async (t) => {
+    if (skip) return t.skip('peers missing');
+    // Fills the ranges: nxa.good.vld. is denied by the NSEC ns -> txt and *.good.vld. by the apex NSEC;
+    // b.wild.good.vld. A by the NSEC *.wild -> www (the wildcard exists without A).
+    assert.deepEqual(pick(await ask(DADDR.ours, 'nxa.good.vld.', 'A')), { rcode: 'NXDOMAIN', ad: true });
+    assert.deepEqual(pick(await ask(DADDR.ours, 'b.wild.good.vld.', 'A')), { rcode: 'NOERROR', ad: true });
+    const questions: [string, string, string][] = [
+      ['nxb.good.vld.', 'A', 'NXDOMAIN'],    // same range as nxa
+      ['p.q.good.vld.', 'MX', 'NXDOMAIN'],   // two labels, same range, closest encloser the apex
+      ['nz.good.vld.', 'TXT', 'NXDOMAIN'],
+      ['ns.good.vld.', 'TXT', 'NODATA'],     // the NSEC at ns lists A only
+      ['zz.wild.good.vld.', 'AAAA', 'NODATA'], // wildcard NODATA: *.wild has TXT only
+    ];
+    const before = stats();
+    for (const [name, type, want] of questions) {
+      const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk: true }) });
+      const m = (await exchange(q, { address: DADDR.ours, port: 53 }, { timeoutMs: 8000, tries: 2 })).message;
+      const rcode = m.rcode === Rcode.NXDOMAIN ? 'NXDOMAIN' : m.rcode === Rcode.NOERROR && m.answer.length === 0 ? 'NODATA' : String(m.rcode);
+      assert.deepEqual({ rcode, ad: m.ad }, { rcode: want, ad: true }, `${name} ${type}`);
+      // The denial carries the SOA and the NSEC proof with their RRSIGs (RFC 8198 §5.1), as a fetched one does.
+      const types = new Set(m.authority.map((r) => r.type));
+      assert.ok(types.has(RRType.SOA) && types.has(RRType.NSEC) && types.has(RRType.RRSIG), `${name} ${type}: ${m.authority.map((r) => recordToString(r)).join('\n')}`);
+      const theirs = await ask(DADDR.unbound, name, type);
+      assert.equal(theirs.rcode, want === 'NODATA' ? 'NOERROR' : want, `Unbound on ${name} ${type}`);
+    }
+    const after = stats();
+    const d = (k: string): number => (after[k] as number) - (before[k] as number);
+    assert.equal(d('upstreamQueries'), 0, 'upstream queries for questions inside validated NSEC ranges');
+    assert.equal(d('aggressiveNsecAnswers'), questions.length);
   });
 
   test('validation counters in `sovereign stats` and /metrics: by result and bogus by reason (EDE)', async (t) => {

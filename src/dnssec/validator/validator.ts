@@ -65,6 +65,19 @@ export interface ValidationResult {
   work: { signatures: number; nsec3Hashes: number };
   /** True when a work limit (KeyTrap, NSEC3 hashes) stopped part of the validation. */
   limited: boolean;
+  /**
+   * NSEC RRsets (with their RRSIGs) verified with a secure zone's keys while proving this answer,
+   * and the TTL their signatures allow: input for aggressive negative caching (RFC 8198).
+   */
+  nsecs: VerifiedNsec[];
+}
+
+/** One verified NSEC record set of `zone`: the records, their RRSIGs, the TTL allowed (RFC 4035 §5.3.3). */
+export interface VerifiedNsec {
+  zone: Name;
+  records: ResourceRecord[];
+  sigs: ResourceRecord[];
+  ttl: number;
 }
 
 export interface ValidateOptions {
@@ -79,6 +92,7 @@ type KeyEntry =
 
 interface Ctx {
   budget: Budget;
+  nsecs: VerifiedNsec[];
   now: number;
   trace: ((line: string) => void) | undefined;
 }
@@ -167,8 +181,8 @@ export class Validator {
    * the final RRset or the denial of existence, wildcard expansions.
    */
   async validate(qname: Name, qtype: number, res: FetchResult, opts: ValidateOptions = {}): Promise<ValidationResult> {
-    const ctx: Ctx = { budget: new Budget(this.limits), now: this.now(), trace: opts.trace };
-    const out: ValidationResult = { status: 'secure', rrsets: [], work: { signatures: 0, nsec3Hashes: 0 }, limited: false };
+    const ctx: Ctx = { budget: new Budget(this.limits), nsecs: [], now: this.now(), trace: opts.trace };
+    const out: ValidationResult = { status: 'secure', rrsets: [], work: { signatures: 0, nsec3Hashes: 0 }, limited: false, nsecs: ctx.nsecs };
     const finish = (): ValidationResult => {
       out.limited = ctx.budget.limited || ctx.budget.exhausted !== undefined;
       out.work.signatures = this.limits.maxSigsPerQuery - ctx.budget.sigs;
@@ -296,9 +310,12 @@ export class Validator {
       const t = set[0]!.type;
       if (t !== RRType.NSEC && t !== RRType.NSEC3) continue;
       if (!set[0]!.name.isSubdomainOf(ke.zone)) continue;
-      const c = checkRrset(set, sigsFor(authority, set[0]!.name, t), ke.zone, ke.keys, ctx.now, ctx.budget);
-      if (c.ok) for (const r of set) verified.push(r);
-      else firstFail ??= { ede: c.ede, why: c.why };
+      const sigs = sigsFor(authority, set[0]!.name, t);
+      const c = checkRrset(set, sigs, ke.zone, ke.keys, ctx.now, ctx.budget);
+      if (c.ok) {
+        for (const r of set) verified.push(r);
+        if (t === RRType.NSEC) ctx.nsecs.push({ zone: ke.zone, records: set, sigs, ttl: c.ttl });
+      } else firstFail ??= { ede: c.ede, why: c.why };
     }
     if (ctx.budget.exhausted !== undefined) return { status: 'bogus', ede: EdeCode.DNSSEC_BOGUS, why: ctx.budget.exhausted };
     const p = prove(verified);

@@ -169,6 +169,8 @@ export const configSchema = z.strictObject({
     probeIntervalMs: durationMs(100, 3_600_000).default(5000),
     /** PEM file of the CA(s) that DNS-over-TLS upstreams (`tls://...`) must chain to; default the system store. */
     tlsCaFile: z.string().min(1).optional(),
+    /** Validate forwarded answers (DNSSEC) from resolver.trustAnchors or the built-in root anchors, as Unbound does. */
+    dnssec: z.boolean().default(false),
   }).prefault({}),
   /** Clients that may have questions forwarded or resolved for them (address or address/prefix; `!` denies). */
   allowRecursion: z.array(z.string().min(1)).default([
@@ -319,6 +321,7 @@ export const configHints: Record<string, string> = {
   'forwarding.maxFailures': 'a whole number from 1 to 100',
   'forwarding.probeIntervalMs': 'a duration from 100ms to 1h (e.g. 5s; a plain number is milliseconds)',
   'forwarding.tlsCaFile': 'a path to a PEM file of CA certificates',
+  'forwarding.dnssec': 'true or false',
   allowRecursion: 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
   cache: 'maxEntries (a whole number from 1), maxBytes (bytes, from 65536), minTtl <= maxTtl, maxNegativeTtl, staleTtl (durations: 30s, 1h, 1d; a plain number is seconds)',
   hosts: 'enabled (true/false), path (a file), ttl (a duration; a plain number is seconds), watch (true/false), pollMs (a duration; a plain number is milliseconds)',

@@ -152,6 +152,7 @@ export class LocalBackend implements ControlBackend {
           } else changed = server.ntas.remove(name);
           // Validation verdicts below the name are stale now: forget them (and the data's status).
           server.resolver?.validation?.reset();
+          server.forwarderValidation?.reset();
           server.cache.flush(name, { subtree: true });
         }
         return { changed, ntas: server.ntas.list(now) };

@@ -38,7 +38,7 @@ import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType } from '../wire/types.js';
-import { ANSWER_RANK, CacheSpace, type CacheHit, Credibility, type RRCache } from './cache.js';
+import { ANSWER_RANK, CacheSpace, type CacheHit, Credibility, type RRCache, ValidationState } from './cache.js';
 import { negativeSoa, ttlValue } from '../wire/ttl.js';
 import { newLatencyBuckets, observeMs } from '../histogram.js';
 
@@ -55,6 +55,8 @@ export interface ForwardResult {
   ad: boolean;
   /** Extended DNS Error to attach (RFC 8914), e.g. a stale answer. */
   ede?: { code: number; text: string };
+  /** The upstream's reply as it came (set on upstream answers only): what the validating forwarder checks. */
+  raw?: ReplyParts;
 }
 
 /** Signature of the exchange function (tests and DoT/DoH transports plug in others). */
@@ -273,6 +275,9 @@ export interface ForwarderOptions {
   passZones?: readonly Name[];
 }
 
+/** The parts of a reply `store` reads. */
+export type ReplyParts = Pick<Message, 'aa' | 'ad' | 'rcode' | 'answer' | 'authority'>;
+
 /** What the client asked, as far as forwarding cares. */
 export interface ForwardQuestion {
   name: Name;
@@ -340,28 +345,32 @@ export class Forwarder {
     const cache = this.cache;
     let answer: ResourceRecord[] | undefined;
     let name = q.name;
+    // AD from the entries' validation state (only a validating forwarder sets SECURE; RFC 4035 §3.2.3).
+    let secure = true;
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
       const hit = this.cached(name, q.type, q);
       if (hit !== undefined) {
         cache.stats.hits++;
+        const ad = secure && hit.entry.status === ValidationState.SECURE;
         const plain = answer === undefined && (!q.dnssecOk || hit.sigs.length === 0);
         if (hit.kind === 'positive') {
-          if (plain) return { rcode: Rcode.NOERROR, answer: hit.records, authority: [], cached: true, upstream: undefined, ad: false };
+          if (plain) return { rcode: Rcode.NOERROR, answer: hit.records, authority: [], cached: true, upstream: undefined, ad };
           answer ??= [];
           pushAll(answer, hit.records);
           if (q.dnssecOk) pushAll(answer, hit.sigs);
-          return { rcode: Rcode.NOERROR, answer, authority: [], cached: true, upstream: undefined, ad: false };
+          return { rcode: Rcode.NOERROR, answer, authority: [], cached: true, upstream: undefined, ad };
         }
         let authority = hit.soa;
         if (q.dnssecOk && hit.sigs.length > 0) authority = [...hit.soa, ...hit.sigs];
         return {
           rcode: hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer ?? [], authority, cached: true,
-          upstream: undefined, ad: false,
+          upstream: undefined, ad,
         };
       }
       if (q.type === RRType.CNAME) break;
       const c = this.cached(name, RRType.CNAME, q);
       if (c === undefined || c.kind !== 'positive' || c.records.length === 0) break;
+      if (c.entry.status !== ValidationState.SECURE) secure = false;
       answer ??= [];
       pushAll(answer, c.records);
       if (q.dnssecOk) pushAll(answer, c.sigs);
@@ -439,7 +448,9 @@ export class Forwarder {
         continue;
       }
       this.upstreamAnswers++;
-      return this.store(q, m, u.label);
+      const res = this.store(q, m, u.label);
+      res.raw = m;
+      return res;
     }
     if (this.opts.serveStale === true && q.type !== RRType.ANY) {
       const stale = this.cache.getStale(q.name, q.type, q.class, ANSWER_RANK, CacheSpace.CHECKED) ??
@@ -465,7 +476,7 @@ export class Forwarder {
    * Caches what the reply says about the question and returns the part of it for the client,
    * with the TTLs as cached (RFC 2181 §8, the cache's caps).
    */
-  private store(q: ForwardQuestion, m: Message, upstream: string): ForwardResult {
+  private store(q: ForwardQuestion, m: ReplyParts, upstream: string): ForwardResult {
     const rank = m.aa ? Credibility.AUTH_ANSWER : Credibility.NONAUTH_ANSWER;
     const space = q.checkingDisabled ? CacheSpace.UNCHECKED : CacheSpace.CHECKED;
     // Walk the CNAME chain from the question name; keep only the records on it.
@@ -538,6 +549,14 @@ export class Forwarder {
       else if (soa !== undefined) authority = [negativeSoa(soa), ...proof];
     }
     return { rcode: m.rcode, answer, authority, cached: false, upstream, ad: m.ad };
+  }
+
+  /**
+   * Caches a reply's parts for `q` as `store` does for an upstream reply (the validating
+   * forwarder puts validated answers into the checked space this way).
+   */
+  keep(q: ForwardQuestion, m: ReplyParts, upstream: string): ForwardResult {
+    return this.store(q, m, upstream);
   }
 
   /**

@@ -26,6 +26,7 @@ import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
+import { ForwarderValidation } from '../resolver/forward-validate.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
 import { isLeadProcess, type Logger } from '../logging.js';
@@ -94,6 +95,8 @@ export class DnsServer {
   readonly cache: RRCache;
   /** Forwarding routes (forwarders, forwardZones); undefined when none are configured. */
   forwarder: Forwarder | undefined;
+  /** DNSSEC validation of forwarded answers (`forwarding.dnssec`). */
+  forwarderValidation: ForwarderValidation | undefined = undefined;
   /** The hosts file, when enabled. */
   hosts: HostsFile | undefined;
   /** `localData` records, when any are configured. */
@@ -307,6 +310,7 @@ export class DnsServer {
     const previous = this.forwarder;
     previous?.close();
     this.forwarder = undefined;
+    this.forwarderValidation = undefined;
     const routes: ForwardRoute[] = [];
     const tlsCa = cfg.forwarding.tlsCaFile !== undefined ? readFileSync(cfg.forwarding.tlsCaFile, 'utf8') : undefined;
     const route = (zoneText: string, list: readonly string[]): void => {
@@ -326,6 +330,15 @@ export class DnsServer {
         serveStale: cfg.resolver.serveStale, tlsCa, passZones: Object.keys(cfg.stubZones).map(zoneName),
       });
       if (previous !== undefined) this.forwarder.adopt(previous);
+      // forwarding.dnssec: validate forwarded answers from the resolver's trust anchors (as Unbound does).
+      if (cfg.forwarding.dnssec) {
+        const r = cfg.resolver;
+        for (const n of r.negativeTrustAnchors) this.ntas.add(zoneName(n));
+        this.forwarderValidation = new ForwarderValidation(this.forwarder, {
+          anchors: r.trustAnchors !== undefined ? TrustAnchorSet.fromFiles(r.trustAnchors) : TrustAnchorSet.builtin(),
+          ntas: this.ntas, cache: this.cache, logger: this.logger,
+        });
+      }
     }
     if (!cfg.hosts.enabled || this.hosts?.path !== cfg.hosts.path) {
       this.hosts?.close();
@@ -448,7 +461,7 @@ export class DnsServer {
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
-      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion) }) : undefined },
+      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation }) : undefined },
       { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
     ];
     return composeChain(elements, (ctx) => {

@@ -14,6 +14,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EdeCode } from '../../src/wire/constants.js';
 import { type RunningPeer, runTool, startKnot, startNamed, startNsd } from '../helpers/peers.js';
 import { collidingKeys, junkSignatures, knotSign, setServedTtl, tagOfKeyLine } from './dnssec-extra-zones.js';
 
@@ -26,6 +27,68 @@ export const DADDR = {
   ours: '127.26.0.53',
   unbound: '127.26.0.54',
 } as const;
+
+/** [name, type, expected RCODE, expected AD (with DO)]: what Unbound must also say. */
+export const CASES: [string, string, string, boolean][] = [
+  ['.', 'SOA', 'NOERROR', true],
+  ['nx.', 'A', 'NXDOMAIN', true],
+  ['vld.', 'SOA', 'NOERROR', true],
+  ['nx.vld.', 'A', 'NXDOMAIN', true],
+  ['www.good.vld.', 'A', 'NOERROR', true],
+  ['www.good.vld.', 'AAAA', 'NOERROR', true],
+  ['www.good.vld.', 'TXT', 'NOERROR', true],            // NODATA, NSEC
+  ['nx.good.vld.', 'A', 'NXDOMAIN', true],              // NSEC
+  ['ent.good.vld.', 'A', 'NOERROR', true],              // empty non-terminal, NSEC
+  ['a.wild.good.vld.', 'TXT', 'NOERROR', true],         // wildcard answer
+  ['a.wild.good.vld.', 'A', 'NOERROR', true],           // wildcard NODATA
+  ['cname.good.vld.', 'A', 'NOERROR', true],            // CNAME into an NSEC3 zone (ldns)
+  ['cins.good.vld.', 'A', 'NOERROR', false],            // CNAME into an insecure zone
+  ['www.dn.good.vld.', 'A', 'NOERROR', true],           // DNAME
+  ['www.ldns.vld.', 'A', 'NOERROR', true],              // RSASHA256 NSEC3 by ldns-signzone, on NSD
+  ['nx.ldns.vld.', 'A', 'NXDOMAIN', true],
+  ['mx.ldns.vld.', 'A', 'NOERROR', true],               // NSEC3 NODATA
+  ['a.w.ldns.vld.', 'A', 'NOERROR', true],              // NSEC3 wildcard
+  ['a.w.ldns.vld.', 'TXT', 'NOERROR', true],            // NSEC3 wildcard NODATA
+  ['www.ln.vld.', 'A', 'NOERROR', true],                // ECDSA NSEC by ldns-signzone
+  ['nx.ln.vld.', 'A', 'NXDOMAIN', true],
+  ['b.w.ln.vld.', 'TXT', 'NOERROR', true],
+  ['www.optout.vld.', 'A', 'NOERROR', true],            // NSEC3 opt-out zone
+  ['www.insec.optout.vld.', 'A', 'NOERROR', false],     // unsigned delegation under opt-out
+  ['www.ins.vld.', 'A', 'NOERROR', false],              // insecure delegation (NSEC3 no DS)
+  ['nx.ins.vld.', 'A', 'NXDOMAIN', false],
+  ['www.uns.', 'A', 'NOERROR', false],                  // unsigned TLD (root NSEC no DS)
+  ['www.unkalg.vld.', 'A', 'NOERROR', false],           // DS of an unknown algorithm: insecure
+  ['www.unkdig.vld.', 'A', 'NOERROR', false],           // DS of an unknown digest: insecure
+  ['www.iter.vld.', 'A', 'NOERROR', true],              // 200 NSEC3 iterations: positive answers fine
+  ['nx.iter.vld.', 'A', 'NXDOMAIN', false],             // ... denial above 150 iterations: insecure
+  ['www.stripnsec.vld.', 'A', 'NOERROR', true],
+  ['www.expired.vld.', 'A', 'SERVFAIL', false],
+  ['www.ntaexp.vld.', 'A', 'NOERROR', false],           // expired, under a configured negative trust anchor
+  ['www.future.vld.', 'A', 'SERVFAIL', false],
+  ['www.tamper.vld.', 'A', 'SERVFAIL', false],
+  ['www.nokey.vld.', 'A', 'SERVFAIL', false],
+  ['www.nosig.vld.', 'A', 'SERVFAIL', false],
+  ['wwx.stripnsec.vld.', 'A', 'SERVFAIL', false],       // NXDOMAIN without the covering NSEC
+  ['www.stripnsec.vld.', 'TXT', 'SERVFAIL', false],     // NODATA without the NSEC
+  ['www.knot.vld.', 'A', 'NOERROR', true],              // ECDSA NSEC3 by Knot's kzonesign, on knotd
+  ['nx.knot.vld.', 'A', 'NXDOMAIN', true],
+  ['mx.knot.vld.', 'A', 'NOERROR', true],               // NSEC3 NODATA
+  ['a.w.knot.vld.', 'TXT', 'NOERROR', true],            // NSEC3 wildcard
+  ['a.w.knot.vld.', 'A', 'NOERROR', true],              // NSEC3 wildcard NODATA
+  ['orig.ttlcap.vld.', 'A', 'NOERROR', true],
+  ['long.ttlcap.vld.', 'TXT', 'NOERROR', true],
+  ['www.keytrap.vld.', 'A', 'SERVFAIL', false],         // KeyTrap: no valid signature among the colliding ones
+];
+
+/** Our Extended DNS Error per broken name. */
+export const EDE: Record<string, number> = {
+  'www.expired.vld.': EdeCode.SIGNATURE_EXPIRED,
+  'www.future.vld.': EdeCode.SIGNATURE_NOT_YET_VALID,
+  'www.tamper.vld.': EdeCode.DNSSEC_BOGUS,
+  'www.nokey.vld.': EdeCode.DNSKEY_MISSING,
+  'www.nosig.vld.': EdeCode.RRSIGS_MISSING,
+  'wwx.stripnsec.vld.': EdeCode.NSEC_MISSING,
+};
 
 /** DNSKEYs sharing the ZSK's tag and junk RRSIGs over www.keytrap.vld. A (unbounded work: sigs x keys). */
 export const KEYTRAP_KEYS = 24;

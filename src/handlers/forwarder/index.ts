@@ -15,6 +15,7 @@
 import type { Acl } from '../../resolver/acl.js';
 import { answerReply, failureReply } from '../recursive-reply.js';
 import type { ForwardQuestion, ForwardResult, Forwarder } from '../../resolver/forwarder.js';
+import type { ForwarderValidation } from '../../resolver/forward-validate.js';
 import { specialAnswer, specialZone } from '../../resolver/special-names.js';
 import type { Middleware } from '../../server/chain.js';
 import { type QueryContext, replyTo } from '../../server/query-context.js';
@@ -26,12 +27,15 @@ import { RRClass, RRType } from '../../wire/types.js';
 export interface ForwarderHandlerConfig {
   maxUdpSize: number;
   acl: Acl;
+  /** DNSSEC validation of forwarded answers (`forwarding.dnssec`): CD=0 cache misses go through it. */
+  validation?: ForwarderValidation | undefined;
 }
 
 function build(ctx: QueryContext, r: ForwardResult, maxUdpSize: number): Message {
   const reply = answerReply(ctx, r, maxUdpSize);
   // RFC 4035 §3.2.3: AD only for a client that showed it understands it (DO or AD in the query).
-  reply.ad = r.ad && (ctx.dnssecOk || ctx.request.ad) && !r.cached;
+  // Cached answers carry AD only when our own validator proved them (the entry's state).
+  reply.ad = r.ad && (ctx.dnssecOk || ctx.request.ad);
   return reply;
 }
 
@@ -67,6 +71,7 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
       fwd.cacheAnswers++;
       return build(ctx, hit, max);
     }
-    return fwd.resolveUpstream(fq, route).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
+    const p = cfg.validation !== undefined && !fq.checkingDisabled ? cfg.validation.resolve(fq, route) : fwd.resolveUpstream(fq, route);
+    return p.then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
   };
 }

@@ -149,6 +149,8 @@ export const configSchema = z.strictObject({
     trustAnchors: z.array(z.string().min(1)).optional(),
     /** Negative trust anchors (RFC 7646): domains not validated. */
     negativeTrustAnchors: z.array(domainName).default([]),
+    /** RFC 5011: a DNSKEY state file for the root's trust anchors, kept current by automated updates (Unbound's auto-trust-anchor-file). */
+    autoTrustAnchorFile: z.string().min(1).optional(),
     /** RFC 8198: answer NXDOMAIN/NODATA from cached validated NSEC ranges (Unbound's aggressive-nsec). */
     aggressiveNsec: z.boolean().default(true),
   })).prefault({}),
@@ -312,6 +314,7 @@ export const configHints: Record<string, string> = {
   'resolver.trustAnchors': 'a list of files of DS or DNSKEY records, e.g. ["/usr/share/dns/root.key"]',
   'resolver.negativeTrustAnchors': 'a list of domain names, e.g. ["broken.example"]',
   'resolver.aggressiveNsec': 'true or false',
+  'resolver.autoTrustAnchorFile': 'a path to a writable file of the root KSK DNSKEY record(s), e.g. /var/lib/sovereign/root.key',
   'resolver.allow': 'a list of addresses or address/prefix entries ("192.168.0.0/16", "::1", "!10.0.0.1", "any")',
   forwarders: 'a list of upstream resolvers, e.g. ["127.0.0.1:53", "[::1]:53", "192.0.2.1", "tls://192.0.2.1:853#dns.example"]',
   forwardZones: 'a map of domain -> list of upstream resolvers, e.g. { corp.example: ["10.0.0.53"] }',

@@ -22,6 +22,7 @@ import { resolverHandler } from '../handlers/resolver/index.js';
 import { Resolver } from '../resolver/iterator.js';
 import { ResolverValidation } from '../resolver/validate.js';
 import { NegativeTrustAnchors, TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
+import { AutoTrustAnchor } from '../dnssec/validator/rfc5011.js';
 import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
@@ -31,6 +32,7 @@ import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
 import { isLeadProcess, type Logger } from '../logging.js';
 import { Name } from '../wire/name.js';
+import { RRClass, RRType } from '../wire/types.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
 import { option } from '../wire/edns.js';
 import { loadZone } from '../zone/load.js';
@@ -377,6 +379,7 @@ export class DnsServer {
       for (const n of r.negativeTrustAnchors) this.ntas.add(zoneName(n));
       validation = new ResolverValidation({ anchors, ntas: this.ntas, logger: this.logger, aggressiveNsec: r.aggressiveNsec });
     }
+    this.startAutoTrust(r.enabled && r.dnssec ? r.autoTrustAnchorFile : undefined, validation);
     this.resolver = new Resolver({
       validation,
       cache: this.cache, hints, logger: this.logger, qnameMinimisation: r.qnameMinimisation, use0x20: r.use0x20,
@@ -386,6 +389,34 @@ export class DnsServer {
     if (previous !== undefined) Object.assign(this.resolver.stats, previous.stats);
   }
 
+  private autoTrustTimer: NodeJS.Timeout | undefined = undefined;
+
+  /**
+   * RFC 5011 (`resolver.autoTrustAnchorFile`): the root's trusted keys come from the state file
+   * and follow the root's DNSKEY set, probed at start and every hour (RFC 5011 §2.3's lower bound).
+   */
+  private startAutoTrust(file: string | undefined, validation: ResolverValidation | undefined): void {
+    if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
+    this.autoTrustTimer = undefined;
+    if (file === undefined || validation === undefined) return;
+    const auto = new AutoTrustAnchor({
+      zone: Name.ROOT, stateFile: file,
+      fetch: async (zone) => (await this.resolver!.resolve(zone, RRType.DNSKEY, RRClass.IN, { cd: true, refresh: true })).answer,
+    });
+    validation.validator.anchors.replace(Name.ROOT, auto.trusted());
+    const probe = (): void => {
+      auto.probe().then((p) => {
+        if (p.changes.length === 0) return;
+        this.logger.info({ changes: p.changes }, 'RFC 5011 trust anchor update');
+        validation.validator.anchors.replace(Name.ROOT, auto.trusted());
+        validation.reset();
+      }, (err: unknown) => this.logger.warn({ err }, 'RFC 5011 trust anchor probe failed'));
+    };
+    setImmediate(probe);
+    this.autoTrustTimer = setInterval(probe, 3_600_000);
+    this.autoTrustTimer.unref();
+  }
+
   /** Serves a re-signed zone in place of its current version (signature refresh). */
   swapZone(zone: Zone): void {
     this.catalog.add(zone);
@@ -393,6 +424,7 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
     this.transfers.close();
     this.signing.stop();
     this.forwarder?.close();

@@ -41,6 +41,7 @@ export const PEER_BINARIES = {
   'dnssec-signzone': '/usr/bin/dnssec-signzone',
   'dnssec-verify': '/usr/bin/dnssec-verify',
   'dnssec-dsfromkey': '/usr/bin/dnssec-dsfromkey',
+  'dnssec-revoke': '/usr/bin/dnssec-revoke',
   'ldns-verify-zone': '/usr/bin/ldns-verify-zone',
   'ldns-signzone': '/usr/bin/ldns-signzone',
   // Knot's key manager and offline signer (signed zones in the validation hierarchy).

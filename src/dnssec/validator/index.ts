@@ -5,3 +5,4 @@
 export { Validator, type FetchResult, type SecurityStatus, type ValidationResult, type ValidatorOptions, type RrsetStatus, type VerifiedNsec } from './validator.js';
 export { TrustAnchorSet, NegativeTrustAnchors, ROOT_ANCHORS_TEXT, parseAnchorText, type TrustAnchor } from './trust-anchors.js';
 export { DEFAULT_LIMITS, type ValidationLimits } from './verify.js';
+export { AutoTrustAnchor, HOLD_DOWN_SEC, type KeyState, type TrackedKey, type ProbeResult } from './rfc5011.js';

@@ -46,6 +46,12 @@ export class TrustAnchorSet {
     }
   }
 
+  /** Replaces the anchor at `name` with `records` (RFC 5011 updates); none left removes it. */
+  replace(name: Name, records: readonly ResourceRecord[]): void {
+    this.byName.delete(name.key);
+    this.add(records.filter((r) => r.name.equals(name)));
+  }
+
   /** The anchor at exactly `name`. */
   at(name: Name): TrustAnchor | undefined {
     return this.byName.get(name.key);

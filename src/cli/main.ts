@@ -23,6 +23,8 @@ const commands: Record<string, () => Promise<Command>> = {
   nta: async () => (await import('./nta.js')).command,
   delv: async () => (await import('./delv.js')).command,
   nsupdate: async () => (await import('./nsupdate.js')).command,
+  llmnr: async () => (await import('./llmnr.js')).command,
+  nbns: async () => (await import('./nbns.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -77,6 +77,22 @@ test('sovereign serve answers LLMNR for its name; sovereign llmnr finds it over 
   assert.equal(other.stdout, '');
   assert.match(other.stderr, /no LLMNR response for beta\./);
 
+  // Bad input (garbage, a response, QDCOUNT 2, a truncated header, a query with an answer record)
+  // is dropped; the responder keeps answering.
+  const junk = await p.run(p.b, process.execPath, ['-e', `
+    const s = require('node:dgram').createSocket('udp4');
+    const q = Buffer.from('abcd0000000100000000000005616c7068610000010001', 'hex');
+    const two = Buffer.from(q); two[5] = 2;
+    const resp = Buffer.from(q); resp[2] |= 0x80;
+    const withAnswer = Buffer.concat([Buffer.from(q), Buffer.from('c00c000100010000001e00040a000001', 'hex')]); withAnswer[7] = 1;
+    const bad = [Buffer.from('ff', 'hex'), Buffer.alloc(11), two, resp, withAnswer, Buffer.from('abcd000000010000000000003f', 'hex')];
+    let n = 0;
+    for (const b of bad) s.send(b, 5355, '${ADDR_A}', () => { if (++n === bad.length) s.close(); });
+  `]);
+  assert.equal(junk.status, 0, junk.stderr);
+  const still = await p.run(p.b, process.execPath, [BIN, 'llmnr', 'alpha']);
+  assert.equal(still.stdout, v4.stdout, 'still answering after bad input');
+
   // TCP on 5355 (§2.4) and unicast UDP: a DNS client can ask the responder directly.
   for (const transport of ['+tcp', '+notcp']) {
     const d = await p.run(p.b, process.execPath, [BIN, 'dig', `@${ADDR_A}`, '-p', '5355', 'alpha', 'A', transport, '+norecurse', '+noedns']);

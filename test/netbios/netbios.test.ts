@@ -86,6 +86,18 @@ netbios: { enabled: true, names: [ALPHA], interfaces: [vA] }
   assert.equal(r.stdout, `querying NOPE on ${BROADCAST}\nname_query failed to find name NOPE\n`);
   r = await nmblookup('-B', BROADCAST, 'ALPHA#1b');
   assert.equal(r.status, 1, 'a suffix we did not register');
+  // Bad input (garbage, a short header, a name that is not 32 letters A..P, a lying count) is
+  // dropped; the responder keeps answering.
+  const junk = await p.run(p.b, process.execPath, ['-e', `
+    const s = require('node:dgram').createSocket('udp4');
+    const bad = [Buffer.from('ff', 'hex'), Buffer.alloc(11), Buffer.from('123401100001000000000000036162630000200001', 'hex'),
+      Buffer.from('1234011000ff0000000000002045'.padEnd(100, '4'), 'hex')];
+    let n = 0;
+    for (const b of bad) s.send(b, 137, '${ADDR_A}', () => { if (++n === bad.length) s.close(); });
+  `]);
+  assert.equal(junk.status, 0, junk.stderr);
+  r = await nmblookup('-U', ADDR_A, 'ALPHA');
+  assert.equal(r.stdout, `querying ALPHA on ${ADDR_A}\n${ADDR_A} ALPHA<00>\n`, 'still answering after bad input');
   serve.child.kill('SIGTERM');
 });
 

@@ -23,7 +23,7 @@ const TAB_WIDTH = 8;
  * Appends the padding BIND's `indent()` writes to reach column `to` from `col`: tabs to the
  * tab stop, or a single space (or tab) when already at or past it. Returns the new column.
  */
-function pad(parts: string[], col: number, to: number): number {
+export function pad(parts: string[], col: number, to: number): number {
   if (to < col + 1) to = col + 1;
   const tabs = Math.floor(to / TAB_WIDTH) - Math.floor(col / TAB_WIDTH);
   if (tabs > 0) {

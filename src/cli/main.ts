@@ -22,6 +22,9 @@ const commands: Record<string, () => Promise<Command>> = {
   zone: async () => (await import('./zone.js')).command,
   nta: async () => (await import('./nta.js')).command,
   delv: async () => (await import('./delv.js')).command,
+  nsupdate: async () => (await import('./nsupdate.js')).command,
+  llmnr: async () => (await import('./llmnr.js')).command,
+  nbns: async () => (await import('./nbns.js')).command,
 };
 
 async function usage(): Promise<string> {

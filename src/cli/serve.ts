@@ -15,6 +15,7 @@ import { Name } from '../wire/name.js';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
 import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
 import { startControl } from '../control/start.js';
+import { type NameServices, startNameServices } from './serve-names.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, createLogger, isLeadProcess } from '../logging.js';
@@ -197,10 +198,13 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
     return 1;
   }
   let control: ControlServer | undefined;
+  let names: NameServices | undefined;
   try {
     // The control endpoint lives in the primary and fans each request out to every worker.
     control = await startControl(cfg, new ClusterBackend(), logger);
+    names = await startNameServices(cfg, logger);
   } catch (err) {
+    await control?.close();
     fail(err);
     return 1;
   }
@@ -227,6 +231,7 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
   });
   removePidFile(cfg.pidFile);
   await control?.close();
+  await names?.stop();
   if (result.error !== undefined || dropFailed !== undefined) {
     fail(result.error ?? dropFailed);
     return 1;
@@ -247,6 +252,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   };
   if (worker) process.on('message', early);
   let control: ControlServer | undefined;
+  let names: NameServices | undefined;
   let pidWritten = false;
   try {
     const reports = await server.loadZones();
@@ -269,6 +275,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
       logger.error({ zone: r.name, problems: r.problems }, 'zone not loaded; answering SERVFAIL for it until a reload loads it');
     }
     await server.start();
+    if (!worker) names = await startNameServices(cfg, logger);
     if (!worker) control = await startControl(cfg, new LocalBackend(server), logger);
     // Serving now: the pid file (written while still root, so /run works), then root goes.
     if (!worker) {
@@ -278,6 +285,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     if (cfg.user !== undefined) dropPrivileges(cfg.user);
   } catch (err) {
     await control?.close();
+    await names?.stop();
     await server.stop();
     // Only ours: a failed second instance must not remove the running one's pid file.
     if (pidWritten) removePidFile(cfg.pidFile);
@@ -317,6 +325,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   if (!worker) logger.info({ reason: why }, 'stopping');
   if (!worker) await notifySystemd('STOPPING=1', logger);
   await control?.close();
+  await names?.stop();
   if (worker) {
     // A cluster worker's shared sockets are released through the primary, which may already be
     // gone or stopping: give the close a moment, then leave regardless.

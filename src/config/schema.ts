@@ -82,6 +82,17 @@ export const tsigKeySchema = z.strictObject({
   secret: z.string().min(1),
 });
 
+/** `llmnr:` and `netbios:` blocks: names this host answers for, on which interfaces, with which addresses. */
+const nameServiceSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Single-label host names, e.g. ["fileserver"]. */
+  names: z.array(z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,62}$/)).default([]),
+  /** Interface names to serve (multicast/broadcast only there); empty: every non-loopback interface. */
+  interfaces: z.array(z.string().min(1)).default([]),
+  /** Addresses to answer with; empty: those of the interfaces served. */
+  addresses: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
+}).prefault({});
+
 export const configSchema = z.strictObject({
   listen: listenList.default(['127.0.0.1:5300', '[::1]:5300']),
   /** Worker processes; `auto` = one per core. */
@@ -217,6 +228,10 @@ export const configSchema = z.strictObject({
     /** File holding the bearer token; created at first start when absent (mode 0600). */
     tokenFile: z.string().min(1).optional(),
   }).prefault({}),
+  /** LLMNR responder (RFC 4795) for this host's single-label names; off by default (src/llmnr). */
+  llmnr: nameServiceSchema,
+  /** NetBIOS name service responder (RFC 1001/1002, UDP 137, IPv4 only); legacy, off by default (src/netbios). */
+  netbios: nameServiceSchema,
 }).superRefine(crossChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -332,4 +347,6 @@ export const configHints: Record<string, string> = {
   control: 'enabled (true/false), listen ("127.0.0.1:8053"), socket (a path), tokenFile (a path), allowRemote (true/false), metricsAuth (true/false)',
   'control.listen': 'a loopback "address:port" such as "127.0.0.1:8053", or set control.allowRemote: true to listen elsewhere',
   'resolver.qnameMinimization': 'true or false (the same setting as qnameMinimisation)',
+  llmnr: 'enabled (true/false), names (single-label host names, e.g. ["fileserver"]), interfaces (e.g. ["eth0"]), addresses (IP addresses)',
+  netbios: 'enabled (true/false), names (NetBIOS names of up to 15 characters, e.g. ["FILESERVER"]), interfaces (e.g. ["eth0"]), addresses (IPv4 addresses)',
 };

@@ -63,6 +63,10 @@ test('an unknown option: one line naming it, exit 2 (dig: 1 as dig; nslookup: as
     if (c === 'dig') {
       assert.equal(r.status, 1);
       assert.equal(first, 'Invalid option: --frobnicate');
+    } else if (c === 'nsupdate') {
+      // nsupdate's usage errors exit 1 (`nsupdate: invalid argument -x` and its usage).
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /^usage: sovereign nsupdate /m);
     } else if (c === 'check-zone') {
       // named-checkzone's usage errors exit 1 (and print its usage after the reason).
       assert.equal(r.status, 1, r.stderr);

@@ -47,6 +47,13 @@ export const PEER_BINARIES = {
   // Knot's key manager and offline signer (signed zones in the validation hierarchy).
   keymgr: '/usr/sbin/keymgr',
   kzonesign: '/usr/bin/kzonesign',
+  /** BIND's nsupdate (bind9-dnsutils), the reference for `sovereign nsupdate`. */
+  nsupdate: '/usr/bin/nsupdate',
+  /** Samba's NetBIOS tools (samba-common-bin, samba), run only inside test network namespaces. */
+  nmblookup: '/usr/bin/nmblookup',
+  nmbd: '/usr/sbin/nmbd',
+  /** iproute2, to build the network namespaces of the LLMNR and NetBIOS tests. */
+  ip: '/usr/sbin/ip',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

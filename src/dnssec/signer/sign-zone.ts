@@ -52,6 +52,8 @@ export interface SignZoneOptions {
   cache?: SignatureCache;
   /** With a cache: signatures expiring before this time (seconds) are made anew. */
   refreshBefore?: number;
+  /** RRsets put at the apex in place of the input's of the same type (CDS/CDNSKEY of the key manager). */
+  apexSets?: readonly (readonly ResourceRecord[])[];
 }
 
 /** What signing produced, owner by owner. */
@@ -138,6 +140,12 @@ export function signZone(zone: Zone, opts: SignZoneOptions): SignedZoneData {
   if (dnskeys !== undefined) apex.sets.splice(apex.sets.indexOf(dnskeys), 1);
   dnskeys = merged;
   apex.sets.push(dnskeys);
+  for (const set of opts.apexSets ?? []) {
+    if (set.length === 0) continue;
+    const at = apex.sets.findIndex((s) => s[0]!.type === set[0]!.type);
+    if (at >= 0) apex.sets.splice(at, 1);
+    apex.sets.push([...set]);
+  }
   apex.sets.sort((a, b) => a[0]!.type - b[0]!.type);
 
   // 3. Denial of existence.

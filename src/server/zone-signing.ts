@@ -58,6 +58,7 @@ export class ZoneSigning {
       nsec3: d.nsec3 ? { ...RFC9276_NSEC3, optOut: d.optOut } : undefined,
       validity: d.signatureValidity,
       refresh: d.signatureRefresh,
+      unsign: d.policy === 'insecure',
       rollover: {
         kskLifetime: d.kskLifetime, zskLifetime: d.zskLifetime, cskLifetime: d.cskLifetime, dnskeyTtl: d.dnskeyTtl,
         propagationDelay: d.propagationDelay, publishSafety: d.publishSafety, retireSafety: d.retireSafety,

@@ -216,3 +216,42 @@ for (const role of ['ksk', 'csk'] as const) {
     }
   });
 }
+
+test('going insecure: CDS/CDNSKEY delete records (RFC 8078 §4) until the parent\'s DS is gone, then unsigned', () => {
+  const dir = tempDir('sovereign-unsign-');
+  try {
+    const keyDir = join(dir.path, 'keys');
+    let now = T0;
+    const policy = { ...DEFAULT_POLICY, rollover: ROLL };
+    const signed = new ZoneSigner(Name.fromText(ORIGIN), { keyDir, policy, now: () => now });
+    signed.sign(load(dir.path));
+    const [csk] = signed.status();
+    now += 60;
+    const going = new ZoneSigner(Name.fromText(ORIGIN), { keyDir, policy: { ...policy, unsign: true }, now: () => now });
+    const z1 = going.sign(load(dir.path));
+    assert.deepEqual(verifyZone(z1, now).errors, []);
+    peersVerify(dir.path, z1, true, 'unsigning');
+    const text = (type: number): string[] => (z1.apex.get(type)?.rdata ?? []).map((d) => recordToString({ name: z1.origin, type, class: 1, ttl: 20, data: d }).split(/\s+/).slice(4).join(' '));
+    assert.deepEqual(text(RRType.CDS), ['0 0 0 00']);
+    assert.deepEqual(text(RRType.CDNSKEY), ['0 3 0 AA==']);
+    assert.ok((z1.apex.get(RRType.RRSIG)?.rdata as RRSIGData[]).some((s) => s.typeCovered === RRType.CDS), 'the delete records are signed');
+    assert.deepEqual(going.dsPending().withdrawn.map((k) => k.keyTag), [csk!.tag]);
+    // However long the parent keeps the DS, the zone stays signed.
+    now += 1000;
+    assert.ok(going.refresh()!.apex.get(RRType.DNSKEY) !== undefined);
+    assert.deepEqual(going.dsSeen('withdrawn'), [csk!.tag]);
+    const seenAt = now;
+    now += 25;
+    assert.ok(going.refresh()!.apex.get(RRType.DNSKEY) !== undefined, 'still signed while the parent\'s old DS may be cached');
+    assert.equal(going.nextEventAt(), seenAt + 5 + 20 + 5);
+    now = seenAt + 30;
+    const plain = going.refresh()!;
+    for (const node of plain.nodes()) {
+      for (const t of [RRType.RRSIG, RRType.NSEC, RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]) assert.equal(node.get(t), undefined, `${node.name.toString()} ${t}`);
+    }
+    assert.equal(going.status()[0]!.state, 'removed');
+    assert.ok(plain.apex.get(RRType.SOA) !== undefined);
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -276,13 +276,50 @@ export class KeyManager {
     });
   }
 
+  /**
+   * Going insecure (BIND's `dnssec-policy insecure`, RFC 8078 §4): the KSKs' CDS give way to the
+   * delete records (the caller publishes them), the zone stays signed until the parent's DS is
+   * seen gone for every KSK and that has outlived the parent's DS TTL, and then `unsigned` is
+   * true: the zone is served without DNSSEC. No key is ever made here.
+   */
+  unsign(): { keys: ManagedKey[]; unsigned: boolean } {
+    return this.locked(() => {
+      const now = this.opts.now();
+      const r = this.opts.rollover;
+      const keys = this.read();
+      const live = keys.filter((m) => !within(m.key.timing.Delete, now));
+      if (live.length === 0) return { keys, unsigned: true };
+      const ksks = live.filter((m) => m.state.role !== 'zsk');
+      for (const m of live) {
+        let changed = m.state.goal !== 'hidden';
+        m.state.goal = 'hidden';
+        if (m.state.role !== 'zsk' && (m.key.timing.SyncDelete === undefined || m.key.timing.SyncDelete > now)) {
+          m.key.timing.SyncDelete = now;
+          changed = true;
+        }
+        if (changed) this.save(m);
+      }
+      if (ksks.length > 0 && ksks.every((m) => m.state.dsWithdrawn !== undefined)) {
+        const t = Math.max(...ksks.map((m) => m.state.dsWithdrawn!)) + r.parentPropagationDelay + r.parentDsTtl + r.retireSafety;
+        for (const m of live) {
+          if (m.key.timing.Delete !== undefined) continue;
+          m.key.timing.Inactive = t;
+          m.key.timing.Delete = t;
+          this.save(m);
+        }
+        return { keys, unsigned: now >= t };
+      }
+      return { keys, unsigned: false };
+    });
+  }
+
   /** The keys the parent's DS should be checked for: CDS published, DS not yet seen; CDS withdrawn, DS not yet seen gone. */
   dsPending(keys: readonly ManagedKey[]): { published: ManagedKey[]; withdrawn: ManagedKey[] } {
     const now = this.opts.now();
     const live = (m: ManagedKey): boolean => m.state.role !== 'zsk' && within(m.key.timing.SyncPublish, now);
     return {
       published: keys.filter((m) => live(m) && !within(m.key.timing.SyncDelete, now) && m.state.dsPublished === undefined),
-      withdrawn: keys.filter((m) => live(m) && within(m.key.timing.SyncDelete, now) && m.state.dsWithdrawn === undefined),
+      withdrawn: keys.filter((m) => m.state.role !== 'zsk' && within(m.key.timing.SyncDelete, now) && m.state.dsWithdrawn === undefined),
     };
   }
 

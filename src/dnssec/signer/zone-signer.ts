@@ -19,7 +19,7 @@ import { DnssecAlgorithm } from '../algorithms.js';
 import { type DnssecKey, generateKey, keyBaseName, readZoneKeys, writeKeyPair } from '../key-file.js';
 import { type KeyStatus, KeyManager, type ManagedKey, type RolloverPolicy } from './key-manager.js';
 import { type Nsec3Options, SignatureCache, signZone } from './sign-zone.js';
-import { cdsRecords } from './cds.js';
+import { cdsRecords, deleteRecords } from './cds.js';
 
 export interface SigningPolicy {
   algorithm: number;
@@ -37,6 +37,11 @@ export interface SigningPolicy {
    * their timing metadata says and one is made only when there is none.
    */
   rollover?: RolloverPolicy;
+  /**
+   * Going insecure (with `rollover`): CDS/CDNSKEY delete records (RFC 8078 §4) until the parent's
+   * DS is gone, then the zone is served unsigned (KeyManager.unsign).
+   */
+  unsign?: boolean;
 }
 
 /** Knot's defaults: 14 days of validity, refreshed 7 days before expiry. */
@@ -75,6 +80,8 @@ export class ZoneSigner {
   private maxTtl = 0;
   /** The clock at the last signing run: key events after it are what is due next. */
   private lastRunAt = -Infinity;
+  /** Going insecure and done: the zone is served as loaded. */
+  unsigned = false;
 
   constructor(origin: Name, opts: ZoneSignerOptions) {
     this.origin = origin;
@@ -105,6 +112,12 @@ export class ZoneSigner {
       if (f.endsWith('.key') && !files.includes(f.slice(0, -4) + '.private')) {
         throw new DnssecError('ERR_DNSSEC_KEY_FILE', `key ${dir}/${f} has no .private file: restore it or remove the key`);
       }
+    }
+    if (this.manager !== undefined && this.opts.policy.unsign === true) {
+      const u = this.manager.unsign();
+      this.managed = u.keys;
+      this.unsigned = u.unsigned;
+      return this.managed.map((m) => m.key);
     }
     if (this.manager !== undefined) {
       this.managed = this.manager.manage(this.maxTtl);
@@ -182,6 +195,12 @@ export class ZoneSigner {
     const keys = this.keys();
     const now = this.opts.now();
     this.lastRunAt = now;
+    if (this.unsigned) {
+      this.lastSigned = 0;
+      this.lastReused = 0;
+      this.cache.map.clear();
+      return source;
+    }
     const active = keys.filter((k) => (k.timing.Activate ?? 0) <= now && (k.timing.Inactive === undefined || k.timing.Inactive > now));
     const published = keys.filter((k) => (k.timing.Publish ?? 0) <= now && (k.timing.Delete === undefined || k.timing.Delete > now));
     const p = this.opts.policy;
@@ -190,7 +209,10 @@ export class ZoneSigner {
       // Spread expirations over a quarter of the time between refresh and expiry.
       jitter: Math.floor((p.validity - p.refresh) / 4), random: this.opts.random ?? Math.random,
       nsec3: p.nsec3, cache: this.cache, refreshBefore: now + p.refresh,
-      ...(p.rollover !== undefined ? { dnskeyTtl: p.rollover.dnskeyTtl, apexSets: this.cdsSets(published, now, p.rollover.dnskeyTtl) } : {}),
+      ...(p.rollover !== undefined ? {
+        dnskeyTtl: p.rollover.dnskeyTtl,
+        apexSets: p.unsign === true ? deleteRecords(this.origin, p.rollover.dnskeyTtl) : this.cdsSets(published, now, p.rollover.dnskeyTtl),
+      } : {}),
     });
     this.lastSigned = out.signed;
     this.lastReused = out.reused;

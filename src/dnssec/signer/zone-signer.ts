@@ -204,7 +204,9 @@ export class ZoneSigner {
     const active = keys.filter((k) => (k.timing.Activate ?? 0) <= now && (k.timing.Inactive === undefined || k.timing.Inactive > now));
     const published = keys.filter((k) => (k.timing.Publish ?? 0) <= now && (k.timing.Delete === undefined || k.timing.Delete > now));
     const p = this.opts.policy;
+    const zone = new Zone(source.origin, source.class);
     const out = signZone(source, {
+      emit: (rr) => zone.add(rr),
       keys: published, active, inception: now - INCEPTION_OFFSET, expiration: now + p.validity,
       // Spread expirations over a quarter of the time between refresh and expiry.
       jitter: Math.floor((p.validity - p.refresh) / 4), random: this.opts.random ?? Math.random,
@@ -216,8 +218,6 @@ export class ZoneSigner {
     });
     this.lastSigned = out.signed;
     this.lastReused = out.reused;
-    const zone = new Zone(source.origin, source.class);
-    for (const rr of out.records) zone.add(rr);
     zone.finish();
     return zone;
   }

@@ -128,11 +128,19 @@ export class ZoneSigning {
     return tags;
   }
 
+  /** Keys made by a roll are told once (their tags only: key material is never logged). */
+  private logGenerated(signer: ZoneSigner): void {
+    for (const tag of signer.generated.splice(0)) {
+      this.logger.info({ zone: signer.origin.toString(), keyTag: tag, keyDir: signer.opts.keyDir }, 'DNSSEC key generated');
+    }
+  }
+
   private resign(signer: ZoneSigner, swap: (zone: Zone) => void, why: string): void {
     try {
       const z = signer.refresh();
       if (z === undefined) return;
       swap(z);
+      this.logGenerated(signer);
       this.logger.info({ zone: signer.origin.toString(), signed: signer.lastSigned, reused: signer.lastReused, why }, 'zone re-signed');
     } catch (err) {
       this.logger.error({ zone: signer.origin.toString(), err: (err as Error).message }, 'signing failed; the zone keeps its current signatures');
@@ -161,6 +169,7 @@ export class ZoneSigning {
         const z = signer.refresh();
         if (z === undefined) continue;
         swap(z);
+        this.logGenerated(signer);
         this.logger.info({ zone: signer.origin.toString(), signed: signer.lastSigned, reused: signer.lastReused }, 'signatures refreshed');
       } catch (err) {
         this.logger.error({ zone: signer.origin.toString(), err: (err as Error).message }, 'signature refresh failed; the zone keeps its current signatures');

@@ -205,6 +205,13 @@ export class KeyManager {
 
     for (const role of this.opts.split ? (['ksk', 'zsk'] as const) : (['csk'] as const)) {
       const current = keys.filter((m) => m.state.role === role && m.state.goal === 'omnipresent' && m.state.successor === undefined && !gone(m));
+      // A lifetime changed in the policy applies to the keys in use, as BIND applies a changed dnssec-policy.
+      for (const m of current) {
+        if (m.state.lifetime !== this.lifetimeOf(role)) {
+          m.state.lifetime = this.lifetimeOf(role);
+          changed.add(m);
+        }
+      }
       if (current.length === 0) {
         // The zone's first key of this role: it is published and signs now (as dnssec-signzone's
         // keys do); a KSK's CDS follows once its DNSKEY has reached every cache.

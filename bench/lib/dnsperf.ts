@@ -81,9 +81,9 @@ export interface DnsperfResult {
 }
 
 /** Runs dnsperf on the client core against address:port with the query file, for `seconds`. */
-export function dnsperf(address: string, port: number, queries: string, seconds = SECONDS): DnsperfResult {
+export function dnsperf(address: string, port: number, queries: string, seconds = SECONDS, extra: readonly string[] = []): DnsperfResult {
   const r = spawnSync('taskset', ['-c', CLIENT_CORE, PEER_BINARIES.dnsperf, '-s', address, '-p', String(port), '-d', queries,
-    '-l', String(seconds), '-q', String(OUTSTANDING), '-t', '2'], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    '-l', String(seconds), '-q', String(OUTSTANDING), '-t', '2', ...extra], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   const out = r.stdout ?? '';
   const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
   return {
@@ -109,13 +109,15 @@ export interface Target {
   port: number;
   /** The server's process tree, for its CPU time; omit to skip that figure. */
   tree?: readonly number[];
+  /** Extra dnsperf options (`-D`: DO=1). */
+  dnsperfArgs?: readonly string[];
 }
 
 /** One timed dnsperf run against `target`; throws with dnsperf's output when it failed. */
 export function measure(target: Target, queries: string, seconds = SECONDS): Measured {
   const tree = target.tree ?? [];
   const before = cpuSeconds(tree);
-  const p = dnsperf(target.address, target.port, queries, seconds);
+  const p = dnsperf(target.address, target.port, queries, seconds, target.dnsperfArgs);
   const cpu = cpuSeconds(tree) - before;
   if (Number.isNaN(p.qps)) throw new Error(`dnsperf against ${target.name} failed:\n${p.raw}`);
   return { ...p, cpuUsPerQuery: target.tree !== undefined && p.completed > 0 ? (cpu * 1e6) / p.completed : NaN };
@@ -123,7 +125,7 @@ export function measure(target: Target, queries: string, seconds = SECONDS): Mea
 
 /** An untimed run (JIT, caches) before the timed rounds; its figures are not used. */
 export function warmUp(target: Target, queries: string): void {
-  dnsperf(target.address, target.port, queries, WARM_UP_SECONDS);
+  dnsperf(target.address, target.port, queries, WARM_UP_SECONDS, target.dnsperfArgs);
 }
 
 export function median(xs: readonly number[]): number {

@@ -95,20 +95,21 @@ export function runSign(argv: string[], now = Math.floor(Date.now() / 1000)): nu
       process.stderr.write(`sovereign dnssec sign: no active key for ${args.origin.toString()} in ${args.keyDir} (make one with sovereign dnssec keygen)\n`);
       return 1;
     }
-    const signed = signZone(zone, {
-      keys: published, active, inception: args.inception, expiration: args.expiration, jitter: args.jitter, nsec3: args.nsec3,
-    });
-    // Written in 1 MiB pieces: the whole text of a large zone is never held at once.
+    // Each record is written as it is made, in 1 MiB pieces: neither the signed zone's records
+    // nor its text are ever held whole.
     const fd = openSync(args.output, 'w');
     try {
       let buf = `; File written by sovereign dnssec sign on ${new Date(now * 1000).toISOString()}\n`;
-      for (const rr of signed.records) {
-        buf += recordToString(rr) + '\n';
-        if (buf.length > 1 << 20) {
-          writeSync(fd, buf);
-          buf = '';
-        }
-      }
+      signZone(zone, {
+        keys: published, active, inception: args.inception, expiration: args.expiration, jitter: args.jitter, nsec3: args.nsec3,
+        emit: (rr) => {
+          buf += recordToString(rr) + '\n';
+          if (buf.length > 1 << 20) {
+            writeSync(fd, buf);
+            buf = '';
+          }
+        },
+      });
       writeSync(fd, buf);
     } finally {
       closeSync(fd);

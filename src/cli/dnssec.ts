@@ -5,15 +5,17 @@
  */
 import type { Command } from './command.js';
 
-const TOOLS: Record<string, () => Promise<(argv: string[]) => number>> = {
+const TOOLS: Record<string, () => Promise<(argv: string[]) => number | Promise<number>>> = {
   keygen: async () => (await import('./dnssec-keygen.js')).runKeygen,
   sign: async () => (await import('./dnssec-sign.js')).runSign,
   verify: async () => (await import('./dnssec-verify.js')).runVerify,
   ds: async () => (await import('./dnssec-ds.js')).runDs,
+  status: async () => (await import('./dnssec-status.js')).runStatus,
+  checkds: async () => (await import('./dnssec-status.js')).runCheckds,
 };
 
 export const command: Command = {
-  summary: 'DNSSEC tools: keygen, sign, verify, ds (like dnssec-keygen, -signzone, -verify, -dsfromkey)',
+  summary: 'DNSSEC tools: keygen, sign, verify, ds (like dnssec-keygen, -signzone, -verify, -dsfromkey); status, checkds (like rndc dnssec)',
   usage: `usage: sovereign dnssec <tool> [options]
 
   sovereign dnssec keygen [-a ALG] [-f KSK] [-b BITS] [-L TTL] [-K DIR] [-n ZONE] ZONE
@@ -28,14 +30,20 @@ export const command: Command = {
       check every signature and the NSEC/NSEC3 chain, like dnssec-verify
   sovereign dnssec ds [-1|-2|-a DIGEST] [-T TTL] KEYFILE...
       print the DS record of each key (default SHA-256), like dnssec-dsfromkey
+  sovereign dnssec status ZONE [--json] [target options]
+      the running server's keys for ZONE: role, state, timing, CDS and parent DS, next event
+      (like rndc dnssec -status)
+  sovereign dnssec checkds ZONE published|withdrawn [--key TAG] [target options]
+      tell the server the parent's DS for the key (default: every KSK whose CDS is published)
+      is there now, or gone (like rndc dnssec -checkds); a KSK roll waits for it
 `,
   async run(argv: string[]): Promise<number> {
     const [tool, ...rest] = argv;
     const load = tool === undefined ? undefined : TOOLS[tool];
     if (load === undefined) {
       process.stderr.write(tool === undefined
-        ? 'sovereign dnssec: name a tool: keygen, sign, verify or ds (see sovereign dnssec --help)\n'
-        : `sovereign dnssec: unknown tool or option "${tool}" (keygen, sign, verify, ds)\n`);
+        ? 'sovereign dnssec: name a tool: keygen, sign, verify, ds, status or checkds (see sovereign dnssec --help)\n'
+        : `sovereign dnssec: unknown tool or option "${tool}" (keygen, sign, verify, ds, status, checkds)\n`);
       return 2;
     }
     return (await load())(rest);

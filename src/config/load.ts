@@ -115,6 +115,13 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     if (d.signatureRefresh >= d.signatureValidity) {
       problems.add(['zones', i, 'dnssec', 'signatureRefresh'], 'must be shorter than signatureValidity', { fix: configHints['zones.dnssec']! });
     }
+    d.parentalAgents.forEach((a, j) => {
+      try {
+        parseUpstream(a);
+      } catch (err) {
+        problems.add(['zones', i, 'dnssec', 'parentalAgents', j], (err as Error).message, { fix: 'an address with an optional port: "192.0.2.53" or "127.0.0.1:5301"' });
+      }
+    });
     if (d.optOut && !d.nsec3) problems.add(['zones', i, 'dnssec', 'optOut'], 'opt-out needs NSEC3', { fix: 'add nsec3: true' });
   }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);

@@ -61,7 +61,8 @@ export const zoneSchema = z.strictObject({
   ixfrHistory: z.int().min(0).max(100_000).optional(),
   /** Sign the zone in the server (src/dnssec/signer/zone-signer.ts). */
   dnssec: z.strictObject({
-    policy: z.literal('default').default('default'),
+    /** `insecure`: publish CDS/CDNSKEY delete records (RFC 8078) and go unsigned once the parent's DS is gone. */
+    policy: z.enum(['default', 'insecure']).default('default'),
     /** By number or BIND's mnemonic: 8, 10, 13 (default), 14, 15, 16. */
     algorithm: z.union([z.int(), z.string()]).default(13),
     /** One CSK (default) or a KSK and a ZSK. */
@@ -73,6 +74,18 @@ export const zoneSchema = z.strictObject({
     keyDir: z.string().min(1).optional(),
     signatureValidity: durationS(3600, 366 * 86_400).default(14 * 86400),
     signatureRefresh: durationS(60, 366 * 86_400).default(7 * 86400),
+    /** Key lifetimes (0 = never rolled, BIND's "unlimited") and rollover timings (src/dnssec/signer/key-manager.ts). */
+    kskLifetime: durationS(0, 100 * 366 * 86_400).default(0),
+    zskLifetime: durationS(0, 100 * 366 * 86_400).default(0),
+    cskLifetime: durationS(0, 100 * 366 * 86_400).default(0),
+    dnskeyTtl: durationS(0, 7 * 86_400).default(3600),
+    propagationDelay: durationS(0, 7 * 86_400).default(300),
+    publishSafety: durationS(0, 30 * 86_400).default(3600),
+    retireSafety: durationS(0, 30 * 86_400).default(3600),
+    parentDsTtl: durationS(0, 7 * 86_400).default(86_400),
+    parentPropagationDelay: durationS(0, 7 * 86_400).default(3600),
+    /** Servers asked for the zone's DS ("ADDR[:PORT]"), as BIND's parental-agents: a KSK roll goes on once they all show the new DS. */
+    parentalAgents: z.array(z.string().min(1)).default([]),
   }).optional(),
 });
 
@@ -303,7 +316,7 @@ export const configHints: Record<string, string> = {
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
   keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
-  'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',
+  'zones.dnssec': '{ policy: default } (or insecure: go unsigned through CDS delete records) or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity), kskLifetime/zskLifetime/cskLifetime (0 = never roll), dnskeyTtl, propagationDelay, publishSafety, retireSafety, parentDsTtl, parentPropagationDelay, parentalAgents (["192.0.2.53", "127.0.0.1:5301"])',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',

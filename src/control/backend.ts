@@ -12,6 +12,7 @@ import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { DnsError } from '../errors.js';
 import type { DnsServer } from '../server/server.js';
+import type { DnssecZoneStatus } from '../server/zone-signing.js';
 import { nonZero } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
@@ -27,7 +28,8 @@ export type ControlOp =
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' }
   | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
-  | { op: 'ready' };
+  | { op: 'ready' }
+  | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined };
 
 /** What each operation answers. */
 export interface ControlResults {
@@ -38,6 +40,8 @@ export interface ControlResults {
   /** Readiness: listening on every configured address. */
   ready: { ready: boolean; reason?: string };
   nta: NtaResult;
+  /** `sovereign dnssec status|checkds`: the zone's keys (after the change, with the tags changed). */
+  dnssec: DnssecZoneStatus & { changed?: number[] };
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -159,6 +163,22 @@ export class LocalBackend implements ControlBackend {
       }
       case 'ready':
         return server.addresses.length > 0 ? { ready: true } : { ready: false, reason: 'not listening yet' };
+      case 'dnssec': {
+        const origin = parseName(op.zone);
+        let changed: number[] | undefined;
+        if (op.action === 'checkds') {
+          if (op.what !== 'published' && op.what !== 'withdrawn') throw new ControlError('what= must be published or withdrawn');
+          if (server.signing.signerOf(origin) === undefined) throw new ControlError(`${origin.toString()} is not signed by this server`, 404);
+          try {
+            changed = server.signing.dsSeen(origin, op.what, op.tag, (z) => server.swapZone(z));
+          } catch (err) {
+            throw new ControlError((err as Error).message);
+          }
+        }
+        const st = server.signing.status(origin);
+        if (st === undefined) throw new ControlError(`${origin.toString()} is not signed by this server`, 404);
+        return changed === undefined ? st : { ...st, changed };
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -257,6 +277,9 @@ export class ClusterBackend implements ControlBackend {
         const rs = results as NtaResult[];
         return { changed: rs.some((r) => r.changed), ntas: rs[0]!.ntas };
       }
+      case 'dnssec':
+        // The workers share the key directory: after a checkds each re-read it, so the first's view is everyone's.
+        return results[0] as ControlResults['dnssec'];
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

@@ -7,6 +7,8 @@
  *   POST /v1/cache/flush?name=N&subtree=1 flush all, one name, or a subtree -> { removed }
  *   POST /v1/reload?what=all|zones|hosts  reload -> report (409 when something was rejected)
  *   GET  /v1/stats                        statistics snapshot
+ *   GET  /v1/dnssec/status?zone=Z         a signed zone's keys, their states and next events
+ *   POST /v1/dnssec/checkds?zone=Z&what=published|withdrawn[&key=TAG]   the parent's DS seen (rndc dnssec -checkds)
  *   GET  /metrics                         Prometheus text format (no token when `metricsAuth` is false)
  *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
  *   GET  /health/ready                     readiness: 200 when serving DNS, else 503 (no token)
@@ -170,6 +172,20 @@ export class ControlServer {
         send(res, 200, r);
         return;
       }
+      case 'GET /v1/dnssec/status':
+        send(res, 200, await b.run({ op: 'dnssec', action: 'status', zone: p.get('zone') ?? '' }));
+        return;
+      case 'POST /v1/dnssec/checkds': {
+        const tag = p.get('key');
+        const t = tag === null ? undefined : Number(tag);
+        if (t !== undefined && (!Number.isInteger(t) || t < 0 || t > 65535)) throw new ControlError('key= must be a key tag (0-65535)');
+        const what = p.get('what');
+        if (what !== 'published' && what !== 'withdrawn') throw new ControlError('what= must be published or withdrawn');
+        const r = await b.run({ op: 'dnssec', action: 'checkds', zone: p.get('zone') ?? '', what, tag: t });
+        o.logger.info({ zone: r.zone, what, keyTags: r.changed ?? [] }, 'DS state set by checkds');
+        send(res, 200, r);
+        return;
+      }
       case 'GET /v1/stats':
         send(res, 200, await b.run({ op: 'stats' }));
         return;
@@ -180,7 +196,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

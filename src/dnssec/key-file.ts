@@ -10,7 +10,7 @@
  * dnssec-keygen does), and never put in an error message or log line; errors name the file only.
  */
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DnssecError } from '../errors.js';
 import { Name } from '../wire/name.js';
@@ -276,6 +276,30 @@ export function writeKeyPair(dir: string, key: DnssecKey): string {
   try {
     writeNew(base + '.private', privateFileText(key), 0o600);
     writeNew(base + '.key', keyFileText(key), 0o644);
+  } catch (err) {
+    throw new DnssecError('ERR_DNSSEC_KEY_FILE', `cannot write key ${base}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  return base;
+}
+
+function replaceFile(path: string, text: string, mode: number): void {
+  // Written beside and renamed over: a reader sees the old file or the new one, never half of one.
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** Rewrites an existing key pair's files with its (changed) timing metadata; the .private stays 0600. */
+export function rewriteKeyPair(dir: string, key: DnssecKey): string {
+  const base = join(dir, keyBaseName(key.owner, key.algorithm, key.keyTag));
+  try {
+    replaceFile(base + '.private', privateFileText(key), 0o600);
+    replaceFile(base + '.key', keyFileText(key), 0o644);
   } catch (err) {
     throw new DnssecError('ERR_DNSSEC_KEY_FILE', `cannot write key ${base}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }

@@ -18,7 +18,10 @@ test('dnssec: { policy: default } gets the default policy; keyDir resolves again
   writeFileSync(f, 'zones:\n  - name: example.com\n    file: db.example\n    dnssec: { policy: default }\n' +
     '  - name: example.org\n    file: db.org\n    dnssec: { policy: default, nsec3: true, keys: split, algorithm: ED25519, keyDir: keys }\n');
   const c = loadConfigFile(f);
-  assert.deepEqual(c.zones[0]!.dnssec, { policy: 'default', algorithm: 13, keys: 'csk', nsec3: false, optOut: false, signatureValidity: 1209600, signatureRefresh: 604800 });
+  assert.deepEqual(c.zones[0]!.dnssec, { policy: 'default', algorithm: 13, keys: 'csk', nsec3: false, optOut: false, signatureValidity: 1209600, signatureRefresh: 604800,
+    // BIND's dnssec-policy default delays; keys never roll unless a lifetime is given.
+    kskLifetime: 0, zskLifetime: 0, cskLifetime: 0, dnskeyTtl: 3600, propagationDelay: 300, publishSafety: 3600, retireSafety: 3600,
+    parentDsTtl: 86400, parentPropagationDelay: 3600, parentalAgents: [] });
   assert.equal(c.zones[1]!.dnssec!.keyDir, join(dir, 'keys'));
   assert.equal(c.zones[1]!.dnssec!.algorithm, 'ED25519');
 });
@@ -35,6 +38,8 @@ test('dnssec config errors name the key and the fix', () => {
   bad({ policy: 'default', algorithm: 5 }, /zones\[0\]\.dnssec\.algorithm/, /13 \(ECDSAP256SHA256\)/);
   bad({ policy: 'default', algorithm: 'RSAMD5' }, /zones\[0\]\.dnssec\.algorithm/, /use 8/);
   bad({ policy: 'default', signatureRefresh: 86400 * 20 }, /signatureRefresh/, /shorter than signatureValidity/);
+  bad({ policy: 'default', parentalAgents: ['not an address'] }, /zones\[0\]\.dnssec\.parentalAgents\[0\]/, /127\.0\.0\.1:5301/);
+  bad({ policy: 'default', zskLifetime: '-1d' }, /zones\[0\]\.dnssec\.zskLifetime/, /kskLifetime/);
   bad({ policy: 'default', optOut: true }, /optOut/, /nsec3: true/);
   bad({ policy: 'strict' }, /zones\[0\]\.dnssec\.policy/, /policy: default/);
   bad({ policy: 'default', colour: 'blue' }, /colour/, /.+/);

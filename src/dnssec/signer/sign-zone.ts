@@ -52,6 +52,10 @@ export interface SignZoneOptions {
   cache?: SignatureCache;
   /** With a cache: signatures expiring before this time (seconds) are made anew. */
   refreshBefore?: number;
+  /** Each record as it is made, in output order, instead of collecting them in `records` (which stays empty). */
+  emit?: (rr: ResourceRecord) => void;
+  /** RRsets put at the apex in place of the input's of the same type (CDS/CDNSKEY of the key manager). */
+  apexSets?: readonly (readonly ResourceRecord[])[];
 }
 
 /** What signing produced, owner by owner. */
@@ -83,12 +87,45 @@ const KSK_SIGNED = new Set<number>([RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
 
 type Status = 'auth' | 'delegation' | 'glue' | 'ent';
 
+/**
+ * One owner name to sign. Its input RRsets stay in the zone's wire form until the owner is
+ * written (decoded then, signed, handed on and dropped), so the whole zone is never held as
+ * objects at once: only names, types and the records made here (DNSKEY, CDS, NSEC...).
+ */
 interface Owner {
   name: Name;
   key: string;
   status: Status;
-  /** RRsets, each as records (all share owner, type, TTL). */
-  sets: ResourceRecord[][];
+  /** The input node, whose RRsets (less MADE_HERE and `replaced`) are this owner's. */
+  node: ZoneNode | undefined;
+  /** Types present at the owner, input and made here (for the NSEC/NSEC3 bitmaps). */
+  types: number[];
+  /** RRsets made here. */
+  added: ResourceRecord[][];
+  /** Input types a made RRset takes the place of. */
+  replaced: Set<number> | undefined;
+}
+
+function addSet(o: Owner, set: ResourceRecord[]): void {
+  const type = set[0]!.type;
+  if (o.types.includes(type)) (o.replaced ??= new Set()).add(type);
+  else o.types.push(type);
+  o.added.push(set);
+}
+
+/** The owner's RRsets in type order (the apex's SOA first, as a master file starts, RFC 1035 §5.2). */
+function materialize(o: Owner, apex: boolean): ResourceRecord[][] {
+  const sets: ResourceRecord[][] = [];
+  if (o.node !== undefined) {
+    for (const set of o.node.rrsets) {
+      if (MADE_HERE.has(set.type) || o.replaced?.has(set.type) === true) continue;
+      const name = o.node.name;
+      sets.push(peekRData(set).map((data) => ({ name, type: set.type, class: set.class, ttl: set.ttl, data })));
+    }
+  }
+  for (const a of o.added) sets.push(a);
+  sets.sort((a, b) => (apex && a[0]!.type === RRType.SOA ? -1 : apex && b[0]!.type === RRType.SOA ? 1 : a[0]!.type - b[0]!.type));
+  return sets;
 }
 
 /** Signs `zone` (see the module comment). Throws DnssecError when no key can sign it. */
@@ -106,46 +143,41 @@ export function signZone(zone: Zone, opts: SignZoneOptions): SignedZoneData {
   }
   const { ksks, zsks } = splitKeys(active);
 
-  // 1. Owners in canonical order, classified; DNSSEC records of the input dropped.
+  // 1. Owners in canonical order, classified (names and types only); DNSSEC records of the input dropped.
   const owners: Owner[] = [];
   for (const node of zone.nodes()) {
-    const sets: ResourceRecord[][] = [];
-    for (const set of node.rrsets) {
-      if (MADE_HERE.has(set.type)) continue;
-      // Decoded without being kept on the zone (its stored bytes stay the only copy there).
-      sets.push(peekRData(set).map((data) => ({ name: node.name, type: set.type, class: set.class, ttl: set.ttl, data })));
-    }
+    const types: number[] = [];
+    for (const set of node.rrsets) if (!MADE_HERE.has(set.type)) types.push(set.type);
     let status: Status;
     if (node.isBelowCut) status = 'glue';
     else if (node.isDelegation) status = 'delegation';
-    else if (sets.length === 0 && node !== zone.apex) status = 'ent';
+    else if (types.length === 0 && node !== zone.apex) status = 'ent';
     else status = 'auth';
-    if (sets.length === 0 && node.children === 0 && node !== zone.apex) continue; // an old NSEC3 owner
-    owners.push({ name: node.name, key: node.key, status, sets });
+    if (types.length === 0 && node.children === 0 && node !== zone.apex) continue; // an old NSEC3 owner
+    owners.push({ name: node.name, key: node.key, status, node, types, added: [], replaced: undefined });
   }
   const apex = owners[0]!;
 
   // 2. DNSKEYs: those of the input plus every published key's, once each.
-  let dnskeys = apex.sets.find((s) => s[0]!.type === RRType.DNSKEY);
+  const input = zone.apex.get(RRType.DNSKEY);
+  const dnskeys = input === undefined ? undefined : peekRData(input).map((data) => ({ name: origin, type: RRType.DNSKEY, class: zone.class, ttl: input.ttl, data }));
   const ttl = opts.dnskeyTtl ?? dnskeys?.[0]!.ttl ?? opts.keys.find((k) => k.ttl !== undefined)?.ttl ?? soaSet.ttl;
   const have = new Set((dnskeys ?? []).map((r) => keyId(r.data as { flags: number; algorithm: number; publicKey: Uint8Array })));
-  const merged = (dnskeys ?? []).map((r) => ({ ...r, ttl }));
+  const merged: ResourceRecord[] = (dnskeys ?? []).map((r) => ({ ...r, ttl }));
   for (const k of opts.keys) {
     if (have.has(keyId(k))) continue;
     have.add(keyId(k));
     merged.push({ name: origin, type: RRType.DNSKEY, class: zone.class, ttl, data: { flags: k.flags, protocol: 3, algorithm: k.algorithm, publicKey: k.publicKey } });
   }
-  if (dnskeys !== undefined) apex.sets.splice(apex.sets.indexOf(dnskeys), 1);
-  dnskeys = merged;
-  apex.sets.push(dnskeys);
-  apex.sets.sort((a, b) => a[0]!.type - b[0]!.type);
+  addSet(apex, merged);
+  for (const set of opts.apexSets ?? []) if (set.length > 0) addSet(apex, [...set]);
 
   // 3. Denial of existence.
   const extra: Owner[] = [];
   if (opts.nsec3 === undefined) addNsecChain(owners, negativeTtl, zone.class);
   else addNsec3Chain(zone, owners, extra, opts.nsec3, negativeTtl);
 
-  // 4. Signatures.
+  // 4. Signatures, owner by owner.
   const random = opts.random ?? Math.random;
   const jitter = opts.jitter ?? 0;
   const cache = opts.cache;
@@ -154,12 +186,11 @@ export function signZone(zone: Zone, opts: SignZoneOptions): SignedZoneData {
   let signed = 0;
   let reused = 0;
   const records: ResourceRecord[] = [];
+  const emit = opts.emit ?? ((rr: ResourceRecord): void => { records.push(rr); });
   const all = extra.length === 0 ? owners : [...owners, ...extra].sort((a, b) => compareNameKeys(a.key, b.key));
   for (const o of all) {
-    // A master file starts with the SOA (RFC 1035 §5.2), as every signer writes it.
-    if (o === apex) o.sets.sort((a, b) => (a[0]!.type === RRType.SOA ? -1 : b[0]!.type === RRType.SOA ? 1 : a[0]!.type - b[0]!.type));
-    for (const set of o.sets) {
-      for (const rr of set) records.push(rr);
+    for (const set of materialize(o, o === apex)) {
+      for (const rr of set) emit(rr);
       const type = set[0]!.type;
       if (o.status === 'glue' || o.status === 'ent') continue;
       // At a cut only DS and the denial records are the parent's to sign (RFC 4035 §2.2).
@@ -183,8 +214,10 @@ export function signZone(zone: Zone, opts: SignZoneOptions): SignedZoneData {
         signed++;
         if (next !== undefined) next.set(cacheKey, { data: data!, keys: keysId, expiration, sigs });
       }
-      for (const s of sigs) records.push(s);
+      for (const s of sigs) emit(s);
     }
+    // What was made for this owner is written: let it go.
+    o.added = [];
   }
   if (cache !== undefined) {
     cache.map.clear();
@@ -233,9 +266,9 @@ function setBytes(set: readonly ResourceRecord[]): Uint8Array {
   return out;
 }
 
-/** Types present at an owner, for its NSEC/NSEC3 bitmap. */
+/** Types present at an owner, for its NSEC/NSEC3 bitmap (in type order). */
 function typesOf(o: Owner): number[] {
-  return o.sets.map((s) => s[0]!.type);
+  return [...o.types].sort((a, b) => a - b);
 }
 
 /**
@@ -248,8 +281,7 @@ function addNsecChain(owners: Owner[], ttl: number, cls: number): void {
     const o = chain[i]!;
     const next = chain[(i + 1) % chain.length]!.name;
     const types = [...typesOf(o), RRType.RRSIG, RRType.NSEC];
-    o.sets.push([{ name: o.name, type: RRType.NSEC, class: cls, ttl, data: { nextDomainName: next, types } }]);
-    o.sets.sort((a, b) => a[0]!.type - b[0]!.type);
+    addSet(o, [{ name: o.name, type: RRType.NSEC, class: cls, ttl, data: { nextDomainName: next, types } }]);
   }
 }
 
@@ -262,15 +294,14 @@ function addNsec3Chain(zone: Zone, owners: Owner[], extra: Owner[], p: Nsec3Opti
   const origin = zone.origin;
   const cls = zone.class;
   const apex = owners[0]!;
-  apex.sets.push([{ name: origin, type: RRType.NSEC3PARAM, class: cls, ttl: 0, data: { hashAlgorithm: 1, flags: 0, iterations: p.iterations, salt: p.salt } }]);
-  apex.sets.sort((a, b) => a[0]!.type - b[0]!.type);
+  addSet(apex, [{ name: origin, type: RRType.NSEC3PARAM, class: cls, ttl: 0, data: { hashAlgorithm: 1, flags: 0, iterations: p.iterations, salt: p.salt } }]);
   // Which names need an NSEC3: the data and signed delegations, and (RFC 5155 §7.1) the empty
   // non-terminals above them; with opt-out, names only leading to unsigned delegations do not.
   const needed = new Set<string>();
   const nodeOf = (o: Owner): ZoneNode => zone.nodeByKey(o.key)!;
   for (const o of owners) {
     if (o.status === 'glue' || o.status === 'ent') continue;
-    if (o.status === 'delegation' && p.optOut && !o.sets.some((s) => s[0]!.type === RRType.DS)) continue;
+    if (o.status === 'delegation' && p.optOut && !o.types.includes(RRType.DS)) continue;
     for (let n: ZoneNode | undefined = nodeOf(o); n !== undefined && !needed.has(n.key); n = n.parent) needed.add(n.key);
   }
   const hashed: { hash: Uint8Array; owner: Owner }[] = [];
@@ -293,6 +324,6 @@ function addNsec3Chain(zone: Zone, owners: Owner[], extra: Owner[], p: Nsec3Opti
     if (o.status === 'auth' || (o.status === 'delegation' && types.includes(RRType.DS))) types = [...types, RRType.RRSIG];
     const name = Name.fromText(toBase32Hex(hash).toLowerCase(), origin);
     const data = { hashAlgorithm: 1, flags, iterations: p.iterations, salt: p.salt, nextHashedOwnerName: next, types };
-    extra.push({ name, key: name.key, status: 'auth', sets: [[{ name, type: RRType.NSEC3, class: cls, ttl, data }]] });
+    extra.push({ name, key: name.key, status: 'auth', node: undefined, types: [RRType.NSEC3], added: [[{ name, type: RRType.NSEC3, class: cls, ttl, data }]], replaced: undefined });
   }
 }

@@ -74,6 +74,15 @@ export const zoneSchema = z.strictObject({
     signatureValidity: durationS(3600, 366 * 86_400).default(14 * 86400),
     signatureRefresh: durationS(60, 366 * 86_400).default(7 * 86400),
   }).optional(),
+  // --- secondary zones (src/transfer/secondary.ts) ---
+  /** `secondary`: transferred from `primaries` into `file` (implied by `primaries`); default primary. */
+  type: z.enum(['primary', 'secondary']).optional(),
+  /** Where a secondary transfers from, in order: "ADDR[:PORT] [key NAME]" (BIND's primaries, Knot's master). */
+  primaries: z.array(z.string().min(1)).min(1).optional(),
+  /** Besides the primaries' addresses, who may send NOTIFY: "key NAME" entries and address prefixes. */
+  allowNotify: z.array(z.string().min(1)).optional(),
+  /** A secondary passes UPDATE messages on to its first primary, unchanged (BIND's allow-update-forwarding); else REFUSED. */
+  forwardUpdates: z.boolean().optional(),
 });
 
 /** A TSIG key (RFC 8945): `{ algorithm: hmac-sha256, secret: BASE64 }`. */
@@ -281,6 +290,9 @@ export const configHints: Record<string, string> = {
   workers: '"auto" or a whole number of worker processes (1 to 256)',
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
+  'zones.primaries': 'a list of "ADDRESS[:PORT] [key NAME]" entries, e.g. ["192.0.2.1", "[2001:db8::1]:5300 key xfr"]',
+  'zones.allowNotify': 'a list of "key NAME" entries and addresses or address/prefix entries, e.g. ["192.0.2.0/24"]',
+  'zones.type': 'primary (from its file) or secondary (transferred from primaries: [...])',
   keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
   'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',

@@ -11,6 +11,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { DnsError } from '../errors.js';
+import { isLeadProcess } from '../logging.js';
 import type { DnsServer } from '../server/server.js';
 import { nonZero } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
@@ -27,7 +28,19 @@ export type ControlOp =
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' }
   | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
-  | { op: 'ready' };
+  | { op: 'ready' }
+  | { op: 'zone'; action: ZoneAction; name: string };
+
+/** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
+export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
+
+/** What a zone command did: `queued` by the process that transfers / sends NOTIFY. */
+export interface ZoneActionResult {
+  zone: string;
+  action: ZoneAction;
+  queued: boolean;
+  message: string;
+}
 
 /** What each operation answers. */
 export interface ControlResults {
@@ -38,6 +51,7 @@ export interface ControlResults {
   /** Readiness: listening on every configured address. */
   ready: { ready: boolean; reason?: string };
   nta: NtaResult;
+  zone: ZoneActionResult;
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -107,6 +121,31 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
   };
 }
 
+/**
+ * A zone command in this process: refresh/retransfer queue the secondary zone's machine (the
+ * transferring process only; others answer queued: false); notify sends NOTIFY for the zone's
+ * current serial to its NS hosts and `notify:` targets (the lead process only).
+ */
+function zoneCommand(server: DnsServer, action: ZoneAction, text: string): ZoneActionResult {
+  const name = parseName(text);
+  const zone = name.toString();
+  const zc = server.configuredZone(name);
+  if (zc === undefined) throw new ControlError(`no zone "${text}" is configured`, 404);
+  const lead = isLeadProcess();
+  if (action === 'notify') {
+    const z = server.zones().find((x) => x.origin.equals(name));
+    if (z === undefined) throw new ControlError(`zone ${zone} is not loaded: nothing to announce`, 409);
+    if (!lead) return { zone, action, queued: false, message: 'sent by the lead worker' };
+    server.transfers.announce(zc, z, true);
+    return { zone, action, queued: true, message: `NOTIFY for serial ${z.serial} queued` };
+  }
+  const sz = server.secondaries.get(name);
+  if (sz === undefined) throw new ControlError(`zone ${zone} is not a secondary zone (no primaries)`, 409);
+  if (!sz.transfers) return { zone, action, queued: false, message: 'done by the transferring worker' };
+  sz.request(action === 'retransfer' ? 'retransfer' : 'check');
+  return { zone, action, queued: true, message: action === 'retransfer' ? 'zone retransfer queued (AXFR)' : 'zone refresh queued' };
+}
+
 /** Acts on the DnsServer of this process. */
 export class LocalBackend implements ControlBackend {
   private readonly startedAt = Date.now();
@@ -156,6 +195,8 @@ export class LocalBackend implements ControlBackend {
       }
       case 'ready':
         return server.addresses.length > 0 ? { ready: true } : { ready: false, reason: 'not listening yet' };
+      case 'zone':
+        return zoneCommand(server, op.action, op.name);
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -253,6 +294,11 @@ export class ClusterBackend implements ControlBackend {
       case 'nta': {
         const rs = results as NtaResult[];
         return { changed: rs.some((r) => r.changed), ntas: rs[0]!.ntas };
+      }
+      case 'zone': {
+        // Only the lead worker transfers and sends NOTIFY: its answer is the one.
+        const rs = results as ZoneActionResult[];
+        return rs.find((r) => r.queued) ?? rs[0]!;
       }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);

@@ -95,6 +95,35 @@ export function requestZoneText(zone: string, timeoutMs = 10_000): Promise<strin
   });
 }
 
+/**
+ * Secondary zones in a cluster: only the lead worker (id 1) transfers. It tells the others
+ * (`loaded`: a new copy is in the zone's file; `expired`), and they pass on what reaches them
+ * (`notify`, `check`, `retransfer`); the primary relays both ways.
+ */
+export const SECONDARY = 'sovereign:secondary';
+
+export interface SecondaryEvent {
+  zone: string;
+  what: 'loaded' | 'expired' | 'notify' | 'check' | 'retransfer';
+  serial?: number;
+}
+
+function isSecondaryEvent(m: unknown): m is SecondaryEvent & { type: string } {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === SECONDARY && typeof (m as SecondaryEvent).zone === 'string';
+}
+
+/** In a worker: sends a secondary-zone event to the primary (which relays it). */
+export function sendSecondaryEvent(e: SecondaryEvent): void {
+  process.send?.({ type: SECONDARY, ...e });
+}
+
+/** In a worker: receives the secondary-zone events the primary relays. */
+export function onSecondaryEvents(fn: (e: SecondaryEvent) => void): void {
+  process.on('message', (m: unknown) => {
+    if (isSecondaryEvent(m)) fn(m);
+  });
+}
+
 /** How long workers get to finish in-flight work after SIGTERM before they are killed. */
 const STOP_DEADLINE_MS = 5000;
 /** A worker that lived this long before dying resets the restart back-off. */
@@ -172,6 +201,15 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
       }
       if (isZoneMessage(m, ZONE_REQUEST)) {
         relayZoneRequest(w, m);
+        return;
+      }
+      if (isSecondaryEvent(m)) {
+        // New copies and expiry go from the lead to the others; NOTIFY and commands to the lead.
+        const toAll = m.what === 'loaded' || m.what === 'expired';
+        for (const x of Object.values(cluster.workers ?? {})) {
+          if (x === undefined || x === w || !x.isConnected() || (!toAll && x.id !== 1)) continue;
+          x.send(m);
+        }
         return;
       }
       const f = m as { type?: unknown; error?: unknown };

@@ -42,6 +42,12 @@ import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
 import { TransferManager } from '../transfer/manager.js';
+import { SecondaryZones } from '../transfer/secondaries.js';
+import type { SecondaryStatus } from '../transfer/secondary.js';
+import { secondary } from '../handlers/secondary/index.js';
+import { sendSecondaryEvent } from './cluster.js';
+import type { ZoneConfig } from '../config/schema.js';
+import { existsSync } from 'node:fs';
 import { ZoneSigning } from './zone-signing.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
@@ -86,6 +92,8 @@ export interface ZoneStatus {
   loadFailures: number;
   /** Why the last load failed, null when it succeeded. */
   error: string | null;
+  /** For a secondary zone: its refresh machine (timers, last transfer); absent for primaries. */
+  secondary?: SecondaryStatus | null;
 }
 
 export class DnsServer {
@@ -131,10 +139,38 @@ export class DnsServer {
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
     });
     this.refreshTransfers(undefined);
+    // Secondary zones: in a cluster only the lead worker transfers; the others load its copy.
+    const shared = opts.shared === true;
+    this.secondaries = new SecondaryZones({
+      logger: this.logger, keys: () => this.transfers.keys, transfers: !shared || isLeadProcess(),
+      install: (zc, zone, why) => this.installSecondary(zc, zone, why),
+      ...(shared ? {
+        broadcast: (zone: string, event: 'loaded' | 'expired') => sendSecondaryEvent({ zone, what: event }),
+        toLead: (zone: string, what: 'notify' | 'check' | 'retransfer', serial?: number) => sendSecondaryEvent({ zone, what, ...(serial === undefined ? {} : { serial }) }),
+      } : {}),
+    });
   }
 
   /** Zone transfers, their history and NOTIFY (src/transfer). */
   readonly transfers: TransferManager;
+  /** Secondary zones: refresh/retry/expire, NOTIFY in, UPDATE forwarding (src/transfer/secondaries.ts). */
+  readonly secondaries: SecondaryZones;
+
+  /** Serves a new version of a secondary zone (a transfer), or withdraws it (expired: SERVFAIL). */
+  private installSecondary(zc: ZoneConfig, zone: Zone | undefined, reason: string): void {
+    const origin = zoneName(zc.name);
+    if (!this.config.zones.includes(zc) && !this.config.zones.some((z) => zoneName(z.name).equals(origin))) return;
+    const previous = this.catalog.clone();
+    this.catalog.add(zone ?? new UnloadedZone(origin, reason));
+    const key = origin.toString();
+    const before = this.zoneState.get(key);
+    this.zoneState.set(key, {
+      name: key, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: before?.loadFailures ?? 0,
+      error: zone === undefined ? reason : null,
+    });
+    this.engine.setHandler(this.buildChain());
+    this.refreshTransfers(previous);
+  }
 
   /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
   private refreshTransfers(previous: Catalog | undefined): void {
@@ -150,6 +186,7 @@ export class DnsServer {
   async loadZones(): Promise<ZoneLoadReport[]> {
     const { catalog, reports } = this.loadCatalog(undefined);
     this.catalog = catalog;
+    this.secondaries.sync(this.config, (o) => catalog.get(o));
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(undefined);
     return reports;
@@ -188,6 +225,8 @@ export class DnsServer {
     this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
     this.signing.startRefresh((zone) => this.swapZone(zone));
+    this.transfers.listening();
+    this.secondaries.start();
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -215,6 +254,7 @@ export class DnsServer {
     const { catalog, reports } = this.loadCatalog(this.catalog);
     const previous = this.catalog;
     this.catalog = catalog;
+    this.secondaries.sync(this.config, (o) => catalog.get(o));
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(previous);
     for (const r of reports) {
@@ -296,7 +336,10 @@ export class DnsServer {
 
   /** How each configured zone stands: loaded (with its serial) or not, and how often loading failed. */
   zoneStatus(): ZoneStatus[] {
-    return [...this.zoneState.values()].map((z) => ({ ...z }));
+    return [...this.zoneState.values()].map((z) => {
+      const sz = this.secondaries.get(zoneName(z.name));
+      return sz === undefined ? { ...z } : { ...z, secondary: sz.status() };
+    });
   }
 
   /** (Re)builds forwarder, hosts file and local data when the config changed (start, reload). */
@@ -381,12 +424,18 @@ export class DnsServer {
 
   async stop(): Promise<void> {
     this.transfers.close();
+    this.secondaries.stop();
     this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
     this.udp.length = 0;
     this.tcp.length = 0;
+  }
+
+  /** The configuration of the zone named `name`, if it is configured. */
+  configuredZone(name: Name): ZoneConfig | undefined {
+    return this.config.zones.find((zc) => zoneName(zc.name).equals(name));
   }
 
   /** The zones being served now. */
@@ -400,10 +449,12 @@ export class DnsServer {
     const state = new Map<string, ZoneStatus>();
     for (const zc of this.config.zones) {
       const origin = zoneName(zc.name);
+      if (zc.primaries !== undefined && this.loadSecondary(zc, origin, previous, catalog, reports, state)) continue;
       let zone: Zone | undefined;
       const problems: string[] = [];
       try {
-        const r = loadZone(zc.file, origin, { checks: zc.checks });
+        // A secondary's copy is checked as BIND checks secondaries (check-names warn).
+        const r = loadZone(zc.file, origin, { checks: zc.primaries !== undefined ? { names: 'warn', glue: 'warn' } : zc.checks });
         for (const p of r.problems) {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
         }
@@ -435,6 +486,31 @@ export class DnsServer {
     return { catalog, reports };
   }
 
+  /**
+   * A secondary zone in a (re)load: the copy its machine holds (a reload never re-reads it from
+   * the file), or, first time, nothing when the file is not there yet (transferred once the
+   * server starts; SERVFAIL until then, as BIND). False: load it from its file like a primary.
+   */
+  private loadSecondary(zc: ZoneConfig, origin: Name, previous: Catalog | undefined, catalog: Catalog,
+    reports: ZoneLoadReport[], state: Map<string, ZoneStatus>): boolean {
+    const name = origin.toString();
+    const sz = this.secondaries.get(origin);
+    const before = this.zoneState.get(name);
+    if (sz !== undefined) {
+      const zone = sz.zone ?? previous?.get(origin);
+      const why = sz.expired ? 'expired' : 'not transferred yet';
+      catalog.add(zone ?? new UnloadedZone(origin, why));
+      reports.push({ name, ok: true, serial: zone?.serial, records: zone?.recordCount ?? 0, problems: [] });
+      state.set(name, { name, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: zone === undefined ? why : null });
+      return true;
+    }
+    if (existsSync(zc.file)) return false;
+    catalog.add(new UnloadedZone(origin, 'not transferred yet'));
+    reports.push({ name, ok: true, records: 0, problems: ['no local copy yet: transferred from the primaries'] });
+    state.set(name, { name, loaded: false, serial: null, loadFailures: 0, error: 'not transferred yet' });
+    return true;
+  }
+
   private buildChain(): Handler {
     const cfg = this.config;
     const max = cfg.udp.maxSize;
@@ -445,6 +521,7 @@ export class DnsServer {
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
+      { name: 'secondary', middleware: this.secondaries !== undefined ? secondary(this.secondaries, max) : undefined, pure: true },
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },

@@ -43,6 +43,8 @@ export const PEER_BINARIES = {
   'dnssec-dsfromkey': '/usr/bin/dnssec-dsfromkey',
   'ldns-verify-zone': '/usr/bin/ldns-verify-zone',
   'ldns-signzone': '/usr/bin/ldns-signzone',
+  /** BIND's nsupdate (bind9-dnsutils): UPDATE forwarding through a secondary. */
+  nsupdate: '/usr/bin/nsupdate',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

@@ -47,8 +47,6 @@ export function formatZoneStatus(r: ZoneStatusReport): string {
       const t = sec.lastTransfer;
       out.push(t === null ? 'last transfer: none' : `last transfer: ${t.kind.toUpperCase()} serial ${t.serial} from ${t.from} at ${t.at} (${t.records} records, ${t.messages} messages, ${t.ms} ms)`);
       out.push(`transfers in: ${sec.transfersIn}, failed refreshes: ${sec.transferFailures}`);
-    } else {
-      out.push('type: primary');
     }
     out.push('');
   }

@@ -134,13 +134,13 @@ function zoneCommand(server: DnsServer, action: ZoneAction, text: string): ZoneA
   const lead = isLeadProcess();
   if (action === 'notify') {
     const z = server.zones().find((x) => x.origin.equals(name));
-    if (z === undefined) throw new ControlError(`zone ${zone} is not loaded: nothing to announce`, 409);
+    if (z === undefined) throw new ControlError(`zone ${zone} is not loaded: nothing to announce`, 400);
     if (!lead) return { zone, action, queued: false, message: 'sent by the lead worker' };
     server.transfers.announce(zc, z, true);
     return { zone, action, queued: true, message: `NOTIFY for serial ${z.serial} queued` };
   }
   const sz = server.secondaries.get(name);
-  if (sz === undefined) throw new ControlError(`zone ${zone} is not a secondary zone (no primaries)`, 409);
+  if (sz === undefined) throw new ControlError(`zone ${zone} is not a secondary zone (no primaries)`, 400);
   if (!sz.transfers) return { zone, action, queued: false, message: 'done by the transferring worker' };
   sz.request(action === 'retransfer' ? 'retransfer' : 'check');
   return { zone, action, queued: true, message: action === 'retransfer' ? 'zone retransfer queued (AXFR)' : 'zone refresh queued' };

@@ -165,6 +165,19 @@ function checkSecondaryConfig(cfg: Config, problems: Problems): void {
     for (const [j, e] of (zone.allowNotify ?? []).entries()) {
       problems.check(['zones', i, 'allowNotify', j], configHints['zones.allowNotify'], () => new TransferAcl([e]));
     }
+    if (zone.catalogRole === 'consume' && zone.primaries === undefined) {
+      problems.add(['zones', i, 'catalogRole'], 'a consumed catalog zone is a secondary zone', { fix: 'add primaries: [...]' });
+    }
+    if (zone.catalogRole === 'generate' && zone.primaries !== undefined) {
+      problems.add(['zones', i, 'catalogRole'], 'a generated catalog zone has no primaries', { fix: 'remove primaries, or use catalogRole: consume' });
+    }
+    if (zone.catalogZone !== undefined) {
+      const want = zone.catalogZone.toLowerCase().replace(/\.$/, '');
+      const cat = cfg.zones.find((z) => z.name.toLowerCase().replace(/\.$/, '') === want);
+      if (cat?.catalogRole !== 'generate') {
+        problems.add(['zones', i, 'catalogZone'], `no zone ${zone.catalogZone} with catalogRole: generate is configured`, { fix: 'configure that catalog zone with catalogRole: generate' });
+      }
+    }
     if (zone.forwardUpdates === true && zone.primaries === undefined) {
       problems.add(['zones', i, 'forwardUpdates'], 'only a secondary zone forwards updates', { fix: 'add primaries: [...] or remove forwardUpdates' });
     }

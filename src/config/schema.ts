@@ -83,6 +83,14 @@ export const zoneSchema = z.strictObject({
   allowNotify: z.array(z.string().min(1)).optional(),
   /** A secondary passes UPDATE messages on to its first primary, unchanged (BIND's allow-update-forwarding); else REFUSED. */
   forwardUpdates: z.boolean().optional(),
+  /**
+   * Catalog zones (RFC 9432, Knot's catalog-role): `generate` builds this zone from the zones
+   * naming it in `catalogZone` (its `file` gets a copy); `consume` (a secondary zone) makes each
+   * member it lists a secondary zone of the same primaries, added and removed as it changes.
+   */
+  catalogRole: z.enum(['generate', 'consume']).optional(),
+  /** This zone is a member of the generated catalog zone of that name. */
+  catalogZone: domainName.optional(),
 });
 
 /** A TSIG key (RFC 8945): `{ algorithm: hmac-sha256, secret: BASE64 }`. */
@@ -292,6 +300,7 @@ export const configHints: Record<string, string> = {
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
   'zones.primaries': 'a list of "ADDRESS[:PORT] [key NAME]" entries, e.g. ["192.0.2.1", "[2001:db8::1]:5300 key xfr"]',
   'zones.allowNotify': 'a list of "key NAME" entries and addresses or address/prefix entries, e.g. ["192.0.2.0/24"]',
+  'zones.catalogRole': 'generate (a catalog zone of the zones naming it in catalogZone) or consume (a secondary catalog zone, with primaries)',
   'zones.type': 'primary (from its file) or secondary (transferred from primaries: [...])',
   keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
   'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',

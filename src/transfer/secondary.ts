@@ -37,6 +37,8 @@ const MIN_REFRESH_S = 1;
 const MIN_RETRY_S = 1;
 /** Retry when we hold no copy at all (no SOA to take timers from), seconds; doubles per failure. */
 const BOOTSTRAP_RETRY_S = 5;
+/** Longest delay setTimeout takes (a longer one fires at once); longer waits re-arm. */
+const MAX_TIMER_MS = 0x7fffffff;
 /** Longest wait between attempts when failing, seconds. */
 const MAX_BACKOFF_S = 3600;
 
@@ -224,6 +226,8 @@ export class SecondaryZone {
   private schedule(delayMs: number): void {
     if (this.stopped || !this.transfers) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    // SOA timers go up to 2^31-1 seconds (catalog zones use that expire); timers do not.
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     this.nextRefreshMs = this.now() + delayMs;
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -243,7 +247,7 @@ export class SecondaryZone {
       this.expireTimer = undefined;
       if (this.expiresMs !== undefined && this.expiresMs <= this.now() + 50) this.expire();
       else this.armExpire();
-    }, Math.max(0, this.expiresMs - this.now()));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, this.expiresMs - this.now())));
     this.expireTimer.unref();
   }
 
@@ -281,7 +285,7 @@ export class SecondaryZone {
   }
 
   /** The primary's SOA serial (RFC 1034 §4.3.5: the SOA query over UDP), its reply TSIG-checked. */
-  private async soaSerial(p: ServerSpec, key: TsigKey | undefined): Promise<number> {
+  private async soaSerial(p: ServerSpec, key: TsigKey | undefined): Promise<number | undefined> {
     const q = Message.query(this.origin, RRType.SOA, { rd: false });
     let requestMac: Uint8Array | undefined;
     const now = this.now;
@@ -303,6 +307,9 @@ export class SecondaryZone {
       if (v.error !== 0) throw new Error(`TSIG ${tsigErrorText(v.error)} on the SOA answer`);
     }
     const m = r.message;
+    // Knot refuses ordinary queries to a catalog zone (RFC 9432 §7: not meant to be queried),
+    // while it transfers it: then the IXFR itself is the serial check (undefined).
+    if (m.rcode === Rcode.REFUSED) return undefined;
     if (m.rcode !== Rcode.NOERROR) throw new Error(`SOA query answered ${rcodeToString(m.rcode)}`);
     if (!m.aa) throw new Error('SOA answer is not authoritative (AA=0)');
     const soa = m.answer.find((rr) => rr.type === RRType.SOA && rr.name.equals(this.origin));
@@ -326,7 +333,7 @@ export class SecondaryZone {
           const have = mode === 'retransfer' ? undefined : this.zone;
           if (have !== undefined) {
             const theirs = await this.soaSerial(p, key);
-            const cmp = serialCompare(theirs, have.serial ?? 0);
+            const cmp = theirs === undefined ? 1 : serialCompare(theirs, have.serial ?? 0);
             if (cmp !== 1) {
               if (cmp === -1) log.warn({ zone: name, primary: label, ours: have.serial, theirs }, 'secondary: the primary\'s serial is lower than ours; keeping ours');
               this.lastResult = `up to date at serial ${have.serial} (${label})`;

@@ -11,7 +11,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { DnsError } from '../errors.js';
-import { isLeadProcess } from '../logging.js';
+import { isTransferLead } from '../server/cluster.js';
 import type { DnsServer } from '../server/server.js';
 import { nonZero } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
@@ -131,7 +131,7 @@ function zoneCommand(server: DnsServer, action: ZoneAction, text: string): ZoneA
   const zone = name.toString();
   const zc = server.configuredZone(name);
   if (zc === undefined) throw new ControlError(`no zone "${text}" is configured`, 404);
-  const lead = isLeadProcess();
+  const lead = isTransferLead();
   if (action === 'notify') {
     const z = server.zones().find((x) => x.origin.equals(name));
     if (z === undefined) throw new ControlError(`zone ${zone} is not loaded: nothing to announce`, 400);

@@ -45,7 +45,7 @@ import { TransferManager } from '../transfer/manager.js';
 import { SecondaryZones } from '../transfer/secondaries.js';
 import type { SecondaryStatus } from '../transfer/secondary.js';
 import { secondary } from '../handlers/secondary/index.js';
-import { sendSecondaryEvent } from './cluster.js';
+import { isTransferLead, sendSecondaryEvent } from './cluster.js';
 import type { ZoneConfig } from '../config/schema.js';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -147,7 +147,7 @@ export class DnsServer {
     // Secondary zones: in a cluster only the lead worker transfers; the others load its copy.
     const shared = opts.shared === true;
     this.secondaries = new SecondaryZones({
-      logger: this.logger, keys: () => this.transfers.keys, transfers: !shared || isLeadProcess(),
+      logger: this.logger, keys: () => this.transfers.keys, transfers: !shared || isTransferLead(),
       install: (zc, zone, why) => this.installSecondary(zc, zone, why),
       ...(shared ? {
         broadcast: (zone: string, event: 'loaded' | 'expired') => sendSecondaryEvent({ zone, what: event }),

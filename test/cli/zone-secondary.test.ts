@@ -4,11 +4,11 @@
  * transfers and the other loads its copy (the merged status shows the lowest serial of the two,
  * so a new serial there means both serve it); `refresh` brings a change in without NOTIFY,
  * `retransfer` makes an AXFR whatever the serial; the status shows the secondary's timers and
- * last transfer; commands on a zone that is not a secondary, or not configured, exit 1.
+ * last transfer; when the transferring worker dies, its replacement takes over; commands on a zone that is not a secondary, or not configured, exit 1.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ZoneStatusReport } from '../../src/cli/zone.js';
@@ -85,6 +85,25 @@ test('workers 2: a secondary zone transferred by the lead, loaded by the other; 
     await until('an AXFR', () => (status()?.secondary?.transfersIn ?? 0) > before);
     assert.equal(status()!.secondary!.lastTransfer!.kind, 'axfr');
     assert.equal(status()!.serial, 2);
+
+    // The transferring worker dies: its replacement takes the transfers over.
+    const workers = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === child.pid;
+      } catch {
+        return false;
+      }
+    }).map(Number).sort((a, b) => a - b);
+    assert.equal(workers.length, 2, 'two workers');
+    process.kill(workers[0]!, 'SIGKILL');
+    writeFileSync(src, zoneText(3, 'www A 192.0.2.80\nmail A 192.0.2.25\n'));
+    await primary.reload();
+    await until('the replacement refreshes on command', () => {
+      zone('refresh', 'cli-sec.example');
+      return status()?.serial === 3 && status()?.loaded === true;
+    });
+    assert.equal(status()!.secondary!.transfers, true);
 
     const n = zone('notify', 'cli-sec.example', '--json');
     assert.equal(n.status, 0, n.stderr);

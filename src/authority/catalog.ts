@@ -32,6 +32,21 @@ export class Catalog {
     if (signed !== undefined) this.signedZones.set(zone, signed);
   }
 
+  /** Stops serving the zone at `name` (a catalog member removed). */
+  remove(name: Name): void {
+    const old = this.zones.get(name.key);
+    if (old instanceof Zone) this.signedZones.delete(old);
+    this.zones.delete(name.key);
+  }
+
+  /** A copy (the same zones) that later `add`s to this catalog leave unchanged: the "before" of a swap. */
+  clone(): Catalog {
+    const c = new Catalog();
+    for (const [k, z] of this.zones) c.zones.set(k, z);
+    for (const [z, s] of this.signedZones) c.signedZones.set(z, s);
+    return c;
+  }
+
   /** The DNSSEC index of `zone` when it is signed. */
   signed(zone: Zone): SignedZone | undefined {
     return this.signedZones.get(zone);

@@ -21,7 +21,7 @@ import { ConfigError } from '../errors.js';
 import { type Logger, createLogger, isLeadProcess } from '../logging.js';
 import type { ControlServer } from '../control/server.js';
 import {
-  READY, RELOAD, REPLACEMENT_ENV, isWorker, reportWorkerFailure, requestZoneText, runPrimary, serveZoneDumps,
+  READY, RELOAD, REPLACEMENT_ENV, isWorker, onSecondaryEvents, reportWorkerFailure, requestZoneText, runPrimary, serveZoneDumps,
 } from '../server/cluster.js';
 import { dropPrivileges } from '../server/privileges.js';
 import { sdNotify } from '../server/sd-notify.js';
@@ -303,6 +303,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   if (worker) {
     serveWorkerControl(new LocalBackend(server));
     serveZoneDumps((zone) => server.zoneText(zone));
+    onSecondaryEvents((e) => server.secondaries.fromCluster(e.zone, e.what, e.serial));
     process.send?.(READY);
     process.on('message', (m) => {
       if (m === RELOAD) reload();

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { controlJson } from '../control/client.js';
 import { type TargetValues, resolveTarget, targetOptions } from '../control/cli-target.js';
 import type { StatsSnapshot, TransferSnapshot, ZoneSnapshot } from '../control/snapshot.js';
+import type { ZoneAction, ZoneActionResult } from '../control/backend.js';
 import { type Command, TARGET_USAGE, parseThenRun } from './command.js';
 
 /** What `zone status --json` prints. */
@@ -33,6 +34,20 @@ export function formatZoneStatus(r: ZoneStatusReport): string {
     out.push(`serial: ${z.serial ?? '-'}`);
     out.push(`load failures: ${z.loadFailures}`);
     if (z.error !== null) out.push(`last load error: ${z.error}`);
+    const sec = z.secondary;
+    if (sec !== undefined && sec !== null) {
+      // rndc zonestatus's secondary lines: refresh/expiry times and the last transfer.
+      out.push('type: secondary');
+      out.push(`primaries: ${sec.primaries.join(', ')}`);
+      out.push(`last refresh: ${sec.lastRefresh ?? 'never'}`);
+      if (sec.transfers) out.push(`next refresh: ${sec.nextRefresh ?? '-'}`);
+      out.push(`expires: ${sec.expires ?? '-'}${sec.expired ? ' (expired: answered SERVFAIL)' : ''}`);
+      out.push(`last result: ${sec.lastResult ?? '-'}`);
+      if (sec.failures > 0) out.push(`failures in a row: ${sec.failures}`);
+      const t = sec.lastTransfer;
+      out.push(t === null ? 'last transfer: none' : `last transfer: ${t.kind.toUpperCase()} serial ${t.serial} from ${t.from} at ${t.at} (${t.records} records, ${t.messages} messages, ${t.ms} ms)`);
+      out.push(`transfers in: ${sec.transfersIn}, failed refreshes: ${sec.transferFailures}`);
+    }
     out.push('');
   }
   const t = r.transfers;
@@ -46,6 +61,7 @@ export function formatZoneStatus(r: ZoneStatusReport): string {
 }
 
 interface ZoneArgs {
+  action: 'status' | ZoneAction;
   name: string | undefined;
   json: boolean;
   target: TargetValues;
@@ -57,21 +73,33 @@ function parseZoneArgs(argv: string[]): ZoneArgs {
     args: argv, options: { ...targetOptions, json: { type: 'boolean' } }, strict: true, allowPositionals: true,
   });
   const [action, name, ...extra] = positionals;
-  if (action === undefined) throw new Error('missing action (status)');
-  if (action !== 'status') throw new Error(`unknown action "${action}" (status)`);
+  if (action === undefined) throw new Error('missing action (status, refresh, retransfer, notify)');
+  if (action !== 'status' && action !== 'refresh' && action !== 'retransfer' && action !== 'notify') {
+    throw new Error(`unknown action "${action}" (status, refresh, retransfer, notify)`);
+  }
+  if (action !== 'status' && name === undefined) throw new Error(`zone ${action} needs the zone's NAME`);
   if (extra.length > 0) throw new Error(`unexpected argument "${extra[0]!}"`);
   const { json, ...target } = values;
-  return { name, json: json === true, target };
+  return { action, name, json: json === true, target };
 }
 
 export const command: Command = {
-  summary: 'show the configured zones of the running server: loaded, serial, load errors (status [NAME])',
-  usage: 'usage: sovereign zone status [NAME] [--json] [target options]\n\n' +
+  summary: 'zones of the running server: status [NAME]; refresh, retransfer, notify NAME (as rndc)',
+  usage: 'usage: sovereign zone status [NAME] [--json] [target options]\n' +
+    '       sovereign zone refresh|retransfer|notify NAME [target options]\n\n' +
+    'refresh: a secondary zone checks its primaries\' SOA now (transfer when newer); retransfer: AXFR\n' +
+    'now whatever the serial; notify: NOTIFY for the current serial to the NS hosts and notify: targets.\n\n' +
     'For each configured zone (or only NAME): loaded or not with the load error, serial, failed loads,\n' +
     'then the server\'s transfer figures. Exit 1 when NAME is not a configured zone.\n\noptions:\n' +
     '  --json                       print JSON\n' + TARGET_USAGE,
   run: (argv) => parseThenRun('zone', argv, parseZoneArgs, async (args) => {
     const target = resolveTarget(args.target);
+    if (args.action !== 'status') {
+      const path = `/v1/zone/${args.action}?name=${encodeURIComponent(args.name!)}`;
+      const { data: r } = await controlJson<ZoneActionResult>(target, 'POST', path);
+      process.stdout.write(args.json ? JSON.stringify(r, null, 1) + '\n' : `${r.zone}: ${r.message}\n`);
+      return 0;
+    }
     const { data } = await controlJson<StatsSnapshot>(target, 'GET', '/v1/stats');
     let zones = data.zones ?? [];
     if (args.name !== undefined) {

@@ -16,6 +16,8 @@ import { parseUpstream } from '../resolver/forwarder.js';
 import { parseLocalData } from '../resolver/local-data.js';
 import { knownKeys, type Locate, suggestKey, yamlLocator } from './locate.js';
 import { makeKey } from '../tsig/key.js';
+import { TransferAcl } from '../transfer/acl.js';
+import { parseServerSpec } from '../transfer/notify.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 export { expandListen, formatListen, isLoopback, type ListenAddress, parseListen } from './listen.js';
@@ -141,8 +143,52 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   }
   checkForwardingConfig(cfg, baseDir, problems);
   checkTransferConfig(cfg, problems);
+  checkSecondaryConfig(cfg, problems);
   problems.throwIfAny();
   return cfg;
+}
+
+/** Secondary zones: primaries parse and name keys that exist; `type` agrees with `primaries`. */
+function checkSecondaryConfig(cfg: Config, problems: Problems): void {
+  const keyNames = new Set(Object.keys(cfg.keys).map((k) => k.toLowerCase().replace(/\.$/, '')));
+  for (const [i, zone] of cfg.zones.entries()) {
+    if (zone.type === 'secondary' && zone.primaries === undefined) {
+      problems.add(['zones', i, 'primaries'], 'a secondary zone needs the primaries it transfers from', { fix: configHints['zones.primaries']! });
+    }
+    if (zone.type === 'primary' && zone.primaries !== undefined) {
+      problems.add(['zones', i, 'type'], 'a primary zone has no primaries', { fix: 'remove type: primary, or remove primaries' });
+    }
+    for (const [j, e] of (zone.primaries ?? []).entries()) {
+      const path = ['zones', i, 'primaries', j];
+      try {
+        const spec = parseServerSpec(e);
+        if (spec.key !== undefined && !keyNames.has(spec.key.toLowerCase().replace(/\.$/, ''))) {
+          problems.add(path, `key "${spec.key}" is not defined under keys:`, { fix: 'add it under keys: { NAME: { algorithm, secret } }' });
+        }
+      } catch (err) {
+        problems.add(path, (err as Error).message, { fix: configHints['zones.primaries']! });
+      }
+    }
+    for (const [j, e] of (zone.allowNotify ?? []).entries()) {
+      problems.check(['zones', i, 'allowNotify', j], configHints['zones.allowNotify'], () => new TransferAcl([e]));
+    }
+    if (zone.catalogRole === 'consume' && zone.primaries === undefined) {
+      problems.add(['zones', i, 'catalogRole'], 'a consumed catalog zone is a secondary zone', { fix: 'add primaries: [...]' });
+    }
+    if (zone.catalogRole === 'generate' && zone.primaries !== undefined) {
+      problems.add(['zones', i, 'catalogRole'], 'a generated catalog zone has no primaries', { fix: 'remove primaries, or use catalogRole: consume' });
+    }
+    if (zone.catalogZone !== undefined) {
+      const want = zone.catalogZone.toLowerCase().replace(/\.$/, '');
+      const cat = cfg.zones.find((z) => z.name.toLowerCase().replace(/\.$/, '') === want);
+      if (cat?.catalogRole !== 'generate') {
+        problems.add(['zones', i, 'catalogZone'], `no zone ${zone.catalogZone} with catalogRole: generate is configured`, { fix: 'configure that catalog zone with catalogRole: generate' });
+      }
+    }
+    if (zone.forwardUpdates === true && zone.primaries === undefined) {
+      problems.add(['zones', i, 'forwardUpdates'], 'only a secondary zone forwards updates', { fix: 'add primaries: [...] or remove forwardUpdates' });
+    }
+  }
 }
 
 /** TSIG keys decode; allowTransfer entries parse and name keys that exist. */

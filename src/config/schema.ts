@@ -87,6 +87,23 @@ export const zoneSchema = z.strictObject({
     /** Servers asked for the zone's DS ("ADDR[:PORT]"), as BIND's parental-agents: a KSK roll goes on once they all show the new DS. */
     parentalAgents: z.array(z.string().min(1)).default([]),
   }).optional(),
+  // --- secondary zones (src/transfer/secondary.ts) ---
+  /** `secondary`: transferred from `primaries` into `file` (implied by `primaries`); default primary. */
+  type: z.enum(['primary', 'secondary']).optional(),
+  /** Where a secondary transfers from, in order: "ADDR[:PORT] [key NAME]" (BIND's primaries, Knot's master). */
+  primaries: z.array(z.string().min(1)).min(1).optional(),
+  /** Besides the primaries' addresses, who may send NOTIFY: "key NAME" entries and address prefixes. */
+  allowNotify: z.array(z.string().min(1)).optional(),
+  /** A secondary passes UPDATE messages on to its first primary, unchanged (BIND's allow-update-forwarding); else REFUSED. */
+  forwardUpdates: z.boolean().optional(),
+  /**
+   * Catalog zones (RFC 9432, Knot's catalog-role): `generate` builds this zone from the zones
+   * naming it in `catalogZone` (its `file` gets a copy); `consume` (a secondary zone) makes each
+   * member it lists a secondary zone of the same primaries, added and removed as it changes.
+   */
+  catalogRole: z.enum(['generate', 'consume']).optional(),
+  /** This zone is a member of the generated catalog zone of that name. */
+  catalogZone: domainName.optional(),
 });
 
 /** A TSIG key (RFC 8945): `{ algorithm: hmac-sha256, secret: BASE64 }`. */
@@ -315,6 +332,10 @@ export const configHints: Record<string, string> = {
   workers: '"auto" or a whole number of worker processes (1 to 256)',
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
+  'zones.primaries': 'a list of "ADDRESS[:PORT] [key NAME]" entries, e.g. ["192.0.2.1", "[2001:db8::1]:5300 key xfr"]',
+  'zones.allowNotify': 'a list of "key NAME" entries and addresses or address/prefix entries, e.g. ["192.0.2.0/24"]',
+  'zones.catalogRole': 'generate (a catalog zone of the zones naming it in catalogZone) or consume (a secondary catalog zone, with primaries)',
+  'zones.type': 'primary (from its file) or secondary (transferred from primaries: [...])',
   keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
   'zones.dnssec': '{ policy: default } (or insecure: go unsigned through CDS delete records) or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity), kskLifetime/zskLifetime/cskLifetime (0 = never roll), dnskeyTtl, propagationDelay, publishSafety, retireSafety, parentDsTtl, parentPropagationDelay, parentalAgents (["192.0.2.53", "127.0.0.1:5301"])',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',

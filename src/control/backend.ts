@@ -11,6 +11,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { DnsError } from '../errors.js';
+import { isTransferLead } from '../server/cluster.js';
 import type { DnsServer } from '../server/server.js';
 import type { DnssecZoneStatus } from '../server/zone-signing.js';
 import { nonZero } from '../server/stats.js';
@@ -29,7 +30,19 @@ export type ControlOp =
   | { op: 'stats' }
   | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
   | { op: 'ready' }
-  | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined };
+  | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined }
+  | { op: 'zone'; action: ZoneAction; name: string };
+
+/** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
+export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
+
+/** What a zone command did: `queued` by the process that transfers / sends NOTIFY. */
+export interface ZoneActionResult {
+  zone: string;
+  action: ZoneAction;
+  queued: boolean;
+  message: string;
+}
 
 /** What each operation answers. */
 export interface ControlResults {
@@ -42,6 +55,7 @@ export interface ControlResults {
   nta: NtaResult;
   /** `sovereign dnssec status|checkds`: the zone's keys (after the change, with the tags changed). */
   dnssec: DnssecZoneStatus & { changed?: number[] };
+  zone: ZoneActionResult;
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -109,6 +123,31 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
       notifyAnswered: server.transfers.notifier.stats.answered, notifyFailed: server.transfers.notifier.stats.failed,
     },
   };
+}
+
+/**
+ * A zone command in this process: refresh/retransfer queue the secondary zone's machine (the
+ * transferring process only; others answer queued: false); notify sends NOTIFY for the zone's
+ * current serial to its NS hosts and `notify:` targets (the lead process only).
+ */
+function zoneCommand(server: DnsServer, action: ZoneAction, text: string): ZoneActionResult {
+  const name = parseName(text);
+  const zone = name.toString();
+  const zc = server.configuredZone(name);
+  if (zc === undefined) throw new ControlError(`no zone "${text}" is configured`, 404);
+  const lead = isTransferLead();
+  if (action === 'notify') {
+    const z = server.zones().find((x) => x.origin.equals(name));
+    if (z === undefined) throw new ControlError(`zone ${zone} is not loaded: nothing to announce`, 400);
+    if (!lead) return { zone, action, queued: false, message: 'sent by the lead worker' };
+    server.transfers.announce(zc, z, true);
+    return { zone, action, queued: true, message: `NOTIFY for serial ${z.serial} queued` };
+  }
+  const sz = server.secondaries.get(name);
+  if (sz === undefined) throw new ControlError(`zone ${zone} is not a secondary zone (no primaries)`, 400);
+  if (!sz.transfers) return { zone, action, queued: false, message: 'done by the transferring worker' };
+  sz.request(action === 'retransfer' ? 'retransfer' : 'check');
+  return { zone, action, queued: true, message: action === 'retransfer' ? 'zone retransfer queued (AXFR)' : 'zone refresh queued' };
 }
 
 /** Acts on the DnsServer of this process. */
@@ -179,6 +218,8 @@ export class LocalBackend implements ControlBackend {
         if (st === undefined) throw new ControlError(`${origin.toString()} is not signed by this server`, 404);
         return changed === undefined ? st : { ...st, changed };
       }
+      case 'zone':
+        return zoneCommand(server, op.action, op.name);
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -280,6 +321,11 @@ export class ClusterBackend implements ControlBackend {
       case 'dnssec':
         // The workers share the key directory: after a checkds each re-read it, so the first's view is everyone's.
         return results[0] as ControlResults['dnssec'];
+      case 'zone': {
+        // Only the lead worker transfers and sends NOTIFY: its answer is the one.
+        const rs = results as ZoneActionResult[];
+        return rs.find((r) => r.queued) ?? rs[0]!;
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

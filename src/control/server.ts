@@ -9,6 +9,7 @@
  *   GET  /v1/stats                        statistics snapshot
  *   GET  /v1/dnssec/status?zone=Z         a signed zone's keys, their states and next events
  *   POST /v1/dnssec/checkds?zone=Z&what=published|withdrawn[&key=TAG]   the parent's DS seen (rndc dnssec -checkds)
+ *   POST /v1/zone/refresh?name=Z          secondary: SOA check now (rndc refresh); also retransfer (AXFR), notify
  *   GET  /metrics                         Prometheus text format (no token when `metricsAuth` is false)
  *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
  *   GET  /health/ready                     readiness: 200 when serving DNS, else 503 (no token)
@@ -23,7 +24,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { ConfigError, ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { type ControlBackend, ControlError, type ReloadWhat } from './backend.js';
+import { type ControlBackend, ControlError, type ReloadWhat, type ZoneAction } from './backend.js';
 import { renderMetrics, startProcessMetrics } from './metrics.js';
 import { bearerMatches } from './token.js';
 
@@ -186,6 +187,17 @@ export class ControlServer {
         send(res, 200, r);
         return;
       }
+      case 'POST /v1/zone/refresh':
+      case 'POST /v1/zone/retransfer':
+      case 'POST /v1/zone/notify': {
+        const name = p.get('name');
+        if (name === null || name === '') throw new ControlError('name= is required');
+        const action = url.pathname.slice('/v1/zone/'.length) as ZoneAction;
+        const r = await b.run({ op: 'zone', action, name });
+        o.logger.info({ zone: r.zone, action }, 'zone command');
+        send(res, 200, r);
+        return;
+      }
       case 'GET /v1/stats':
         send(res, 200, await b.run({ op: 'stats' }));
         return;
@@ -196,7 +208,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

@@ -5,6 +5,7 @@
  * Invariant: everything here survives JSON and structured clone (it crosses IPC and HTTP), so
  * names are text in presentation format and RDATA is text as in a zone file.
  */
+import type { SecondaryStatus } from '../transfer/secondary.js';
 import type { CacheStats } from '../resolver/cache.js';
 import type { UpstreamSnapshot } from '../resolver/forwarder.js';
 import type { ResolverStats } from '../resolver/iterator.js';
@@ -68,6 +69,8 @@ export interface ZoneSnapshot {
   serial: number | null;
   loadFailures: number;
   error: string | null;
+  /** Secondary zones: the refresh machine (of the transferring process in a cluster). */
+  secondary?: SecondaryStatus | null;
 }
 
 /**
@@ -88,6 +91,7 @@ function mergeZones(parts: readonly StatsSnapshot[]): ZoneSnapshot[] {
       else have.serial = Math.min(have.serial, z.serial);
       have.loadFailures = Math.max(have.loadFailures, z.loadFailures);
       have.error ??= z.error;
+      if (z.secondary?.transfers === true || have.secondary === undefined) have.secondary = z.secondary;
     }
   }
   return [...byName.values()];

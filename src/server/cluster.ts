@@ -95,6 +95,43 @@ export function requestZoneText(zone: string, timeoutMs = 10_000): Promise<strin
   });
 }
 
+/**
+ * Secondary zones in a cluster: only the lead worker (id 1) transfers. It tells the others
+ * (`loaded`: a new copy is in the zone's file; `expired`), and they pass on what reaches them
+ * (`notify`, `check`, `retransfer`); the primary relays both ways.
+ */
+export const SECONDARY = 'sovereign:secondary';
+
+export interface SecondaryEvent {
+  zone: string;
+  what: 'loaded' | 'expired' | 'notify' | 'check' | 'retransfer';
+  serial?: number;
+}
+
+function isSecondaryEvent(m: unknown): m is SecondaryEvent & { type: string } {
+  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === SECONDARY && typeof (m as SecondaryEvent).zone === 'string';
+}
+
+/** Set in the environment of a worker that replaces a dead transferring worker: it transfers now. */
+export const TRANSFER_LEAD_ENV = 'SOVEREIGN_TRANSFER_LEAD';
+
+/** This process runs the secondary zones' transfers and sends NOTIFY: not a worker, worker 1, or its replacement. */
+export function isTransferLead(): boolean {
+  return !cluster.isWorker || cluster.worker?.id === 1 || process.env[TRANSFER_LEAD_ENV] === '1';
+}
+
+/** In a worker: sends a secondary-zone event to the primary (which relays it). */
+export function sendSecondaryEvent(e: SecondaryEvent): void {
+  process.send?.({ type: SECONDARY, ...e });
+}
+
+/** In a worker: receives the secondary-zone events the primary relays. */
+export function onSecondaryEvents(fn: (e: SecondaryEvent) => void): void {
+  process.on('message', (m: unknown) => {
+    if (isSecondaryEvent(m)) fn(m);
+  });
+}
+
 /** How long workers get to finish in-flight work after SIGTERM before they are killed. */
 const STOP_DEADLINE_MS = 5000;
 /** A worker that lived this long before dying resets the restart back-off. */
@@ -125,6 +162,9 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
   let ready = 0;
   let deathsInRow = 0;
   let restartTimer: NodeJS.Timeout | undefined;
+  /** The worker that transfers secondary zones (the first; then whoever replaces it). */
+  let leadId = 1;
+  let leadLost = false;
   const readyIds = new Set<number>();
   const startedAt = new Map<number, number>();
   let finish: (r: PrimaryResult) => void = () => {};
@@ -159,7 +199,11 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
   const fork = (): void => {
     restartTimer = undefined;
     if (stopping) return;
-    const w = cluster.fork(allReady ? { [REPLACEMENT_ENV]: '1' } : {});
+    const w = cluster.fork({ ...(allReady ? { [REPLACEMENT_ENV]: '1' } : {}), ...(leadLost ? { [TRANSFER_LEAD_ENV]: '1' } : {}) });
+    if (leadLost) {
+      leadId = w.id;
+      leadLost = false;
+    }
     startedAt.set(w.id, Date.now());
     w.on('message', (m: unknown) => {
       if (m === READY) {
@@ -172,6 +216,15 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
       }
       if (isZoneMessage(m, ZONE_REQUEST)) {
         relayZoneRequest(w, m);
+        return;
+      }
+      if (isSecondaryEvent(m)) {
+        // New copies and expiry go from the lead to the others; NOTIFY and commands to the lead.
+        const toAll = m.what === 'loaded' || m.what === 'expired';
+        for (const x of Object.values(cluster.workers ?? {})) {
+          if (x === undefined || x === w || !x.isConnected() || (!toAll && x.id !== leadId)) continue;
+          x.send(m);
+        }
         return;
       }
       const f = m as { type?: unknown; error?: unknown };
@@ -230,6 +283,7 @@ export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
       return;
     }
     readyIds.delete(worker.id);
+    if (worker.id === leadId) leadLost = true;
     const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
     startedAt.delete(worker.id);
     deathsInRow = lived >= STABLE_MS ? 0 : deathsInRow + 1;

@@ -339,6 +339,8 @@ export class QueryEngine {
     if (request.question.length > 0) stats.qtypes[request.question[0]!.type]!++;
     if (transport === 'udp') stats.udpQueries++;
     const ctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
+    // A secondary forwards UPDATE as received (RFC 2136 §6, BIND's allow-update-forwarding).
+    if (request.opcode === Opcode.UPDATE) ctx.wire = buf.slice(0, len);
     // Protocol checks every handler relies on.
     if (request.edns !== undefined && request.edns.version > 0) {
       // RFC 6891 §6.1.3: BADVERS, with an OPT of the highest version we do (0).
@@ -486,6 +488,15 @@ export class QueryEngine {
 
   private encode(reply: Message, ctx: QueryContext, w: Writer): number {
     const stats = this.opts.stats;
+    const raw = ctx.rawReply;
+    if (raw !== undefined && raw.length <= ctx.maxSize) {
+      // Relayed unchanged (its TSIG is the primary's, made for the client's MAC).
+      w.reset();
+      w.bytes(raw);
+      stats.responses++;
+      stats.rcodes[raw[3]! & 0xf]!++;
+      return w.pos;
+    }
     let len: number;
     const t = ctx.tsig;
     try {

@@ -37,6 +37,10 @@ export class QueryContext {
   clientDependent = false;
   /** Set by the engine when the query carried a valid TSIG (RFC 8945). */
   tsig: QueryTsig | undefined = undefined;
+  /** The request exactly as received: set by the engine for UPDATE only (forwarded unchanged, TSIG intact). */
+  wire: Uint8Array | undefined = undefined;
+  /** A reply relayed byte for byte (a forwarded UPDATE's answer): sent instead of encoding the returned Message. */
+  rawReply: Uint8Array | undefined = undefined;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

@@ -45,6 +45,17 @@ import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
 import { TransferManager } from '../transfer/manager.js';
+import { SecondaryZones } from '../transfer/secondaries.js';
+import type { SecondaryStatus } from '../transfer/secondary.js';
+import { secondary } from '../handlers/secondary/index.js';
+import { isTransferLead, sendSecondaryEvent } from './cluster.js';
+import type { ZoneConfig } from '../config/schema.js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { catalogMembers, generateCatalog } from '../transfer/catalog-zone.js';
+import { writeZoneFile } from '../transfer/inbound.js';
+import { journalPathFor } from '../journal/journal.js';
+import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
@@ -89,6 +100,8 @@ export interface ZoneStatus {
   loadFailures: number;
   /** Why the last load failed, null when it succeeded. */
   error: string | null;
+  /** For a secondary zone: its refresh machine (timers, last transfer); absent for primaries. */
+  secondary?: SecondaryStatus | null;
 }
 
 export class DnsServer {
@@ -136,14 +149,44 @@ export class DnsServer {
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
     });
     this.refreshTransfers(undefined);
+    // Secondary zones: in a cluster only the lead worker transfers; the others load its copy.
+    const shared = opts.shared === true;
+    this.secondaries = new SecondaryZones({
+      logger: this.logger, keys: () => this.transfers.keys, transfers: !shared || isTransferLead(),
+      install: (zc, zone, why) => this.installSecondary(zc, zone, why),
+      ...(shared ? {
+        broadcast: (zone: string, event: 'loaded' | 'expired') => sendSecondaryEvent({ zone, what: event }),
+        toLead: (zone: string, what: 'notify' | 'check' | 'retransfer', serial?: number) => sendSecondaryEvent({ zone, what, ...(serial === undefined ? {} : { serial }) }),
+      } : {}),
+    });
   }
 
   /** Zone transfers, their history and NOTIFY (src/transfer). */
   readonly transfers: TransferManager;
+  /** Secondary zones: refresh/retry/expire, NOTIFY in, UPDATE forwarding (src/transfer/secondaries.ts). */
+  readonly secondaries: SecondaryZones;
+
+  /** Serves a new version of a secondary zone (a transfer), or withdraws it (expired: SERVFAIL). */
+  private installSecondary(zc: ZoneConfig, zone: Zone | undefined, reason: string): void {
+    const origin = zoneName(zc.name);
+    if (!this.zoneConfigs().zones.some((z) => zoneName(z.name).equals(origin))) return;
+    const previous = this.catalog.clone();
+    this.catalog.add(zone ?? new UnloadedZone(origin, reason));
+    // RFC 9432: a new version of a consumed catalog adds and removes member zones.
+    if (zc.catalogRole === 'consume' && zone !== undefined) this.applyMembers();
+    const key = origin.toString();
+    const before = this.zoneState.get(key);
+    this.zoneState.set(key, {
+      name: key, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: before?.loadFailures ?? 0,
+      error: zone === undefined ? reason : null,
+    });
+    this.engine.setHandler(this.buildChain());
+    this.refreshTransfers(previous);
+  }
 
   /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
   private refreshTransfers(previous: Catalog | undefined): void {
-    this.engine.transfers = this.transfers.update(this.config, previous, this.catalog);
+    this.engine.transfers = this.transfers.update(this.zoneConfigs(), previous, this.catalog);
     this.engine.keys = this.transfers.keys;
   }
 
@@ -155,6 +198,8 @@ export class DnsServer {
   async loadZones(): Promise<ZoneLoadReport[]> {
     const { catalog, reports } = this.loadCatalog(undefined);
     this.catalog = catalog;
+    this.applyMembers();
+    this.secondaries.sync(this.zoneConfigs(), (o) => catalog.get(o));
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(undefined);
     return reports;
@@ -193,6 +238,8 @@ export class DnsServer {
     this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
     this.signing.startRefresh((zone) => this.swapZone(zone));
+    this.transfers.listening();
+    this.secondaries.start();
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -220,6 +267,8 @@ export class DnsServer {
     const { catalog, reports } = this.loadCatalog(this.catalog);
     const previous = this.catalog;
     this.catalog = catalog;
+    this.applyMembers();
+    this.secondaries.sync(this.zoneConfigs(), (o) => catalog.get(o));
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(previous);
     for (const r of reports) {
@@ -301,7 +350,10 @@ export class DnsServer {
 
   /** How each configured zone stands: loaded (with its serial) or not, and how often loading failed. */
   zoneStatus(): ZoneStatus[] {
-    return [...this.zoneState.values()].map((z) => ({ ...z }));
+    return [...this.zoneState.values()].map((z) => {
+      const sz = this.secondaries.get(zoneName(z.name));
+      return sz === undefined ? { ...z } : { ...z, secondary: sz.status() };
+    });
   }
 
   /** (Re)builds forwarder, hosts file and local data when the config changed (start, reload). */
@@ -426,12 +478,18 @@ export class DnsServer {
   async stop(): Promise<void> {
     if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
     this.transfers.close();
+    this.secondaries.stop();
     this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
     this.udp.length = 0;
     this.tcp.length = 0;
+  }
+
+  /** The configuration of the zone named `name`, if it is configured. */
+  configuredZone(name: Name): ZoneConfig | undefined {
+    return this.zoneConfigs().zones.find((zc) => zoneName(zc.name).equals(name));
   }
 
   /** The zones being served now. */
@@ -443,12 +501,18 @@ export class DnsServer {
     const catalog = new Catalog();
     const reports: ZoneLoadReport[] = [];
     const state = new Map<string, ZoneStatus>();
-    for (const zc of this.config.zones) {
+    for (const zc of this.zoneConfigs().zones) {
       const origin = zoneName(zc.name);
+      if (zc.catalogRole === 'generate') {
+        this.generateCatalogZone(zc, origin, previous, catalog, reports, state);
+        continue;
+      }
+      if (zc.primaries !== undefined && this.loadSecondary(zc, origin, previous, catalog, reports, state)) continue;
       let zone: Zone | undefined;
       const problems: string[] = [];
       try {
-        const r = loadZone(zc.file, origin, { checks: zc.checks });
+        // A secondary's copy is checked as BIND checks secondaries (check-names warn).
+        const r = loadZone(zc.file, origin, { checks: zc.primaries !== undefined ? { names: 'warn', glue: 'warn' } : zc.checks });
         for (const p of r.problems) {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
         }
@@ -480,6 +544,130 @@ export class DnsServer {
     return { catalog, reports };
   }
 
+  /** Zones of catalogs we consume (RFC 9432), as secondary zones of the catalog's primaries. */
+  private members: { zc: ZoneConfig; catalog: string }[] = [];
+
+  /** The config with the catalog members' zones added. */
+  private zoneConfigs(): Config {
+    return this.members.length === 0 ? this.config : { ...this.config, zones: [...this.config.zones, ...this.members.map((m) => m.zc)] };
+  }
+
+  /**
+   * Follows the consumed catalog zones (RFC 9432 §5): members listed now and not before become
+   * secondary zones (served from their copy at once when one is on disk), members no longer
+   * listed stop being served and their copy and journal are deleted (as BIND does). A zone
+   * configured in the file wins over a member of the same name.
+   */
+  private applyMembers(): void {
+    const statics = new Set(this.config.zones.map((z) => zoneName(z.name).key));
+    const next: { zc: ZoneConfig; catalog: string }[] = [];
+    const seen = new Set<string>();
+    for (const cz of this.config.zones) {
+      if (cz.catalogRole !== 'consume') continue;
+      const cat = this.catalog.get(zoneName(cz.name));
+      const names = cat === undefined ? undefined : catalogMembers(cat);
+      if (names === undefined) {
+        if (cat !== undefined) this.logger.warn({ zone: cz.name }, 'catalog zone of an unknown schema version (RFC 9432 §4.2.1): members left as they were');
+        for (const m of this.members) if (m.catalog === cz.name && !seen.has(m.zc.name)) { next.push(m); seen.add(m.zc.name); }
+        continue;
+      }
+      for (const n of names) {
+        const name = n.toString();
+        if (statics.has(n.key) || seen.has(name)) continue;
+        seen.add(name);
+        next.push({
+          catalog: cz.name,
+          zc: {
+            name, file: join(dirname(cz.file), `${name}zone`), primaries: cz.primaries, checks: { names: 'warn', glue: 'warn' },
+            ...(cz.allowTransfer === undefined ? {} : { allowTransfer: cz.allowTransfer }),
+            ...(cz.allowNotify === undefined ? {} : { allowNotify: cz.allowNotify }),
+          } as ZoneConfig,
+        });
+      }
+    }
+    const before = new Map(this.members.map((m) => [m.zc.name, m]));
+    const after = new Set(next.map((m) => m.zc.name));
+    if (before.size === after.size && [...after].every((n) => before.has(n))) return;
+    this.members = next;
+    for (const [name, m] of before) {
+      if (after.has(name)) continue;
+      this.catalog.remove(zoneName(name));
+      this.zoneState.delete(name);
+      for (const f of [m.zc.file, journalPathFor(m.zc.file)]) rmSync(f, { force: true });
+      this.logger.info({ zone: name, catalog: m.catalog }, 'catalog member removed');
+    }
+    for (const m of next) {
+      if (before.has(m.zc.name)) continue;
+      const origin = zoneName(m.zc.name);
+      let zone: Zone | undefined;
+      if (existsSync(m.zc.file)) zone = loadZone(m.zc.file, origin, { checks: m.zc.checks }).zone;
+      this.catalog.add(zone ?? new UnloadedZone(origin, 'not transferred yet'));
+      this.zoneState.set(m.zc.name, {
+        name: m.zc.name, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: 0, error: zone === undefined ? 'not transferred yet' : null,
+      });
+      this.logger.info({ zone: m.zc.name, catalog: m.catalog }, 'catalog member added');
+    }
+    this.secondaries.sync(this.zoneConfigs(), (o) => this.catalog.get(o));
+  }
+
+  /**
+   * A generated catalog zone (RFC 9432, Knot's catalog-role: generate): its members are the
+   * configured zones naming it in `catalogZone`. The serial stays while the members do, and
+   * goes up (at least to the time in seconds) when they change; a copy goes to its file.
+   */
+  private generateCatalogZone(zc: ZoneConfig, origin: Name, previous: Catalog | undefined, catalog: Catalog,
+    reports: ZoneLoadReport[], state: Map<string, ZoneStatus>): void {
+    const members = this.config.zones.filter((z) => z.catalogZone !== undefined && zoneName(z.catalogZone).equals(origin)).map((z) => zoneName(z.name));
+    let old = previous?.get(origin);
+    if (old === undefined && existsSync(zc.file)) old = loadZone(zc.file, origin).zone;
+    const same = (z: Zone): boolean => {
+      const had = catalogMembers(z);
+      return had !== undefined && had.length === members.length && had.every((n) => members.some((m) => m.equals(n)));
+    };
+    let zone: Zone;
+    if (old !== undefined && same(old)) {
+      zone = old;
+    } else {
+      const now = Math.floor(Date.now() / 1000);
+      const serial = old?.serial === undefined || serialCompare(now, old.serial) === 1 ? now : serialAdd(old.serial, 1);
+      zone = generateCatalog(origin, members, serial);
+      try {
+        writeZoneFile(zone, zc.file);
+      } catch (err) {
+        this.logger.warn({ err, zone: zc.name }, 'generated catalog: cannot write its copy');
+      }
+    }
+    const name = origin.toString();
+    catalog.add(zone);
+    reports.push({ name, ok: true, serial: zone.serial, records: zone.recordCount, problems: [] });
+    state.set(name, { name, loaded: true, serial: zone.serial ?? null, loadFailures: 0, error: null });
+  }
+
+  /**
+   * A secondary zone in a (re)load: the copy its machine holds (a reload never re-reads it from
+   * the file), or, first time, nothing when the file is not there yet (transferred once the
+   * server starts; SERVFAIL until then, as BIND). False: load it from its file like a primary.
+   */
+  private loadSecondary(zc: ZoneConfig, origin: Name, previous: Catalog | undefined, catalog: Catalog,
+    reports: ZoneLoadReport[], state: Map<string, ZoneStatus>): boolean {
+    const name = origin.toString();
+    const sz = this.secondaries.get(origin);
+    const before = this.zoneState.get(name);
+    if (sz !== undefined) {
+      const zone = sz.zone ?? previous?.get(origin);
+      const why = sz.expired ? 'expired' : 'not transferred yet';
+      catalog.add(zone ?? new UnloadedZone(origin, why));
+      reports.push({ name, ok: true, serial: zone?.serial, records: zone?.recordCount ?? 0, problems: [] });
+      state.set(name, { name, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: zone === undefined ? why : null });
+      return true;
+    }
+    if (existsSync(zc.file)) return false;
+    catalog.add(new UnloadedZone(origin, 'not transferred yet'));
+    reports.push({ name, ok: true, records: 0, problems: ['no local copy yet: transferred from the primaries'] });
+    state.set(name, { name, loaded: false, serial: null, loadFailures: 0, error: 'not transferred yet' });
+    return true;
+  }
+
   private buildChain(): Handler {
     const cfg = this.config;
     const max = cfg.udp.maxSize;
@@ -490,6 +678,7 @@ export class DnsServer {
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
+      { name: 'secondary', middleware: this.secondaries !== undefined ? secondary(this.secondaries, max) : undefined, pure: true },
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },

@@ -48,6 +48,12 @@ export class TransferManager {
   private readonly opts: TransferManagerOptions;
   /** NOTIFY rounds started (their promises, for tests and shutdown). */
   readonly pending = new Set<Promise<void>>();
+  /**
+   * Announcements made before the server listens (zones loaded at start), sent once it does:
+   * NOTIFY must leave from an address we serve on, which secondaries check against their
+   * primaries (RFC 1996 §3.10), and the listening addresses are known only then.
+   */
+  private held: (() => void)[] | undefined = [];
 
   constructor(opts: TransferManagerOptions) {
     this.opts = opts;
@@ -140,9 +146,20 @@ export class TransferManager {
       'zone difference recorded');
   }
 
+  /** The server listens now: announcements held since start go out. */
+  listening(): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const f of held ?? []) f();
+  }
+
   /** Sends NOTIFY for the zone's serial to its NS hosts and `notify:` targets (in the background). */
   announce(zc: ZoneConfig, zone: Zone, toNsHosts = true): void {
     if (this.opts.notify === false) return;
+    if (this.held !== undefined) {
+      this.held.push(() => this.announce(zc, zone, toNsHosts));
+      return;
+    }
     if (!toNsHosts && (zc.notify ?? []).length === 0) return;
     let extra: ServerSpec[] = [];
     try {

@@ -23,6 +23,10 @@ export interface PeerZone {
   primary?: { address: string; port: number; key?: string };
   /** Who may transfer from this peer (a key name), besides loopback. */
   allowKey?: string;
+  /** Send NOTIFY for this zone to this address (from the peer's own address). */
+  notify?: { address: string; port: number };
+  /** BIND: dynamic updates allowed with this key. */
+  allowUpdateKey?: string;
 }
 
 /** Runs a tool asynchronously (the event loop keeps serving an in-process Sovereign meanwhile). */
@@ -50,16 +54,21 @@ options {
   notify no;
   minimal-responses no;
   ixfr-from-differences yes;
+  notify-source ${address};
+  transfer-source ${address};
 };
 ${zones.map((z) => z.primary === undefined
-    ? `zone "${z.name}" { type primary; file "${z.file}"; allow-transfer { ${z.allowKey !== undefined ? `key ${z.allowKey};` : '127.0.0.0/8;'} }; };`
+    ? `zone "${z.name}" { type primary; file "${z.file}"; allow-transfer { ${z.allowKey !== undefined ? `key ${z.allowKey};` : '127.0.0.0/8;'} };${
+      z.notify !== undefined ? ` notify explicit; also-notify { ${z.notify.address} port ${z.notify.port}; };` : ''}${
+      z.allowUpdateKey !== undefined ? ` allow-update { key ${z.allowUpdateKey}; };` : ''} };`
     : `zone "${z.name}" { type secondary; file "${z.file}"; primaries { ${z.primary.address} port ${z.primary.port}${z.primary.key !== undefined ? ` key ${z.primary.key}` : ''}; };
     allow-transfer { 127.0.0.0/8; }; allow-notify { ${z.primary.address}; }; };`).join('\n')}
 `);
   return startPeer('named', ['-g', '-u', 'root', '-c', conf], { address, port, zone: '.' });
 }
 
-export async function startKnotXfr(dir: string, address: string, port: number, keys: PeerKey[], zones: PeerZone[]): Promise<RunningPeer> {
+export async function startKnotXfr(dir: string, address: string, port: number, keys: PeerKey[], zones: PeerZone[],
+  opts: { zonefileLoad?: 'whole' | 'difference' } = {}): Promise<RunningPeer> {
   addLoopbackAddress(address);
   const conf = join(dir, 'knot.conf');
   const remotes = zones.filter((z) => z.primary !== undefined);
@@ -69,7 +78,10 @@ export async function startKnotXfr(dir: string, address: string, port: number, k
 database:
   storage: "${dir}/db"
 ${keys.length > 0 ? `key:\n${keys.map((k) => `  - id: ${k.name}\n    algorithm: ${k.algorithm}\n    secret: ${k.secret}`).join('\n')}` : ''}
-${remotes.length > 0 ? `remote:\n${remotes.map((z, i) => `  - id: primary${i}\n    address: ${z.primary!.address}@${z.primary!.port}${z.primary!.key !== undefined ? `\n    key: ${z.primary!.key}` : ''}`).join('\n')}` : ''}
+${remotes.length > 0 || zones.some((z) => z.notify !== undefined) ? `remote:\n${[
+    ...remotes.map((z, i) => `  - id: primary${i}\n    address: ${z.primary!.address}@${z.primary!.port}\n    via: ${address}${z.primary!.key !== undefined ? `\n    key: ${z.primary!.key}` : ''}`),
+    ...zones.filter((z) => z.notify !== undefined).map((z, i) => `  - id: notify${i}\n    address: ${z.notify!.address}@${z.notify!.port}\n    via: ${address}`),
+  ].join('\n')}` : ''}
 acl:
   - id: loopback
     address: 127.0.0.0/8
@@ -79,13 +91,14 @@ template:
   - id: default
     storage: "${dir}"
     zonefile-sync: 0
-    journal-content: changes
+    journal-content: changes${opts.zonefileLoad !== undefined ? `\n    zonefile-load: ${opts.zonefileLoad}` : ''}
     semantic-checks: off
 zone:
 ${zones.map((z) => {
     const i = remotes.indexOf(z);
     const acl = ['loopback', ...keys.map((k) => `key_${k.name}`)].join(', ');
-    return `  - domain: ${z.name}\n    file: "${z.file}"\n    acl: [${acl}]${i >= 0 ? `\n    master: primary${i}` : ''}`;
+    const n = zones.filter((x) => x.notify !== undefined).indexOf(z);
+    return `  - domain: ${z.name}\n    file: "${z.file}"\n    acl: [${acl}]${i >= 0 ? `\n    master: primary${i}` : ''}${n >= 0 ? `\n    notify: notify${n}` : ''}`;
   }).join('\n')}
 `);
   return startPeer('knotd', ['-c', conf], { address, port, zone: '.' });

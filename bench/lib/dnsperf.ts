@@ -81,9 +81,9 @@ export interface DnsperfResult {
 }
 
 /** Runs dnsperf on the client core against address:port with the query file, for `seconds`. */
-export function dnsperf(address: string, port: number, queries: string, seconds = SECONDS): DnsperfResult {
+export function dnsperf(address: string, port: number, queries: string, seconds = SECONDS, extra: readonly string[] = []): DnsperfResult {
   const r = spawnSync('taskset', ['-c', CLIENT_CORE, PEER_BINARIES.dnsperf, '-s', address, '-p', String(port), '-d', queries,
-    '-l', String(seconds), '-q', String(OUTSTANDING), '-t', '2'], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    '-l', String(seconds), '-q', String(OUTSTANDING), '-t', '2', ...extra], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
   const out = r.stdout ?? '';
   const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
   return {
@@ -112,18 +112,18 @@ export interface Target {
 }
 
 /** One timed dnsperf run against `target`; throws with dnsperf's output when it failed. */
-export function measure(target: Target, queries: string, seconds = SECONDS): Measured {
+export function measure(target: Target, queries: string, seconds = SECONDS, extra: readonly string[] = []): Measured {
   const tree = target.tree ?? [];
   const before = cpuSeconds(tree);
-  const p = dnsperf(target.address, target.port, queries, seconds);
+  const p = dnsperf(target.address, target.port, queries, seconds, extra);
   const cpu = cpuSeconds(tree) - before;
   if (Number.isNaN(p.qps)) throw new Error(`dnsperf against ${target.name} failed:\n${p.raw}`);
   return { ...p, cpuUsPerQuery: target.tree !== undefined && p.completed > 0 ? (cpu * 1e6) / p.completed : NaN };
 }
 
 /** An untimed run (JIT, caches) before the timed rounds; its figures are not used. */
-export function warmUp(target: Target, queries: string): void {
-  dnsperf(target.address, target.port, queries, WARM_UP_SECONDS);
+export function warmUp(target: Target, queries: string, extra: readonly string[] = []): void {
+  dnsperf(target.address, target.port, queries, WARM_UP_SECONDS, extra);
 }
 
 export function median(xs: readonly number[]): number {

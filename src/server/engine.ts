@@ -18,6 +18,10 @@
  * cache is bounded in octets and evicts the least recently used entries (second chance), so a
  * client asking for endless new names pushes out only what nobody asks for; it is emptied
  * whenever the chain changes (reload).
+ *
+ * Resolver and forwarder cache hits take the same path (live-answer.ts): the element that
+ * answered from its cache names the entries used, and the remembered bytes are served, TTLs
+ * counted down and the recursion ACL checked per client, only while those entries are unchanged.
  */
 import { DnsError, WireFormatError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -31,6 +35,7 @@ import type { ServerStats } from './stats.js';
 import type { KeyStore } from '../tsig/key.js';
 import { TsigStreamSigner, epochSeconds, findTsig, signature, tsigSize, verifyMessage } from '../tsig/tsig.js';
 import { RRType } from '../wire/types.js';
+import { type LiveAnswer, captureLive } from './live-answer.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -111,7 +116,7 @@ class CachedAnswer {
   /** Asked for since the eviction hand last passed (second chance). */
   used = false;
   constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean,
-    readonly bytes: number) {}
+    readonly bytes: number, readonly live: LiveAnswer | undefined = undefined) {}
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -262,12 +267,25 @@ export class QueryEngine {
    * name's case aside) with the query's ID and spelling of the name put in, or undefined. Costs
    * a walk over the question's labels, one string, one map probe and one copy.
    */
-  cachedUdpReply(buf: Buffer, len: number): Buffer | undefined {
+  cachedUdpReply(buf: Buffer, len: number, address?: string): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
     const key = keyOf(buf, len, this.keyScratch, this.nameEnd);
     if (key === undefined) return undefined;
     const e = this.answers.get(key);
     if (e === undefined) return undefined;
+    const live = e.live;
+    let now = 0;
+    if (live !== undefined) {
+      // A resolver/forwarder cache hit (see live-answer.ts): still the answer, and for this client?
+      now = live.source.now();
+      if (!live.valid(now)) {
+        this.answers.delete(key);
+        this.answerBytes -= e.bytes;
+        return undefined;
+      }
+      if (address === undefined || !live.source.allows(address)) return undefined;
+      live.source.hit(live.entries);
+    }
     e.used = true;
     const stats = this.opts.stats;
     stats.udpQueries++;
@@ -290,6 +308,7 @@ export class QueryEngine {
     out[1] = buf[1]!;
     // The question as the client spelled it (RFC 1035 §7.3: resolvers compare it; 0x20 relies on it).
     buf.copy(out, 12, 12, this.nameEnd[0]!);
+    if (live !== undefined) live.patch(out, now);
     return out;
   }
 
@@ -377,7 +396,9 @@ export class QueryEngine {
     }
     if (!(result instanceof Message)) return new PendingReply(ctx, result);
     const replyLen = this.encode(result, ctx, w);
-    if (transport === 'udp' && ctx.cacheVariants > 0 && !ctx.clientDependent) return this.remember(buf, len, ctx, w, result);
+    if (transport === 'udp' && ((ctx.cacheVariants > 0 && !ctx.clientDependent) || ctx.live !== undefined)) {
+      return this.remember(buf, len, ctx, w, result);
+    }
     return replyLen;
   }
 
@@ -389,8 +410,9 @@ export class QueryEngine {
   private remember(buf: Uint8Array, queryLen: number, ctx: QueryContext, w: Writer, reply: Message): number {
     const len = w.pos;
     const req = ctx.request;
-    const n = ctx.cacheVariants;
-    if (n > MAX_VARIANTS || req.additional.length > 0) return len;
+    const hit = ctx.live;
+    const n = hit !== undefined ? 1 : ctx.cacheVariants;
+    if (n > MAX_VARIANTS || req.additional.length > 0 || ctx.tsig !== undefined) return len;
     const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd);
     if (key === undefined || this.answers.has(key)) return len;
     const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
@@ -416,12 +438,17 @@ export class QueryEngine {
       w.reset();
       w.bytes(variants[0]!);
     }
-    let bytes = key.length + 64; // key and the entry's own overhead, roughly
+    let live: LiveAnswer | undefined;
+    if (hit !== undefined) {
+      live = captureLive(hit, variants[0]!, variants[0]!.length, hit.source.now());
+      if (live === undefined) return w.pos;
+    }
+    let bytes = key.length + 64 + (live === undefined ? 0 : 64 + 16 * live.ttls.length); // key and the entry's own overhead, roughly
     for (const v of variants) bytes += v.length;
     if (bytes > this.answerBytesMax) return w.pos;
     if (this.answerBytes + bytes > this.answerBytesMax) this.evictFor(bytes);
     if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
-    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes);
+    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live);
     e.next = n === 1 ? 0 : 1;
     this.answers.set(key, e);
     this.answerBytes += bytes;

@@ -15,9 +15,11 @@
  * random case, RFC draft-vixie-dnsext-dns0x20, costs one entry, not one per spelling), before
  * any decoding. Names in the answer that were compressed against the question follow its
  * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343). The
- * cache is bounded in octets and evicts the least recently used entries (second chance), so a
- * client asking for endless new names pushes out only what nobody asks for; it is emptied
- * whenever the chain changes (reload).
+ * cache is bounded in octets and evicts the least recently used entries (second chance); once
+ * full, a new answer is admitted only when its query was asked before (a doorkeeper), so a
+ * client asking for endless new names evicts nothing. It is emptied whenever the chain changes
+ * (reload), and an answer from the zones is dropped as soon as the catalog's content version
+ * moves on (a zone replaced, updated or transferred in), chain rebuilt or not.
  *
  * Resolver and forwarder cache hits take the same path (live-answer.ts): the element that
  * answered from its cache names the entries used, and the remembered bytes are served, TTLs
@@ -104,6 +106,8 @@ export function acceptHeader(buf: Uint8Array, len: number): Verdict {
 export const ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
 /** Longest UDP query (from the flags word on) whose answer is cached. */
 const MAX_CACHED_QUERY = 300;
+/** Keys the doorkeeper remembers before it starts again (bounds its memory). */
+const DOORKEEPER_KEYS = 65536;
 /** Most round-robin variants kept for one question (bigger RRsets are answered slowly). */
 const MAX_VARIANTS = 16;
 
@@ -116,7 +120,9 @@ class CachedAnswer {
   /** Asked for since the eviction hand last passed (second chance). */
   used = false;
   constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean,
-    readonly bytes: number, readonly live: LiveAnswer | undefined = undefined) {}
+    readonly bytes: number, readonly live: LiveAnswer | undefined = undefined,
+    /** The data's source and its version when the answer was built (zone catalog): stale once it moves on. */
+    readonly content: { readonly version: number } | undefined = undefined, readonly contentVersion = 0) {}
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -205,6 +211,8 @@ export class QueryEngine {
   /** Scratch for the lowercased key, and where the question's name ends in the last key made. */
   private readonly keyScratch = Buffer.allocUnsafe(MAX_CACHED_QUERY + 2);
   private readonly nameEnd = new Int32Array(1);
+  /** Keys that missed once while the cache was full (see askedBefore). */
+  private readonly doorkeeper = new Set<string>();
   /** TSIG keys queries may be signed with (swapped on reload). */
   keys: KeyStore | undefined;
   /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
@@ -227,6 +235,7 @@ export class QueryEngine {
   private clearAnswers(): void {
     this.answers.clear();
     this.answerBytes = 0;
+    this.doorkeeper.clear();
   }
 
   /**
@@ -273,6 +282,13 @@ export class QueryEngine {
     if (key === undefined) return undefined;
     const e = this.answers.get(key);
     if (e === undefined) return undefined;
+    const content = e.content;
+    if (content !== undefined && content.version !== e.contentVersion) {
+      // A zone changed (reload, update, transfer): never serve the old answer.
+      this.answers.delete(key);
+      this.answerBytes -= e.bytes;
+      return undefined;
+    }
     const live = e.live;
     let now = 0;
     if (live !== undefined) {
@@ -310,6 +326,18 @@ export class QueryEngine {
     buf.copy(out, 12, 12, this.nameEnd[0]!);
     if (live !== undefined) live.patch(out, now);
     return out;
+  }
+
+  /**
+   * True when `key` missed the full cache before (within the doorkeeper's window, which starts
+   * again once it holds DOORKEEPER_KEYS keys); notes it otherwise.
+   */
+  private askedBefore(key: string): boolean {
+    const d = this.doorkeeper;
+    if (d.delete(key)) return true;
+    if (d.size >= DOORKEEPER_KEYS) d.clear();
+    d.add(key);
+    return false;
   }
 
   /** Answers held by the UDP answer cache (for tests and stats). */
@@ -446,9 +474,15 @@ export class QueryEngine {
     let bytes = key.length + 64 + (live === undefined ? 0 : 64 + 16 * live.ttls.length); // key and the entry's own overhead, roughly
     for (const v of variants) bytes += v.length;
     if (bytes > this.answerBytesMax) return w.pos;
-    if (this.answerBytes + bytes > this.answerBytesMax) this.evictFor(bytes);
-    if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
-    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live);
+    if (this.answerBytes + bytes > this.answerBytesMax) {
+      // Full: a newcomer may push others out only when asked for before (a doorkeeper, as in
+      // TinyLFU), so one client sending endless new names never evicts what others ask for.
+      if (!this.askedBefore(key)) return w.pos;
+      this.evictFor(bytes);
+      if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
+    }
+    const c = ctx.content;
+    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version);
     e.next = n === 1 ? 0 : 1;
     this.answers.set(key, e);
     this.answerBytes += bytes;

@@ -41,6 +41,11 @@ export class QueryContext {
    * was built from, so the engine can serve repeats from bytes until one of them changes (see live-answer.ts).
    */
   live: LiveHit | undefined = undefined;
+  /**
+   * Set by an element whose answer comes from data that can change at run time (the zone
+   * catalog): the engine's cached copy is served only while `content.version` is unchanged.
+   */
+  content: { readonly version: number } | undefined = undefined;
   /** Set by the engine when the query carried a valid TSIG (RFC 8945). */
   tsig: QueryTsig | undefined = undefined;
 

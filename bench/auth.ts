@@ -79,7 +79,7 @@ function variedZoneText(): string {
   ];
   for (let i = 0; i < VNAMES; i++) {
     lines.push(`n${i} A 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
-    if (i % 10 === 0) lines.push(`n${i} AAAA 2001:db8::${i.toString(16)}`);
+    if (i % 10 === 0) lines.push(`n${i} AAAA 2001:db8::${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}`);
   }
   for (let j = 0; j < VSUBS; j++) lines.push(`sub${j} NS ns.sub${j}`, `ns.sub${j} A 198.51.${j >> 8}.${j & 255}`);
   return lines.join('\n') + '\n';

@@ -14,7 +14,7 @@ import { ZoneSigning } from '../server/zone-signing.js';
 import { Name } from '../wire/name.js';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
 import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
-import { startControl } from '../control/start.js';
+import type { ControlBackend } from '../control/backend.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, createLogger, isLeadProcess } from '../logging.js';
@@ -185,6 +185,15 @@ export const command: Command = {
   },
 };
 
+/**
+ * The control endpoint, imported only by the process that runs it: workers never load it, nor
+ * prom-client behind its /metrics (about 10 MiB of resident memory per worker).
+ */
+async function startControlLazily(cfg: Config, backend: ControlBackend, logger: Logger): Promise<ControlServer | undefined> {
+  const { startControl } = await import('../control/start.js');
+  return startControl(cfg, backend, logger);
+}
+
 /** The cluster primary: the control endpoint, and supervision of the workers (which serve DNS). */
 async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logger): Promise<number> {
   const cfg = args.config;
@@ -199,7 +208,7 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
   let control: ControlServer | undefined;
   try {
     // The control endpoint lives in the primary and fans each request out to every worker.
-    control = await startControl(cfg, new ClusterBackend(), logger);
+    control = await startControlLazily(cfg, new ClusterBackend(), logger);
   } catch (err) {
     fail(err);
     return 1;
@@ -269,7 +278,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
       logger.error({ zone: r.name, problems: r.problems }, 'zone not loaded; answering SERVFAIL for it until a reload loads it');
     }
     await server.start();
-    if (!worker) control = await startControl(cfg, new LocalBackend(server), logger);
+    if (!worker) control = await startControlLazily(cfg, new LocalBackend(server), logger);
     // Serving now: the pid file (written while still root, so /run works), then root goes.
     if (!worker) {
       writePidFile(cfg.pidFile);

@@ -14,7 +14,7 @@
  *    Sovereign >= 0.5x Unbound.
  *
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING
- * (dnsperf -q, default 100).
+ * (dnsperf -q, default 100), BENCH_WORKERS (Sovereign's workers, default 1).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -32,6 +32,8 @@ import {
 } from './lib/dnsperf.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Sovereign's workers (BENCH_WORKERS, default 1): with 2, each has its own cache today, so the cold count shows what sharing would save. */
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
 
 /** Cold list: the interop names minus the silent server's (its timeout would dominate the wall time). */
 const COLD = NAMES.filter(([n]) => n !== 'www.silent.sov.');
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   addLoopbackAddress(ADDR.unbound);
   const conf = join(dir.path, 'sovereign.yaml');
   writeFileSync(conf, [
-    `listen: ["${ADDR.ours}:53"]`, 'workers: 1', 'log: { level: warn }',
+    `listen: ["${ADDR.ours}:53"]`, `workers: ${WORKERS}`, 'log: { level: warn }',
     `control: { listen: "${ADDR.ours}:8053", tokenFile: "${join(dir.path, 'control.token')}" }`,
     `resolver: { enabled: true, dnssec: false, rootHints: "${h.hintsFile}" }`, '',
   ].join('\n'));

@@ -258,6 +258,14 @@ export class QueryEngine {
     }
   }
 
+  /**
+   * Empties the answer cache: for data an element reads that can change without a chain
+   * rebuild and has no version of its own on the context (the hosts file, re-read when it changes).
+   */
+  invalidateAnswers(): void {
+    this.clearAnswers();
+  }
+
   /** A new cap on UDP replies (reload); cached answers were sized for the old one, so they go. */
   setMaxUdpSize(n: number): void {
     if (n === this.opts.maxUdpSize) return;

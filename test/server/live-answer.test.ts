@@ -209,3 +209,42 @@ test('forwarder cache hits take the same fast path', () => {
   assert.equal(fast.cachedUdpReply(q, q.length, '127.0.0.1'), undefined);
   upstreams.close();
 });
+
+test('a served hosts file that changes takes over names whose forwarded answers the engine kept', async () => {
+  const { DnsServer } = await import('../../src/server/server.js');
+  const { defaultConfig } = await import('../../src/config/load.js');
+  const { exchange } = await import('../../src/client/exchange.js');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'sovereign-live-hosts-'));
+  const path = join(dir, 'hosts');
+  writeFileSync(path, '192.0.2.1 other.example.net\n');
+  const server = new DnsServer({
+    config: defaultConfig({ listen: '127.23.7.21:0', workers: 1, forwarders: ['127.0.0.1:9'], control: { enabled: false },
+      hosts: { enabled: true, path, watch: true, pollMs: 50 } }),
+    logger: silentLogger,
+  });
+  await server.loadZones();
+  await server.start();
+  try {
+    const { port } = server.addresses[0]!;
+    server.cache.put([parseRecord('www.example.net. 300 IN A 192.0.2.7')], Credibility.NONAUTH_ANSWER);
+    const ask1 = async (): Promise<string> => {
+      const { message } = await exchange(Message.query('www.example.net.', RRType.A), { address: '127.23.7.21', port }, { timeoutMs: 2000 });
+      return (message.answer[0]!.data as { address: string }).address;
+    };
+    assert.equal(await ask1(), '192.0.2.7');
+    assert.equal(await ask1(), '192.0.2.7', 'served again (from bytes)');
+    writeFileSync(path, '192.0.2.99 www.example.net\n');
+    let got = '';
+    for (let i = 0; i < 200 && got !== '192.0.2.99'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      got = await ask1();
+    }
+    assert.equal(got, '192.0.2.99', 'the hosts entry answers once the file is re-read');
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

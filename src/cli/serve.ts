@@ -190,9 +190,12 @@ export const command: Command = {
  * prom-client behind its /metrics (about 10 MiB of resident memory per worker).
  */
 async function startControlLazily(cfg: Config, backend: ControlBackend, logger: Logger): Promise<ControlServer | undefined> {
-  const { startControl } = await import('../control/start.js');
+  const { startControl } = await (controlModule ??= import('../control/start.js'));
   return startControl(cfg, backend, logger);
 }
+
+/** The control module once asked for: imported while zones load, so serving and dropping root stay close together. */
+let controlModule: Promise<typeof import('../control/start.js')> | undefined;
 
 /** The cluster primary: the control endpoint, and supervision of the workers (which serve DNS). */
 async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logger): Promise<number> {
@@ -255,6 +258,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     if (m === RELOAD) reloadWhileStarting = true;
   };
   if (worker) process.on('message', early);
+  else controlModule ??= import('../control/start.js');
   let control: ControlServer | undefined;
   let pidWritten = false;
   try {

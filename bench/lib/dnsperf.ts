@@ -114,18 +114,18 @@ export interface Target {
 }
 
 /** One timed dnsperf run against `target`; throws with dnsperf's output when it failed. */
-export function measure(target: Target, queries: string, seconds = SECONDS): Measured {
+export function measure(target: Target, queries: string, seconds = SECONDS, extra: readonly string[] = []): Measured {
   const tree = target.tree ?? [];
   const before = cpuSeconds(tree);
-  const p = dnsperf(target.address, target.port, queries, seconds, target.dnsperfArgs);
+  const p = dnsperf(target.address, target.port, queries, seconds, [...(target.dnsperfArgs ?? []), ...extra]);
   const cpu = cpuSeconds(tree) - before;
   if (Number.isNaN(p.qps)) throw new Error(`dnsperf against ${target.name} failed:\n${p.raw}`);
   return { ...p, cpuUsPerQuery: target.tree !== undefined && p.completed > 0 ? (cpu * 1e6) / p.completed : NaN };
 }
 
 /** An untimed run (JIT, caches) before the timed rounds; its figures are not used. */
-export function warmUp(target: Target, queries: string): void {
-  dnsperf(target.address, target.port, queries, WARM_UP_SECONDS, target.dnsperfArgs);
+export function warmUp(target: Target, queries: string, extra: readonly string[] = []): void {
+  dnsperf(target.address, target.port, queries, WARM_UP_SECONDS, [...(target.dnsperfArgs ?? []), ...extra]);
 }
 
 export function median(xs: readonly number[]): number {

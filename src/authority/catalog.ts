@@ -19,11 +19,19 @@ export class UnloadedZone {
 }
 
 export class Catalog {
+  /**
+   * The content version: bumped whenever a zone is added or replaced here, and by `changed()`
+   * after a zone's content changed in place (dynamic update, incoming transfer). Answers kept
+   * by the server's answer cache remember the version they were built at and are not served
+   * once it moved on, whoever changed the zone and whether or not the chain was rebuilt.
+   */
+  version = 0;
   private readonly zones = new Map<string, Zone | UnloadedZone>();
   /** DNSSEC indexes of the signed zones, built when the zone is added (at load and reload). */
   private readonly signedZones = new Map<Zone, SignedZone>();
 
   add(zone: Zone | UnloadedZone): void {
+    this.version++;
     const old = this.zones.get(zone.origin.key);
     if (old instanceof Zone) this.signedZones.delete(old);
     this.zones.set(zone.origin.key, zone);
@@ -45,6 +53,11 @@ export class Catalog {
     for (const [k, z] of this.zones) c.zones.set(k, z);
     for (const [z, s] of this.signedZones) c.signedZones.set(z, s);
     return c;
+  }
+
+  /** Tells answer caches that a zone's content changed in place (see `version`). */
+  changed(): void {
+    this.version++;
   }
 
   /** The DNSSEC index of `zone` when it is signed. */

@@ -14,8 +14,8 @@ import { ZoneSigning } from '../server/zone-signing.js';
 import { Name } from '../wire/name.js';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
 import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
-import { startControl } from '../control/start.js';
 import { type NameServices, startNameServices } from './serve-names.js';
+import type { ControlBackend } from '../control/backend.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, createLogger, isLeadProcess } from '../logging.js';
@@ -186,6 +186,18 @@ export const command: Command = {
   },
 };
 
+/**
+ * The control endpoint, imported only by the process that runs it: workers never load it, nor
+ * prom-client behind its /metrics (about 10 MiB of resident memory per worker).
+ */
+async function startControlLazily(cfg: Config, backend: ControlBackend, logger: Logger): Promise<ControlServer | undefined> {
+  const { startControl } = await (controlModule ??= import('../control/start.js'));
+  return startControl(cfg, backend, logger);
+}
+
+/** The control module once asked for: imported while zones load, so serving and dropping root stay close together. */
+let controlModule: Promise<typeof import('../control/start.js')> | undefined;
+
 /** The cluster primary: the control endpoint, and supervision of the workers (which serve DNS). */
 async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logger): Promise<number> {
   const cfg = args.config;
@@ -201,7 +213,7 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
   let names: NameServices | undefined;
   try {
     // The control endpoint lives in the primary and fans each request out to every worker.
-    control = await startControl(cfg, new ClusterBackend(), logger);
+    control = await startControlLazily(cfg, new ClusterBackend(), logger);
     names = await startNameServices(cfg, logger);
   } catch (err) {
     await control?.close();
@@ -251,6 +263,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     if (m === RELOAD) reloadWhileStarting = true;
   };
   if (worker) process.on('message', early);
+  else controlModule ??= import('../control/start.js');
   let control: ControlServer | undefined;
   let names: NameServices | undefined;
   let pidWritten = false;
@@ -276,7 +289,7 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
     }
     await server.start();
     if (!worker) names = await startNameServices(cfg, logger);
-    if (!worker) control = await startControl(cfg, new LocalBackend(server), logger);
+    if (!worker) control = await startControlLazily(cfg, new LocalBackend(server), logger);
     // Serving now: the pid file (written while still root, so /run works), then root goes.
     if (!worker) {
       writePidFile(cfg.pidFile);

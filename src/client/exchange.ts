@@ -15,14 +15,14 @@
  *   can map them to SERVFAIL + Extended DNS Error without string matching.
  * - The caller's query Message is never modified: a fresh ID is patched into the encoded bytes.
  */
-import { randomInt } from 'node:crypto';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import type { Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, Socket as TcpSocket, type TcpSocketConnectOpts } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { NetworkError, TimeoutError } from '../errors.js';
 import type { Message } from '../wire/message.js';
 import { Attempt, type AttemptResult, ignoreError, socketError, withTries } from './attempt.js';
 import { TcpFramer, frame, streamAttempt } from './framing.js';
+import { takeUdpSocket } from './udp-pool.js';
 import {
   type IgnoredHook, IgnoredTally, ReplyMatcher, type ServerAddress, encodeQuery, getId, randomId, serverLabel, setId,
 } from './match.js';
@@ -77,9 +77,6 @@ export interface ExchangeResult {
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
-/** Random source ports are drawn from the unprivileged range (RFC 6056 §3.2). */
-const MIN_PORT = 1024;
-const PORT_ATTEMPTS = 16;
 
 /**
  * Sends `query` to `server` and resolves with the first acceptable reply (see the module
@@ -116,32 +113,9 @@ function sameAddress(a: string, b: string): boolean {
   return na === nb;
 }
 
-/** Opens a UDP socket bound to a crypto-random port (retrying when taken). */
-async function openUdpSocket(server: ServerAddress, localAddress: string | undefined): Promise<UdpSocket> {
-  const v6 = isIPv6(server.address);
-  let lastError: unknown;
-  for (let i = 0; i <= PORT_ATTEMPTS; i++) {
-    // After PORT_ATTEMPTS collisions, let the kernel pick (its choice is randomised too).
-    const port = i === PORT_ATTEMPTS ? 0 : randomInt(MIN_PORT, 0x10000);
-    const sock = createSocket({ type: v6 ? 'udp6' : 'udp4' });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error): void => reject(e);
-        sock.once('error', onError);
-        sock.bind({ port, address: localAddress ?? (v6 ? '::' : '0.0.0.0'), exclusive: true }, () => {
-          sock.off('error', onError);
-          resolve();
-        });
-      });
-      return sock;
-    } catch (e) {
-      lastError = e;
-      try { sock.close(); } catch { /* never bound */ }
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EADDRINUSE' && code !== 'EACCES') break;
-    }
-  }
-  throw new NetworkError(serverLabel(server), `cannot open a UDP socket: ${(lastError as Error).message}`, lastError);
+/** A UDP socket bound to a crypto-random port for one exchange (pre-bound spares: udp-pool.ts). */
+function openUdpSocket(server: ServerAddress, localAddress: string | undefined): Promise<UdpSocket> {
+  return takeUdpSocket(isIPv6(server.address), localAddress, serverLabel(server));
 }
 
 function releaseUdp(sock: UdpSocket): void {

@@ -236,6 +236,8 @@ export class CacheEntry {
   readonly nameKey: string;
   hits = 0;
   prefetchFired = false;
+  /** Set when the entry leaves the cache (replaced, evicted, flushed by name): answers built from it are out of date. */
+  removed = false;
   /** A ValidationState value (the validating resolver sets it once the data is validated). */
   status = 0;
   /** Memoised counted-down view: valid while `viewTtl` equals the remaining TTL. */
@@ -300,6 +302,17 @@ export class RRCache {
   /** Called (synchronously, at most once per entry) when a popular entry nears expiry. */
   onPrefetch: ((name: Name, type: number, cls: number) => void) | undefined = undefined;
 
+  /**
+   * Bumped when the whole cache is emptied (`flush()`), which does not mark each entry removed:
+   * answers remembered from entries of an older generation are out of date.
+   */
+  generation = 0;
+  /**
+   * While set (see `record`), every entry a lookup returns is pushed here: the server's fast
+   * path remembers which entries an answer was built from, to know when it goes out of date.
+   */
+  private recorder: CacheEntry[] | undefined = undefined;
+
   private readonly nodes = new Map<string, Map<number, CacheEntry>>();
   private head: CacheEntry | undefined = undefined;
   private tail: CacheEntry | undefined = undefined;
@@ -335,6 +348,32 @@ export class RRCache {
   /** Estimated bytes held now (never above `maxBytes`). */
   get bytes(): number {
     return this.totalBytes;
+  }
+
+  /** True when popular entries are prefetched in their last 10% of TTL (see `onPrefetch`). */
+  get prefetching(): boolean {
+    return this.prefetch && this.onPrefetch !== undefined;
+  }
+
+  /**
+   * Starts (with an array, emptied first) or stops (undefined) recording the entries lookups
+   * return. Used around one synchronous cache answer; never left on across an await.
+   */
+  record(into: CacheEntry[] | undefined): void {
+    if (into !== undefined) into.length = 0;
+    this.recorder = into;
+  }
+
+  /**
+   * A hit served without a lookup (the server's answer fast path): counts it, moves the entries
+   * to the young end of the LRU list as `get` would.
+   */
+  noteHit(entries: readonly CacheEntry[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      e.hits++;
+      this.touch(e);
+    }
   }
 
   /** Current time in whole seconds. */
@@ -479,6 +518,7 @@ export class RRCache {
   flush(name?: Name, opts: { subtree?: boolean } = {}): number {
     if (name === undefined) {
       const n = this.count;
+      this.generation++;
       this.nodes.clear();
       this.head = this.tail = undefined;
       this.count = 0;
@@ -538,6 +578,7 @@ export class RRCache {
       if (nx !== undefined && nx.rank >= minRank && now < nx.expiresAt) e = nx;
     }
     if (e === undefined) return undefined;
+    if (this.recorder !== undefined) this.recorder.push(e);
     const remaining = e.expiresAt - now;
     if (touch) {
       e.hits++;
@@ -625,6 +666,7 @@ export class RRCache {
     const node = this.nodes.get(e.nameKey);
     if (node === undefined || node.get(e.slot) !== e) return;
     node.delete(e.slot);
+    e.removed = true;
     if (node.size === 0) this.nodes.delete(e.nameKey);
     this.unlink(e);
     this.count--;

@@ -300,7 +300,8 @@ const MAX_CNAME_CHAIN = 12;
  */
 export class Forwarder {
   private readonly routes = new Map<string, ForwardRoute>();
-  private readonly cache: RRCache;
+  /** The RRset cache (shared with the resolver when both run). */
+  readonly cache: RRCache;
   private readonly opts: ForwarderOptions;
   private readonly inflight = new Map<string, Promise<ForwardResult>>();
   private readonly passZones: Set<string>;

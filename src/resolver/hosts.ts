@@ -209,6 +209,7 @@ export class HostsFile {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.tableNow = new HostsTable();
         this.logger?.warn({ path: this.path }, 'hosts file not found; serving no hosts entries');
+        for (const fn of this.listeners) fn(this.tableNow);
         return 0;
       }
       this.logger?.error({ path: this.path, err }, 'hosts file unreadable; keeping the previous entries');

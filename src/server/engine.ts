@@ -15,9 +15,15 @@
  * random case, RFC draft-vixie-dnsext-dns0x20, costs one entry, not one per spelling), before
  * any decoding. Names in the answer that were compressed against the question follow its
  * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343). The
- * cache is bounded in octets and evicts the least recently used entries (second chance), so a
- * client asking for endless new names pushes out only what nobody asks for; it is emptied
- * whenever the chain changes (reload).
+ * cache is bounded in octets and evicts the least recently used entries (second chance); once
+ * full, a new answer is admitted only when its query was asked before (a doorkeeper), so a
+ * client asking for endless new names evicts nothing. It is emptied whenever the chain changes
+ * (reload), and an answer from the zones is dropped as soon as the catalog's content version
+ * moves on (a zone replaced, updated or transferred in), chain rebuilt or not.
+ *
+ * Resolver and forwarder cache hits take the same path (live-answer.ts): the element that
+ * answered from its cache names the entries used, and the remembered bytes are served, TTLs
+ * counted down and the recursion ACL checked per client, only while those entries are unchanged.
  */
 import { DnsError, WireFormatError } from '../errors.js';
 import type { Logger } from '../logging.js';
@@ -31,6 +37,7 @@ import type { ServerStats } from './stats.js';
 import type { KeyStore } from '../tsig/key.js';
 import { TsigStreamSigner, epochSeconds, findTsig, signature, tsigSize, verifyMessage } from '../tsig/tsig.js';
 import { RRType } from '../wire/types.js';
+import { type LiveAnswer, captureLive } from './live-answer.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -99,6 +106,8 @@ export function acceptHeader(buf: Uint8Array, len: number): Verdict {
 export const ANSWER_CACHE_BYTES = 32 * 1024 * 1024;
 /** Longest UDP query (from the flags word on) whose answer is cached. */
 const MAX_CACHED_QUERY = 300;
+/** Keys the doorkeeper remembers before it starts again (bounds its memory). */
+const DOORKEEPER_KEYS = 65536;
 /** Most round-robin variants kept for one question (bigger RRsets are answered slowly). */
 const MAX_VARIANTS = 16;
 
@@ -111,7 +120,9 @@ class CachedAnswer {
   /** Asked for since the eviction hand last passed (second chance). */
   used = false;
   constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean,
-    readonly bytes: number) {}
+    readonly bytes: number, readonly live: LiveAnswer | undefined = undefined,
+    /** The data's source and its version when the answer was built (zone catalog): stale once it moves on. */
+    readonly content: { readonly version: number } | undefined = undefined, readonly contentVersion = 0) {}
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -200,6 +211,8 @@ export class QueryEngine {
   /** Scratch for the lowercased key, and where the question's name ends in the last key made. */
   private readonly keyScratch = Buffer.allocUnsafe(MAX_CACHED_QUERY + 2);
   private readonly nameEnd = new Int32Array(1);
+  /** Keys that missed once while the cache was full (see askedBefore). */
+  private readonly doorkeeper = new Set<string>();
   /** TSIG keys queries may be signed with (swapped on reload). */
   keys: KeyStore | undefined;
   /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
@@ -222,6 +235,7 @@ export class QueryEngine {
   private clearAnswers(): void {
     this.answers.clear();
     this.answerBytes = 0;
+    this.doorkeeper.clear();
   }
 
   /**
@@ -244,6 +258,14 @@ export class QueryEngine {
     }
   }
 
+  /**
+   * Empties the answer cache: for data an element reads that can change without a chain
+   * rebuild and has no version of its own on the context (the hosts file, re-read when it changes).
+   */
+  invalidateAnswers(): void {
+    this.clearAnswers();
+  }
+
   /** A new cap on UDP replies (reload); cached answers were sized for the old one, so they go. */
   setMaxUdpSize(n: number): void {
     if (n === this.opts.maxUdpSize) return;
@@ -262,12 +284,32 @@ export class QueryEngine {
    * name's case aside) with the query's ID and spelling of the name put in, or undefined. Costs
    * a walk over the question's labels, one string, one map probe and one copy.
    */
-  cachedUdpReply(buf: Buffer, len: number): Buffer | undefined {
+  cachedUdpReply(buf: Buffer, len: number, address?: string): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
     const key = keyOf(buf, len, this.keyScratch, this.nameEnd);
     if (key === undefined) return undefined;
     const e = this.answers.get(key);
     if (e === undefined) return undefined;
+    const content = e.content;
+    if (content !== undefined && content.version !== e.contentVersion) {
+      // A zone changed (reload, update, transfer): never serve the old answer.
+      this.answers.delete(key);
+      this.answerBytes -= e.bytes;
+      return undefined;
+    }
+    const live = e.live;
+    let now = 0;
+    if (live !== undefined) {
+      // A resolver/forwarder cache hit (see live-answer.ts): still the answer, and for this client?
+      now = live.source.now();
+      if (!live.valid(now)) {
+        this.answers.delete(key);
+        this.answerBytes -= e.bytes;
+        return undefined;
+      }
+      if (address === undefined || !live.source.allows(address)) return undefined;
+      live.source.hit(live.entries);
+    }
     e.used = true;
     const stats = this.opts.stats;
     stats.udpQueries++;
@@ -290,7 +332,20 @@ export class QueryEngine {
     out[1] = buf[1]!;
     // The question as the client spelled it (RFC 1035 §7.3: resolvers compare it; 0x20 relies on it).
     buf.copy(out, 12, 12, this.nameEnd[0]!);
+    if (live !== undefined) live.patch(out, now);
     return out;
+  }
+
+  /**
+   * True when `key` missed the full cache before (within the doorkeeper's window, which starts
+   * again once it holds DOORKEEPER_KEYS keys); notes it otherwise.
+   */
+  private askedBefore(key: string): boolean {
+    const d = this.doorkeeper;
+    if (d.delete(key)) return true;
+    if (d.size >= DOORKEEPER_KEYS) d.clear();
+    d.add(key);
+    return false;
   }
 
   /** Answers held by the UDP answer cache (for tests and stats). */
@@ -379,7 +434,9 @@ export class QueryEngine {
     }
     if (!(result instanceof Message)) return new PendingReply(ctx, result);
     const replyLen = this.encode(result, ctx, w);
-    if (transport === 'udp' && ctx.cacheVariants > 0 && !ctx.clientDependent) return this.remember(buf, len, ctx, w, result);
+    if (transport === 'udp' && ((ctx.cacheVariants > 0 && !ctx.clientDependent) || ctx.live !== undefined)) {
+      return this.remember(buf, len, ctx, w, result);
+    }
     return replyLen;
   }
 
@@ -391,8 +448,9 @@ export class QueryEngine {
   private remember(buf: Uint8Array, queryLen: number, ctx: QueryContext, w: Writer, reply: Message): number {
     const len = w.pos;
     const req = ctx.request;
-    const n = ctx.cacheVariants;
-    if (n > MAX_VARIANTS || req.additional.length > 0) return len;
+    const hit = ctx.live;
+    const n = hit !== undefined ? 1 : ctx.cacheVariants;
+    if (n > MAX_VARIANTS || req.additional.length > 0 || ctx.tsig !== undefined) return len;
     const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd);
     if (key === undefined || this.answers.has(key)) return len;
     const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
@@ -418,12 +476,23 @@ export class QueryEngine {
       w.reset();
       w.bytes(variants[0]!);
     }
-    let bytes = key.length + 64; // key and the entry's own overhead, roughly
+    let live: LiveAnswer | undefined;
+    if (hit !== undefined) {
+      live = captureLive(hit, variants[0]!, variants[0]!.length, hit.source.now());
+      if (live === undefined) return w.pos;
+    }
+    let bytes = key.length + 64 + (live === undefined ? 0 : 64 + 16 * live.ttls.length); // key and the entry's own overhead, roughly
     for (const v of variants) bytes += v.length;
     if (bytes > this.answerBytesMax) return w.pos;
-    if (this.answerBytes + bytes > this.answerBytesMax) this.evictFor(bytes);
-    if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
-    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes);
+    if (this.answerBytes + bytes > this.answerBytesMax) {
+      // Full: a newcomer may push others out only when asked for before (a doorkeeper, as in
+      // TinyLFU), so one client sending endless new names never evicts what others ask for.
+      if (!this.askedBefore(key)) return w.pos;
+      this.evictFor(bytes);
+      if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
+    }
+    const c = ctx.content;
+    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version);
     e.next = n === 1 ? 0 : 1;
     this.answers.set(key, e);
     this.answerBytes += bytes;

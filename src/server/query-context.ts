@@ -6,6 +6,7 @@
 import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { TsigKey } from '../tsig/key.js';
+import type { LiveHit } from './live-answer.js';
 
 /** A query that came signed with a key we hold and verified (RFC 8945 §5.2): its reply is signed too. */
 export interface QueryTsig {
@@ -35,6 +36,16 @@ export class QueryContext {
   rotation = -1;
   /** Set when a chain element not marked `pure` saw the query: its answer must not be cached. */
   clientDependent = false;
+  /**
+   * Set by a resolver or forwarder element that answered from its cache: the entries the answer
+   * was built from, so the engine can serve repeats from bytes until one of them changes (see live-answer.ts).
+   */
+  live: LiveHit | undefined = undefined;
+  /**
+   * Set by an element whose answer comes from data that can change at run time (the zone
+   * catalog): the engine's cached copy is served only while `content.version` is unchanged.
+   */
+  content: { readonly version: number } | undefined = undefined;
   /** Set by the engine when the query carried a valid TSIG (RFC 8945). */
   tsig: QueryTsig | undefined = undefined;
   /** The request exactly as received: set by the engine for UPDATE only (forwarded unchanged, TSIG intact). */

@@ -400,6 +400,8 @@ export class DnsServer {
     }
     if (cfg.hosts.enabled && this.hosts === undefined) {
       this.hosts = new HostsFile(cfg.hosts.path, { logger: this.logger, watch: cfg.hosts.watch, pollMs: cfg.hosts.pollMs });
+      // Forwarded and resolved answers the engine keeps passed the hosts element: a new table may now answer them.
+      this.hosts.onReload(() => this.engine.invalidateAnswers());
     }
     const local = parseLocalData(cfg.localData);
     this.localData = local.size > 0 ? local : undefined;

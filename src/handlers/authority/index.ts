@@ -36,6 +36,8 @@ export function authority(catalog: Catalog, cfg: AuthorityConfig): Middleware {
       return replyTo(req, ctx.transport === 'udp' ? Rcode.FORMERR : Rcode.REFUSED, cfg.maxUdpSize);
     }
     const reply = replyTo(req, Rcode.NOERROR, cfg.maxUdpSize);
+    // A cached copy of this answer is good while the catalog's content version stays (see Catalog.version).
+    ctx.content = catalog;
     // RFC 8482 §4.1: ANY gets one RRset (the lowest type at the name), over UDP and TCP alike,
     // as Knot answers; BIND's default gives every RRset.
     // The answer depends only on the query's bytes: the engine may cache it (per rotation).

@@ -23,6 +23,7 @@ import { EdeCode, Opcode, Rcode } from '../../wire/constants.js';
 import { option } from '../../wire/edns.js';
 import type { Message } from '../../wire/message.js';
 import { RRClass, RRType } from '../../wire/types.js';
+import { CacheLiveSource } from '../live-source.js';
 
 export interface ForwarderHandlerConfig {
   maxUdpSize: number;
@@ -41,6 +42,11 @@ function build(ctx: QueryContext, r: ForwardResult, maxUdpSize: number): Message
 
 export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middleware {
   const max = cfg.maxUdpSize;
+  // Cache hits answered here are served again from bytes by the engine until their entries change.
+  const live = new CacheLiveSource(fwd.cache, cfg.acl, () => {
+    fwd.cacheAnswers++;
+    fwd.cache.stats.hits++;
+  });
   return (next) => (ctx) => {
     const req = ctx.request;
     if (req.opcode !== Opcode.QUERY) return next(ctx);
@@ -66,7 +72,13 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
       return reply;
     }
     const fq: ForwardQuestion = { name: q.name, type: q.type, class: q.class, dnssecOk: ctx.dnssecOk, checkingDisabled: req.cd };
-    const hit = fwd.fromCache(fq);
+    live.start();
+    let hit;
+    try {
+      hit = fwd.fromCache(fq);
+    } finally {
+      live.stop(ctx, hit !== undefined);
+    }
     if (hit !== undefined) {
       fwd.cacheAnswers++;
       return build(ctx, hit, max);

@@ -23,6 +23,7 @@ import type { Message } from '../../wire/message.js';
 import type { ResourceRecord } from '../../wire/record.js';
 import { RRClass, RRType } from '../../wire/types.js';
 import { ValidationState } from '../../resolver/cache.js';
+import { CacheLiveSource } from '../live-source.js';
 
 export interface ResolverHandlerConfig {
   maxUdpSize: number;
@@ -78,6 +79,11 @@ function cacheOnly(ctx: QueryContext, resolver: Resolver, maxUdpSize: number): M
 export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig): Middleware {
   const max = cfg.maxUdpSize;
   const acl = cfg.acl;
+  // Cache hits answered here are served again from bytes by the engine until their entries change.
+  const live = new CacheLiveSource(resolver.cache, acl, () => {
+    resolver.stats.cacheHits++;
+    resolver.cache.stats.hits++;
+  });
   return (next) => (ctx) => {
     const req = ctx.request;
     if (req.opcode !== Opcode.QUERY) return next(ctx);
@@ -90,7 +96,13 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
       return reply;
     }
     if (!req.rd) return cacheOnly(ctx, resolver, max);
-    const hit = resolver.answerLocally(q.name, q.type, q.class, req.cd);
+    live.start();
+    let hit;
+    try {
+      hit = resolver.answerLocally(q.name, q.type, q.class, req.cd);
+    } finally {
+      live.stop(ctx, hit !== undefined && hit.cached && !hit.stale && hit.queries === 0);
+    }
     if (hit !== undefined) return build(ctx, hit, max);
     return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
   };

@@ -11,6 +11,9 @@
  *   compressed only within itself (owner, type, class, TTL, RDLENGTH, RDATA; case kept).
  *   The removed list starts with the old SOA and the added list
  *   with the new SOA (RFC 1995 §4 order).
+ * payload of a checkpoint (kind 2, written by dynamic update when it writes the zone file):
+ *   u8 kind | u32 serial | 32 octets SHA-256 of the zone file written. Differences after the
+ *   checkpoint matching the zone file on disk are what a start replays onto it.
  *
  * Invariants: a record is either wholly valid (length and CRC check) or it and everything after
  * it is cut on open (a torn write at a crash), with a log line; nothing before it is lost.
@@ -27,6 +30,17 @@ import { Writer } from '../wire/writer.js';
 
 export const JOURNAL_MAGIC = Buffer.from('SOVJNL1\n', 'latin1');
 const KIND_DIFFERENCE = 1;
+const KIND_CHECKPOINT = 2;
+
+/** The zone file as dynamic update last wrote (or read) it: its serial and content hash. */
+export interface JournalCheckpoint {
+  serial: number;
+  /** SHA-256 of the file's bytes. */
+  hash: Buffer;
+}
+
+/** One journal record, in file order. */
+export type JournalEntry = { kind: 'difference'; difference: JournalDifference } | { kind: 'checkpoint'; checkpoint: JournalCheckpoint };
 /** Largest record accepted on read (a corrupt length must not make us allocate gigabytes). */
 const MAX_RECORD = 256 * 1024 * 1024;
 
@@ -69,6 +83,27 @@ function encodeRR(w: Writer, rr: ResourceRecord): Uint8Array {
   return w.toBytes();
 }
 
+function frame(payload: Buffer): Buffer {
+  const out = Buffer.alloc(8 + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  payload.copy(out, 8);
+  return out;
+}
+
+/** Encodes a checkpoint as one journal record (header included). */
+export function encodeCheckpoint(c: JournalCheckpoint): Buffer {
+  const payload = Buffer.alloc(37);
+  payload[0] = KIND_CHECKPOINT;
+  payload.writeUInt32BE(c.serial >>> 0, 1);
+  c.hash.copy(payload, 5, 0, 32);
+  return frame(payload);
+}
+
+function encodeEntry(e: JournalEntry): Buffer {
+  return e.kind === 'difference' ? encodeDifference(e.difference) : encodeCheckpoint(e.checkpoint);
+}
+
 /** Encodes a difference as one journal record (header included). */
 export function encodeDifference(d: JournalDifference): Buffer {
   const parts: Uint8Array[] = [];
@@ -86,12 +121,16 @@ export function encodeDifference(d: JournalDifference): Buffer {
       parts.push(Uint8Array.of(b.length >>> 8, b.length & 0xff), b);
     }
   }
-  const payload = Buffer.concat(parts);
-  const out = Buffer.alloc(8 + payload.length);
-  out.writeUInt32BE(payload.length, 0);
-  out.writeUInt32BE(crc32(payload), 4);
-  payload.copy(out, 8);
-  return out;
+  return frame(Buffer.concat(parts));
+}
+
+function decodeEntry(payload: Uint8Array): JournalEntry {
+  if (payload[0] === KIND_CHECKPOINT) {
+    if (payload.length !== 37) throw new WireFormatError(0, 'journal checkpoint', `${payload.length} octets, not 37`);
+    const b = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    return { kind: 'checkpoint', checkpoint: { serial: b.readUInt32BE(1), hash: Buffer.from(b.subarray(5, 37)) } };
+  }
+  return { kind: 'difference', difference: decodeDifference(payload) };
 }
 
 function decodeDifference(payload: Uint8Array): JournalDifference {
@@ -120,6 +159,8 @@ function decodeDifference(payload: Uint8Array): JournalDifference {
 
 export interface JournalReadResult {
   differences: JournalDifference[];
+  /** Every record (differences and checkpoints) in file order. */
+  entries: JournalEntry[];
   /** Octets cut from a torn or corrupt tail (0 when the file was whole). */
   cut: number;
 }
@@ -136,7 +177,7 @@ export class Journal {
     const j = new Journal(path, logger);
     if (!existsSync(path)) {
       j.rewrite([]);
-      return { journal: j, differences: [], cut: 0 };
+      return { journal: j, differences: [], entries: [], cut: 0 };
     }
     const r = j.read();
     return { journal: j, ...r };
@@ -148,9 +189,10 @@ export class Journal {
     if (buf.length < JOURNAL_MAGIC.length || !buf.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
       this.logger.error({ journal: this.path }, 'journal: not a Sovereign journal (bad magic); starting it again');
       this.rewrite([]);
-      return { differences: [], cut: buf.length };
+      return { differences: [], entries: [], cut: buf.length };
     }
     const differences: JournalDifference[] = [];
+    const entries: JournalEntry[] = [];
     let p = JOURNAL_MAGIC.length;
     let why = '';
     while (p < buf.length) {
@@ -170,7 +212,9 @@ export class Journal {
         break;
       }
       try {
-        differences.push(decodeDifference(payload));
+        const e = decodeEntry(payload);
+        entries.push(e);
+        if (e.kind === 'difference') differences.push(e.difference);
       } catch (e) {
         why = `undecodable record: ${(e as Error).message}`;
         break;
@@ -189,7 +233,7 @@ export class Journal {
         closeSync(fd);
       }
     }
-    return { differences, cut };
+    return { differences, entries, cut };
   }
 
   /**
@@ -197,7 +241,12 @@ export class Journal {
    * change only after this).
    */
   append(d: JournalDifference, durable = false): void {
-    const rec = encodeDifference(d);
+    this.appendEntries([{ kind: 'difference', difference: d }], durable);
+  }
+
+  /** Appends records in one write (so they land together); `durable`: fsync before returning. */
+  appendEntries(entries: readonly JournalEntry[], durable = false): void {
+    const rec = entries.length === 1 ? encodeEntry(entries[0]!) : Buffer.concat(entries.map(encodeEntry));
     const fd = openSync(this.path, 'a');
     try {
       writeSync(fd, rec);
@@ -209,11 +258,16 @@ export class Journal {
 
   /** Replaces the file's contents with these differences, atomically (temp file, fsync, rename). */
   rewrite(differences: readonly JournalDifference[]): void {
+    this.rewriteEntries(differences.map((d) => ({ kind: 'difference', difference: d })));
+  }
+
+  /** Replaces the file's contents with these records, atomically (temp file, fsync, rename). */
+  rewriteEntries(entries: readonly JournalEntry[]): void {
     const tmp = `${this.path}.tmp-${process.pid}`;
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, JOURNAL_MAGIC);
-      for (const d of differences) writeSync(fd, encodeDifference(d));
+      for (const e of entries) writeSync(fd, encodeEntry(e));
       fsyncSync(fd);
     } catch (e) {
       closeSync(fd);

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Catalog, UnloadedZone } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { Config, ZoneConfig } from '../config/schema.js';
+import { DynamicZones } from '../update/dynamic.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
 import { forwarder } from '../handlers/forwarder/index.js';
@@ -127,14 +128,40 @@ export class DnsServer {
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.dynamic = new DynamicZones({
+      logger: this.logger, catalog: () => this.catalog, maxUdpSize: () => this.config.udp.maxSize,
+      publish: (zc, source) => this.publishUpdate(zc, source),
+      ...(opts.now === undefined ? {} : { now: opts.now }),
+    });
+    this.engine.updates = (ctx) => this.dynamic.handle(ctx);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
+      dynamicHistory: (origin) => this.dynamic.history(origin),
     });
     this.refreshTransfers(undefined);
   }
 
   /** Zone transfers, their history and NOTIFY (src/transfer). */
   readonly transfers: TransferManager;
+  /** Zones that take dynamic updates, their journals and sync (src/update). */
+  readonly dynamic: DynamicZones;
+
+  /**
+   * A dynamic update's new version (durable in the journal already): signed when the zone is,
+   * served at once (the catalog is shared by the chain), cached answers dropped, IXFR history
+   * and NOTIFY. Runs before the update's NOERROR is encoded.
+   */
+  private publishUpdate(zc: ZoneConfig, source: Zone): void {
+    const origin = source.origin;
+    const served = zc.dnssec !== undefined ? this.signing.sign(zc, origin, source) : source;
+    const old = this.catalog.get(origin);
+    this.catalog.add(served);
+    this.engine.invalidateAnswers();
+    const name = origin.toString();
+    const st = this.zoneState.get(name);
+    if (st !== undefined) st.serial = served.serial ?? null;
+    this.transfers.recordUpdate(zc, old, served);
+  }
 
   /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
   private refreshTransfers(previous: Catalog | undefined): void {
@@ -188,6 +215,7 @@ export class DnsServer {
     this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
     this.signing.startRefresh((zone) => this.swapZone(zone));
+    this.dynamic.startTimer();
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -382,6 +410,7 @@ export class DnsServer {
   async stop(): Promise<void> {
     this.transfers.close();
     this.signing.stop();
+    this.dynamic.stopTimer();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
@@ -398,11 +427,22 @@ export class DnsServer {
     const catalog = new Catalog();
     const reports: ZoneLoadReport[] = [];
     const state = new Map<string, ZoneStatus>();
+    this.dynamic.retain(this.config.zones);
     for (const zc of this.config.zones) {
       const origin = zoneName(zc.name);
       let zone: Zone | undefined;
       const problems: string[] = [];
-      try {
+      if (DynamicZones.configured(zc)) {
+        try {
+          const r = this.dynamic.load(zc, origin);
+          problems.push(...r.problems);
+          const kept = r.kept ? previous?.get(origin) : undefined;
+          zone = kept ?? (r.zone !== undefined && zc.dnssec !== undefined ? this.signing.sign(zc, origin, r.zone) : r.zone);
+        } catch (err) {
+          zone = undefined;
+          problems.push((err as Error).message);
+        }
+      } else try {
         const r = loadZone(zc.file, origin, { checks: zc.checks });
         for (const p of r.problems) {
           problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);

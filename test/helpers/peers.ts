@@ -24,6 +24,9 @@ export const PEER_BINARIES = {
   nsd: '/usr/sbin/nsd',
   unbound: '/usr/sbin/unbound',
   dig: '/usr/bin/dig',
+  /** BIND's and Knot's dynamic update clients (RFC 2136). */
+  nsupdate: '/usr/bin/nsupdate',
+  knsupdate: '/usr/bin/knsupdate',
   /** BIND's nslookup (bind9-dnsutils), the reference for our nslookup. */
   nslookup: '/usr/bin/nslookup',
   /** Makes throwaway TLS certificates for DoT/DoH tests. */

@@ -46,6 +46,7 @@ export function formatZoneStatus(r: ZoneStatusReport): string {
 }
 
 interface ZoneArgs {
+  action: 'status' | 'sync';
   name: string | undefined;
   json: boolean;
   target: TargetValues;
@@ -57,21 +58,24 @@ function parseZoneArgs(argv: string[]): ZoneArgs {
     args: argv, options: { ...targetOptions, json: { type: 'boolean' } }, strict: true, allowPositionals: true,
   });
   const [action, name, ...extra] = positionals;
-  if (action === undefined) throw new Error('missing action (status)');
-  if (action !== 'status') throw new Error(`unknown action "${action}" (status)`);
+  if (action === undefined) throw new Error('missing action (status, sync)');
+  if (action !== 'status' && action !== 'sync') throw new Error(`unknown action "${action}" (status, sync)`);
   if (extra.length > 0) throw new Error(`unexpected argument "${extra[0]!}"`);
   const { json, ...target } = values;
-  return { name, json: json === true, target };
+  return { action, name, json: json === true, target };
 }
 
 export const command: Command = {
   summary: 'show the configured zones of the running server: loaded, serial, load errors (status [NAME])',
-  usage: 'usage: sovereign zone status [NAME] [--json] [target options]\n\n' +
+  usage: 'usage: sovereign zone status [NAME] [--json] [target options]\n       sovereign zone sync [NAME] [--json] [target options]\n\n' +
+    'sync: writes the zone file of NAME (or of every zone taking dynamic updates) from memory and compacts\n' +
+    'its journal, as rndc sync; exit 1 when a file could not be written (e.g. edited by hand meanwhile).\n' +
     'For each configured zone (or only NAME): loaded or not with the load error, serial, failed loads,\n' +
     'then the server\'s transfer figures. Exit 1 when NAME is not a configured zone.\n\noptions:\n' +
     '  --json                       print JSON\n' + TARGET_USAGE,
   run: (argv) => parseThenRun('zone', argv, parseZoneArgs, async (args) => {
     const target = resolveTarget(args.target);
+    if (args.action === 'sync') return zoneSync(target, args);
     const { data } = await controlJson<StatsSnapshot>(target, 'GET', '/v1/stats');
     let zones = data.zones ?? [];
     if (args.name !== undefined) {
@@ -84,3 +88,18 @@ export const command: Command = {
     return 0;
   }),
 };
+
+/** `zone sync [NAME]`: POST /v1/zone/sync; one line per zone. */
+async function zoneSync(target: ReturnType<typeof resolveTarget>, args: ZoneArgs): Promise<number> {
+  const path = args.name === undefined ? '/v1/zone/sync' : `/v1/zone/sync?name=${encodeURIComponent(args.name)}`;
+  const { data } = await controlJson<{ zones: { zone: string; ok: boolean; serial?: number; written?: boolean; error?: string }[]; ok: boolean }>(
+    target, 'POST', path);
+  if (args.json) {
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  } else {
+    for (const z of data.zones) {
+      process.stdout.write(z.ok ? `zone ${z.zone}: ${z.written === true ? 'written' : 'up to date'}, serial ${z.serial ?? '-'}\n` : `zone ${z.zone}: FAILED: ${z.error ?? ''}\n`);
+    }
+  }
+  return data.ok ? 0 : 1;
+}

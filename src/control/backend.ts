@@ -12,6 +12,7 @@ import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { DnsError } from '../errors.js';
 import type { DnsServer } from '../server/server.js';
+import type { SyncResult } from '../update/dynamic.js';
 import { nonZero } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
@@ -27,7 +28,8 @@ export type ControlOp =
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' }
   | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
-  | { op: 'ready' };
+  | { op: 'ready' }
+  | { op: 'sync'; name?: string | undefined };
 
 /** What each operation answers. */
 export interface ControlResults {
@@ -38,6 +40,8 @@ export interface ControlResults {
   /** Readiness: listening on every configured address. */
   ready: { ready: boolean; reason?: string };
   nta: NtaResult;
+  /** `sovereign zone sync`: the zone files written from memory + journal (rndc sync). */
+  sync: { zones: SyncResult[]; ok: boolean };
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -156,6 +160,12 @@ export class LocalBackend implements ControlBackend {
       }
       case 'ready':
         return server.addresses.length > 0 ? { ready: true } : { ready: false, reason: 'not listening yet' };
+      case 'sync': {
+        const name = op.name !== undefined && op.name !== '' ? parseName(op.name) : undefined;
+        const zones = server.dynamic.syncAll(name);
+        if (name !== undefined && zones.length === 0) throw new ControlError(`${name.toString()} is not a zone that takes dynamic updates`, 404);
+        return { zones, ok: zones.every((z) => z.ok) };
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -253,6 +263,18 @@ export class ClusterBackend implements ControlBackend {
       case 'nta': {
         const rs = results as NtaResult[];
         return { changed: rs.some((r) => r.changed), ntas: rs[0]!.ntas };
+      }
+      case 'sync': {
+        // Only the worker owning the journals writes: per zone, its answer (written or failed) wins.
+        const byZone = new Map<string, SyncResult>();
+        for (const r of results as { zones: SyncResult[] }[]) {
+          for (const z of r.zones) {
+            const have = byZone.get(z.zone);
+            if (have === undefined || z.written === true || !z.ok) byZone.set(z.zone, z);
+          }
+        }
+        const zones = [...byZone.values()];
+        return { zones, ok: zones.every((z) => z.ok) };
       }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);

@@ -6,6 +6,7 @@
  *   GET  /v1/cache?name=N&type=T          cache rows (name, type, original and remaining TTL, records)
  *   POST /v1/cache/flush?name=N&subtree=1 flush all, one name, or a subtree -> { removed }
  *   POST /v1/reload?what=all|zones|hosts  reload -> report (409 when something was rejected)
+ *   POST /v1/zone/sync[?name=ZONE]  write dynamic zones' files from memory + journal (409 on failure)
  *   GET  /v1/stats                        statistics snapshot
  *   GET  /metrics                         Prometheus text format (no token when `metricsAuth` is false)
  *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
@@ -156,6 +157,11 @@ export class ControlServer {
         send(res, r.ok ? 200 : 409, r);
         return;
       }
+      case 'POST /v1/zone/sync': {
+        const r = await b.run({ op: 'sync', name: p.get('name') ?? undefined });
+        send(res, r.ok ? 200 : 409, r);
+        return;
+      }
       case 'GET /v1/nta':
         send(res, 200, await b.run({ op: 'nta', action: 'list' }));
         return;
@@ -180,7 +186,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/zone/sync'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

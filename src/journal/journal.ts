@@ -133,6 +133,16 @@ function decodeEntry(payload: Uint8Array): JournalEntry {
   return { kind: 'difference', difference: decodeDifference(payload) };
 }
 
+/** Decodes one framed difference record (as encodeDifference made it); throws WireFormatError. */
+export function decodeDifferenceRecord(rec: Uint8Array): JournalDifference {
+  if (rec.length < 8) throw new WireFormatError(0, 'journal record', 'shorter than its header');
+  const b = Buffer.from(rec.buffer, rec.byteOffset, rec.length);
+  const len = b.readUInt32BE(0);
+  const payload = b.subarray(8, 8 + len);
+  if (payload.length !== len || crc32(payload) !== b.readUInt32BE(4)) throw new WireFormatError(0, 'journal record', 'length or checksum mismatch');
+  return decodeDifference(payload);
+}
+
 function decodeDifference(payload: Uint8Array): JournalDifference {
   const r = new Reader(payload);
   if (r.u8('journal kind') !== KIND_DIFFERENCE) r.fail('journal kind', 'unknown record kind', 0);

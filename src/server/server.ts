@@ -411,6 +411,8 @@ export class DnsServer {
     this.transfers.close();
     this.signing.stop();
     this.dynamic.stopTimer();
+    // As BIND at shutdown: zone files of dynamic zones written from memory (the journal has it all anyway).
+    this.dynamic.syncAll();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);

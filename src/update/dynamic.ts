@@ -155,9 +155,23 @@ export interface SyncResult {
   error?: string;
 }
 
+/** How a cluster worker reaches the one that owns the journals (src/update/cluster-link.ts). */
+export interface UpdateLink {
+  /** This process applies updates and writes journals and zone files. */
+  isOwner(): boolean;
+  /** May this process write journals while loading (the first worker at start)? */
+  writesAtLoad(): boolean;
+  /** Has the owner apply `req`; its RCODE. */
+  forward(req: Message, keyName: string | undefined, address: string, port: number): Promise<number>;
+  /** Sends a durable difference to every other worker; resolves when all serve it. */
+  distribute(origin: Name, d: JournalDifference): Promise<void>;
+}
+
 export class DynamicZones {
   private readonly zones = new Map<string, DynamicZone>();
   private timer: NodeJS.Timeout | undefined;
+  /** Set in cluster workers. */
+  link: UpdateLink | undefined;
 
   constructor(private readonly host: DynamicHost) {}
 
@@ -224,14 +238,20 @@ export class DynamicZones {
     } catch (err) {
       return { zone: undefined, problems: [...problems, `journal ${jpath}: ${(err as Error).message}`], kept: false };
     }
-    const { journal, entries } = opened;
+    const { journal: opened0, entries } = opened;
+    // Cluster workers other than the first only read at load: one process writes a journal.
+    const writes = this.link?.writesAtLoad() ?? true;
+    const journal = opened0;
+    const rewrite = (list: JournalEntry[]): void => {
+      if (writes) journal.rewriteEntries(list);
+    };
     const limit = zc.ixfrHistory ?? DEFAULT_HISTORY;
     const checkpoint = { kind: 'checkpoint', checkpoint: { serial: fileSerial, hash } } as const satisfies JournalEntry;
     if (have !== undefined) {
       // Edited by hand with nothing pending: the file is the new version, as a static reload.
       const d = zoneDifference(have.source, fileZone);
       const history = d !== undefined && d.fromSerial !== d.toSerial ? [...have.history, d].slice(-limit) : [];
-      journal.rewriteEntries([...history.map((x) => ({ kind: 'difference', difference: x }) as const), checkpoint]);
+      rewrite([...history.map((x) => ({ kind: 'difference', difference: x }) as const), checkpoint]);
       logger.warn({ zone: name, file: zc.file, serial: fileSerial }, 'zone file changed on disk with no updates pending; loaded it as the new version');
       this.zones.set(origin.key, { ...have, source: fileZone, fileHash: hash, fileSerial, history, dirtySince: undefined, pending: 0, journal });
       return { zone: fileZone, problems, kept: false };
@@ -267,13 +287,13 @@ export class DynamicZones {
       logger.warn({ zone: name, file: zc.file }, 'zone file changed while the server was down, no updates pending; IXFR history starts again');
       after = [];
       history = [];
-      journal.rewriteEntries([checkpoint]);
+      rewrite([checkpoint]);
     } else {
       // A journal from before updates were on (IXFR history of reloads): the chain from the file's serial.
       const start = diffs.findIndex((d) => d.fromSerial === fileSerial);
       after = start < 0 ? [] : diffs.slice(start);
       history = diffs;
-      journal.rewriteEntries([
+      rewrite([
         ...diffs.slice(0, start < 0 ? diffs.length : start).map((d) => ({ kind: 'difference', difference: d }) as const),
         checkpoint,
         ...after.map((d) => ({ kind: 'difference', difference: d }) as const),
@@ -300,50 +320,70 @@ export class DynamicZones {
    * The UPDATE opcode (RFC 2136): the reply to send. Zone section first (§3.1: FORMERR, NOTAUTH),
    * then permission (allowUpdate: REFUSED before prerequisites, as BIND), then processUpdate.
    */
-  handle(ctx: QueryContext): Message {
+  handle(ctx: QueryContext): Message | Promise<Message> {
     const req = ctx.request;
     const max = this.host.maxUdpSize();
-    if (req.question.length !== 1 || req.question[0]!.type !== RRType.SOA) return replyTo(req, Rcode.FORMERR, max);
+    const link = this.link;
+    if (link !== undefined && !link.isOwner()) {
+      // Another worker owns the journals: it applies the update and every worker serves the
+      // new version before the RCODE comes back here (src/update/cluster-link.ts).
+      return link.forward(req, ctx.tsig?.key.name.toString(), ctx.clientAddress, ctx.clientPort)
+        .then((rcode) => replyTo(req, rcode, max), () => replyTo(req, Rcode.SERVFAIL, max));
+    }
+    const r = this.apply(req, ctx.tsig?.key.name.toString(), ctx.clientAddress, ctx.clientPort);
+    return typeof r === 'number' ? replyTo(req, r, max) : r.then((rcode) => replyTo(req, rcode, max));
+  }
+
+  /**
+   * Applies one UPDATE (in the process owning the journals): its RCODE, once the change is
+   * durable and served (after every worker has it, in a cluster).
+   */
+  apply(req: Message, keyText: string | undefined, address: string, port: number): number | Promise<number> {
+    if (req.question.length !== 1 || req.question[0]!.type !== RRType.SOA) return Rcode.FORMERR;
     const q = req.question[0]!;
     const dz = this.zones.get(q.name.key);
     if (dz === undefined) {
       // Ours but static: REFUSED (BIND: update-policy/allow-update absent); not ours: NOTAUTH.
-      return replyTo(req, this.host.catalog().get(q.name) !== undefined ? Rcode.REFUSED : Rcode.NOTAUTH, max);
+      return this.host.catalog().get(q.name) !== undefined ? Rcode.REFUSED : Rcode.NOTAUTH;
     }
-    if (q.class !== dz.source.class) return replyTo(req, Rcode.NOTAUTH, max);
-    const keyName = ctx.tsig?.key.name;
-    const keyText = keyName === undefined ? undefined : keyName.toString().toLowerCase().replace(/\.$/, '');
+    if (q.class !== dz.source.class) return Rcode.NOTAUTH;
+    const key = keyText === undefined ? undefined : keyText.toLowerCase().replace(/\.$/, '');
+    const keyName = key === undefined ? undefined : Name.fromText(key + '.');
     const auth = dz.auth;
     const logger = this.host.logger;
-    const who = { zone: dz.origin.toString(), client: `${ctx.clientAddress}#${ctx.clientPort}`, key: keyText ?? null };
-    if (auth.kind === 'acl' && !auth.acl.allows(ctx.clientAddress, keyName)) {
+    const who = { zone: dz.origin.toString(), client: `${address}#${port}`, key: key ?? null };
+    if (auth.kind === 'acl' && !auth.acl.allows(address, keyName)) {
       logger.info(who, 'update denied');
-      return replyTo(req, Rcode.REFUSED, max);
+      return Rcode.REFUSED;
     }
     const r = processUpdate(req, dz.source, {
-      allowed: auth.kind === 'acl' ? () => true : (rr) => auth.policy.allows(keyText, rr.name, rr.type),
+      allowed: auth.kind === 'acl' ? () => true : (rr) => auth.policy.allows(key, rr.name, rr.type),
       serialMethod: dz.serialMethod,
       now: this.host.now?.() ?? Math.floor(Date.now() / 1000),
     });
     if (r.rcode !== Rcode.NOERROR) {
       logger.info({ ...who, rcode: r.rcode, why: r.notes }, 'update failed');
-      return replyTo(req, r.rcode, max);
+      return r.rcode;
     }
-    if (r.zone !== undefined && r.difference !== undefined) {
-      try {
-        // Durable before anything is served or acknowledged.
-        dz.journal.append(r.difference, true);
-      } catch (err) {
-        logger.error({ ...who, err }, 'update: journal write failed; update not applied');
-        return replyTo(req, Rcode.SERVFAIL, max);
-      }
-      this.commit(dz, r.zone, r.difference);
-      logger.info({ ...who, serial: r.zone.serial, removed: r.difference.removed.length - 1, added: r.difference.added.length - 1, ignored: r.notes },
-        'update applied');
-    } else if (r.notes.length > 0) {
-      logger.info({ ...who, ignored: r.notes }, 'update changed nothing');
+    if (r.zone === undefined || r.difference === undefined) {
+      if (r.notes.length > 0) logger.info({ ...who, ignored: r.notes }, 'update changed nothing');
+      return Rcode.NOERROR;
     }
-    return replyTo(req, Rcode.NOERROR, max);
+    try {
+      // Durable before anything is served or acknowledged.
+      dz.journal.append(r.difference, true);
+    } catch (err) {
+      logger.error({ ...who, err }, 'update: journal write failed; update not applied');
+      return Rcode.SERVFAIL;
+    }
+    this.commit(dz, r.zone, r.difference);
+    logger.info({ ...who, serial: r.zone.serial, removed: r.difference.removed.length - 1, added: r.difference.added.length - 1, ignored: r.notes },
+      'update applied');
+    if (this.link === undefined) return Rcode.NOERROR;
+    return this.link.distribute(dz.origin, r.difference).then(() => Rcode.NOERROR, (err: unknown) => {
+      logger.error({ ...who, err }, 'update: not every worker confirmed the new version');
+      return Rcode.NOERROR;
+    });
   }
 
   /** Makes `zone` the served version of `dz` (after its difference is in the journal). */
@@ -380,6 +420,7 @@ export class DynamicZones {
     const dz = this.zones.get(origin.key);
     const name = origin.toString();
     if (dz === undefined) return { zone: name, ok: false, error: 'not a zone that takes dynamic updates' };
+    if (this.link !== undefined && !this.link.isOwner()) return { zone: name, ok: true, serial: dz.source.serial ?? 0, written: false };
     const logger = this.host.logger;
     if (dz.pending === 0 && !force) return { zone: name, ok: true, serial: dz.source.serial ?? 0, written: false };
     const file = dz.zc.file;
@@ -436,6 +477,7 @@ export class DynamicZones {
   startTimer(checkMs = 5000): void {
     this.stopTimer();
     this.timer = setInterval(() => {
+      if (this.link !== undefined && !this.link.isOwner()) return;
       const now = Date.now();
       for (const dz of this.zones.values()) {
         if (dz.dirtySince !== undefined && now - dz.dirtySince >= (dz.zc.syncInterval ?? 900) * 1000) this.sync(dz.origin);

@@ -474,7 +474,7 @@ export class DynamicZones {
   }
 
   /** Writes zone files whose updates are older than their `syncInterval` (checked every few seconds). */
-  startTimer(checkMs = 5000): void {
+  startTimer(checkMs = 1000): void {
     this.stopTimer();
     this.timer = setInterval(() => {
       if (this.link !== undefined && !this.link.isOwner()) return;

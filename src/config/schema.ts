@@ -67,6 +67,12 @@ export const zoneSchema = z.strictObject({
   updatePolicy: z.array(z.string().min(1)).optional(),
   /** How an update steps the SOA serial: BIND's serial-update-method. */
   serialUpdateMethod: z.enum(['increment', 'unixtime', 'date']).default('increment'),
+  /**
+   * fsync (fdatasync) the journal before acknowledging an update (default). false: the update is
+   * in the OS's cache when NOERROR goes back (survives a crash of the server, not of the machine),
+   * as BIND 9.18 does (it does not fsync its journal).
+   */
+  journalFsync: z.boolean().default(true),
   /** How long after an update the zone file is rewritten from memory + journal (seconds or a duration). */
   syncInterval: durationS(1, 86_400).default(900),
   /** Sign the zone in the server (src/dnssec/signer/zone-signer.ts). */
@@ -317,6 +323,7 @@ export const configHints: Record<string, string> = {
   'zones.allowUpdate': 'a list of "key NAME" entries and address prefixes, e.g. ["key upd", "127.0.0.1/32"] (not together with updatePolicy)',
   'zones.updatePolicy': 'a list of rules "grant|deny IDENTITY name|subdomain|wildcard|zonesub|self|selfsub|selfwild [NAME] [TYPE...]", e.g. "grant acme wildcard _acme-challenge.* TXT" (not together with allowUpdate)',
   'zones.serialUpdateMethod': 'increment, unixtime or date',
+  'zones.journalFsync': 'true (each update fsynced before NOERROR) or false (as BIND: in the OS cache only)',
   'zones.syncInterval': 'a duration from 1s to 1d (e.g. 15m; a plain number is seconds)',
   'zones.dnssec': '{ policy: default } or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',

@@ -20,7 +20,7 @@
  * Appends only ever add whole records at the end; compaction rewrites the file atomically
  * (temp file, fsync, rename).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../logging.js';
 import { Reader } from '../wire/reader.js';
@@ -177,7 +177,18 @@ export interface JournalReadResult {
 
 /** An open journal file. */
 export class Journal {
+  /** The file kept open for appends (dynamic update appends often); closed when the file is replaced. */
+  private fd: number | undefined;
+
   private constructor(readonly path: string, private readonly logger: Logger) {}
+
+  /** Closes the append descriptor (it is reopened on the next append). */
+  close(): void {
+    if (this.fd !== undefined) {
+      try { closeSync(this.fd); } catch { /* already closed */ }
+      this.fd = undefined;
+    }
+  }
 
   /**
    * Opens (creating when absent) and reads the journal; a torn or corrupt tail is cut off the
@@ -235,6 +246,7 @@ export class Journal {
     if (cut > 0) {
       this.logger.error({ journal: this.path, offset: p, cut, reason: why },
         `journal: ${why} at offset ${p}; cutting ${cut} octets, the ${differences.length} records before it are kept`);
+      this.close();
       const fd = openSync(this.path, 'r+');
       try {
         ftruncateSync(fd, p);
@@ -257,12 +269,14 @@ export class Journal {
   /** Appends records in one write (so they land together); `durable`: fsync before returning. */
   appendEntries(entries: readonly JournalEntry[], durable = false): void {
     const rec = entries.length === 1 ? encodeEntry(entries[0]!) : Buffer.concat(entries.map(encodeEntry));
-    const fd = openSync(this.path, 'a');
+    this.fd ??= openSync(this.path, 'a');
     try {
-      writeSync(fd, rec);
-      if (durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      writeSync(this.fd, rec);
+      // fdatasync: the data and the new file size (what a reader needs), not the timestamps.
+      if (durable) fdatasyncSync(this.fd);
+    } catch (e) {
+      this.close();
+      throw e;
     }
   }
 
@@ -273,6 +287,7 @@ export class Journal {
 
   /** Replaces the file's contents with these records, atomically (temp file, fsync, rename). */
   rewriteEntries(entries: readonly JournalEntry[]): void {
+    this.close(); // appends go to the new file from now on
     const tmp = `${this.path}.tmp-${process.pid}`;
     const fd = openSync(tmp, 'w');
     try {

@@ -413,6 +413,7 @@ export class DnsServer {
     this.dynamic.stopTimer();
     // As BIND at shutdown: zone files of dynamic zones written from memory (the journal has it all anyway).
     this.dynamic.syncAll();
+    this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);

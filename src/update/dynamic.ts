@@ -193,7 +193,11 @@ export class DynamicZones {
   /** Forgets zones no longer configured for updates (reload). */
   retain(configured: readonly ZoneConfig[]): void {
     const keep = new Set(configured.filter(DynamicZones.configured).map((zc) => Name.fromText(zc.name.endsWith('.') ? zc.name : zc.name + '.').key));
-    for (const k of [...this.zones.keys()]) if (!keep.has(k)) this.zones.delete(k);
+    for (const [k, dz] of [...this.zones]) {
+      if (keep.has(k)) continue;
+      dz.journal.close();
+      this.zones.delete(k);
+    }
   }
 
   /**
@@ -253,6 +257,7 @@ export class DynamicZones {
       const history = d !== undefined && d.fromSerial !== d.toSerial ? [...have.history, d].slice(-limit) : [];
       rewrite([...history.map((x) => ({ kind: 'difference', difference: x }) as const), checkpoint]);
       logger.warn({ zone: name, file: zc.file, serial: fileSerial }, 'zone file changed on disk with no updates pending; loaded it as the new version');
+      if (have.journal !== journal) have.journal.close();
       this.zones.set(origin.key, { ...have, source: fileZone, fileHash: hash, fileSerial, history, dirtySince: undefined, pending: 0, journal });
       return { zone: fileZone, problems, kept: false };
     }
@@ -371,7 +376,7 @@ export class DynamicZones {
     }
     try {
       // Durable before anything is served or acknowledged.
-      dz.journal.append(r.difference, true);
+      dz.journal.append(r.difference, dz.zc.journalFsync !== false);
     } catch (err) {
       logger.error({ ...who, err }, 'update: journal write failed; update not applied');
       return Rcode.SERVFAIL;
@@ -484,6 +489,11 @@ export class DynamicZones {
       }
     }, checkMs);
     this.timer.unref();
+  }
+
+  /** Closes the journals (server stop). */
+  close(): void {
+    for (const dz of this.zones.values()) dz.journal.close();
   }
 
   stopTimer(): void {

@@ -198,3 +198,28 @@ test('update policy: rule types, identities, default and ANY types (BIND update-
   assert.equal(p.allows('dhcp', n('h.dhcp.p.example.'), RRType.NS), true, 'ANY includes NS');
   assert.equal(p.allows('dhcp', n('h.dhcp.p.example.'), RRType.NSEC), false);
 });
+
+test('a signed zone: an update is served signed at once (RRSIG over the new RRset, NSEC chain through it)', async () => {
+  const dir = tempDir();
+  const port = pickPort();
+  writeFileSync(join(dir.path, 'dyn.zone'), ZONE);
+  const s = await start(dir.path, port, capture().logger, { dnssec: { policy: 'default' } });
+  try {
+    assert.equal(await send(port, update([parseRecord('signed.dyn.example. 300 IN TXT "fresh"')])), Rcode.NOERROR);
+    const q = Message.query('signed.dyn.example.', RRType.TXT, { rd: false, edns: { version: 0, udpSize: 1232, dnssecOk: true, zFlags: 0, options: [] } });
+    const r = (await exchange(q, { address: ADDR, port }, { timeoutMs: 3000, transport: 'tcp' })).message;
+    assert.equal(r.rcode, Rcode.NOERROR);
+    assert.deepEqual(r.answer.map((x) => x.type).sort((a, b) => a - b), [RRType.TXT, RRType.RRSIG]);
+    // The NSEC at www now points on to the next name in the new chain (signed < www).
+    const nsec = (await exchange(Message.query('signed.dyn.example.', RRType.NSEC, { rd: false, edns: { version: 0, udpSize: 1232, dnssecOk: true, zFlags: 0, options: [] } }),
+      { address: ADDR, port }, { timeoutMs: 3000, transport: 'tcp' })).message;
+    const n = nsec.answer.find((x) => x.type === RRType.NSEC);
+    assert.ok(n !== undefined, 'NSEC at the new name');
+    assert.equal((n.data as { nextDomainName: Name }).nextDomainName.toString(), 'www.dyn.example.');
+    const soa = await ask(port, 'dyn.example.', RRType.SOA);
+    assert.equal((soa.answer[0]!.data as { serial: number }).serial, 11);
+  } finally {
+    await s.stop();
+    dir.cleanup();
+  }
+});

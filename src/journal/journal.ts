@@ -194,20 +194,26 @@ export class Journal {
    * Opens (creating when absent) and reads the journal; a torn or corrupt tail is cut off the
    * file (logged) and what came before it returned.
    */
-  static open(path: string, logger: Logger): { journal: Journal } & JournalReadResult {
+  static open(path: string, logger: Logger, opts: { readOnly?: boolean } = {}): { journal: Journal } & JournalReadResult {
     const j = new Journal(path, logger);
     if (!existsSync(path)) {
-      j.rewrite([]);
+      if (opts.readOnly !== true) j.rewrite([]);
       return { journal: j, differences: [], entries: [], cut: 0 };
     }
-    const r = j.read();
+    const r = j.read(opts.readOnly === true);
     return { journal: j, ...r };
   }
 
-  /** Reads every whole record; cuts the file after the last good one. */
-  read(): JournalReadResult {
+  /**
+   * Reads every whole record; cuts the file after the last good one. `readOnly`: nothing is cut
+   * or rewritten (a process that does not own the journal reads it while the owner may be
+   * appending: a record being written looks torn and must be left alone).
+   */
+  read(readOnly = false): JournalReadResult {
     const buf = readFileSync(this.path);
+    if (readOnly && buf.length < JOURNAL_MAGIC.length) return { differences: [], entries: [], cut: 0 };
     if (buf.length < JOURNAL_MAGIC.length || !buf.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
+      if (readOnly) return { differences: [], entries: [], cut: 0 };
       this.logger.error({ journal: this.path }, 'journal: not a Sovereign journal (bad magic); starting it again');
       this.rewrite([]);
       return { differences: [], entries: [], cut: buf.length };
@@ -243,7 +249,7 @@ export class Journal {
       p += 8 + len;
     }
     const cut = buf.length - p;
-    if (cut > 0) {
+    if (cut > 0 && !readOnly) {
       this.logger.error({ journal: this.path, offset: p, cut, reason: why },
         `journal: ${why} at offset ${p}; cutting ${cut} octets, the ${differences.length} records before it are kept`);
       this.close();

@@ -56,8 +56,8 @@ function newId(): string {
 
 /** In a worker: the link to the owner (installed on the worker's DynamicZones). */
 export function workerLink(dynamic: DynamicZones, logger: Logger): UpdateLink {
+  // Worker ids are never reused: id 1 is the first worker of the first start, never a replacement.
   let owner = cluster.worker?.id === 1;
-  const firstWorker = cluster.worker?.id === 1 && process.env.SOVEREIGN_REPLACEMENT !== '1';
   const waiting = new Map<string, { resolve: (v: number) => void; timer: NodeJS.Timeout }>();
   const distributing = new Map<string, { resolve: () => void; timer: NodeJS.Timeout }>();
   process.on('message', (m: unknown) => {
@@ -111,7 +111,7 @@ export function workerLink(dynamic: DynamicZones, logger: Logger): UpdateLink {
   });
   return {
     isOwner: () => owner,
-    writesAtLoad: () => firstWorker,
+    writesAtLoad: () => owner,
     forward(req, keyName, address, port) {
       return new Promise((resolve) => {
         const id = newId();

@@ -222,6 +222,7 @@ export class DynamicZones {
       have.auth = auth;
       have.serialMethod = zc.serialUpdateMethod ?? 'increment';
       if (have.fileHash.equals(hash)) return { zone: have.source, problems: [], kept: true };
+      if (this.writtenByOwner(have, hash)) return { zone: have.source, problems: [], kept: true };
       if (have.pending > 0) {
         const why = `zone file ${zc.file} was changed on disk while ${have.pending} acknowledged update(s) exist only in the journal; ` +
           'refusing it (the running version keeps serving). Run `sovereign zone sync ' + name + '` and edit the written file, or remove ' +
@@ -238,7 +239,7 @@ export class DynamicZones {
     const jpath = journalPathFor(zc.file);
     let opened;
     try {
-      opened = Journal.open(jpath, logger);
+      opened = Journal.open(jpath, logger, { readOnly: !(this.link?.writesAtLoad() ?? true) });
     } catch (err) {
       return { zone: undefined, problems: [...problems, `journal ${jpath}: ${(err as Error).message}`], kept: false };
     }
@@ -391,6 +392,32 @@ export class DynamicZones {
     });
   }
 
+  /**
+   * In a cluster worker that does not own the journals: the zone file on disk is one the owning
+   * worker wrote (its hash is a checkpoint in the journal) and this worker serves at least that
+   * serial: then the running version stays, and the file is taken as known.
+   */
+  private writtenByOwner(dz: DynamicZone, hash: Buffer): boolean {
+    if (this.link === undefined || this.link.isOwner()) return false;
+    try {
+      const buf = Journal.open(dz.journal.path, this.host.logger, { readOnly: true });
+      let after = 0;
+      for (let i = buf.entries.length - 1; i >= 0; i--) {
+        const e = buf.entries[i]!;
+        if (e.kind === 'difference') {
+          after++;
+          continue;
+        }
+        if (!e.checkpoint.hash.equals(hash)) continue;
+        dz.fileHash = hash;
+        dz.fileSerial = e.checkpoint.serial;
+        dz.pending = after;
+        return true;
+      }
+    } catch { /* unreadable: treated as not ours */ }
+    return false;
+  }
+
   /** Makes `zone` the served version of `dz` (after its difference is in the journal). */
   private commit(dz: DynamicZone, zone: Zone, d: JournalDifference): void {
     dz.source = zone;
@@ -412,6 +439,8 @@ export class DynamicZones {
     const zone = applyDifferences(dz.source, [d]);
     dz.source = zone;
     dz.history.push(d);
+    // Pending here too: a hand edit is refused by every worker alike (see writtenByOwner).
+    dz.pending++;
     this.host.publish(dz.zc, zone, d);
     return true;
   }

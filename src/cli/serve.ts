@@ -11,6 +11,7 @@ import { writeFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve as resolvePath } from 'node:path';
 import { ZoneSigning } from '../server/zone-signing.js';
+import { relayUpdates, workerLink } from '../update/cluster-link.js';
 import { Name } from '../wire/name.js';
 import { defaultConfig, embeddedConfig, loadConfigFile, validateConfig } from '../config/load.js';
 import { ClusterBackend, LocalBackend, serveWorkerControl } from '../control/backend.js';
@@ -222,6 +223,7 @@ async function runClusterPrimary(args: ServeArgs, workers: number, logger: Logge
   }
   let dropFailed: unknown;
   installLastResort(logger, () => {});
+  relayUpdates(logger);
   const result = await runPrimary({
     workers, logger,
     onReady: () => {
@@ -256,6 +258,8 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
   const cfg = args.config;
   const worker = isWorker();
   const server = new DnsServer({ config: cfg, logger, configPath: args.configPath, shared: worker });
+  // One worker owns the dynamic zones' journals; the others forward updates to it (src/update/cluster-link.ts).
+  if (worker) server.dynamic.link = workerLink(server.dynamic, logger);
   installLastResort(logger, () => { server.stats.internalErrors++; });
   // A reload the primary forwards while this worker is still loading its zones must not be lost.
   let reloadWhileStarting = false;

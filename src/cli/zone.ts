@@ -61,7 +61,7 @@ export function formatZoneStatus(r: ZoneStatusReport): string {
 }
 
 interface ZoneArgs {
-  action: 'status' | ZoneAction;
+  action: 'status' | 'sync' | ZoneAction;
   name: string | undefined;
   json: boolean;
   target: TargetValues;
@@ -73,20 +73,23 @@ function parseZoneArgs(argv: string[]): ZoneArgs {
     args: argv, options: { ...targetOptions, json: { type: 'boolean' } }, strict: true, allowPositionals: true,
   });
   const [action, name, ...extra] = positionals;
-  if (action === undefined) throw new Error('missing action (status, refresh, retransfer, notify)');
-  if (action !== 'status' && action !== 'refresh' && action !== 'retransfer' && action !== 'notify') {
-    throw new Error(`unknown action "${action}" (status, refresh, retransfer, notify)`);
+  if (action === undefined) throw new Error('missing action (status, sync, refresh, retransfer, notify)');
+  if (action !== 'status' && action !== 'sync' && action !== 'refresh' && action !== 'retransfer' && action !== 'notify') {
+    throw new Error(`unknown action "${action}" (status, sync, refresh, retransfer, notify)`);
   }
-  if (action !== 'status' && name === undefined) throw new Error(`zone ${action} needs the zone's NAME`);
+  if (action !== 'status' && action !== 'sync' && name === undefined) throw new Error(`zone ${action} needs the zone's NAME`);
   if (extra.length > 0) throw new Error(`unexpected argument "${extra[0]!}"`);
   const { json, ...target } = values;
   return { action, name, json: json === true, target };
 }
 
 export const command: Command = {
-  summary: 'zones of the running server: status [NAME]; refresh, retransfer, notify NAME (as rndc)',
+  summary: 'zones of the running server: status [NAME]; sync [NAME]; refresh, retransfer, notify NAME (as rndc)',
   usage: 'usage: sovereign zone status [NAME] [--json] [target options]\n' +
+    '       sovereign zone sync [NAME] [--json] [target options]\n' +
     '       sovereign zone refresh|retransfer|notify NAME [target options]\n\n' +
+    'sync: writes the zone file of NAME (or of every zone taking dynamic updates) from memory and compacts\n' +
+    'its journal, as rndc sync; exit 1 when a file could not be written (e.g. edited by hand meanwhile).\n\n' +
     'refresh: a secondary zone checks its primaries\' SOA now (transfer when newer); retransfer: AXFR\n' +
     'now whatever the serial; notify: NOTIFY for the current serial to the NS hosts and notify: targets.\n\n' +
     'For each configured zone (or only NAME): loaded or not with the load error, serial, failed loads,\n' +
@@ -94,6 +97,7 @@ export const command: Command = {
     '  --json                       print JSON\n' + TARGET_USAGE,
   run: (argv) => parseThenRun('zone', argv, parseZoneArgs, async (args) => {
     const target = resolveTarget(args.target);
+    if (args.action === 'sync') return zoneSync(target, args);
     if (args.action !== 'status') {
       const path = `/v1/zone/${args.action}?name=${encodeURIComponent(args.name!)}`;
       const { data: r } = await controlJson<ZoneActionResult>(target, 'POST', path);
@@ -112,3 +116,18 @@ export const command: Command = {
     return 0;
   }),
 };
+
+/** `zone sync [NAME]`: POST /v1/zone/sync; one line per zone. */
+async function zoneSync(target: ReturnType<typeof resolveTarget>, args: ZoneArgs): Promise<number> {
+  const path = args.name === undefined ? '/v1/zone/sync' : `/v1/zone/sync?name=${encodeURIComponent(args.name)}`;
+  const { data } = await controlJson<{ zones: { zone: string; ok: boolean; serial?: number; written?: boolean; error?: string }[]; ok: boolean }>(
+    target, 'POST', path);
+  if (args.json) {
+    process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  } else {
+    for (const z of data.zones) {
+      process.stdout.write(z.ok ? `zone ${z.zone}: ${z.written === true ? 'written' : 'up to date'}, serial ${z.serial ?? '-'}\n` : `zone ${z.zone}: FAILED: ${z.error ?? ''}\n`);
+    }
+  }
+  return data.ok ? 0 : 1;
+}

@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { Name } from '../wire/name.js';
 import { durationMs, durationS } from './duration.js';
+import { parseRule } from '../update/policy.js';
+import { TransferAcl } from '../transfer/acl.js';
 import { expandListen, formatListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -59,6 +61,20 @@ export const zoneSchema = z.strictObject({
   notify: z.array(z.string().min(1)).optional(),
   /** Versions of differences kept for IXFR (journal next to the zone file); 0 = none. */
   ixfrHistory: z.int().min(0).max(100_000).optional(),
+  /** Dynamic update (RFC 2136, src/update): who may update, all or nothing ("key NAME", address prefixes); BIND's allow-update. */
+  allowUpdate: z.array(z.string().min(1)).optional(),
+  /** Or rules per updated record: "grant|deny IDENTITY RULETYPE [NAME] [TYPE...]"; BIND's update-policy. */
+  updatePolicy: z.array(z.string().min(1)).optional(),
+  /** How an update steps the SOA serial: BIND's serial-update-method. */
+  serialUpdateMethod: z.enum(['increment', 'unixtime', 'date']).default('increment'),
+  /**
+   * fsync (fdatasync) the journal before acknowledging an update (default). false: the update is
+   * in the OS's cache when NOERROR goes back (survives a crash of the server, not of the machine),
+   * as BIND 9.18 does (it does not fsync its journal).
+   */
+  journalFsync: z.boolean().default(true),
+  /** How long after an update the zone file is rewritten from memory + journal (seconds or a duration). */
+  syncInterval: durationS(1, 86_400).default(900),
   /** Sign the zone in the server (src/dnssec/signer/zone-signer.ts). */
   dnssec: z.strictObject({
     /** `insecure`: publish CDS/CDNSKEY delete records (RFC 8078) and go unsigned once the parent's DS is gone. */
@@ -274,6 +290,27 @@ function acceptBothSpellings(v: unknown, ctx: z.RefinementCtx): unknown {
   return { qnameMinimisation: qnameMinimization, ...rest };
 }
 
+/** A zone's dynamic update keys: one of allowUpdate and updatePolicy, each rule parsing (BIND refuses both as well). */
+function updateChecks(z: { allowUpdate?: string[]; updatePolicy?: string[] }, origin: string, i: number, ctx: z.RefinementCtx): void {
+  if ((z.allowUpdate?.length ?? 0) > 0 && (z.updatePolicy?.length ?? 0) > 0) {
+    ctx.addIssue({ code: 'custom', path: ['zones', i, 'updatePolicy'], message: 'allowUpdate and updatePolicy are exclusive; keep one of them' });
+  }
+  (z.updatePolicy ?? []).forEach((rule, j) => {
+    try {
+      parseRule(rule, origin);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['zones', i, 'updatePolicy', j], message: (err as Error).message });
+    }
+  });
+  (z.allowUpdate ?? []).forEach((entry, j) => {
+    try {
+      new TransferAcl([entry]);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['zones', i, 'allowUpdate', j], message: (err as Error).message });
+    }
+  });
+}
+
 /** Checks between keys, once each key is valid on its own. */
 function crossChecks(cfg: {
   zones: { name: string }[]; cache: { minTtl: number; maxTtl: number };
@@ -299,6 +336,7 @@ function crossChecks(cfg: {
     const first = seen.get(key);
     if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['zones', i, 'name'], message: `zone ${key} is already configured at zones[${first}]` });
     else seen.set(key, i);
+    updateChecks(z as { allowUpdate?: string[]; updatePolicy?: string[] }, key, i, ctx);
   });
   // Unbound refuses a name that is both a stub and a forward zone: which one wins would be a guess.
   const stubs = new Map(Object.keys(cfg.stubZones ?? {}).map((k) => [domain(k), k]));
@@ -338,6 +376,11 @@ export const configHints: Record<string, string> = {
   'zones.type': 'primary (from its file) or secondary (transferred from primaries: [...])',
   keys: 'a map of key name -> { algorithm: hmac-sha256, secret: BASE64 } (make one with `sovereign tsig-keygen NAME`)',
   'zones.dnssec': '{ policy: default } (or insecure: go unsigned through CDS delete records) or with algorithm (13), keys (csk|split), nsec3 (true|false), optOut, keyDir, signatureValidity and signatureRefresh (seconds, refresh < validity), kskLifetime/zskLifetime/cskLifetime (0 = never roll), dnskeyTtl, propagationDelay, publishSafety, retireSafety, parentDsTtl, parentPropagationDelay, parentalAgents (["192.0.2.53", "127.0.0.1:5301"])',
+  'zones.allowUpdate': 'a list of "key NAME" entries and address prefixes, e.g. ["key upd", "127.0.0.1/32"] (not together with updatePolicy)',
+  'zones.updatePolicy': 'a list of rules "grant|deny IDENTITY name|subdomain|wildcard|zonesub|self|selfsub|selfwild [NAME] [TYPE...]", e.g. "grant acme wildcard _acme-challenge.* TXT" (not together with allowUpdate)',
+  'zones.serialUpdateMethod': 'increment, unixtime or date',
+  'zones.journalFsync': 'true (each update fsynced before NOERROR) or false (as BIND: in the OS cache only)',
+  'zones.syncInterval': 'a duration from 1s to 1d (e.g. 15m; a plain number is seconds)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',

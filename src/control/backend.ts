@@ -14,6 +14,7 @@ import { DnsError } from '../errors.js';
 import { isTransferLead } from '../server/cluster.js';
 import type { DnsServer } from '../server/server.js';
 import type { DnssecZoneStatus } from '../server/zone-signing.js';
+import type { SyncResult } from '../update/dynamic.js';
 import { nonZero } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
@@ -31,7 +32,8 @@ export type ControlOp =
   | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
   | { op: 'ready' }
   | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined }
-  | { op: 'zone'; action: ZoneAction; name: string };
+  | { op: 'zone'; action: ZoneAction; name: string }
+  | { op: 'sync'; name?: string | undefined };
 
 /** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
 export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
@@ -56,6 +58,8 @@ export interface ControlResults {
   /** `sovereign dnssec status|checkds`: the zone's keys (after the change, with the tags changed). */
   dnssec: DnssecZoneStatus & { changed?: number[] };
   zone: ZoneActionResult;
+  /** `sovereign zone sync`: the zone files written from memory + journal (rndc sync). */
+  sync: { zones: SyncResult[]; ok: boolean };
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -220,6 +224,12 @@ export class LocalBackend implements ControlBackend {
       }
       case 'zone':
         return zoneCommand(server, op.action, op.name);
+      case 'sync': {
+        const name = op.name !== undefined && op.name !== '' ? parseName(op.name) : undefined;
+        const zones = server.dynamic.syncAll(name);
+        if (name !== undefined && zones.length === 0) throw new ControlError(`${name.toString()} is not a zone that takes dynamic updates`, 404);
+        return { zones, ok: zones.every((z) => z.ok) };
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -325,6 +335,18 @@ export class ClusterBackend implements ControlBackend {
         // Only the lead worker transfers and sends NOTIFY: its answer is the one.
         const rs = results as ZoneActionResult[];
         return rs.find((r) => r.queued) ?? rs[0]!;
+      }
+      case 'sync': {
+        // Only the worker owning the journals writes: per zone, its answer (written or failed) wins.
+        const byZone = new Map<string, SyncResult>();
+        for (const r of results as { zones: SyncResult[] }[]) {
+          for (const z of r.zones) {
+            const have = byZone.get(z.zone);
+            if (have === undefined || z.written === true || !z.ok) byZone.set(z.zone, z);
+          }
+        }
+        const zones = [...byZone.values()];
+        return { zones, ok: zones.every((z) => z.ok) };
       }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);

@@ -6,6 +6,7 @@
  *   GET  /v1/cache?name=N&type=T          cache rows (name, type, original and remaining TTL, records)
  *   POST /v1/cache/flush?name=N&subtree=1 flush all, one name, or a subtree -> { removed }
  *   POST /v1/reload?what=all|zones|hosts  reload -> report (409 when something was rejected)
+ *   POST /v1/zone/sync[?name=ZONE]  write dynamic zones' files from memory + journal (409 on failure)
  *   GET  /v1/stats                        statistics snapshot
  *   GET  /v1/dnssec/status?zone=Z         a signed zone's keys, their states and next events
  *   POST /v1/dnssec/checkds?zone=Z&what=published|withdrawn[&key=TAG]   the parent's DS seen (rndc dnssec -checkds)
@@ -159,6 +160,11 @@ export class ControlServer {
         send(res, r.ok ? 200 : 409, r);
         return;
       }
+      case 'POST /v1/zone/sync': {
+        const r = await b.run({ op: 'sync', name: p.get('name') ?? undefined });
+        send(res, r.ok ? 200 : 409, r);
+        return;
+      }
       case 'GET /v1/nta':
         send(res, 200, await b.run({ op: 'nta', action: 'list' }));
         return;
@@ -208,7 +214,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

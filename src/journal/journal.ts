@@ -11,13 +11,16 @@
  *   compressed only within itself (owner, type, class, TTL, RDLENGTH, RDATA; case kept).
  *   The removed list starts with the old SOA and the added list
  *   with the new SOA (RFC 1995 §4 order).
+ * payload of a checkpoint (kind 2, written by dynamic update when it writes the zone file):
+ *   u8 kind | u32 serial | 32 octets SHA-256 of the zone file written. Differences after the
+ *   checkpoint matching the zone file on disk are what a start replays onto it.
  *
  * Invariants: a record is either wholly valid (length and CRC check) or it and everything after
  * it is cut on open (a torn write at a crash), with a log line; nothing before it is lost.
  * Appends only ever add whole records at the end; compaction rewrites the file atomically
  * (temp file, fsync, rename).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../logging.js';
 import { Reader } from '../wire/reader.js';
@@ -27,6 +30,17 @@ import { Writer } from '../wire/writer.js';
 
 export const JOURNAL_MAGIC = Buffer.from('SOVJNL1\n', 'latin1');
 const KIND_DIFFERENCE = 1;
+const KIND_CHECKPOINT = 2;
+
+/** The zone file as dynamic update last wrote (or read) it: its serial and content hash. */
+export interface JournalCheckpoint {
+  serial: number;
+  /** SHA-256 of the file's bytes. */
+  hash: Buffer;
+}
+
+/** One journal record, in file order. */
+export type JournalEntry = { kind: 'difference'; difference: JournalDifference } | { kind: 'checkpoint'; checkpoint: JournalCheckpoint };
 /** Largest record accepted on read (a corrupt length must not make us allocate gigabytes). */
 const MAX_RECORD = 256 * 1024 * 1024;
 
@@ -69,6 +83,27 @@ function encodeRR(w: Writer, rr: ResourceRecord): Uint8Array {
   return w.toBytes();
 }
 
+function frame(payload: Buffer): Buffer {
+  const out = Buffer.alloc(8 + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  payload.copy(out, 8);
+  return out;
+}
+
+/** Encodes a checkpoint as one journal record (header included). */
+export function encodeCheckpoint(c: JournalCheckpoint): Buffer {
+  const payload = Buffer.alloc(37);
+  payload[0] = KIND_CHECKPOINT;
+  payload.writeUInt32BE(c.serial >>> 0, 1);
+  c.hash.copy(payload, 5, 0, 32);
+  return frame(payload);
+}
+
+function encodeEntry(e: JournalEntry): Buffer {
+  return e.kind === 'difference' ? encodeDifference(e.difference) : encodeCheckpoint(e.checkpoint);
+}
+
 /** Encodes a difference as one journal record (header included). */
 export function encodeDifference(d: JournalDifference): Buffer {
   const parts: Uint8Array[] = [];
@@ -86,12 +121,26 @@ export function encodeDifference(d: JournalDifference): Buffer {
       parts.push(Uint8Array.of(b.length >>> 8, b.length & 0xff), b);
     }
   }
-  const payload = Buffer.concat(parts);
-  const out = Buffer.alloc(8 + payload.length);
-  out.writeUInt32BE(payload.length, 0);
-  out.writeUInt32BE(crc32(payload), 4);
-  payload.copy(out, 8);
-  return out;
+  return frame(Buffer.concat(parts));
+}
+
+function decodeEntry(payload: Uint8Array): JournalEntry {
+  if (payload[0] === KIND_CHECKPOINT) {
+    if (payload.length !== 37) throw new WireFormatError(0, 'journal checkpoint', `${payload.length} octets, not 37`);
+    const b = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+    return { kind: 'checkpoint', checkpoint: { serial: b.readUInt32BE(1), hash: Buffer.from(b.subarray(5, 37)) } };
+  }
+  return { kind: 'difference', difference: decodeDifference(payload) };
+}
+
+/** Decodes one framed difference record (as encodeDifference made it); throws WireFormatError. */
+export function decodeDifferenceRecord(rec: Uint8Array): JournalDifference {
+  if (rec.length < 8) throw new WireFormatError(0, 'journal record', 'shorter than its header');
+  const b = Buffer.from(rec.buffer, rec.byteOffset, rec.length);
+  const len = b.readUInt32BE(0);
+  const payload = b.subarray(8, 8 + len);
+  if (payload.length !== len || crc32(payload) !== b.readUInt32BE(4)) throw new WireFormatError(0, 'journal record', 'length or checksum mismatch');
+  return decodeDifference(payload);
 }
 
 function decodeDifference(payload: Uint8Array): JournalDifference {
@@ -120,37 +169,57 @@ function decodeDifference(payload: Uint8Array): JournalDifference {
 
 export interface JournalReadResult {
   differences: JournalDifference[];
+  /** Every record (differences and checkpoints) in file order. */
+  entries: JournalEntry[];
   /** Octets cut from a torn or corrupt tail (0 when the file was whole). */
   cut: number;
 }
 
 /** An open journal file. */
 export class Journal {
+  /** The file kept open for appends (dynamic update appends often); closed when the file is replaced. */
+  private fd: number | undefined;
+
   private constructor(readonly path: string, private readonly logger: Logger) {}
+
+  /** Closes the append descriptor (it is reopened on the next append). */
+  close(): void {
+    if (this.fd !== undefined) {
+      try { closeSync(this.fd); } catch { /* already closed */ }
+      this.fd = undefined;
+    }
+  }
 
   /**
    * Opens (creating when absent) and reads the journal; a torn or corrupt tail is cut off the
    * file (logged) and what came before it returned.
    */
-  static open(path: string, logger: Logger): { journal: Journal } & JournalReadResult {
+  static open(path: string, logger: Logger, opts: { readOnly?: boolean } = {}): { journal: Journal } & JournalReadResult {
     const j = new Journal(path, logger);
     if (!existsSync(path)) {
-      j.rewrite([]);
-      return { journal: j, differences: [], cut: 0 };
+      if (opts.readOnly !== true) j.rewrite([]);
+      return { journal: j, differences: [], entries: [], cut: 0 };
     }
-    const r = j.read();
+    const r = j.read(opts.readOnly === true);
     return { journal: j, ...r };
   }
 
-  /** Reads every whole record; cuts the file after the last good one. */
-  read(): JournalReadResult {
+  /**
+   * Reads every whole record; cuts the file after the last good one. `readOnly`: nothing is cut
+   * or rewritten (a process that does not own the journal reads it while the owner may be
+   * appending: a record being written looks torn and must be left alone).
+   */
+  read(readOnly = false): JournalReadResult {
     const buf = readFileSync(this.path);
+    if (readOnly && buf.length < JOURNAL_MAGIC.length) return { differences: [], entries: [], cut: 0 };
     if (buf.length < JOURNAL_MAGIC.length || !buf.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
+      if (readOnly) return { differences: [], entries: [], cut: 0 };
       this.logger.error({ journal: this.path }, 'journal: not a Sovereign journal (bad magic); starting it again');
       this.rewrite([]);
-      return { differences: [], cut: buf.length };
+      return { differences: [], entries: [], cut: buf.length };
     }
     const differences: JournalDifference[] = [];
+    const entries: JournalEntry[] = [];
     let p = JOURNAL_MAGIC.length;
     let why = '';
     while (p < buf.length) {
@@ -170,7 +239,9 @@ export class Journal {
         break;
       }
       try {
-        differences.push(decodeDifference(payload));
+        const e = decodeEntry(payload);
+        entries.push(e);
+        if (e.kind === 'difference') differences.push(e.difference);
       } catch (e) {
         why = `undecodable record: ${(e as Error).message}`;
         break;
@@ -178,9 +249,10 @@ export class Journal {
       p += 8 + len;
     }
     const cut = buf.length - p;
-    if (cut > 0) {
+    if (cut > 0 && !readOnly) {
       this.logger.error({ journal: this.path, offset: p, cut, reason: why },
         `journal: ${why} at offset ${p}; cutting ${cut} octets, the ${differences.length} records before it are kept`);
+      this.close();
       const fd = openSync(this.path, 'r+');
       try {
         ftruncateSync(fd, p);
@@ -189,7 +261,7 @@ export class Journal {
         closeSync(fd);
       }
     }
-    return { differences, cut };
+    return { differences, entries, cut };
   }
 
   /**
@@ -197,23 +269,36 @@ export class Journal {
    * change only after this).
    */
   append(d: JournalDifference, durable = false): void {
-    const rec = encodeDifference(d);
-    const fd = openSync(this.path, 'a');
+    this.appendEntries([{ kind: 'difference', difference: d }], durable);
+  }
+
+  /** Appends records in one write (so they land together); `durable`: fsync before returning. */
+  appendEntries(entries: readonly JournalEntry[], durable = false): void {
+    const rec = entries.length === 1 ? encodeEntry(entries[0]!) : Buffer.concat(entries.map(encodeEntry));
+    this.fd ??= openSync(this.path, 'a');
     try {
-      writeSync(fd, rec);
-      if (durable) fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      writeSync(this.fd, rec);
+      // fdatasync: the data and the new file size (what a reader needs), not the timestamps.
+      if (durable) fdatasyncSync(this.fd);
+    } catch (e) {
+      this.close();
+      throw e;
     }
   }
 
   /** Replaces the file's contents with these differences, atomically (temp file, fsync, rename). */
   rewrite(differences: readonly JournalDifference[]): void {
+    this.rewriteEntries(differences.map((d) => ({ kind: 'difference', difference: d })));
+  }
+
+  /** Replaces the file's contents with these records, atomically (temp file, fsync, rename). */
+  rewriteEntries(entries: readonly JournalEntry[]): void {
+    this.close(); // appends go to the new file from now on
     const tmp = `${this.path}.tmp-${process.pid}`;
     const fd = openSync(tmp, 'w');
     try {
       writeSync(fd, JOURNAL_MAGIC);
-      for (const d of differences) writeSync(fd, encodeDifference(d));
+      for (const e of entries) writeSync(fd, encodeEntry(e));
       fsyncSync(fd);
     } catch (e) {
       closeSync(fd);

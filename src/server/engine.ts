@@ -217,6 +217,8 @@ export class QueryEngine {
   keys: KeyStore | undefined;
   /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
   transfers: TransferHook | undefined = undefined;
+  /** Dynamic update (RFC 2136, src/update): set by the server; absent -> the chain answers NOTIMP. */
+  updates: ((ctx: QueryContext) => Message | Promise<Message>) | undefined = undefined;
   private readonly nowMs: () => number;
 
   constructor(handler: Handler, opts: EngineOptions) {
@@ -258,18 +260,19 @@ export class QueryEngine {
     }
   }
 
-  /**
-   * Empties the answer cache: for data an element reads that can change without a chain
-   * rebuild and has no version of its own on the context (the hosts file, re-read when it changes).
-   */
-  invalidateAnswers(): void {
-    this.clearAnswers();
-  }
-
   /** A new cap on UDP replies (reload); cached answers were sized for the old one, so they go. */
   setMaxUdpSize(n: number): void {
     if (n === this.opts.maxUdpSize) return;
     this.opts.maxUdpSize = n;
+    this.clearAnswers();
+  }
+
+  /**
+   * Empties the UDP answer cache, for data that changes without a chain rebuild: a zone changed in
+   * place (dynamic update, re-signing; called before the update's NOERROR is sent, so no answer from
+   * before the update is served after it) and the hosts file (re-read when it changes).
+   */
+  invalidateAnswers(): void {
     this.clearAnswers();
   }
 
@@ -408,6 +411,15 @@ export class QueryEngine {
     if (add.length > 0 && add[add.length - 1]!.type === RRType.TSIG) {
       const bad = this.checkTsig(buf, len, ctx, w);
       if (bad !== undefined) return bad;
+    }
+    if (request.opcode === Opcode.UPDATE && this.updates !== undefined) {
+      let u: Message | Promise<Message>;
+      try {
+        u = this.updates(ctx);
+      } catch (err) {
+        return this.encode(this.failure(ctx, err), ctx, w);
+      }
+      return u instanceof Message ? this.encode(u, ctx, w) : new PendingReply(ctx, u);
     }
     if (this.transfers !== undefined && request.opcode === Opcode.QUERY) {
       const qt = request.question[0]!.type;

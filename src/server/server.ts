@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { Catalog, UnloadedZone } from '../authority/catalog.js';
 import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { Config, ZoneConfig } from '../config/schema.js';
+import { DynamicZones } from '../update/dynamic.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
 import { forwarder } from '../handlers/forwarder/index.js';
@@ -49,7 +50,6 @@ import { SecondaryZones } from '../transfer/secondaries.js';
 import type { SecondaryStatus } from '../transfer/secondary.js';
 import { secondary } from '../handlers/secondary/index.js';
 import { isTransferLead, sendSecondaryEvent } from './cluster.js';
-import type { ZoneConfig } from '../config/schema.js';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { catalogMembers, generateCatalog } from '../transfer/catalog-zone.js';
@@ -145,8 +145,16 @@ export class DnsServer {
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.dynamic = new DynamicZones({
+      logger: this.logger, catalog: () => this.catalog, maxUdpSize: () => this.config.udp.maxSize,
+      publish: (zc, source) => this.publishUpdate(zc, source),
+      ...(opts.now === undefined ? {} : { now: opts.now }),
+    });
+    // UPDATE for a secondary zone is the secondary's (REFUSED or forwarded to its primary); the rest is ours.
+    this.engine.updates = (ctx) => this.secondaries.update(ctx, this.config.udp.maxSize) ?? this.dynamic.handle(ctx);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
+      dynamicHistory: (origin) => this.dynamic.history(origin),
     });
     this.refreshTransfers(undefined);
     // Secondary zones: in a cluster only the lead worker transfers; the others load its copy.
@@ -182,6 +190,26 @@ export class DnsServer {
     });
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(previous);
+  }
+
+  /** Zones that take dynamic updates, their journals and sync (src/update). */
+  readonly dynamic: DynamicZones;
+
+  /**
+   * A dynamic update's new version (durable in the journal already): signed when the zone is,
+   * served at once (the catalog is shared by the chain), cached answers dropped, IXFR history
+   * and NOTIFY. Runs before the update's NOERROR is encoded.
+   */
+  private publishUpdate(zc: ZoneConfig, source: Zone): void {
+    const origin = source.origin;
+    const served = zc.dnssec !== undefined ? this.signing.sign(zc, origin, source) : source;
+    const old = this.catalog.get(origin);
+    this.catalog.add(served);
+    this.engine.invalidateAnswers();
+    const name = origin.toString();
+    const st = this.zoneState.get(name);
+    if (st !== undefined) st.serial = served.serial ?? null;
+    this.transfers.recordUpdate(zc, old, served);
   }
 
   /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
@@ -240,6 +268,7 @@ export class DnsServer {
     this.signing.startRefresh((zone) => this.swapZone(zone));
     this.transfers.listening();
     this.secondaries.start();
+    this.dynamic.startTimer();
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -482,6 +511,10 @@ export class DnsServer {
     this.transfers.close();
     this.secondaries.stop();
     this.signing.stop();
+    this.dynamic.stopTimer();
+    // As BIND at shutdown: zone files of dynamic zones written from memory (the journal has it all anyway).
+    this.dynamic.syncAll();
+    this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
@@ -503,6 +536,7 @@ export class DnsServer {
     const catalog = new Catalog();
     const reports: ZoneLoadReport[] = [];
     const state = new Map<string, ZoneStatus>();
+    this.dynamic.retain(this.config.zones);
     for (const zc of this.zoneConfigs().zones) {
       const origin = zoneName(zc.name);
       if (zc.catalogRole === 'generate') {
@@ -512,7 +546,17 @@ export class DnsServer {
       if (zc.primaries !== undefined && this.loadSecondary(zc, origin, previous, catalog, reports, state)) continue;
       let zone: Zone | undefined;
       const problems: string[] = [];
-      try {
+      if (DynamicZones.configured(zc)) {
+        try {
+          const r = this.dynamic.load(zc, origin);
+          problems.push(...r.problems);
+          const kept = r.kept ? previous?.get(origin) : undefined;
+          zone = kept ?? (r.zone !== undefined && zc.dnssec !== undefined ? this.signing.sign(zc, origin, r.zone) : r.zone);
+        } catch (err) {
+          zone = undefined;
+          problems.push((err as Error).message);
+        }
+      } else try {
         // A secondary's copy is checked as BIND checks secondaries (check-names warn).
         const r = loadZone(zc.file, origin, { checks: zc.primaries !== undefined ? { names: 'warn', glue: 'warn' } : zc.checks });
         for (const p of r.problems) {

@@ -39,6 +39,11 @@ export interface TransferManagerOptions {
   /** Send NOTIFY at all (off for tests that want silence); default true. */
   notify?: boolean;
   nowMs?: () => number;
+  /**
+   * The IXFR history of a zone that takes dynamic updates (src/update owns its journal), or
+   * undefined for other zones: such zones' journals are never read or written here.
+   */
+  dynamicHistory?: (origin: Name) => readonly JournalDifference[] | undefined;
 }
 
 export class TransferManager {
@@ -65,7 +70,30 @@ export class TransferManager {
 
   /** The differences kept for `zone` (oldest first, ending at its serial when any). */
   history(zone: Zone): readonly JournalDifference[] {
-    return this.histories.get(zone.origin.key)?.differences ?? [];
+    const key = zone.origin.key;
+    const signed = this.signedUpdates.get(key);
+    if (signed !== undefined) return signed;
+    return this.opts.dynamicHistory?.(zone.origin) ?? this.histories.get(key)?.differences ?? [];
+  }
+
+  /** Differences of the served (signed) versions of signed dynamic zones: kept in memory only. */
+  private readonly signedUpdates = new Map<string, JournalDifference[]>();
+
+  /**
+   * A dynamic update made `zone` the served version (its unsigned difference is in the zone's
+   * journal already): for a signed zone the signed difference goes to the in-memory IXFR
+   * history; NOTIFY goes out.
+   */
+  recordUpdate(zc: ZoneConfig, old: Zone | undefined, zone: Zone): void {
+    const key = zone.origin.key;
+    if (zc.dnssec !== undefined && old !== undefined) {
+      const d = zoneDifference(old, zone);
+      const list = this.signedUpdates.get(key) ?? [];
+      if (d !== undefined) list.push(d);
+      const limit = zc.ixfrHistory ?? DEFAULT_IXFR_HISTORY;
+      this.signedUpdates.set(key, list.length > limit ? list.slice(-limit) : list);
+    }
+    this.announce(zc, zone, true);
   }
 
   /**
@@ -81,7 +109,12 @@ export class TransferManager {
       if (zone === undefined) continue;
       const old = previous?.get(origin);
       if (old === zone) continue; // unchanged (kept after a failed reload)
-      this.record(zc, old, zone);
+      if (this.opts.dynamicHistory?.(origin) !== undefined) {
+        // Journal owned by src/update; a signed one starts an in-memory history of signed versions.
+        if (zc.dnssec !== undefined) this.signedUpdates.set(origin.key, []);
+      } else {
+        this.record(zc, old, zone);
+      }
       // A new serial goes to the NS hosts and `notify:` targets; at start only to the latter
       // (the NS hosts' refresh timers cover a restart).
       if (old === undefined) this.announce(zc, zone, false);

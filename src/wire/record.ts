@@ -44,6 +44,12 @@ export function encodeQuestion(w: Writer, q: Question): void {
   w.u16(q.class);
 }
 
+/**
+ * The RDATA of a record that has none (RDLENGTH 0), as RFC 2136 update and prerequisite records
+ * of class ANY or NONE do; encoded as nothing.
+ */
+export const EMPTY_RDATA: { readonly rdata: Uint8Array } = Object.freeze({ rdata: new Uint8Array(0) });
+
 /** Decodes one RR at `r.pos`; `r.end` bounds the message. */
 export function decodeRecord(r: Reader): ResourceRecord {
   const name = r.name('owner name');
@@ -53,6 +59,8 @@ export function decodeRecord(r: Reader): ResourceRecord {
   const rdlength = r.u16('rdlength');
   const end = r.pos + rdlength;
   if (end > r.end) r.fail('rdata', `RDLENGTH ${rdlength} runs past the end of the message`, r.pos - 2);
+  // RFC 2136 §2.4/§2.5: prerequisites and deletions of class ANY or NONE carry no RDATA.
+  if (rdlength === 0 && (cls === RRClass.ANY || cls === RRClass.NONE)) return { name, type, class: cls, ttl, data: EMPTY_RDATA };
   const data = decodeRData(type, r, end);
   return { name, type, class: cls, ttl, data };
 }
@@ -65,7 +73,7 @@ export function encodeRecord(w: Writer, rr: ResourceRecord): void {
   w.u32(rr.ttl);
   const lenAt = w.pos;
   w.u16(0);
-  encodeRData(rr.type, w, rr.data, EncodeMode.Message);
+  if (rr.data !== EMPTY_RDATA) encodeRData(rr.type, w, rr.data, EncodeMode.Message);
   w.setU16(lenAt, w.pos - lenAt - 2);
 }
 

@@ -24,6 +24,9 @@ export const PEER_BINARIES = {
   nsd: '/usr/sbin/nsd',
   unbound: '/usr/sbin/unbound',
   dig: '/usr/bin/dig',
+  /** BIND's and Knot's dynamic update clients (RFC 2136). */
+  nsupdate: '/usr/bin/nsupdate',
+  knsupdate: '/usr/bin/knsupdate',
   /** BIND's nslookup (bind9-dnsutils), the reference for our nslookup. */
   nslookup: '/usr/bin/nslookup',
   /** Makes throwaway TLS certificates for DoT/DoH tests. */
@@ -47,8 +50,6 @@ export const PEER_BINARIES = {
   // Knot's key manager and offline signer (signed zones in the validation hierarchy).
   keymgr: '/usr/sbin/keymgr',
   kzonesign: '/usr/bin/kzonesign',
-  /** BIND's nsupdate (bind9-dnsutils), the reference for `sovereign nsupdate`. */
-  nsupdate: '/usr/bin/nsupdate',
   /** Samba's NetBIOS tools (samba-common-bin, samba), run only inside test network namespaces. */
   nmblookup: '/usr/bin/nmblookup',
   nmbd: '/usr/sbin/nmbd',

@@ -2,7 +2,7 @@
  * BIND, Knot and NSD as TSIG-keyed primaries or secondaries, for the transfer interop suites.
  * Each runs in the foreground on its own 127.x address and is stopped by PID (see peers.ts).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn as spawnChild } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,7 +30,8 @@ export interface PeerZone {
 }
 
 /** Runs a tool asynchronously (the event loop keeps serving an in-process Sovereign meanwhile). */
-export async function tool(bin: string, args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string; code: number }> {
+export async function tool(bin: string, args: string[], timeoutMs = 30_000, input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  if (input !== undefined) return toolWithInput(bin, args, timeoutMs, input);
   try {
     const r = await run(bin, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
     return { stdout: r.stdout, stderr: r.stderr, code: 0 };
@@ -150,4 +151,19 @@ export async function axfrLines(address: string, port: number, zone: string, key
   }
   if (r.stdout.includes('Transfer failed') || r.stdout.includes("Couldn't verify")) out.push('; transfer failed');
   return out.sort();
+}
+
+/** `tool` with `input` on standard input (nsupdate, knsupdate scripts). */
+function toolWithInput(bin: string, args: string[], timeoutMs: number, input: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    const child = spawnChild(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', (err) => { clearTimeout(timer); resolve({ stdout, stderr: stderr + String(err), code: 127 }); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ stdout, stderr, code: code ?? 1 }); });
+    child.stdin!.end(input);
+  });
 }

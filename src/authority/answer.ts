@@ -26,7 +26,7 @@ export interface AnswerOptions {
   rotate: boolean;
   /** Answer ANY with every RRset, or with one (RFC 8482 §4.1, what Knot does on UDP and TCP). */
   anyAll: boolean;
-  /** Round-robin offset to use (>= 0), or -1 for the next one of the shared counter. */
+  /** Round-robin offset to use (>= 0), or -1 for the zone's next one (Zone.nextRotation). */
   rotation?: number;
   /** The zone's DNSSEC index when it is signed (see SignedZone.build). */
   signed?: SignedZone | undefined;
@@ -34,12 +34,11 @@ export interface AnswerOptions {
   dnssecOk?: boolean;
 }
 
-let rotation = 0;
-
-function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean, offset = -1): ResourceRecord[] {
+/** `offset` (>= 0) is the round-robin position when `rotate` is set. */
+function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean, offset = 0): ResourceRecord[] {
   const n = rrset.rdata.length;
   const out: ResourceRecord[] = new Array(n);
-  const start = rotate && n > 1 ? (offset >= 0 ? offset : rotation++) % n : 0;
+  const start = rotate && n > 1 ? offset % n : 0;
   const name = owner ?? rrset.name;
   for (let i = 0; i < n; i++) {
     out[i] = { name, type: rrset.type, class: rrset.class, ttl: rrset.ttl, data: rrset.rdata[(start + i) % n] };
@@ -100,7 +99,8 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         // The query's own name keeps the client's case (as Knot answers; compression no longer
         // borrows the question's case), so does a wildcard's synthesized owner (RFC 4592 §3.3.1).
         const owner = r.wildcard !== undefined || name === qname ? name : undefined;
-        const offset = opts.rotation ?? -1;
+        const fixed = opts.rotation ?? -1;
+        const offset = !opts.rotate ? 0 : fixed >= 0 ? fixed : zone.nextRotation();
         let variants = 1;
         if (qtype === RRType.ANY) {
           const sets = r.node.rrsets;

@@ -13,7 +13,7 @@ import { Rcode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
-import { RRType, type SOAData } from '../wire/types.js';
+import { RRType, type SOAData, additionalTargets } from '../wire/types.js';
 import { negativeSoa as negativeSoaRecord } from '../wire/ttl.js';
 import type { LookupResult, RRset, Zone, ZoneNode } from '../zone/zone.js';
 import type { SignedZone } from './dnssec.js';
@@ -61,21 +61,21 @@ function negativeSoa(zone: Zone): ResourceRecord[] {
 /** Adds A/AAAA records of in-zone targets (RFC 1034 §3.6.2 "additional section processing"), signed with DO. */
 function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[], seen: Set<string>, dnssec: SignedZone | undefined): void {
   for (const rr of rrs) {
-    let target: Name | undefined;
-    const d = rr.data as Record<string, unknown>;
-    if (rr.type === RRType.NS) target = d.nsdname as Name;
-    else if (rr.type === RRType.MX) target = d.exchange as Name;
-    else if (rr.type === RRType.SRV) target = d.target as Name;
-    if (target === undefined || seen.has(target.key) || !target.isSubdomainOf(zone.origin)) continue;
-    seen.add(target.key);
-    const node = zone.node(target);
-    if (node === undefined) continue;
-    for (const type of ADDRESS_TYPES) {
-      const set = node.get(type);
-      if (set === undefined) continue;
-      pushAll(reply.additional, recordsOf(set, undefined, false));
-      // Glue below a cut has no RRSIG; authoritative addresses do (RFC 4035 §3.1.1).
-      if (dnssec !== undefined) dnssec.pushSigs(reply.additional, node, type, set.name, set.ttl);
+    // Which fields name targets is the type table's fact (NS, MX, SRV: see wire/types.ts).
+    const keys = additionalTargets(rr.type);
+    for (let k = 0; k < keys.length; k++) {
+      const target = (rr.data as Record<string, unknown>)[keys[k]!] as Name;
+      if (seen.has(target.key) || !target.isSubdomainOf(zone.origin)) continue;
+      seen.add(target.key);
+      const node = zone.node(target);
+      if (node === undefined) continue;
+      for (const type of ADDRESS_TYPES) {
+        const set = node.get(type);
+        if (set === undefined) continue;
+        pushAll(reply.additional, recordsOf(set, undefined, false));
+        // Glue below a cut has no RRSIG; authoritative addresses do (RFC 4035 §3.1.1).
+        if (dnssec !== undefined) dnssec.pushSigs(reply.additional, node, type, set.name, set.ttl);
+      }
     }
   }
 }

@@ -8,7 +8,7 @@
  * a lookup changes is the zone's own scratch (label offsets); nothing is shared between zones.
  */
 import type { Name } from '../wire/name.js';
-import type { ResourceRecord } from '../wire/record.js';
+import { DnsRecord, type ResourceRecord } from '../wire/record.js';
 import { RRType } from '../wire/types.js';
 import { WILDCARD_LABEL, hashKey } from './keys.js';
 import type { ZoneNode } from './node.js';
@@ -42,7 +42,7 @@ export class Zone extends ZoneStore {
   get soa(): ResourceRecord | undefined {
     const s = this.apex.get(RRType.SOA);
     if (s === undefined) return undefined;
-    return { name: s.name, type: s.type, class: s.class, ttl: s.ttl, data: s.rdata[0] };
+    return new DnsRecord(s.name, s.type, s.class, s.ttl, s.rdata[0]);
   }
 
   get serial(): number | undefined {

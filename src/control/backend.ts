@@ -17,6 +17,7 @@ import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
 import { classToString, typeFromString, typeToString } from '../wire/types.js';
+import { type ProcessMetrics, processMetrics, startProcessMetrics } from './metrics.js';
 import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
 
 export type ReloadWhat = 'all' | 'zones' | 'hosts';
@@ -27,7 +28,8 @@ export type ControlOp =
   | { op: 'reload'; what: ReloadWhat }
   | { op: 'stats' }
   | { op: 'nta'; action: 'add' | 'remove' | 'list'; name?: string | undefined; lifetimeSec?: number | undefined }
-  | { op: 'ready' };
+  | { op: 'ready' }
+  | { op: 'metrics' };
 
 /** What each operation answers. */
 export interface ControlResults {
@@ -38,6 +40,8 @@ export interface ControlResults {
   /** Readiness: listening on every configured address. */
   ready: { ready: boolean; reason?: string };
   nta: NtaResult;
+  /** Process and Node.js metrics of every process serving (the primary's and each worker's), for /metrics. */
+  metrics: ProcessMetrics[];
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -156,6 +160,8 @@ export class LocalBackend implements ControlBackend {
       }
       case 'ready':
         return server.addresses.length > 0 ? { ready: true } : { ready: false, reason: 'not listening yet' };
+      case 'metrics':
+        return [await processMetrics()];
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -205,6 +211,8 @@ interface IpcReply {
 
 /** In a worker: answers the primary's control requests with this process's LocalBackend. */
 export function serveWorkerControl(backend: LocalBackend): void {
+  // Event-loop lag and GC figures cover the worker's whole run, not only from the first scrape.
+  startProcessMetrics();
   process.on('message', (m: unknown) => {
     const req = m as IpcRequest;
     if (typeof m !== 'object' || m === null || req.type !== REQUEST) return;
@@ -254,6 +262,9 @@ export class ClusterBackend implements ControlBackend {
         const rs = results as NtaResult[];
         return { changed: rs.some((r) => r.changed), ntas: rs[0]!.ntas };
       }
+      case 'metrics':
+        // The primary's own (it holds the control endpoint and the workers' sockets) and each worker's.
+        return [await processMetrics(), ...(results as ProcessMetrics[][]).flat()];
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

@@ -39,6 +39,7 @@ import { RRClass, RRType } from '../wire/types.js';
 import { ANSWER_RANK, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
 import { type Classified, classify, inBailiwick } from './classify.js';
 import { type CacheRule, CacheWalk } from './cache-walk.js';
+import type { Resolution } from './resolution.js';
 import { randomCase, restoreCase } from './case-0x20.js';
 import { cacheAnswerExtras, cacheFinal, cacheHints, cacheReferral, withSigs } from './cache-policy.js';
 import { attachDnssec, dnssecOf, type ResolverValidation } from './validate.js';
@@ -111,20 +112,7 @@ export interface ResolverOptions {
 }
 
 /** The outcome of resolving one question (NXDOMAIN and NODATA are results, not errors). */
-export interface Resolution {
-  rcode: number;
-  answer: readonly ResourceRecord[];
-  authority: readonly ResourceRecord[];
-  /** Extended DNS Error to attach (stale answers, local answers...). */
-  ede?: { code: number; text: string };
-  stale: boolean;
-  /** Upstream queries this resolution sent. */
-  queries: number;
-  /** True when answered from the cache or locally without any upstream query. */
-  cached: boolean;
-  /** DNSSEC: a ValidationState value (UNCHECKED when not validated). */
-  dnssec?: number;
-}
+export type { Resolution } from './resolution.js';
 
 /** A stub zone: its apex and the authoritative servers to iterate from. */
 export interface StubZone {

@@ -21,7 +21,7 @@ import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, type RRSIGData } from '../wire/types.js';
 import { ValidationState, type CacheHit } from './cache.js';
-import type { Resolution, Resolver } from './iterator.js';
+import type { Resolution, ResolverCore } from './resolution.js';
 import { specialAnswer } from './special-names.js';
 
 export interface ResolverValidationOptions {
@@ -73,7 +73,7 @@ export function dnssecOf(hit: CacheHit, _r: Resolution, chain: number): number {
 export class ResolverValidation {
   readonly validator: Validator;
   readonly stats: ValidationStats = { secure: 0, insecure: 0, bogus: 0, indeterminate: 0 };
-  private resolver: Resolver | undefined = undefined;
+  private resolver: ResolverCore | undefined = undefined;
   private readonly bogusTtlMs: number;
   private readonly clock: () => number;
   private readonly logger: Logger;
@@ -91,11 +91,11 @@ export class ResolverValidation {
   }
 
   /** Called by the Resolver that owns this step. */
-  attach(resolver: Resolver): void {
+  attach(resolver: ResolverCore): void {
     this.resolver = resolver;
   }
 
-  private need(): Resolver {
+  private need(): ResolverCore {
     if (this.resolver === undefined) throw new Error('ResolverValidation used before attach()');
     return this.resolver;
   }

@@ -13,7 +13,7 @@ import { Rcode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
-import { RRType, type SOAData } from '../wire/types.js';
+import { RRType, type SOAData, additionalTargets } from '../wire/types.js';
 import { negativeSoa as negativeSoaRecord } from '../wire/ttl.js';
 import type { LookupResult, RRset, Zone, ZoneNode } from '../zone/zone.js';
 import type { SignedZone } from './dnssec.js';
@@ -26,7 +26,7 @@ export interface AnswerOptions {
   rotate: boolean;
   /** Answer ANY with every RRset, or with one (RFC 8482 §4.1, what Knot does on UDP and TCP). */
   anyAll: boolean;
-  /** Round-robin offset to use (>= 0), or -1 for the next one of the shared counter. */
+  /** Round-robin offset to use (>= 0), or -1 for the zone's next one (Zone.nextRotation). */
   rotation?: number;
   /** The zone's DNSSEC index when it is signed (see SignedZone.build). */
   signed?: SignedZone | undefined;
@@ -34,12 +34,11 @@ export interface AnswerOptions {
   dnssecOk?: boolean;
 }
 
-let rotation = 0;
-
-function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean, offset = -1): ResourceRecord[] {
+/** `offset` (>= 0) is the round-robin position when `rotate` is set. */
+function recordsOf(rrset: RRset, owner: Name | undefined, rotate: boolean, offset = 0): ResourceRecord[] {
   const n = rrset.rdata.length;
   const out: ResourceRecord[] = new Array(n);
-  const start = rotate && n > 1 ? (offset >= 0 ? offset : rotation++) % n : 0;
+  const start = rotate && n > 1 ? offset % n : 0;
   const name = owner ?? rrset.name;
   for (let i = 0; i < n; i++) {
     out[i] = { name, type: rrset.type, class: rrset.class, ttl: rrset.ttl, data: rrset.rdata[(start + i) % n] };
@@ -62,21 +61,21 @@ function negativeSoa(zone: Zone): ResourceRecord[] {
 /** Adds A/AAAA records of in-zone targets (RFC 1034 §3.6.2 "additional section processing"), signed with DO. */
 function addAdditional(zone: Zone, reply: Message, rrs: readonly ResourceRecord[], seen: Set<string>, dnssec: SignedZone | undefined): void {
   for (const rr of rrs) {
-    let target: Name | undefined;
-    const d = rr.data as Record<string, unknown>;
-    if (rr.type === RRType.NS) target = d.nsdname as Name;
-    else if (rr.type === RRType.MX) target = d.exchange as Name;
-    else if (rr.type === RRType.SRV) target = d.target as Name;
-    if (target === undefined || seen.has(target.key) || !target.isSubdomainOf(zone.origin)) continue;
-    seen.add(target.key);
-    const node = zone.node(target);
-    if (node === undefined) continue;
-    for (const type of ADDRESS_TYPES) {
-      const set = node.get(type);
-      if (set === undefined) continue;
-      pushAll(reply.additional, recordsOf(set, undefined, false));
-      // Glue below a cut has no RRSIG; authoritative addresses do (RFC 4035 §3.1.1).
-      if (dnssec !== undefined) dnssec.pushSigs(reply.additional, node, type, set.name, set.ttl);
+    // Which fields name targets is the type table's fact (NS, MX, SRV: see wire/types.ts).
+    const keys = additionalTargets(rr.type);
+    for (let k = 0; k < keys.length; k++) {
+      const target = (rr.data as Record<string, unknown>)[keys[k]!] as Name;
+      if (seen.has(target.key) || !target.isSubdomainOf(zone.origin)) continue;
+      seen.add(target.key);
+      const node = zone.node(target);
+      if (node === undefined) continue;
+      for (const type of ADDRESS_TYPES) {
+        const set = node.get(type);
+        if (set === undefined) continue;
+        pushAll(reply.additional, recordsOf(set, undefined, false));
+        // Glue below a cut has no RRSIG; authoritative addresses do (RFC 4035 §3.1.1).
+        if (dnssec !== undefined) dnssec.pushSigs(reply.additional, node, type, set.name, set.ttl);
+      }
     }
   }
 }
@@ -100,7 +99,8 @@ export function answerFromZone(zone: Zone, reply: Message, qname: Name, qtype: n
         // The query's own name keeps the client's case (as Knot answers; compression no longer
         // borrows the question's case), so does a wildcard's synthesized owner (RFC 4592 §3.3.1).
         const owner = r.wildcard !== undefined || name === qname ? name : undefined;
-        const offset = opts.rotation ?? -1;
+        const fixed = opts.rotation ?? -1;
+        const offset = !opts.rotate ? 0 : fixed >= 0 ? fixed : zone.nextRotation();
         let variants = 1;
         if (qtype === RRType.ANY) {
           const sets = r.node.rrsets;

@@ -44,18 +44,17 @@ export function digRData(type: number, data: unknown, width = BLOB_CHUNK, crypto
   const lead = text.startsWith('\\# ') ? 2 : typeLayout(type).blobAfter;
   if (lead === undefined) return text;
   const tokens = text.split(' ');
-  // +nocrypto: BIND leaves out key, signature and DS digest material.
-  if (!crypto && NO_CRYPTO.has(type) && tokens.length > lead) return [...tokens.slice(0, lead), noCrypto(type, data)].join(' ');
+  // +nocrypto: BIND leaves out key, signature and DS digest material (the layout table says which).
+  const hidden = crypto ? undefined : typeLayout(type).noCrypto;
+  if (hidden !== undefined && tokens.length > lead) return [...tokens.slice(0, lead), noCrypto(hidden, data)].join(' ');
   const blob = tokens.slice(lead).join('');
   if (width > 0 && blob.length <= width) return text;
   return [...tokens.slice(0, lead), ...splitBlob(blob, width)].join(' ');
 }
 
-/** Types whose blob +nocrypto replaces: keys by `[key id = N]`, signatures and digests by `[omitted]`. */
-const NO_CRYPTO = new Set([25, 48, 60, 24, 46, 43, 59, 32768, 32769]);
-
-function noCrypto(type: number, data: unknown): string {
-  if (type === 25 || type === 48 || type === 60) {
+/** What +nocrypto prints for a blob: keys by `[key id = N]`, signatures and digests by `[omitted]`. */
+function noCrypto(kind: 'keyId' | 'omitted', data: unknown): string {
+  if (kind === 'keyId') {
     const d = data as { flags: number; protocol: number; algorithm: number; publicKey: Uint8Array };
     return `[key id = ${keyTag(d.flags, d.protocol, d.algorithm, d.publicKey)}]`;
   }
@@ -73,7 +72,7 @@ function styledRData(rr: ResourceRecord, style: RecordStyle): string {
     return hex === undefined ? `${mark} ${len}` : [mark, len, ...splitBlob(hex, style.split ?? BLOB_CHUNK)].join(' ');
   }
   let text = digRData(rr.type, rr.data, style.split ?? BLOB_CHUNK, style.crypto ?? true);
-  if (style.rrComments === true && (rr.type === 48 || rr.type === 60 || rr.type === 25)) text += keyComment(multilineRData(rr.type, rr.data)) ?? '';
+  if (style.rrComments === true && typeLayout(rr.type).noCrypto === 'keyId') text += keyComment(multilineRData(rr.type, rr.data)) ?? '';
   return text;
 }
 

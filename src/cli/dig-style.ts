@@ -7,6 +7,7 @@
  * Invariant: pure functions, no I/O.
  */
 import { domainToUnicode } from 'node:url';
+import { typeLayout } from '../wire/layout.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { EncodeMode } from '../wire/rdata/fields.js';
 import { encodeRData } from '../wire/types.js';
@@ -49,10 +50,12 @@ export function splitBlob(blob: string, width: number): string[] {
  * prints them: SOA timers bare, the closing parenthesis right after the last one.
  */
 export function withoutRRComments(type: number, rdata: string): string {
-  if (type === 6) {
+  const kind = typeLayout(type).multiline?.kind;
+  if (kind === 'soa') {
     return rdata.replace(/ *; [a-z]+(?: \([^)]*\))?(?=\n)/g, '').replace(/\n\t+\)$/, ')');
   }
-  if (type === 48 || type === 60 || type === 25) return rdata.replace(/\n\t+\) ?;.*$/, ' )');
+  // Key comments (DNSKEY, CDNSKEY, KEY; RKEY has the same layout and comment).
+  if (kind === 'key') return rdata.replace(/\n\t+\) ?;.*$/, ' )');
   return rdata;
 }
 

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { CommandIO } from './command.js';
 import { defaultServer, serverAddress } from './dig-query.js';
-import type { NslookupOptions } from './nslookup.js';
+import type { NslookupOptions } from './nslookup-options.js';
 
 /** What a session needs from nslookup.ts (passed in, so the two files do not import each other). */
 export interface NslookupParts {

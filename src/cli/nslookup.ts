@@ -20,27 +20,11 @@ import { reverseName } from './dig-args.js';
 import { type Command, stdio } from './command.js';
 import { type DigIO, defaultServer, serverAddress } from './dig-query.js';
 import { runInteractive } from './nslookup-interactive.js';
+import type { NslookupOptions } from './nslookup-options.js';
 
 export class NslookupUsageError extends Error {}
 
-export interface NslookupOptions {
-  name: string;
-  server: string | undefined;
-  /** undefined: A then AAAA. */
-  type: number | undefined;
-  class: number;
-  port: number;
-  timeoutSeconds: number;
-  tries: number;
-  recurse: boolean;
-  tcp: boolean;
-  /** -debug / `set debug`: each reply's sections as nslookup's debug blocks. */
-  debug: boolean;
-  /** No name, or `-` as the name: read commands from stdin. */
-  interactive: boolean;
-  /** What nslookup says about options it ignores (printed on stdout, then it carries on). */
-  warnings: string[];
-}
+export type { NslookupOptions } from './nslookup-options.js';
 
 export function defaultNslookupOptions(): NslookupOptions {
   return {

@@ -20,6 +20,7 @@ import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
 import { classToString, typeFromString, typeToString } from '../wire/types.js';
+import { type ProcessMetrics, processMetrics, startProcessMetrics } from './metrics.js';
 import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
 
 export type ReloadWhat = 'all' | 'zones' | 'hosts';
@@ -33,7 +34,8 @@ export type ControlOp =
   | { op: 'ready' }
   | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined }
   | { op: 'zone'; action: ZoneAction; name: string }
-  | { op: 'sync'; name?: string | undefined };
+  | { op: 'sync'; name?: string | undefined }
+  | { op: 'metrics' };
 
 /** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
 export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
@@ -60,6 +62,8 @@ export interface ControlResults {
   zone: ZoneActionResult;
   /** `sovereign zone sync`: the zone files written from memory + journal (rndc sync). */
   sync: { zones: SyncResult[]; ok: boolean };
+  /** Process and Node.js metrics of every process serving (the primary's and each worker's), for /metrics. */
+  metrics: ProcessMetrics[];
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -230,6 +234,8 @@ export class LocalBackend implements ControlBackend {
         if (name !== undefined && zones.length === 0) throw new ControlError(`${name.toString()} is not a zone that takes dynamic updates`, 404);
         return { zones, ok: zones.every((z) => z.ok) };
       }
+      case 'metrics':
+        return [await processMetrics()];
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -279,6 +285,8 @@ interface IpcReply {
 
 /** In a worker: answers the primary's control requests with this process's LocalBackend. */
 export function serveWorkerControl(backend: LocalBackend): void {
+  // Event-loop lag and GC figures cover the worker's whole run, not only from the first scrape.
+  startProcessMetrics();
   process.on('message', (m: unknown) => {
     const req = m as IpcRequest;
     if (typeof m !== 'object' || m === null || req.type !== REQUEST) return;
@@ -348,6 +356,9 @@ export class ClusterBackend implements ControlBackend {
         const zones = [...byZone.values()];
         return { zones, ok: zones.every((z) => z.ok) };
       }
+      case 'metrics':
+        // The primary's own (it holds the control endpoint and the workers' sockets) and each worker's.
+        return [await processMetrics(), ...(results as ProcessMetrics[][]).flat()];
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

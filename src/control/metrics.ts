@@ -2,10 +2,14 @@
  * Prometheus text exposition (via prom-client) of a StatsSnapshot. A fresh registry is filled
  * from the snapshot on every scrape, so the same code serves one process or a merged cluster.
  * Metric names follow Prometheus conventions (`_total` counters, base units: seconds); latencies
- * are histograms; process and Node.js metrics (prom-client's defaults) are those of the process
- * serving /metrics (the primary in a cluster). The output passes `promtool check metrics`.
+ * are histograms; process and Node.js metrics (prom-client's defaults) cover every process
+ * serving: each collects its own and a cluster's are aggregated as prom-client's
+ * AggregatorRegistry does (CPU, memory, handles summed; event-loop lag averaged; version once).
+ * The output passes `promtool check metrics`.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  AggregatorRegistry, Counter, Gauge, type MetricObjectWithValues, type MetricValue, Registry, collectDefaultMetrics,
+} from 'prom-client';
 import { LATENCY_BOUNDS_S } from '../histogram.js';
 import { EdeCode } from '../wire/constants.js';
 import type { ResolverStats } from '../resolver/iterator.js';
@@ -97,8 +101,28 @@ export function startProcessMetrics(): Registry {
   return defaults;
 }
 
-export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
-  const defaults = startProcessMetrics();
+/** One process's process and Node.js metrics as plain data (prom-client's JSON form; crosses IPC). */
+export type ProcessMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+/** This process's process and Node.js metrics (see startProcessMetrics). */
+export async function processMetrics(): Promise<ProcessMetrics> {
+  const metrics = await startProcessMetrics().getMetricsAsJSON();
+  // prom-client leaves the start time out of an aggregate; the earliest start (the primary's) is the server's.
+  for (const m of metrics) if (m.name === 'process_start_time_seconds') (m as { aggregator: string }).aggregator = 'min';
+  return metrics;
+}
+
+/** The text of several processes' metrics as one (AggregatorRegistry's rules; one process: its own). */
+async function aggregateProcesses(processes: readonly ProcessMetrics[]): Promise<string> {
+  return AggregatorRegistry.aggregate(processes as ProcessMetrics[]).metrics();
+}
+
+/**
+ * The exposition of `s` with the process metrics of `processes` (one entry per process serving;
+ * default: this process alone).
+ */
+export async function renderMetrics(s: StatsSnapshot, processes?: readonly ProcessMetrics[]): Promise<MetricsText> {
+  const perProcess = processes ?? [await processMetrics()];
   const registry = new Registry();
   const histograms: HistogramText[] = [];
   const counter = (name: string, help: string, labelNames: string[] = []): Counter<string> =>
@@ -216,6 +240,7 @@ export async function renderMetrics(s: StatsSnapshot): Promise<MetricsText> {
   }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
-  const body = (await registry.metrics()) + histograms.join('') + (await defaults.metrics());
+  const processText = await aggregateProcesses(perProcess);
+  const body = (await registry.metrics()) + histograms.join('') + processText;
   return { contentType: registry.contentType, body };
 }

@@ -208,7 +208,7 @@ export class ControlServer {
         send(res, 200, await b.run({ op: 'stats' }));
         return;
       case 'GET /metrics': {
-        const m = await renderMetrics(await b.run({ op: 'stats' }));
+        const m = await renderMetrics(await b.run({ op: 'stats' }), await b.run({ op: 'metrics' }));
         res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
         res.end(m.body);
         return;

@@ -38,7 +38,8 @@ import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRType } from '../wire/types.js';
-import { ANSWER_RANK, CacheSpace, type CacheHit, Credibility, type RRCache, ValidationState } from './cache.js';
+import { ANSWER_RANK, CacheSpace, Credibility, type RRCache, ValidationState } from './cache.js';
+import { type CacheRule, CacheWalk } from './cache-walk.js';
 import { negativeSoa, ttlValue } from '../wire/ttl.js';
 import { newLatencyBuckets, observeMs } from '../histogram.js';
 
@@ -295,6 +296,15 @@ function pushAll(dst: ResourceRecord[], src: readonly ResourceRecord[]): void {
 const MAX_CNAME_CHAIN = 12;
 
 /**
+ * What a client may get from the shared cache, by its CD and DO bits (index: CD * 2 + DO): checked
+ * data, then (CD=1 only) unchecked data; for DO=1 only entries fetched with DO=1 (their RRSIGs
+ * are known), as Unbound keeps validated, unchecked and DO-relevant data apart.
+ */
+const FORWARD_RULES: readonly CacheRule[] = [false, true].flatMap((cd) => [false, true].map((dnssecOk) => ({
+  minRank: ANSWER_RANK, unchecked: cd, needDnssec: dnssecOk, dname: false, sigs: dnssecOk, stale: false,
+})));
+
+/**
  * Answers questions for its routes from the cache or the upstreams. Routes are matched by the
  * longest zone that contains the name.
  */
@@ -305,6 +315,7 @@ export class Forwarder {
   private readonly opts: ForwarderOptions;
   private readonly inflight = new Map<string, Promise<ForwardResult>>();
   private readonly passZones: Set<string>;
+  private readonly walk: CacheWalk;
   /** Questions answered from the cache / from upstreams / not at all. */
   cacheAnswers = 0;
   upstreamAnswers = 0;
@@ -314,6 +325,7 @@ export class Forwarder {
     for (const r of routes) this.routes.set(r.zone.key, r);
     this.passZones = new Set((opts.passZones ?? []).map((z) => z.key));
     this.cache = opts.cache;
+    this.walk = new CacheWalk(opts.cache, MAX_CNAME_CHAIN);
     this.opts = opts;
   }
 
@@ -344,53 +356,31 @@ export class Forwarder {
   fromCache(q: ForwardQuestion): ForwardResult | undefined {
     if (q.type === RRType.ANY) return undefined;
     const cache = this.cache;
-    let answer: ResourceRecord[] | undefined;
-    let name = q.name;
-    // AD from the entries' validation state (only a validating forwarder sets SECURE; RFC 4035 §3.2.3).
-    let secure = true;
-    for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
-      const hit = this.cached(name, q.type, q);
-      if (hit !== undefined) {
-        cache.stats.hits++;
-        const ad = secure && hit.entry.status === ValidationState.SECURE;
-        const plain = answer === undefined && (!q.dnssecOk || hit.sigs.length === 0);
-        if (hit.kind === 'positive') {
-          if (plain) return { rcode: Rcode.NOERROR, answer: hit.records, authority: [], cached: true, upstream: undefined, ad };
-          answer ??= [];
-          pushAll(answer, hit.records);
-          if (q.dnssecOk) pushAll(answer, hit.sigs);
-          return { rcode: Rcode.NOERROR, answer, authority: [], cached: true, upstream: undefined, ad };
-        }
-        let authority = hit.soa;
-        if (q.dnssecOk && hit.sigs.length > 0) authority = [...hit.soa, ...hit.sigs];
-        return {
-          rcode: hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer ?? [], authority, cached: true,
-          upstream: undefined, ad,
-        };
-      }
-      if (q.type === RRType.CNAME) break;
-      const c = this.cached(name, RRType.CNAME, q);
-      if (c === undefined || c.kind !== 'positive' || c.records.length === 0) break;
-      if (c.entry.status !== ValidationState.SECURE) secure = false;
-      answer ??= [];
-      pushAll(answer, c.records);
-      if (q.dnssecOk) pushAll(answer, c.sigs);
-      name = (c.records[0]!.data as { cname: Name }).cname;
+    const walk = this.walk;
+    if (!walk.run(q.name, q.type, q.class, FORWARD_RULES[(q.checkingDisabled ? 2 : 0) + (q.dnssecOk ? 1 : 0)]!)) {
+      cache.stats.misses++;
+      return undefined;
     }
-    cache.stats.misses++;
-    return undefined;
-  }
-
-  /**
-   * A fresh cache entry a client with these CD/DO bits may have: checked data, then (CD=1 only)
-   * unchecked data; for DO=1 only entries fetched with DO=1 (their RRSIGs are known).
-   */
-  private cached(name: Name, type: number, q: ForwardQuestion): CacheHit | undefined {
-    let hit = this.cache.get(name, type, q.class, ANSWER_RANK, false, CacheSpace.CHECKED);
-    if (hit !== undefined && (!q.dnssecOk || hit.entry.dnssec)) return hit;
-    if (!q.checkingDisabled) return undefined;
-    hit = this.cache.get(name, type, q.class, ANSWER_RANK, false, CacheSpace.UNCHECKED);
-    return hit !== undefined && (!q.dnssecOk || hit.entry.dnssec) ? hit : undefined;
+    cache.stats.hits++;
+    const hit = walk.hit!;
+    let answer = walk.chain;
+    // AD from the entries' validation state (only a validating forwarder sets SECURE; RFC 4035 §3.2.3).
+    const ad = walk.status === ValidationState.SECURE && hit.entry.status === ValidationState.SECURE;
+    if (hit.kind === 'positive') {
+      if (answer === undefined && (!q.dnssecOk || hit.sigs.length === 0)) {
+        return { rcode: Rcode.NOERROR, answer: hit.records, authority: [], cached: true, upstream: undefined, ad };
+      }
+      answer ??= [];
+      pushAll(answer, hit.records);
+      if (q.dnssecOk) pushAll(answer, hit.sigs);
+      return { rcode: Rcode.NOERROR, answer, authority: [], cached: true, upstream: undefined, ad };
+    }
+    let authority = hit.soa;
+    if (q.dnssecOk && hit.sigs.length > 0) authority = [...hit.soa, ...hit.sigs];
+    return {
+      rcode: hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, answer: answer ?? [], authority, cached: true,
+      upstream: undefined, ad,
+    };
   }
 
   /** Cache first, then the route's upstreams. Rejects with ResolutionError (SERVFAIL + EDE). */

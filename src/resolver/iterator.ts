@@ -36,8 +36,10 @@ import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
-import { ANSWER_RANK, CacheSpace, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
-import { type Classified, classify, dnameSubstitute, inBailiwick, synthesise } from './classify.js';
+import { ANSWER_RANK, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
+import { type Classified, classify, inBailiwick } from './classify.js';
+import { type CacheRule, CacheWalk } from './cache-walk.js';
+import type { Resolution } from './resolution.js';
 import { randomCase, restoreCase } from './case-0x20.js';
 import { cacheAnswerExtras, cacheFinal, cacheHints, cacheReferral, withSigs } from './cache-policy.js';
 import { attachDnssec, dnssecOf, type ResolverValidation } from './validate.js';
@@ -110,20 +112,7 @@ export interface ResolverOptions {
 }
 
 /** The outcome of resolving one question (NXDOMAIN and NODATA are results, not errors). */
-export interface Resolution {
-  rcode: number;
-  answer: readonly ResourceRecord[];
-  authority: readonly ResourceRecord[];
-  /** Extended DNS Error to attach (stale answers, local answers...). */
-  ede?: { code: number; text: string };
-  stale: boolean;
-  /** Upstream queries this resolution sent. */
-  queries: number;
-  /** True when answered from the cache or locally without any upstream query. */
-  cached: boolean;
-  /** DNSSEC: a ValidationState value (UNCHECKED when not validated). */
-  dnssec?: number;
-}
+export type { Resolution } from './resolution.js';
 
 /** A stub zone: its apex and the authoritative servers to iterate from. */
 export interface StubZone {
@@ -167,7 +156,11 @@ const A = RRType.A;
 const AAAA = RRType.AAAA;
 const NS = RRType.NS;
 const CNAME = RRType.CNAME;
-const DNAME = RRType.DNAME;
+
+/** The iterator's cache rules: answer-rank checked data, DNAMEs followed; RRSIGs when validating; stale (RFC 8767). */
+const FRESH: CacheRule = { minRank: ANSWER_RANK, unchecked: false, needDnssec: false, dname: true, sigs: false, stale: false };
+const FRESH_WITH_SIGS: CacheRule = { ...FRESH, sigs: true };
+const STALE: CacheRule = { minRank: ANSWER_RANK, unchecked: false, needDnssec: false, dname: false, sigs: false, stale: true };
 
 /** RFC 9156 §2.3: at most this many minimised queries, the first few one label at a time. */
 const MAX_MINIMISE_COUNT = 10;
@@ -190,6 +183,8 @@ export class Resolver {
   private readonly maxQueries: number;
   private readonly maxReferrals: number;
   private readonly maxChain: number;
+  /** Walks the cache for answers (fresh and stale), reused for every question. */
+  private readonly walk: CacheWalk;
   private readonly maxDepth: number;
   private readonly maxNsFanout: number;
   private readonly resolutionTimeoutMs: number;
@@ -223,6 +218,7 @@ export class Resolver {
     this.maxQueries = opts.maxQueries ?? 64;
     this.maxReferrals = opts.maxReferrals ?? 30;
     this.maxChain = opts.maxChain ?? 12;
+    this.walk = new CacheWalk(opts.cache, this.maxChain);
     this.maxDepth = opts.maxDepth ?? 6;
     this.maxNsFanout = opts.maxNsFanout ?? 4;
     this.resolutionTimeoutMs = opts.resolutionTimeoutMs ?? 10_000;
@@ -409,44 +405,21 @@ export class Resolver {
   }
 
   /**
-   * The cached answer for a question, following cached CNAMEs; undefined unless complete.
-   * `count` = the lookups count as client hits/misses.
+   * The cached answer for a question, following cached CNAMEs and DNAMEs; undefined unless
+   * complete. `count` = the lookups count as client hits/misses.
    */
   private fromCache(qname: Name, qtype: number, qclass: number, count: boolean): Resolution | undefined {
-    let name = qname;
-    let answer: ResourceRecord[] | undefined;
-    let status: number = ValidationState.SECURE; // the weakest status of the chain's links
+    const walk = this.walk;
     const stats = this.cache.stats;
-    for (let i = 0; i <= this.maxChain; i++) {
-      const hit = this.cache.get(name, qtype, qclass, ANSWER_RANK, false);
-      if (hit !== undefined) {
-        if (count) stats.hits++;
-        const r = this.hitResolution(hit, answer);
-        if (this.validation !== undefined) r.dnssec = dnssecOf(hit, r, status);
-        return r;
-      }
-      const c = qtype === CNAME || qtype === RRType.ANY ? undefined : this.cache.get(name, CNAME, qclass, ANSWER_RANK, false);
-      if (c === undefined || c.kind !== 'positive') {
-        const d = qtype === DNAME ? undefined : this.dnameFromCache(name, qclass);
-        if (d === undefined) {
-          if (count) stats.misses++;
-          return undefined;
-        }
-        if (answer === undefined) answer = [];
-        answer.push(d.dname);
-        if (this.validation !== undefined) for (const r of d.sigs) answer.push(r);
-        answer.push(d.cname);
-        if (d.status === ValidationState.UNCHECKED || d.status > status) status = d.status;
-        name = d.target;
-        continue;
-      }
-      if (answer === undefined) answer = [];
-      for (const r of c.records) answer.push(r);
-      if (this.validation !== undefined) for (const r of c.sigs) answer.push(r);
-      if (c.entry.status === ValidationState.UNCHECKED || c.entry.status > status) status = c.entry.status;
-      name = (c.records[0]!.data as { cname: Name }).cname;
+    if (!walk.run(qname, qtype, qclass, this.validation !== undefined ? FRESH_WITH_SIGS : FRESH)) {
+      if (count) stats.misses++;
+      return undefined;
     }
-    return undefined;
+    if (count) stats.hits++;
+    const hit = walk.hit!;
+    const r = this.hitResolution(hit, walk.chain);
+    if (this.validation !== undefined) r.dnssec = dnssecOf(hit, r, walk.status);
+    return r;
   }
 
   /** A cached NXDOMAIN for an ancestor of `name` (RFC 8020), if any. */
@@ -456,23 +429,6 @@ export class Resolver {
       n = n.parent();
       const hit = this.cache.peek(n, 0, qclass, ANSWER_RANK);
       if (hit !== undefined && hit.kind === 'nxdomain') return hit;
-    }
-    return undefined;
-  }
-
-  /** A cached DNAME at an ancestor of `name` and the CNAME it synthesises (RFC 6672 §3.2). */
-  private dnameFromCache(name: Name, qclass: number):
-    { dname: ResourceRecord; cname: ResourceRecord; target: Name; sigs: readonly ResourceRecord[]; status: number } | undefined {
-    let n = name;
-    while (n.labelCount > 1) {
-      n = n.parent();
-      const hit = this.cache.get(n, DNAME, qclass, ANSWER_RANK, false);
-      if (hit !== undefined && hit.kind === 'positive') {
-        const dname = hit.records[0]!;
-        const target = dnameSubstitute(name, n, (dname.data as { target: Name }).target);
-        if (target === undefined) return undefined;
-        return { dname, cname: synthesise(name, dname, target), target, sigs: hit.sigs, status: hit.entry.status };
-      }
     }
     return undefined;
   }
@@ -497,24 +453,16 @@ export class Resolver {
   /** Stale data for the question (RFC 8767), following stale CNAMEs; `use` = count it and touch the entries. */
   private fromStale(qname: Name, qtype: number, qclass: number, use: boolean,
     why = 'resolution failed; answered from stale cache data'): Resolution | undefined {
-    let name = qname;
-    const answer: ResourceRecord[] = [];
-    for (let i = 0; i <= this.maxChain; i++) {
-      const hit = this.cache.getStale(name, qtype, qclass, ANSWER_RANK, CacheSpace.CHECKED, use);
-      if (hit !== undefined) {
-        for (const r of hit.records) answer.push(r);
-        const nx = hit.kind === 'nxdomain';
-        return {
-          rcode: nx ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, stale: true, queries: 0, cached: true,
-          ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: why },
-        };
-      }
-      const c = this.cache.getStale(name, CNAME, qclass, ANSWER_RANK, CacheSpace.CHECKED, use);
-      if (c === undefined || c.kind !== 'positive') return undefined;
-      for (const r of c.records) answer.push(r);
-      name = (c.records[0]!.data as { cname: Name }).cname;
-    }
-    return undefined;
+    const walk = this.walk;
+    if (!walk.run(qname, qtype, qclass, STALE, use)) return undefined;
+    const hit = walk.hit!;
+    const answer = walk.chain ?? [];
+    for (const r of hit.records) answer.push(r);
+    const nx = hit.kind === 'nxdomain';
+    return {
+      rcode: nx ? Rcode.NXDOMAIN : Rcode.NOERROR, answer, authority: hit.soa, stale: true, queries: 0, cached: true,
+      ede: { code: nx ? EdeCode.STALE_NXDOMAIN_ANSWER : EdeCode.STALE_ANSWER, text: why },
+    };
   }
 
   /** Resolves `qname`, chasing CNAMEs/DNAMEs across zones. */

@@ -22,7 +22,7 @@ import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, type RRSIGData } from '../wire/types.js';
 import { AggressiveNsec } from './aggressive-nsec.js';
 import { ValidationState, type CacheHit } from './cache.js';
-import type { Resolution, Resolver } from './iterator.js';
+import type { Resolution, ResolverCore } from './resolution.js';
 import { specialAnswer } from './special-names.js';
 import type { ResolverStats } from './stats.js';
 
@@ -79,7 +79,7 @@ export class ResolverValidation {
   readonly stats: ValidationStats = { secure: 0, insecure: 0, bogus: 0, indeterminate: 0 };
   /** Validated NSEC ranges (RFC 8198); undefined when switched off. */
   readonly aggressive: AggressiveNsec | undefined;
-  private resolver: Resolver | undefined = undefined;
+  private resolver: ResolverCore | undefined = undefined;
   private readonly bogusTtlMs: number;
   private readonly clock: () => number;
   private readonly logger: Logger;
@@ -98,11 +98,11 @@ export class ResolverValidation {
   }
 
   /** Called by the Resolver that owns this step. */
-  attach(resolver: Resolver): void {
+  attach(resolver: ResolverCore): void {
     this.resolver = resolver;
   }
 
-  private need(): Resolver {
+  private need(): ResolverCore {
     if (this.resolver === undefined) throw new Error('ResolverValidation used before attach()');
     return this.resolver;
   }

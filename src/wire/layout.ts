@@ -36,20 +36,28 @@ export interface TypeLayout {
   /** Tokens before the trailing blob BIND cuts into 56-character words even on one line. */
   readonly blobAfter?: number;
   readonly multiline?: MultilineShape;
+  /**
+   * What dig +nocrypto prints instead of the blob: `keyId` (`[key id = N]`, keys) or `omitted`
+   * (`[omitted]`, signatures and digests); undefined: the type has no crypto material.
+   */
+  readonly noCrypto?: 'keyId' | 'omitted';
 }
 
-const blob = (after: number): TypeLayout => ({ blobAfter: after, multiline: { kind: 'blob', after } });
+const blob = (after: number, noCrypto?: 'omitted'): TypeLayout =>
+  noCrypto === undefined ? { blobAfter: after, multiline: { kind: 'blob', after } } : { blobAfter: after, multiline: { kind: 'blob', after }, noCrypto };
 
 const LAYOUTS = new Map<number, TypeLayout>([
   [RRType.SOA, { multiline: { kind: 'soa' } }],
-  [RRType.DS, blob(3)], [RRType.CDS, blob(3)], [RRType.TA, blob(3)], [RRType.DLV, blob(3)],
+  [RRType.DS, blob(3, 'omitted')], [RRType.CDS, blob(3, 'omitted')], [RRType.TA, blob(3, 'omitted')], [RRType.DLV, blob(3, 'omitted')],
   [RRType.SSHFP, blob(2)], [RRType.TLSA, blob(3)], [RRType.SMIMEA, blob(3)], [RRType.ZONEMD, blob(3)], [RRType.CERT, blob(3)],
-  [RRType.KEY, { blobAfter: 3, multiline: { kind: 'key', role: false } }],
+  // RKEY has BIND's key layout but no +nocrypto replacement (dig prints its key).
+  [RRType.KEY, { blobAfter: 3, multiline: { kind: 'key', role: false }, noCrypto: 'keyId' }],
   [RRType.RKEY, { blobAfter: 3, multiline: { kind: 'key', role: false } }],
-  [RRType.DNSKEY, { blobAfter: 3, multiline: { kind: 'key', role: true } }],
-  [RRType.CDNSKEY, { blobAfter: 3, multiline: { kind: 'key', role: true } }],
+  [RRType.DNSKEY, { blobAfter: 3, multiline: { kind: 'key', role: true }, noCrypto: 'keyId' }],
+  [RRType.CDNSKEY, { blobAfter: 3, multiline: { kind: 'key', role: true }, noCrypto: 'keyId' }],
   // RRSIG breaks the line before the expiration time, SIG after it.
-  [RRType.SIG, { blobAfter: 8, multiline: { kind: 'sig', head: 5 } }], [RRType.RRSIG, { blobAfter: 8, multiline: { kind: 'sig', head: 4 } }],
+  [RRType.SIG, { blobAfter: 8, multiline: { kind: 'sig', head: 5 }, noCrypto: 'omitted' }],
+  [RRType.RRSIG, { blobAfter: 8, multiline: { kind: 'sig', head: 4 }, noCrypto: 'omitted' }],
   [RRType.DHCID, { blobAfter: 0, multiline: { kind: 'wrapped', comment: 'dhcid' } }],
   [RRType.OPENPGPKEY, { blobAfter: 0, multiline: { kind: 'wrapped' } }],
   [RRType.NSEC3, { multiline: { kind: 'nsec3' } }],

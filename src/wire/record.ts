@@ -25,6 +25,33 @@ export interface ResourceRecord<D = unknown> {
   data: D;
 }
 
+/**
+ * A record as the decoder and the parsers return it: the ResourceRecord fields (same names, same
+ * order, so the hot paths see one object shape) and `toString()` printing it as dig does (see
+ * recordToString). Code that takes records accepts any ResourceRecord: a plain object literal
+ * works everywhere a DnsRecord does, only without the method.
+ */
+export class DnsRecord<D = unknown> implements ResourceRecord<D> {
+  name: Name;
+  type: number;
+  class: number;
+  ttl: number;
+  data: D;
+
+  constructor(name: Name, type: number, cls: number, ttl: number, data: D) {
+    this.name = name;
+    this.type = type;
+    this.class = cls;
+    this.ttl = ttl;
+    this.data = data;
+  }
+
+  /** Presentation form as dig prints it: `owner<TAB>ttl<TAB>class<TAB>type<TAB>rdata`. */
+  toString(): string {
+    return recordToString(this);
+  }
+}
+
 export interface Question {
   name: Name;
   type: number;
@@ -62,7 +89,7 @@ export function decodeRecord(r: Reader): ResourceRecord {
   // RFC 2136 §2.4/§2.5: prerequisites and deletions of class ANY or NONE carry no RDATA.
   if (rdlength === 0 && (cls === RRClass.ANY || cls === RRClass.NONE)) return { name, type, class: cls, ttl, data: EMPTY_RDATA };
   const data = decodeRData(type, r, end);
-  return { name, type, class: cls, ttl, data };
+  return new DnsRecord(name, type, cls, ttl, data);
 }
 
 /** Encodes one RR in message form (compressed names where the type allows). */
@@ -125,7 +152,7 @@ export function parseRecord(text: string, opts: RecordTextOptions = {}): Resourc
   }
   if (type === undefined) throw new TextFormatError('record', `"${text}" has no type`);
   const data = parseRData(type, new TokenCursor(tokens, i), opts.origin);
-  return { name, type, class: cls ?? opts.defaultClass ?? RRClass.IN, ttl: ttl ?? opts.defaultTtl ?? 0, data };
+  return new DnsRecord(name, type, cls ?? opts.defaultClass ?? RRClass.IN, ttl ?? opts.defaultTtl ?? 0, data);
 }
 
 /** Same owner (ignoring case), type, class and RDATA; TTL ignored (RFC 2181 §5). */

@@ -48,6 +48,8 @@ export interface TypeDef<C extends number = number, M extends string = string, D
   parse(t: TokenCursor, origin: Name | undefined): D;
   print(data: D): string;
   equals(a: D, b: D): boolean;
+  /** Keys of the name fields whose addresses go in an answer's additional section (Field.additional). */
+  readonly additionalTargets: readonly string[];
 }
 
 const byCode = new Map<number, TypeDef<number, string, any>>();
@@ -62,7 +64,7 @@ export function defineType<const C extends number, const M extends string, const
   type D = DataOfFields<F>;
   const n = fields.length;
   const def: TypeDef<C, M, D> = {
-    code, mnemonic, fields,
+    code, mnemonic, fields, additionalTargets: fields.filter((f) => f.additional === true).map((f) => f.key),
     decode(r: Reader, end: number): D {
       const o: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {
@@ -161,6 +163,16 @@ export function typeDef(code: number): TypeDef<number, string, any> | undefined 
   return code < 256 ? small[code] : byCode.get(code);
 }
 
+const NO_TARGETS: readonly string[] = [];
+
+/**
+ * Keys of `type`'s RDATA fields that name additional-section targets (RFC 1034 §3.6.2): the
+ * table's `additional` name fields; none for types the table does not know.
+ */
+export function additionalTargets(type: number): readonly string[] {
+  return typeDef(type)?.additionalTargets ?? NO_TARGETS;
+}
+
 /** Every defined type, in code order. */
 export function allTypes(): TypeDef<number, string, any>[] {
   return [...byCode.values()].sort((a, b) => a.code - b.code);
@@ -171,6 +183,8 @@ const bitmap = <K extends string>(key: K) => typeBitmap(key, typeToString, typeF
 
 // ---- the table ---------------------------------------------------------------------------------
 // Field names are the RFCs'. `compress`: RFC 1035 types only. `lower`: RFC 4034 §6.2 list.
+// `additional`: the name's addresses go in an answer's additional section (RFC 1034 §3.6.2) —
+// for NS, MX and SRV targets, the set Knot and NSD fill (BIND also does MB/MD/MF, KX, NAPTR...).
 const C = { compress: true, lower: true } as const;
 const L = { lower: true } as const;
 
@@ -179,7 +193,7 @@ export const A = defineType(1, 'A', [aAddress], {                               
   decode: (r, end) => ({ address: aAddress.decode(r, end) }),
   encode: (w, d, mode) => aAddress.encode(w, d.address, mode),
 });
-const nsName = name('nsdname', C);
+const nsName = name('nsdname', { ...C, additional: true });
 export const NS = defineType(2, 'NS', [nsName], {                                              // RFC 1035 §3.3.11
   decode: (r, end) => ({ nsdname: nsName.decode(r, end) }),
   encode: (w, d, mode) => nsName.encode(w, d.nsdname, mode),
@@ -206,7 +220,7 @@ export const PTR = defineType(12, 'PTR', [ptrName], {                           
 export const HINFO = defineType(13, 'HINFO', [charString('cpu'), charString('os')]);           // RFC 1035 §3.3.2
 export const MINFO = defineType(14, 'MINFO', [name('rmailbx', C), name('emailbx', C)]);        // RFC 1035 §3.3.7
 const mxPreference = u16('preference');
-const mxExchange = name('exchange', C);
+const mxExchange = name('exchange', { ...C, additional: true });
 export const MX = defineType(15, 'MX', [mxPreference, mxExchange], {                            // RFC 1035 §3.3.9
   decode: (r, end) => ({ preference: mxPreference.decode(r, end), exchange: mxExchange.decode(r, end) }),
   encode: (w, d, mode) => {
@@ -226,7 +240,7 @@ export const AAAA = defineType(28, 'AAAA', [aaaaAddress], {                     
   encode: (w, d, mode) => aaaaAddress.encode(w, d.address, mode),
 });
 export const SRV = defineType(33, 'SRV', [                                                      // RFC 2782
-  u16('priority'), u16('weight'), u16('port'), name('target', L),
+  u16('priority'), u16('weight'), u16('port'), name('target', { ...L, additional: true }),
 ]);
 export const NAPTR = defineType(35, 'NAPTR', [                                                  // RFC 3403 §4.1
   u16('order'), u16('preference'), charString('flags'), charString('services'), charString('regexp'),

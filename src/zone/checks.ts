@@ -13,7 +13,7 @@
 import type { Name } from '../wire/name.js';
 import { ipv4Into, ipv6Into } from '../wire/rdata/fields.js';
 import { RRType, typeToString } from '../wire/types.js';
-import { type RRset, type SourcePos, type Zone, type ZoneNode, ZoneRRset, flatKey, peekRData, rdataCount } from './zone.js';
+import { type RRset, type SourcePos, type Zone, type ZoneNode, ZoneRRset, peekRData, rdataCount } from './zone.js';
 
 export interface ZoneProblem {
   severity: 'error' | 'warning';
@@ -65,7 +65,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
   const problems: ZoneProblem[] = [];
   const at = (src: SourcePos | undefined): SourcePos => src ?? { file: fallbackFile, line: 0, column: 0 };
   const add = (severity: ZoneProblem['severity'], set: RRset | undefined, node: ZoneNode, reason: string): void => {
-    const p = at(set?.source);
+    const p = at(set === undefined ? undefined : zone.sourceOf(set));
     problems.push({ severity, file: p.file, line: p.line, column: p.column, reason, name: node.name, ...(set ? { type: set.type } : {}) });
   };
   const origin = zone.origin.toString();
@@ -85,8 +85,8 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
     if (!hasDname && node.get(RRType.DNAME) !== undefined) hasDname = true;
     const ns = node.get(RRType.NS);
     if (ns === undefined) continue;
-    if (ns instanceof ZoneRRset) for (let i = 0, n = ns.count; i < n; i++) nsTargets.add(ns.nameKeyAt(i, 0));
-    else for (const d of ns.rdata) nsTargets.add(flatKey((d as { nsdname: Name }).nsdname));
+    if (ns instanceof ZoneRRset) for (let i = 0, n = ns.count; i < n; i++) nsTargets.add(zone.keyOfWire(ns.nameWireAt(i, 0)));
+    else for (const d of ns.rdata) nsTargets.add(zone.flatKey((d as { nsdname: Name }).nsdname));
   }
 
   // Insertion (file) order: sorting a large zone just to check it would cost more than the checks.
@@ -136,7 +136,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
         else if (!AT_CUT.has(set.type)) add('warning', set, node, `${node.name}/${typeToString(set.type)}: occluded at the delegation point`);
       }
     }
-    if (names !== 'ignore') checkNames(node, sets, names === 'fail' ? 'error' : 'warning', add);
+    if (names !== 'ignore') checkNames(zone, node, sets, names === 'fail' ? 'error' : 'warning', add);
     for (const set of sets) {
       if (set.type === RRType.NS && nsAddress !== undefined && !node.isBelowCut) checkNsAddress(zone, node, set, nsAddress, add);
       // -i none skips the integrity checks, not the apex NS ones (named-checkzone still makes those).
@@ -164,7 +164,7 @@ function checkTargets(
   // are fine, and only a problem needs the decoded name for its message.
   const n = rdataCount(set);
   for (let i = 0; i < n; i++) {
-    const key = set instanceof ZoneRRset ? set.nameKeyAt(i, offset) : flatKey((set.rdata[i] as Record<string, Name>)[field]!);
+    const key = set instanceof ZoneRRset ? zone.keyOfWire(set.nameWireAt(i, offset)) : zone.flatKey((set.rdata[i] as Record<string, Name>)[field]!);
     if (key.length === 1 || !zone.containsKey(key)) continue; // the root (SRV "." = no service) or out of zone
     const t = zone.nodeByKey(key);
     const target = (): string => ((peekRData(set)[i] as Record<string, Name>)[field]!).toString();
@@ -226,7 +226,7 @@ export function isHostnameKey(key: string, wildcard: boolean): boolean {
   }
 }
 
-function checkNames(node: ZoneNode, sets: readonly RRset[], severity: ZoneProblem['severity'],
+function checkNames(zone: Zone, node: ZoneNode, sets: readonly RRset[], severity: ZoneProblem['severity'],
   add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void): void {
   let ownerChecked = false;
   for (const set of sets) {
@@ -239,7 +239,7 @@ function checkNames(node: ZoneNode, sets: readonly RRset[], severity: ZoneProble
     if (target === undefined) continue;
     const [field, offset] = target;
     for (let i = 0, n = rdataCount(set); i < n; i++) {
-      const key = set instanceof ZoneRRset ? set.nameKeyAt(i, offset) : flatKey((set.rdata[i] as Record<string, Name>)[field]!);
+      const key = set instanceof ZoneRRset ? zone.keyOfWire(set.nameWireAt(i, offset)) : zone.flatKey((set.rdata[i] as Record<string, Name>)[field]!);
       if (isHostnameKey(key, false)) continue;
       const name = (peekRData(set)[i] as Record<string, Name>)[field]!;
       add(severity, set, node, `${node.name.toString()}/${typeToString(set.type)} '${name.toString()}': bad name (check-names)`);

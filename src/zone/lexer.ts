@@ -10,7 +10,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { ZoneSyntaxError } from '../errors.js';
-import type { Token } from '../wire/rdata/text.js';
+import { type Token, closingQuote, tokenEnd } from '../wire/rdata/text.js';
 
 export interface Entry {
   tokens: Token[];
@@ -110,7 +110,7 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
       }
       while (i < n) {
         const c = block.charCodeAt(i);
-        if (c === 0x20 || c === 0x09) {
+        if (c === 0x20 || c === 0x09 || c === 0x0d) {
           i++;
           continue;
         }
@@ -129,14 +129,8 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
         }
         if (cur === undefined) cur = newEntry(block, ls, lineNo);
         if (c === 0x22) {
-          let j = i + 1;
-          while (j < n) {
-            const d = block.charCodeAt(j);
-            if (d === 0x5c) j += 2;
-            else if (d === 0x22) break;
-            else j++;
-          }
-          if (j >= n) {
+          const j = closingQuote(block, i, n);
+          if (j < 0) {
             fail(lineNo, i - ls + 1, 'unterminated quoted string');
             break;
           }
@@ -146,17 +140,8 @@ export function* lexEntries(chunks: Iterable<string>, file: string, onError?: Le
           i = j + 1;
           continue;
         }
-        let j = i;
-        while (j < n) {
-          const d = block.charCodeAt(j);
-          if (d === 0x5c) {
-            j += 2;
-            continue;
-          }
-          if (d === 0x20 || d === 0x09 || d === 0x3b || d === 0x28 || d === 0x29 || d === 0x22) break;
-          j++;
-        }
-        if (j > n) j = n;
+        // The token rule is tokenize()'s (wire/rdata/text.ts); only lines and columns are the lexer's.
+        const j = tokenEnd(block, i, n);
         toks[nTok] = { text: block.slice(i, j), quoted: false };
         tokLines[nTok] = lineNo;
         tokCols[nTok++] = i - ls + 1;

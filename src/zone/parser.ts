@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { DnsError, ZoneSyntaxError } from '../errors.js';
 import { Name } from '../wire/name.js';
 import { TokenCursor, parseTtl } from '../wire/rdata/text.js';
-import type { ResourceRecord } from '../wire/record.js';
+import { DnsRecord, type ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType, classFromString, classToString, parseRData, typeFromString } from '../wire/types.js';
 import { expandGenerate } from './generate.js';
 import { unknownTypeReason } from './reasons.js';
@@ -209,7 +209,7 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
     state.lastOwnerOrigin = state.origin;
   }
   state.lastOwner = owner;
-  return { name: owner, type, class: state.zoneClass, ttl, data };
+  return new DnsRecord(owner, type, state.zoneClass, ttl, data);
 }
 
 /** RFC 2181 §8: a TTL with the top bit set is taken as zero (BIND warns and does the same). */

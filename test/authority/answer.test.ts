@@ -77,6 +77,24 @@ test('round robin: fixed offsets give every rotation; the count of variants is t
   assert.equal(ask(z, 'nope.r.test.', RRType.A).variants, 1);
 });
 
+test('round robin without a fixed offset takes turns per zone: another zone answering in between changes nothing', () => {
+  const src = '$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nw A 192.0.2.1\nw A 192.0.2.2\nw A 192.0.2.3\n';
+  const one = zoneOf('r1.test.', src);
+  const two = zoneOf('r2.test.', src);
+  const first = (z: Zone, name: string): string => (ask(z, name, RRType.A).reply.answer[0]!.data as { address: string }).address;
+  // Alone, zone one starts at its first record and goes round: 1, 2, 3, 1.
+  const alone = [0, 1, 2, 3].map(() => first(one, 'w.r1.test.'));
+  assert.deepEqual(alone, ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.1']);
+  // Zone two's answers in between do not move zone one's turn (a shared counter would skip).
+  const interleaved: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    interleaved.push(first(one, 'w.r1.test.'));
+    first(two, 'w.r2.test.');
+    first(two, 'w.r2.test.');
+  }
+  assert.deepEqual(interleaved, ['192.0.2.2', '192.0.2.3', '192.0.2.1']);
+});
+
 test("the query's name keeps its case as the answer owner; other names keep the zone's", () => {
   const z = zoneOf('k.test.', '$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\nalias CNAME Target\ntarget A 192.0.2.7\n');
   const r = ask(z, 'ALIAS.k.TEST.', RRType.A).reply;

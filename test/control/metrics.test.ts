@@ -1,10 +1,12 @@
 /**
  * /metrics as Prometheus sees it: judged by the real `promtool check metrics` (Debian prometheus),
  * with latency histograms, `_total` counters and process/Node metrics; /health without a token;
- * /metrics without one when `control.metricsAuth` is false; cache rows from several workers once.
+ * /metrics without one when `control.metricsAuth` is false; cache rows from several workers once;
+ * with workers: 2 the process metrics of the primary and every worker, aggregated.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { formatCacheRows } from '../../src/cli/cache.js';
@@ -21,8 +23,10 @@ import { newResolverStats } from '../../src/resolver/iterator.js';
 import { DnsServer } from '../../src/server/server.js';
 import { Message } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
-import { startServer, udpQuery } from '../server/net-helpers.js';
-import { PEER_BINARIES, havePeers, tempDir } from '../helpers/peers.js';
+import { ZONE, startServer, udpQuery } from '../server/net-helpers.js';
+import { PEER_BINARIES, havePeers, pickPort, tempDir } from '../helpers/peers.js';
+
+const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 
 const UPSTREAM = '127.26.8.1';
 const FWD = '127.26.8.2';
@@ -170,4 +174,42 @@ test('cache print with several workers shows each entry once, with the workers h
   const same = mergeCacheRows([[row(200)], [row(210)]], [1, 2]);
   assert.equal(same.length, 1);
   assert.match(formatCacheRows(same).split('\n')[1]!, /^all\s+www/);
+});
+
+test('with two workers /metrics covers every process (primary and workers aggregated) and passes promtool', async (t) => {
+  if (!havePeers(t, 'promtool')) return;
+  const dir = tempDir('sov-metrics-cluster-');
+  const address = '127.26.8.3';
+  const port = pickPort();
+  const cport = pickPort();
+  const zone = join(dir.path, 'example.com.zone');
+  writeFileSync(zone, ZONE);
+  const config = join(dir.path, 'sovereign.yaml');
+  writeFileSync(config, `listen: ["${address}:${port}"]\nworkers: 2\nzones: [{ name: example.com, file: ${zone} }]\n` +
+    `control: { listen: "${address}:${cport}", tokenFile: "${join(dir.path, 'token')}", metricsAuth: false }\nlog: { level: warn }\n`);
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  try {
+    let body = '';
+    // Ready when both workers report (sovereign_processes counts the workers that answered).
+    for (let i = 0; i < 200 && !/^sovereign_processes 2$/m.test(body); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      body = await fetch(`http://${address}:${cport}/metrics`).then((r) => r.text(), () => '');
+    }
+    assert.match(body, /^sovereign_processes 2$/m, `both workers report: ${err}`);
+    const check = promtool(body);
+    assert.equal(check.out, '', check.out);
+    assert.equal(check.status, 0);
+    // process_max_fds is the same limit in every process (inherited): the aggregate is the sum of three.
+    const limit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/limits`, 'utf8'))![1]);
+    assert.match(body, new RegExp(`^process_max_fds ${3 * limit}$`, 'm'));
+    // One start time (the earliest: the primary's), one version line.
+    assert.equal(body.match(/^process_start_time_seconds /gm)?.length, 1);
+    assert.equal(body.match(/^nodejs_version_info\{/gm)?.length, 1);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    dir.cleanup();
+  }
 });

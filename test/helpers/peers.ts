@@ -208,12 +208,13 @@ export interface ZoneSpec {
   file: string;
 }
 
-/** Starts BIND `named` serving `zones` authoritatively on address:port (no recursion, no DNSSEC, no NOTIFY). */
-export async function startNamed(dir: string, address: string, port: number, zones: ZoneSpec[],
-  extraOptions = ''): Promise<RunningPeer> {
-  addLoopbackAddress(address);
-  const conf = join(dir, 'named.conf');
-  writeFileSync(conf, `options {
+/**
+ * BIND's `options { }` for a test instance: on address:port (IPv4 only), files in `dir`, no
+ * recursion, validation or NOTIFY, full responses unless `extra` sets minimal-responses; `extra`
+ * (whole statements) goes inside.
+ */
+export function namedOptions(dir: string, address: string, port: number, extra = ''): string {
+  return `options {
   directory "${dir}";
   pid-file "${dir}/named.pid";
   listen-on port ${port} { ${address}; };
@@ -221,10 +222,30 @@ export async function startNamed(dir: string, address: string, port: number, zon
   recursion no;
   dnssec-validation no;
   notify no;
-  allow-transfer { any; };
-  ${extraOptions.includes('minimal-responses') ? '' : 'minimal-responses no;'}
-  ${extraOptions}
-};
+  ${extra.includes('minimal-responses') ? '' : 'minimal-responses no;'}
+  ${extra}
+};`;
+}
+
+/**
+ * Knot's `server:` and `database:` sections for a test instance on address:port, files in `dir`;
+ * `oneThread`: one UDP, one TCP and one background worker.
+ */
+export function knotServerConf(dir: string, address: string, port: number, oneThread = false): string {
+  const threads = oneThread ? '  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n' : '';
+  return `server:
+  rundir: "${dir}"
+  listen: ${address}@${port}
+${threads}database:
+  storage: "${dir}/db"`;
+}
+
+/** Starts BIND `named` serving `zones` authoritatively on address:port (no recursion, no DNSSEC, no NOTIFY). */
+export async function startNamed(dir: string, address: string, port: number, zones: ZoneSpec[],
+  extraOptions = ''): Promise<RunningPeer> {
+  addLoopbackAddress(address);
+  const conf = join(dir, 'named.conf');
+  writeFileSync(conf, `${namedOptions(dir, address, port, `allow-transfer { any; };\n  ${extraOptions}`)}
 ${zones.map((z) => `zone "${z.name}" { type primary; file "${z.file}"; };`).join('\n')}
 `);
   return startPeer('named', ['-g', '-u', 'root', '-c', conf], { address, port, zone: zones[0]?.name ?? '.' });
@@ -238,12 +259,7 @@ export async function startKnot(dir: string, address: string, port: number, zone
   opts: { oneThread?: boolean } = {}): Promise<RunningPeer> {
   addLoopbackAddress(address);
   const conf = join(dir, 'knot.conf');
-  const threads = opts.oneThread === true ? '  udp-workers: 1\n  tcp-workers: 1\n  background-workers: 1\n' : '';
-  writeFileSync(conf, `server:
-  rundir: "${dir}"
-  listen: ${address}@${port}
-${threads}database:
-  storage: "${dir}/db"
+  writeFileSync(conf, `${knotServerConf(dir, address, port, opts.oneThread === true)}
 acl:
   - id: loopback_transfer
     address: 127.0.0.0/8

@@ -6,7 +6,7 @@ import { execFile, spawn as spawnChild } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PEER_BINARIES, type RunningPeer, addLoopbackAddress, nsdServerConf, startPeer } from './peers.js';
+import { PEER_BINARIES, type RunningPeer, addLoopbackAddress, knotServerConf, namedOptions, nsdServerConf, startPeer } from './peers.js';
 
 const run = promisify(execFile);
 
@@ -45,19 +45,9 @@ export async function startNamedXfr(dir: string, address: string, port: number, 
   addLoopbackAddress(address);
   const conf = join(dir, 'named.conf');
   writeFileSync(conf, `${keys.map((k) => `key "${k.name}" { algorithm ${k.algorithm}; secret "${k.secret}"; };`).join('\n')}
-options {
-  directory "${dir}";
-  pid-file "${dir}/named.pid";
-  listen-on port ${port} { ${address}; };
-  listen-on-v6 { none; };
-  recursion no;
-  dnssec-validation no;
-  notify no;
-  minimal-responses no;
-  ixfr-from-differences yes;
+${namedOptions(dir, address, port, `ixfr-from-differences yes;
   notify-source ${address};
-  transfer-source ${address};
-};
+  transfer-source ${address};`)}
 ${zones.map((z) => z.primary === undefined
     ? `zone "${z.name}" { type primary; file "${z.file}"; allow-transfer { ${z.allowKey !== undefined ? `key ${z.allowKey};` : '127.0.0.0/8;'} };${
       z.notify !== undefined ? ` notify explicit; also-notify { ${z.notify.address} port ${z.notify.port}; };` : ''}${
@@ -73,11 +63,7 @@ export async function startKnotXfr(dir: string, address: string, port: number, k
   addLoopbackAddress(address);
   const conf = join(dir, 'knot.conf');
   const remotes = zones.filter((z) => z.primary !== undefined);
-  writeFileSync(conf, `server:
-  rundir: "${dir}"
-  listen: ${address}@${port}
-database:
-  storage: "${dir}/db"
+  writeFileSync(conf, `${knotServerConf(dir, address, port)}
 ${keys.length > 0 ? `key:\n${keys.map((k) => `  - id: ${k.name}\n    algorithm: ${k.algorithm}\n    secret: ${k.secret}`).join('\n')}` : ''}
 ${remotes.length > 0 || zones.some((z) => z.notify !== undefined) ? `remote:\n${[
     ...remotes.map((z, i) => `  - id: primary${i}\n    address: ${z.primary!.address}@${z.primary!.port}\n    via: ${address}${z.primary!.key !== undefined ? `\n    key: ${z.primary!.key}` : ''}`),

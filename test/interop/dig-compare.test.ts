@@ -14,12 +14,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningPeer, PEER_BINARIES, havePeers, pickPort, runTool, startNamed, startPeer, tempDir } from '../helpers/peers.js';
+import { PEER_BINARIES, havePeers, runTool } from '../helpers/peers.js';
 import { Message, Name, newEdns, option } from '../../src/wire/index.js';
-import { ZONE, bigRRset, normalize } from './dig-fixture.js';
+import { type DigServers, normalize, startDigServers } from './dig-fixture.js';
 
 const BIND = '127.24.2.1';
 const SOV = '127.24.2.2';
@@ -146,9 +144,7 @@ const OTHER_QUERIES: string[][] = [
 ];
 
 describe('sovereign dig against dig, on BIND and on sovereign serve', { timeout: 300_000 }, () => {
-  let dir: ReturnType<typeof tempDir>;
-  let named: RunningPeer | undefined;
-  let sov: RunningPeer | undefined;
+  let servers: DigServers | undefined;
   let port = 0;
   let skip = false;
 
@@ -157,23 +153,12 @@ describe('sovereign dig against dig, on BIND and on sovereign serve', { timeout:
       skip = true;
       return;
     }
-    dir = tempDir('sovereign-dig-');
-    port = pickPort();
-    const zoneFile = join(dir.path, 'dig.test.zone');
-    writeFileSync(zoneFile, ZONE + bigRRset());
-    const bindDir = join(dir.path, 'bind');
-    runTool('mkdir', ['-p', bindDir]);
-    named = await startNamed(bindDir, BIND, port, [{ name: 'dig.test', file: zoneFile }], 'server-id "bind-nsid";');
-    const cfg = join(dir.path, 'sovereign.yaml');
-    writeFileSync(cfg, 'control:\n  enabled: false\n');
-    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${SOV}:${port}`,
-      '--zone', `dig.test=${zoneFile}`], { address: SOV, port, zone: 'dig.test' });
+    servers = await startDigServers({ bind: BIND, sov: SOV, prefix: 'sovereign-dig-', nsid: 'bind-nsid' });
+    port = servers.port;
   });
 
   after(async () => {
-    await named?.stop();
-    await sov?.stop();
-    dir?.cleanup();
+    await servers?.stop();
   });
 
   const both = (server: string, args: string[]): { dig: ReturnType<typeof runTool>; ours: ReturnType<typeof runTool> } => {

@@ -2,8 +2,15 @@
  * What the dig comparison suites share: the zone holding one record of every type the codec
  * knows (served by BIND and by `sovereign serve`), and the masking that makes two dig outputs
  * comparable (message ID, query time, date, cookie bytes, version banner, TTLs; records sorted
- * within each section because BIND rotates RRsets).
+ * within each section because BIND rotates RRsets); and startDigServers(), BIND and
+ * `sovereign serve` on that zone for the suites that compare dig, nslookup and their options.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type RunningPeer, pickPort, startNamed, startPeer, tempDir } from '../helpers/peers.js';
+
+const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
+
 export const ZONE = `$ORIGIN dig.test.
 $TTL 300
 @       IN SOA ns1.dig.test. hostmaster.dig.test. 2024010101 3600 900 604800 300
@@ -126,3 +133,54 @@ export function normalize(out: string): string {
   return result.join('\n');
 }
 
+
+/** BIND and `sovereign serve` answering for the fixture zone on one port (see startDigServers). */
+export interface DigServers {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface DigServerOptions {
+  /** Addresses of BIND and of `sovereign serve` (each suite has its own pair). */
+  bind: string;
+  sov: string;
+  /** Temporary folder prefix. */
+  prefix: string;
+  /** BIND's `server-id` for NSID (the suites that compare +nsid). */
+  nsid?: string;
+  /** `sovereign serve` also listens on [::1] (the suites that compare -6). */
+  ipv6?: boolean;
+}
+
+/**
+ * Starts BIND (named) and `sovereign serve` on the fixture zone plus bigRRset(), on the same port
+ * at their two addresses, so a suite runs each dig command against both. The caller checks the
+ * peers first (havePeers: named, dig); stop() ends both and removes the folder.
+ */
+export async function startDigServers(o: DigServerOptions): Promise<DigServers> {
+  const dir = tempDir(o.prefix);
+  const port = pickPort();
+  let named: RunningPeer | undefined;
+  let sov: RunningPeer | undefined;
+  const stop = async (): Promise<void> => {
+    await named?.stop();
+    await sov?.stop();
+    dir.cleanup();
+  };
+  try {
+    const zoneFile = join(dir.path, 'dig.test.zone');
+    writeFileSync(zoneFile, ZONE + bigRRset());
+    const bindDir = join(dir.path, 'bind');
+    mkdirSync(bindDir);
+    named = await startNamed(bindDir, o.bind, port, [{ name: 'dig.test', file: zoneFile }], o.nsid === undefined ? '' : `server-id "${o.nsid}";`);
+    const cfg = join(dir.path, 'sovereign.yaml');
+    writeFileSync(cfg, 'control:\n  enabled: false\n');
+    const listen = ['--listen', `${o.sov}:${port}`, ...(o.ipv6 === true ? ['--listen', `[::1]:${port}`] : [])];
+    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', ...listen, '--zone', `dig.test=${zoneFile}`],
+      { address: o.sov, port, zone: 'dig.test' });
+    return { port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

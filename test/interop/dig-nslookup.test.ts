@@ -8,11 +8,9 @@
  * Addresses: 127.24.5.1 (BIND), 127.24.5.2 (sovereign serve), 127.24.5.3 (nothing listens).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningPeer, havePeers, pickPort, runTool, startNamed, startPeer, tempDir } from '../helpers/peers.js';
-import { ZONE, bigRRset } from './dig-fixture.js';
+import { havePeers, runTool } from '../helpers/peers.js';
+import { type DigServers, startDigServers } from './dig-fixture.js';
 
 const BIND = '127.24.5.1';
 const SOV = '127.24.5.2';
@@ -21,9 +19,7 @@ const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 const NSLOOKUP = '/usr/bin/nslookup';
 
 describe('nslookup interactive mode: sovereign nslookup against nslookup', { timeout: 300_000 }, () => {
-  let dir: ReturnType<typeof tempDir>;
-  let named: RunningPeer | undefined;
-  let sov: RunningPeer | undefined;
+  let servers: DigServers | undefined;
   let port = 0;
   let skip = false;
 
@@ -32,23 +28,12 @@ describe('nslookup interactive mode: sovereign nslookup against nslookup', { tim
       skip = true;
       return;
     }
-    dir = tempDir('sovereign-nslookup-');
-    port = pickPort();
-    const zoneFile = join(dir.path, 'dig.test.zone');
-    writeFileSync(zoneFile, ZONE + bigRRset());
-    const bindDir = join(dir.path, 'bind');
-    mkdirSync(bindDir);
-    named = await startNamed(bindDir, BIND, port, [{ name: 'dig.test', file: zoneFile }]);
-    const cfg = join(dir.path, 'sovereign.yaml');
-    writeFileSync(cfg, 'control:\n  enabled: false\n');
-    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${SOV}:${port}`,
-      '--zone', `dig.test=${zoneFile}`], { address: SOV, port, zone: 'dig.test' });
+    servers = await startDigServers({ bind: BIND, sov: SOV, prefix: 'sovereign-nslookup-' });
+    port = servers.port;
   });
 
   after(async () => {
-    await named?.stop();
-    await sov?.stop();
-    dir?.cleanup();
+    await servers?.stop();
   });
 
   const compare = (args: string[], input: string): void => {

@@ -10,11 +10,9 @@
  * Addresses: 127.24.4.1 (BIND), 127.24.4.2 and ::1 (sovereign serve).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type RunningPeer, havePeers, pickPort, runTool, startNamed, startPeer, tempDir } from '../helpers/peers.js';
-import { ZONE, bigRRset, normalize } from './dig-fixture.js';
+import { havePeers, runTool } from '../helpers/peers.js';
+import { type DigServers, normalize, startDigServers } from './dig-fixture.js';
 
 const BIND = '127.24.4.1';
 const SOV = '127.24.4.2';
@@ -62,9 +60,7 @@ const CASES: string[][] = [
 ];
 
 describe('dig 9.18 options: sovereign dig against dig, on BIND and on sovereign serve', { timeout: 300_000 }, () => {
-  let dir: ReturnType<typeof tempDir>;
-  let named: RunningPeer | undefined;
-  let sov: RunningPeer | undefined;
+  let servers: DigServers | undefined;
   let port = 0;
   let skip = false;
 
@@ -73,23 +69,12 @@ describe('dig 9.18 options: sovereign dig against dig, on BIND and on sovereign 
       skip = true;
       return;
     }
-    dir = tempDir('sovereign-dig-options-');
-    port = pickPort();
-    const zoneFile = join(dir.path, 'dig.test.zone');
-    writeFileSync(zoneFile, ZONE + bigRRset());
-    const bindDir = join(dir.path, 'bind');
-    mkdirSync(bindDir);
-    named = await startNamed(bindDir, BIND, port, [{ name: 'dig.test', file: zoneFile }], 'server-id "bind-nsid";');
-    const cfg = join(dir.path, 'sovereign.yaml');
-    writeFileSync(cfg, 'control:\n  enabled: false\n');
-    sov = await startPeer(process.execPath, [BIN, 'serve', '--config', cfg, '--workers', '1', '--listen', `${SOV}:${port}`,
-      '--listen', `[::1]:${port}`, '--zone', `dig.test=${zoneFile}`], { address: SOV, port, zone: 'dig.test' });
+    servers = await startDigServers({ bind: BIND, sov: SOV, prefix: 'sovereign-dig-options-', nsid: 'bind-nsid', ipv6: true });
+    port = servers.port;
   });
 
   after(async () => {
-    await named?.stop();
-    await sov?.stop();
-    dir?.cleanup();
+    await servers?.stop();
   });
 
   const compare = (server: string, args: string[]): void => {

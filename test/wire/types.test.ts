@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  EncodeMode, Name, RRClass, RRType, Reader, TextFormatError, TokenCursor, WireFormatError, Writer, allTypes,
+  EncodeMode, Name, additionalTargets, RRClass, RRType, Reader, TextFormatError, TokenCursor, WireFormatError, Writer, allTypes,
   classFromString, classToString, decodeRData, encodeRData, isType, parseRData, parseRecord, printRData, recordEquals,
   recordToString, tokenize, toHex, typeFromString, typeToString,
 } from '../../src/index.js';
@@ -400,4 +400,14 @@ describe('random RDATA of every table type', () => {
       }
     }
   });
+});
+
+test('the table names the additional-section targets (RFC 1034 §3.6.2): NS, MX and SRV, as Knot and NSD fill them', () => {
+  assert.deepEqual(additionalTargets(RRType.NS), ['nsdname']);
+  assert.deepEqual(additionalTargets(RRType.MX), ['exchange']);
+  assert.deepEqual(additionalTargets(RRType.SRV), ['target']);
+  assert.deepEqual(additionalTargets(RRType.CNAME), []);
+  assert.deepEqual(additionalTargets(65280), []);
+  const withTargets = allTypes().filter((d) => d.additionalTargets.length > 0).map((d) => d.mnemonic);
+  assert.deepEqual(withTargets, ['NS', 'MX', 'SRV']);
 });

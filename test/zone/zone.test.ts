@@ -2,7 +2,7 @@
 // and the RFC 1034 §4.3.2 lookup (exact, CNAME, delegation, DNAME, wildcard, NXDOMAIN).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Name, RRType } from '../../src/index.js';
+import { Name, RRClass, RRType } from '../../src/index.js';
 import { Zone } from '../../src/zone/zone.js';
 import { HEAD, buildZone, zoneLines } from './util.js';
 
@@ -169,7 +169,19 @@ test('records are stored as bytes: decoded on demand, case kept, equal to what w
   ]);
 });
 
+test('each zone keeps its own source file names (nothing shared between zones or reloads)', () => {
+  const a = new Zone(n('example.com.'));
+  const b = new Zone(n('example.com.'));
+  const rr = { name: n('www.example.com.'), type: RRType.A, class: RRClass.IN, ttl: 60, data: { address: '192.0.2.1' } };
+  a.add(rr, { file: 'a.zone', line: 3, column: 1 });
+  b.add(rr, { file: 'b.zone', line: 7, column: 2 });
+  a.finish();
+  b.finish();
+  assert.deepEqual(a.sourceOf(a.getRRset(n('www.example.com.'), RRType.A)!), { file: 'a.zone', line: 3, column: 1 });
+  assert.deepEqual(b.sourceOf(b.getRRset(n('www.example.com.'), RRType.A)!), { file: 'b.zone', line: 7, column: 2 });
+});
+
 test('source positions are kept for the checks', () => {
   const z = buildZone(`${HEAD}www A 192.0.2.1\n`);
-  assert.deepEqual(z.getRRset(n('www.example.com.'), RRType.A)!.source, { file: 'test.zone', line: 5, column: 1 });
+  assert.deepEqual(z.sourceOf(z.getRRset(n('www.example.com.'), RRType.A)!), { file: 'test.zone', line: 5, column: 1 });
 });

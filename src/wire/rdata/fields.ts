@@ -42,6 +42,8 @@ export interface Field<K extends string = string, V = unknown> {
   print(v: V, o?: FieldContext): string;
   /** Equality used by RRset comparisons. */
   equals(a: V, b: V): boolean;
+  /** A domain name whose addresses an answer carries in its additional section (see NameFieldOptions). */
+  readonly additional?: boolean;
 }
 
 type AnyField = Field<string, any>;
@@ -159,13 +161,18 @@ export interface NameFieldOptions {
   compress?: boolean;
   /** Listed in RFC 4034 §6.2 (as amended by RFC 6840 §5.1): lowercase in canonical form. */
   lower?: boolean;
+  /**
+   * RFC 1034 §3.6.2 / RFC 1035 §3.3 "additional section processing": an answer holding this
+   * record also carries the name's A/AAAA records when the server has them.
+   */
+  additional?: boolean;
 }
 
 export function name<K extends string>(key: K, opts: NameFieldOptions = {}): Field<K, Name> {
   const compress = opts.compress === true;
   const lowerCanonical = opts.lower === true;
   return {
-    key, kind: 'name', rest: false,
+    key, kind: 'name', rest: false, additional: opts.additional === true,
     decode: (r) => r.name(key),
     encode: (w, v, mode) => {
       if (mode === EncodeMode.Canonical) {

@@ -49,6 +49,37 @@ export class TokenCursor {
 }
 
 /**
+ * End (exclusive) of the unquoted token starting at `i`, at most `end`: it stops at whitespace,
+ * `;`, `(`, `)` or `"`; a backslash takes the next character with it (RFC 1035 §5.1). The one
+ * token rule of tokenize() and the zone lexer (zone/lexer.ts).
+ */
+export function tokenEnd(text: string, i: number, end: number): number {
+  let j = i;
+  while (j < end) {
+    const d = text.charCodeAt(j);
+    if (d === 0x5c) {
+      j += 2;
+      continue;
+    }
+    if (d === 0x20 || d === 0x09 || d === 0x0a || d === 0x0d || d === 0x3b || d === 0x28 || d === 0x29 || d === 0x22) break;
+    j++;
+  }
+  return j > end ? end : j;
+}
+
+/** Index of the `"` closing the quoted string opened at `i` (escaped quotes skipped), or -1 before `end`. */
+export function closingQuote(text: string, i: number, end: number): number {
+  let j = i + 1;
+  while (j < end) {
+    const d = text.charCodeAt(j);
+    if (d === 0x5c) j += 2;
+    else if (d === 0x22) return j;
+    else j++;
+  }
+  return -1;
+}
+
+/**
  * Splits one line of RR text into tokens: whitespace separates, `"..."` quotes, `;` starts a
  * comment, parentheses group lines (and are dropped), backslash escapes the next character.
  */
@@ -67,33 +98,14 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     if (c === 0x22) {
-      let j = i + 1;
-      let s = '';
-      while (j < n && text.charCodeAt(j) !== 0x22) {
-        if (text.charCodeAt(j) === 0x5c && j + 1 < n) {
-          s += text.slice(j, j + 2);
-          j += 2;
-        } else {
-          s += text[j];
-          j++;
-        }
-      }
-      if (j >= n) throw new TextFormatError('text', 'unterminated quoted string');
-      out.push({ text: s, quoted: true });
+      const j = closingQuote(text, i, n);
+      if (j < 0) throw new TextFormatError('text', 'unterminated quoted string');
+      out.push({ text: text.slice(i + 1, j), quoted: true });
       i = j + 1;
       continue;
     }
-    let j = i;
-    while (j < n) {
-      const d = text.charCodeAt(j);
-      if (d === 0x5c) {
-        j += 2;
-        continue;
-      }
-      if (d === 0x20 || d === 0x09 || d === 0x0a || d === 0x0d || d === 0x28 || d === 0x29 || d === 0x3b || d === 0x22) break;
-      j++;
-    }
-    out.push({ text: text.slice(i, Math.min(j, n)), quoted: false });
+    const j = tokenEnd(text, i, n);
+    out.push({ text: text.slice(i, j), quoted: false });
     i = j;
   }
   return out;

@@ -16,6 +16,7 @@ import { parseUpstream } from '../resolver/forwarder.js';
 import { parseLocalData } from '../resolver/local-data.js';
 import { knownKeys, type Locate, suggestKey, yamlLocator } from './locate.js';
 import { makeKey } from '../tsig/key.js';
+import { loadTlsCredentials } from './tls-credentials.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 export { expandListen, formatListen, isLoopback, type ListenAddress, parseListen } from './listen.js';
@@ -134,8 +135,30 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   }
   checkForwardingConfig(cfg, baseDir, problems);
   checkTransferConfig(cfg, problems);
+  checkTlsConfig(cfg, baseDir, problems);
   problems.throwIfAny();
   return cfg;
+}
+
+/** tls:// and https:// listeners need a certificate and key that can be read and belong together. */
+function checkTlsConfig(cfg: Config, baseDir: string, problems: Problems): void {
+  const t = cfg.tls;
+  if (t.cert !== undefined) t.cert = resolve(baseDir, t.cert);
+  if (t.key !== undefined) t.key = resolve(baseDir, t.key);
+  const i = cfg.listen.findIndex((l) => /^(tls|https):\/\//.test(l));
+  if (i < 0) return;
+  if (t.cert === undefined || t.key === undefined) {
+    problems.add(['tls', t.cert === undefined ? 'cert' : 'key'], `listen entry "${cfg.listen[i]}" serves TLS but tls.${t.cert === undefined ? 'cert' : 'key'} is not set`,
+      { fix: 'set tls: { cert: /path/cert.pem, key: /path/key.pem }' });
+    return;
+  }
+  const files = { cert: t.cert, key: t.key };
+  try {
+    loadTlsCredentials(files);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.add(err.path.split('.'), err.problem, { fix: err.fix });
+  }
 }
 
 /** TSIG keys decode; allowTransfer entries parse and name keys that exist. */

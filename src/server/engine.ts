@@ -307,9 +307,9 @@ export class QueryEngine {
     return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
   }
 
-  /** `process` for TCP, where a zone transfer may answer with a StreamReply for the transport to pump. */
-  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
-    return this.run(buf, len, 'tcp', address, port, w);
+  /** `process` for TCP (and DoT), where a zone transfer may answer with a StreamReply for the transport to pump. */
+  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp'): number | PendingReply | StreamReply {
+    return this.run(buf, len, transport, address, port, w);
   }
 
   private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
@@ -338,6 +338,8 @@ export class QueryEngine {
     }
     if (request.question.length > 0) stats.qtypes[request.question[0]!.type]!++;
     if (transport === 'udp') stats.udpQueries++;
+    else if (transport === 'tls') stats.tlsQueries++;
+    else if (transport === 'https') stats.httpsQueries++;
     const ctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
     // Protocol checks every handler relies on.
     if (request.edns !== undefined && request.edns.version > 0) {

@@ -14,7 +14,8 @@ export interface QueryTsig {
   requestMac: Uint8Array;
 }
 
-export type TransportKind = 'udp' | 'tcp';
+/** How the query came: plain UDP/TCP, DNS over TLS (RFC 7858) or DNS over HTTPS (RFC 8484). */
+export type TransportKind = 'udp' | 'tcp' | 'tls' | 'https';
 
 /** Smallest UDP payload a server may assume (RFC 1035 §4.2.1); EDNS sizes below it count as it. */
 export const MIN_UDP_SIZE = 512;
@@ -24,7 +25,7 @@ export class QueryContext {
   readonly transport: TransportKind;
   readonly clientAddress: string;
   readonly clientPort: number;
-  /** Largest reply this query may get: the EDNS size capped by config, 512 without EDNS, 65535 on TCP. */
+  /** Largest reply this query may get: the EDNS size capped by config, 512 without EDNS, 65535 on streams (TCP, TLS, HTTPS). */
   readonly maxSize: number;
   /**
    * Set by a handler whose answer depends on nothing but the query's bytes (question, header
@@ -43,7 +44,7 @@ export class QueryContext {
     this.transport = transport;
     this.clientAddress = clientAddress;
     this.clientPort = clientPort;
-    if (transport === 'tcp') {
+    if (transport !== 'udp') {
       this.maxSize = 65535;
     } else {
       const e = request.edns;

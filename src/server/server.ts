@@ -41,6 +41,7 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+import { EncryptedListeners, isEncryptedListen } from './encrypted.js';
 import { TransferManager } from '../transfer/manager.js';
 import { ZoneSigning } from './zone-signing.js';
 
@@ -116,7 +117,9 @@ export class DnsServer {
   /** The listen and TCP settings the sockets were opened with (a reload cannot change them). */
   private listeningWith: { listen: readonly string[]; tcp: Config['tcp'] } | undefined;
   /** Bound addresses (ports resolved when 0 was asked). */
-  readonly addresses: { transport: 'udp' | 'tcp'; address: string; port: number }[] = [];
+  readonly addresses: { transport: 'udp' | 'tcp' | 'tls' | 'https' | 'http'; address: string; port: number }[] = [];
+  /** DoT and DoH listeners (`tls://`, `https://`, `http://` entries of listen). */
+  private readonly encrypted: EncryptedListeners;
 
   constructor(opts: ServerOptions) {
     this.opts = opts;
@@ -127,6 +130,7 @@ export class DnsServer {
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
     });
@@ -165,6 +169,10 @@ export class DnsServer {
     const cfg = this.config;
     try {
       for (const text of cfg.listen) {
+        if (isEncryptedListen(text)) {
+          this.addresses.push(...(await this.encrypted.start(text, cfg, shared)));
+          continue;
+        }
         const l = parseListen(text);
         const u = new UdpListener({ ...l, engine: this.engine, logger: this.logger, exclusive: !shared });
         this.udp.push(u);
@@ -255,6 +263,7 @@ export class DnsServer {
     const cfg = this.config;
     this.engine.setMaxUdpSize(cfg.udp.maxSize);
     for (const t of this.tcp) t.setLimits(cfg.tcp);
+    this.encrypted.reload(cfg);
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },
@@ -384,7 +393,7 @@ export class DnsServer {
     this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
-    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
   }

@@ -60,6 +60,28 @@ type Res = ServerResponse | Http2ServerResponse;
 /** base64url without padding (RFC 8484 §4.1, RFC 4648 §5); padding is tolerated. */
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 
+/**
+ * A 200 reply. Over HTTP/2 the body goes in one DATA frame carrying END_STREAM (through the
+ * stream, not the compatibility layer, which sends an empty DATA frame after it: dnsperf and
+ * other strict clients take that for a second message).
+ */
+function send(res: Res, headers: Record<string, string | number>, body: Buffer | undefined): void {
+  if ('stream' in res) {
+    const stream = res.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (body === undefined) {
+      stream.respond({ ':status': 200, ...headers }, { endStream: true });
+      return;
+    }
+    stream.respond({ ':status': 200, ...headers }, { endStream: false });
+    stream.end(body);
+    return;
+  }
+  res.writeHead(200, headers);
+  if (body === undefined) res.end();
+  else res.end(body);
+}
+
 export class DohListener {
   private readonly server: NetServer | Http2SecureServer;
   private readonly opts: DohListenerOptions;
@@ -134,6 +156,9 @@ export class DohListener {
     this.open++;
     this.perClient.set(address, count + 1);
     this.sockets.add(socket);
+    // Replies are small and written as HEADERS then DATA: without this, Nagle holds the second
+    // write for the client's delayed ACK (tens of ms per answer).
+    socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
       this.open--;
@@ -274,11 +299,7 @@ export class DohListener {
     const body = Buffer.allocUnsafe(len);
     body.set(this.writer.buf.subarray(0, len));
     if (res.writableEnded || res.destroyed) return;
-    res.writeHead(200, {
-      'content-type': DNS_MESSAGE, 'content-length': len, 'cache-control': `max-age=${min === 0x7fffffff ? 0 : min}`,
-    });
-    if (head) res.end();
-    else res.end(body);
+    send(res, { 'content-type': DNS_MESSAGE, 'content-length': len, 'cache-control': `max-age=${min === 0x7fffffff ? 0 : min}` }, head ? undefined : body);
   }
 
   /** The JSON API: builds the query from the parameters, runs it, answers JSON. */
@@ -293,9 +314,8 @@ export class DohListener {
       const min = this.ttl[0]!;
       if (res.writableEnded || res.destroyed) return;
       const body = Buffer.from(text);
-      res.writeHead(200, { 'content-type': DNS_JSON, 'content-length': body.length, 'cache-control': `max-age=${min === 0x7fffffff ? 0 : min}` });
-      if (req.method === 'HEAD') res.end();
-      else res.end(body);
+      send(res, { 'content-type': DNS_JSON, 'content-length': body.length, 'cache-control': `max-age=${min === 0x7fffffff ? 0 : min}` },
+        req.method === 'HEAD' ? undefined : body);
     };
     const r = this.opts.engine.process(q, q.length, 'https', address, port, this.writer);
     if (typeof r === 'number') done(r);

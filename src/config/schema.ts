@@ -125,6 +125,18 @@ export const configSchema = z.strictObject({
     /** Addresses (or prefixes) whose X-Forwarded-For is believed (plain `http://` listeners behind a proxy). */
     trustedProxies: z.array(z.string().min(1)).default([]),
   }).prefault({}),
+  /** DNS Cookies (RFC 7873, RFC 9018 server cookies as BIND and Knot make them). */
+  cookies: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Answer UDP queries lacking a valid server cookie with BADCOOKIE (BIND's require-server-cookie). */
+    require: z.boolean().default(false),
+    /** 32 hex digits shared by every server of an anycast set; default: derived per instance and rotated. */
+    secret: z.string().regex(/^[0-9a-fA-F]{32}$/).optional(),
+    /** The secret before `secret`, still accepted while clients move over (RFC 9018 §4.3). */
+    previousSecret: z.string().regex(/^[0-9a-fA-F]{32}$/).optional(),
+    /** How long a derived secret is current (the previous one is still accepted). */
+    rotation: durationS(3600, 30 * 86_400).default(86_400),
+  }).prefault({}),
   /** Round-robin rotation of multi-record RRsets in answers. */
   rotate: z.boolean().default(true),
   /** CH TXT version.bind / hostname.bind / id.server: a string to answer, or false to refuse. */
@@ -312,6 +324,7 @@ export const configHints: Record<string, string> = {
   'tls.cert': 'the path of a PEM certificate chain (leaf first), e.g. /etc/sovereign/cert.pem',
   'tls.key': 'the path of the PEM private key of that certificate, e.g. /etc/sovereign/key.pem',
   doh: 'json (true/false), trustedProxies (a list of addresses or prefixes, e.g. ["127.0.0.1"])',
+  cookies: 'enabled, require (true/false), secret and previousSecret (32 hex digits, the same on every server of an anycast set), rotation (a duration from 1h)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',

@@ -38,6 +38,13 @@ export class QueryContext {
   clientDependent = false;
   /** Set by the engine when the query carried a valid TSIG (RFC 8945). */
   tsig: QueryTsig | undefined = undefined;
+  /**
+   * DNS Cookies (RFC 7873): the query's COOKIE option data when it had one (its first 8 octets
+   * are the client cookie our reply echoes), and whether its server cookie was ours and fresh.
+   * Rate limiting exempts clients with a valid cookie from forced TC (RFC 7873 §5.4).
+   */
+  cookie: Uint8Array | undefined = undefined;
+  validCookie = false;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

@@ -42,6 +42,8 @@ import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
 import { EncryptedListeners, isEncryptedListen } from './encrypted.js';
+import { ServerCookies } from './cookies.js';
+import { clusterSecret } from './cluster-secret.js';
 import { TransferManager } from '../transfer/manager.js';
 import { ZoneSigning } from './zone-signing.js';
 
@@ -130,11 +132,23 @@ export class DnsServer {
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
+    this.applyCookies();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
     });
     this.refreshTransfers(undefined);
+  }
+
+  /** Server cookies from config (start, reload): the engine writes and checks them. */
+  private applyCookies(): void {
+    const c = this.config.cookies;
+    this.engine.requireCookies = c.require;
+    this.engine.cookies = !c.enabled ? undefined : new ServerCookies({
+      base: clusterSecret(), rotationS: c.rotation,
+      secret: c.secret !== undefined ? Buffer.from(c.secret, 'hex') : undefined,
+      previous: c.previousSecret !== undefined ? Buffer.from(c.previousSecret, 'hex') : undefined,
+    });
   }
 
   /** Zone transfers, their history and NOTIFY (src/transfer). */
@@ -264,6 +278,7 @@ export class DnsServer {
     this.engine.setMaxUdpSize(cfg.udp.maxSize);
     for (const t of this.tcp) t.setLimits(cfg.tcp);
     this.encrypted.reload(cfg);
+    this.applyCookies();
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },

@@ -112,3 +112,49 @@ describe('cookies served', { timeout: 60_000 }, () => {
     assert.match(k.stdout, /192\.0\.2\.80/);
   });
 });
+
+describe('the forwarder sends cookies upstream and answers BADCOOKIE with the cookie it got', { timeout: 60_000 }, () => {
+  test('against Sovereign requiring cookies, and against BIND with require-server-cookie', async (t) => {
+    const dir = tempDir('sovereign-cookies-fwd-');
+    const UP = '127.31.11.2';
+    const FWD = '127.31.11.3';
+    const upPort = pickPort();
+    writeFileSync(join(dir.path, 'db'), '$ORIGIN example.org.\n$TTL 300\n@ SOA ns1 host 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\nwww A 192.0.2.80\n');
+    const up = new DnsServer({ config: defaultConfig({ listen: `${UP}:${upPort}`, workers: 1, zones: [{ name: 'example.org', file: join(dir.path, 'db') }],
+      cookies: { require: true }, control: { enabled: false } }), logger: silentLogger });
+    await up.loadZones();
+    await up.start();
+    const fport = pickPort();
+    const fwd = new DnsServer({ config: defaultConfig({ listen: `${FWD}:${fport}`, workers: 1, forwarders: [`${UP}:${upPort}`], control: { enabled: false } }), logger: silentLogger });
+    await fwd.loadZones();
+    await fwd.start();
+    try {
+      const r = await exchange(Message.query('www.example.org.', RRType.A), { address: FWD, port: fport }, { timeoutMs: 5000 });
+      assert.deepEqual(r.message.answer[0]!.data, { address: '192.0.2.80' });
+      assert.equal(up.stats.badCookie, 1, 'the first query had no server cookie yet');
+      assert.ok(up.stats.cookiesValid >= 1, 'the retry carried the cookie we gave');
+      const again = await exchange(Message.query('ns1.example.org.', RRType.A), { address: FWD, port: fport }, { timeoutMs: 5000 });
+      assert.deepEqual(again.message.answer[0]!.data, { address: '192.0.2.1' });
+      assert.equal(up.stats.badCookie, 1, 'later queries come with a valid cookie at once');
+    } finally {
+      await fwd.stop();
+      await up.stop();
+    }
+    if (!havePeers(t, 'named')) return dir.cleanup();
+    const { startNamed } = await import('../helpers/peers.js');
+    const NAMED = '127.31.11.4';
+    const nport = pickPort();
+    const named = await startNamed(dir.path, NAMED, nport, [{ name: 'example.org', file: join(dir.path, 'db') }], 'require-server-cookie yes;');
+    const f2 = new DnsServer({ config: defaultConfig({ listen: `${FWD}:${fport}`, workers: 1, forwarders: [`${NAMED}:${nport}`], control: { enabled: false } }), logger: silentLogger });
+    await f2.loadZones();
+    await f2.start();
+    try {
+      const r = await exchange(Message.query('www.example.org.', RRType.A), { address: FWD, port: fport }, { timeoutMs: 5000 });
+      assert.deepEqual(r.message.answer[0]?.data, { address: '192.0.2.80' }, named.output());
+    } finally {
+      await f2.stop();
+      await named.stop();
+      dir.cleanup();
+    }
+  });
+});

@@ -262,7 +262,9 @@ export class DohListener {
         if (size > MAX_BODY) {
           over = true;
           this.fail(res, 413, 'query larger than 65535 octets', { connection: 'close' });
-          req.destroy();
+          // Stop the upload once the 413 is out (destroying at once could lose the reply).
+          if (res.writableFinished) req.destroy();
+          else res.once('finish', () => req.destroy());
           return;
         }
         chunks.push(c);

@@ -24,7 +24,7 @@ import { Name } from '../../src/wire/name.js';
 import { parseRecord } from '../../src/wire/record.js';
 import { RRType } from '../../src/wire/types.js';
 import type { ChainElement } from '../../src/server/chain.js';
-import { havePeers, pickPort, runToolAsync, selfSignedCert, tempDir } from '../helpers/peers.js';
+import { addLoopbackAddress, havePeers, pickPort, runToolAsync, selfSignedCert, tempDir } from '../helpers/peers.js';
 
 const ADDRESS = '127.31.9.1';
 const OTHER = '127.31.9.2';
@@ -101,6 +101,9 @@ describe('DoT and DoH served', { timeout: 240_000 }, () => {
   const port = { dns: 0, tls: 0, https: 0, http: 0 };
 
   before(async () => {
+    // The chain must see these as client addresses (and curl --interface, kdig -b bind them).
+    addLoopbackAddress(ADDRESS);
+    addLoopbackAddress(OTHER);
     dir = tempDir('sovereign-encrypted-');
     ({ cert, key } = selfSignedCert(dir.path, 'dns.test', ADDRESS));
     writeFileSync(join(dir.path, 'db.example'), ZONE);

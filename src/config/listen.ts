@@ -75,3 +75,42 @@ export function isLoopback(address: string): boolean {
   const a = address.toLowerCase();
   return a.startsWith('127.') || a === '::1' || a === '0:0:0:0:0:0:0:1' || a.startsWith('::ffff:127.');
 }
+
+/** An encrypted (or proxied HTTP) listener: `tls://ADDR[:PORT]`, `https://ADDR[:PORT][/path]`, `http://ADDR[:PORT][/path]`. */
+export interface EncryptedListen extends ListenAddress {
+  /** tls: DNS over TLS (RFC 7858); https: DNS over HTTPS (RFC 8484); http: DoH in clear behind a reverse proxy. */
+  scheme: 'tls' | 'https' | 'http';
+  /** The DoH URI template's path (RFC 8484 §3); `/dns-query` when none is given. Empty for tls. */
+  path: string;
+}
+
+const ENCRYPTED_FIX = 'write "tls://ADDR:PORT" (DNS over TLS, port 853 by default), "https://ADDR:PORT/dns-query" (DNS over HTTPS, 443) or "http://ADDR:PORT/dns-query" (DoH behind a reverse proxy, 80)';
+const DEFAULT_PORTS = { tls: 853, https: 443, http: 80 } as const;
+
+/** True when a listen entry names an encrypted or HTTP transport. */
+export function isEncryptedListen(text: string): boolean {
+  return /^(tls|https|http):\/\//i.test(text.trim());
+}
+
+/** Parses `tls://`, `https://` and `http://` listen entries (`localhost` names two addresses). */
+export function expandEncryptedListen(entry: string): EncryptedListen[] {
+  const text = entry.trim();
+  const m = /^(tls|https|http):\/\/(\[[^\]]*\]|[^/[\]]*)(\/.*)?$/i.exec(text);
+  if (m === null) throw new ConfigError('listen', `"${text}" is not a listener URL`, ENCRYPTED_FIX);
+  const scheme = m[1]!.toLowerCase() as 'tls' | 'https' | 'http';
+  let path = m[3] ?? '';
+  if (scheme === 'tls' && path !== '') throw new ConfigError('listen', `"${text}": DNS over TLS has no path`, ENCRYPTED_FIX);
+  if (scheme !== 'tls') {
+    if (path === '' || path === '/') path = '/dns-query';
+    if (/[?#\s]/.test(path)) throw new ConfigError('listen', `"${text}": the DoH path may not hold ?, # or spaces`, ENCRYPTED_FIX);
+  }
+  const hostPort = m[2]!;
+  if (hostPort === '') throw new ConfigError('listen', `"${text}" names no address`, ENCRYPTED_FIX);
+  const addrs = expandListen(hostPort, DEFAULT_PORTS[scheme]);
+  return addrs.map((a) => ({ ...a, scheme, path }));
+}
+
+/** The canonical text of an encrypted listener: `tls://127.0.0.1:853`, `https://[::1]:443/dns-query`. */
+export function formatEncryptedListen(l: EncryptedListen): string {
+  return `${l.scheme}://${formatListen(l)}${l.path}`;
+}

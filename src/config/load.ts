@@ -18,6 +18,7 @@ import { knownKeys, type Locate, suggestKey, yamlLocator } from './locate.js';
 import { makeKey } from '../tsig/key.js';
 import { TransferAcl } from '../transfer/acl.js';
 import { parseServerSpec } from '../transfer/notify.js';
+import { loadTlsCredentials } from './tls-credentials.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 export { expandListen, formatListen, isLoopback, type ListenAddress, parseListen } from './listen.js';
@@ -144,6 +145,7 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
   checkForwardingConfig(cfg, baseDir, problems);
   checkTransferConfig(cfg, problems);
   checkSecondaryConfig(cfg, problems);
+  checkTlsConfig(cfg, baseDir, problems);
   problems.throwIfAny();
   return cfg;
 }
@@ -188,6 +190,27 @@ function checkSecondaryConfig(cfg: Config, problems: Problems): void {
     if (zone.forwardUpdates === true && zone.primaries === undefined) {
       problems.add(['zones', i, 'forwardUpdates'], 'only a secondary zone forwards updates', { fix: 'add primaries: [...] or remove forwardUpdates' });
     }
+  }
+}
+
+/** tls:// and https:// listeners need a certificate and key that can be read and belong together. */
+function checkTlsConfig(cfg: Config, baseDir: string, problems: Problems): void {
+  const t = cfg.tls;
+  if (t.cert !== undefined) t.cert = resolve(baseDir, t.cert);
+  if (t.key !== undefined) t.key = resolve(baseDir, t.key);
+  const i = cfg.listen.findIndex((l) => /^(tls|https):\/\//.test(l));
+  if (i < 0) return;
+  if (t.cert === undefined || t.key === undefined) {
+    problems.add(['tls', t.cert === undefined ? 'cert' : 'key'], `listen entry "${cfg.listen[i]}" serves TLS but tls.${t.cert === undefined ? 'cert' : 'key'} is not set`,
+      { fix: 'set tls: { cert: /path/cert.pem, key: /path/key.pem }' });
+    return;
+  }
+  const files = { cert: t.cert, key: t.key };
+  try {
+    loadTlsCredentials(files);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.add(err.path.split('.'), err.problem, { fix: err.fix });
   }
 }
 

@@ -8,7 +8,7 @@ import { Name } from '../wire/name.js';
 import { durationMs, durationS } from './duration.js';
 import { parseRule } from '../update/policy.js';
 import { TransferAcl } from '../transfer/acl.js';
-import { expandListen, formatListen, isLoopback, parseListen } from './listen.js';
+import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
  * `listen`: one entry or a list; each `host:port`, `[v6]:port`, a bare host (port 53), `localhost[:port]`
@@ -19,8 +19,10 @@ const listenList = z.union([z.string(), z.int(), z.array(z.union([z.string(), z.
   const list = Array.isArray(v) ? v : [v];
   list.forEach((entry, i) => {
     try {
-      for (const l of expandListen(entry)) {
-        const text = formatListen(l);
+      // tls://, https:// and http:// entries are DoT/DoH listeners (src/server/encrypted.ts).
+      const texts = typeof entry === 'string' && isEncryptedListen(entry)
+        ? expandEncryptedListen(entry).map(formatEncryptedListen) : expandListen(entry).map(formatListen);
+      for (const text of texts) {
         if (!out.includes(text)) out.push(text);
       }
     } catch (err) {
@@ -156,6 +158,41 @@ export const configSchema = z.strictObject({
     maxConnectionsPerClient: z.int().min(1).max(100_000).default(20),
     /** Queries in flight on one connection before we stop reading from it. */
     maxPipelined: z.int().min(1).max(65535).default(100),
+  }).prefault({}),
+  /**
+   * DNS over TLS and HTTPS (`listen: ["tls://ADDR:853", "https://ADDR:443/dns-query"]`): the
+   * certificate chain and key (PEM files, re-read on reload), and the limits of those listeners.
+   */
+  tls: z.strictObject({
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    /** A connection with no query outstanding this long is closed (sent as the RFC 7828 keepalive). */
+    idleTimeoutMs: durationMs(100, 3_600_000).default(30_000),
+    /** A client must finish its TLS handshake within this. */
+    handshakeTimeoutMs: durationMs(100, 120_000).default(5_000),
+    maxConnections: z.int().min(1).max(1_000_000).default(10_000),
+    maxConnectionsPerClient: z.int().min(1).max(100_000).default(100),
+    /** Queries in flight on one DoT connection (or HTTP/2 streams on one DoH connection). */
+    maxPipelined: z.int().min(1).max(65535).default(100),
+  }).prefault({}),
+  /** DNS over HTTPS details: the JSON API and which reverse proxies may say who the client is. */
+  doh: z.strictObject({
+    /** Answer `application/dns-json` (`?name=&type=`) as Google's and Cloudflare's resolvers do. */
+    json: z.boolean().default(true),
+    /** Addresses (or prefixes) whose X-Forwarded-For is believed (plain `http://` listeners behind a proxy). */
+    trustedProxies: z.array(z.string().min(1)).default([]),
+  }).prefault({}),
+  /** DNS Cookies (RFC 7873, RFC 9018 server cookies as BIND and Knot make them). */
+  cookies: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Answer UDP queries lacking a valid server cookie with BADCOOKIE (BIND's require-server-cookie). */
+    require: z.boolean().default(false),
+    /** 32 hex digits shared by every server of an anycast set; default: derived per instance and rotated. */
+    secret: z.string().regex(/^[0-9a-fA-F]{32}$/).optional(),
+    /** The secret before `secret`, still accepted while clients move over (RFC 9018 §4.3). */
+    previousSecret: z.string().regex(/^[0-9a-fA-F]{32}$/).optional(),
+    /** How long a derived secret is current (the previous one is still accepted). */
+    rotation: durationS(3600, 30 * 86_400).default(86_400),
   }).prefault({}),
   /** Round-robin rotation of multi-record RRsets in answers. */
   rotate: z.boolean().default(true),
@@ -381,6 +418,11 @@ export const configHints: Record<string, string> = {
   'zones.serialUpdateMethod': 'increment, unixtime or date',
   'zones.journalFsync': 'true (each update fsynced before NOERROR) or false (as BIND: in the OS cache only)',
   'zones.syncInterval': 'a duration from 1s to 1d (e.g. 15m; a plain number is seconds)',
+  tls: 'cert and key (PEM file paths) for tls:// and https:// listeners; idleTimeoutMs, handshakeTimeoutMs (durations), maxConnections, maxConnectionsPerClient, maxPipelined (whole numbers)',
+  'tls.cert': 'the path of a PEM certificate chain (leaf first), e.g. /etc/sovereign/cert.pem',
+  'tls.key': 'the path of the PEM private key of that certificate, e.g. /etc/sovereign/key.pem',
+  doh: 'json (true/false), trustedProxies (a list of addresses or prefixes, e.g. ["127.0.0.1"])',
+  cookies: 'enabled, require (true/false), secret and previousSecret (32 hex digits, the same on every server of an anycast set), rotation (a duration from 1h)',
   'udp.maxSize': 'a whole number of octets from 512 to 65535 (1232 is the usual choice)',
   'tcp.idleTimeoutMs': 'a duration from 100ms to 1h (e.g. 10s; a plain number is milliseconds)',
   'tcp.maxConnections': 'a whole number from 1',

@@ -26,13 +26,13 @@
  * - Every wait is bounded: `timeoutMs` per attempt, at most `maxAttempts` attempts per question.
  */
 import { randomInt } from 'node:crypto';
-import { exchangeHttps } from '../client/doh.js';
-import { exchangeTls } from '../client/dot.js';
+import { DohPool, DotPool } from '../client/pool.js';
+import { clientCookieFor, cookieOption, replyCookie } from '../client/client-cookie.js';
 import { type ExchangeOptions, type ExchangeResult, type ServerAddress, exchange, serverLabel } from '../client/exchange.js';
 import type { UpstreamAddress } from '../client/upstream.js';
 import { AbortedError, DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { EdeCode, Rcode } from '../wire/constants.js';
+import { EdeCode, EdnsOptionCode, Rcode } from '../wire/constants.js';
 import { newEdns } from '../wire/edns.js';
 import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
@@ -90,6 +90,10 @@ export class Upstream {
   /** Messages received that were not the reply (wrong source, ID or question): spoofing attempts or junk. */
   ignored = 0;
   downSince = 0;
+  /** The server cookie this upstream gave us last (RFC 7873 §5.3), sent back with our client cookie. */
+  serverCookie: Uint8Array | undefined = undefined;
+  /** DoT/DoH: the reused connection (src/client/pool.ts), opened on first use. */
+  pool: DotPool | DohPool | undefined = undefined;
 
   constructor(server: UpstreamAddress) {
     this.server = server;
@@ -146,16 +150,36 @@ export interface UpstreamSetOptions {
 
 /** Sends `q` to `u` over its transport: DNS over TLS, or UDP with TCP on truncation. */
 function sendTo(u: Upstream, q: Message, timeoutMs: number, ex: ExchangeFn, tlsCa: string | undefined): Promise<ExchangeResult> {
+  // DoT and DoH reuse one connection per upstream (pipelined queries, HTTP/2 streams).
   if (u.server.https !== undefined) {
-    return exchangeHttps(q, u.server, {
-      timeoutMs, path: u.server.https.path, ...(u.server.https.servername !== undefined ? { servername: u.server.https.servername } : {}),
-      ...(tlsCa !== undefined ? { ca: tlsCa } : {}),
-    });
+    u.pool ??= new DohPool(u.server, { path: u.server.https.path, servername: u.server.https.servername, ca: tlsCa });
+    return u.pool.exchange(q, timeoutMs);
   }
   if (u.server.tls !== undefined) {
-    return exchangeTls(q, u.server, { timeoutMs, servername: u.server.tls.servername, ...(tlsCa !== undefined ? { ca: tlsCa } : {}) });
+    u.pool ??= new DotPool(u.server, { servername: u.server.tls.servername, ca: tlsCa });
+    return u.pool.exchange(q, timeoutMs);
   }
-  return ex(q, u.server, { timeoutMs });
+  return sendWithCookie(u, q, timeoutMs, ex, false);
+}
+
+/**
+ * Plain DNS to an upstream with DNS Cookies (RFC 7873 §5.1): our client cookie and its last
+ * server cookie go along; a reply with somebody else's client cookie is a forgery (NetworkError,
+ * so the next upstream is tried); a new server cookie is kept; BADCOOKIE is retried once with
+ * the cookie it brought (§5.3).
+ */
+async function sendWithCookie(u: Upstream, q: Message, timeoutMs: number, ex: ExchangeFn, retried: boolean): Promise<ExchangeResult> {
+  const edns = q.edns;
+  if (edns === undefined) return ex(q, u.server, { timeoutMs });
+  const client = clientCookieFor(u.server.address);
+  edns.options = edns.options.filter((o) => o.code !== EdnsOptionCode.COOKIE);
+  edns.options.push(cookieOption(client, u.serverCookie));
+  const r = await ex(q, u.server, { timeoutMs });
+  const c = replyCookie(r.message, client);
+  if (c === 'forged') throw new NetworkError(u.label, 'reply carries a cookie that is not ours (RFC 7873 §5.3): discarded');
+  if (c !== 'none') u.serverCookie = c;
+  if (r.message.rcode === Rcode.BADCOOKIE && !retried && c !== 'none') return sendWithCookie(u, q, timeoutMs, ex, true);
+  return r;
 }
 
 /** The upstreams of one route, with selection by health and latency, and probing of dead ones. */
@@ -243,6 +267,7 @@ export class UpstreamSet {
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    for (const u of this.upstreams) u.pool?.close();
   }
 }
 

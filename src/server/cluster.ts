@@ -13,6 +13,7 @@
  */
 import cluster from 'node:cluster';
 import type { Logger } from '../logging.js';
+import { clusterSecret } from './cluster-secret.js';
 
 export interface ClusterOptions {
   workers: number;
@@ -155,6 +156,7 @@ export function reportWorkerFailure(error: string): Promise<void> {
 /** Runs the supervising primary; resolves when it has been asked to stop (or start-up failed) and workers are gone. */
 export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  clusterSecret(); // before the first fork: every worker inherits it (cookies, TLS tickets)
   const firstDelay = opts.restartDelayMs ?? 500;
   const maxDelay = opts.maxRestartDelayMs ?? 30_000;
   let stopping = false;

@@ -38,6 +38,8 @@ import type { KeyStore } from '../tsig/key.js';
 import { TsigStreamSigner, epochSeconds, findTsig, signature, tsigSize, verifyMessage } from '../tsig/tsig.js';
 import { RRType } from '../wire/types.js';
 import { type LiveAnswer, captureLive } from './live-answer.js';
+import { CookieState, type ServerCookies } from './cookies.js';
+import { scanMessage } from './edns-tail.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -81,6 +83,9 @@ function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array): 
       if (o > len) return undefined;
     }
     end = p + 9;
+    out[1] = len > rdata ? 1 : 0; // it carried a cookie
+  } else {
+    out[1] = 0;
   }
   // Copy, lowercasing A-Z within the name only (length octets are < 64, never letters; other
   // octets, Latin-1 included, compare exactly as RFC 4343 §3 says).
@@ -140,7 +145,14 @@ export interface EngineOptions {
   keys?: KeyStore;
   /** Wall clock in ms (TSIG time checks); default Date.now. */
   nowMs?: () => number;
+  /** Server cookies (RFC 7873, RFC 9018); undefined: cookies are ignored. */
+  cookies?: ServerCookies | undefined;
+  /** Answer UDP queries without a valid server cookie with BADCOOKIE (BIND's require-server-cookie). */
+  requireCookies?: boolean;
 }
+
+/** Octets a reply's COOKIE option takes: code, length, client cookie (8), server cookie (16). */
+const COOKIE_OPTION = 28;
 
 /**
  * A reply of several messages (a zone transfer over TCP), produced one message at a time into
@@ -210,11 +222,14 @@ export class QueryEngine {
   private readonly answerBytesMax: number;
   /** Scratch for the lowercased key, and where the question's name ends in the last key made. */
   private readonly keyScratch = Buffer.allocUnsafe(MAX_CACHED_QUERY + 2);
-  private readonly nameEnd = new Int32Array(1);
+  private readonly nameEnd = new Int32Array(2);
   /** Keys that missed once while the cache was full (see askedBefore). */
   private readonly doorkeeper = new Set<string>();
   /** TSIG keys queries may be signed with (swapped on reload). */
   keys: KeyStore | undefined;
+  /** Server cookies (RFC 7873); swapped on reload. */
+  cookies: ServerCookies | undefined;
+  requireCookies: boolean;
   /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
   transfers: TransferHook | undefined = undefined;
   /** Dynamic update (RFC 2136, src/update): set by the server; absent -> the chain answers NOTIMP. */
@@ -225,6 +240,8 @@ export class QueryEngine {
     this.handler = handler;
     this.opts = opts;
     this.keys = opts.keys;
+    this.cookies = opts.cookies;
+    this.requireCookies = opts.requireCookies === true;
     this.nowMs = opts.nowMs ?? Date.now;
     this.answerBytesMax = opts.answerCacheBytes ?? ANSWER_CACHE_BYTES;
   }
@@ -291,6 +308,8 @@ export class QueryEngine {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
     const key = keyOf(buf, len, this.keyScratch, this.nameEnd);
     if (key === undefined) return undefined;
+    // A query with a cookie gets its own server cookie: the slow path writes it.
+    if (this.nameEnd[1] === 1 && this.cookies !== undefined) return undefined;
     const e = this.answers.get(key);
     if (e === undefined) return undefined;
     const content = e.content;
@@ -365,9 +384,9 @@ export class QueryEngine {
     return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
   }
 
-  /** `process` for TCP, where a zone transfer may answer with a StreamReply for the transport to pump. */
-  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
-    return this.run(buf, len, 'tcp', address, port, w);
+  /** `process` for TCP (and DoT), where a zone transfer may answer with a StreamReply for the transport to pump. */
+  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp'): number | PendingReply | StreamReply {
+    return this.run(buf, len, transport, address, port, w);
   }
 
   private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
@@ -396,6 +415,8 @@ export class QueryEngine {
     }
     if (request.question.length > 0) stats.qtypes[request.question[0]!.type]!++;
     if (transport === 'udp') stats.udpQueries++;
+    else if (transport === 'tls') stats.tlsQueries++;
+    else if (transport === 'https') stats.httpsQueries++;
     const ctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
     // A secondary forwards UPDATE as received (RFC 2136 §6, BIND's allow-update-forwarding).
     if (request.opcode === Opcode.UPDATE) ctx.wire = buf.slice(0, len);
@@ -406,6 +427,10 @@ export class QueryEngine {
     }
     if (request.opcode === Opcode.QUERY && request.question.length !== 1) {
       return this.encode(replyTo(request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+    }
+    if (this.cookies !== undefined && request.edns !== undefined && request.edns.options.length > 0) {
+      const bad = this.checkCookie(ctx, w);
+      if (bad !== undefined) return bad;
     }
     const add = request.additional;
     if (add.length > 0 && add[add.length - 1]!.type === RRType.TSIG) {
@@ -462,7 +487,7 @@ export class QueryEngine {
     const req = ctx.request;
     const hit = ctx.live;
     const n = hit !== undefined ? 1 : ctx.cacheVariants;
-    if (n > MAX_VARIANTS || req.additional.length > 0 || ctx.tsig !== undefined) return len;
+    if (n > MAX_VARIANTS || req.additional.length > 0 || ctx.tsig !== undefined || ctx.cookie !== undefined) return len;
     const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd);
     if (key === undefined || this.answers.has(key)) return len;
     const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
@@ -567,6 +592,44 @@ export class QueryEngine {
     return w.pos;
   }
 
+  /**
+   * RFC 7873 §5.2: a malformed COOKIE option gets FORMERR; otherwise the option is noted on
+   * `ctx` (the reply will carry a fresh server cookie) and, when cookies are required, a UDP
+   * query without a valid server cookie gets BADCOOKIE (§5.2.3, with our cookie to retry with).
+   */
+  private checkCookie(ctx: QueryContext, w: Writer): number | undefined {
+    const options = ctx.request.edns!.options;
+    for (let i = 0; i < options.length; i++) {
+      const o = options[i]!;
+      if (o.code !== COOKIE) continue;
+      const state = this.cookies!.check(o.data, o.data.length, ctx.clientAddress);
+      if (state === CookieState.MALFORMED) return this.encode(replyTo(ctx.request, Rcode.FORMERR, this.opts.maxUdpSize), ctx, w);
+      ctx.cookie = o.data;
+      ctx.validCookie = state === CookieState.VALID;
+      const stats = this.opts.stats;
+      if (ctx.validCookie) stats.cookiesValid++;
+      else if (state === CookieState.INVALID) stats.cookiesInvalid++;
+      if (!ctx.validCookie && this.requireCookies && ctx.transport === 'udp') {
+        stats.badCookie++;
+        return this.encode(replyTo(ctx.request, Rcode.BADCOOKIE, this.opts.maxUdpSize), ctx, w);
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
+  /** Appends our COOKIE option to the OPT record of the reply in `w` (it is the last record before any TSIG). */
+  private appendCookie(ctx: QueryContext, w: Writer, len: number): number {
+    const opt = scanMessage(w.buf, len);
+    if (opt < 0) return len;
+    const n = this.cookies!.writeOption(ctx.cookie!, 0, ctx.clientAddress, w.buf, len);
+    const rdlen = ((w.buf[opt + 9]! << 8) | w.buf[opt + 10]!) + n;
+    w.buf[opt + 9] = rdlen >>> 8;
+    w.buf[opt + 10] = rdlen & 0xff;
+    w.pos = len + n;
+    return len + n;
+  }
+
   private encode(reply: Message, ctx: QueryContext, w: Writer): number {
     const stats = this.opts.stats;
     const raw = ctx.rawReply;
@@ -580,11 +643,14 @@ export class QueryEngine {
     }
     let len: number;
     const t = ctx.tsig;
+    const withCookie = ctx.cookie !== undefined && this.cookies !== undefined && reply.edns !== undefined;
+    const room = (t === undefined ? ctx.maxSize : ctx.maxSize - tsigSize(t.key)) - (withCookie ? COOKIE_OPTION : 0);
     try {
-      len = reply.encodeInto(w, t === undefined ? ctx.maxSize : ctx.maxSize - tsigSize(t.key));
+      len = reply.encodeInto(w, room);
     } catch (err) {
-      len = this.failure(ctx, err).encodeInto(w, ctx.maxSize);
+      len = this.failure(ctx, err).encodeInto(w, room);
     }
+    if (withCookie) len = this.appendCookie(ctx, w, len);
     if (t !== undefined) {
       // RFC 8945 §4.3.2: the reply's MAC covers the request's MAC, then the reply.
       const { record } = signature(w.buf, len, t.key, { timeSigned: epochSeconds(this.nowMs()), priorMac: t.requestMac });

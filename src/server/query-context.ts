@@ -15,7 +15,8 @@ export interface QueryTsig {
   requestMac: Uint8Array;
 }
 
-export type TransportKind = 'udp' | 'tcp';
+/** How the query came: plain UDP/TCP, DNS over TLS (RFC 7858) or DNS over HTTPS (RFC 8484). */
+export type TransportKind = 'udp' | 'tcp' | 'tls' | 'https';
 
 /** Smallest UDP payload a server may assume (RFC 1035 §4.2.1); EDNS sizes below it count as it. */
 export const MIN_UDP_SIZE = 512;
@@ -25,7 +26,7 @@ export class QueryContext {
   readonly transport: TransportKind;
   readonly clientAddress: string;
   readonly clientPort: number;
-  /** Largest reply this query may get: the EDNS size capped by config, 512 without EDNS, 65535 on TCP. */
+  /** Largest reply this query may get: the EDNS size capped by config, 512 without EDNS, 65535 on streams (TCP, TLS, HTTPS). */
   readonly maxSize: number;
   /**
    * Set by a handler whose answer depends on nothing but the query's bytes (question, header
@@ -52,13 +53,20 @@ export class QueryContext {
   wire: Uint8Array | undefined = undefined;
   /** A reply relayed byte for byte (a forwarded UPDATE's answer): sent instead of encoding the returned Message. */
   rawReply: Uint8Array | undefined = undefined;
+  /**
+   * DNS Cookies (RFC 7873): the query's COOKIE option data when it had one (its first 8 octets
+   * are the client cookie our reply echoes), and whether its server cookie was ours and fresh.
+   * Rate limiting exempts clients with a valid cookie from forced TC (RFC 7873 §5.4).
+   */
+  cookie: Uint8Array | undefined = undefined;
+  validCookie = false;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;
     this.transport = transport;
     this.clientAddress = clientAddress;
     this.clientPort = clientPort;
-    if (transport === 'tcp') {
+    if (transport !== 'udp') {
       this.maxSize = 65535;
     } else {
       const e = request.edns;

@@ -45,6 +45,9 @@ import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
 import { UdpListener } from './udp.js';
+import { EncryptedListeners, isEncryptedListen } from './encrypted.js';
+import { ServerCookies } from './cookies.js';
+import { clusterSecret } from './cluster-secret.js';
 import { TransferManager } from '../transfer/manager.js';
 import { SecondaryZones } from '../transfer/secondaries.js';
 import type { SecondaryStatus } from '../transfer/secondary.js';
@@ -134,7 +137,9 @@ export class DnsServer {
   /** The listen and TCP settings the sockets were opened with (a reload cannot change them). */
   private listeningWith: { listen: readonly string[]; tcp: Config['tcp'] } | undefined;
   /** Bound addresses (ports resolved when 0 was asked). */
-  readonly addresses: { transport: 'udp' | 'tcp'; address: string; port: number }[] = [];
+  readonly addresses: { transport: 'udp' | 'tcp' | 'tls' | 'https' | 'http'; address: string; port: number }[] = [];
+  /** DoT and DoH listeners (`tls://`, `https://`, `http://` entries of listen). */
+  private readonly encrypted: EncryptedListeners;
 
   constructor(opts: ServerOptions) {
     this.opts = opts;
@@ -152,6 +157,8 @@ export class DnsServer {
     });
     // UPDATE for a secondary zone is the secondary's (REFUSED or forwarded to its primary); the rest is ours.
     this.engine.updates = (ctx) => this.secondaries.update(ctx, this.config.udp.maxSize) ?? this.dynamic.handle(ctx);
+    this.applyCookies();
+    this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
       dynamicHistory: (origin) => this.dynamic.history(origin),
@@ -166,6 +173,17 @@ export class DnsServer {
         broadcast: (zone: string, event: 'loaded' | 'expired') => sendSecondaryEvent({ zone, what: event }),
         toLead: (zone: string, what: 'notify' | 'check' | 'retransfer', serial?: number) => sendSecondaryEvent({ zone, what, ...(serial === undefined ? {} : { serial }) }),
       } : {}),
+    });
+  }
+
+  /** Server cookies from config (start, reload): the engine writes and checks them. */
+  private applyCookies(): void {
+    const c = this.config.cookies;
+    this.engine.requireCookies = c.require;
+    this.engine.cookies = !c.enabled ? undefined : new ServerCookies({
+      base: clusterSecret(), rotationS: c.rotation,
+      secret: c.secret !== undefined ? Buffer.from(c.secret, 'hex') : undefined,
+      previous: c.previousSecret !== undefined ? Buffer.from(c.previousSecret, 'hex') : undefined,
     });
   }
 
@@ -243,6 +261,10 @@ export class DnsServer {
     const cfg = this.config;
     try {
       for (const text of cfg.listen) {
+        if (isEncryptedListen(text)) {
+          this.addresses.push(...(await this.encrypted.start(text, cfg, shared)));
+          continue;
+        }
         const l = parseListen(text);
         const u = new UdpListener({ ...l, engine: this.engine, logger: this.logger, exclusive: !shared });
         this.udp.push(u);
@@ -338,6 +360,8 @@ export class DnsServer {
     const cfg = this.config;
     this.engine.setMaxUdpSize(cfg.udp.maxSize);
     for (const t of this.tcp) t.setLimits(cfg.tcp);
+    this.encrypted.reload(cfg);
+    this.applyCookies();
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },
@@ -517,7 +541,7 @@ export class DnsServer {
     this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
-    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
   }

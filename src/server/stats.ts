@@ -30,6 +30,17 @@ export class ServerStats {
   xfrOutRefused = 0;
   xfrOutMessages = 0;
   xfrOutMs = 0;
+  /** DNS over TLS (RFC 7858) and over HTTPS (RFC 8484): queries, connections, refusals, failed handshakes, HTTP errors sent. */
+  tlsQueries = 0;
+  httpsQueries = 0;
+  tlsConnections = 0;
+  tlsRefused = 0;
+  tlsHandshakeFailures = 0;
+  httpsErrors = 0;
+  /** Server cookies (RFC 7873): queries with a valid one, with a bad one, and BADCOOKIE replies. */
+  cookiesValid = 0;
+  cookiesInvalid = 0;
+  badCookie = 0;
 
   /** Counters as a plain object, by-code tables reduced to their non-zero entries (for logs and tests). */
   snapshot(): Record<string, unknown> {
@@ -38,7 +49,10 @@ export class ServerStats {
       udpQueries: this.udpQueries, tcpQueries: this.tcpQueries, responses: this.responses, dropped: this.dropped,
       truncated: this.truncated, internalErrors: this.internalErrors, tcpConnections: this.tcpConnections,
       tcpRefused: this.tcpRefused, tcpTimeouts: this.tcpTimeouts, tsigVerified: this.tsigVerified, tsigFailed: this.tsigFailed,
-      xfrOut: this.xfrOut, xfrOutRefused: this.xfrOutRefused, xfrOutMessages: this.xfrOutMessages, xfrOutMs: this.xfrOutMs, rcodes: nz(this.rcodes), qtypes: nz(this.qtypes),
+      xfrOut: this.xfrOut, xfrOutRefused: this.xfrOutRefused, xfrOutMessages: this.xfrOutMessages, xfrOutMs: this.xfrOutMs,
+      tlsQueries: this.tlsQueries, httpsQueries: this.httpsQueries, tlsConnections: this.tlsConnections, tlsRefused: this.tlsRefused,
+      tlsHandshakeFailures: this.tlsHandshakeFailures, httpsErrors: this.httpsErrors, cookiesValid: this.cookiesValid,
+      cookiesInvalid: this.cookiesInvalid, badCookie: this.badCookie, rcodes: nz(this.rcodes), qtypes: nz(this.qtypes),
     };
   }
 }

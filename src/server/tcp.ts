@@ -10,11 +10,13 @@
  * read, stops being read until answers drain.
  */
 import { type Server, type Socket, createServer } from 'node:net';
+import { type SecureContextOptions, type TLSSocket, type Server as TlsServer, createServer as createTlsServer } from 'node:tls';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
 import { HEADER_SIZE } from '../wire/message.js';
 import { type QueryEngine, StreamReply } from './engine.js';
+import { HAS_EDNS, appendTail, queryWants } from './edns-tail.js';
 import type { ServerStats } from './stats.js';
 
 export interface TcpListenerOptions {
@@ -28,6 +30,18 @@ export interface TcpListenerOptions {
   maxConnectionsPerClient: number;
   maxPipelined: number;
   exclusive?: boolean;
+  /** DNS over TLS (RFC 7858): serve TLS on this listener with these credentials. */
+  tls?: DotOptions;
+}
+
+/** What a DoT listener adds to a TCP one. */
+export interface DotOptions {
+  /** Certificate and key (and TLS versions): see tls-context.ts. */
+  context: SecureContextOptions;
+  /** 48 octets shared by the workers, so sessions resume on any of them (RFC 8446 §2.2). */
+  ticketKeys: Buffer;
+  /** A client must finish its handshake within this (slow-handshake defence). */
+  handshakeTimeoutMs: number;
 }
 
 /** Unsent answer octets a connection may pile up before we stop reading its queries. */
@@ -55,10 +69,49 @@ export class TcpListener {
   private readonly opts: TcpListenerOptions;
   private readonly perClient = new Map<string, number>();
   private readonly connections = new Set<Connection>();
+  /** Connections counted against the limits (TCP: all; TLS: from accept, handshake or not). */
+  private open = 0;
+  /** DoT: raw sockets, so close() also ends those still in their handshake. */
+  private readonly raw = new Set<Socket>();
+
+  /** The TLS server when this listener serves DoT (its credentials are swapped on reload). */
+  private readonly tlsServer: TlsServer | undefined;
+  private readonly kind: 'tcp' | 'tls';
 
   constructor(opts: TcpListenerOptions) {
     this.opts = opts;
-    this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    const t = opts.tls;
+    if (t === undefined) {
+      this.kind = 'tcp';
+      this.server = createServer({ noDelay: true }, (socket) => {
+        if (this.admit(socket)) this.onConnection(socket);
+      });
+      this.tlsServer = undefined;
+      return;
+    }
+    this.kind = 'tls';
+    // RFC 7858 §3.2 / RFC 8310: TLS 1.2+, ALPN "dot" (RFC 7858 registry), resumption by tickets.
+    const server = createTlsServer({
+      ...t.context, ALPNProtocols: ['dot'], ticketKeys: t.ticketKeys, handshakeTimeout: t.handshakeTimeoutMs, noDelay: true,
+    }, (socket) => this.onConnection(socket));
+    // Limits count raw connections, before the handshake: idle half-open TLS costs as much.
+    server.on('connection', (raw: Socket) => {
+      if (!this.admit(raw)) return;
+      opts.stats.tlsConnections++;
+    });
+    // A failed or slow handshake (garbage, wrong protocol, timeout): counted, the socket closed.
+    server.on('tlsClientError', (_err: Error, socket: TLSSocket) => {
+      opts.stats.tlsHandshakeFailures++;
+      socket.destroy();
+    });
+    this.server = server;
+    this.tlsServer = server;
+  }
+
+  /** New certificate and key for new handshakes (reload); open connections keep theirs. */
+  setSecureContext(context: SecureContextOptions): void {
+    const t = this.opts.tls;
+    if (t !== undefined) this.tlsServer?.setSecureContext({ ...context, ticketKeys: t.ticketKeys });
   }
 
   /**
@@ -96,17 +149,38 @@ export class TcpListener {
     o.maxPipelined = l.maxPipelined;
   }
 
-  private onConnection(socket: Socket): void {
+  /**
+   * Applies the connection limits (total and per client) to a new connection; counts it until it
+   * closes. False when it was refused (and destroyed).
+   */
+  private admit(socket: Socket): boolean {
     const stats = this.opts.stats;
     const address = socket.remoteAddress ?? '';
     const count = this.perClient.get(address) ?? 0;
-    if (this.connections.size >= this.opts.maxConnections || count >= this.opts.maxConnectionsPerClient) {
-      stats.tcpRefused++;
+    if (this.open >= this.opts.maxConnections || count >= this.opts.maxConnectionsPerClient) {
+      if (this.kind === 'tls') stats.tlsRefused++;
+      else stats.tcpRefused++;
       socket.destroy();
-      return;
+      return false;
     }
-    stats.tcpConnections++;
+    if (this.kind === 'tcp') stats.tcpConnections++;
+    this.open++;
     this.perClient.set(address, count + 1);
+    socket.on('error', () => socket.destroy()); // resets are normal; never let them crash us
+    socket.once('close', () => {
+      this.open--;
+      const n = (this.perClient.get(address) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(address);
+      else this.perClient.set(address, n);
+    });
+    if (this.kind === 'tls') this.raw.add(socket);
+    if (this.kind === 'tls') socket.once('close', () => this.raw.delete(socket));
+    return true;
+  }
+
+  private onConnection(socket: Socket): void {
+    const stats = this.opts.stats;
+    const address = socket.remoteAddress ?? '';
     const conn = new Connection(socket, address, socket.remotePort ?? 0, this.opts.idleTimeoutMs, this.opts.maxPipelined);
     this.connections.add(conn);
     socket.setTimeout(conn.idleTimeoutMs);
@@ -125,9 +199,6 @@ export class TcpListener {
     socket.on('close', () => {
       conn.closed = true;
       this.connections.delete(conn);
-      const n = (this.perClient.get(address) ?? 1) - 1;
-      if (n <= 0) this.perClient.delete(address);
-      else this.perClient.set(address, n);
     });
   }
 
@@ -184,10 +255,13 @@ export class TcpListener {
   }
 
   private onMessage(conn: Connection, msg: Buffer): void {
-    this.opts.stats.tcpQueries++;
-    const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer);
+    const tls = this.kind === 'tls';
+    if (!tls) this.opts.stats.tcpQueries++;
+    // DoT: what the query asks of the reply's OPT (keepalive, padding), read before the writer is reused.
+    const wants = tls ? queryWants(msg, msg.length) : 0;
+    const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer, this.kind);
     if (typeof r === 'number') {
-      this.send(conn, r);
+      this.send(conn, wants === 0 ? r : this.tail(r, wants, conn));
       return;
     }
     if (r instanceof StreamReply) {
@@ -197,7 +271,7 @@ export class TcpListener {
     conn.inFlight++;
     this.opts.engine.settle(r, this.writer, (len) => {
       conn.inFlight--;
-      this.send(conn, len);
+      this.send(conn, wants === 0 ? len : this.tail(len, wants, conn));
       if (conn.closed || conn.inFlight >= conn.maxPipelined) return;
       // Room again: first the queries already read, then the socket.
       if (conn.backlog && conn.pending !== undefined) {
@@ -246,6 +320,15 @@ export class TcpListener {
     step();
   }
 
+  /**
+   * DoT: the keepalive option (RFC 7828 §3.3.2, our idle timeout in 100 ms units) when the query
+   * carried one, and RFC 8467 block padding when the query was padded (RFC 7830 §4).
+   */
+  private tail(len: number, wants: number, conn: Connection): number {
+    if (len < 0 || (wants & HAS_EDNS) === 0) return len;
+    return appendTail(this.writer, len, wants, Math.ceil(conn.idleTimeoutMs / 100));
+  }
+
   /** Sends one framed message; false when the socket's buffer is full (wait for 'drain'). */
   private send(conn: Connection, len: number): boolean {
     if (len < 0 || conn.closed) return true;
@@ -268,6 +351,7 @@ export class TcpListener {
 
   close(): Promise<void> {
     for (const c of this.connections) c.socket.destroy();
+    for (const r of this.raw) r.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

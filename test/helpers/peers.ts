@@ -38,6 +38,8 @@ export const PEER_BINARIES = {
   python3: '/usr/bin/python3',
   /** Debian's prometheus package: `promtool check metrics` judges /metrics. */
   promtool: '/usr/bin/promtool',
+  /** curl: DoH with --doh-url and plain GET/POST against our DoH listeners. */
+  curl: '/usr/bin/curl',
   // DNSSEC tools (BIND's and ldns's), for signing interop.
   delv: '/usr/bin/delv',
   'dnssec-keygen': '/usr/bin/dnssec-keygen',
@@ -96,6 +98,25 @@ export function runTool(peer: Peer | string, args: string[], opts: { input?: str
     encoding: 'utf8', input: opts.input, cwd: opts.cwd, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 64 * 1024 * 1024,
   });
   return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+}
+
+/** `runTool` without blocking the event loop (for peers that talk to a server in this process). */
+export function runToolAsync(peer: Peer | string, args: string[], opts: { timeoutMs?: number } = {}):
+  Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const bin = peer in PEER_BINARIES ? PEER_BINARIES[peer as Peer] : peer;
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', (err) => { stderr += String(err); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code, stdout, stderr });
+    });
+  });
 }
 
 /** A self-signed P-256 certificate for `dnsName` and `ip` (2 days), as key.pem and cert.pem in `dir`. */

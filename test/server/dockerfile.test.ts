@@ -160,7 +160,10 @@ test('the Dockerfile built and run step by step: npm ci + build, production node
     const reply = await answers(port, 20_000);
     assert.equal(reply?.answer.length, 1, `the container's CMD answers: ${err}`);
     assert.equal((reply!.answer[0]!.data as { address: string }).address, '192.0.2.20');
-    assert.ok(existsSync(join(stateDir, 'control.token')), `control token kept in $STATE_DIRECTORY: ${err}`);
+    // The control endpoint (and its token) comes up right after DNS does: give it until a deadline.
+    const token = join(stateDir, 'control.token');
+    for (let until = Date.now() + 15_000; !existsSync(token) && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(existsSync(token), `control token kept in $STATE_DIRECTORY: ${err}`);
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     assert.equal(await exited, 0, err);

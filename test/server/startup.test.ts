@@ -246,6 +246,8 @@ test('the pid file is written once the server answers; an uncaught exception is 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
     assert.ok(await answers(ADDRESS, port), `answers (stderr: ${err})`);
+    // Written once serving (after the listeners and the control endpoint are up): give it until a deadline.
+    for (let until = Date.now() + 15_000; !existsSync(pid) && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
     assert.equal(readFileSync(pid, 'utf8'), `${child.pid}\n`);
     child.kill('SIGUSR2');
     const deadline = Date.now() + 10_000;

@@ -14,7 +14,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { Name } from '../wire/name.js';
 import { RRClass, RRType, classFromString, typeFromString } from '../wire/types.js';
-import { parseIPv6 } from '../wire/rdata/fields.js';
+import { parseIPv6 } from '../wire/rdata/addresses.js';
 import { DigUsageError, type DigLookup, type DigOptions, digDefaults } from './dig-options.js';
 import { plusOption, setShort } from './dig-plus-options.js';
 

@@ -290,8 +290,8 @@ export function formatQuestion(q: Question, display: RecordStyle = DEFAULT_COLUM
   return parts.join('');
 }
 
-/** The header flags set in `m`, in dig's order (qr aa tc rd ra ad cd). */
-export function flagNames(m: Message): string[] {
+/** The header flags that are set, in dig's order (`qr aa tc rd ra ad cd`). */
+export function headerFlags(m: Message): string[] {
   const flags: string[] = [];
   if (m.qr) flags.push('qr');
   if (m.aa) flags.push('aa');
@@ -305,7 +305,7 @@ export function flagNames(m: Message): string[] {
 
 /** `;; flags: qr aa rd; [MBZ: 0x4; ]QUERY: 1, ANSWER: ...` */
 export function formatFlagsLine(m: Message): string {
-  const flags = flagNames(m);
+  const flags = headerFlags(m);
   const mbz = m.z ? '; MBZ: 0x4' : '';
   return `;; flags:${flags.length > 0 ? ' ' + flags.join(' ') : ''}${mbz}; QUERY: ${m.question.length}, ANSWER: ${m.answer.length}, ` +
     `AUTHORITY: ${m.authority.length}, ADDITIONAL: ${m.additional.length + (m.edns !== undefined ? 1 : 0)}`;

@@ -14,7 +14,7 @@ import type { Name } from '../wire/name.js';
 import { type ResourceRecord, encodeQuestion, encodeRecord } from '../wire/record.js';
 import { RRClass, RRType, classToString, typeToString } from '../wire/types.js';
 import { Writer } from '../wire/writer.js';
-import { flagNames, formatEdns, formatQuestion, formatRecord, pad } from './dig-format.js';
+import { formatEdns, formatQuestion, formatRecord, headerFlags, pad } from './dig-format.js';
 
 /** A prerequisite or update record; `data` undefined means empty RDATA (RFC 2136 §2.4, §2.5). */
 export interface UpdateRecord {
@@ -114,7 +114,7 @@ export function showDraft(d: UpdateDraft): string {
  */
 export function showMessage(title: string, m: Message): string {
   const upd = m.opcode === Opcode.UPDATE;
-  const flags = flagNames(m);
+  const flags = headerFlags(m);
   const names = upd ? ['ZONE', 'PREREQ', 'UPDATE', 'ADDITIONAL'] : ['QUERY', 'ANSWER', 'AUTHORITY', 'ADDITIONAL'];
   const counts = [m.question.length, m.answer.length, m.authority.length, m.additional.length + (m.edns !== undefined ? 1 : 0)];
   const lines = [title, headerLine(m.opcode, m.rcode, m.id),

@@ -12,7 +12,7 @@
  *   than 65535 octets or not `application/dns-message` are errors.
  * - One HTTP/2 session per exchange (pooling is the caller's option).
  */
-import { type ClientHttp2Session, connect as http2Connect, constants as h2 } from 'node:http2';
+import { type ClientHttp2Session, type ClientHttp2Stream, connect as http2Connect, constants as h2 } from 'node:http2';
 import { performance } from 'node:perf_hooks';
 import { NetworkError } from '../errors.js';
 import type { Message } from '../wire/message.js';
@@ -80,32 +80,42 @@ export function exchangeHttps(query: Message, server: ServerAddress, opts: Https
       [h2.HTTP2_HEADER_ACCEPT]: 'application/dns-message',
       [h2.HTTP2_HEADER_CONTENT_LENGTH]: bytes.length,
     });
-    req.on('error', (e: Error) => attempt.finish(new NetworkError(label, `https: ${e.message}`, e)));
-    let status = 0;
-    let type = '';
-    req.on('response', (headers) => {
-      status = Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0);
-      type = String(headers[h2.HTTP2_HEADER_CONTENT_TYPE] ?? '');
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_REPLY) return attempt.finish(new NetworkError(label, 'https: reply larger than 65535 octets'));
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (status !== 200) return attempt.finish(new NetworkError(label, `https: HTTP status ${status}`));
-      if (!type.toLowerCase().startsWith('application/dns-message')) return attempt.finish(new NetworkError(label, `https: content-type "${type}"`));
-      const body = new Uint8Array(Buffer.concat(chunks));
-      const m = matcher.check(body);
-      if (typeof m === 'string') return attempt.finish(new NetworkError(label, `https: reply rejected (${m})`));
-      attempt.finish(undefined, {
-        message: m, bytes: body, rttMs: performance.now() - sentAt, transport: 'tcp', server, truncatedRetry: false,
-        queryBytes: bytes, ignored: 0,
-      });
-    });
+    onDohReply(req, label, matcher, bytes, server, sentAt, (err, r) => attempt.finish(err, r));
     if (get) req.end();
     else req.end(Buffer.from(bytes));
+  });
+}
+
+/**
+ * Reads one DoH reply (RFC 8484 §4.2) from `req`: HTTP status 200, content type
+ * application/dns-message, at most 65535 octets, matched against the query; `finish` gets the
+ * result or a NetworkError. Shared by single exchanges and pooled connections.
+ */
+export function onDohReply(req: ClientHttp2Stream, label: string, matcher: ReplyMatcher, bytes: Uint8Array,
+  server: ServerAddress, sentAt: number, finish: (err?: Error, r?: ExchangeResult) => void): void {
+  req.on('error', (e: Error) => finish(new NetworkError(label, `https: ${e.message}`, e)));
+  let status = 0;
+  let type = '';
+  req.on('response', (headers) => {
+    status = Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0);
+    type = String(headers[h2.HTTP2_HEADER_CONTENT_TYPE] ?? '');
+  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_REPLY) return finish(new NetworkError(label, 'https: reply larger than 65535 octets'));
+    chunks.push(c);
+  });
+  req.on('end', () => {
+    if (status !== 200) return finish(new NetworkError(label, `https: HTTP status ${status}`));
+    if (!type.toLowerCase().startsWith('application/dns-message')) return finish(new NetworkError(label, `https: content-type "${type}"`));
+    const body = new Uint8Array(Buffer.concat(chunks));
+    const m = matcher.check(body);
+    if (typeof m === 'string') return finish(new NetworkError(label, `https: reply rejected (${m})`));
+    finish(undefined, {
+      message: m, bytes: body, rttMs: performance.now() - sentAt, transport: 'tcp', server, truncatedRetry: false,
+      queryBytes: bytes, ignored: 0,
+    });
   });
 }

@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { NetworkError, TimeoutError } from '../errors.js';
 import type { Message } from '../wire/message.js';
+import { onDohReply } from './doh.js';
 import type { ExchangeResult } from './exchange.js';
 import { TcpFramer, frame } from './framing.js';
 import { ReplyMatcher, type ServerAddress, randomId, setId } from './match.js';
@@ -38,8 +39,6 @@ interface Pending {
   /** The connection it was sent on (a closing connection fails only its own queries). */
   sock: TLSSocket | undefined;
 }
-
-const MAX_REPLY = 65535;
 
 /** A pooled DoT connection to one upstream. */
 export class DotPool {
@@ -196,31 +195,7 @@ export class DohPool {
         [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/dns-message', [h2.HTTP2_HEADER_ACCEPT]: 'application/dns-message',
         [h2.HTTP2_HEADER_CONTENT_LENGTH]: bytes.length,
       });
-      req.on('error', (e: Error) => finish(new NetworkError(label, `https: ${e.message}`, e)));
-      let status = 0;
-      let type = '';
-      req.on('response', (headers) => {
-        status = Number(headers[h2.HTTP2_HEADER_STATUS] ?? 0);
-        type = String(headers[h2.HTTP2_HEADER_CONTENT_TYPE] ?? '');
-      });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_REPLY) return finish(new NetworkError(label, 'https: reply larger than 65535 octets'));
-        chunks.push(c);
-      });
-      req.on('end', () => {
-        if (status !== 200) return finish(new NetworkError(label, `https: HTTP status ${status}`));
-        if (!type.toLowerCase().startsWith('application/dns-message')) return finish(new NetworkError(label, `https: content-type "${type}"`));
-        const body = new Uint8Array(Buffer.concat(chunks));
-        const m = matcher.check(body);
-        if (typeof m === 'string') return finish(new NetworkError(label, `https: reply rejected (${m})`));
-        finish(undefined, {
-          message: m, bytes: body, rttMs: performance.now() - sentAt, transport: 'tcp', server: this.server, truncatedRetry: false,
-          queryBytes: bytes, ignored: 0,
-        });
-      });
+      onDohReply(req, label, matcher, bytes, this.server, sentAt, finish);
       req.end(Buffer.from(bytes));
     });
   }

@@ -15,7 +15,7 @@
  *   owners never deny names below them (RFC 6840 §4.1). NSEC3 is not used (as in Unbound); DS
  *   questions are never synthesised (the answer belongs to the parent zone).
  */
-import { nsecProof } from '../dnssec/validator/proofs.js';
+import { nsecClosestEncloser, nsecProof } from '../dnssec/validator/proofs.js';
 import type { VerifiedNsec } from '../dnssec/validator/index.js';
 import type { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
@@ -99,7 +99,7 @@ export class AggressiveNsec {
     else {
       // The source of synthesis *.<closest encloser> (RFC 4592) must be denied too, or exist
       // without the type (wildcard NODATA); a wildcard with the type would need its data: ask.
-      const ce = closestEncloser(cover.nsec, qname);
+      const ce = nsecClosestEncloser(cover.nsec, qname);
       if (!ce.isSubdomainOf(z.zone)) return undefined;
       const wc = ce.prepend('*');
       const wcRange = this.live(z, wc, nowSec);
@@ -149,23 +149,4 @@ export class AggressiveNsec {
     }
     return found;
   }
-}
-
-function commonAncestor(a: Name, b: Name): Name {
-  let x = a;
-  let y = b;
-  while (x.labelCount > y.labelCount) x = x.parent();
-  while (y.labelCount > x.labelCount) y = y.parent();
-  while (!x.equals(y)) {
-    x = x.parent();
-    y = y.parent();
-  }
-  return x;
-}
-
-/** The closest encloser a covering NSEC implies for `qname` (RFC 4035 §5.4). */
-function closestEncloser(nsec: ResourceRecord<NSECData>, qname: Name): Name {
-  const a = commonAncestor(nsec.name, qname);
-  const b = commonAncestor(nsec.data.nextDomainName, qname);
-  return a.labelCount >= b.labelCount ? a : b;
 }

@@ -19,37 +19,37 @@
  *   next label (QTYPE A), with the §2.3 limits on the number of extra queries.
  * - Failures are ResolutionError (SERVFAIL + Extended DNS Error); NXDOMAIN/NODATA are results.
  * - Split by concern: reply classification and scrubbing in `classify.ts`, what replies may
- *   cache and at which rank in `cache-policy.ts`, 0x20 in `case-0x20.ts`, counters in
- *   `stats.ts`, server choice (RTT, lameness, EDNS fallback memory) in `infra.ts`; this file
- *   holds the walk itself: cache, priming, referrals, glueless NS lookups, limits.
+ *   cache and at which rank in `cache-policy.ts`, asking a cut's servers (address choice, EDNS
+ *   fallback, RTT and lameness recorded, 0x20) in `server-choice.ts` over the infrastructure
+ *   cache in `infra.ts`, root priming (RFC 8109) in `priming.ts`, counters in `stats.ts`; this
+ *   file holds the resolution loop itself: cache, referrals, glueless NS lookups, limits.
  * - Stub zones (Unbound's stub-zone, BIND's `type stub`): for names at or below a stub zone,
  *   iteration starts from the configured servers as the zone's delegation (unless a deeper
  *   delegation learned below it is cached), so referrals below it are followed with the same
  *   limits and bailiwick rules. With `recursion: false` only stub-zone names are resolved.
  */
-import { exchange as defaultExchange, type ExchangeOptions, type ExchangeResult, type ServerAddress } from '../client/exchange.js';
-import { DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
+import { exchange as defaultExchange, type ServerAddress } from '../client/exchange.js';
+import { DnsError, ResolutionError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
-import { newEdns } from '../wire/edns.js';
-import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
 import { ANSWER_RANK, Credibility, ValidationState, type RRCache, type CacheHit } from './cache.js';
-import { type Classified, classify, inBailiwick } from './classify.js';
+import { type Classified, inBailiwick } from './classify.js';
 import { type CacheRule, CacheWalk } from './cache-walk.js';
 import type { Resolution } from './resolution.js';
-import { randomCase, restoreCase } from './case-0x20.js';
-import { cacheAnswerExtras, cacheFinal, cacheHints, cacheReferral, withSigs } from './cache-policy.js';
-import { attachDnssec, dnssecOf, type ResolverValidation } from './validate.js';
+import { cacheAnswerExtras, cacheFinal, cacheReferral, withSigs } from './cache-policy.js';
+import { dnssecOf, type ResolverValidation } from './validate.js';
 import { ServerSelector } from './infra.js';
 import { type ResolverStats, newResolverStats } from './stats.js';
 import { observeMs } from '../histogram.js';
+import { RootPrimer } from './priming.js';
 import type { RootHints } from './root-hints.js';
+import { type ExchangeFn, type Reply, Request, ServerChoice, type ZoneCut } from './server-choice.js';
 import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
 
-export type ExchangeFn = (query: Message, server: ServerAddress, opts?: ExchangeOptions) => Promise<ExchangeResult>;
+export type { ExchangeFn } from './server-choice.js';
 
 export interface ResolverOptions {
   cache: RRCache;
@@ -120,41 +120,11 @@ export interface StubZone {
   servers: readonly ServerAddress[];
 }
 
-/** State of one client query, shared by its side lookups. */
-class Request {
-  queries = 0;
-  /** Clock time (ms) after which no further upstream query is sent. */
-  deadline = 0;
-  referrals = 0;
-  /** name/type keys being resolved (loop detection for glueless NS chains). */
-  readonly active = new Set<string>();
-  /** Glueless NS lookups started per zone key. */
-  readonly fanout = new Map<string, number>();
-  constructor(readonly maxQueries: number) {}
-}
-
-/**
- * One zone cut being asked: its name and the NS names serving it, or (stub zones) fixed servers
- * by infrastructure-cache key.
- */
-interface ZoneCut {
-  zone: Name;
-  ns: Name[];
-  servers?: ReadonlyMap<string, ServerAddress>;
-}
-
 export { groupRRsets, inBailiwick } from './classify.js';
 export { type ResolverStats, newResolverStats } from './stats.js';
 
-interface Reply {
-  message: Message;
-  aa: boolean;
-  c: Classified;
-}
-
 const A = RRType.A;
 const AAAA = RRType.AAAA;
-const NS = RRType.NS;
 const CNAME = RRType.CNAME;
 
 /** The iterator's cache rules: answer-rank checked data, DNAMEs followed; RRSIGs when validating; stale (RFC 8767). */
@@ -174,12 +144,13 @@ export class Resolver {
   readonly cache: RRCache;
   readonly selector: ServerSelector;
   readonly stats: ResolverStats = newResolverStats();
-  private hints: RootHints;
-  private readonly exchangeFn: ExchangeFn;
+  /** Root priming (RFC 8109). */
+  private readonly primer: RootPrimer;
+  /** Which server to ask and how (RTT, EDNS fallback, 0x20). */
+  private readonly servers: ServerChoice;
   private readonly port: number;
   private readonly qnameMin: boolean;
   private readonly qnameMinStrict: boolean;
-  private readonly use0x20: boolean;
   private readonly maxQueries: number;
   private readonly maxReferrals: number;
   private readonly maxChain: number;
@@ -192,9 +163,7 @@ export class Resolver {
   private readonly staleClientTimeoutMs: number;
   private readonly clock: () => number;
   private readonly ipv6: boolean;
-  private readonly ednsUdpSize: number;
   private readonly logger: Logger;
-  private priming: Promise<void> | undefined = undefined;
   private readonly inflight = new Map<string, Promise<Resolution>>();
   private readonly failureTtlMs: number;
   /** Recently failed questions: key -> until (ms) and the error. Bounded. */
@@ -208,13 +177,10 @@ export class Resolver {
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
-    this.hints = opts.hints;
     this.selector = opts.selector ?? new ServerSelector();
-    this.exchangeFn = opts.exchange ?? defaultExchange;
     this.port = opts.port ?? 53;
     this.qnameMin = opts.qnameMinimisation ?? true;
     this.qnameMinStrict = opts.qnameMinimisationStrict ?? false;
-    this.use0x20 = opts.use0x20 ?? false;
     this.maxQueries = opts.maxQueries ?? 64;
     this.maxReferrals = opts.maxReferrals ?? 30;
     this.maxChain = opts.maxChain ?? 12;
@@ -227,8 +193,15 @@ export class Resolver {
     this.staleClientTimeoutMs = opts.staleClientTimeoutMs ?? 1800;
     this.clock = opts.clock ?? Date.now;
     this.ipv6 = opts.ipv6 ?? true;
-    this.ednsUdpSize = opts.ednsUdpSize ?? 1232;
     this.logger = opts.logger ?? silentLogger;
+    this.servers = new ServerChoice({
+      cache: this.cache, selector: this.selector, exchange: opts.exchange ?? defaultExchange, port: this.port,
+      use0x20: opts.use0x20 ?? false, ipv6: this.ipv6, ednsUdpSize: opts.ednsUdpSize ?? 1232, maxChain: this.maxChain,
+      resolutionTimeoutMs: this.resolutionTimeoutMs, clock: this.clock, stats: this.stats, logger: this.logger,
+      findAddresses: (cut, req, depth) => this.resolveNsAddresses(cut, req, depth),
+    });
+    this.primer = new RootPrimer(this.cache, opts.hints, this.ipv6,
+      (cut, qn, qt, qclass, req) => this.queryCut(cut, qn, qt, qclass, req, 0));
     this.recursion = opts.recursion ?? true;
     this.validation = opts.validation;
     this.validation?.attach(this);
@@ -246,7 +219,7 @@ export class Resolver {
 
   /** Replaces the root hints (e.g. after a config reload); the next resolution re-primes if needed. */
   setHints(hints: RootHints): void {
-    this.hints = hints;
+    this.primer.hints = hints;
   }
 
   private newRequest(): Request {
@@ -296,7 +269,7 @@ export class Resolver {
   /** RFC 8109 priming: ask the hinted servers for the root NS set. Resolves even on failure (logged). */
   async prime(): Promise<void> {
     if (!this.recursion) return;
-    await this.ensureRoot(this.newRequest()).catch((err: unknown) => {
+    await this.primer.ensure(this.newRequest()).catch((err: unknown) => {
       this.logger.warn({ err }, 'priming the root failed; using the hints');
     });
   }
@@ -634,55 +607,22 @@ export class Resolver {
       const zone = hit.records[0]!.name;
       if (stub !== undefined && zone.labelCount <= stub.zone.labelCount) break;
       const ns = hit.records.map((r) => (r.data as { nsdname: Name }).nsdname);
-      if (this.addresses(ns).length === 0 && ns.every((x) => inBailiwick(x, zone))) {
+      if (this.servers.addresses(ns).length === 0 && ns.every((x) => inBailiwick(x, zone))) {
         // Every server needs glue we no longer hold (expired or flushed): start above, from the
         // parent's delegation, whose referral brings the glue again; at the root, the hints.
         if (!zone.isRoot) {
           n = zone.parent();
           continue;
         }
-        cacheHints(this.cache, this.hints, this.ipv6);
-        return { zone: Name.ROOT, ns: [...this.hints.ns] };
+        return this.primer.hintsCut();
       }
       return { zone, ns };
     }
     if (stub !== undefined) return { zone: stub.zone, ns: [], servers: stub.servers };
-    await this.ensureRoot(req);
+    await this.primer.ensure(req);
     const hit = this.cache.closestDelegation(name, RRClass.IN);
     if (hit === undefined) throw new ResolutionError('no root servers known', EdeCode.NO_REACHABLE_AUTHORITY);
     return { zone: hit.records[0]!.name, ns: hit.records.map((r) => (r.data as { nsdname: Name }).nsdname) };
-  }
-
-  /** Puts the hints in the cache (GLUE rank) and primes once; concurrent callers share it. */
-  private ensureRoot(req: Request): Promise<void> {
-    if (this.cache.peek(Name.ROOT, NS, RRClass.IN, Credibility.AUTH_AUTHORITY) !== undefined) return Promise.resolve();
-    if (this.priming !== undefined) return this.priming;
-    const run = async (): Promise<void> => {
-      cacheHints(this.cache, this.hints, this.ipv6);
-      const cut: ZoneCut = { zone: Name.ROOT, ns: [...this.hints.ns] };
-      const reply = await this.queryCut(cut, Name.ROOT, NS, RRClass.IN, req, 0);
-      if (reply.c.kind !== 'answer') throw new ResolutionError('root priming got no NS answer', EdeCode.NO_REACHABLE_AUTHORITY);
-      cacheFinal(this.cache, reply.c, reply.aa);
-      cacheAnswerExtras(this.cache, reply.message, Name.ROOT, Name.ROOT);
-    };
-    this.priming = run().finally(() => {
-      this.priming = undefined;
-    });
-    return this.priming;
-  }
-
-  /** Known addresses of a zone's servers (cached at any rank). */
-  private addresses(ns: readonly Name[]): string[] {
-    const out: string[] = [];
-    for (const n of ns) {
-      const a = this.cache.peek(n, A, RRClass.IN);
-      if (a !== undefined) for (const r of a.records) out.push((r.data as { address: string }).address);
-      if (this.ipv6) {
-        const b = this.cache.peek(n, AAAA, RRClass.IN);
-        if (b !== undefined) for (const r of b.records) out.push((r.data as { address: string }).address);
-      }
-    }
-    return out;
   }
 
   /**
@@ -734,91 +674,8 @@ export class Resolver {
     return false;
   }
 
-  /**
-   * Asks the servers of `cut` about (qn, qt): best server first, next on timeout, lameness or
-   * error; EDNS dropped for servers that reject it; a second round when only timeouts happened.
-   */
-  private async queryCut(cut: ZoneCut, qn: Name, qt: number, qclass: number, req: Request, depth: number): Promise<Reply> {
-    const zoneKey = cut.zone.key;
-    const tried = new Set<string>();
-    let timeouts = 0;
-    let rounds = 0;
-    let lastError: unknown;
-    for (;;) {
-      let addrs = cut.servers !== undefined ? [...cut.servers.keys()] : this.addresses(cut.ns);
-      let address = this.selector.choose(addrs, zoneKey, tried);
-      if (address === undefined && (await this.resolveNsAddresses(cut, req, depth))) {
-        addrs = this.addresses(cut.ns);
-        address = this.selector.choose(addrs, zoneKey, tried);
-      }
-      if (address === undefined && timeouts > 0 && rounds === 0 && addrs.length > 0) {
-        // Every server timed out once: one more round with longer timeouts (backoff in the selector).
-        rounds++;
-        tried.clear();
-        timeouts = 0;
-        address = this.selector.choose(addrs, zoneKey, tried);
-      }
-      if (address === undefined) {
-        const why = addrs.length === 0 ? `no address for any server of ${cut.zone.toString()}` : `no server of ${cut.zone.toString()} answered usefully`;
-        const ede = lastError instanceof NetworkError ? EdeCode.NETWORK_ERROR : EdeCode.NO_REACHABLE_AUTHORITY;
-        throw new ResolutionError(`${why} (resolving ${qn.toString()})`, ede, lastError);
-      }
-      tried.add(address);
-      if (this.clock() > req.deadline) {
-        this.stats.limitHits++;
-        throw new ResolutionError(`gave up on ${qn.toString()} after ${this.resolutionTimeoutMs} ms`, EdeCode.NO_REACHABLE_AUTHORITY, lastError);
-      }
-      if (++req.queries > req.maxQueries) {
-        this.stats.limitHits++;
-        throw new ResolutionError(`more than ${req.maxQueries} upstream queries for one client query`, EdeCode.OTHER);
-      }
-      this.stats.upstreamQueries++;
-      const useEdns = this.selector.edns(address);
-      const sendName = this.use0x20 ? randomCase(qn) : qn;
-      const q = Message.query(sendName, qt, {
-        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: this.ednsUdpSize, dnssecOk: this.validation !== undefined }) : undefined,
-      });
-      const timeoutMs = this.selector.timeoutFor(address);
-      let res: ExchangeResult;
-      try {
-        res = await this.exchangeFn(q, cut.servers?.get(address) ?? { address, port: this.port }, { timeoutMs, matchCase: this.use0x20 });
-      } catch (err) {
-        lastError = err;
-        if (err instanceof TimeoutError || err instanceof NetworkError) {
-          if (err instanceof TimeoutError) this.stats.upstreamTimeouts++;
-          else this.stats.upstreamErrors++;
-          this.selector.recordTimeout(address, timeoutMs);
-          timeouts++;
-          continue;
-        }
-        throw err;
-      }
-      this.selector.recordRtt(address, res.rttMs);
-      const st = this.stats;
-      st.upstreamReplies++;
-      st.upstreamRttMsSum += res.rttMs;
-      observeMs(st.upstreamRttBuckets, res.rttMs);
-      st.ignoredReplies += res.ignored;
-      if (res.truncatedRetry) st.tcpRetries++;
-      const m = res.message;
-      if (this.use0x20) restoreCase(m, qn);
-      if (useEdns && (m.rcode === Rcode.FORMERR || m.rcode === Rcode.NOTIMP || m.rcode === Rcode.BADVERS)) {
-        // RFC 6891 §7: a server that does not do EDNS answers FORMERR/NOTIMP; ask it again without.
-        this.stats.ednsFallbacks++;
-        this.selector.recordNoEdns(address);
-        tried.delete(address);
-        continue;
-      }
-      const c = classify(m, cut.zone, qn, qt, qclass, this.maxChain, this.stats);
-      if (this.validation !== undefined) attachDnssec(c, m, cut.zone);
-      if (c.kind === 'lame') {
-        this.stats.lameServers++;
-        this.logger.debug({ server: address, zone: cut.zone.toString(), why: c.why }, 'lame or broken server');
-        this.selector.recordLame(address, zoneKey);
-        lastError = new ResolutionError(`${address}: ${c.why}`, EdeCode.NOT_AUTHORITATIVE);
-        continue;
-      }
-      return { message: m, aa: m.aa, c };
-    }
+  /** One query to the servers of `cut` (server-choice.ts), DO=1 when validating. */
+  private queryCut(cut: ZoneCut, qn: Name, qt: number, qclass: number, req: Request, depth: number): Promise<Reply> {
+    return this.servers.ask(cut, qn, qt, qclass, req, depth, this.validation !== undefined);
   }
 }

@@ -8,7 +8,7 @@
  */
 import { WireFormatError } from '../errors.js';
 import { EdnsOptionCode } from './constants.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './rdata/fields.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './rdata/addresses.js';
 
 export interface EdnsOption {
   code: number;

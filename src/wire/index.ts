@@ -13,6 +13,7 @@ export * from './writer.js';
 export {
   type Token, TokenCursor, tokenize, toBase64, fromBase64, toHex, fromHex, toBase32Hex, fromBase32Hex, parseTtl,
 } from './rdata/text.js';
-export { type Field, bytesEqual, encodeTypeBitmap, formatIPv6, parseIPv6, parseIPv4, formatIPv4 } from './rdata/fields.js';
+export { type Field, bytesEqual, encodeTypeBitmap } from './rdata/fields.js';
+export { formatIPv6, parseIPv6, parseIPv4, formatIPv4 } from './rdata/addresses.js';
 export { type SvcParam, SvcParamKey, svcParamKeyFromString, svcParamKeyToString, svcParamToString } from './rdata/svcb.js';
 export { type MultilineShape, type TypeLayout, chunkBlob, typeLayout } from './layout.js';

@@ -5,10 +5,11 @@
 import { TextFormatError } from '../errors.js';
 import { Name } from './name.js';
 import { Reader } from './reader.js';
-import { TokenCursor, parseTtl, tokenize } from './rdata/text.js';
+import { TokenCursor, tokenize } from './rdata/text.js';
+import { HeadStatus, newRecordHead, readRecordHead } from './record-head.js';
 import {
-  EncodeMode, RRClass, classFromString, classToString, decodeRData, encodeRData, parseRData, printRData, rdataEquals,
-  typeFromString, typeToString,
+  EncodeMode, RRClass, classToString, decodeRData, encodeRData, parseRData, printRData, rdataEquals,
+  typeToString,
 } from './types.js';
 import type { Writer } from './writer.js';
 
@@ -129,30 +130,12 @@ export function parseRecord(text: string, opts: RecordTextOptions = {}): Resourc
   const tokens = tokenize(text);
   if (tokens.length < 2) throw new TextFormatError('record', `"${text}" needs at least an owner and a type`);
   const name = Name.fromText(tokens[0]!.text, opts.origin);
-  let i = 1;
-  let ttl: number | undefined;
-  let cls: number | undefined;
-  let type: number | undefined;
-  for (; i < tokens.length && type === undefined; i++) {
-    const t = tokens[i]!.text;
-    const c0 = t.charCodeAt(0);
-    if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39) {
-      ttl = parseTtl(t, 'ttl');
-      continue;
-    }
-    const c = cls === undefined ? classFromString(t) : undefined;
-    // `ANY` is both a class and a (question) type: it is the class when a type follows.
-    if (c !== undefined && (typeFromString(t) === undefined ||
-      (i + 1 < tokens.length && typeFromString(tokens[i + 1]!.text) !== undefined))) {
-      cls = c;
-      continue;
-    }
-    type = typeFromString(t);
-    if (type === undefined) throw new TextFormatError('type', `unknown type "${t}"`);
-  }
-  if (type === undefined) throw new TextFormatError('record', `"${text}" has no type`);
-  const data = parseRData(type, new TokenCursor(tokens, i), opts.origin);
-  return new DnsRecord(name, type, cls ?? opts.defaultClass ?? RRClass.IN, ttl ?? opts.defaultTtl ?? 0, data);
+  const head = newRecordHead();
+  const status = readRecordHead(tokens, 1, head);
+  if (status === HeadStatus.NO_TYPE) throw new TextFormatError('record', `"${text}" has no type`);
+  if (status === HeadStatus.UNKNOWN_TYPE) throw new TextFormatError('type', `unknown type "${tokens[head.at]!.text}"`);
+  const data = parseRData(head.type, new TokenCursor(tokens, head.at + 1), opts.origin);
+  return new DnsRecord(name, head.type, head.cls ?? opts.defaultClass ?? RRClass.IN, head.ttl ?? opts.defaultTtl ?? 0, data);
 }
 
 /** Same owner (ignoring case), type, class and RDATA; TTL ignored (RFC 2181 §5). */

@@ -11,7 +11,7 @@
  * data is skipped with a warning in load.ts, as BIND and Knot do.
  */
 import type { Name } from '../wire/name.js';
-import { ipv4Into, ipv6Into } from '../wire/rdata/fields.js';
+import { ipv4Into, ipv6Into } from '../wire/rdata/addresses.js';
 import { RRType, typeToString } from '../wire/types.js';
 import { type RRset, type SourcePos, type Zone, type ZoneNode, ZoneRRset, peekRData, rdataCount } from './zone.js';
 

@@ -13,7 +13,7 @@
  */
 import type { Name } from '../wire/name.js';
 import { type Token, tokenize } from '../wire/rdata/text.js';
-import { classFromString, typeFromString } from '../wire/types.js';
+import { HeadStatus, newRecordHead, readRecordHead } from '../wire/record-head.js';
 import type { Entry } from './lexer.js';
 import { unknownTypeReason } from './reasons.js';
 
@@ -41,15 +41,16 @@ export function* expandGenerate(e: Entry, _origin: Name, _file: string): Generat
   if (stop < start || step < 1 || stop > 0x7fffffff) throw withIndex(1, `bad $GENERATE range "${t[1]!.text}"`);
   if (Math.floor((stop - start) / step) + 1 > MAX_GENERATE) throw withIndex(1, `$GENERATE range makes more than ${MAX_GENERATE} records`);
   // Optional TTL and class (either order), then the type; the rhs is the one token after it.
-  let i = 3;
-  while (i < t.length && (t[i]!.quoted || typeFromString(t[i]!.text) === undefined)) {
-    const text = t[i]!.text;
-    const c0 = text.charCodeAt(0);
-    const isTtl = c0 >= 0x30 && c0 <= 0x39;
-    if (t[i]!.quoted || (!isTtl && classFromString(text) === undefined)) throw withIndex(i, unknownTypeReason(text));
-    i++;
+  const rh = newRecordHead();
+  let status: HeadStatus;
+  try {
+    status = readRecordHead(t, 3, rh);
+  } catch (err) {
+    throw withIndex(rh.at, (err as Error).message);
   }
-  if (i >= t.length - 1) throw withIndex(t.length - 1, '$GENERATE needs a type and an rhs');
+  if (status === HeadStatus.UNKNOWN_TYPE) throw withIndex(rh.at, unknownTypeReason(t[rh.at]!.text));
+  const i = rh.at;
+  if (status === HeadStatus.NO_TYPE || i >= t.length - 1) throw withIndex(t.length - 1, '$GENERATE needs a type and an rhs');
   if (i + 2 < t.length) throw withIndex(i + 2, `extra input text after the $GENERATE rhs: "${t[i + 2]!.text}"`);
   const lhs = t[2]!;
   const middle = t.slice(3, i + 1);

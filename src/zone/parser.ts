@@ -14,7 +14,8 @@ import { DnsError, ZoneSyntaxError } from '../errors.js';
 import { Name } from '../wire/name.js';
 import { TokenCursor, parseTtl } from '../wire/rdata/text.js';
 import { DnsRecord, type ResourceRecord } from '../wire/record.js';
-import { RRClass, RRType, classFromString, classToString, parseRData, typeFromString } from '../wire/types.js';
+import { HeadStatus, type RecordHead, newRecordHead, readRecordHead } from '../wire/record-head.js';
+import { RRClass, RRType, classToString, parseRData } from '../wire/types.js';
 import { expandGenerate } from './generate.js';
 import { unknownTypeReason } from './reasons.js';
 import { type Entry, lexEntries, readChunks } from './lexer.js';
@@ -143,31 +144,19 @@ function parseRR(e: Entry, state: State, opts: ZoneParseOptions, file: string): 
     }
     i = 1;
   }
-  let ttl: number | undefined;
-  let cls: number | undefined;
-  let type: number | undefined;
-  for (; i < t.length && type === undefined; i++) {
-    const text = t[i]!.text;
-    const c0 = text.charCodeAt(0);
-    if (ttl === undefined && c0 >= 0x30 && c0 <= 0x39) {
-      try {
-        ttl = clampTtl(parseTtl(text, 'TTL'), file, e, i, opts);
-      } catch (err) {
-        throw new EntryError(i, (err as Error).message);
-      }
-      continue;
-    }
-    if (cls === undefined) {
-      const c = cachedClass(text);
-      if (c !== undefined) {
-        cls = c;
-        continue;
-      }
-    }
-    type = cachedType(text);
-    if (type === undefined) throw new EntryError(i, unknownTypeReason(text));
+  const head = recordHead;
+  let status: HeadStatus;
+  try {
+    status = readRecordHead(t, i, head);
+  } catch (err) {
+    throw new EntryError(head.at, (err as Error).message);
   }
-  if (type === undefined) throw new EntryError(t.length - 1, 'missing RR type');
+  if (status === HeadStatus.NO_TYPE) throw new EntryError(t.length - 1, 'missing RR type');
+  if (status === HeadStatus.UNKNOWN_TYPE) throw new EntryError(head.at, unknownTypeReason(t[head.at]!.text));
+  const type = head.type;
+  const cls = head.cls;
+  let ttl = head.ttl === undefined ? undefined : clampTtl(head.ttl, file, e, head.ttlIndex, opts);
+  i = head.at + 1;
   // RFC 973 §2 obsoleted MD and MF (use MX); BIND refuses them in zone files, Knot cannot read them.
   if (type === RRType.MD || type === RRType.MF) throw new EntryError(i - 1, `type ${t[i - 1]!.text.toUpperCase()} is obsolete (RFC 973): use MX`);
   if (cls !== undefined && cls !== state.zoneClass) {
@@ -219,29 +208,8 @@ function clampTtl(ttl: number, file: string, e: Entry, i: number, opts: ZonePars
   return 0;
 }
 
-// Mnemonics repeat on every line of a zone: remember what each spelling meant (no upper-casing
-// per token). Bounded, since the spellings come from the file.
-const classCache = new Map<string, number>();
-const typeCache = new Map<string, number>();
-const CACHE_LIMIT = 4096;
-
-function cachedClass(text: string): number | undefined {
-  let c = classCache.get(text);
-  if (c === undefined) {
-    c = classFromString(text) ?? -1;
-    if (classCache.size < CACHE_LIMIT) classCache.set(text, c);
-  }
-  return c < 0 ? undefined : c;
-}
-
-function cachedType(text: string): number | undefined {
-  let c = typeCache.get(text);
-  if (c === undefined) {
-    c = typeFromString(text) ?? -1;
-    if (typeCache.size < CACHE_LIMIT) typeCache.set(text, c);
-  }
-  return c < 0 ? undefined : c;
-}
+/** Filled in by every record: parsing is synchronous, so one serves them all (no allocation per record). */
+const recordHead: RecordHead = newRecordHead();
 
 function nameAt(e: Entry, i: number, origin: Name): Name {
   try {

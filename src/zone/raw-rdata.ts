@@ -11,7 +11,7 @@
  * copies it at once.
  */
 import { type Name, nameTextInto } from '../wire/name.js';
-import { ipv4Into, ipv6Into } from '../wire/rdata/fields.js';
+import { ipv4Into, ipv6Into } from '../wire/rdata/addresses.js';
 import { type Token, unescapeToScratch, unescapedBytes } from '../wire/rdata/text.js';
 import { RRType } from '../wire/types.js';
 

@@ -83,8 +83,8 @@ function nsecAt(nsecs: readonly ResourceRecord<NSECData>[], name: Name): Resourc
   return undefined;
 }
 
-/** The closest encloser a covering NSEC implies for `qname`. */
-function nsecClosestEncloser(nsec: ResourceRecord<NSECData>, qname: Name): Name {
+/** The closest encloser a covering NSEC implies for `qname` (RFC 4035 §5.4); also used by aggressive NSEC (RFC 8198). */
+export function nsecClosestEncloser(nsec: ResourceRecord<NSECData>, qname: Name): Name {
   const a = commonAncestor(nsec.name, qname);
   const b = commonAncestor(nsec.data.nextDomainName, qname);
   return a.labelCount >= b.labelCount ? a : b;

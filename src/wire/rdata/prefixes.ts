@@ -9,7 +9,8 @@
  */
 import { TextFormatError } from '../../errors.js';
 import { Name } from '../name.js';
-import { EncodeMode, formatIPv4, formatIPv6, ipv4Into, ipv6Into, type Field, type FieldContext } from './fields.js';
+import { formatIPv4, formatIPv6, ipv4Into, ipv6Into } from './addresses.js';
+import { EncodeMode, type Field, type FieldContext } from './fields.js';
 
 export interface AplItem {
   /** Address family (1 IPv4, 2 IPv6). */

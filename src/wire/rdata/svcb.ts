@@ -10,7 +10,7 @@
  */
 import { TextFormatError } from '../../errors.js';
 import type { Field } from './fields.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './fields.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addresses.js';
 import { TokenCursor, fromBase64, parseUint, quoteBytes, toBase64, unescapeBytes } from './text.js';
 
 export interface SvcParam {

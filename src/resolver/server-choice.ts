@@ -1,0 +1,198 @@
+/**
+ * Asking one zone's servers (the iterator's "send" step): which address next, with what EDNS,
+ * in which letter case, and what the reply says about the server.
+ *
+ * - Choice: the infrastructure cache (`infra.ts`) picks the address (lowest smoothed RTT,
+ *   untried ones first, a little exploration) and sets the per-attempt timeout; timeouts,
+ *   RTTs and lameness are recorded back into it. When every server timed out once, one more
+ *   round is tried with the longer timeouts the selector now gives.
+ * - EDNS (RFC 6891 §7): a server that answers FORMERR/NOTIMP/BADVERS to EDNS is remembered as
+ *   EDNS-less and asked again without it.
+ * - 0x20 (draft-vixie-dnsext-dns0x20, `case-0x20.ts`): the query name in random case, the
+ *   reply required to echo it; the original spelling is put back before the reply is used.
+ * - Limits of the client query (`Request`): its deadline and its upstream query budget, shared
+ *   with every side lookup it starts.
+ *
+ * Invariants: every upstream query goes through the injected `exchange()` (crypto-random ID and
+ * port, reply matched on source, ID and question); lame replies never reach the caller.
+ */
+import type { ExchangeOptions, ExchangeResult, ServerAddress } from '../client/exchange.js';
+import { NetworkError, ResolutionError, TimeoutError } from '../errors.js';
+import { observeMs } from '../histogram.js';
+import type { Logger } from '../logging.js';
+import { EdeCode, Rcode } from '../wire/constants.js';
+import { newEdns } from '../wire/edns.js';
+import { Message } from '../wire/message.js';
+import type { Name } from '../wire/name.js';
+import { RRClass, RRType } from '../wire/types.js';
+import type { RRCache } from './cache.js';
+import { randomCase, restoreCase } from './case-0x20.js';
+import { type Classified, classify } from './classify.js';
+import type { ServerSelector } from './infra.js';
+import type { ResolverStats } from './stats.js';
+import { attachDnssec } from './validate.js';
+
+export type ExchangeFn = (query: Message, server: ServerAddress, opts?: ExchangeOptions) => Promise<ExchangeResult>;
+
+/** State of one client query, shared by its side lookups. */
+export class Request {
+  queries = 0;
+  /** Clock time (ms) after which no further upstream query is sent. */
+  deadline = 0;
+  referrals = 0;
+  /** name/type keys being resolved (loop detection for glueless NS chains). */
+  readonly active = new Set<string>();
+  /** Glueless NS lookups started per zone key. */
+  readonly fanout = new Map<string, number>();
+  constructor(readonly maxQueries: number) {}
+}
+
+/**
+ * One zone cut being asked: its name and the NS names serving it, or (stub zones) fixed servers
+ * by infrastructure-cache key.
+ */
+export interface ZoneCut {
+  zone: Name;
+  ns: Name[];
+  servers?: ReadonlyMap<string, ServerAddress>;
+}
+
+/** A usable (not lame) reply from a server of the cut, classified. */
+export interface Reply {
+  message: Message;
+  aa: boolean;
+  c: Classified;
+}
+
+export interface ServerChoiceOptions {
+  cache: RRCache;
+  selector: ServerSelector;
+  exchange: ExchangeFn;
+  port: number;
+  use0x20: boolean;
+  ipv6: boolean;
+  ednsUdpSize: number;
+  maxChain: number;
+  resolutionTimeoutMs: number;
+  clock: () => number;
+  stats: ResolverStats;
+  logger: Logger;
+  /**
+   * Looks up addresses of a cut's NS names that have none cached (glueless delegation);
+   * true when new ones were found. The resolution loop's business: it resolves names.
+   */
+  findAddresses: (cut: ZoneCut, req: Request, depth: number) => Promise<boolean>;
+}
+
+const A = RRType.A;
+const AAAA = RRType.AAAA;
+
+export class ServerChoice {
+  constructor(private readonly o: ServerChoiceOptions) {}
+
+  /** Known addresses of a zone's servers (cached at any rank). */
+  addresses(ns: readonly Name[]): string[] {
+    const { cache, ipv6 } = this.o;
+    const out: string[] = [];
+    for (const n of ns) {
+      const a = cache.peek(n, A, RRClass.IN);
+      if (a !== undefined) for (const r of a.records) out.push((r.data as { address: string }).address);
+      if (ipv6) {
+        const b = cache.peek(n, AAAA, RRClass.IN);
+        if (b !== undefined) for (const r of b.records) out.push((r.data as { address: string }).address);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Asks the servers of `cut` about (qn, qt): best server first, next on timeout, lameness or
+   * error; EDNS dropped for servers that reject it; a second round when only timeouts happened.
+   * `dnssec`: DO=1 and the reply's DNSSEC records attached for validation.
+   */
+  async ask(cut: ZoneCut, qn: Name, qt: number, qclass: number, req: Request, depth: number, dnssec: boolean): Promise<Reply> {
+    const o = this.o;
+    const selector = o.selector;
+    const st = o.stats;
+    const zoneKey = cut.zone.key;
+    const tried = new Set<string>();
+    let timeouts = 0;
+    let rounds = 0;
+    let lastError: unknown;
+    for (;;) {
+      let addrs = cut.servers !== undefined ? [...cut.servers.keys()] : this.addresses(cut.ns);
+      let address = selector.choose(addrs, zoneKey, tried);
+      if (address === undefined && (await o.findAddresses(cut, req, depth))) {
+        addrs = this.addresses(cut.ns);
+        address = selector.choose(addrs, zoneKey, tried);
+      }
+      if (address === undefined && timeouts > 0 && rounds === 0 && addrs.length > 0) {
+        // Every server timed out once: one more round with longer timeouts (backoff in the selector).
+        rounds++;
+        tried.clear();
+        timeouts = 0;
+        address = selector.choose(addrs, zoneKey, tried);
+      }
+      if (address === undefined) {
+        const why = addrs.length === 0 ? `no address for any server of ${cut.zone.toString()}` : `no server of ${cut.zone.toString()} answered usefully`;
+        const ede = lastError instanceof NetworkError ? EdeCode.NETWORK_ERROR : EdeCode.NO_REACHABLE_AUTHORITY;
+        throw new ResolutionError(`${why} (resolving ${qn.toString()})`, ede, lastError);
+      }
+      tried.add(address);
+      if (o.clock() > req.deadline) {
+        st.limitHits++;
+        throw new ResolutionError(`gave up on ${qn.toString()} after ${o.resolutionTimeoutMs} ms`, EdeCode.NO_REACHABLE_AUTHORITY, lastError);
+      }
+      if (++req.queries > req.maxQueries) {
+        st.limitHits++;
+        throw new ResolutionError(`more than ${req.maxQueries} upstream queries for one client query`, EdeCode.OTHER);
+      }
+      st.upstreamQueries++;
+      const useEdns = selector.edns(address);
+      const sendName = o.use0x20 ? randomCase(qn) : qn;
+      const q = Message.query(sendName, qt, {
+        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: o.ednsUdpSize, dnssecOk: dnssec }) : undefined,
+      });
+      const timeoutMs = selector.timeoutFor(address);
+      let res: ExchangeResult;
+      try {
+        res = await o.exchange(q, cut.servers?.get(address) ?? { address, port: o.port }, { timeoutMs, matchCase: o.use0x20 });
+      } catch (err) {
+        lastError = err;
+        if (err instanceof TimeoutError || err instanceof NetworkError) {
+          if (err instanceof TimeoutError) st.upstreamTimeouts++;
+          else st.upstreamErrors++;
+          selector.recordTimeout(address, timeoutMs);
+          timeouts++;
+          continue;
+        }
+        throw err;
+      }
+      selector.recordRtt(address, res.rttMs);
+      st.upstreamReplies++;
+      st.upstreamRttMsSum += res.rttMs;
+      observeMs(st.upstreamRttBuckets, res.rttMs);
+      st.ignoredReplies += res.ignored;
+      if (res.truncatedRetry) st.tcpRetries++;
+      const m = res.message;
+      if (o.use0x20) restoreCase(m, qn);
+      if (useEdns && (m.rcode === Rcode.FORMERR || m.rcode === Rcode.NOTIMP || m.rcode === Rcode.BADVERS)) {
+        // RFC 6891 §7: a server that does not do EDNS answers FORMERR/NOTIMP; ask it again without.
+        st.ednsFallbacks++;
+        selector.recordNoEdns(address);
+        tried.delete(address);
+        continue;
+      }
+      const c = classify(m, cut.zone, qn, qt, qclass, o.maxChain, st);
+      if (dnssec) attachDnssec(c, m, cut.zone);
+      if (c.kind === 'lame') {
+        st.lameServers++;
+        o.logger.debug({ server: address, zone: cut.zone.toString(), why: c.why }, 'lame or broken server');
+        selector.recordLame(address, zoneKey);
+        lastError = new ResolutionError(`${address}: ${c.why}`, EdeCode.NOT_AUTHORITATIVE);
+        continue;
+      }
+      return { message: m, aa: m.aa, c };
+    }
+  }
+}

@@ -149,28 +149,32 @@ export class ServerCookies {
   }
 
   /**
-   * Judges a COOKIE option's data (`data[0..len)`): client only, valid, invalid or malformed
+   * Judges a COOKIE option's data (`data[at..at+len)`): client only, valid, invalid or malformed
    * (RFC 7873 §5.2.2: a client cookie must be 8 octets, a server cookie 8 to 32).
    */
-  check(data: Uint8Array, len: number, address: string): CookieState {
+  check(data: Uint8Array, len: number, address: string, at = 0): CookieState {
     if (len === 8) return CookieState.CLIENT_ONLY;
     if (len < 16 || len > 40) return CookieState.MALFORMED;
-    if (len !== 24 || data[8] !== 1) return CookieState.INVALID; // not ours (RFC 9018 version 1 is 16 octets)
+    if (len !== 24 || data[at + 8] !== 1) return CookieState.INVALID; // not ours (RFC 9018 version 1 is 16 octets)
     const now = this.now();
     this.refresh(now);
-    const ts = ((data[12]! << 24) | (data[13]! << 16) | (data[14]! << 8) | data[15]!) >>> 0;
+    const ts = ((data[at + 12]! << 24) | (data[at + 13]! << 16) | (data[at + 14]! << 8) | data[at + 15]!) >>> 0;
     // Serial-number arithmetic on 32 bits (RFC 1982), as RFC 9018 §4.3 says.
     const age = (now - ts) | 0;
     if (age > MAX_AGE_S || age < -MAX_AHEAD_S) return CookieState.INVALID;
-    const n = this.fill(data, 0, ts, address);
+    const n = this.fill(data, at, ts, address);
     if (n < 0) return CookieState.INVALID;
-    for (const k of this.previous === undefined ? [this.current] : [this.current, this.previous]) {
-      siphash24(k, this.input, n, this.hash, 0);
-      let same = 0;
-      for (let i = 0; i < 8; i++) same |= this.hash[i]! ^ data[16 + i]!;
-      if (same === 0) return CookieState.VALID;
-    }
+    if (this.matches(this.current, n, data, at + 16)) return CookieState.VALID;
+    if (this.previous !== undefined && this.matches(this.previous, n, data, at + 16)) return CookieState.VALID;
     return CookieState.INVALID;
+  }
+
+  /** Whether the hash of `input[0..n)` under `k` equals the 8 octets at `data[h..]` (constant time). */
+  private matches(k: Uint32Array, n: number, data: Uint8Array, h: number): boolean {
+    siphash24(k, this.input, n, this.hash, 0);
+    let same = 0;
+    for (let i = 0; i < 8; i++) same |= this.hash[i]! ^ data[h + i]!;
+    return same === 0;
   }
 
   /**

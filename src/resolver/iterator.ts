@@ -30,7 +30,8 @@
 import { exchange as defaultExchange, type ExchangeOptions, type ExchangeResult, type ServerAddress } from '../client/exchange.js';
 import { DnsError, NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import { type Logger, silentLogger } from '../logging.js';
-import { EdeCode, Rcode } from '../wire/constants.js';
+import { EdeCode, EdnsOptionCode, Rcode } from '../wire/constants.js';
+import { clientCookieFor, cookieOption, replyCookie } from '../client/client-cookie.js';
 import { newEdns } from '../wire/edns.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
@@ -205,6 +206,8 @@ export class Resolver {
   readonly recursion: boolean;
   /** DNSSEC validation, when on. */
   validation: ResolverValidation | undefined;
+  /** The server cookie each authoritative server (by address) gave us last (RFC 7873 §5.3). Bounded. */
+  private readonly serverCookies = new Map<string, Uint8Array>();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
@@ -781,7 +784,8 @@ export class Resolver {
       const timeoutMs = this.selector.timeoutFor(address);
       let res: ExchangeResult;
       try {
-        res = await this.exchangeFn(q, cut.servers?.get(address) ?? { address, port: this.port }, { timeoutMs, matchCase: this.use0x20 });
+        const server = cut.servers?.get(address) ?? { address, port: this.port };
+        res = useEdns ? await this.exchangeWithCookie(q, server, address, timeoutMs) : await this.exchangeFn(q, server, { timeoutMs, matchCase: this.use0x20 });
       } catch (err) {
         lastError = err;
         if (err instanceof TimeoutError || err instanceof NetworkError) {
@@ -819,6 +823,33 @@ export class Resolver {
         continue;
       }
       return { message: m, aa: m.aa, c };
+    }
+  }
+
+  /**
+   * One exchange with DNS Cookies (RFC 7873 §5.1, as the forwarder does): our client cookie for
+   * this server and the server cookie it gave us last go along. A reply whose COOKIE option does
+   * not carry our client cookie is a forgery (§5.3: discarded; counted as ignored, and a
+   * NetworkError so the next server is tried); a new server cookie is kept; BADCOOKIE (§5.3) is
+   * asked again once with the cookie it brought.
+   */
+  private async exchangeWithCookie(q: Message, server: ServerAddress, address: string, timeoutMs: number): Promise<ExchangeResult> {
+    const edns = q.edns!;
+    const client = clientCookieFor(address);
+    for (let attempt = 0; ; attempt++) {
+      edns.options = edns.options.filter((o) => o.code !== EdnsOptionCode.COOKIE);
+      edns.options.push(cookieOption(client, this.serverCookies.get(address)));
+      const r = await this.exchangeFn(q, server, { timeoutMs, matchCase: this.use0x20 });
+      const c = replyCookie(r.message, client);
+      if (c === 'forged') {
+        this.stats.ignoredReplies++;
+        throw new NetworkError(address, 'reply carries a cookie that is not ours (RFC 7873 §5.3): discarded');
+      }
+      if (c !== 'none') {
+        if (this.serverCookies.size >= 100_000) this.serverCookies.clear();
+        this.serverCookies.set(address, c);
+      }
+      if (r.message.rcode !== Rcode.BADCOOKIE || attempt > 0 || c === 'none') return r;
     }
   }
 }

@@ -6,7 +6,9 @@
  * Invariants (the spoofing and amplification defences live here):
  * - Every upstream query goes through `exchange()` (crypto-random ID and source port; reply
  *   accepted only when source, port, ID and question match), optionally with 0x20 case
- *   randomisation checked byte for byte.
+ *   randomisation checked byte for byte, and with DNS Cookies on EDNS queries (RFC 7873: our
+ *   client cookie per server, its server cookie kept; a reply with a client cookie not ours is
+ *   discarded as forged; BADCOOKIE asked again once).
  * - Bailiwick: a reply from the servers of zone Z is trusted only for names at or below Z.
  *   Referral glue is cached only when inside Z (the delegating zone); answer records outside Z
  *   are ignored and their names resolved afresh from their own zones.

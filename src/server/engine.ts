@@ -14,8 +14,12 @@
  * answered with a copy of those bytes, its own ID and its own spelling of the name (so 0x20
  * random case, RFC draft-vixie-dnsext-dns0x20, costs one entry, not one per spelling), before
  * any decoding. Names in the answer that were compressed against the question follow its
- * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343). The
- * cache is bounded in octets and evicts the least recently used entries (second chance); once
+ * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343).
+ * A query with a COOKIE option (RFC 7873) shares the entry of the same query without one: the
+ * entry holds the reply without our cookie, and a hit is judged as the slow path judges it
+ * (malformed: FORMERR; not valid while cookies are required: BADCOOKIE, both left to the slow
+ * path) and gets a fresh server cookie for this client appended to its OPT record (RFC 9018).
+ * The cache is bounded in octets and evicts the least recently used entries (second chance); once
  * full, a new answer is admitted only when its query was asked before (a doorkeeper), so a
  * client asking for endless new names evicts nothing. It is emptied whenever the chain changes
  * (reload), and an answer from the zones is dropped as soon as the catalog's content version
@@ -53,8 +57,8 @@ const COOKIE = 10;
  * lowercased, when it has the cached shape (a plain QUERY, one uncompressed question, nothing
  * else but at most one OPT). So RD, CD (and the other flag bits), the name, QTYPE, QCLASS, the
  * EDNS size, version and DO all change the key. The OPT's options are left out when they are
- * all cookies (every resolver's query carries a fresh one, and the reply does not depend on
- * it); a query with any other option gets no key. `scratch` (at least MAX_CACHED_QUERY octets)
+ * all cookies (every resolver's query carries its own one, and only our COOKIE option in the
+ * reply depends on it, which a hit writes afresh); a query with any other option gets no key. `scratch` (at least MAX_CACHED_QUERY octets)
  * holds the lowercased copy; `out[0]` receives the offset just past the question's name, `out[1]`
  * 1 when it carried a cookie, and then `out[2]`, `out[3]` the first COOKIE option's data offset
  * and length.

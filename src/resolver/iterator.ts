@@ -6,7 +6,9 @@
  * Invariants (the spoofing and amplification defences live here):
  * - Every upstream query goes through `exchange()` (crypto-random ID and source port; reply
  *   accepted only when source, port, ID and question match), optionally with 0x20 case
- *   randomisation checked byte for byte.
+ *   randomisation checked byte for byte, and with DNS Cookies on EDNS queries (RFC 7873: our
+ *   client cookie per server, its server cookie kept; a reply with a client cookie not ours is
+ *   discarded as forged; BADCOOKIE asked again once).
  * - Bailiwick: a reply from the servers of zone Z is trusted only for names at or below Z.
  *   Referral glue is cached only when inside Z (the delegating zone); answer records outside Z
  *   are ignored and their names resolved afresh from their own zones.
@@ -174,6 +176,8 @@ export class Resolver {
   readonly recursion: boolean;
   /** DNSSEC validation, when on. */
   validation: ResolverValidation | undefined;
+  /** The server cookie each authoritative server (by address) gave us last (RFC 7873 §5.3). Bounded. */
+  private readonly serverCookies = new Map<string, Uint8Array>();
 
   constructor(opts: ResolverOptions) {
     this.cache = opts.cache;
@@ -198,6 +202,7 @@ export class Resolver {
       cache: this.cache, selector: this.selector, exchange: opts.exchange ?? defaultExchange, port: this.port,
       use0x20: opts.use0x20 ?? false, ipv6: this.ipv6, ednsUdpSize: opts.ednsUdpSize ?? 1232, maxChain: this.maxChain,
       resolutionTimeoutMs: this.resolutionTimeoutMs, clock: this.clock, stats: this.stats, logger: this.logger,
+      serverCookies: this.serverCookies,
       findAddresses: (cut, req, depth) => this.resolveNsAddresses(cut, req, depth),
     });
     this.primer = new RootPrimer(this.cache, opts.hints, this.ipv6,

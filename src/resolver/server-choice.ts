@@ -20,7 +20,8 @@ import type { ExchangeOptions, ExchangeResult, ServerAddress } from '../client/e
 import { NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import { observeMs } from '../histogram.js';
 import type { Logger } from '../logging.js';
-import { EdeCode, Rcode } from '../wire/constants.js';
+import { EdeCode, EdnsOptionCode, Rcode } from '../wire/constants.js';
+import { clientCookieFor, cookieOption, replyCookie } from '../client/client-cookie.js';
 import { newEdns } from '../wire/edns.js';
 import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
@@ -77,6 +78,8 @@ export interface ServerChoiceOptions {
   clock: () => number;
   stats: ResolverStats;
   logger: Logger;
+  /** The server cookie each server (by address) gave us last (RFC 7873 §5.3); owned by the resolver. */
+  serverCookies: Map<string, Uint8Array>;
   /**
    * Looks up addresses of a cut's NS names that have none cached (glueless delegation);
    * true when new ones were found. The resolution loop's business: it resolves names.
@@ -156,7 +159,8 @@ export class ServerChoice {
       const timeoutMs = selector.timeoutFor(address);
       let res: ExchangeResult;
       try {
-        res = await o.exchange(q, cut.servers?.get(address) ?? { address, port: o.port }, { timeoutMs, matchCase: o.use0x20 });
+        const server = cut.servers?.get(address) ?? { address, port: o.port };
+        res = useEdns ? await this.exchangeWithCookie(q, server, address, timeoutMs) : await o.exchange(q, server, { timeoutMs, matchCase: o.use0x20 });
       } catch (err) {
         lastError = err;
         if (err instanceof TimeoutError || err instanceof NetworkError) {
@@ -193,6 +197,33 @@ export class ServerChoice {
         continue;
       }
       return { message: m, aa: m.aa, c };
+    }
+  }
+
+  /**
+   * One exchange with DNS Cookies (RFC 7873 §5.1, as the forwarder does): our client cookie for
+   * this server and the server cookie it gave us last go along. A reply whose COOKIE option does
+   * not carry our client cookie is a forgery (§5.3: discarded; counted as ignored, and a
+   * NetworkError so the next server is tried); a new server cookie is kept; BADCOOKIE (§5.3) is
+   * asked again once with the cookie it brought.
+   */
+  private async exchangeWithCookie(q: Message, server: ServerAddress, address: string, timeoutMs: number): Promise<ExchangeResult> {
+    const edns = q.edns!;
+    const client = clientCookieFor(address);
+    for (let attempt = 0; ; attempt++) {
+      edns.options = edns.options.filter((o) => o.code !== EdnsOptionCode.COOKIE);
+      edns.options.push(cookieOption(client, this.o.serverCookies.get(address)));
+      const r = await this.o.exchange(q, server, { timeoutMs, matchCase: this.o.use0x20 });
+      const c = replyCookie(r.message, client);
+      if (c === 'forged') {
+        this.o.stats.ignoredReplies++;
+        throw new NetworkError(address, 'reply carries a cookie that is not ours (RFC 7873 §5.3): discarded');
+      }
+      if (c !== 'none') {
+        if (this.o.serverCookies.size >= 100_000) this.o.serverCookies.clear();
+        this.o.serverCookies.set(address, c);
+      }
+      if (r.message.rcode !== Rcode.BADCOOKIE || attempt > 0 || c === 'none') return r;
     }
   }
 }

@@ -15,65 +15,65 @@
 import { createHmac } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 
-/** SipHash state: v0..v3 as (hi, lo) 32-bit halves, and two temporaries. */
-let v0h = 0, v0l = 0, v1h = 0, v1l = 0, v2h = 0, v2l = 0, v3h = 0, v3l = 0, t = 0, th = 0;
-
-/** One SipRound on the module's state (no closure per call). */
-function round(): void {
-  // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
-  t = (v0l >>> 0) + (v1l >>> 0); v0h = (v0h + v1h + (t > 0xffffffff ? 1 : 0)) >>> 0; v0l = t >>> 0;
-  th = (v1h << 13) | (v1l >>> 19); v1l = ((v1l << 13) | (v1h >>> 19)) >>> 0; v1h = th >>> 0;
-  v1h ^= v0h; v1l ^= v0l;
-  t = v0h; v0h = v0l; v0l = t;
-  // v2 += v3; v3 = rotl(v3, 16) ^ v2
-  t = (v2l >>> 0) + (v3l >>> 0); v2h = (v2h + v3h + (t > 0xffffffff ? 1 : 0)) >>> 0; v2l = t >>> 0;
-  th = (v3h << 16) | (v3l >>> 16); v3l = ((v3l << 16) | (v3h >>> 16)) >>> 0; v3h = th >>> 0;
-  v3h ^= v2h; v3l ^= v2l;
-  // v0 += v3; v3 = rotl(v3, 21) ^ v0
-  t = (v0l >>> 0) + (v3l >>> 0); v0h = (v0h + v3h + (t > 0xffffffff ? 1 : 0)) >>> 0; v0l = t >>> 0;
-  th = (v3h << 21) | (v3l >>> 11); v3l = ((v3l << 21) | (v3h >>> 11)) >>> 0; v3h = th >>> 0;
-  v3h ^= v0h; v3l ^= v0l;
-  // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
-  t = (v2l >>> 0) + (v1l >>> 0); v2h = (v2h + v1h + (t > 0xffffffff ? 1 : 0)) >>> 0; v2l = t >>> 0;
-  th = (v1h << 17) | (v1l >>> 15); v1l = ((v1l << 17) | (v1h >>> 15)) >>> 0; v1h = th >>> 0;
-  v1h ^= v2h; v1l ^= v2l;
-  t = v2h; v2h = v2l; v2l = t;
-}
-
 /**
  * SipHash-2-4 of `msg[0..len)` with the 128-bit key given as four little-endian 32-bit words;
- * the 64-bit result is written little-endian into `out` at `at`.
+ * the 64-bit result is written little-endian into `out` at `at`. The state lives in locals as
+ * (hi, lo) 32-bit halves and the SipRound is written once inside the block loop: module-level
+ * state cost several times more (every access a context-slot load with a hole check), and this
+ * runs for every cookie answered from the answer cache.
  */
 export function siphash24(k: Uint32Array, msg: Uint8Array, len: number, out: Uint8Array, at: number): void {
-  // v as (hi, lo) pairs; k0 = k[1]:k[0], k1 = k[3]:k[2].
-  v0h = k[1]! ^ 0x736f6d65; v0l = k[0]! ^ 0x70736575;
-  v1h = k[3]! ^ 0x646f7261; v1l = k[2]! ^ 0x6e646f6d;
-  v2h = k[1]! ^ 0x6c796765; v2l = k[0]! ^ 0x6e657261;
-  v3h = k[3]! ^ 0x74656462; v3l = k[2]! ^ 0x79746573;
-  let mh = 0;
-  let ml = 0;
-
+  // k0 = k[1]:k[0], k1 = k[3]:k[2].
+  let v0h = k[1]! ^ 0x736f6d65, v0l = k[0]! ^ 0x70736575;
+  let v1h = k[3]! ^ 0x646f7261, v1l = k[2]! ^ 0x6e646f6d;
+  let v2h = k[1]! ^ 0x6c796765, v2l = k[0]! ^ 0x6e657261;
+  let v3h = k[3]! ^ 0x74656462, v3l = k[2]! ^ 0x79746573;
+  let t = 0, th = 0, mh = 0, ml = 0;
   const full = len - (len % 8);
-  for (let i = 0; i < full; i += 8) {
-    ml = (msg[i]! | (msg[i + 1]! << 8) | (msg[i + 2]! << 16) | (msg[i + 3]! << 24)) >>> 0;
-    mh = (msg[i + 4]! | (msg[i + 5]! << 8) | (msg[i + 6]! << 16) | (msg[i + 7]! << 24)) >>> 0;
-    v3h ^= mh; v3l ^= ml;
-    round(); round();
-    v0h ^= mh; v0l ^= ml;
+  // Blocks 0..last are compressed (2 rounds each; the last holds the tail octets and the length's
+  // low octet at the top), then one more pass is the finalization (v2 ^= 0xff, 4 rounds).
+  const last = full >>> 3;
+  for (let b = 0; b <= last + 1; b++) {
+    let rounds = 2;
+    if (b < last) {
+      const i = b << 3;
+      ml = (msg[i]! | (msg[i + 1]! << 8) | (msg[i + 2]! << 16) | (msg[i + 3]! << 24)) >>> 0;
+      mh = (msg[i + 4]! | (msg[i + 5]! << 8) | (msg[i + 6]! << 16) | (msg[i + 7]! << 24)) >>> 0;
+    } else if (b === last) {
+      ml = 0;
+      mh = (len & 0xff) << 24;
+      for (let i = full, sh = 0; i < len; i++, sh += 8) {
+        if (sh < 32) ml |= msg[i]! << sh;
+        else mh |= msg[i]! << (sh - 32);
+      }
+      ml >>>= 0; mh >>>= 0;
+    } else {
+      v2l = (v2l ^ 0xff) >>> 0;
+      rounds = 4;
+    }
+    if (b <= last) { v3h = (v3h ^ mh) >>> 0; v3l = (v3l ^ ml) >>> 0; }
+    for (let r = 0; r < rounds; r++) {
+      // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
+      t = (v0l >>> 0) + (v1l >>> 0); v0h = (v0h + v1h + (t > 0xffffffff ? 1 : 0)) >>> 0; v0l = t >>> 0;
+      th = (v1h << 13) | (v1l >>> 19); v1l = ((v1l << 13) | (v1h >>> 19)) >>> 0; v1h = th >>> 0;
+      v1h = (v1h ^ v0h) >>> 0; v1l = (v1l ^ v0l) >>> 0;
+      t = v0h; v0h = v0l; v0l = t;
+      // v2 += v3; v3 = rotl(v3, 16) ^ v2
+      t = (v2l >>> 0) + (v3l >>> 0); v2h = (v2h + v3h + (t > 0xffffffff ? 1 : 0)) >>> 0; v2l = t >>> 0;
+      th = (v3h << 16) | (v3l >>> 16); v3l = ((v3l << 16) | (v3h >>> 16)) >>> 0; v3h = th >>> 0;
+      v3h = (v3h ^ v2h) >>> 0; v3l = (v3l ^ v2l) >>> 0;
+      // v0 += v3; v3 = rotl(v3, 21) ^ v0
+      t = (v0l >>> 0) + (v3l >>> 0); v0h = (v0h + v3h + (t > 0xffffffff ? 1 : 0)) >>> 0; v0l = t >>> 0;
+      th = (v3h << 21) | (v3l >>> 11); v3l = ((v3l << 21) | (v3h >>> 11)) >>> 0; v3h = th >>> 0;
+      v3h = (v3h ^ v0h) >>> 0; v3l = (v3l ^ v0l) >>> 0;
+      // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
+      t = (v2l >>> 0) + (v1l >>> 0); v2h = (v2h + v1h + (t > 0xffffffff ? 1 : 0)) >>> 0; v2l = t >>> 0;
+      th = (v1h << 17) | (v1l >>> 15); v1l = ((v1l << 17) | (v1h >>> 15)) >>> 0; v1h = th >>> 0;
+      v1h = (v1h ^ v2h) >>> 0; v1l = (v1l ^ v2l) >>> 0;
+      t = v2h; v2h = v2l; v2l = t;
+    }
+    if (b <= last) { v0h = (v0h ^ mh) >>> 0; v0l = (v0l ^ ml) >>> 0; }
   }
-  // Last block: the remaining octets and the length's low octet at the top.
-  ml = 0;
-  mh = (len & 0xff) << 24;
-  for (let i = full, s = 0; i < len; i++, s += 8) {
-    if (s < 32) ml |= msg[i]! << s;
-    else mh |= msg[i]! << (s - 32);
-  }
-  ml >>>= 0; mh >>>= 0;
-  v3h ^= mh; v3l ^= ml;
-  round(); round();
-  v0h ^= mh; v0l ^= ml;
-  v2l ^= 0xff;
-  round(); round(); round(); round();
   const rl = (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
   const rh = (v0h ^ v1h ^ v2h ^ v3h) >>> 0;
   out[at] = rl & 0xff; out[at + 1] = (rl >>> 8) & 0xff; out[at + 2] = (rl >>> 16) & 0xff; out[at + 3] = rl >>> 24;
@@ -149,28 +149,32 @@ export class ServerCookies {
   }
 
   /**
-   * Judges a COOKIE option's data (`data[0..len)`): client only, valid, invalid or malformed
+   * Judges a COOKIE option's data (`data[at..at+len)`): client only, valid, invalid or malformed
    * (RFC 7873 §5.2.2: a client cookie must be 8 octets, a server cookie 8 to 32).
    */
-  check(data: Uint8Array, len: number, address: string): CookieState {
+  check(data: Uint8Array, len: number, address: string, at = 0): CookieState {
     if (len === 8) return CookieState.CLIENT_ONLY;
     if (len < 16 || len > 40) return CookieState.MALFORMED;
-    if (len !== 24 || data[8] !== 1) return CookieState.INVALID; // not ours (RFC 9018 version 1 is 16 octets)
+    if (len !== 24 || data[at + 8] !== 1) return CookieState.INVALID; // not ours (RFC 9018 version 1 is 16 octets)
     const now = this.now();
     this.refresh(now);
-    const ts = ((data[12]! << 24) | (data[13]! << 16) | (data[14]! << 8) | data[15]!) >>> 0;
+    const ts = ((data[at + 12]! << 24) | (data[at + 13]! << 16) | (data[at + 14]! << 8) | data[at + 15]!) >>> 0;
     // Serial-number arithmetic on 32 bits (RFC 1982), as RFC 9018 §4.3 says.
     const age = (now - ts) | 0;
     if (age > MAX_AGE_S || age < -MAX_AHEAD_S) return CookieState.INVALID;
-    const n = this.fill(data, 0, ts, address);
+    const n = this.fill(data, at, ts, address);
     if (n < 0) return CookieState.INVALID;
-    for (const k of this.previous === undefined ? [this.current] : [this.current, this.previous]) {
-      siphash24(k, this.input, n, this.hash, 0);
-      let same = 0;
-      for (let i = 0; i < 8; i++) same |= this.hash[i]! ^ data[16 + i]!;
-      if (same === 0) return CookieState.VALID;
-    }
+    if (this.matches(this.current, n, data, at + 16)) return CookieState.VALID;
+    if (this.previous !== undefined && this.matches(this.previous, n, data, at + 16)) return CookieState.VALID;
     return CookieState.INVALID;
+  }
+
+  /** Whether the hash of `input[0..n)` under `k` equals the 8 octets at `data[h..]` (constant time). */
+  private matches(k: Uint32Array, n: number, data: Uint8Array, h: number): boolean {
+    siphash24(k, this.input, n, this.hash, 0);
+    let same = 0;
+    for (let i = 0; i < 8; i++) same |= this.hash[i]! ^ data[h + i]!;
+    return same === 0;
   }
 
   /**
@@ -194,6 +198,10 @@ export class ServerCookies {
 
 /** The address's octets (IPv4 4, IPv6 16; an IPv4-mapped IPv6 address as IPv4) at `at`; the end, or -1. */
 function writeAddress(address: string, b: Uint8Array, at: number): number {
+  // Dotted-quad IPv4, parsed by hand: this runs for every cookie answered from the answer cache,
+  // where isIPv4's regular expression cost more than the SipHash.
+  const quad = parseQuad(address, address.length > 7 && address.charCodeAt(0) === 58 ? 7 : 0, b, at);
+  if (quad > 0) return quad;
   let a = address;
   if (a.startsWith('::ffff:') && isIPv4(a.slice(7))) a = a.slice(7);
   if (isIPv4(a)) {
@@ -221,4 +229,33 @@ function writeAddress(address: string, b: Uint8Array, at: number): number {
     b[at + 2 * i + 1] = v & 0xff;
   }
   return at + 16;
+}
+
+/**
+ * Strict dotted-quad at `address[from..]` (from 7: after '::ffff:'), written to `b[at..at+4)`;
+ * the end, or -1 when it is not one (the caller then takes the general path).
+ */
+function parseQuad(address: string, from: number, b: Uint8Array, at: number): number {
+  if (from === 7 && !address.startsWith('::ffff:')) return -1;
+  let part = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = from; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 3) return -1;
+      b[at + part++] = v;
+      v = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && v === 0) return -1; // no leading zeros (isIPv4 refuses them too)
+      v = v * 10 + c - 48;
+      if (++digits > 3 || v > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  if (digits === 0 || part !== 3) return -1;
+  b[at + 3] = v;
+  return at + 4;
 }

@@ -14,8 +14,12 @@
  * answered with a copy of those bytes, its own ID and its own spelling of the name (so 0x20
  * random case, RFC draft-vixie-dnsext-dns0x20, costs one entry, not one per spelling), before
  * any decoding. Names in the answer that were compressed against the question follow its
- * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343). The
- * cache is bounded in octets and evicts the least recently used entries (second chance); once
+ * case, as they would on the slow path (case-insensitively equal in every case, RFC 4343).
+ * A query with a COOKIE option (RFC 7873) shares the entry of the same query without one: the
+ * entry holds the reply without our cookie, and a hit is judged as the slow path judges it
+ * (malformed: FORMERR; not valid while cookies are required: BADCOOKIE, both left to the slow
+ * path) and gets a fresh server cookie for this client appended to its OPT record (RFC 9018).
+ * The cache is bounded in octets and evicts the least recently used entries (second chance); once
  * full, a new answer is admitted only when its query was asked before (a doorkeeper), so a
  * client asking for endless new names evicts nothing. It is emptied whenever the chain changes
  * (reload), and an answer from the zones is dropped as soon as the catalog's content version
@@ -53,9 +57,11 @@ const COOKIE = 10;
  * lowercased, when it has the cached shape (a plain QUERY, one uncompressed question, nothing
  * else but at most one OPT). So RD, CD (and the other flag bits), the name, QTYPE, QCLASS, the
  * EDNS size, version and DO all change the key. The OPT's options are left out when they are
- * all cookies (every resolver's query carries a fresh one, and the reply does not depend on
- * it); a query with any other option gets no key. `scratch` (at least MAX_CACHED_QUERY octets)
- * holds the lowercased copy; `out[0]` receives the offset just past the question's name.
+ * all cookies (every resolver's query carries its own one, and only our COOKIE option in the
+ * reply depends on it, which a hit writes afresh); a query with any other option gets no key. `scratch` (at least MAX_CACHED_QUERY octets)
+ * holds the lowercased copy; `out[0]` receives the offset just past the question's name, `out[1]`
+ * 1 when it carried a cookie, and then `out[2]`, `out[3]` the first COOKIE option's data offset
+ * and length.
  */
 function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array): string | undefined {
   if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
@@ -77,9 +83,16 @@ function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array): 
     if (p + 11 > len || buf[p] !== 0 || buf[p + 1] !== 0 || buf[p + 2] !== 41) return undefined;
     const rdata = p + 11;
     if (rdata + ((buf[p + 9]! << 8) | buf[p + 10]!) !== len) return undefined;
+    out[2] = -1;
     for (let o = rdata; o < len; ) {
       if (o + 4 > len || ((buf[o]! << 8) | buf[o + 1]!) !== COOKIE) return undefined;
-      o += 4 + ((buf[o + 2]! << 8) | buf[o + 3]!);
+      const ol = (buf[o + 2]! << 8) | buf[o + 3]!;
+      if (out[2]! < 0) {
+        // The first COOKIE option is the one judged (as checkCookie does).
+        out[2] = o + 4;
+        out[3] = ol;
+      }
+      o += 4 + ol;
       if (o > len) return undefined;
     }
     end = p + 9;
@@ -127,7 +140,17 @@ class CachedAnswer {
   constructor(readonly variants: Uint8Array[], readonly qtype: number, readonly rcode: number, readonly truncated: boolean,
     readonly bytes: number, readonly live: LiveAnswer | undefined = undefined,
     /** The data's source and its version when the answer was built (zone catalog): stale once it moves on. */
-    readonly content: { readonly version: number } | undefined = undefined, readonly contentVersion = 0) {}
+    readonly content: { readonly version: number } | undefined = undefined, readonly contentVersion = 0,
+    /**
+     * Octets the OPT record takes at the end of every variant (-1: no OPT), so a hit for a query
+     * with a cookie finds the RDLENGTH to fix up after appending its COOKIE option (RFC 7873 §5.2).
+     */
+    readonly optTail = -1,
+    /**
+     * A COOKIE option fits in every variant within the query's UDP limit (its EDNS size is part
+     * of the key) and none was truncated (cut for a room without the cookie's octets).
+     */
+    readonly cookieFits = false) {}
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -222,7 +245,7 @@ export class QueryEngine {
   private readonly answerBytesMax: number;
   /** Scratch for the lowercased key, and where the question's name ends in the last key made. */
   private readonly keyScratch = Buffer.allocUnsafe(MAX_CACHED_QUERY + 2);
-  private readonly nameEnd = new Int32Array(2);
+  private readonly nameEnd = new Int32Array(4);
   /** Keys that missed once while the cache was full (see askedBefore). */
   private readonly doorkeeper = new Set<string>();
   /** TSIG keys queries may be signed with (swapped on reload). */
@@ -235,6 +258,8 @@ export class QueryEngine {
   /** Dynamic update (RFC 2136, src/update): set by the server; absent -> the chain answers NOTIMP. */
   updates: ((ctx: QueryContext) => Message | Promise<Message>) | undefined = undefined;
   private readonly nowMs: () => number;
+  /** Where the OPT record starts in the reply `encode` just wrote, when it appended our cookie; else -1. */
+  private cookieOptAt = -1;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
@@ -302,16 +327,23 @@ export class QueryEngine {
   /**
    * The fast path for UDP: a copy of the cached reply for this exact query (ID, cookie and the
    * name's case aside) with the query's ID and spelling of the name put in, or undefined. Costs
-   * a walk over the question's labels, one string, one map probe and one copy.
+   * a walk over the question's labels, one string, one map probe and one copy. A query with a
+   * cookie (RFC 7873) is judged as the slow path would (malformed, or not valid when cookies are
+   * required: the slow path answers FORMERR/BADCOOKIE), and its copy gets a fresh server cookie
+   * for this client appended to the OPT record (two SipHash runs, no allocation beyond the copy).
    */
   cachedUdpReply(buf: Buffer, len: number, address?: string): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
-    const key = keyOf(buf, len, this.keyScratch, this.nameEnd);
+    const ne = this.nameEnd;
+    const key = keyOf(buf, len, this.keyScratch, ne);
     if (key === undefined) return undefined;
-    // A query with a cookie gets its own server cookie: the slow path writes it.
-    if (this.nameEnd[1] === 1 && this.cookies !== undefined) return undefined;
+    const cookies = ne[1] === 1 ? this.cookies : undefined;
+    if (cookies !== undefined && address === undefined) return undefined;
     const e = this.answers.get(key);
     if (e === undefined) return undefined;
+    // Our COOKIE option must fit where the slow path would have made room for it; a truncated
+    // answer was cut for a smaller room, so the slow path recomputes it.
+    if (cookies !== undefined && !e.cookieFits) return undefined;
     const content = e.content;
     if (content !== undefined && content.version !== e.contentVersion) {
       // A zone changed (reload, update, transfer): never serve the old answer.
@@ -330,10 +362,16 @@ export class QueryEngine {
         return undefined;
       }
       if (address === undefined || !live.source.allows(address)) return undefined;
-      live.source.hit(live.entries);
     }
-    e.used = true;
     const stats = this.opts.stats;
+    if (cookies !== undefined) {
+      const state = cookies.check(buf, ne[3]!, address!, ne[2]!);
+      if (state === CookieState.MALFORMED || (state !== CookieState.VALID && this.requireCookies)) return undefined;
+      if (state === CookieState.VALID) stats.cookiesValid++;
+      else if (state === CookieState.INVALID) stats.cookiesInvalid++;
+    }
+    if (live !== undefined) live.source.hit(live.entries);
+    e.used = true;
     stats.udpQueries++;
     stats.responses++;
     stats.qtypes[e.qtype]!++;
@@ -348,13 +386,23 @@ export class QueryEngine {
       e.next = i + 1 === v.length ? 0 : i + 1;
       r = v[i]!;
     }
-    const out = Buffer.allocUnsafe(r.length);
+    const rl = r.length;
+    const out = Buffer.allocUnsafe(cookies === undefined ? rl : rl + COOKIE_OPTION);
     out.set(r);
     out[0] = buf[0]!;
     out[1] = buf[1]!;
     // The question as the client spelled it (RFC 1035 §7.3: resolvers compare it; 0x20 relies on it).
-    buf.copy(out, 12, 12, this.nameEnd[0]!);
+    buf.copy(out, 12, 12, ne[0]!);
     if (live !== undefined) live.patch(out, now);
+    if (cookies !== undefined) {
+      // RFC 7873 §5.2.2-5.2.4: the client cookie echoed and a fresh server cookie, as the OPT's last option.
+      const n = cookies.writeOption(buf, ne[2]!, address!, out, rl);
+      const rd = rl - e.optTail + 9;
+      const rdlen = ((out[rd]! << 8) | out[rd + 1]!) + n;
+      out[rd] = rdlen >>> 8;
+      out[rd + 1] = rdlen & 0xff;
+      return n === COOKIE_OPTION ? out : out.subarray(0, rl + n);
+    }
     return out;
   }
 
@@ -487,32 +535,55 @@ export class QueryEngine {
     const req = ctx.request;
     const hit = ctx.live;
     const n = hit !== undefined ? 1 : ctx.cacheVariants;
-    if (n > MAX_VARIANTS || req.additional.length > 0 || ctx.tsig !== undefined || ctx.cookie !== undefined) return len;
+    if (n > MAX_VARIANTS || req.additional.length > 0 || ctx.tsig !== undefined) return len;
+    // With a cookie: the reply in `w` ends with our COOKIE option (appendCookie), which is this
+    // client's alone, so the cached copy is kept without it; a hit writes a fresh one (RFC 7873).
+    const withCookie = ctx.cookie !== undefined && this.cookies !== undefined;
+    const cookieAt = this.cookieOptAt;
+    if (withCookie && cookieAt < 0) return len;
     const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd);
     if (key === undefined || this.answers.has(key)) return len;
     const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
+    // Cut for a room smaller by the cookie's octets, so not what a query without one gets.
+    if (withCookie && truncated) return len;
     const variants: Uint8Array[] = [];
     if (n === 1) {
-      variants.push(w.buf.slice(0, len));
+      if (withCookie) {
+        const v = w.buf.slice(0, len - COOKIE_OPTION);
+        const rdlen = ((v[cookieAt + 9]! << 8) | v[cookieAt + 10]!) - COOKIE_OPTION;
+        v[cookieAt + 9] = rdlen >>> 8;
+        v[cookieAt + 10] = rdlen & 0xff;
+        variants.push(v);
+      } else {
+        variants.push(w.buf.slice(0, len));
+      }
     } else {
       try {
         for (let i = 0; i < n; i++) {
           ctx.rotation = i;
           const r = this.handler(ctx);
-          if (!(r instanceof Message)) return reply.encodeInto(w, ctx.maxSize);
+          if (!(r instanceof Message)) return this.reencode(reply, ctx, w);
           const l = r.encodeInto(w, ctx.maxSize);
           variants.push(w.buf.slice(0, l));
         }
       } catch {
         // Not worth caching then; send what the first run produced.
-        return reply.encodeInto(w, ctx.maxSize);
+        return this.reencode(reply, ctx, w);
       } finally {
         ctx.rotation = -1;
       }
-      // Send the first rotation now; the cache continues with the second.
+      if (withCookie && ((variants[0]![2]! & (Flag.TC >> 8)) !== 0 || variants[0]!.length + COOKIE_OPTION > ctx.maxSize)) {
+        return this.reencode(reply, ctx, w);
+      }
+      // Send the first rotation now (with this client's cookie); the cache continues with the second.
       w.reset();
       w.bytes(variants[0]!);
+      if (withCookie) this.appendCookie(ctx, w, w.pos);
     }
+    const opt = scanMessage(variants[0]!, variants[0]!.length);
+    const optTail = opt < 0 ? -1 : variants[0]!.length - opt;
+    let cookieFits = optTail >= 0 && !truncated;
+    for (const v of variants) if (v.length + COOKIE_OPTION > ctx.maxSize || (v[2]! & (Flag.TC >> 8)) !== 0) cookieFits = false;
     let live: LiveAnswer | undefined;
     if (hit !== undefined) {
       live = captureLive(hit, variants[0]!, variants[0]!.length, hit.source.now());
@@ -529,7 +600,8 @@ export class QueryEngine {
       if (this.answerBytes + bytes > this.answerBytesMax) return w.pos;
     }
     const c = ctx.content;
-    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version);
+    const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version,
+      optTail, cookieFits);
     e.next = n === 1 ? 0 : 1;
     this.answers.set(key, e);
     this.answerBytes += bytes;
@@ -618,11 +690,23 @@ export class QueryEngine {
     return undefined;
   }
 
+  /**
+   * The reply in `w` again, for when caching gave up after the rotations overwrote it: encoded
+   * as `encode` would (room for the cookie, which is appended), without counting it twice.
+   */
+  private reencode(reply: Message, ctx: QueryContext, w: Writer): number {
+    const withCookie = ctx.cookie !== undefined && this.cookies !== undefined && reply.edns !== undefined;
+    const len = reply.encodeInto(w, ctx.maxSize - (withCookie ? COOKIE_OPTION : 0));
+    return withCookie ? this.appendCookie(ctx, w, len) : len;
+  }
+
   /** Appends our COOKIE option to the OPT record of the reply in `w` (it is the last record before any TSIG). */
   private appendCookie(ctx: QueryContext, w: Writer, len: number): number {
     const opt = scanMessage(w.buf, len);
+    this.cookieOptAt = -1;
     if (opt < 0) return len;
     const n = this.cookies!.writeOption(ctx.cookie!, 0, ctx.clientAddress, w.buf, len);
+    if (n > 0) this.cookieOptAt = opt;
     const rdlen = ((w.buf[opt + 9]! << 8) | w.buf[opt + 10]!) + n;
     w.buf[opt + 9] = rdlen >>> 8;
     w.buf[opt + 10] = rdlen & 0xff;
@@ -644,6 +728,7 @@ export class QueryEngine {
     let len: number;
     const t = ctx.tsig;
     const withCookie = ctx.cookie !== undefined && this.cookies !== undefined && reply.edns !== undefined;
+    this.cookieOptAt = -1;
     const room = (t === undefined ? ctx.maxSize : ctx.maxSize - tsigSize(t.key)) - (withCookie ? COOKIE_OPTION : 0);
     try {
       len = reply.encodeInto(w, room);

@@ -46,7 +46,7 @@ export function* printZone(zone: Zone): Generator<string> {
     // Owner padding once per node, and columns counted arithmetically after it (owner names in
     // presentation form escape tabs, and TTL, class and type names have none): printing a
     // received zone to disk was dominated by rescanning each line for its column.
-    const owner = padTabs(node.name.toString(), 40);
+    const owner = padTabs(node.peekName().toString(), 40);
     const ownerCol = columnOf(owner);
     // The SOA leads the zone, as every zone printer writes it.
     const sets = node === zone.apex ? [...node.rrsets].sort((a, b) => (a.type === 6 ? -1 : b.type === 6 ? 1 : a.type - b.type)) : node.rrsets;

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     let records = 0;
     for (const f of Object.values(files)) records = writeZone(f, 1);
     const sov = await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--zone', `${ZONE}=${files.sovereign}`, '--listen', `${ADDR.sovereign}:${PORT}`,
-      '--workers', '1', '--log-level', 'error'], { address: ADDR.sovereign, port: PORT, zone: ZONE });
+      '--workers', '1', '--log-level', 'error'], { address: ADDR.sovereign, port: PORT, zone: ZONE }, { readyTimeoutMs: 180_000 });
     stops.push(() => sov.stop());
     const named = await startNamedXfr(join(dir.path, 'bind'), ADDR.bind, PORT, [], [{ name: ZONE, file: files.bind }]);
     stops.push(() => named.stop());

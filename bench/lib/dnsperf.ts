@@ -170,13 +170,13 @@ export interface NodeServer {
  * shown as it comes with `inheritStderr`.
  */
 export async function startNode(args: string[], ready: { address: string; port: number; zone: string },
-  opts: { inheritStderr?: boolean } = {}): Promise<NodeServer> {
+  opts: { inheritStderr?: boolean; readyTimeoutMs?: number } = {}): Promise<NodeServer> {
   const child: ChildProcess = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args],
     { stdio: ['ignore', 'ignore', opts.inheritStderr === true ? 'inherit' : 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const up = await waitForDns(ready.address, ready.port, ready.zone, 15_000);
+  const up = await waitForDns(ready.address, ready.port, ready.zone, opts.readyTimeoutMs ?? 15_000);
   if (!up) {
     child.kill('SIGKILL');
     throw new Error(`${args.join(' ')} did not answer:\n${err}`);

@@ -95,6 +95,12 @@ export function formatStats(s: StatsSnapshot): string {
     const state = z.loaded ? `serial ${z.serial ?? '-'}` : 'NOT LOADED (answered SERVFAIL)';
     const failed = z.loadFailures > 0 ? `, ${z.loadFailures} failed load(s)${z.error !== null ? `: ${z.error}` : ''}` : '';
     out.push(`zone ${z.name}: ${state}${failed}`);
+    const sec = z.secondary;
+    if (sec !== undefined && sec !== null && sec.transfers) {
+      // Transfers in, as BIND's statistics-channel xfrins and Knot's stats: count, failures, volume, time.
+      const last = sec.lastTransfer === null ? 'none' : `${sec.lastTransfer.kind.toUpperCase()} serial ${sec.lastTransfer.serial}`;
+      out.push(`zone ${z.name}: transfers in ${sec.transfersIn}, failed ${sec.transferFailures}, ${sec.transferBytes} bytes, ${sec.transferMs} ms, last ${last}`);
+    }
   }
   return out.join('\n') + '\n';
 }

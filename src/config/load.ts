@@ -190,6 +190,12 @@ function checkSecondaryConfig(cfg: Config, problems: Problems): void {
     if (zone.forwardUpdates === true && zone.primaries === undefined) {
       problems.add(['zones', i, 'forwardUpdates'], 'only a secondary zone forwards updates', { fix: 'add primaries: [...] or remove forwardUpdates' });
     }
+    if (zone.dnssec !== undefined && zone.primaries !== undefined) {
+      // A secondary serves what its primary signed (BIND's dnssec-policy on a secondary is
+      // inline signing, which we do not do): the block would be silently ignored.
+      problems.add(['zones', i, 'dnssec'], 'a secondary zone is not signed here: it serves the records its primary sends (signed or not)',
+        { fix: 'remove dnssec: from this zone and sign it on its primary, or remove primaries: to make it a primary zone signed here' });
+    }
   }
 }
 

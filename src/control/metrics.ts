@@ -237,6 +237,23 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
       if (z.serial !== null) serial.set({ zone: z.name }, z.serial);
       failures.inc({ zone: z.name }, z.loadFailures);
     }
+    // Secondary zones: transfers in (the process that transfers reports them; RFC 5936/1995).
+    const secondaries = s.zones.filter((z) => z.secondary !== undefined && z.secondary !== null && z.secondary.transfers);
+    if (secondaries.length > 0) {
+      const xin = counter('sovereign_xfr_in_total', 'Zone transfers in (AXFR/IXFR) completed, by zone.', zl);
+      const xinFailed = counter('sovereign_xfr_in_failures_total', 'Refreshes of a secondary zone that failed (no primary gave the zone), by zone.', zl);
+      const xinBytes = counter('sovereign_xfr_in_bytes_total', 'Octets of DNS messages received in zone transfers, by zone.', zl);
+      const xinSeconds = counter('sovereign_xfr_in_seconds_total', 'Time spent receiving and installing zone transfers, by zone.', zl);
+      const xinSerial = gauge('sovereign_xfr_in_last_serial', 'SOA serial of the last zone transfer in, by zone.', zl);
+      for (const z of secondaries) {
+        const sec = z.secondary!;
+        xin.inc({ zone: z.name }, sec.transfersIn);
+        xinFailed.inc({ zone: z.name }, sec.transferFailures);
+        xinBytes.inc({ zone: z.name }, sec.transferBytes);
+        xinSeconds.inc({ zone: z.name }, sec.transferMs / 1000);
+        if (sec.lastTransfer !== null) xinSerial.set({ zone: z.name }, sec.lastTransfer.serial);
+      }
+    }
   }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);

@@ -47,6 +47,13 @@ export interface DotOptions {
 /** Unsent answer octets a connection may pile up before we stop reading its queries. */
 const MAX_UNSENT = 256 * 1024;
 
+/** Zone transfers: octets per write (a batch holds at least one largest message, 65535 + 2). */
+const XFR_BATCH = 128 * 1024;
+/** Zone transfers: encoding pauses (until 'drain') while the socket holds this many unsent octets. */
+const XFR_UNSENT = 512 * 1024;
+/** Zone transfers: octets written before yielding to other connections when the socket never pushes back. */
+const XFR_SLICE = 1024 * 1024;
+
 class Connection {
   pending: Buffer | undefined = undefined;
   /** When the unfinished message in `pending` began (ms): a client dribbling bytes gets no more time. */
@@ -289,13 +296,28 @@ export class TcpListener {
   }
 
   /**
-   * Sends a multi-message reply (zone transfer, RFC 5936 §2.2) as the client reads it: one
-   * message is encoded only when the socket has room, so a large zone never piles up in memory.
-   * Counts as one query in flight until its last message.
+   * Sends a multi-message reply (zone transfer, RFC 5936 §2.2) as the client reads it. Messages
+   * are framed into one batch buffer and written XFR_BATCH octets at a time (one write per batch,
+   * not per message: a 16 KiB message alone fills the socket's default high-water mark, and
+   * waiting for 'drain' after each one left the transfer idle between messages). Encoding goes
+   * on while the socket holds less than XFR_UNSENT unsent octets, then waits for 'drain'; so
+   * memory per transfer is bounded by XFR_UNSENT plus one batch, however large the zone. After
+   * XFR_SLICE octets without back-pressure it yields to the event loop, so other clients are
+   * served meanwhile. Counts as one query in flight until its last message.
    */
   private pump(conn: Connection, s: StreamReply): void {
     conn.inFlight++;
+    const socket = conn.socket;
+    let batch = Buffer.allocUnsafe(XFR_BATCH);
+    let off = 0;
+    const flush = (): void => {
+      if (off === 0) return;
+      socket.write(batch.subarray(0, off));
+      batch = Buffer.allocUnsafe(XFR_BATCH);
+      off = 0;
+    };
     const step = (): void => {
+      let slice = 0;
       for (;;) {
         if (conn.closed) return;
         let len: number;
@@ -304,20 +326,42 @@ export class TcpListener {
         } catch (err) {
           // Nothing sensible can follow a half-sent transfer: close (RFC 5936 §2.2 lets us).
           this.opts.logger.error({ err }, 'zone transfer failed');
-          conn.socket.destroy();
+          socket.destroy();
           return;
         }
         if (len < 0) {
+          flush();
           conn.inFlight--;
           return;
         }
-        if (!this.send(conn, len)) {
-          conn.socket.once('drain', step);
-          return;
+        if (off + len + 2 > batch.length) {
+          slice += off;
+          flush();
+          if (socket.writableLength >= XFR_UNSENT) {
+            this.stashMessage(batch, 0, len);
+            off = len + 2;
+            socket.once('drain', step);
+            return;
+          }
+          if (slice >= XFR_SLICE) {
+            this.stashMessage(batch, 0, len);
+            off = len + 2;
+            setImmediate(step);
+            return;
+          }
         }
+        this.stashMessage(batch, off, len);
+        off += len + 2;
       }
     };
     step();
+  }
+
+  /** Copies the message in the writer, length-prefixed (RFC 1035 §4.2.2), into `batch` at `at`. */
+  private stashMessage(batch: Buffer, at: number, len: number): void {
+    batch[at] = len >>> 8;
+    batch[at + 1] = len & 0xff;
+    batch.set(this.writer.buf.subarray(0, len), at + 2);
   }
 
   /**

@@ -58,7 +58,9 @@ export class ZoneRecords implements RecordSource {
   private node = 0;
   private set = 0;
   private rec = 0;
-  private last: [number, number, number] = [0, 0, 0];
+  private readonly last: [number, number, number] = [0, 0, 0];
+  private nameOf: ZoneNode | undefined;
+  private name: Name | undefined;
 
   constructor(private readonly zone: Zone) {
     this.nodes = zone.nodes();
@@ -82,15 +84,24 @@ export class ZoneRecords implements RecordSource {
         this.rec = 0;
         continue;
       }
-      this.last = [this.node, this.set, this.rec];
-      writeZoneRecord(w, n.name, s, this.rec);
+      this.last[0] = this.node;
+      this.last[1] = this.set;
+      this.last[2] = this.rec;
+      // The owner built once per node and not kept on it (see ZoneNode.peekName).
+      if (this.nameOf !== n) {
+        this.nameOf = n;
+        this.name = n.peekName();
+      }
+      writeZoneRecord(w, this.name!, s, this.rec);
       this.rec++;
       return true;
     }
   }
 
   unwrite(): void {
-    [this.node, this.set, this.rec] = this.last;
+    this.node = this.last[0];
+    this.set = this.last[1];
+    this.rec = this.last[2];
   }
 }
 

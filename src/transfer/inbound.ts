@@ -41,13 +41,13 @@ export interface FetchOptions {
 
 export type FetchResult =
   | { kind: 'uptodate'; serial: number }
-  | { kind: 'axfr' | 'ixfr'; zone: Zone; serial: number; records: number; messages: number };
+  | { kind: 'axfr' | 'ixfr'; zone: Zone; serial: number; records: number; messages: number; bytes: number };
 
 const serialOf = (rr: ResourceRecord): number => (rr.data as { serial: number }).serial;
 
 /** Records of one transfer, read to its end (or a TransferError). */
-async function pull(origin: Name, type: number, have: ResourceRecord | undefined, opts: FetchOptions):
-  Promise<{ records: ResourceRecord[]; messages: number; rcode: number }> {
+async function pull(origin: Name, type: number, have: ResourceRecord | undefined, opts: FetchOptions, sink?: AxfrBuilder):
+  Promise<{ records: ResourceRecord[]; count: number; messages: number; bytes: number; rcode: number }> {
   const q = Message.query(origin, type, { rd: false });
   if (type === RRType.IXFR && have !== undefined) q.authority.push({ ...have, ttl: 0 });
   const label = `${opts.primary.address}#${opts.primary.port}`;
@@ -67,14 +67,18 @@ async function pull(origin: Name, type: number, have: ResourceRecord | undefined
     requestMac = r.mac;
     return r.bytes;
   };
+  // With a sink (AXFR), records go into the zone as they arrive: none is kept beyond its message.
   const records: ResourceRecord[] = [];
+  let count = 0;
   let messages = 0;
+  let octets = 0;
   const max = opts.maxRecords ?? 50_000_000;
   let verifier: TsigStreamVerifier | undefined;
   const end = new StreamEnd(type === RRType.IXFR);
   try {
     for await (const { message: m, bytes } of conn.stream(q, { idleTimeoutMs: timeoutMs, ...(sign === undefined ? {} : { sign }) })) {
       messages++;
+      octets += bytes.length;
       let done = false;
       if (m.rcode === Rcode.NOERROR) for (const rr of m.answer) if (end.add(rr)) done = true;
       if (messages === 1 && m.answer.length === 1 && end.singleSoa) done = true;
@@ -83,18 +87,20 @@ async function pull(origin: Name, type: number, have: ResourceRecord | undefined
         const why = verifier.check(bytes, done || m.rcode !== 0);
         if (why !== undefined) throw new TransferError(origin.toString(), `${label}: ${why}`);
       }
-      if (m.rcode !== Rcode.NOERROR) return { records, messages, rcode: m.rcode };
+      if (m.rcode !== Rcode.NOERROR) return { records, count, messages, bytes: octets, rcode: m.rcode };
       if (messages === 1 && (m.answer.length === 0 || m.answer[0]!.type !== RRType.SOA)) {
         throw new TransferError(origin.toString(), `${label}: the transfer does not start with an SOA`);
       }
-      for (const rr of m.answer) records.push(rr);
-      if (records.length > max) throw new TransferError(origin.toString(), `${label}: more than ${max} records`);
-      if (done) return { records, messages, rcode: 0 };
+      if (sink === undefined) for (const rr of m.answer) records.push(rr);
+      else for (const rr of m.answer) sink.add(rr);
+      count += m.answer.length;
+      if (count > max) throw new TransferError(origin.toString(), `${label}: more than ${max} records`);
+      if (done) return { records, count, messages, bytes: octets, rcode: 0 };
     }
   } catch (e) {
     if (e instanceof TransferError) throw e;
     if (e instanceof NetworkError || e instanceof TimeoutError) {
-      throw new TransferError(origin.toString(), `${label}: transfer cut short after ${records.length} records (${e.message})`, e);
+      throw new TransferError(origin.toString(), `${label}: transfer cut short after ${count} records (${e.message})`, e);
     }
     throw e;
   } finally {
@@ -147,18 +153,26 @@ function recordKey(rr: ResourceRecord): string {
   return `${rr.name.key}|${rr.type}|${rr.class}|${Buffer.from(keyWriter.toBytes()).toString('latin1')}`;
 }
 
+/** Adds one received record to `zone`, refusing records outside it and an SOA off the apex. */
+function addChecked(zone: Zone, origin: Name, rr: ResourceRecord): void {
+  if (!rr.name.isSubdomainOf(origin)) {
+    throw new TransferError(origin.toString(), `out-of-zone record ${rr.name.toString()} ${rr.type} in the transfer`);
+  }
+  if (rr.type === RRType.SOA && !rr.name.equals(origin)) {
+    throw new TransferError(origin.toString(), `SOA at ${rr.name.toString()}, not at the apex`);
+  }
+  zone.add(rr);
+}
+
 /** Builds and checks a zone from records (SOA first); throws TransferError naming the problem. */
 function buildZone(origin: Name, records: Iterable<ResourceRecord>): Zone {
   const zone = new Zone(origin);
-  for (const rr of records) {
-    if (!rr.name.isSubdomainOf(origin)) {
-      throw new TransferError(origin.toString(), `out-of-zone record ${rr.name.toString()} ${rr.type} in the transfer`);
-    }
-    if (rr.type === RRType.SOA && !rr.name.equals(origin)) {
-      throw new TransferError(origin.toString(), `SOA at ${rr.name.toString()}, not at the apex`);
-    }
-    zone.add(rr);
-  }
+  for (const rr of records) addChecked(zone, origin, rr);
+  return finishZone(origin, zone);
+}
+
+/** Finishes and checks a zone built from a transfer. */
+function finishZone(origin: Name, zone: Zone): Zone {
   zone.finish();
   const errors = checkZone(zone, origin.toString()).filter((p) => p.severity === 'error');
   if (errors.length > 0) throw new TransferError(origin.toString(), `the received zone fails its checks: ${errors.map((e) => e.reason).join('; ')}`);
@@ -173,6 +187,42 @@ function* recordsOf(zone: Zone): Generator<ResourceRecord> {
       const data = s instanceof ZoneRRset ? s.decode() : s.rdata;
       for (const d of data) yield { name: node.name, type: s.type, class: s.class, ttl: s.ttl, data: d };
     }
+  }
+}
+
+/**
+ * An AXFR (SOA, ..., SOA) built into a zone as it arrives, so a large transfer never holds its
+ * records decoded all at once (they were most of the memory and of the garbage collector's
+ * work). Each record is added when the next one arrives: the last one held back is the closing
+ * SOA, which is not part of the zone.
+ */
+class AxfrBuilder {
+  readonly zone: Zone;
+  first: ResourceRecord | undefined;
+  last: ResourceRecord | undefined;
+  count = 0;
+
+  constructor(private readonly origin: Name) {
+    this.zone = new Zone(origin);
+  }
+
+  add(rr: ResourceRecord): void {
+    if (this.last !== undefined) addChecked(this.zone, this.origin, this.last);
+    else this.first = rr;
+    this.last = rr;
+    this.count++;
+  }
+
+  /** The zone, checked (RFC 5936 §2.2: it ends with the SOA it began with). */
+  finish(): Zone {
+    const { first, last, origin } = this;
+    if (first === undefined || last === undefined || this.count < 2 || last.type !== RRType.SOA) {
+      throw new TransferError(origin.toString(), 'the transfer does not end with an SOA');
+    }
+    if (serialOf(first) !== serialOf(last)) {
+      throw new TransferError(origin.toString(), `first and last SOA differ (serial ${serialOf(first)} and ${serialOf(last)})`);
+    }
+    return finishZone(origin, this.zone);
   }
 }
 
@@ -235,19 +285,20 @@ export async function fetchZone(origin: Name, current: Zone | undefined, opts: F
       if (r.records.length === 1 || serialCompare(theirs, serialOf(have)) !== 1) return { kind: 'uptodate', serial: theirs };
       const incremental = r.records[1]!.type === RRType.SOA && serialOf(r.records[1]!) !== theirs;
       const zone = incremental ? applyIxfr(origin, current!, r.records) : fromAxfr(origin, r.records);
-      return { kind: incremental ? 'ixfr' : 'axfr', zone, serial: theirs, records: r.records.length, messages: r.messages };
+      return { kind: incremental ? 'ixfr' : 'axfr', zone, serial: theirs, records: r.records.length, messages: r.messages, bytes: r.bytes };
     }
     if (r.rcode === Rcode.NOTAUTH || r.rcode === Rcode.REFUSED) {
       throw new TransferError(origin.toString(), `${opts.primary.address}#${opts.primary.port} answered IXFR with RCODE ${r.rcode}`);
     }
     // NOTIMP, FORMERR...: the primary does no IXFR; fall back to AXFR (RFC 1995 §4).
   }
-  const r = await pull(origin, RRType.AXFR, undefined, opts);
+  const builder = new AxfrBuilder(origin);
+  const r = await pull(origin, RRType.AXFR, undefined, opts, builder);
   if (r.rcode !== Rcode.NOERROR) {
     throw new TransferError(origin.toString(), `${opts.primary.address}#${opts.primary.port} answered AXFR with RCODE ${r.rcode}`);
   }
-  const zone = fromAxfr(origin, r.records);
-  return { kind: 'axfr', zone, serial: zone.serial ?? 0, records: r.records.length, messages: r.messages };
+  const zone = builder.finish();
+  return { kind: 'axfr', zone, serial: zone.serial ?? 0, records: r.count, messages: r.messages, bytes: r.bytes };
 }
 
 /** Writes the zone to `file` atomically: a temp file beside it, fsync, rename, directory fsync. */

@@ -61,9 +61,12 @@ export interface SecondaryStatus {
   lastResult: string | null;
   /** Failed refreshes in a row. */
   failures: number;
-  lastTransfer: { kind: 'axfr' | 'ixfr'; serial: number; records: number; messages: number; ms: number; from: string; at: string } | null;
+  lastTransfer: { kind: 'axfr' | 'ixfr'; serial: number; records: number; messages: number; bytes: number; ms: number; from: string; at: string } | null;
   transfersIn: number;
   transferFailures: number;
+  /** Octets of DNS messages received by the transfers in, and the time they took (ms), since start. */
+  transferBytes: number;
+  transferMs: number;
 }
 
 /** What a SecondaryZone needs from the server around it. */
@@ -109,6 +112,8 @@ export class SecondaryZone {
   private lastTransfer: SecondaryStatus['lastTransfer'] = null;
   private transfersIn = 0;
   private transferFailures = 0;
+  private transferBytes = 0;
+  private transferMs = 0;
   private running: Promise<void> | undefined;
   /** What to do once the running refresh ends (a NOTIFY or command came meanwhile). */
   private queued: RefreshMode | undefined;
@@ -220,6 +225,8 @@ export class SecondaryZone {
       lastTransfer: this.lastTransfer,
       transfersIn: this.transfersIn,
       transferFailures: this.transferFailures,
+      transferBytes: this.transferBytes,
+      transferMs: this.transferMs,
     };
   }
 
@@ -365,7 +372,9 @@ export class SecondaryZone {
           this.host.broadcast?.(this.zc.name, 'loaded');
           const ms = Math.round(this.now() - started);
           this.transfersIn++;
-          this.lastTransfer = { kind: r.kind, serial: r.serial, records: r.records, messages: r.messages, ms, from: label, at: new Date(this.now()).toISOString() };
+          this.transferBytes += r.bytes;
+          this.transferMs += ms;
+          this.lastTransfer = { kind: r.kind, serial: r.serial, records: r.records, messages: r.messages, bytes: r.bytes, ms, from: label, at: new Date(this.now()).toISOString() };
           this.lastResult = `${r.kind.toUpperCase()} of serial ${r.serial} from ${label}`;
           log.info({ zone: name, kind: r.kind, from: label, serial: r.serial, previous: previous ?? null, records: r.records, messages: r.messages, ms },
             'secondary: transfer done');

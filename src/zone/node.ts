@@ -295,17 +295,24 @@ export class ZoneNode {
   get name(): Name {
     const r = this.nameRef;
     if (r instanceof Name) return r;
-    let n: Name;
-    if (r === undefined) {
-      const k = this.key;
-      const w = new Uint8Array(k.length);
-      for (let i = 0; i < k.length; i++) w[i] = k.charCodeAt(i);
-      n = new Name(w);
-    } else {
-      n = new Name(r);
-    }
+    const n = this.peekName();
     this.nameRef = n;
     return n;
+  }
+
+  /**
+   * The owner name without keeping it on the node: what a walk over the whole zone (a transfer
+   * out, the copy written to disk) uses, so that it does not leave a Name on every node of a
+   * large zone (hundreds of MiB for a million names).
+   */
+  peekName(): Name {
+    const r = this.nameRef;
+    if (r instanceof Name) return r;
+    if (r !== undefined) return new Name(r);
+    const k = this.key;
+    const w = new Uint8Array(k.length);
+    for (let i = 0; i < k.length; i++) w[i] = k.charCodeAt(i);
+    return new Name(w);
   }
 
   /** NS here and not at the apex: a zone cut (RFC 1034 §4.2.1). */

@@ -17,7 +17,11 @@ function columnOf(text: string): number {
 }
 
 function padTabs(text: string, column: number, spaceWhenPast = false): string {
-  let col = columnOf(text);
+  return padTabsFrom(text, columnOf(text), column, spaceWhenPast);
+}
+
+/** padTabs when the column `text` ends at is already known (`col`). */
+function padTabsFrom(text: string, col: number, column: number, spaceWhenPast = false): string {
   // RDATA after a type name that reaches its column (NSEC3PARAM): BIND separates with one space.
   if (spaceWhenPast && col >= column) return text + ' ';
   let s = text;
@@ -39,15 +43,19 @@ const writer = new Writer();
 /** Yields the zone's lines (without newlines) in canonical order. */
 export function* printZone(zone: Zone): Generator<string> {
   for (const node of zone.nodes()) {
-    const owner = node.name.toString();
+    // Owner padding once per node, and columns counted arithmetically after it (owner names in
+    // presentation form escape tabs, and TTL, class and type names have none): printing a
+    // received zone to disk was dominated by rescanning each line for its column.
+    const owner = padTabs(node.peekName().toString(), 40);
+    const ownerCol = columnOf(owner);
     // The SOA leads the zone, as every zone printer writes it.
     const sets = node === zone.apex ? [...node.rrsets].sort((a, b) => (a.type === 6 ? -1 : b.type === 6 ? 1 : a.type - b.type)) : node.rrsets;
     for (const set of sets) {
       // Decoded and canonicalised here without being kept on the zone (printing a large zone
       // must not turn every stored record into objects).
       const rdata = peekRData(set);
-      const head = padTabs(owner, 40) + String(set.ttl).padStart(10) + ` ${classToString(set.class)} `;
-      const typed = padTabs(head + typeToString(set.type), 64, true);
+      const head = owner + String(set.ttl).padStart(10) + ` ${classToString(set.class)} ` + typeToString(set.type);
+      const typed = padTabsFrom(head, ownerCol + head.length - owner.length, 64, true);
       if (rdata.length === 1) {
         yield typed + chunkBlob(set.type, printRData(set.type, rdata[0]));
         continue;

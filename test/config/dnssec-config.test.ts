@@ -45,6 +45,23 @@ test('dnssec config errors name the key and the fix', () => {
   bad({ policy: 'default', colour: 'blue' }, /colour/, /.+/);
 });
 
+test('dnssec: on a secondary zone (one with primaries) is a config error naming the key and the fix', () => {
+  for (const zone of [
+    { name: 'example.com', file: 'db', primaries: ['127.0.0.1:5301'], dnssec: { policy: 'default' } },
+    { name: 'example.com', file: 'db', type: 'secondary', primaries: ['127.0.0.1'], dnssec: { policy: 'default' } },
+  ]) {
+    assert.throws(() => validateConfig({ zones: [zone] }, '/'), (e: unknown) => {
+      assert.ok(e instanceof ConfigError, String(e));
+      assert.match(e.message, /zones\[0\]\.dnssec/);
+      assert.match(e.message, /secondary zone is not signed here/);
+      assert.match(e.message, /sign it on its primary, or remove primaries:/);
+      return true;
+    });
+  }
+  // The same zone as a primary signs: no error.
+  validateConfig({ zones: [{ name: 'example.com', file: 'db', dnssec: { policy: 'default' } }] }, '/');
+});
+
 test('serve --sign signs every --zone; --nsec3 and --key-dir go with it', () => {
   const a = parseServeArgs(['--zone', 'example.com=/z/db.com', '--zone', 'example.org=/z/db.org', '--sign', '--nsec3', '--key-dir', '/k']);
   for (const z of a.config.zones) {

@@ -6,10 +6,14 @@
 // - Sovereign primary -> Sovereign secondary -> BIND and NSD tertiaries: a change at the
 //   primary reaches both tertiaries by NOTIFY from the secondary; every copy equals the source.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { formatStats } from '../../src/cli/stats.js';
 import { defaultConfig } from '../../src/config/load.js';
+import { serverSnapshot } from '../../src/control/backend.js';
+import { renderMetrics } from '../../src/control/metrics.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/logging.js';
 import { DnsServer } from '../../src/server/server.js';
@@ -84,6 +88,23 @@ describe('Sovereign secondary against BIND, Knot and NSD', { concurrency: false 
     const st = sov.zoneStatus()[0]!.secondary!;
     assert.equal(st.lastTransfer!.kind, 'ixfr');
     assert.ok(sov.secondaries.counters.notifyIn >= 1, 'by NOTIFY');
+    // Transfers in counted (AXFR then IXFR), in `sovereign stats` and /metrics (promtool-clean).
+    assert.equal(st.transfersIn, 2);
+    assert.equal(st.transferFailures, 0);
+    assert.equal(st.lastTransfer!.serial, 101);
+    assert.ok(st.lastTransfer!.bytes > 0 && st.transferBytes > st.lastTransfer!.bytes, `bytes ${st.transferBytes}, last ${st.lastTransfer!.bytes}`);
+    const snap = serverSnapshot(sov, Date.now());
+    assert.match(formatStats(snap), new RegExp(`zone ${zone}\\.?: transfers in 2, failed 0, ${st.transferBytes} bytes, \\d+ ms, last IXFR serial 101`));
+    const { body } = await renderMetrics(snap);
+    assert.match(body, new RegExp(`^sovereign_xfr_in_total\\{zone="${zone}\\.?"\\} 2$`, 'm'));
+    assert.match(body, new RegExp(`^sovereign_xfr_in_failures_total\\{zone="${zone}\\.?"\\} 0$`, 'm'));
+    assert.match(body, new RegExp(`^sovereign_xfr_in_bytes_total\\{zone="${zone}\\.?"\\} ${st.transferBytes}$`, 'm'));
+    assert.match(body, new RegExp(`^sovereign_xfr_in_last_serial\\{zone="${zone}\\.?"\\} 101$`, 'm'));
+    assert.match(body, /^sovereign_xfr_in_seconds_total\{zone="[^"]+"\} [\d.e-]+$/m);
+    if (havePeers(t, 'promtool')) {
+      const check = spawnSync(PEER_BINARIES.promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+    }
     assert.match(named.output(), /sending notifies \(serial 101\)/);
     assert.deepEqual(await axfrLines(SOV, sPort, zone), await axfrLines(BIND, bPort, zone, key));
 

@@ -28,7 +28,7 @@ import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
-import { ForwarderValidation } from '../resolver/forward-validate.js';
+import { ForwarderValidation, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
 import { isLeadProcess, type Logger } from '../logging.js';
@@ -115,6 +115,8 @@ export class DnsServer {
   forwarder: Forwarder | undefined;
   /** DNSSEC validation of forwarded answers (`forwarding.dnssec`). */
   forwarderValidation: ForwarderValidation | undefined = undefined;
+  /** The validating forwarder's counters, kept across reloads that rebuild it. */
+  private readonly forwarderValidationStats = newForwarderValidationStats();
   /** The hosts file, when enabled. */
   hosts: HostsFile | undefined;
   /** `localData` records, when any are configured. */
@@ -443,7 +445,7 @@ export class DnsServer {
         for (const n of r.negativeTrustAnchors) this.ntas.add(zoneName(n));
         this.forwarderValidation = new ForwarderValidation(this.forwarder, {
           anchors: r.trustAnchors !== undefined ? TrustAnchorSet.fromFiles(r.trustAnchors) : TrustAnchorSet.builtin(),
-          ntas: this.ntas, cache: this.cache, logger: this.logger,
+          ntas: this.ntas, cache: this.cache, logger: this.logger, stats: this.forwarderValidationStats,
         });
       }
     }

@@ -79,6 +79,8 @@ resolver: { enabled: true, rootHints: "${h.hintsFile}", autoTrustAnchorFile: "${
   test('one probe, one state file writer; a change to the file reaches the other worker; both validate', async (t) => {
     if (skip) return t.skip('peers missing');
     assert.ok(await waitFor(() => out, PROBED), `the lead never probed:\n${out.slice(-3000)}`);
+    // Both workers have read the file at start (and the follower watches it) before it changes.
+    assert.ok(await waitFor(() => out, 'all workers ready'), `the workers did not come up:\n${out.slice(-3000)}`);
     // A second trusted key (the KSK's material as a non-SEP zone key: another identity) written
     // by hand: the follower must pick it up; the lead owns the file and does not re-read it.
     const ksk = readFileSync(state, 'utf8').split('\n').find((l) => /\sDNSKEY\s+257\s/.test(l) && !l.startsWith(';'));

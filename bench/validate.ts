@@ -58,6 +58,22 @@ async function resolveAll(address: string, names: readonly [string, string][]): 
   return { ms: performance.now() - t0, failed };
 }
 
+/** Queries a Sovereign resolver has sent upstream so far (its control endpoint's /v1/stats). */
+async function sovereignUpstream(address: string, tokenFile: string): Promise<number> {
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  const res = await fetch(`http://${address}:8053/v1/stats`, { headers: { authorization: `Bearer ${token}` } });
+  const s = (await res.json()) as { resolver: { upstreamQueries: number } | null };
+  return s.resolver?.upstreamQueries ?? 0;
+}
+
+/** Queries an Unbound has sent upstream so far (num.query.udpout + tcpout, extended statistics). */
+function unboundUpstream(conf: string): number {
+  const out = execFileSync('unbound-control', ['-c', conf, 'stats_noreset']).toString();
+  let n = 0;
+  for (const m of out.matchAll(/^num\.query\.(?:udp|tcp)out=(\d+)$/gm)) n += Number(m[1]);
+  return n;
+}
+
 /** Empties a Sovereign's cache and its validator's key states through its control endpoint. */
 async function flushCache(address: string, tokenFile: string): Promise<void> {
   const token = readFileSync(tokenFile, 'utf8').trim();
@@ -79,7 +95,7 @@ async function main(): Promise<void> {
   console.log(`load: ${execFileSync('uptime').toString().trim()}`);
   const stops: (() => Promise<void>)[] = [];
   try {
-    const servers: (Target & { rounds: Measured[]; coldMs: number })[] = [];
+    const servers: (Target & { rounds: Measured[]; coldMs: number; upstream: number })[] = [];
     const warmMs = new Map<string, number>();
     for (const [name, addr, dnssec] of [['Sovereign (validating)', A.sovV, true], ['Sovereign (dnssec: false)', A.sovP, false]] as const) {
       const conf = join(dir.path, `sov-${addr}.yaml`);
@@ -91,7 +107,9 @@ async function main(): Promise<void> {
       stops.push(() => s.stop());
       const tree = pinTree(s.pid);
       await new Promise((r) => setTimeout(r, 500));
+      const q0 = await sovereignUpstream(addr, token);
       const cold = await resolveAll(addr, COLD);
+      const upstream = (await sovereignUpstream(addr, token)) - q0;
       for (const f of cold.failed) console.log(`  ${name} failed: ${f}`);
       // The first pass also paid for V8 compiling the code: flush the cache and the validator's
       // key states (chain of trust checked again) and resolve again, best of 3.
@@ -101,28 +119,34 @@ async function main(): Promise<void> {
         warm = Math.min(warm, (await resolveAll(addr, COLD)).ms);
       }
       warmMs.set(name, warm);
-      servers.push({ name, address: addr, port: 53, tree, rounds: [], coldMs: cold.ms });
+      servers.push({ name, address: addr, port: 53, tree, rounds: [], coldMs: cold.ms, upstream });
     }
     for (const [name, addr, validating] of [['Unbound (validating)', A.ubV, true], ['Unbound (iterator only)', A.ubP, false]] as const) {
       const udir = join(dir.path, `unbound-${addr}`);
       mkdirSync(udir);
       const u = await startUnbound(udir, addr, 53, h.hintsFile, `  outgoing-interface: ${addr}\n  msg-cache-size: 64m\n  rrset-cache-size: 64m\n` +
-        (validating ? `  module-config: "validator iterator"\n  trust-anchor-file: "${h.anchorFile}"\n` : ''));
+        (validating ? `  module-config: "validator iterator"\n  trust-anchor-file: "${h.anchorFile}"\n` : '') +
+        `  extended-statistics: yes\nremote-control:\n  control-enable: yes\n  control-interface: "${join(udir, 'control.sock')}"\n  control-use-cert: no\n`);
       stops.push(() => u.stop());
       const tree = pinTree(u.pid);
       await new Promise((r) => setTimeout(r, 500));
+      const uconf = join(udir, 'unbound.conf');
+      const q0 = unboundUpstream(uconf);
       const cold = await resolveAll(addr, COLD);
+      const upstream = unboundUpstream(uconf) - q0;
       for (const f of cold.failed) console.log(`  ${name} failed: ${f}`);
-      servers.push({ name, address: addr, port: 53, tree, rounds: [], coldMs: cold.ms });
+      servers.push({ name, address: addr, port: 53, tree, rounds: [], coldMs: cold.ms, upstream });
     }
-    console.log(`\ncold cache, ${COLD.length} names one after the other (root primed on start), wall time:`);
+    console.log(`\ncold cache, ${COLD.length} names one after the other (root primed on start), wall time and upstream queries:`);
     for (const s of servers) {
       const w = warmMs.get(s.name);
-      console.log(`  ${s.name.padEnd(28)}${s.coldMs.toFixed(1)} ms${w !== undefined ? ` (warm process, cache flushed: ${w.toFixed(1)} ms)` : ''}`);
+      console.log(`  ${s.name.padEnd(28)}${s.coldMs.toFixed(1)} ms, ${s.upstream} upstream queries${w !== undefined ? ` (warm process, cache flushed: ${w.toFixed(1)} ms)` : ''}`);
     }
     const [sv, sp, uv] = servers;
-    console.log(`  Sovereign validating / Unbound validating: ${(sv!.coldMs / uv!.coldMs).toFixed(2)}x (target <= 1.5x); ` +
-      `validating / not: ${(sv!.coldMs / sp!.coldMs).toFixed(2)}x`);
+    console.log(`  Sovereign validating / Unbound validating: ${(sv!.coldMs / uv!.coldMs).toFixed(2)}x wall (target <= 1.5x), ` +
+      `${(sv!.upstream / uv!.upstream).toFixed(2)}x upstream queries (target <= 1.0x); validating / not: ${(sv!.coldMs / sp!.coldMs).toFixed(2)}x`);
+    const wv = warmMs.get(sv!.name);
+    if (wv !== undefined) console.log(`  warm process, cache flushed / Unbound cold: ${(wv / uv!.coldMs).toFixed(2)}x`);
 
     for (const s of servers) await resolveAll(s.address, HOT);
     for (const s of servers) warmUp(s, hot);

@@ -38,6 +38,20 @@ export function formatStats(s: StatsSnapshot): string {
   kv('forwarder.cache-answers', s.forwarder.cacheAnswers);
   kv('forwarder.upstream-answers', s.forwarder.upstreamAnswers);
   kv('forwarder.failures', s.forwarder.failures);
+  const fv = s.forwarder.validation;
+  if (fv !== undefined) {
+    // As the resolver's validation counters below (Unbound's num.answer.secure / num.answer.bogus).
+    kv('forwarder.validation-secure', fv.secure);
+    kv('forwarder.validation-insecure', fv.insecure);
+    kv('forwarder.validation-bogus', fv.bogus);
+    kv('forwarder.validation-indeterminate', fv.indeterminate);
+    fv.bogusByEde.forEach((n, code) => {
+      if (n > 0) kv(`forwarder.validation-bogus.ede-${code}`, n);
+    });
+    kv('forwarder.validation-limit-hits', fv.limitHits);
+    kv('forwarder.validation-signature-checks', fv.signatureChecks);
+    kv('forwarder.validation-nsec3-hashes', fv.nsec3Hashes);
+  }
   for (const r of s.forwarder.routes) {
     for (const u of r.upstreams) {
       const avg = u.rttCount === 0 ? '-' : `${(u.rttSumMs / u.rttCount).toFixed(2)}ms`;

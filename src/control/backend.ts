@@ -120,6 +120,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     forwarder: {
       cacheAnswers: fwd?.cacheAnswers ?? 0, upstreamAnswers: fwd?.upstreamAnswers ?? 0, failures: fwd?.failures ?? 0,
       routes: fwd?.snapshot() ?? [],
+      ...(server.forwarderValidation !== undefined ? { validation: server.forwarderValidation.stats } : {}),
     },
     resolver: resolver === undefined ? null : { ...resolver.stats, stubZones: resolver.stubZoneSnapshot() },
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },

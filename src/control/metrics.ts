@@ -166,6 +166,21 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
   fwd.inc({ source: 'cache' }, s.forwarder.cacheAnswers);
   fwd.inc({ source: 'upstream' }, s.forwarder.upstreamAnswers);
   counter('sovereign_forwarder_failures_total', 'Forwarded questions no upstream answered (SERVFAIL).').inc(s.forwarder.failures);
+  const fv = s.forwarder.validation;
+  if (fv !== undefined) {
+    const val = counter('sovereign_forwarder_validations_total', 'DNSSEC validations of forwarded answers, by result.', ['result']);
+    val.inc({ result: 'secure' }, fv.secure);
+    val.inc({ result: 'insecure' }, fv.insecure);
+    val.inc({ result: 'bogus' }, fv.bogus);
+    val.inc({ result: 'indeterminate' }, fv.indeterminate);
+    const bogus = counter('sovereign_forwarder_validation_bogus_total', 'Bogus forwarded answers, by the Extended DNS Error (RFC 8914) answered.', ['reason']);
+    fv.bogusByEde.forEach((n, code) => {
+      if (n > 0) bogus.inc({ reason: edeReason(code) }, n);
+    });
+    counter('sovereign_forwarder_validation_limit_hits_total', 'Forwarder DNSSEC validations stopped by a work limit (KeyTrap, NSEC3 hashes).').inc(fv.limitHits);
+    counter('sovereign_forwarder_validation_signature_checks_total', 'Signature verifications done by the forwarder\'s validator.').inc(fv.signatureChecks);
+    counter('sovereign_forwarder_validation_nsec3_hashes_total', 'NSEC3 hashes computed by the forwarder\'s validator.').inc(fv.nsec3Hashes);
+  }
 
   const labels = ['zone', 'kind', 'upstream'];
   const uQueries = counter('sovereign_upstream_queries_total', 'Queries sent to an upstream.', labels);

@@ -8,6 +8,7 @@
 import type { SecondaryStatus } from '../transfer/secondary.js';
 import type { CacheStats } from '../resolver/cache.js';
 import type { UpstreamSnapshot } from '../resolver/forwarder.js';
+import { type ForwarderValidationStats, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import type { ResolverStats } from '../resolver/iterator.js';
 
 /** The shared cache's counters and its size in entries. */
@@ -51,7 +52,11 @@ export interface StatsSnapshot {
   /** Replies by RCODE mnemonic. */
   rcodes: Record<string, number>;
   cache: CacheStatsSnapshot;
-  forwarder: { cacheAnswers: number; upstreamAnswers: number; failures: number; routes: RouteSnapshot[] };
+  forwarder: {
+    cacheAnswers: number; upstreamAnswers: number; failures: number; routes: RouteSnapshot[];
+    /** The validating forwarder's counters (forwarding.dnssec); absent when it does not validate. */
+    validation?: ForwarderValidationStats;
+  };
   /** Full recursion or stub zones; null when neither is configured. */
   resolver: ResolverSnapshot | null;
   hosts: { path: string; names: number; loads: number } | null;
@@ -213,6 +218,10 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     out.forwarder.cacheAnswers += p.forwarder.cacheAnswers;
     out.forwarder.upstreamAnswers += p.forwarder.upstreamAnswers;
     out.forwarder.failures += p.forwarder.failures;
+    if (p.forwarder.validation !== undefined) {
+      out.forwarder.validation ??= newForwarderValidationStats();
+      addRecord(out.forwarder.validation, p.forwarder.validation);
+    }
     for (const r of p.forwarder.routes) {
       const key = `${r.kind} ${r.zone}`;
       let m = routes.get(key);

@@ -50,6 +50,27 @@ export function cacheReferral(cache: RRCache, m: Message, zone: Name, ns: Resour
     if ((r.type === A || (r.type === AAAA && ipv6)) && targets.has(r.name.key) && inBailiwick(r.name, zone)) glue.push(r);
   }
   for (const set of groupRRsets(glue)) cache.put(set, Credibility.GLUE);
+  cacheReferralDs(cache, m, zone, ns[0]?.name);
+}
+
+/**
+ * The DS RRset a DO=1 referral carries for the cut (RFC 4035 §3.1.4: the parent's authoritative
+ * data, sent with the delegation), with its RRSIGs, unchecked: the validator's DS question for
+ * the cut is then a cache hit instead of another query to the parent (as Unbound keeps it).
+ * Answer rank without AA: an authoritative DS answer from the parent replaces it.
+ */
+function cacheReferralDs(cache: RRCache, m: Message, zone: Name, cut: Name | undefined): void {
+  if (cut === undefined || cut.labelCount <= zone.labelCount || !cut.isSubdomainOf(zone)) return;
+  let ds: ResourceRecord[] | undefined;
+  let sigs: ResourceRecord[] | undefined;
+  for (const r of m.authority) {
+    if (!r.name.equals(cut)) continue;
+    if (r.type === RRType.DS) (ds ??= []).push(r);
+    else if (r.type === RRType.RRSIG && (r.data as RRSIGData).typeCovered === RRType.DS) (sigs ??= []).push(r);
+  }
+  // Unsigned DS sets are not kept: the validator asks the parent itself and judges the answer.
+  if (ds === undefined || sigs === undefined) return;
+  cache.put(ds, Credibility.NONAUTH_ANSWER, { sigs, dnssec: true });
 }
 
 /**

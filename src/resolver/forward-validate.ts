@@ -19,6 +19,7 @@ import { EdeCode } from '../wire/constants.js';
 import type { ResourceRecord } from '../wire/record.js';
 import { RRClass, RRType } from '../wire/types.js';
 import { ValidationState, type RRCache } from './cache.js';
+import { VALIDATION_EDE_SLOTS } from './stats.js';
 import type { ForwardQuestion, ForwardResult, ForwardRoute, Forwarder } from './forwarder.js';
 
 export interface ForwarderValidationOptions {
@@ -29,14 +30,31 @@ export interface ForwarderValidationOptions {
   limits?: Partial<ValidationLimits>;
   clock?: () => number;
   logger?: Logger;
+  /** Counters to add to (kept by the server across reloads); default a fresh set. */
+  stats?: ForwarderValidationStats;
 }
 
-/** Validation counters of the forwarder (`sovereign stats`). */
+/** Validation counters of the forwarder (`sovereign stats`, /metrics): plain numbers, added key by key across workers. */
 export interface ForwarderValidationStats {
   secure: number;
   insecure: number;
   bogus: number;
   indeterminate: number;
+  /** Bogus validations by reason: index = the RFC 8914 Extended DNS Error code answered. */
+  bogusByEde: number[];
+  /** Validations stopped by a work limit (KeyTrap CVE-2023-50387, CVE-2023-50868). */
+  limitHits: number;
+  /** Signature verifications and NSEC3 hashes done (chain of trust included). */
+  signatureChecks: number;
+  nsec3Hashes: number;
+}
+
+/** A ForwarderValidationStats with every counter at zero. */
+export function newForwarderValidationStats(): ForwarderValidationStats {
+  return {
+    secure: 0, insecure: 0, bogus: 0, indeterminate: 0, bogusByEde: new Array<number>(VALIDATION_EDE_SLOTS).fill(0),
+    limitHits: 0, signatureChecks: 0, nsec3Hashes: 0,
+  };
 }
 
 const STATE = {
@@ -49,7 +67,7 @@ function isDnssec(r: ResourceRecord): boolean {
 
 export class ForwarderValidation {
   readonly validator: Validator;
-  readonly stats: ForwarderValidationStats = { secure: 0, insecure: 0, bogus: 0, indeterminate: 0 };
+  readonly stats: ForwarderValidationStats;
   private readonly cache: RRCache;
   private readonly clock: () => number;
   private readonly bogusTtlMs: number;
@@ -58,6 +76,7 @@ export class ForwarderValidation {
 
   constructor(private readonly fwd: Forwarder, opts: ForwarderValidationOptions) {
     this.cache = opts.cache;
+    this.stats = opts.stats ?? newForwarderValidationStats();
     this.clock = opts.clock ?? Date.now;
     this.bogusTtlMs = opts.bogusTtlMs ?? 5000;
     this.logger = opts.logger ?? silentLogger;
@@ -95,9 +114,14 @@ export class ForwarderValidation {
     const raw = r.raw;
     if (raw === undefined) return this.forClient(q, r, false); // stale data: served as it is, never AD
     const vr = await this.validator.validate(q.name, q.type, raw);
-    this.stats[vr.status]++;
+    const st = this.stats;
+    st[vr.status]++;
+    if (vr.limited) st.limitHits++;
+    st.signatureChecks += vr.work.signatures;
+    st.nsec3Hashes += vr.work.nsec3Hashes;
     if (vr.status === 'bogus') {
       const ede = vr.ede ?? { code: EdeCode.DNSSEC_BOGUS, text: 'validation failed' };
+      if (ede.code < st.bogusByEde.length) st.bogusByEde[ede.code]!++;
       this.logger.debug({ qname: q.name.toString(), qtype: q.type, why: ede.text }, 'bogus forwarded answer');
       if (this.bogus.size >= 10_000) this.bogus.clear();
       if (this.bogusTtlMs > 0) this.bogus.set(key, { until: this.clock() + this.bogusTtlMs, code: ede.code, text: ede.text });

@@ -6,7 +6,7 @@
  * version serving (the reason is logged); then a new catalog and chain replace the old ones in
  * one assignment. Queries already running finish with what they started with.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Catalog, UnloadedZone } from '../authority/catalog.js';
@@ -28,7 +28,7 @@ import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
-import { ForwarderValidation } from '../resolver/forward-validate.js';
+import { ForwarderValidation, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
 import { isLeadProcess, type Logger } from '../logging.js';
@@ -107,6 +107,9 @@ export interface ZoneStatus {
   secondary?: SecondaryStatus | null;
 }
 
+/** How often a worker that does not probe looks at the RFC 5011 state file for the lead's changes, ms. */
+const AUTO_TRUST_POLL_MS = 5000;
+
 export class DnsServer {
   readonly stats = new ServerStats();
   /** The resolver/forwarder cache: one per process, kept across reloads. */
@@ -115,6 +118,8 @@ export class DnsServer {
   forwarder: Forwarder | undefined;
   /** DNSSEC validation of forwarded answers (`forwarding.dnssec`). */
   forwarderValidation: ForwarderValidation | undefined = undefined;
+  /** The validating forwarder's counters, kept across reloads that rebuild it. */
+  private readonly forwarderValidationStats = newForwarderValidationStats();
   /** The hosts file, when enabled. */
   hosts: HostsFile | undefined;
   /** `localData` records, when any are configured. */
@@ -443,7 +448,7 @@ export class DnsServer {
         for (const n of r.negativeTrustAnchors) this.ntas.add(zoneName(n));
         this.forwarderValidation = new ForwarderValidation(this.forwarder, {
           anchors: r.trustAnchors !== undefined ? TrustAnchorSet.fromFiles(r.trustAnchors) : TrustAnchorSet.builtin(),
-          ntas: this.ntas, cache: this.cache, logger: this.logger,
+          ntas: this.ntas, cache: this.cache, logger: this.logger, stats: this.forwarderValidationStats,
         });
       }
     }
@@ -497,22 +502,45 @@ export class DnsServer {
   }
 
   private autoTrustTimer: NodeJS.Timeout | undefined = undefined;
+  /** Followers' watch on the RFC 5011 state file (stat polling: the lead replaces it by rename). */
+  private autoTrustWatch: { file: string; fn: () => void } | undefined = undefined;
 
   /**
    * RFC 5011 (`resolver.autoTrustAnchorFile`): the root's trusted keys come from the state file
    * and follow the root's DNSKEY set, probed at start and every hour (RFC 5011 §2.3's lower bound).
+   * With several workers only the lead (isTransferLead: worker 1 or its replacement, or the single
+   * process) probes and rewrites the file, as one Unbound does; the others watch the file and
+   * re-read it when it changes, so every worker trusts the same keys and the root is asked once.
    */
   private startAutoTrust(file: string | undefined, validation: ResolverValidation | undefined): void {
     if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
     this.autoTrustTimer = undefined;
+    this.stopAutoTrustWatch();
     if (file === undefined || validation === undefined) return;
     const auto = new AutoTrustAnchor({
       zone: Name.ROOT, stateFile: file,
       fetch: async (zone) => (await this.resolver!.resolve(zone, RRType.DNSKEY, RRClass.IN, { cd: true, refresh: true })).answer,
     });
     validation.validator.anchors.replace(Name.ROOT, auto.trusted());
+    if (!isTransferLead()) {
+      const fn = (): void => {
+        try {
+          if (!auto.reload()) return;
+          this.logger.info({ file }, 'RFC 5011 trust anchor state re-read (the lead worker probes)');
+          validation.validator.anchors.replace(Name.ROOT, auto.trusted());
+          validation.reset();
+        } catch (err) {
+          // Mid-write or emptied by hand: keep the keys we trust and try again on the next change.
+          this.logger.warn({ err }, 'RFC 5011 trust anchor state unreadable');
+        }
+      };
+      watchFile(file, { interval: AUTO_TRUST_POLL_MS, persistent: false }, fn);
+      this.autoTrustWatch = { file, fn };
+      return;
+    }
     const probe = (): void => {
       auto.probe().then((p) => {
+        this.logger.debug({ accepted: p.accepted }, 'RFC 5011 trust anchor probed');
         if (p.changes.length === 0) return;
         this.logger.info({ changes: p.changes }, 'RFC 5011 trust anchor update');
         validation.validator.anchors.replace(Name.ROOT, auto.trusted());
@@ -524,6 +552,11 @@ export class DnsServer {
     this.autoTrustTimer.unref();
   }
 
+  private stopAutoTrustWatch(): void {
+    if (this.autoTrustWatch !== undefined) unwatchFile(this.autoTrustWatch.file, this.autoTrustWatch.fn);
+    this.autoTrustWatch = undefined;
+  }
+
   /** Serves a re-signed zone in place of its current version (signature refresh). */
   swapZone(zone: Zone): void {
     this.catalog.add(zone);
@@ -532,6 +565,7 @@ export class DnsServer {
 
   async stop(): Promise<void> {
     if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
+    this.stopAutoTrustWatch();
     this.transfers.close();
     this.secondaries.stop();
     this.signing.stop();

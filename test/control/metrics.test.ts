@@ -15,7 +15,10 @@ import { LocalBackend, mergeCacheRows } from '../../src/control/backend.js';
 import { controlRequest } from '../../src/control/client.js';
 import { renderMetrics } from '../../src/control/metrics.js';
 import { ControlServer } from '../../src/control/server.js';
-import type { CacheRow } from '../../src/control/snapshot.js';
+import { type CacheRow, type StatsSnapshot, mergeStats } from '../../src/control/snapshot.js';
+import { formatStats } from '../../src/cli/stats.js';
+import { newForwarderValidationStats } from '../../src/resolver/forward-validate.js';
+import { EdeCode } from '../../src/wire/constants.js';
 import { ensureToken } from '../../src/control/token.js';
 import { newLatencyBuckets } from '../../src/histogram.js';
 import { type Logger, silentLogger } from '../../src/logging.js';
@@ -155,6 +158,46 @@ test('promtool accepts the resolver histograms and every counter of a full snaps
   assert.match(m.body, /^sovereign_resolver_resolution_seconds_bucket\{le="10"\} 2$/m);
   assert.match(m.body, /^sovereign_resolver_resolution_seconds_bucket\{le="\+Inf"\} 3$/m);
   assert.match(m.body, /^sovereign_resolver_resolution_seconds_sum 0.045$/m);
+});
+
+test('the validating forwarder\'s counters: /metrics by result and EDE (promtool-clean), summed across workers', async (t) => {
+  const part = (secure: number, bogusExpired: number): StatsSnapshot => {
+    const v = newForwarderValidationStats();
+    v.secure = secure;
+    v.insecure = 1;
+    v.bogus = bogusExpired + 1;
+    v.bogusByEde[EdeCode.SIGNATURE_EXPIRED] = bogusExpired;
+    v.bogusByEde[EdeCode.DNSKEY_MISSING] = 1;
+    v.signatureChecks = 10;
+    return {
+      processes: 1, uptimeSeconds: 5, queries: { udp: 1, tcp: 0 }, responses: 1, dropped: 0, truncated: 0, internalErrors: 0,
+      tcpConnections: 0, qtypes: {}, rcodes: {},
+      cache: { size: 0, hits: 0, misses: 0, staleHits: 0, inserts: 0, refused: 0, evictions: 0, prefetches: 0 },
+      forwarder: { cacheAnswers: 0, upstreamAnswers: 1, failures: 0, routes: [], validation: v },
+      resolver: null, hosts: null, localData: null,
+    };
+  };
+  const merged = mergeStats([part(3, 2), part(4, 1)]);
+  assert.equal(merged.forwarder.validation?.secure, 7);
+  assert.equal(merged.forwarder.validation?.bogus, 5);
+  assert.equal(merged.forwarder.validation?.bogusByEde[EdeCode.SIGNATURE_EXPIRED], 3);
+  const m = await renderMetrics(merged);
+  assert.match(m.body, /^sovereign_forwarder_validations_total\{result="secure"\} 7$/m);
+  assert.match(m.body, /^sovereign_forwarder_validations_total\{result="insecure"\} 2$/m);
+  assert.match(m.body, /^sovereign_forwarder_validations_total\{result="bogus"\} 5$/m);
+  assert.match(m.body, /^sovereign_forwarder_validation_bogus_total\{reason="signature_expired"\} 3$/m);
+  assert.match(m.body, /^sovereign_forwarder_validation_bogus_total\{reason="dnskey_missing"\} 2$/m);
+  assert.match(m.body, /^sovereign_forwarder_validation_signature_checks_total 20$/m);
+  const text = formatStats(merged);
+  assert.match(text, /forwarder\.validation-secure:?\s+7/);
+  assert.match(text, new RegExp(`forwarder\\.validation-bogus\\.ede-${EdeCode.SIGNATURE_EXPIRED}:?\\s+3`));
+  // Not validating: no forwarder validation families at all.
+  const plain = await renderMetrics({ ...merged, forwarder: { cacheAnswers: 0, upstreamAnswers: 0, failures: 0, routes: [] } });
+  assert.doesNotMatch(plain.body, /sovereign_forwarder_validation/);
+  if (!havePeers(t, 'promtool')) return;
+  const check = promtool(m.body);
+  assert.equal(check.out, '', check.out);
+  assert.equal(check.status, 0);
 });
 
 test('cache print with several workers shows each entry once, with the workers holding it', () => {

@@ -6,8 +6,8 @@
  * answer SERVFAIL with our Extended DNS Error, and CD=1 passes the data through unchecked.
  */
 import { strict as assert } from 'node:assert';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exchange } from '../../src/client/exchange.js';
@@ -16,7 +16,7 @@ import { decodeOption, newEdns } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { recordToString } from '../../src/wire/record.js';
 import { typeFromString } from '../../src/wire/types.js';
-import { type RunningPeer, havePeers, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
+import { PEER_BINARIES, type RunningPeer, havePeers, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
 import { CASES, DADDR, EDE, type SignedHierarchy, startSignedHierarchy } from './dnssec-hierarchy.js';
 
 const BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
@@ -78,6 +78,7 @@ hosts: { enabled: false }
 forwarders: ["${PLAIN}"]
 forwarding: { dnssec: true }
 resolver: { trustAnchors: ["${h.anchorFile}"], negativeTrustAnchors: ["ntaexp.vld"] }
+control: { listen: "${DADDR.ours}:8053", tokenFile: "${join(dir.path, 'token')}" }
 `);
     sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg, '--listen', `${DADDR.ours}:53`], { stdio: ['ignore', 'pipe', 'pipe'] });
     sov.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -118,6 +119,36 @@ resolver: { trustAnchors: ["${h.anchorFile}"], negativeTrustAnchors: ["ntaexp.vl
       }
     }
     assert.deepEqual(problems, [], problems.join('\n') + '\nours: ' + out.slice(-2000));
+  });
+
+  test('the validation counters are in `sovereign stats` and /metrics (promtool-clean), bogus by EDE', async (t) => {
+    if (skip) return t.skip('peers missing');
+    // Fresh questions (a random label) so each is validated now, whatever ran before.
+    const tag = `c${Date.now().toString(36)}`;
+    assert.equal((await ask(DADDR.ours, `${tag}.good.vld.`, 'A')).rcode, 'NXDOMAIN');
+    assert.equal((await ask(DADDR.ours, `${tag}.expired.vld.`, 'A')).rcode, 'SERVFAIL');
+    const token = readFileSync(join(dir.path, 'token'), 'utf8').trim();
+    const get = async (path: string): Promise<string> => {
+      const res = await fetch(`http://${DADDR.ours}:8053${path}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200, path);
+      return res.text();
+    };
+    const snap = JSON.parse(await get('/v1/stats')) as { forwarder: { validation?: { secure: number; bogus: number; bogusByEde: number[]; signatureChecks: number } } };
+    const v = snap.forwarder.validation;
+    assert.ok(v !== undefined, 'no forwarder.validation in /v1/stats');
+    assert.ok(v.secure >= 1 && v.bogus >= 1 && v.signatureChecks > 0, JSON.stringify(v));
+    assert.equal(v.bogusByEde.reduce((a, b) => a + b, 0), v.bogus, 'every bogus validation is counted under its EDE');
+    const stats = spawnSync(process.execPath, [BIN, 'stats', '--control', `${DADDR.ours}:8053`, '--token-file', join(dir.path, 'token')], { encoding: 'utf8' });
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.match(stats.stdout, new RegExp(`^forwarder\\.validation-secure\\s+${v.secure}$`, 'm'));
+    assert.match(stats.stdout, new RegExp(`^forwarder\\.validation-bogus\\s+${v.bogus}$`, 'm'));
+    const metrics = await get('/metrics');
+    assert.match(metrics, new RegExp(`^sovereign_forwarder_validations_total\\{result="secure"\\} ${v.secure}$`, 'm'));
+    assert.match(metrics, new RegExp(`^sovereign_forwarder_validations_total\\{result="bogus"\\} ${v.bogus}$`, 'm'));
+    assert.match(metrics, /^sovereign_forwarder_validation_bogus_total\{reason="[a-z_0-9]+"\} [1-9]/m);
+    if (!havePeers(t as never, 'promtool')) return;
+    const check = spawnSync(PEER_BINARIES.promtool, ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    assert.equal(check.status, 0, check.stdout + check.stderr);
   });
 
   test('CD=1 passes the data through unchecked; without DO no AD and no RRSIGs', async (t) => {

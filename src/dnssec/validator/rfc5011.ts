@@ -129,6 +129,16 @@ export class AutoTrustAnchor {
     renameSync(tmp, this.stateFile);
   }
 
+  /**
+   * Reads the state file again (a process that does not probe, following the one that does:
+   * cluster workers other than the lead). True when the trusted keys changed.
+   */
+  reload(): boolean {
+    const before = this.trusted().map((r) => identity(r.data)).sort().join(' ');
+    this.load();
+    return this.trusted().map((r) => identity(r.data)).sort().join(' ') !== before;
+  }
+
   /** Every tracked key and its state. */
   state(): readonly TrackedKey[] {
     return this.keys;

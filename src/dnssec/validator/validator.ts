@@ -98,7 +98,8 @@ interface Ctx {
 }
 
 type DsStep =
-  | { kind: 'ds'; ds: ResourceRecord[]; ttl: number }
+  /** `dnskey`: the zone's DNSKEY fetch, started as soon as the DS came (before the DS is proven). */
+  | { kind: 'ds'; ds: ResourceRecord[]; ttl: number; dnskey: Promise<FetchResult> | undefined }
   | { kind: 'insecure'; why: string }
   | { kind: 'not-cut' }
   | { kind: 'nxdomain' }
@@ -338,7 +339,7 @@ export class Validator {
       if (step.kind === 'status') return step.entry;
       if (step.kind === 'insecure') return { status: 'insecure', zone: n, until: 0, why: step.why };
       if (step.kind === 'nxdomain') break;
-      if (step.kind === 'ds') ke = await this.cached(n, () => this.keysFromDs(n, step.ds, step.ttl, ctx));
+      if (step.kind === 'ds') ke = await this.cached(n, () => this.keysFromDs(n, step.ds, step.ttl, ctx, step.dnskey));
     }
     return ke;
   }
@@ -346,6 +347,12 @@ export class Validator {
   /** Key state of zone `zone` (cached). */
   getKeys(zone: Name, ctx: Ctx): Promise<KeyEntry> {
     return this.cached(zone, () => this.loadKeys(zone, ctx));
+  }
+
+  /** The key-cache slot of `zone` while it is fresh (computed or being computed). */
+  private liveKeys(zone: Name): Promise<KeyEntry> | undefined {
+    const hit = this.keyCache.get(zone.key);
+    return hit !== undefined && hit.until > this.now() ? hit.p : undefined;
   }
 
   private cached(zone: Name, load: () => Promise<KeyEntry>): Promise<KeyEntry> {
@@ -371,7 +378,7 @@ export class Validator {
     if (this.anchors.closest(zone) === undefined) return { status: 'indeterminate', zone, until: ctx.now + 60, why: 'no trust anchor above' };
     const step = await this.dsStep(zone, ctx);
     switch (step.kind) {
-      case 'ds': return this.keysFromDs(zone, step.ds, step.ttl, ctx);
+      case 'ds': return this.keysFromDs(zone, step.ds, step.ttl, ctx, step.dnskey);
       case 'insecure': return { status: 'insecure', zone, until: ctx.now + 300, why: step.why };
       case 'status': return step.entry;
       default: return { status: 'bogus', zone, until: ctx.now + BOGUS_TTL, ede: EdeCode.DNSSEC_BOGUS, why: `${zone.toString()} signs data but is not a zone cut` };
@@ -380,10 +387,21 @@ export class Validator {
 
   /** Asks the parent for the DS at `n` and proves what comes back with the parent's keys. */
   private async dsStep(n: Name, ctx: Ctx): Promise<DsStep> {
+    // The parent's keys are needed to prove whatever comes back: start on them (the closest known
+    // cut above, usually the DS's signer) while the DS question is out. Shared and cached.
+    const above = n.isRoot ? undefined : this.closestCut(n.parent());
+    if (above !== undefined && this.anchors.closest(above) !== undefined && this.liveKeys(above) === undefined) void this.getKeys(above, ctx);
     const res = await this.fetchFn(n, RRType.DS);
     const ds = res.answer.filter((r) => r.type === RRType.DS && r.name.equals(n));
     const bad = (ede: number, why: string): DsStep => ({ kind: 'status', entry: { status: 'bogus', zone: n, until: ctx.now + BOGUS_TTL, ede, why } });
     if (ds.length > 0) {
+      // A DS exists: the zone's DNSKEY set will be needed (as Unbound, asked only once the DS is
+      // seen, so insecure delegations cost no DNSKEY query); fetch it while the DS is proven.
+      let dnskey: Promise<FetchResult> | undefined;
+      if (this.liveKeys(n) === undefined) {
+        dnskey = this.fetchFn(n, RRType.DNSKEY);
+        dnskey.catch(() => undefined); // awaited (and its failure judged) by keysMatching, or dropped with a bogus DS
+      }
       const sigs = sigsFor(res.answer, n, RRType.DS);
       const signer = signerOf(sigs, n);
       if (signer === undefined || signer.equals(n)) {
@@ -396,7 +414,7 @@ export class Validator {
       const c = checkRrset(ds, sigs, pk.zone, pk.keys, ctx.now, ctx.budget);
       ctx.trace?.(`; DS ${n.toString()}: ${c.ok ? `signed by ${pk.zone.toString()} key ${c.key.tag}, ${ds.map((r) => `${(r.data as DSData).keyTag}/${(r.data as DSData).algorithm}/${(r.data as DSData).digestType}`).join(' ')}` : c.why}`);
       if (!c.ok) return bad(c.ede, c.why);
-      return { kind: 'ds', ds, ttl: c.ttl };
+      return { kind: 'ds', ds, ttl: c.ttl, dnskey };
     }
     if (res.answer.some((r) => r.type === RRType.CNAME && r.name.equals(n))) return { kind: 'not-cut' };
     let signer: Name | undefined;
@@ -428,7 +446,7 @@ export class Validator {
   }
 
   /** DS set -> DNSKEY RRset of `zone`, self-signed by a key the DS names. */
-  private async keysFromDs(zone: Name, ds: readonly ResourceRecord[], dsTtl: number, ctx: Ctx): Promise<KeyEntry> {
+  private async keysFromDs(zone: Name, ds: readonly ResourceRecord[], dsTtl: number, ctx: Ctx, dnskey?: Promise<FetchResult>): Promise<KeyEntry> {
     let usable = ds.filter((r) => isSupportedDigest((r.data as DSData).digestType) && isSupportedAlgorithm((r.data as DSData).algorithm));
     if (usable.length === 0) {
       const digestBad = ds.some((r) => !isSupportedDigest((r.data as DSData).digestType));
@@ -436,7 +454,7 @@ export class Validator {
     }
     // RFC 4509 §3: with a SHA-256 DS present, SHA-1 DS records are not used.
     if (usable.some((r) => (r.data as DSData).digestType !== 1)) usable = usable.filter((r) => (r.data as DSData).digestType !== 1);
-    return this.keysMatching(zone, dsTtl, ctx, (keys) => {
+    return this.keysMatching(zone, dsTtl, ctx, dnskey, (keys) => {
       const out: ZoneKey[] = [];
       for (const d of usable) {
         const dd = d.data as DSData;
@@ -459,7 +477,7 @@ export class Validator {
       return Promise.resolve({ status: 'insecure', zone, until: ctx.now + 3600, why: 'trust anchor of unsupported algorithm or digest' });
     }
     const anchorRdata = keyUsable.map((r) => canonicalRdata(r));
-    return this.keysMatching(zone, MAX_KEY_TTL, ctx, (keys) => {
+    return this.keysMatching(zone, MAX_KEY_TTL, ctx, undefined, (keys) => {
       const out: ZoneKey[] = [];
       for (const k of keys) {
         const rd = canonicalRdata(k.rr);
@@ -472,8 +490,9 @@ export class Validator {
   }
 
   /** Fetches the zone's DNSKEY RRset, picks the trusted keys, checks the set is signed by one of them. */
-  private async keysMatching(zone: Name, parentTtl: number, ctx: Ctx, pick: (keys: ZoneKey[]) => ZoneKey[]): Promise<KeyEntry> {
-    const res = await this.fetchFn(zone, RRType.DNSKEY);
+  private async keysMatching(zone: Name, parentTtl: number, ctx: Ctx, prefetched: Promise<FetchResult> | undefined,
+    pick: (keys: ZoneKey[]) => ZoneKey[]): Promise<KeyEntry> {
+    const res = await (prefetched ?? this.fetchFn(zone, RRType.DNSKEY));
     const dnskeys = res.answer.filter((r) => r.type === RRType.DNSKEY && r.name.equals(zone));
     const bogusEntry = (ede: number, why: string): KeyEntry => ({ status: 'bogus', zone, until: ctx.now + BOGUS_TTL, ede, why });
     if (dnskeys.length === 0) return bogusEntry(EdeCode.DNSKEY_MISSING, `no DNSKEY for ${zone.toString()}`);

@@ -68,13 +68,29 @@ export function zoneKeysOf(dnskeys: readonly ResourceRecord[]): ZoneKey[] {
   return out;
 }
 
+/**
+ * Imported public keys by algorithm and key material, shared by every DNSKEY set fetched again
+ * (TTL expiry, a flush, the forwarder's and the resolver's validators): the import (JWK/DER
+ * parsing) costs more than a verification. Bounded: emptied when full.
+ */
+const imported = new Map<string, KeyObject | null>();
+const MAX_IMPORTED = 4096;
+
 function importKey(k: ZoneKey): KeyObject | null {
   if (k.key === undefined) {
-    try {
-      k.key = publicKeyFromDnskey(k.rr.data.algorithm, k.rr.data.publicKey);
-    } catch {
-      k.key = null;
+    const d = k.rr.data;
+    const id = `${d.algorithm}/${Buffer.from(d.publicKey.buffer, d.publicKey.byteOffset, d.publicKey.byteLength).toString('base64')}`;
+    let key = imported.get(id);
+    if (key === undefined) {
+      try {
+        key = publicKeyFromDnskey(d.algorithm, d.publicKey);
+      } catch {
+        key = null;
+      }
+      if (imported.size >= MAX_IMPORTED) imported.clear();
+      imported.set(id, key);
     }
+    k.key = key;
   }
   return k.key;
 }

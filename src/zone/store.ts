@@ -377,7 +377,7 @@ export class ZoneStore {
     // ancestor is a delegation = the parent is one or is itself below one.
     const nsNodes: ZoneNode[] = [];
     let dname = false;
-    for (const node of this.table.nodes) {
+    for (const node of this.table.all()) {
       const hasNs = node.get(RRType.NS) !== undefined;
       node.isDelegation = node !== this.apex && hasNs;
       if (hasNs) nsNodes.push(node);
@@ -412,7 +412,7 @@ export class ZoneStore {
 
   /** Every node, in the order names were first added (cheaper than nodes() when order does not matter). */
   allNodes(): IterableIterator<ZoneNode> {
-    return this.table.nodes.values();
+    return this.table.all();
   }
 
   /** Uncompressed canonical RDATA of each record of `set` (RFC 4034 §6.2; computed on first use, then kept). */
@@ -454,7 +454,7 @@ export class ZoneStore {
   /** Every node in DNSSEC canonical order (RFC 4034 §6.1), apex first. */
   nodes(): ZoneNode[] {
     if (this.sorted === undefined) {
-      this.sorted = [...this.table.nodes].sort(byCanonicalKey);
+      this.sorted = [...this.table.all()].sort(byCanonicalKey);
     }
     return this.sorted;
   }

@@ -118,3 +118,25 @@ test('deletes, cut changes and many versions in a row agree with rebuilt zones',
   assert.deepEqual(sorted(z), sorted(expected));
   assert.equal(z.recordCount, expected.recordCount);
 });
+
+test('thousands of versions in a row (layered node tables flattened on the way) keep every name', () => {
+  const v0 = buildZone(BASE, ORIGIN);
+  let z = v0;
+  let v100: Zone | undefined;
+  const count = 4200; // past NodeTable's overlay limit (4096 own nodes), so one version is a full copy
+  for (let i = 0; i < count; i++) {
+    z = apply(z, [`n${i}.example.com. 300 IN A 10.${(i >> 8) & 255}.${i & 255}.1`]);
+    if (i === 100) v100 = z;
+  }
+  assert.equal(z.serial, 10 + count);
+  assert.equal(z.recordCount, v0.recordCount + count);
+  assert.equal([...z.allNodes()].length, [...v0.allNodes()].length + count);
+  for (const i of [0, 100, 2048, 4095, 4096, 4199]) assert.equal(kind(z, `n${i}.example.com.`, RRType.A), 'answer', `n${i}`);
+  assert.equal(kind(z, 'www.example.com.', RRType.TXT), 'answer');
+  assert.equal(kind(z, 'host.deleg.example.com.', RRType.A), 'referral');
+  // An early version is as it was: its names only.
+  assert.equal(kind(v100!, 'n100.example.com.', RRType.A), 'answer');
+  assert.equal(kind(v100!, 'n101.example.com.', RRType.A), 'nxdomain');
+  assert.equal(v100!.recordCount, v0.recordCount + 101);
+  assert.equal(z.apex.get(RRType.SOA)!.rdata.length, 1);
+});

@@ -171,7 +171,9 @@ export interface NodeServer {
  */
 export async function startNode(args: string[], ready: { address: string; port: number; zone: string },
   opts: { inheritStderr?: boolean; readyTimeoutMs?: number } = {}): Promise<NodeServer> {
-  const child: ChildProcess = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...args],
+  // BENCH_NODE_ARGS: extra node flags for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; NODE_OPTIONS refuses --cpu-prof).
+  const extra = process.env.BENCH_NODE_ARGS === undefined ? [] : process.env.BENCH_NODE_ARGS.split(' ').filter((x) => x !== '');
+  const child: ChildProcess = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...extra, ...args],
     { stdio: ['ignore', 'ignore', opts.inheritStderr === true ? 'inherit' : 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });

@@ -81,7 +81,7 @@ export class SignedZone {
     const pairs: { hash: Uint8Array; node: ZoneNode }[] = [];
     for (const node of zone.allNodes()) {
       const set = node.get(RRType.NSEC3);
-      if (set === undefined || node.parent !== apex) continue;
+      if (set === undefined || node.parent?.key !== apex.key) continue;
       const d = set.rdata[0] as NSEC3Data;
       // Only the chain NSEC3PARAM names is served (RFC 5155 §7.2: one chain per answer).
       if (d.hashAlgorithm !== params.hashAlgorithm || d.iterations !== params.iterations || compareBytes(d.salt, params.salt) !== 0) continue;

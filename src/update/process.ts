@@ -11,8 +11,8 @@
  * whole RRset's; an update that changes nothing makes no new version. RRSIG, NSEC and NSEC3 may
  * sit beside a CNAME.
  *
- * Invariants: the given zone is never changed (a new Zone is built; unchanged RRsets are copied
- * as stored bytes); the serial goes up exactly once per update that changed something.
+ * Invariants: the given zone is never changed (the new Zone shares its untouched nodes and
+ * RRsets, copy-on-write; see deriveZone); the serial goes up exactly once per update that changed something.
  */
 import { Rcode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
@@ -22,7 +22,7 @@ import { EncodeMode, RRClass, RRType, encodeRData, type SOAData } from '../wire/
 import { Writer } from '../wire/writer.js';
 import { RawRData } from '../zone/raw-rdata.js';
 import { serialCompare } from '../zone/serial.js';
-import { Zone, type ZoneNode, ZoneRRset } from '../zone/zone.js';
+import { type NodeChange, Zone, type ZoneNode, ZoneRRset } from '../zone/zone.js';
 import type { JournalDifference } from '../journal/journal.js';
 
 export type SerialMethod = 'increment' | 'unixtime' | 'date';
@@ -283,7 +283,7 @@ export function processUpdate(req: Message, zone: Zone, opts: UpdateOptions): Up
     soaSet.records = new Map([[rdataKey(RRType.SOA, data), data]]);
     if (!changed.some((n) => n.name.equals(origin))) changed.push(edit.node(origin));
   }
-  const next = buildZone(zone, edit);
+  const next = deriveZone(zone, changed) ?? buildZone(zone, edit);
   const removed: ResourceRecord[] = [oldSoa];
   const added: ResourceRecord[] = [next.soa!];
   for (const n of changed) diffNode(zone.node(n.name), n, removed, added);
@@ -340,6 +340,59 @@ function diffNode(zn: ZoneNode | undefined, n: EditNode, removed: ResourceRecord
       if (o === undefined || o.ttl !== e.ttl || !o.recs.has(k)) added.push({ name: n.name, type: t, class: e.class, ttl: e.ttl, data: d });
     }
   }
+}
+
+/**
+ * The new zone as a copy-on-write version of `zone` (Zone.derive): only the changed names'
+ * nodes and RRsets are new, so an update costs the same in a zone of ten names or a million.
+ * Undefined when a change moves a zone cut or a name's existence (a name left empty, NS below
+ * the apex, DNAME): then the whole zone is built again (buildZone) so finish() decides the flags.
+ */
+function deriveZone(zone: Zone, changed: readonly EditNode[]): Zone | undefined {
+  const changes: NodeChange[] = [];
+  for (const n of changed) {
+    const zn = zone.node(n.name);
+    const apex = n.name.equals(zone.origin);
+    let kept = 0;
+    const types: number[] = [];
+    const records: ResourceRecord[] = [];
+    const replace = (t: number): boolean => {
+      if ((t === RRType.NS && !apex) || t === RRType.DNAME) return false;
+      types.push(t);
+      const e = n.sets.get(t);
+      if (e !== undefined) for (const d of e.records.values()) records.push({ name: n.name, type: t, class: e.class, ttl: e.ttl, data: d });
+      return true;
+    };
+    if (zn !== undefined) {
+      for (let i = 0; i < zn.setCount; i++) {
+        const s = zn.setAt(i);
+        const e = n.sets.get(s.type);
+        if (e !== undefined && e.records.size > 0 && sameSet(zn, i, e)) {
+          kept++;
+          continue;
+        }
+        if (!replace(s.type)) return undefined;
+      }
+    }
+    for (const [t, e] of n.sets) {
+      if (e.records.size === 0 || (zn !== undefined && zn.get(t) !== undefined)) continue;
+      if (!replace(t)) return undefined;
+    }
+    // A node left with no RRsets: NXDOMAIN or empty non-terminal depends on its children.
+    if (kept + new Set(records.map((r) => r.type)).size === 0) return undefined;
+    changes.push({ name: n.name, types, records });
+  }
+  return zone.derive(changes);
+}
+
+/** True when RRset `i` of `zn` has exactly the edit's TTL and records. */
+function sameSet(zn: ZoneNode, i: number, e: EditSet): boolean {
+  const s = zn.setAt(i);
+  if (s.ttl !== e.ttl || s.class !== e.class) return false;
+  const data = setRecords(zn, i);
+  if (data.length !== e.records.size) return false;
+  for (const d of data) if (!e.records.has(rdataKey(s.type, d))) return false;
+  return true;
 }
 
 /** The new zone: untouched names copied as stored bytes, touched ones from the edit. */

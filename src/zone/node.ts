@@ -13,6 +13,9 @@ import { Writer } from '../wire/writer.js';
 import { hashKey } from './keys.js';
 import type { RRset, SourcePos } from './rrset.js';
 
+/** Own nodes of a layered table (NodeTable.copyFrom) before the next version is flattened. */
+const OVERLAY_LIMIT = 4096;
+
 /**
  * Open-addressing table of the zone's nodes by key (linear probing over an Int32Array of node
  * indices). A JavaScript Map costs about four times the memory per entry and its growth and
@@ -20,7 +23,13 @@ import type { RRset, SourcePos } from './rrset.js';
  * key without slicing it (lookups walk the query name's ancestors).
  */
 export class NodeTable {
-  readonly nodes: ZoneNode[] = [];
+  /** This table's own nodes (with `base`: the ones added or replaced since it; see copyFrom). */
+  nodes: ZoneNode[] = [];
+  /**
+   * A finished table this one layers over (a derived zone version): probes look here first,
+   * then in `base`, which is never changed. Undefined for a table that holds every node itself.
+   */
+  private base: NodeTable | undefined;
   /** Pairs (hash, node index + 1); index 0 means empty. The hash is kept beside the index so a
    * probe that misses never touches the node (a cache miss per probe in a large zone). */
   private slots = new Int32Array(2048);
@@ -28,6 +37,11 @@ export class NodeTable {
 
   /** The node whose key equals `key.slice(start)`; `hash` is hashKey(key, start). */
   find(key: string, start: number, hash: number): ZoneNode | undefined {
+    const own = this.findOwn(key, start, hash);
+    return own !== undefined || this.base === undefined ? own : this.base.findOwn(key, start, hash);
+  }
+
+  private findOwn(key: string, start: number, hash: number): ZoneNode | undefined {
     const slots = this.slots;
     const mask = this.mask;
     const len = key.length - start;
@@ -37,6 +51,68 @@ export class NodeTable {
       if (slots[2 * i] !== hash) continue;
       const n = this.nodes[s - 1]!;
       if (n.key.length === len && (start === 0 ? n.key === key : key.endsWith(n.key))) return n;
+    }
+  }
+
+  /**
+   * Becomes a copy of `other` that shares its nodes (a zone version derived from another,
+   * ZoneStore.derive): two array copies, no node is touched. Later inserts and replaces here
+   * leave `other` as it was.
+   */
+  copyFrom(other: NodeTable): void {
+    if (other.base === undefined) {
+      // Layer over it: nothing is copied.
+      this.base = other;
+      this.nodes = [];
+      this.slots = new Int32Array(64);
+      this.mask = 31;
+    } else if (other.nodes.length <= OVERLAY_LIMIT) {
+      // Its (small) overlay is copied, its base shared.
+      this.base = other.base;
+      this.nodes = other.nodes.slice();
+      this.slots = other.slots.slice();
+      this.mask = other.mask;
+    } else {
+      // The overlay has grown: one full copy (every OVERLAY_LIMIT changed names), no layers.
+      this.base = undefined;
+      this.nodes = [];
+      this.slots = new Int32Array(2048);
+      this.mask = 1023;
+      for (const n of other.all()) this.insert(n, hashKey(n.key, 0));
+    }
+  }
+
+  /** Every node: the own ones, and the base's not replaced here (base order first). */
+  *all(): Generator<ZoneNode> {
+    const base = this.base;
+    if (base === undefined) {
+      yield* this.nodes;
+      return;
+    }
+    for (const n of base.nodes) {
+      const h = hashKey(n.key, 0);
+      yield this.findOwn(n.key, 0, h) ?? n;
+    }
+    for (const n of this.nodes) if (base.findOwn(n.key, 0, hashKey(n.key, 0)) === undefined) yield n;
+  }
+
+  /** Puts `node` where the node with the same key is (copy-on-write of one node); false when there is none. */
+  replace(node: ZoneNode): boolean {
+    const slots = this.slots;
+    const mask = this.mask;
+    const key = node.key;
+    const hash = hashKey(key, 0);
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const s = slots[2 * i + 1]!;
+      if (s === 0) {
+        // Not ours: a base node is shadowed by an own entry for the same key.
+        if (this.base?.findOwn(key, 0, hash) === undefined) return false;
+        this.insert(node, hash);
+        return true;
+      }
+      if (slots[2 * i] !== hash || this.nodes[s - 1]!.key !== key) continue;
+      this.nodes[s - 1] = node;
+      return true;
     }
   }
 
@@ -263,6 +339,11 @@ export function rdataCount(set: RRset): number {
 export class ZoneNode {
   /** Lowercased wire form as a Latin-1 string (the zone's map key; see Name.key). */
   readonly key: string;
+  /**
+   * The parent node. In a version derived from another (ZoneStore.derive) an untouched node
+   * keeps its parent from the version it was built in: the same name and flags, maybe not the
+   * same object as this version's node for it, so compare parents by key, not identity.
+   */
   readonly parent: ZoneNode | undefined;
   /**
    * The node's RRsets: the only one (most nodes have one), or an array of all of them once
@@ -395,6 +476,35 @@ export class ZoneNode {
     if (s === undefined) this.sets = set;
     else if (Array.isArray(s)) s.push(set);
     else this.sets = [s, set];
+  }
+
+  /**
+   * @internal A copy for a new zone version (copy-on-write, ZoneStore.derive): the same name,
+   * flags, child count and RRset objects, in a list of its own, so the copy can be edited while
+   * readers of the old version keep seeing this node unchanged.
+   */
+  cloneFor(parent: ZoneNode | undefined): ZoneNode {
+    const n = new ZoneNode(undefined, parent, this.key);
+    n.nameRef = this.nameRef;
+    n.bits = this.bits;
+    const s = this.sets;
+    n.sets = Array.isArray(s) ? s.slice() : s;
+    return n;
+  }
+
+  /** @internal Removes the RRset of `type` (from a copy being edited); the removed set, if any. */
+  removeSet(type: number): RRset | undefined {
+    const s = this.sets;
+    if (s === undefined) return undefined;
+    if (!Array.isArray(s)) {
+      if (s.type !== type) return undefined;
+      this.sets = undefined;
+      return s;
+    }
+    const i = s.findIndex((x) => x.type === type);
+    if (i < 0) return undefined;
+    const [removed] = s.splice(i, 1);
+    return removed;
   }
 
   /** @internal Orders the RRsets by type (Zone.finish()). */

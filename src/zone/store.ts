@@ -15,9 +15,16 @@ import type { ResourceRecord } from '../wire/record.js';
 import { EncodeMode, RRClass, RRType, decodeRData, encodeRData, rdataEquals, typeDef } from '../wire/types.js';
 import { Writer } from '../wire/writer.js';
 import { KeyBuilder, hashKey, isLabelBoundary } from './keys.js';
-import { NodeTable, ZoneNode, ZoneRRset } from './node.js';
+import { NodeTable, ZoneNode, ZoneRRset, rdataCount } from './node.js';
 import { RawRData } from './raw-rdata.js';
 import type { RRset, SourcePos } from './rrset.js';
+
+/** One name's change for ZoneStore.deriveFrom: the RRset types replaced (dropped) and the new records (of those types). */
+export interface NodeChange {
+  name: Name;
+  types: readonly number[];
+  records: readonly ResourceRecord[];
+}
 
 export interface ZoneWarning {
   reason: string;
@@ -28,12 +35,15 @@ export interface ZoneWarning {
 
 /** Shared byte storage: many small pieces in a few large buffers (one view would cost ~100 bytes). */
 class Slabs {
-  buf: Buffer = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  /** Empty until the first put: a version derived by a dynamic update stores a few records only. */
+  buf: Buffer = EMPTY;
   pos = 0;
+  /** Start with a small slab (derived versions). */
+  small = false;
 
   private room(len: number): void {
     if (this.pos + len > this.buf.length) {
-      this.buf = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, len));
+      this.buf = Buffer.allocUnsafeSlow(this.buf === EMPTY && this.small ? Math.max(SMALL_SLAB, len) : Math.max(SLAB_SIZE, len));
       this.pos = 0;
     }
   }
@@ -66,6 +76,8 @@ class Slabs {
 }
 
 const SLAB_SIZE = 1 << 20;
+const SMALL_SLAB = 4096;
+const EMPTY = Buffer.alloc(0);
 
 /** RFC 4034 §6.1 order on node keys (lowercased wire form as Latin-1); no Name objects are built. */
 function byCanonicalKey(x: ZoneNode, y: ZoneNode): number {
@@ -131,7 +143,7 @@ export class ZoneStore {
   /** Builds node keys with their hashes (the scratch and last results are this zone's own). */
   protected readonly keys = new KeyBuilder();
   /** File names of source positions, interned (a zone has a handful; every RRset keeps an index). */
-  private readonly fileNames: string[] = [];
+  private fileNames: string[] = [];
   private readonly fileIndexes = new Map<string, number>();
   private lastFile: string | undefined;
   private lastFileIndex = 0;
@@ -143,6 +155,12 @@ export class ZoneStore {
   private nsNodes: ZoneNode[] | undefined;
   private dnamePresent = false;
   private readonly slabs = new Slabs();
+  /**
+   * Set in a version derived from another (derive()): the nodes this version made (copies of
+   * the base's it changed, and new ones). Every other node is shared with the base and is
+   * never changed here.
+   */
+  private owned: Set<ZoneNode> | undefined;
   private readonly writer = new Writer();
   /** The writer's buffer as a Buffer, for native copies into the slabs. */
   private readonly writerBytes = Buffer.from(this.writer.buf.buffer, this.writer.buf.byteOffset, this.writer.buf.length);
@@ -257,6 +275,8 @@ export class ZoneStore {
         parent = this.newNode(undefined, parentWire, parentKey, parentHash, this.keys.hadUpper);
       }
     }
+    // Copy-on-write: the parent's child count and flags change, so a shared parent is copied.
+    if (this.owned !== undefined) parent = this.own(parent);
     this.lastParent = parent;
     // A name with uppercase letters keeps its bytes in a shared slab; an all-lowercase one is
     // its key's bytes. Either way its Name is rebuilt when first asked for.
@@ -270,8 +290,83 @@ export class ZoneStore {
     parent.children++;
     if (wire[0] === 1 && wire[1] === 0x2a) parent.hasWildcardChild = true;
     this.table.insert(node, hash);
+    this.owned?.add(node);
     this.sorted = undefined;
     return node;
+  }
+
+  /**
+   * Makes this (new, empty) store the next version of `base` with `changes` applied, sharing
+   * every node and RRset the changes do not touch (copy-on-write): a touched node is copied
+   * (and so its ancestors whose child counts change), its replaced RRsets are dropped from the
+   * copy and the new records added as add() does. `base` is not changed, so a reader holding it
+   * sees the old version whole. The result is finished.
+   *
+   * Precondition (the caller falls back to building a whole zone otherwise): no change leaves a
+   * node without RRsets, adds or removes NS below the apex, or touches DNAME — those move zone
+   * cuts or node existence, which finish() decides over the whole tree.
+   */
+  protected deriveFrom(base: ZoneStore, changes: readonly NodeChange[]): void {
+    if (this.finished || !base.finished) throw new RangeError('derive: needs a finished base and a new store');
+    this.table.copyFrom(base.table);
+    this.owned = new Set();
+    this.fileNames = base.fileNames;
+    this.count = base.count;
+    this.dnamePresent = base.dnamePresent;
+    this.slabs.small = true;
+    const apex = base.apex.cloneFor(undefined);
+    this.table.replace(apex);
+    this.owned.add(apex);
+    (this as { apex: ZoneNode }).apex = apex;
+    this.lastParent = apex;
+    // Shallow names first: a parent is copied before its children look it up.
+    const ordered = [...changes].sort((a, b) => a.name.labelCount - b.name.labelCount);
+    for (const c of ordered) {
+      const found = this.table.find(c.name.key, 0, hashKey(c.name.key, 0));
+      if (found === undefined) continue;
+      const node = this.own(found);
+      for (const t of c.types) {
+        const gone = node.removeSet(t);
+        if (gone !== undefined) this.count -= rdataCount(gone);
+      }
+    }
+    for (const c of ordered) for (const rr of c.records) this.add(rr);
+    // finish() for the nodes this version made; the shared ones keep their flags.
+    const nsNodes: ZoneNode[] = [];
+    const seen = new Set<string>();
+    for (const n of base.nsNodes ?? []) {
+      const cur = this.table.find(n.key, 0, hashKey(n.key, 0));
+      if (cur !== undefined && cur.get(RRType.NS) !== undefined) {
+        nsNodes.push(cur);
+        seen.add(cur.key);
+      }
+    }
+    for (const node of this.owned) {
+      const hasNs = node.get(RRType.NS) !== undefined;
+      node.isDelegation = node !== apex && hasNs;
+      if (hasNs && !seen.has(node.key)) nsNodes.push(node);
+      if (node.get(RRType.DNAME) !== undefined) this.dnamePresent = true;
+      const p = node.parent;
+      node.isBelowCut = p !== undefined && (p.isDelegation || p.isBelowCut);
+      node.sortSets();
+    }
+    this.nsNodes = nsNodes;
+    this.sorted = undefined;
+    this.finished = true;
+  }
+
+  /** This version's own copy of `node` (see deriveFrom), made on first need. */
+  private own(node: ZoneNode): ZoneNode {
+    const owned = this.owned!;
+    if (owned.has(node)) return node;
+    const cur = this.table.find(node.key, 0, hashKey(node.key, 0));
+    if (cur !== undefined && cur !== node && owned.has(cur)) return cur;
+    const p = node.parent;
+    const parent = p === undefined ? undefined : this.table.find(p.key, 0, hashKey(p.key, 0)) ?? p;
+    const copy = node.cloneFor(parent);
+    this.table.replace(copy);
+    owned.add(copy);
+    return copy;
   }
 
   /** Decides the flags; the zone is read-only afterwards. */
@@ -282,7 +377,7 @@ export class ZoneStore {
     // ancestor is a delegation = the parent is one or is itself below one.
     const nsNodes: ZoneNode[] = [];
     let dname = false;
-    for (const node of this.table.nodes) {
+    for (const node of this.table.all()) {
       const hasNs = node.get(RRType.NS) !== undefined;
       node.isDelegation = node !== this.apex && hasNs;
       if (hasNs) nsNodes.push(node);
@@ -317,7 +412,7 @@ export class ZoneStore {
 
   /** Every node, in the order names were first added (cheaper than nodes() when order does not matter). */
   allNodes(): IterableIterator<ZoneNode> {
-    return this.table.nodes.values();
+    return this.table.all();
   }
 
   /** Uncompressed canonical RDATA of each record of `set` (RFC 4034 §6.2; computed on first use, then kept). */
@@ -359,7 +454,7 @@ export class ZoneStore {
   /** Every node in DNSSEC canonical order (RFC 4034 §6.1), apex first. */
   nodes(): ZoneNode[] {
     if (this.sorted === undefined) {
-      this.sorted = [...this.table.nodes].sort(byCanonicalKey);
+      this.sorted = [...this.table.all()].sort(byCanonicalKey);
     }
     return this.sorted;
   }

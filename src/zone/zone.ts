@@ -13,11 +13,11 @@ import { RRType } from '../wire/types.js';
 import { WILDCARD_LABEL, hashKey } from './keys.js';
 import type { ZoneNode } from './node.js';
 import type { RRset } from './rrset.js';
-import { ZoneStore } from './store.js';
+import { type NodeChange, ZoneStore } from './store.js';
 
 export { NodeTable, ZoneNode, ZoneRRset, peekRData, rdataCount } from './node.js';
 export type { RRset, SourcePos } from './rrset.js';
-export { ZoneStore, type ZoneWarning } from './store.js';
+export { type NodeChange, ZoneStore, type ZoneWarning } from './store.js';
 
 export type LookupResult =
   /** `rrset` answers the question; `wildcard` is the source of synthesis when one was used. */
@@ -48,6 +48,17 @@ export class Zone extends ZoneStore {
   get serial(): number | undefined {
     const s = this.apex.get(RRType.SOA);
     return s === undefined ? undefined : (s.rdata[0] as { serial: number }).serial;
+  }
+
+  /**
+   * The next version of this zone with `changes` applied, sharing everything they do not touch
+   * (copy-on-write; this zone stays as it is for readers holding it). See ZoneStore.deriveFrom
+   * for what changes qualify.
+   */
+  derive(changes: readonly NodeChange[]): Zone {
+    const next = new Zone(this.origin, this.class);
+    next.deriveFrom(this, changes);
+    return next;
   }
 
   /** The next round-robin offset of this zone (answers rotated without a fixed offset take turns). */

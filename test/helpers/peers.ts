@@ -332,14 +332,11 @@ ${zones.map((z) => `zone:\n  name: ${z.name}\n  zonefile: "${z.file}"`).join('\n
 }
 
 /**
- * Starts Unbound as a recursive resolver on address:port whose root hints are `rootHints`
- * (a named.root-format file pointing at 127.x servers).
+ * Unbound's `server:` clause opening for a test instance on address:port, files in `dir`: in the
+ * foreground, no chroot or user change, loopback queries allowed both ways.
  */
-export async function startUnbound(dir: string, address: string, port: number, rootHints: string,
-  extra = ''): Promise<RunningPeer> {
-  addLoopbackAddress(address);
-  const conf = join(dir, 'unbound.conf');
-  writeFileSync(conf, `server:
+export function unboundServerConf(dir: string, address: string, port: number): string {
+  return `server:
   interface: ${address}@${port}
   port: ${port}
   username: ""
@@ -350,7 +347,18 @@ export async function startUnbound(dir: string, address: string, port: number, r
   use-syslog: no
   do-daemonize: no
   do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
+  access-control: 127.0.0.0/8 allow`;
+}
+
+/**
+ * Starts Unbound as a recursive resolver on address:port whose root hints are `rootHints`
+ * (a named.root-format file pointing at 127.x servers).
+ */
+export async function startUnbound(dir: string, address: string, port: number, rootHints: string,
+  extra = ''): Promise<RunningPeer> {
+  addLoopbackAddress(address);
+  const conf = join(dir, 'unbound.conf');
+  writeFileSync(conf, `${unboundServerConf(dir, address, port)}
   root-hints: "${rootHints}"
   module-config: "iterator"
   qname-minimisation: yes

@@ -13,7 +13,7 @@ import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
 import { DnsServer } from '../../src/server/server.js';
 import { digReply } from '../helpers/dig-reply.js';
-import { type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startPeer, tempDir, PEER_BINARIES } from '../helpers/peers.js';
+import { type RunningPeer, addLoopbackAddress, havePeers, inCI, pickPort, startPeer, tempDir, unboundServerConf, PEER_BINARIES } from '../helpers/peers.js';
 import { signedZoneText } from '../helpers/signed-zones.js';
 import { existsSync } from 'node:fs';
 
@@ -59,18 +59,7 @@ describe('zones signed by the server validate in Unbound', { concurrency: false 
     }
     addLoopbackAddress(UNBOUND);
     const conf = join(dir.path, 'unbound.conf');
-    writeFileSync(conf, `server:
-  interface: ${UNBOUND}@${port}
-  port: ${port}
-  username: ""
-  chroot: ""
-  directory: "${dir.path}"
-  pidfile: "${dir.path}/unbound.pid"
-  logfile: ""
-  use-syslog: no
-  do-daemonize: no
-  do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
+    writeFileSync(conf, `${unboundServerConf(dir.path, UNBOUND, port)}
   module-config: "validator iterator"
   num-threads: 1
   val-log-level: 2

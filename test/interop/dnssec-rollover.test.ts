@@ -14,7 +14,7 @@ import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
 import { DnsServer } from '../../src/server/server.js';
 import { digReply } from '../helpers/dig-reply.js';
-import { PEER_BINARIES, type RunningPeer, addLoopbackAddress, inCI, pickPort, runTool, startNsd, startPeer, tempDir } from '../helpers/peers.js';
+import { PEER_BINARIES, type RunningPeer, addLoopbackAddress, inCI, pickPort, runTool, startNsd, startPeer, tempDir, unboundServerConf } from '../helpers/peers.js';
 
 const PARENT = 'rollp.';
 const CHILD = 'kid.rollp.';
@@ -65,18 +65,7 @@ ${ds.map((l) => `kid 20 IN DS ${l}`).join('\n')}
   async function validates(step: string): Promise<void> {
     const d = dir!.path;
     const conf = join(d, 'unbound.conf');
-    writeFileSync(conf, `server:
-  interface: ${UNBOUND}@${port}
-  port: ${port}
-  username: ""
-  chroot: ""
-  directory: "${d}"
-  pidfile: "${d}/unbound.pid"
-  logfile: ""
-  use-syslog: no
-  do-daemonize: no
-  do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
+    writeFileSync(conf, `${unboundServerConf(d, UNBOUND, port)}
   module-config: "validator iterator"
   num-threads: 1
   val-log-level: 2

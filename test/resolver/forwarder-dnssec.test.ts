@@ -17,7 +17,7 @@ import { Rcode } from '../../src/wire/constants.js';
 import { newEdns } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
-import { type RunningPeer, addLoopbackAddress, havePeers, pickPort, runTool, startNsd, startPeer, tempDir } from '../helpers/peers.js';
+import { type RunningPeer, addLoopbackAddress, havePeers, pickPort, runTool, startNsd, startPeer, tempDir, unboundServerConf } from '../helpers/peers.js';
 
 const AUTH = '127.61.1.2';
 const UNBOUND = '127.61.1.3';
@@ -60,18 +60,7 @@ describe('forwarder cache: CD and DO kept apart (real validating Unbound upstrea
       { name: 'signed.lab', file: join(dir.path, 'signed.lab.signed') },
     ]);
     const ubPort = pickPort();
-    writeFileSync(join(dir.path, 'unbound.conf'), `server:
-  interface: ${UNBOUND}@${ubPort}
-  port: ${ubPort}
-  username: ""
-  chroot: ""
-  directory: "${dir.path}"
-  pidfile: "${dir.path}/unbound.pid"
-  logfile: ""
-  use-syslog: no
-  do-daemonize: no
-  do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
+    writeFileSync(join(dir.path, 'unbound.conf'), `${unboundServerConf(dir.path, UNBOUND, ubPort)}
   root-hints: "${dir.path}/root.hints"
   module-config: "validator iterator"
   trust-anchor-file: "${dir.path}/anchors"

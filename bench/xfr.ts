@@ -15,7 +15,7 @@
  * ratios, and the load (uptime) printed with them. Run inside `unshare -n` (127.x addresses).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fetchZone, writeZoneFile } from '../src/transfer/inbound.js';

@@ -7,7 +7,7 @@
  */
 import { EdnsOptionCode, opcodeToString, rcodeToString } from '../wire/constants.js';
 import { EDE_NAMES, type Edns, type EdnsOption, decodeOption } from '../wire/edns.js';
-import { chunkBlob, typeLayout } from '../wire/layout.js';
+import { typeLayout } from '../wire/layout.js';
 import type { Message } from '../wire/message.js';
 import type { Question, ResourceRecord } from '../wire/record.js';
 import { RRType, algorithmToString, classToString, printRData, typeToString } from '../wire/types.js';

@@ -14,7 +14,7 @@ import { TokenCursor, tokenize } from '../wire/rdata/text.js';
 import { RRClass, RRType, classFromString, parseRData, typeFromString } from '../wire/types.js';
 import { type TsigKey, makeKey } from '../tsig/key.js';
 import type { CommandIO } from './command.js';
-import { UpdateDraft, type UpdateRecord, showDraft } from './nsupdate-message.js';
+import { UpdateDraft, showDraft } from './nsupdate-message.js';
 
 /** What a line asks of the caller (nsupdate's STATUS_*). */
 export type LineStatus = 'more' | 'send' | 'quit' | 'syntax';

@@ -15,7 +15,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { DnsError, TimeoutError } from '../errors.js';
 import { exchange, type ExchangeOptions, type ExchangeResult } from '../client/exchange.js';
-import { getId, setId } from '../client/match.js';
+import { getId } from '../client/match.js';
 import { Opcode, rcodeToString } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';

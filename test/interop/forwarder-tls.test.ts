@@ -18,7 +18,7 @@ import { Rcode } from '../../src/wire/constants.js';
 import { decodeOption, newEdns } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { RRType } from '../../src/wire/types.js';
-import { type RunningPeer, havePeers, pickPort, runTool, selfSignedCert, startUnbound, tempDir } from '../helpers/peers.js';
+import { type RunningPeer, havePeers, pickPort, selfSignedCert, startUnbound, tempDir } from '../helpers/peers.js';
 
 const UNBOUND = '127.26.4.1';
 const SOV = '127.26.4.10';

@@ -91,7 +91,6 @@ describe('serve --recursive: cache print/flush, stats, stub zones', { timeout: 1
   let hints = '';
   let bind: RunningPeer | undefined;
   let unbound: RunningPeer | undefined;
-  let sov: ChildProcess | undefined;
   let out = '';
   let cport = 0;
   let skip = false;
@@ -150,7 +149,7 @@ control: ${control}
     unbound = await startUnbound(join(dir.path, 'unbound'), UNBOUND, 53, hints,
       `  outgoing-interface: ${UNBOUND}\nstub-zone:\n  name: "lab.stubby."\n  stub-addr: ${LAB}\n`);
     cport = pickPort();
-    sov = await serve('sovereign', `listen: ["${SOV}:53"]
+    await serve('sovereign', `listen: ["${SOV}:53"]
 workers: 1
 log: { level: warn }
 stubZones: { lab.stubby: ["${LAB}"] }

@@ -97,7 +97,6 @@ describe('DoT and DoH served', { timeout: 240_000 }, () => {
   let dir: ReturnType<typeof tempDir>;
   let server: DnsServer;
   let cert = '';
-  let key = '';
   const port = { dns: 0, tls: 0, https: 0, http: 0 };
 
   before(async () => {
@@ -105,7 +104,7 @@ describe('DoT and DoH served', { timeout: 240_000 }, () => {
     addLoopbackAddress(ADDRESS);
     addLoopbackAddress(OTHER);
     dir = tempDir('sovereign-encrypted-');
-    ({ cert, key } = selfSignedCert(dir.path, 'dns.test', ADDRESS));
+    ({ cert } = selfSignedCert(dir.path, 'dns.test', ADDRESS));
     writeFileSync(join(dir.path, 'db.example'), ZONE);
     port.dns = pickPort();
     port.tls = pickPort();

@@ -174,6 +174,7 @@ function exchangeOptions(s: Session, o: NsupdateOptions, sign?: (q: Uint8Array) 
     tries: o.tcp ? 1 : Math.max(1, Math.min(o.retries + 1, Math.floor(totalMs / udpMs))),
     keepId: false,
     localAddress: s.local?.address,
+    localPort: s.local?.port,
     sign,
   };
 }

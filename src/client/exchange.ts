@@ -22,7 +22,7 @@ import { NetworkError, TimeoutError } from '../errors.js';
 import type { Message } from '../wire/message.js';
 import { Attempt, type AttemptResult, ignoreError, socketError, withTries } from './attempt.js';
 import { TcpFramer, frame, streamAttempt } from './framing.js';
-import { takeUdpSocket } from './udp-pool.js';
+import { bindPort, takeUdpSocket } from './udp-pool.js';
 import {
   type IgnoredHook, IgnoredTally, ReplyMatcher, type ServerAddress, encodeQuery, getId, randomId, serverLabel, setId,
 } from './match.js';
@@ -50,6 +50,8 @@ export interface ExchangeOptions {
   signal?: AbortSignal;
   /** Local address to send from (default: any address of the server's family). */
   localAddress?: string;
+  /** Local port to send from (nsupdate's `local ADDR PORT`, dig -b ADDR#PORT); default: crypto-random. */
+  localPort?: number;
   /** Largest UDP datagram accepted; default 65535. */
   maxUdpSize?: number;
   /** Told about every message that was received but not accepted (for logs and counters). */
@@ -114,8 +116,10 @@ function sameAddress(a: string, b: string): boolean {
 }
 
 /** A UDP socket bound to a crypto-random port for one exchange (pre-bound spares: udp-pool.ts). */
-function openUdpSocket(server: ServerAddress, localAddress: string | undefined): Promise<UdpSocket> {
-  return takeUdpSocket(isIPv6(server.address), localAddress, serverLabel(server));
+function openUdpSocket(server: ServerAddress, localAddress: string | undefined, localPort: number | undefined): Promise<UdpSocket> {
+  const v6 = isIPv6(server.address);
+  if (localPort !== undefined && localPort !== 0) return bindPort(v6, localAddress, localPort, serverLabel(server));
+  return takeUdpSocket(v6, localAddress, serverLabel(server));
 }
 
 function releaseUdp(sock: UdpSocket): void {
@@ -127,7 +131,7 @@ function releaseUdp(sock: UdpSocket): void {
 /** One UDP attempt on a fresh socket. */
 async function udpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
   opts: ExchangeOptions, tally: IgnoredTally): Promise<AttemptResult> {
-  const sock = await openUdpSocket(server, opts.localAddress);
+  const sock = await openUdpSocket(server, opts.localAddress, opts.localPort);
   const label = serverLabel(server);
   const maxSize = opts.maxUdpSize ?? 65535;
   return new Promise<AttemptResult>((resolve, reject) => {
@@ -162,16 +166,17 @@ async function udpAttempt(query: Uint8Array, server: ServerAddress, matcher: Rep
   });
 }
 
-function tcpConnectOptions(server: ServerAddress, localAddress: string | undefined): TcpSocketConnectOpts {
-  return localAddress === undefined
-    ? { host: server.address, port: server.port }
-    : { host: server.address, port: server.port, localAddress };
+function tcpConnectOptions(server: ServerAddress, localAddress: string | undefined, localPort?: number): TcpSocketConnectOpts {
+  const o: TcpSocketConnectOpts = { host: server.address, port: server.port };
+  if (localAddress !== undefined) o.localAddress = localAddress;
+  if (localPort !== undefined && localPort !== 0) o.localPort = localPort;
+  return o;
 }
 
 /** One TCP attempt: connect, send the framed query, read framed messages until the reply. */
 function tcpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatcher, timeoutMs: number,
   opts: ExchangeOptions, tally: IgnoredTally): Promise<AttemptResult> {
-  return streamAttempt(new TcpSocket(), tcpConnectOptions(server, opts.localAddress), 'tcp', query, server, matcher, tally,
+  return streamAttempt(new TcpSocket(), tcpConnectOptions(server, opts.localAddress, opts.localPort), 'tcp', query, server, matcher, tally,
     timeoutMs, opts.signal);
 }
 

@@ -27,30 +27,46 @@ function ignore(): void {}
 const spares: [UdpSocket[], UdpSocket[]] = [[], []];
 const filling = [0, 0];
 
+/** Binds a new UDP socket to `port` (0: the kernel's choice); rejects with the raw bind error. */
+async function bindOnce(v6: boolean, localAddress: string | undefined, port: number): Promise<UdpSocket> {
+  const sock = createSocket({ type: v6 ? 'udp6' : 'udp4' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind({ port, address: localAddress ?? (v6 ? '::' : '0.0.0.0'), exclusive: true }, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    return sock;
+  } catch (e) {
+    try { sock.close(); } catch { /* never bound */ }
+    throw e;
+  }
+}
+
 /** Binds a new UDP socket to a crypto-random port (retrying when taken). */
 export async function bindRandomPort(v6: boolean, localAddress: string | undefined, label: string): Promise<UdpSocket> {
   let lastError: unknown;
   for (let i = 0; i <= PORT_ATTEMPTS; i++) {
-    const port = i === PORT_ATTEMPTS ? 0 : randomInt(MIN_PORT, 0x10000);
-    const sock = createSocket({ type: v6 ? 'udp6' : 'udp4' });
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error): void => reject(e);
-        sock.once('error', onError);
-        sock.bind({ port, address: localAddress ?? (v6 ? '::' : '0.0.0.0'), exclusive: true }, () => {
-          sock.off('error', onError);
-          resolve();
-        });
-      });
-      return sock;
+      return await bindOnce(v6, localAddress, i === PORT_ATTEMPTS ? 0 : randomInt(MIN_PORT, 0x10000));
     } catch (e) {
       lastError = e;
-      try { sock.close(); } catch { /* never bound */ }
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EADDRINUSE' && code !== 'EACCES') break;
     }
   }
   throw new NetworkError(label, `cannot open a UDP socket: ${(lastError as Error).message}`, lastError);
+}
+
+/** Binds a UDP socket to the port asked for (nsupdate `local ADDR PORT`); a taken port is an error. */
+export async function bindPort(v6: boolean, localAddress: string | undefined, port: number, label: string): Promise<UdpSocket> {
+  try {
+    return await bindOnce(v6, localAddress, port);
+  } catch (e) {
+    throw new NetworkError(label, `cannot bind UDP port ${port}: ${(e as Error).message}`, e);
+  }
 }
 
 /** Binds spares in the background until SPARES are waiting (errors only mean fewer spares). */

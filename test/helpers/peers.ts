@@ -34,6 +34,7 @@ export const PEER_BINARIES = {
   kdig: '/usr/bin/kdig',
   drill: '/usr/bin/drill',
   dnsperf: '/usr/bin/dnsperf',
+  h2load: '/usr/bin/h2load',
   /** Debian's python3 (the one with python3-dnspython), not a pyenv one earlier on PATH. */
   python3: '/usr/bin/python3',
   /** Debian's prometheus package: `promtool check metrics` judges /metrics. */

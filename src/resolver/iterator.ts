@@ -423,9 +423,14 @@ export class Resolver {
       answer = chain;
     }
     const rcode = hit.kind === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR;
-    const authority = !sec || (hit.sigs.length === 0 && hit.proof.length === 0) ? hit.soa
-      : hit.kind === 'positive' ? hit.proof : [...hit.soa, ...hit.sigs, ...hit.proof];
+    const authority = hit.kind === 'positive' ? (sec ? hit.proof : hit.soa) : this.negativeAuthority(hit);
     return { rcode, answer, authority, stale: false, queries: 0, cached: true };
+  }
+
+  /** The authority section of a cached negative answer: the SOA, and when validating its RRSIGs and NSEC/NSEC3 proof. */
+  private negativeAuthority(hit: CacheHit): readonly ResourceRecord[] {
+    if (this.validation === undefined || (hit.sigs.length === 0 && hit.proof.length === 0)) return hit.soa;
+    return [...hit.soa, ...hit.sigs, ...hit.proof];
   }
 
   /** Stale data for the question (RFC 8767), following stale CNAMEs; `use` = count it and touch the entries. */
@@ -470,8 +475,9 @@ export class Resolver {
       }
       const cut = this.nxdomainAbove(name, qclass);
       if (cut !== undefined) {
-        // RFC 8020: nothing exists below a name that does not exist.
-        return { rcode: Rcode.NXDOMAIN, answer, authority: cut.soa, stale: false, queries: req.queries - startQueries, cached: false };
+        // RFC 8020: nothing exists below a name that does not exist. The cut's proof goes along:
+        // the NSEC/NSEC3 denying the cut name denies every name below it (RFC 5155 §8.4, RFC 4035 §5.4).
+        return { rcode: Rcode.NXDOMAIN, answer, authority: this.negativeAuthority(cut), stale: false, queries: req.queries - startQueries, cached: false };
       }
       const step = await this.iterate(name, qtype, qclass, req, depth);
       for (const r of step.answer) {

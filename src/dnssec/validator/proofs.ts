@@ -240,29 +240,49 @@ const optOut = (n: N3): boolean => (n.rr.data.flags & 1) !== 0;
 
 type Ce = { ce: Name; nc: Name | undefined; ceRec: N3; ncCover: N3 | undefined } | ProofResult;
 
-/** RFC 5155 §8.3: the closest provable encloser of `qname` and the NSEC3 covering its next closer name. */
+/**
+ * RFC 5155 §8.3: the closest provable encloser of `qname` and the NSEC3 covering its next closer name.
+ * Searched from the zone apex down rather than from qname up: the first covered name ends the
+ * walk, so a 120-label query under a shallow closest encloser costs a few hashes rather than one
+ * per label (CVE-2023-50868: each label is a hash of up to 151 SHA-1 rounds). Ancestors that are
+ * neither matched nor covered (the proof need not include the apex's NSEC3) are passed over; an
+ * existing name is never covered by a genuine NSEC3, so the first covered name's parent is the
+ * closest encloser and must be matched. The budget still caps names that really are deep.
+ */
 function closestEncloser(set: Nsec3Set, qname: Name): Ce {
   const zone = set.zone!;
-  let nc: Name | undefined;
+  if (!qname.isSubdomainOf(zone)) return bogus(`no NSEC3 matches an ancestor of ${qname.toString()}`);
+  // The apex and the names between it and qname, apex first (no hashing yet).
+  const path: Name[] = [];
   for (let s = qname; ; s = s.parent()) {
-    if (!s.isSubdomainOf(zone)) return bogus(`no NSEC3 matches an ancestor of ${qname.toString()}`);
-    const m = set.match(s);
+    path.push(s);
+    if (s.equals(zone)) break;
+  }
+  let ce: Name | undefined;
+  let ceRec: N3 | undefined;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const n = path[i]!;
+    const m = set.match(n);
     if (m === null) return bogus('NSEC3 work limit', EdeCode.DNSSEC_BOGUS);
     if (m !== undefined) {
-      const t = m.rr.data.types;
-      // The closest encloser must not be a delegation or a DNAME (RFC 5155 §8.3).
-      if (nc !== undefined && ((has(t, RRType.NS) && !has(t, RRType.SOA)) || has(t, RRType.DNAME))) {
-        return bogus('closest encloser is a delegation or DNAME', EdeCode.DNSSEC_BOGUS);
-      }
-      if (nc === undefined) return { ce: s, nc: undefined, ceRec: m, ncCover: undefined };
-      const c = set.cover(nc);
-      if (c === null) return bogus('NSEC3 work limit', EdeCode.DNSSEC_BOGUS);
-      if (c === undefined) return bogus(`no NSEC3 covers ${nc.toString()}`);
-      return { ce: s, nc, ceRec: m, ncCover: c };
+      ce = n;
+      ceRec = m;
+      continue;
     }
-    if (s.equals(zone)) return bogus(`no NSEC3 matches an ancestor of ${qname.toString()}`);
-    nc = s;
+    const c = set.cover(n);
+    if (c === null) return bogus('NSEC3 work limit', EdeCode.DNSSEC_BOGUS);
+    if (c === undefined) continue;
+    // n does not exist: its parent must be the matched closest encloser, n the next closer name.
+    if (ce === undefined || ceRec === undefined || !ce.equals(path[i + 1]!)) return bogus(`no NSEC3 matches the parent of ${n.toString()}`);
+    const t = ceRec.rr.data.types;
+    // The closest encloser must not be a delegation or a DNAME (RFC 5155 §8.3).
+    if ((has(t, RRType.NS) && !has(t, RRType.SOA)) || has(t, RRType.DNAME)) {
+      return bogus('closest encloser is a delegation or DNAME', EdeCode.DNSSEC_BOGUS);
+    }
+    return { ce, nc: n, ceRec, ncCover: c };
   }
+  if (ce !== undefined && ceRec !== undefined && ce.equals(qname)) return { ce: qname, nc: undefined, ceRec, ncCover: undefined };
+  return bogus(`no NSEC3 covers a name between ${zone.toString()} and ${qname.toString()}`);
 }
 
 function isProof(x: Ce): x is ProofResult {

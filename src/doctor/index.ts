@@ -17,7 +17,7 @@ import { examineDelegation } from './delegation.js';
 import { examineDnssec } from './dnssec.js';
 import { examineEdns } from './edns.js';
 import { examineReach } from './reach.js';
-import { type DoctorReport, type Finding, finding, makeReport } from './report.js';
+import { type DoctorReport, type Finding, type Layer, finding, makeReport } from './report.js';
 import { label } from './probe.js';
 import { type SystemSources, examineSystem, hostSources } from './system.js';
 
@@ -49,6 +49,15 @@ export interface DoctorOptions {
   noDelegation?: boolean;
 }
 
+/** Runs one layer; a check that throws (a bug, or data we did not expect) becomes a warning, never a crash. */
+async function guard(layer: Layer, subject: string, run: () => Promise<Finding[]>): Promise<Finding[]> {
+  try {
+    return await run();
+  } catch (err) {
+    return [finding(layer, 'error', 'warn', `the ${layer} checks stopped: ${(err as Error).message}`, 'run again; if it repeats, report it with this output', subject)];
+  }
+}
+
 /** Runs every layer and returns the report. */
 export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const name = o.name ?? Name.fromText('.');
@@ -72,17 +81,20 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
     findings.push(...reach.findings);
     if (!reach.usable) continue;
     const transport = reach.transport;
-    findings.push(...await examineDnssec(server, { name, type, transport, timeoutMs, ...(o.bogus === undefined ? {} : { bogus: o.bogus }) }));
-    findings.push(...await examineEdns(server, {
+    const who = label(server);
+    findings.push(...await guard('dnssec', who, () => examineDnssec(server, { name, type, transport, timeoutMs, ...(o.bogus === undefined ? {} : { bogus: o.bogus }) })));
+    findings.push(...await guard('edns', who, () => examineEdns(server, {
       name, type, timeoutMs, udpWorks: reach.udp.kind === 'reply',
       large: o.large ?? { name: Name.fromText('.'), type: RRType.DNSKEY },
-    }));
-    findings.push(...await examineClock(server, { name, type, transport, timeoutMs, now: clock() }));
-    findings.push(...await examineCompare(server, { name, type, transport, timeoutMs, truth: await truthPromise }));
+    })));
+    findings.push(...await guard('clock', who, () => examineClock(server, { name, type, transport, timeoutMs, now: clock() })));
+    const truth = await truthPromise;
+    findings.push(...await guard('compare', who, () => examineCompare(server, { name, type, transport, timeoutMs, truth })));
   }
   await truthPromise;
   if (!name.isRoot && o.noDelegation !== true) {
-    findings.push(...await examineDelegation({ name, hints, timeoutMs, clock, ...(o.authPort === undefined ? {} : { port: o.authPort }) }));
+    findings.push(...await guard('delegation', name.toString(), () =>
+      examineDelegation({ name, hints, timeoutMs, clock, ...(o.authPort === undefined ? {} : { port: o.authPort }) })));
   }
   return makeReport(name.toString(), resolvers.map(label), findings);
 }

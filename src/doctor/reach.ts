@@ -34,11 +34,12 @@ export async function examineReach(server: ServerAddress, name: Name, type: numb
   const udpOk = udp.kind === 'reply';
   const tcpOk = tcp.kind === 'reply';
   if (!udpOk && !tcpOk) {
-    const refused = udp.kind === 'error' || tcp.kind === 'error';
-    findings.push(finding('reach', 'resolver-down', 'fail',
-      `no answer over UDP (${udp.why}) or TCP (${tcp.why})`,
-      refused ? 'nothing listens on port 53 there: start the resolver, or point resolv.conf at one that runs'
-        : 'packets to it are lost: check that the resolver runs and that no firewall drops port 53 on the way', who));
+    const why = `${udp.why} ${tcp.why}`;
+    // ICMP port unreachable / TCP RST: the host is there, no DNS server is; no route: our side.
+    const fix = why.includes('connection refused') ? 'nothing listens on port 53 there: start the resolver, or point resolv.conf at one that runs'
+      : /ENETUNREACH|EHOSTUNREACH|EADDRNOTAVAIL/.test(why) ? 'this host has no route to the resolver: check the network link, the default route and the address in resolv.conf'
+        : 'packets to it are lost: check that the resolver runs and that no firewall drops port 53 on the way';
+    findings.push(finding('reach', 'resolver-down', 'fail', `no answer over UDP (${udp.why}) or TCP (${tcp.why})`, fix, who));
     return { findings, usable: false, transport: 'udp', udp, tcp };
   }
   if (udpOk) findings.push(finding('reach', 'udp', 'ok', `UDP: ${q} -> ${describe(udp)}`, '', who));

@@ -33,7 +33,7 @@ export interface DoctorOptions {
   resolvers?: ServerAddress[];
   /** Root hints for our own resolution from the root (default: the built-in IANA hints). */
   hints?: RootHints;
-  /** A name known to fail DNSSEC validation, for the bogus test (skipped when undefined). */
+  /** A name known to fail DNSSEC validation, for the bogus test (default with the built-in hints: REAL_BOGUS; else skipped). */
   bogus?: Name;
   /** A question with a large answer (default: the root's DNSKEY set). */
   large?: { name: Name; type: number };
@@ -48,6 +48,9 @@ export interface DoctorOptions {
   /** Skip the delegation checks. */
   noDelegation?: boolean;
 }
+
+/** A name whose DNSSEC signatures are deliberately broken (Comcast's test zone), for the bogus test with the real root. */
+export const REAL_BOGUS = 'www.dnssec-failed.org.';
 
 /** Runs one layer; a check that throws (a bug, or data we did not expect) becomes a warning, never a crash. */
 async function guard(layer: Layer, subject: string, run: () => Promise<Finding[]>): Promise<Finding[]> {
@@ -65,6 +68,8 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const timeoutMs = o.timeoutMs ?? 2000;
   const clock = o.clock ?? Date.now;
   const hints = o.hints ?? builtinRootHints();
+  // On the real Internet (built-in hints) a well-known deliberately broken zone serves as the bogus test.
+  const bogus = o.bogus ?? (o.hints === undefined ? Name.fromText(REAL_BOGUS) : undefined);
   const findings: Finding[] = [];
   let resolvers: ServerAddress[];
   if (o.resolvers !== undefined && o.resolvers.length > 0) {
@@ -82,7 +87,7 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
     if (!reach.usable) continue;
     const transport = reach.transport;
     const who = label(server);
-    findings.push(...await guard('dnssec', who, () => examineDnssec(server, { name, type, transport, timeoutMs, ...(o.bogus === undefined ? {} : { bogus: o.bogus }) })));
+    findings.push(...await guard('dnssec', who, () => examineDnssec(server, { name, type, transport, timeoutMs, ...(bogus === undefined ? {} : { bogus }) })));
     findings.push(...await guard('edns', who, () => examineEdns(server, {
       name, type, timeoutMs, udpWorks: reach.udp.kind === 'reply',
       large: o.large ?? { name: Name.fromText('.'), type: RRType.DNSKEY },

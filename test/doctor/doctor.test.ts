@@ -72,6 +72,13 @@ describe('sovereign doctor names each injected fault', { timeout: 600_000 }, () 
     assert.deepEqual(verdict(r, 'compare/answer'), ['ok'], show(r));
   });
 
+  test('UDP 53 dropped by a firewall (no ICMP): timeouts over UDP, TCP fine', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const r = await doctor('www.good.tst.', H.udpDropped, { noDelegation: true, timeoutMs: 800 });
+    assert.deepEqual(fails(r), ['reach/udp'], show(r));
+    assert.match(r.findings.find((f) => f.check === 'udp')!.seen, /^UDP to port 53 fails \(no reply within 800 ms\) while TCP answers \(NOERROR/);
+  });
+
   test('recursion refused: an authoritative server as the resolver', async (t) => {
     if (skip) return t.skip('peers missing');
     const r = await doctor('www.good.tst.', H.refuser, { noDelegation: true });
@@ -160,6 +167,8 @@ describe('sovereign doctor names each injected fault', { timeout: 600_000 }, () 
     if (skip) return t.skip('peers missing');
     const r = await doctor('www.good.tst.', H.noValidation, { noDelegation: true, bogus: Name.fromText('www.badds.tst.') });
     assert.deepEqual(fails(r).sort(), ['dnssec/bogus-test', 'dnssec/validation'], show(r));
+    // This Unbound caps UDP replies at 1232 bytes: the big answer comes back truncated, then over TCP.
+    assert.match(r.findings.find((f) => f.check === 'tc-fallback')?.seen ?? show(r), /^big\.good\.tst\. TXT: TC=1 over UDP, then \d{4} bytes over TCP$/);
   });
 
   test('`sovereign doctor` prints text and JSON and exits 1 on a FAIL', async (t) => {

@@ -17,7 +17,9 @@
  *                                   badds.tst   signed, the parent's DS digest matches no key
  *                                   expired.tst signed with inception/expiration 40/10 days ago
  * Resolvers: 127.71.5.1 Unbound validating, .2 Unbound not validating, .3 nothing, .4 TCP-only
- * proxy to .1, .5 Unbound validating with a poisoned www.good.tst A, .6 proxy to .1 dropping big UDP.
+ * proxy to .1, .5 Unbound validating with a poisoned www.good.tst A, .6 proxy to .1 dropping big UDP,
+ * .7 proxy to .1 whose UDP side swallows every query (a firewall dropping UDP 53). Unbound .2
+ * caps its UDP replies at 1232 bytes (max-udp-size), so big answers come back with TC=1.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +44,7 @@ export const H = {
   tcpOnly: '127.71.5.4',
   poisoned: '127.71.5.5',
   smallMtu: '127.71.5.6',
+  udpDropped: '127.71.5.7',
 } as const;
 
 /** The address the poisoned resolver gives for www.good.tst (the zone says 192.0.2.1). */
@@ -99,8 +102,11 @@ function delegation(child: string, ns: [string, string][], ds: string[] = []): s
     ds.map((d) => d.replace(/^\S+\s+(\d+\s+)?(IN\s+)?/, `${child}. `)).join('\n') + '\n';
 }
 
-/** A UDP and/or TCP relay on `address`:53 to `upstream`:53; UDP replies longer than `maxUdp` are dropped. */
-function relay(address: string, upstream: string, opts: { udp: boolean; maxUdp?: number }): Promise<() => Promise<void>> {
+/**
+ * A UDP and/or TCP relay on `address`:53 to `upstream`:53; UDP replies longer than `maxUdp` are
+ * dropped; `udp: 'drop'` binds UDP 53 and never answers (a firewall dropping, not rejecting).
+ */
+function relay(address: string, upstream: string, opts: { udp: boolean | 'drop'; maxUdp?: number }): Promise<() => Promise<void>> {
   const sockets = new Set<Socket>();
   const tcp: TcpServer = createServer((client) => {
     const up = connect(53, upstream);
@@ -124,6 +130,7 @@ function relay(address: string, upstream: string, opts: { udp: boolean; maxUdp?:
       if (!opts.udp) return resolve(close);
       udp = createSocket('udp4');
       udp.on('message', (msg, rinfo) => {
+        if (opts.udp === 'drop') return;
         const up = createSocket('udp4');
         ups.add(up);
         const done = (): void => { if (ups.delete(up)) up.close(); };
@@ -252,7 +259,7 @@ zone "recur.tst" { type primary; file "${write('recur.tst', leaf('recur.tst', [[
 `;
     for (const [address, extra] of [
       [H.unbound, validating],
-      [H.noValidation, '  module-config: "iterator"\n'],
+      [H.noValidation, '  module-config: "iterator"\n  max-udp-size: 1232\n'],
       [H.poisoned, `${validating}  local-data: "www.good.tst. 300 IN A ${POISON}"\n`],
     ] as const) {
       const udir = join(dir, `unbound-${address}`);
@@ -261,6 +268,7 @@ zone "recur.tst" { type primary; file "${write('recur.tst', leaf('recur.tst', [[
     }
     relays.push(await relay(H.tcpOnly, H.unbound, { udp: false }));
     relays.push(await relay(H.smallMtu, H.unbound, { udp: true, maxUdp: 512 }));
+    relays.push(await relay(H.udpDropped, H.unbound, { udp: 'drop' }));
   } catch (err) {
     await stop();
     throw err;

@@ -94,6 +94,14 @@ describe('sovereign doctor names each injected fault', { timeout: 600_000 }, () 
     assert.ok(f.seen.includes(POISON) && f.seen.includes('192.0.2.1'), f.seen);
   });
 
+  test('filtered answer: the resolver says NXDOMAIN for a name the root path resolves', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const r = await doctor('blocked.good.tst.', H.poisoned, { noDelegation: true });
+    assert.deepEqual(fails(r), ['compare/filtered'], show(r));
+    assert.match(r.findings.find((x) => x.check === 'filtered')!.seen, /the resolver says NXDOMAIN; from the root: NOERROR 192\.0\.2\.7/);
+    assert.deepEqual(verdict(r, 'reach/answer'), ['warn']);
+  });
+
   test('lame delegation: a delegated server answers REFUSED', async (t) => {
     if (skip) return t.skip('peers missing');
     const r = await doctor('www.lame.tst.', H.unbound);

@@ -18,7 +18,7 @@
  *                                   expired.tst signed with inception/expiration 40/10 days ago
  * Resolvers: 127.71.5.1 Unbound validating, .2 Unbound not validating, .3 nothing, .4 TCP-only
  * proxy to .1, .5 Unbound validating with a poisoned www.good.tst A, .6 proxy to .1 dropping big UDP,
- * .7 proxy to .1 whose UDP side swallows every query (a firewall dropping UDP 53). Unbound .2
+ * (and blocked.good.tst filtered to NXDOMAIN), .7 proxy to .1 whose UDP side swallows every query (a firewall dropping UDP 53). Unbound .2
  * caps its UDP replies at 1232 bytes (max-udp-size), so big answers come back with TC=1.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -179,7 +179,7 @@ export async function startHierarchy(dir: string): Promise<Hierarchy> {
       return f;
     };
     const big = Array.from({ length: 10 }, (_, i) => `big TXT "${String(i).repeat(200)}"`).join('\n');
-    const good = sign(dir, 'good.tst', leaf('good.tst', [['ns1', L], ['ns2', H.nsd]], big));
+    const good = sign(dir, 'good.tst', leaf('good.tst', [['ns1', L], ['ns2', H.nsd]], `${big}\nblocked A 192.0.2.7\n`));
     const badds = sign(dir, 'badds.tst', leaf('badds.tst', [['ns1', L]]));
     const expired = sign(dir, 'expired.tst', leaf('expired.tst', [['ns1', L]]), { start: stamp(-40), end: stamp(-10) });
     const wrongDs = badds.ds.map((d) => d.replace(/ ([0-9A-F]{64})$/i, (_m, hex: string) => ' ' + (hex[0] === '0' ? '1' : '0') + hex.slice(1)));
@@ -260,7 +260,7 @@ zone "recur.tst" { type primary; file "${write('recur.tst', leaf('recur.tst', [[
     for (const [address, extra] of [
       [H.unbound, validating],
       [H.noValidation, '  module-config: "iterator"\n  max-udp-size: 1232\n'],
-      [H.poisoned, `${validating}  local-data: "www.good.tst. 300 IN A ${POISON}"\n`],
+      [H.poisoned, `${validating}  local-data: "www.good.tst. 300 IN A ${POISON}"\n  local-zone: "blocked.good.tst." always_nxdomain\n`],
     ] as const) {
       const udir = join(dir, `unbound-${address}`);
       mkdirSync(udir);

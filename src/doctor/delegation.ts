@@ -24,7 +24,6 @@ import { RRCache } from '../resolver/cache.js';
 import { Resolver } from '../resolver/iterator.js';
 import { type RootHints, hintServers } from '../resolver/root-hints.js';
 import { Rcode } from '../wire/constants.js';
-import { newEdns } from '../wire/edns.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import type { ResourceRecord } from '../wire/record.js';

@@ -60,6 +60,7 @@ import { writeZoneFile } from '../transfer/inbound.js';
 import { journalPathFor } from '../journal/journal.js';
 import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
+import { ResponseRateLimiter } from '../policy/rrl.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -82,6 +83,8 @@ export interface ServerOptions {
   handlers?: readonly ChainElement[];
   /** Clock for DNSSEC signing, seconds since the epoch (tests move it). */
   now?: () => number;
+  /** Clock of response rate limiting, whole seconds (tests fix it); default the wall clock. */
+  rrlNowS?: () => number;
 }
 
 export interface ZoneLoadReport {
@@ -163,6 +166,8 @@ export class DnsServer {
     // UPDATE for a secondary zone is the secondary's (REFUSED or forwarded to its primary); the rest is ours.
     this.engine.updates = (ctx) => this.secondaries.update(ctx, this.config.udp.maxSize) ?? this.dynamic.handle(ctx);
     this.applyCookies();
+    this.applyRateLimit();
+    this.applyRateLimit();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
@@ -179,6 +184,26 @@ export class DnsServer {
         toLead: (zone: string, what: 'notify' | 'check' | 'retransfer', serial?: number) => sendSecondaryEvent({ zone, what, ...(serial === undefined ? {} : { serial }) }),
       } : {}),
     });
+  }
+
+  /** The rateLimit settings the engine's limiter was built from (a reload with the same ones keeps its buckets). */
+  private rateLimitFor = '';
+
+  /** Response rate limiting from config (start, reload): off while every rate is 0. */
+  private applyRateLimit(): void {
+    const c = this.config.rateLimit;
+    const text = JSON.stringify(c);
+    if (text === this.rateLimitFor) return;
+    this.rateLimitFor = text;
+    const s = this.stats;
+    const counters = { dropped: s.rrlDropped, slipped: s.rrlSlipped, wouldDrop: s.rrlWouldDrop, wouldSlip: s.rrlWouldSlip };
+    const rrl = new ResponseRateLimiter({ ...c, counters, ...(this.opts.rrlNowS === undefined ? {} : { nowS: this.opts.rrlNowS }) });
+    this.engine.rrl = rrl.active ? rrl : undefined;
+  }
+
+  /** The engine's response rate limiter, when one is configured (stats). */
+  get rateLimiter(): ResponseRateLimiter | undefined {
+    return this.engine.rrl;
   }
 
   /** Server cookies from config (start, reload): the engine writes and checks them. */
@@ -367,6 +392,7 @@ export class DnsServer {
     for (const t of this.tcp) t.setLimits(cfg.tcp);
     this.encrypted.reload(cfg);
     this.applyCookies();
+    this.applyRateLimit();
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },

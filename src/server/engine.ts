@@ -45,6 +45,7 @@ import { type LiveAnswer, captureLive } from './live-answer.js';
 import { CookieState, type ServerCookies } from './cookies.js';
 import { scanMessage } from './edns-tail.js';
 import { type ResponseRateLimiter, RrlKind, RrlVerdict, nameHash } from '../policy/rrl.js';
+import { CLIENT_RATE_DROP, CLIENT_RECURSION_DROP } from '../policy/client-limits.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -670,6 +671,8 @@ export class QueryEngine {
       return this.encode(this.failure(ctx, err), ctx, w);
     }
     if (!(result instanceof Message)) return new PendingReply(ctx, result);
+    // A client over its resolver limits, configured to get nothing (src/policy/client-limits.ts).
+    if (ctx.policy === CLIENT_RATE_DROP || ctx.policy === CLIENT_RECURSION_DROP) return -1;
     let replyLen = this.encode(result, ctx, w);
     if (transport === 'udp' && ((ctx.cacheVariants > 0 && !ctx.clientDependent) || ctx.live !== undefined)) {
       replyLen = this.remember(buf, len, ctx, w, result);

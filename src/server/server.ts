@@ -61,6 +61,7 @@ import { journalPathFor } from '../journal/journal.js';
 import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
 import { ResponseRateLimiter } from '../policy/rrl.js';
+import { ClientLimits } from '../policy/client-limits.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -199,6 +200,24 @@ export class DnsServer {
     const counters = { dropped: s.rrlDropped, slipped: s.rrlSlipped, wouldDrop: s.rrlWouldDrop, wouldSlip: s.rrlWouldSlip };
     const rrl = new ResponseRateLimiter({ ...c, counters, ...(this.opts.rrlNowS === undefined ? {} : { nowS: this.opts.rrlNowS }) });
     this.engine.rrl = rrl.active ? rrl : undefined;
+  }
+
+  private limits: ClientLimits | undefined;
+  private limitsFor = '';
+
+  /** The resolver's per-client limits (resolver.clientQueryRate, maxClientRecursions); kept while their settings stay. */
+  private clientLimits(): ClientLimits | undefined {
+    const r = this.config.resolver;
+    const rl = this.config.rateLimit;
+    const o = { queryRate: r.clientQueryRate, queryRateAction: r.clientQueryRateAction, maxRecursions: r.maxClientRecursions,
+      recursionAction: r.clientRecursionAction, ipv4PrefixLength: rl.ipv4PrefixLength, ipv6PrefixLength: rl.ipv6PrefixLength };
+    const text = JSON.stringify(o);
+    if (text !== this.limitsFor) {
+      this.limitsFor = text;
+      const l = new ClientLimits({ ...o, stats: this.stats, ...(this.opts.rrlNowS === undefined ? {} : { nowS: this.opts.rrlNowS }) });
+      this.limits = l.active ? l : undefined;
+    }
+    return this.limits;
   }
 
   /** The engine's response rate limiter, when one is configured (stats). */
@@ -812,8 +831,8 @@ export class DnsServer {
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
-      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation }) : undefined },
-      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
+      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation, limits: this.clientLimits() }) : undefined },
+      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion), limits: this.clientLimits() }) : undefined },
     ];
     return composeChain(elements, (ctx) => {
       // Nobody here is responsible: REFUSED for queries (RFC 1035 §4.1.1), NOTIMP for opcodes we lack.

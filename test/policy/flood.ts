@@ -41,7 +41,7 @@ export function floodPlan(sources: readonly string[], rounds: number, zone: stri
  * reply came for `idleMs`. Returns the outcome per source and when the sending started and ended (ms).
  */
 export async function flood(address: string, port: number, plan: readonly FloodQuery[],
-  opts: { expected?: number; idleMs?: number; deadlineMs?: number } = {}): Promise<{ bySource: Map<string, SourceOutcome>; startMs: number; endMs: number }> {
+  opts: { expected?: number; idleMs?: number; deadlineMs?: number; query?: { rd?: boolean } } = {}): Promise<{ bySource: Map<string, SourceOutcome>; startMs: number; endMs: number }> {
   const sockets = new Map<string, Socket>();
   const bySource = new Map<string, SourceOutcome>();
   let received = 0;
@@ -71,7 +71,7 @@ export async function flood(address: string, port: number, plan: readonly FloodQ
     sockets.set(q.source, s);
   }
   // Wires built before the clock starts, so sending is quick.
-  const wires = plan.map((q, i) => Message.query(q.name, q.type, { id: i & 0xffff, rd: false }).encode());
+  const wires = plan.map((q, i) => Message.query(q.name, q.type, { id: i & 0xffff, rd: opts.query?.rd ?? false }).encode());
   const startMs = Date.now();
   await Promise.all(plan.map((q, i) => new Promise<void>((resolve) => {
     bySource.get(q.source)!.sent++;

@@ -149,3 +149,15 @@ test('qps-scale scales rates down when the server is busy', () => {
   assert.equal(run(r, '192.0.2.1', 4), '..xx');
   assert.equal(r.rateOf(RrlKind.ANSWER), 2);
 });
+
+test('config errors name the key and the fix', async () => {
+  const { validateConfig } = await import('../../src/config/load.js');
+  assert.throws(() => validateConfig({ rateLimit: { slip: 11 } }, '/'), /rateLimit\.slip.*0 \(never send TC, only drop\) to 10/s);
+  assert.throws(() => validateConfig({ rateLimit: { responsesPerSecond: 5000 } }, '/'), /rateLimit\.responsesPerSecond.*0 \(off\) to 1000/s);
+  assert.throws(() => validateConfig({ rateLimit: { exempt: ['300.1.2.3/8'] } }, '/'), /rateLimit\.exempt/);
+  assert.throws(() => validateConfig({ rateLimit: { minTableSize: 100, maxTableSize: 10 } }, '/'), /rateLimit\.minTableSize.*above maxTableSize/s);
+  assert.throws(() => validateConfig({ resolver: { clientQueryRateAction: 'tarpit' } }, '/'), /resolver\.clientQueryRateAction.*drop or refuse/s);
+  const ok = validateConfig({ rateLimit: { responsesPerSecond: 5, window: '10s' } }, '/');
+  assert.equal(ok.rateLimit.window, 10);
+  assert.equal(ok.rateLimit.nxdomainsPerSecond, undefined, 'defaults to responsesPerSecond in the limiter');
+});

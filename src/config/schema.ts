@@ -8,6 +8,7 @@ import { Name } from '../wire/name.js';
 import { durationMs, durationS } from './duration.js';
 import { parseRule } from '../update/policy.js';
 import { TransferAcl } from '../transfer/acl.js';
+import { Acl } from '../resolver/acl.js';
 import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -247,6 +248,14 @@ export const configSchema = z.strictObject({
     autoTrustAnchorFile: z.string().min(1).optional(),
     /** RFC 8198: answer NXDOMAIN/NODATA from cached validated NSEC ranges (Unbound's aggressive-nsec). */
     aggressiveNsec: z.boolean().default(true),
+    /** Queries per second one client prefix (/24, /56) may send to the resolver and forwarder; 0 = unlimited (Unbound's ip-ratelimit, by prefix). */
+    clientQueryRate: z.int().min(0).max(1_000_000).default(0),
+    /** What a client over clientQueryRate gets: nothing (drop, as Unbound) or REFUSED. */
+    clientQueryRateAction: z.enum(['drop', 'refuse']).default('drop'),
+    /** Recursions (cache misses being resolved) one client prefix may have in flight; 0 = unlimited. */
+    maxClientRecursions: z.int().min(0).max(100_000).default(0),
+    /** What a query over maxClientRecursions gets: SERVFAIL (as BIND's recursive-clients) or nothing. */
+    clientRecursionAction: z.enum(['servfail', 'drop']).default('servfail'),
   })).prefault({}),
   /** Upstream resolvers for everything no zone, local data or route covers (queried RD=1). */
   forwarders: z.array(z.string().min(1)).default([]),
@@ -315,6 +324,38 @@ export const configSchema = z.strictObject({
   llmnr: nameServiceSchema,
   /** NetBIOS name service responder (RFC 1001/1002, UDP 137, IPv4 only); legacy, off by default (src/netbios). */
   netbios: nameServiceSchema,
+  /**
+   * Response rate limiting of UDP answers from our zones and of error replies (BIND 9.18's
+   * `rate-limit`, src/policy/rrl.ts); off while every rate is 0. TCP is never limited.
+   */
+  rateLimit: z.strictObject({
+    responsesPerSecond: z.int().min(0).max(1000).default(0),
+    /** These four default to responsesPerSecond, as in BIND. */
+    referralsPerSecond: z.int().min(0).max(1000).optional(),
+    nodataPerSecond: z.int().min(0).max(1000).optional(),
+    nxdomainsPerSecond: z.int().min(0).max(1000).optional(),
+    errorsPerSecond: z.int().min(0).max(1000).optional(),
+    allPerSecond: z.int().min(0).max(1000).default(0),
+    window: durationS(1, 3600).default(15),
+    slip: z.int().min(0).max(10).default(2),
+    ipv4PrefixLength: z.int().min(0).max(32).default(24),
+    ipv6PrefixLength: z.int().min(0).max(128).default(56),
+    exempt: z.array(z.string().min(1)).default([]).superRefine((v, ctx) => {
+      try {
+        new Acl(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }),
+    logOnly: z.boolean().default(false),
+    qpsScale: z.int().min(0).max(1_000_000).default(0),
+    maxTableSize: z.int().min(1).max(10_000_000).default(20_000),
+    minTableSize: z.int().min(1).max(10_000_000).default(500),
+  }).prefault({}).superRefine((v, ctx) => {
+    if (v.minTableSize > v.maxTableSize) {
+      ctx.addIssue({ code: 'custom', path: ['minTableSize'], message: `minTableSize (${v.minTableSize}) is above maxTableSize (${v.maxTableSize})` });
+    }
+  }),
 }).superRefine(crossChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -468,4 +509,24 @@ export const configHints: Record<string, string> = {
   'resolver.qnameMinimization': 'true or false (the same setting as qnameMinimisation)',
   llmnr: 'enabled (true/false), names (single-label host names, e.g. ["fileserver"]), interfaces (e.g. ["eth0"]), addresses (IP addresses)',
   netbios: 'enabled (true/false), names (NetBIOS names of up to 15 characters, e.g. ["FILESERVER"]), interfaces (e.g. ["eth0"]), addresses (IPv4 addresses)',
+  'resolver.clientQueryRate': 'a whole number of queries per second per client /24 (IPv4) or /56 (IPv6), 0 to switch it off',
+  'resolver.clientQueryRateAction': 'drop or refuse',
+  'resolver.maxClientRecursions': 'a whole number of recursions in flight per client /24 or /56, 0 to switch it off',
+  'resolver.clientRecursionAction': 'servfail or drop',
+  'rateLimit.responsesPerSecond': 'a whole number from 0 (off) to 1000, as BIND\'s responses-per-second',
+  'rateLimit.referralsPerSecond': 'a whole number from 0 to 1000 (default: responsesPerSecond)',
+  'rateLimit.nodataPerSecond': 'a whole number from 0 to 1000 (default: responsesPerSecond)',
+  'rateLimit.nxdomainsPerSecond': 'a whole number from 0 to 1000 (default: responsesPerSecond)',
+  'rateLimit.errorsPerSecond': 'a whole number from 0 to 1000 (default: responsesPerSecond)',
+  'rateLimit.allPerSecond': 'a whole number from 0 (off) to 1000',
+  'rateLimit.window': 'a duration from 1s to 1h (e.g. 15s; a plain number is seconds)',
+  'rateLimit.slip': 'a whole number from 0 (never send TC, only drop) to 10; 1 sends TC for every limited response, 2 (default) for every other',
+  'rateLimit.ipv4PrefixLength': 'a prefix length from 0 to 32 (24 by default)',
+  'rateLimit.ipv6PrefixLength': 'a prefix length from 0 to 128 (56 by default)',
+  'rateLimit.exempt': 'a list of addresses or address/prefix entries never limited, e.g. ["192.0.2.0/24", "2001:db8::/32"]',
+  'rateLimit.logOnly': 'true (count what would be limited, limit nothing) or false',
+  'rateLimit.qpsScale': 'a whole number of responses per second above which all rates are scaled down (0 = off)',
+  'rateLimit.maxTableSize': 'a whole number of buckets from 1 (20000 by default), at least minTableSize',
+  'rateLimit.minTableSize': 'a whole number of buckets from 1 (500 by default), at most maxTableSize',
+  rateLimit: 'responsesPerSecond, referralsPerSecond, nodataPerSecond, nxdomainsPerSecond, errorsPerSecond, allPerSecond (0-1000), window (1s-1h), slip (0-10), ipv4PrefixLength, ipv6PrefixLength, exempt (a list of prefixes), logOnly, qpsScale, maxTableSize, minTableSize',
 };

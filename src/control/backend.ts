@@ -15,7 +15,7 @@ import { isTransferLead } from '../server/cluster.js';
 import type { DnsServer } from '../server/server.js';
 import type { DnssecZoneStatus } from '../server/zone-signing.js';
 import type { SyncResult } from '../update/dynamic.js';
-import { nonZero } from '../server/stats.js';
+import { nonZero, rateLimitSnapshot } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
@@ -131,6 +131,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
       xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,
       notifyAnswered: server.transfers.notifier.stats.answered, notifyFailed: server.transfers.notifier.stats.failed,
     },
+    rateLimit: rateLimitSnapshot(s),
   };
 }
 

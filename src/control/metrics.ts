@@ -270,6 +270,16 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
       }
     }
   }
+  if (s.rateLimit !== undefined) {
+    // Response rate limiting (BIND's RateDropped/RateSlipped, by kind) and the resolver's per-client limits.
+    const rl = s.rateLimit;
+    const rrl = counter('sovereign_rrl_responses_total', 'Responses limited by response rate limiting, by kind and action (dropped, slipped; log-only: would_drop, would_slip).', ['kind', 'action']);
+    for (const [action, table] of [['dropped', rl.dropped], ['slipped', rl.slipped], ['would_drop', rl.wouldDrop], ['would_slip', rl.wouldSlip]] as const) {
+      for (const [kind, v] of Object.entries(table)) rrl.inc({ kind, action }, v);
+    }
+    counter('sovereign_client_queries_limited_total', 'Resolver/forwarder queries over resolver.clientQueryRate (dropped or refused).').inc(rl.clientQueriesLimited);
+    counter('sovereign_client_recursions_limited_total', 'Queries over resolver.maxClientRecursions (SERVFAIL or dropped).').inc(rl.clientRecursionsLimited);
+  }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
   const processText = await aggregateProcesses(perProcess);

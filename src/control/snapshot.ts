@@ -10,6 +10,7 @@ import type { CacheStats } from '../resolver/cache.js';
 import type { UpstreamSnapshot } from '../resolver/forwarder.js';
 import { type ForwarderValidationStats, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import type { ResolverStats } from '../resolver/iterator.js';
+import type { RateLimitSnapshot } from '../server/stats.js';
 
 /** The shared cache's counters and its size in entries. */
 export interface CacheStatsSnapshot extends CacheStats {
@@ -65,6 +66,8 @@ export interface StatsSnapshot {
   transfers?: TransferSnapshot;
   /** Configured zones: loaded or not, serial, failed loads (absent in snapshots from older code). */
   zones?: ZoneSnapshot[];
+  /** Response rate limiting and the resolver's per-client limits (src/policy). */
+  rateLimit?: RateLimitSnapshot;
 }
 
 /** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
@@ -248,6 +251,15 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
       out.hosts = out.hosts === null ? { ...p.hosts } : { ...out.hosts, loads: out.hosts.loads + p.hosts.loads };
     }
     out.localData ??= p.localData;
+    if (p.rateLimit !== undefined) {
+      const r = (out.rateLimit ??= { dropped: {}, slipped: {}, wouldDrop: {}, wouldSlip: {}, clientQueriesLimited: 0, clientRecursionsLimited: 0 });
+      addRecord(r.dropped, p.rateLimit.dropped);
+      addRecord(r.slipped, p.rateLimit.slipped);
+      addRecord(r.wouldDrop, p.rateLimit.wouldDrop);
+      addRecord(r.wouldSlip, p.rateLimit.wouldSlip);
+      r.clientQueriesLimited += p.rateLimit.clientQueriesLimited;
+      r.clientRecursionsLimited += p.rateLimit.clientRecursionsLimited;
+    }
   }
   out.forwarder.routes = [...routes.values()];
   out.zones = mergeZones(parts);

@@ -8,12 +8,15 @@ import type { Acl } from '../resolver/acl.js';
 import type { CacheEntry, RRCache } from '../resolver/cache.js';
 import type { LiveEntry, LiveSource } from '../server/live-answer.js';
 import type { QueryContext } from '../server/query-context.js';
+import type { ClientLimits } from '../policy/client-limits.js';
 
 export class CacheLiveSource implements LiveSource {
   /** Reused for every recording (the engine keeps a copy only when it remembers an answer). */
   private readonly recorded: CacheEntry[] = [];
 
-  constructor(private readonly cache: RRCache, private readonly acl: Acl, private readonly counted: () => void) {}
+  constructor(private readonly cache: RRCache, private readonly acl: Acl, private readonly counted: () => void,
+    /** Per-client query rate (src/policy/client-limits.ts): a client over it leaves the fast path. */
+    private readonly limits?: ClientLimits | undefined) {}
 
   now(): number {
     return this.cache.now();
@@ -28,7 +31,7 @@ export class CacheLiveSource implements LiveSource {
   }
 
   allows(address: string): boolean {
-    return this.acl.allows(address);
+    return this.acl.allows(address) && (this.limits === undefined || this.limits.peek(address));
   }
 
   hit(entries: readonly LiveEntry[]): void {

@@ -44,6 +44,8 @@ import { RRType } from '../wire/types.js';
 import { type LiveAnswer, captureLive } from './live-answer.js';
 import { CookieState, type ServerCookies } from './cookies.js';
 import { scanMessage } from './edns-tail.js';
+import { type ResponseRateLimiter, RrlKind, RrlVerdict, nameHash } from '../policy/rrl.js';
+import { CLIENT_RATE_DROP, CLIENT_RECURSION_DROP } from '../policy/client-limits.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -151,7 +153,17 @@ class CachedAnswer {
      * of the key) and none was truncated (cut for a room without the cookie's octets).
      */
     readonly cookieFits = false) {}
+  /** Response rate limiting (src/policy/rrl.ts): the answer's kind (-1: not limited), the name hash it counts under, and QCLASS. */
+  rrlKind = -1;
+  rrlName = 0;
+  rrlClass = 1;
 }
+
+/**
+ * What `cachedUdpReply` returns for a response rate limiting dropped: nothing is sent (the UDP
+ * transport checks for it by identity).
+ */
+export const RRL_DROPPED: Buffer = Buffer.alloc(0);
 
 /** A reply still being computed by an asynchronous chain. */
 export class PendingReply {
@@ -260,6 +272,10 @@ export class QueryEngine {
   private readonly nowMs: () => number;
   /** Where the OPT record starts in the reply `encode` just wrote, when it appended our cookie; else -1. */
   private cookieOptAt = -1;
+  /** Response rate limiting of UDP answers from the zones and of error replies (src/policy/rrl.ts); swapped on reload. */
+  rrl: ResponseRateLimiter | undefined = undefined;
+  /** The name hash the last `rrlKindOf` counted the reply under. */
+  private rrlName = 0;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
@@ -364,12 +380,22 @@ export class QueryEngine {
       if (address === undefined || !live.source.allows(address)) return undefined;
     }
     const stats = this.opts.stats;
+    let cookieState = -1;
     if (cookies !== undefined) {
-      const state = cookies.check(buf, ne[3]!, address!, ne[2]!);
-      if (state === CookieState.MALFORMED || (state !== CookieState.VALID && this.requireCookies)) return undefined;
-      if (state === CookieState.VALID) stats.cookiesValid++;
-      else if (state === CookieState.INVALID) stats.cookiesInvalid++;
+      cookieState = cookies.check(buf, ne[3]!, address!, ne[2]!);
+      if (cookieState === CookieState.MALFORMED || (cookieState !== CookieState.VALID && this.requireCookies)) return undefined;
     }
+    const rrl = this.rrl;
+    if (rrl !== undefined && e.rrlKind >= 0 && address !== undefined && cookieState !== CookieState.VALID) {
+      // A client that sent a cookie without a valid server cookie of ours is slipped with
+      // BADCOOKIE rather than TC (as BIND does): the slow path builds that reply.
+      if (cookies !== undefined) return undefined;
+      const v = rrl.check(address, false, e.rrlKind as RrlKind, e.qtype, e.rrlClass, e.rrlName);
+      if (v === RrlVerdict.DROP) return RRL_DROPPED;
+      if (v === RrlVerdict.SLIP) return this.slipBytes(buf, ne[0]!, e.rrlKind === RrlKind.NXDOMAIN ? Rcode.NXDOMAIN : Rcode.NOERROR);
+    }
+    if (cookieState === CookieState.VALID) stats.cookiesValid++;
+    else if (cookieState === CookieState.INVALID) stats.cookiesInvalid++;
     if (live !== undefined) live.source.hit(live.entries);
     e.used = true;
     stats.udpQueries++;
@@ -404,6 +430,133 @@ export class QueryEngine {
       return n === COOKIE_OPTION ? out : out.subarray(0, rl + n);
     }
     return out;
+  }
+
+  /**
+   * A slipped response built from the query's bytes (RFC 1035 §4.1.1, as BIND slips): the
+   * header with QR, AA and TC set (ID, opcode, RD, AD and CD kept), the question as the client
+   * spelled it, no records, and an OPT of ours when the query had one (its DO kept). `nameEnd`
+   * is where the question's name ends.
+   */
+  private slipBytes(buf: Buffer, nameEnd: number, rcode: number): Buffer {
+    const stats = this.opts.stats;
+    stats.udpQueries++;
+    stats.responses++;
+    stats.truncated++;
+    stats.rcodes[rcode]!++;
+    const qEnd = nameEnd + 4;
+    const opt = buf[11] === 1;
+    const out = Buffer.allocUnsafe(opt ? qEnd + 11 : qEnd);
+    buf.copy(out, 0, 0, qEnd);
+    out[2] = 0x80 | (buf[2]! & 0x79) | 0x04 | 0x02;
+    out[3] = (buf[3]! & 0x30) | rcode;
+    out[6] = 0;
+    out[7] = 0;
+    out[8] = 0;
+    out[9] = 0;
+    out[10] = 0;
+    out[11] = opt ? 1 : 0;
+    if (opt) {
+      const size = this.opts.maxUdpSize;
+      out[qEnd] = 0;
+      out[qEnd + 1] = 0;
+      out[qEnd + 2] = 41;
+      out[qEnd + 3] = size >>> 8;
+      out[qEnd + 4] = size & 0xff;
+      out[qEnd + 5] = 0;
+      out[qEnd + 6] = 0;
+      out[qEnd + 7] = buf[qEnd + 7]! & 0x80; // DO (RFC 3225 §3)
+      out[qEnd + 8] = 0;
+      out[qEnd + 9] = 0;
+      out[qEnd + 10] = 0;
+    }
+    return out;
+  }
+
+  /**
+   * The rate-limiting kind of `reply` (src/policy/rrl.ts), -1 when it is not limited: answers,
+   * referrals, NODATA and NXDOMAIN from the zones (`fromZones`), and error replies from anywhere
+   * (BIND limits errors in ns_client_error). Classified as BIND's query_checkrrl does: records in
+   * the answer -> an answer under the qname (also when a CNAME chain ends in NXDOMAIN); NXDOMAIN
+   * -> under the zone's origin (the SOA owner); an empty NOERROR with AA -> NODATA under the qname;
+   * without AA and with NS -> a referral under the zone cut. Sets `rrlName`.
+   */
+  private rrlKindOf(reply: Message, fromZones: boolean): number {
+    const rcode = reply.rcode & 0xfff;
+    const q = reply.question[0];
+    if (q === undefined) return -1;
+    if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) {
+      if (rcode === Rcode.BADCOOKIE) return -1;
+      this.rrlName = 0;
+      return RrlKind.ERROR;
+    }
+    if (!fromZones) return -1;
+    if (reply.answer.length > 0) {
+      this.rrlName = nameHash(q.name.wire);
+      return RrlKind.ANSWER;
+    }
+    const auth = reply.authority;
+    if (rcode === Rcode.NXDOMAIN) {
+      let origin = q.name;
+      for (let i = 0; i < auth.length; i++) {
+        if (auth[i]!.type === RRType.SOA) {
+          origin = auth[i]!.name;
+          break;
+        }
+      }
+      this.rrlName = nameHash(origin.wire);
+      return RrlKind.NXDOMAIN;
+    }
+    if (!reply.aa) {
+      for (let i = 0; i < auth.length; i++) {
+        if (auth[i]!.type === RRType.NS) {
+          this.rrlName = nameHash(auth[i]!.name.wire);
+          return RrlKind.REFERRAL;
+        }
+      }
+    }
+    this.rrlName = nameHash(q.name.wire);
+    return RrlKind.NODATA;
+  }
+
+  /**
+   * Response rate limiting on the slow path, after the reply (`len` octets) was written into `w`:
+   * the same length when it goes out, -1 when dropped, or the length of the slipped reply written
+   * over it. Notes the outcome on `ctx.policy`.
+   */
+  private limitResponse(ctx: QueryContext, reply: Message, w: Writer, len: number, rrl: ResponseRateLimiter): number {
+    if (ctx.validCookie) return len; // RFC 7873 §5.4, BIND's HAVECOOKIE: proven clients are not limited
+    const kind = this.rrlKindOf(reply, ctx.content !== undefined);
+    if (kind < 0) return len;
+    const q = ctx.request.question[0]!;
+    const v = rrl.check(ctx.clientAddress, false, kind as RrlKind, q.type, q.class, this.rrlName);
+    if (v === RrlVerdict.OK) {
+      if (rrl.logOnly && rrl.lastWould !== RrlVerdict.OK) ctx.policy = rrl.lastWould === RrlVerdict.DROP ? 'rrl:log-only:drop' : 'rrl:log-only:slip';
+      return len;
+    }
+    const stats = this.opts.stats;
+    // The reply was counted when encoded; it is not sent after all.
+    stats.responses--;
+    stats.rcodes[reply.rcode & 0xfff]!--;
+    if ((w.buf[2]! & (Flag.TC >> 8)) !== 0) stats.truncated--;
+    // Errors never slip (BIND: "some error responses cannot be slipped").
+    if (v === RrlVerdict.DROP || kind === RrlKind.ERROR) {
+      ctx.policy = 'rrl:drop';
+      return -1;
+    }
+    ctx.policy = 'rrl:slip';
+    const slip = replyTo(ctx.request, Rcode.NOERROR, this.opts.maxUdpSize);
+    slip.question = ctx.request.question;
+    if (ctx.cookie !== undefined && this.cookies !== undefined) {
+      // A client that sent a cookie: BADCOOKIE (RFC 7873 §5.2.3) with our cookie to retry with, AA and AD clear.
+      slip.rcode = Rcode.BADCOOKIE;
+    } else {
+      slip.aa = true;
+      slip.tc = true;
+      slip.ad = ctx.request.ad;
+      if (kind === RrlKind.NXDOMAIN) slip.rcode = Rcode.NXDOMAIN;
+    }
+    return this.encode(slip, ctx, w);
   }
 
   /**
@@ -518,9 +671,16 @@ export class QueryEngine {
       return this.encode(this.failure(ctx, err), ctx, w);
     }
     if (!(result instanceof Message)) return new PendingReply(ctx, result);
-    const replyLen = this.encode(result, ctx, w);
+    // A client over its resolver limits, configured to get nothing (src/policy/client-limits.ts).
+    if (ctx.policy === CLIENT_RATE_DROP || ctx.policy === CLIENT_RECURSION_DROP) return -1;
+    let replyLen = this.encode(result, ctx, w);
     if (transport === 'udp' && ((ctx.cacheVariants > 0 && !ctx.clientDependent) || ctx.live !== undefined)) {
-      return this.remember(buf, len, ctx, w, result);
+      replyLen = this.remember(buf, len, ctx, w, result);
+    }
+    const rrl = this.rrl;
+    if (rrl !== undefined) {
+      if (transport === 'udp') return this.limitResponse(ctx, result, w, replyLen, rrl);
+      if (rrl.qpsScale > 0) rrl.check(address, true, RrlKind.TCP, 0, 0, 0);
     }
     return replyLen;
   }
@@ -603,6 +763,9 @@ export class QueryEngine {
     const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version,
       optTail, cookieFits);
     e.next = n === 1 ? 0 : 1;
+    e.rrlKind = this.rrlKindOf(reply, c !== undefined);
+    e.rrlName = this.rrlName;
+    e.rrlClass = req.question[0]!.class;
     this.answers.set(key, e);
     this.answerBytes += bytes;
     return w.pos;

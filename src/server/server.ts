@@ -60,6 +60,8 @@ import { writeZoneFile } from '../transfer/inbound.js';
 import { journalPathFor } from '../journal/journal.js';
 import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
+import { ResponseRateLimiter } from '../policy/rrl.js';
+import { ClientLimits } from '../policy/client-limits.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -82,6 +84,8 @@ export interface ServerOptions {
   handlers?: readonly ChainElement[];
   /** Clock for DNSSEC signing, seconds since the epoch (tests move it). */
   now?: () => number;
+  /** Clock of response rate limiting, whole seconds (tests fix it); default the wall clock. */
+  rrlNowS?: () => number;
 }
 
 export interface ZoneLoadReport {
@@ -163,6 +167,8 @@ export class DnsServer {
     // UPDATE for a secondary zone is the secondary's (REFUSED or forwarded to its primary); the rest is ours.
     this.engine.updates = (ctx) => this.secondaries.update(ctx, this.config.udp.maxSize) ?? this.dynamic.handle(ctx);
     this.applyCookies();
+    this.applyRateLimit();
+    this.applyRateLimit();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
@@ -179,6 +185,44 @@ export class DnsServer {
         toLead: (zone: string, what: 'notify' | 'check' | 'retransfer', serial?: number) => sendSecondaryEvent({ zone, what, ...(serial === undefined ? {} : { serial }) }),
       } : {}),
     });
+  }
+
+  /** The rateLimit settings the engine's limiter was built from (a reload with the same ones keeps its buckets). */
+  private rateLimitFor = '';
+
+  /** Response rate limiting from config (start, reload): off while every rate is 0. */
+  private applyRateLimit(): void {
+    const c = this.config.rateLimit;
+    const text = JSON.stringify(c);
+    if (text === this.rateLimitFor) return;
+    this.rateLimitFor = text;
+    const s = this.stats;
+    const counters = { dropped: s.rrlDropped, slipped: s.rrlSlipped, wouldDrop: s.rrlWouldDrop, wouldSlip: s.rrlWouldSlip };
+    const rrl = new ResponseRateLimiter({ ...c, counters, ...(this.opts.rrlNowS === undefined ? {} : { nowS: this.opts.rrlNowS }) });
+    this.engine.rrl = rrl.active ? rrl : undefined;
+  }
+
+  private limits: ClientLimits | undefined;
+  private limitsFor = '';
+
+  /** The resolver's per-client limits (resolver.clientQueryRate, maxClientRecursions); kept while their settings stay. */
+  private clientLimits(): ClientLimits | undefined {
+    const r = this.config.resolver;
+    const rl = this.config.rateLimit;
+    const o = { queryRate: r.clientQueryRate, queryRateAction: r.clientQueryRateAction, maxRecursions: r.maxClientRecursions,
+      recursionAction: r.clientRecursionAction, ipv4PrefixLength: rl.ipv4PrefixLength, ipv6PrefixLength: rl.ipv6PrefixLength };
+    const text = JSON.stringify(o);
+    if (text !== this.limitsFor) {
+      this.limitsFor = text;
+      const l = new ClientLimits({ ...o, stats: this.stats, ...(this.opts.rrlNowS === undefined ? {} : { nowS: this.opts.rrlNowS }) });
+      this.limits = l.active ? l : undefined;
+    }
+    return this.limits;
+  }
+
+  /** The engine's response rate limiter, when one is configured (stats). */
+  get rateLimiter(): ResponseRateLimiter | undefined {
+    return this.engine.rrl;
   }
 
   /** Server cookies from config (start, reload): the engine writes and checks them. */
@@ -367,6 +411,7 @@ export class DnsServer {
     for (const t of this.tcp) t.setLimits(cfg.tcp);
     this.encrypted.reload(cfg);
     this.applyCookies();
+    this.applyRateLimit();
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },
@@ -786,8 +831,8 @@ export class DnsServer {
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
-      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation }) : undefined },
-      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
+      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation, limits: this.clientLimits() }) : undefined },
+      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion), limits: this.clientLimits() }) : undefined },
     ];
     return composeChain(elements, (ctx) => {
       // Nobody here is responsible: REFUSED for queries (RFC 1035 §4.1.1), NOTIMP for opcodes we lack.

@@ -41,6 +41,17 @@ export class ServerStats {
   cookiesValid = 0;
   cookiesInvalid = 0;
   badCookie = 0;
+  /**
+   * Response rate limiting (src/policy/rrl.ts), by kind (responses, referrals, nodata, nxdomains,
+   * errors, all): limited responses dropped, slipped (sent TC), and in log-only mode those that would have been.
+   */
+  readonly rrlDropped = new Float64Array(6);
+  readonly rrlSlipped = new Float64Array(6);
+  readonly rrlWouldDrop = new Float64Array(6);
+  readonly rrlWouldSlip = new Float64Array(6);
+  /** Resolver/forwarder queries over `resolver.clientQueryRate`, and over `resolver.maxClientRecursions`. */
+  clientQueriesLimited = 0;
+  clientRecursionsLimited = 0;
 
   /** Counters as a plain object, by-code tables reduced to their non-zero entries (for logs and tests). */
   snapshot(): Record<string, unknown> {
@@ -53,6 +64,7 @@ export class ServerStats {
       tlsQueries: this.tlsQueries, httpsQueries: this.httpsQueries, tlsConnections: this.tlsConnections, tlsRefused: this.tlsRefused,
       tlsHandshakeFailures: this.tlsHandshakeFailures, httpsErrors: this.httpsErrors, cookiesValid: this.cookiesValid,
       cookiesInvalid: this.cookiesInvalid, badCookie: this.badCookie, rcodes: nz(this.rcodes), qtypes: nz(this.qtypes),
+      rateLimit: rateLimitSnapshot(this),
     };
   }
 }
@@ -66,4 +78,29 @@ export function nonZero(table: Float64Array, label: (code: number) => string): R
   const out: Record<string, number> = {};
   for (let i = 0; i < table.length; i++) if (table[i] !== 0) out[label(i)] = table[i]!;
   return out;
+}
+
+/** The kinds of rate-limited responses, in the order of the ServerStats rrl* tables (src/policy/rrl.ts RRL_KIND_NAMES). */
+const RRL_KINDS = ['responses', 'referrals', 'nodata', 'nxdomains', 'errors', 'all'] as const;
+
+/** Rate limiting counters as `stats` and /metrics show them (kinds with a zero count left out). */
+export interface RateLimitSnapshot {
+  dropped: Record<string, number>;
+  slipped: Record<string, number>;
+  wouldDrop: Record<string, number>;
+  wouldSlip: Record<string, number>;
+  clientQueriesLimited: number;
+  clientRecursionsLimited: number;
+}
+
+export function rateLimitSnapshot(s: ServerStats): RateLimitSnapshot {
+  const by = (a: Float64Array): Record<string, number> => {
+    const o: Record<string, number> = {};
+    for (let i = 0; i < RRL_KINDS.length; i++) if (a[i] !== 0) o[RRL_KINDS[i]!] = a[i]!;
+    return o;
+  };
+  return {
+    dropped: by(s.rrlDropped), slipped: by(s.rrlSlipped), wouldDrop: by(s.rrlWouldDrop), wouldSlip: by(s.rrlWouldSlip),
+    clientQueriesLimited: s.clientQueriesLimited, clientRecursionsLimited: s.clientRecursionsLimited,
+  };
 }

@@ -7,7 +7,7 @@ import { type Socket, createSocket } from 'node:dgram';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
-import type { QueryEngine } from './engine.js';
+import { type QueryEngine, RRL_DROPPED } from './engine.js';
 
 export interface UdpListenerOptions {
   address: string;
@@ -52,7 +52,7 @@ export class UdpListener {
     // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
     const cached = this.engine.cachedUdpReply(msg, msg.length, address);
     if (cached !== undefined) {
-      this.socket.send(cached, port, address);
+      if (cached !== RRL_DROPPED) this.socket.send(cached, port, address);
       return;
     }
     const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer);

@@ -24,12 +24,15 @@ import { option } from '../../wire/edns.js';
 import type { Message } from '../../wire/message.js';
 import { RRClass, RRType } from '../../wire/types.js';
 import { CacheLiveSource } from '../live-source.js';
+import type { ClientLimits } from '../../policy/client-limits.js';
 
 export interface ForwarderHandlerConfig {
   maxUdpSize: number;
   acl: Acl;
   /** DNSSEC validation of forwarded answers (`forwarding.dnssec`): CD=0 cache misses go through it. */
   validation?: ForwarderValidation | undefined;
+  /** Per-client query rate and recursions in flight (resolver.clientQueryRate, maxClientRecursions). */
+  limits?: ClientLimits | undefined;
 }
 
 function build(ctx: QueryContext, r: ForwardResult, maxUdpSize: number): Message {
@@ -46,7 +49,8 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
   const live = new CacheLiveSource(fwd.cache, cfg.acl, () => {
     fwd.cacheAnswers++;
     fwd.cache.stats.hits++;
-  });
+  }, cfg.limits);
+  const limits = cfg.limits;
   return (next) => (ctx) => {
     const req = ctx.request;
     if (req.opcode !== Opcode.QUERY) return next(ctx);
@@ -71,6 +75,10 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
       reply.edns?.options.push(option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client'));
       return reply;
     }
+    if (limits !== undefined) {
+      const limited = limits.check(ctx, max);
+      if (limited !== undefined) return limited;
+    }
     const fq: ForwardQuestion = { name: q.name, type: q.type, class: q.class, dnssecOk: ctx.dnssecOk, checkingDisabled: req.cd };
     live.start();
     let hit;
@@ -83,7 +91,10 @@ export function forwarder(fwd: Forwarder, cfg: ForwarderHandlerConfig): Middlewa
       fwd.cacheAnswers++;
       return build(ctx, hit, max);
     }
-    const p = cfg.validation !== undefined && !fq.checkingDisabled ? cfg.validation.resolve(fq, route) : fwd.resolveUpstream(fq, route);
-    return p.then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
+    const run = (): Promise<Message> => {
+      const p = cfg.validation !== undefined && !fq.checkingDisabled ? cfg.validation.resolve(fq, route) : fwd.resolveUpstream(fq, route);
+      return p.then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
+    };
+    return limits === undefined ? run() : limits.recurse(ctx, max, run);
   };
 }

@@ -24,11 +24,14 @@ import type { ResourceRecord } from '../../wire/record.js';
 import { RRClass, RRType } from '../../wire/types.js';
 import { ValidationState } from '../../resolver/cache.js';
 import { CacheLiveSource } from '../live-source.js';
+import type { ClientLimits } from '../../policy/client-limits.js';
 
 export interface ResolverHandlerConfig {
   maxUdpSize: number;
   /** Who may ask for recursion. */
   acl: Acl;
+  /** Per-client query rate and recursions in flight (resolver.clientQueryRate, maxClientRecursions). */
+  limits?: ClientLimits | undefined;
 }
 
 const PROHIBITED = option.extendedError(EdeCode.PROHIBITED, 'recursion not allowed for this client');
@@ -83,7 +86,8 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
   const live = new CacheLiveSource(resolver.cache, acl, () => {
     resolver.stats.cacheHits++;
     resolver.cache.stats.hits++;
-  });
+  }, cfg.limits);
+  const limits = cfg.limits;
   return (next) => (ctx) => {
     const req = ctx.request;
     if (req.opcode !== Opcode.QUERY) return next(ctx);
@@ -95,6 +99,10 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
       reply.edns?.options.push(PROHIBITED);
       return reply;
     }
+    if (limits !== undefined) {
+      const limited = limits.check(ctx, max);
+      if (limited !== undefined) return limited;
+    }
     if (!req.rd) return cacheOnly(ctx, resolver, max);
     live.start();
     let hit;
@@ -104,6 +112,7 @@ export function resolverHandler(resolver: Resolver, cfg: ResolverHandlerConfig):
       live.stop(ctx, hit !== undefined && hit.cached && !hit.stale && hit.queries === 0);
     }
     if (hit !== undefined) return build(ctx, hit, max);
-    return resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
+    const run = (): Promise<Message> => resolver.resolve(q.name, q.type, q.class, { cacheChecked: true, cd: req.cd }).then((r) => build(ctx, r, max), (err: unknown) => failureReply(ctx, err, max));
+    return limits === undefined ? run() : limits.recurse(ctx, max, run);
   };
 }

@@ -46,7 +46,8 @@ import { clusterSecret } from './cluster-secret.js';
 import type { TransferManager } from '../transfer/manager.js';
 import type { SecondaryZones } from '../transfer/secondaries.js';
 import { isTransferLead } from './cluster.js';
-import { ZoneSet, type ZoneLoadReport, type ZoneStatus, zoneName } from './zones.js';
+import { ZoneSet, type ZoneLoadReport, type ZoneSetHost, type ZoneStatus, zoneName } from './zones.js';
+import { ServerViews } from './views.js';
 
 export type { ZoneLoadReport, ZoneStatus } from './zones.js';
 import { secondary } from '../handlers/secondary/index.js';
@@ -107,6 +108,8 @@ export class DnsServer {
   readonly addresses: { transport: 'udp' | 'tcp' | 'tls' | 'https' | 'http'; address: string; port: number }[] = [];
   /** DoT and DoH listeners (`tls://`, `https://`, `http://` entries of listen). */
   private readonly encrypted: EncryptedListeners;
+  /** Listening (start ran): zone sets of views added by a reload start their timers at once. */
+  private started = false;
 
   constructor(opts: ServerOptions) {
     this.opts = opts;
@@ -114,24 +117,82 @@ export class DnsServer {
     this.logger = opts.logger;
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
     this.signing = new ZoneSigning(opts.logger, opts.now);
-    this.main = new ZoneSet({
-      logger: this.logger, stats: this.stats, signing: this.signing, config: () => this.config,
-      changed: () => this.engine.setHandler(this.buildChain()),
-      transfersChanged: () => {
-        this.engine.transfers = this.main.transferHook;
-        this.engine.keys = this.main.transfers.keys;
-      },
-      invalidateAnswers: () => this.engine.invalidateAnswers(),
-      maxUdpSize: () => this.config.udp.maxSize, ownAddresses: () => this.addresses.map((a) => a.address),
-      shared: opts.shared === true, now: opts.now,
-    });
+    this.mainConfig = this.config;
+    this.main = new ZoneSet(this.zoneHost(() => this.mainConfig, () => {
+      if (this.views === undefined) this.engine.transfers = this.main.transferHook;
+      this.engine.keys = this.main.transfers.keys;
+    }));
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
-    this.engine.updates = (ctx) => this.main.update(ctx);
+    this.engine.updates = (ctx) => this.views === undefined ? this.main.update(ctx) : this.views.update(ctx);
     this.applyCookies();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
+    this.applyViews();
     this.main.refreshTransfers(undefined);
+  }
+
+  /** What a zone set (the server's, or a view's) needs from the server. */
+  private zoneHost(config: () => Config, transfersChanged: () => void): ZoneSetHost {
+    return {
+      logger: this.logger, stats: this.stats, signing: this.signing, config, transfersChanged,
+      changed: () => this.engine.setHandler(this.buildChain()),
+      invalidateAnswers: () => this.engine.invalidateAnswers(),
+      maxUdpSize: () => this.config.udp.maxSize, ownAddresses: () => this.addresses.map((a) => a.address),
+      shared: this.opts.shared === true, now: this.opts.now,
+    };
+  }
+
+  /** The views (`views:`), undefined without: then `main` serves the zones. */
+  private views: ServerViews | undefined = undefined;
+  /** The config `main` serves: the config itself, or with views no zones (the top-level ones serve through views). */
+  private mainConfig: Config;
+
+  /**
+   * Follows `views:` (start, reload): the view table goes to the engine, the AXFR/IXFR and UPDATE
+   * hooks dispatch by view. Returns the zone sets made now and those of views no longer configured.
+   */
+  private applyViews(): { fresh: Set<ZoneSet>; removed: ZoneSet[] } {
+    const cfg = this.config;
+    this.mainConfig = cfg.views === undefined ? cfg : { ...cfg, zones: [] };
+    if (cfg.views === undefined) {
+      const removed = this.views?.all() ?? [];
+      this.views = undefined;
+      this.engine.views = undefined;
+      this.engine.transfers = this.main.transferHook;
+      return { fresh: new Set(), removed };
+    }
+    this.views ??= new ServerViews((config) => new ZoneSet(this.zoneHost(config, () => undefined)));
+    const r = this.views.apply(cfg);
+    this.engine.views = this.views.table;
+    this.engine.transfers = this.views.transfers;
+    return r;
+  }
+
+  /** Every zone set: the server's and each view's. */
+  private zoneSets(): ZoneSet[] {
+    return this.views === undefined ? [this.main] : [this.main, ...this.views.all()];
+  }
+
+  /**
+   * Loads (`fresh`) or reloads every zone set; a static zone file named by several views is
+   * loaded once per pass and shared (the same Zone object).
+   */
+  private loadSets(fresh: ReadonlySet<ZoneSet> | undefined): ZoneLoadReport[] {
+    const files = new Map<string, Zone>();
+    const sets = this.zoneSets();
+    for (const set of sets) set.loadedFiles = files;
+    const reports: ZoneLoadReport[] = [];
+    try {
+      for (const set of sets) {
+        const r = fresh === undefined || fresh.has(set) ? set.load() : set.reload();
+        const view = this.views?.list.find((v) => v.zones === set)?.name;
+        for (const x of r) reports.push(view === undefined ? x : { ...x, view });
+      }
+    } finally {
+      for (const set of sets) set.loadedFiles = undefined;
+    }
+    return reports;
   }
 
   /** Server cookies from config (start, reload): the engine writes and checks them. */
@@ -166,7 +227,7 @@ export class DnsServer {
    * SERVFAIL until a reload loads it, as BIND and Knot do.
    */
   async loadZones(): Promise<ZoneLoadReport[]> {
-    return this.main.load();
+    return this.loadSets(undefined);
   }
 
   /**
@@ -206,7 +267,8 @@ export class DnsServer {
     this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
     this.signing.startRefresh((zone) => this.swapZone(zone));
-    this.main.start();
+    for (const set of this.zoneSets()) set.start();
+    this.started = true;
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -231,10 +293,14 @@ export class DnsServer {
       }
     }
     this.applyRuntimeLimits();
-    const reports = this.main.reload();
+    const { fresh, removed } = this.applyViews();
+    for (const set of removed) set.stop();
+    const reports = this.loadSets(fresh);
+    if (this.started) for (const set of fresh) set.start();
     for (const r of reports) {
-      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
-      else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
+      const view = r.view === undefined ? {} : { view: r.view };
+      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, ...view, serial: r.serial, records: r.records }, 'zone loaded');
+      else this.logger.error({ zone: r.name, ...view, problems: r.problems }, 'zone rejected; the old version keeps serving');
     }
     return reports;
   }
@@ -294,7 +360,7 @@ export class DnsServer {
 
   /** How each configured zone stands: loaded (with its serial) or not, and how often loading failed. */
   zoneStatus(): ZoneStatus[] {
-    return this.main.zoneStatus();
+    return this.zoneSets().flatMap((s) => s.zoneStatus());
   }
 
   /** (Re)builds forwarder, hosts file and local data when the config changed (start, reload). */
@@ -442,13 +508,13 @@ export class DnsServer {
 
   /** Serves a re-signed zone in place of its current version (signature refresh). */
   swapZone(zone: Zone): void {
-    this.main.swapZone(zone);
+    for (const set of this.zoneSets()) set.swapZone(zone);
   }
 
   async stop(): Promise<void> {
     if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
     this.stopAutoTrustWatch();
-    this.main.stop();
+    for (const set of this.zoneSets()) set.stop();
     this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
@@ -459,30 +525,45 @@ export class DnsServer {
 
   /** The configuration of the zone named `name`, if it is configured. */
   configuredZone(name: Name): ZoneConfig | undefined {
-    return this.main.configuredZone(name);
+    for (const set of this.zoneSets()) {
+      const zc = set.configuredZone(name);
+      if (zc !== undefined) return zc;
+    }
+    return undefined;
   }
 
   /** The zones being served now. */
   zones(): Zone[] {
-    return this.main.zones();
+    return this.zoneSets().flatMap((s) => s.zones());
   }
 
   private buildChain(): Handler {
-    const cfg = this.config;
-    const max = cfg.udp.maxSize;
     this.refreshResolverParts();
     this.refreshRecursion();
-    const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
+    const views = this.views;
+    if (views === undefined) return this.chainFor(this.main, this.localData, true);
+    // One chain per view, picked by the view the engine gave the query (ctx.view, never -1 here).
+    const chains = views.list.map((v) => this.chainFor(v.zones, v.localData, v.config.recursion));
+    return (ctx) => chains[ctx.view]!(ctx);
+  }
+
+  /** The chain over one zone set, local data, and (when `recursion`) the resolver and forwarders. */
+  private chainFor(zones: ZoneSet, local: LocalData | undefined, recursion: boolean): Handler {
+    const cfg = this.config;
+    const max = cfg.udp.maxSize;
+    const fwd = recursion ? this.forwarder : undefined;
+    const res = recursion ? this.resolver : undefined;
+    const ra = fwd?.route(Name.ROOT) !== undefined || res?.recursion === true;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
-      { name: 'secondary', middleware: secondary(this.main.secondaries, max), pure: true },
-      { name: 'authority', middleware: this.main.catalog.size > 0 ? authority(this.main.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
-      { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
+      { name: 'secondary', middleware: secondary(zones.secondaries, max), pure: true },
+      { name: 'authority', middleware: zones.catalog.size > 0 ? authority(zones.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
+      { name: 'local-data', middleware: local !== undefined ? localData(local, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
-      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation }) : undefined },
-      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
+      { name: 'forwarder', middleware: fwd !== undefined ? forwarder(fwd, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation }) : undefined },
+      { name: 'resolver', middleware: res !== undefined ? resolverHandler(res, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
     ];
     return composeChain(elements, (ctx) => {
       // Nobody here is responsible: REFUSED for queries (RFC 1035 §4.1.1), NOTIMP for opcodes we lack.

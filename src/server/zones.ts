@@ -44,6 +44,8 @@ export interface ZoneLoadReport {
   serial?: number | undefined;
   records?: number;
   problems: string[];
+  /** The view the zone is served in (with `views:`). */
+  view?: string;
 }
 
 /** One configured zone as `stats` and `/metrics` show it. */

@@ -9,7 +9,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
-import type { Config, ZoneConfig } from '../config/schema.js';
+import type { Config, Dns64Config, ZoneConfig } from '../config/schema.js';
 import type { DynamicZones } from '../update/dynamic.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
@@ -48,6 +48,7 @@ import type { SecondaryZones } from '../transfer/secondaries.js';
 import { isTransferLead } from './cluster.js';
 import { ZoneSet, type ZoneLoadReport, type ZoneSetHost, type ZoneStatus, zoneName } from './zones.js';
 import { ServerViews } from './views.js';
+import { Dns64, newDns64Stats } from '../policy/dns64.js';
 
 export type { ZoneLoadReport, ZoneStatus } from './zones.js';
 import { secondary } from '../handlers/secondary/index.js';
@@ -108,6 +109,8 @@ export class DnsServer {
   readonly addresses: { transport: 'udp' | 'tcp' | 'tls' | 'https' | 'http'; address: string; port: number }[] = [];
   /** DoT and DoH listeners (`tls://`, `https://`, `http://` entries of listen). */
   private readonly encrypted: EncryptedListeners;
+  /** What DNS64 synthesised (stats, /metrics), kept across reloads. */
+  readonly dns64Stats = newDns64Stats();
   /** Listening (start ran): zone sets of views added by a reload start their timers at once. */
   private started = false;
 
@@ -541,14 +544,15 @@ export class DnsServer {
     this.refreshResolverParts();
     this.refreshRecursion();
     const views = this.views;
-    if (views === undefined) return this.chainFor(this.main, this.localData, true);
+    if (views === undefined) return this.chainFor(this.main, this.localData, true, this.config.dns64);
     // One chain per view, picked by the view the engine gave the query (ctx.view, never -1 here).
-    const chains = views.list.map((v) => this.chainFor(v.zones, v.localData, v.config.recursion));
+    const chains = views.list.map((v) => this.chainFor(v.zones, v.localData, v.config.recursion,
+      v.config.dns64 === false ? undefined : v.config.dns64 ?? this.config.dns64));
     return (ctx) => chains[ctx.view]!(ctx);
   }
 
   /** The chain over one zone set, local data, and (when `recursion`) the resolver and forwarders. */
-  private chainFor(zones: ZoneSet, local: LocalData | undefined, recursion: boolean): Handler {
+  private chainFor(zones: ZoneSet, local: LocalData | undefined, recursion: boolean, dns64: Dns64Config | undefined): Handler {
     const cfg = this.config;
     const max = cfg.udp.maxSize;
     const fwd = recursion ? this.forwarder : undefined;
@@ -562,6 +566,9 @@ export class DnsServer {
       { name: 'authority', middleware: zones.catalog.size > 0 ? authority(zones.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: local !== undefined ? localData(local, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
+      // DNS64 (RFC 6147) over what the forwarder and resolver answer (src/policy/dns64.ts).
+      { name: 'dns64', middleware: dns64 !== undefined && (fwd !== undefined || res !== undefined)
+        ? new Dns64({ ...dns64, maxUdpSize: max, stats: this.dns64Stats }).middleware() : undefined },
       { name: 'forwarder', middleware: fwd !== undefined ? forwarder(fwd, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation }) : undefined },
       { name: 'resolver', middleware: res !== undefined ? resolverHandler(res, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion) }) : undefined },
     ];

@@ -161,7 +161,7 @@ export const dns64Schema = z.strictObject({
     try {
       parseDns64Prefix(v);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      ctx.addIssue({ code: 'custom', message: err instanceof ConfigError ? err.problem : (err as Error).message });
     }
   }),
   /** Clients whose AAAA queries are synthesised (address match list); default every client. */
@@ -583,5 +583,6 @@ export const configHints: Record<string, string> = {
   'views.recursion': 'true (the resolver and forwarders answer this view) or false',
   dns64: '{ prefix: 64:ff9b::/96 (or a /32, /40, /48, /56, /64 prefix as RFC 6052 §2.2), clients: [address prefixes], exclude: [AAAA ranges, default ::ffff:0:0/96] }',
   'dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
+  'views.dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
   'views.dns64': '{ prefix: 64:ff9b::/96, clients: [...], exclude: [...] } or false',
 };

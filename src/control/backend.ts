@@ -131,6 +131,8 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
       xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,
       notifyAnswered: server.transfers.notifier.stats.answered, notifyFailed: server.transfers.notifier.stats.failed,
     },
+    ...(server.hasViews ? { views: { refused: s.viewRefused } } : {}),
+    ...(server.hasDns64 ? { dns64: { ...server.dns64Stats } } : {}),
   };
 }
 

@@ -109,6 +109,16 @@ export class DnsServer {
   readonly addresses: { transport: 'udp' | 'tcp' | 'tls' | 'https' | 'http'; address: string; port: number }[] = [];
   /** DoT and DoH listeners (`tls://`, `https://`, `http://` entries of listen). */
   private readonly encrypted: EncryptedListeners;
+  /** Views are configured (stats show their counters). */
+  get hasViews(): boolean {
+    return this.views !== undefined;
+  }
+
+  /** DNS64 is configured, top-level or in a view (stats show its counters). */
+  get hasDns64(): boolean {
+    return this.config.dns64 !== undefined || (this.config.views ?? []).some((v) => v.dns64 !== undefined && v.dns64 !== false);
+  }
+
   /** What DNS64 synthesised (stats, /metrics), kept across reloads. */
   readonly dns64Stats = newDns64Stats();
   /** Listening (start ran): zone sets of views added by a reload start their timers at once. */

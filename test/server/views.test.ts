@@ -162,3 +162,54 @@ test('views: reload rebuilds the views (new zone file for one view, the others u
     assert.deepEqual(addresses(await ask('127.1.0.5', 'www.example.com.', RRType.A, ADDRESS, port)), ['203.0.113.10']);
   });
 });
+
+test('views: DNS64 per view over the forwarder; the forwarder\'s cached answers stay in their view', async () => {
+  const dir = tempDir('sovereign-views-dns64-');
+  const upstreamPort = 20000 + (process.pid % 20000) + 11;
+  const port = upstreamPort + 1;
+  writeFileSync(join(dir.path, 'net.zone'), zone('example.net', 1, '192.0.2.80'));
+  const upstream = new DnsServer({
+    config: loadConfigFileFrom(dir.path, 'up.yaml', { listen: [`127.0.0.1:${upstreamPort}`], workers: 1, control: { enabled: false },
+      zones: [{ name: 'example.net', file: join(dir.path, 'net.zone') }] }),
+    logger: silentLogger,
+  });
+  const server = new DnsServer({
+    config: loadConfigFileFrom(dir.path, 'views.yaml', {
+      listen: [`127.0.0.1:${port}`], workers: 1, control: { enabled: false }, forwarders: [`127.0.0.1:${upstreamPort}`],
+      dns64: { prefix: '2001:db8:64::/96' },
+      views: [
+        { name: 'v6only', clients: ['127.0.0.0/24'] },
+        { name: 'dual', clients: ['127.1.0.0/16'], dns64: false },
+        { name: 'nat64', clients: ['127.2.0.0/16'], dns64: { prefix: '64:ff9b::/96' } },
+      ],
+    }),
+    logger: silentLogger,
+  });
+  await upstream.loadZones();
+  await upstream.start();
+  await server.loadZones();
+  await server.start();
+  try {
+    const aaaa = async (from: string): Promise<string[]> =>
+      (await ask(from, 'www.example.net.', RRType.AAAA, ADDRESS, port)).answer.map((r) => String((r.data as { address: string }).address));
+    // Three rounds: the later ones are answered from the forwarder's cache (and the engine's bytes where allowed).
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(await aaaa('127.0.0.5'), ['2001:db8:64::c000:250'], `round ${round}: top-level dns64`);
+      assert.deepEqual(await aaaa('127.1.0.5'), [], `round ${round}: dns64: false`);
+      assert.deepEqual(await aaaa('127.2.0.5'), ['64:ff9b::c000:250'], `round ${round}: the view's own prefix`);
+      assert.deepEqual(addresses(await ask('127.1.0.5', 'www.example.net.', RRType.A, ADDRESS, port)), ['192.0.2.80']);
+    }
+    assert.equal(server.dns64Stats.synthesised, 6);
+  } finally {
+    await server.stop();
+    await upstream.stop();
+    dir.cleanup();
+  }
+});
+
+/** Writes `config` to DIR/NAME (JSON is YAML) and loads it as the CLI would. */
+function loadConfigFileFrom(dir: string, name: string, config: object): ReturnType<typeof loadConfigFile> {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify(config));
+  return loadConfigFile(file);
+}

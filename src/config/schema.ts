@@ -223,7 +223,8 @@ function viewChecks(cfg: { views?: ViewConfig[] | undefined; zones: ZoneConfig[]
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['views', i, 'zones', j], message: `zone ${key} is already in view ${v.name}` });
       seen.add(key);
       if (zc.primaries !== undefined || zc.allowUpdate !== undefined || zc.updatePolicy !== undefined || zc.catalogRole !== undefined || zc.dnssec !== undefined) {
-        const where = `${key} ${zc.file}`;
+        // The signer's state is per zone name: a signed zone is in one view only, whatever its file.
+        const where = zc.dnssec !== undefined ? key : `${key} ${zc.file}`;
         const other = stateful.get(where);
         if (other !== undefined && other !== v.name) {
           ctx.addIssue({ code: 'custom', path: ['views', i, 'zones', j], message: `zone ${key} (${zc.file}) takes updates, transfers or signing and is also in view ${other}; give each view its own file` });

@@ -42,10 +42,20 @@ export class ServerViews {
     const fresh = new Set<ZoneSet>();
     const list: ServerView[] = [];
     const names = new Set<string>();
+    const files = new Set<string>();
     for (const vc of views) {
       names.add(vc.name);
       // A name refers to the top-level zone: the same ZoneConfig, so its file is loaded once (ZoneSet.loadedFiles).
-      const zones = vc.zones.map((e) => typeof e === 'string' ? top.get(canonicalDomain(e))! : e);
+      const zones = vc.zones.map((e) => {
+        const zc = typeof e === 'string' ? top.get(canonicalDomain(e))! : e;
+        const key = `${canonicalDomain(zc.name)}\0${zc.file}`;
+        if (!files.has(key)) {
+          files.add(key);
+          return zc;
+        }
+        // The same file in a later view: its IXFR journal is the first view's to write (one writer per file).
+        return { ...zc, ixfrHistory: 0 };
+      });
       this.configs.set(vc.name, { ...cfg, zones });
       let set = this.sets.get(vc.name);
       if (set === undefined) {

@@ -253,8 +253,8 @@ export class ZoneSet {
 
   /** Serves a re-signed zone in place of its current version (signature refresh); false when this set does not serve it. */
   swapZone(zone: Zone): boolean {
-    const had = this.catalog.get(zone.origin);
-    if (had === undefined || !had.origin.equals(zone.origin)) return false;
+    // Only the set whose zone is signed here (with views another view may serve other data under the same name).
+    if (this.catalog.get(zone.origin) === undefined || this.configuredZone(zone.origin)?.dnssec === undefined) return false;
     this.catalog.add(zone);
     this.host.changed();
     return true;

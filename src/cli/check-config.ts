@@ -50,7 +50,11 @@ export interface CheckReport {
 
 /** The zones to load: from the valid config, or (when the config has errors) each well-formed entry. */
 function zonesOf(cfg: Config | undefined, text: string, baseDir: string): { name: string; file: string }[] {
-  if (cfg !== undefined) return cfg.zones;
+  if (cfg !== undefined) {
+    // Views' own zone blocks too (names of top-level zones are those zones, checked once).
+    const own = (cfg.views ?? []).flatMap((v) => v.zones.filter((z) => typeof z !== 'string'));
+    return [...cfg.zones, ...own];
+  }
   let raw: unknown;
   try {
     raw = parseYaml(text);

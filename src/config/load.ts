@@ -127,6 +127,15 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     });
     if (d.optOut && !d.nsec3) problems.add(['zones', i, 'dnssec', 'optOut'], 'opt-out needs NSEC3', { fix: 'add nsec3: true' });
   }
+  // Views' own zone blocks: files relative to the config file's directory too; local data checked.
+  for (const [i, v] of (cfg.views ?? []).entries()) {
+    for (const z of v.zones) {
+      if (typeof z === 'string') continue;
+      z.file = resolve(baseDir, z.file);
+      if (z.dnssec?.keyDir !== undefined) z.dnssec.keyDir = resolve(baseDir, z.dnssec.keyDir);
+    }
+    problems.check(['views', i, 'localData'], configHints['views.localData'], () => parseLocalData(v.localData, 3600, `views[${i}].localData`));
+  }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
   if (cfg.resolver.trustAnchors !== undefined) {

@@ -9,6 +9,7 @@ import { durationMs, durationS } from './duration.js';
 import { parseRule } from '../update/policy.js';
 import { TransferAcl } from '../transfer/acl.js';
 import { Acl } from '../resolver/acl.js';
+import { parseDns64Prefix } from '../policy/dns64-prefix.js';
 import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -141,6 +142,106 @@ const nameServiceSchema = z.strictObject({
   /** Addresses to answer with; empty: those of the interfaces served. */
   addresses: z.array(z.union([z.ipv4(), z.ipv6()])).default([]),
 }).prefault({});
+
+// --- views (split horizon, src/policy/views.ts) and DNS64 (RFC 6147, src/policy/dns64.ts) ---
+
+/** An address match list entry as Acl reads it: "ADDR[/LEN]", "!ADDR[/LEN]", "any", "none". */
+const addressList = z.array(z.string().min(1).superRefine((v, ctx) => {
+  try {
+    new Acl([v]);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+}));
+
+/** `dns64:` (top level or per view): synthesise AAAA from A for clients of an IPv6-only network. */
+export const dns64Schema = z.strictObject({
+  /** RFC 6052 §2.2 prefix: /32, /40, /48, /56, /64 or /96 (64:ff9b::/96, the well-known prefix, by default). */
+  prefix: z.string().min(1).default('64:ff9b::/96').superRefine((v, ctx) => {
+    try {
+      parseDns64Prefix(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof ConfigError ? err.problem : (err as Error).message });
+    }
+  }),
+  /** Clients whose AAAA queries are synthesised (address match list); default every client. */
+  clients: addressList.default(['any']),
+  /** AAAA addresses that do not count as an answer (RFC 6147 §5.1.4): synthesised over; default IPv4-mapped. */
+  exclude: addressList.default(['::ffff:0:0/96']),
+});
+
+/** One view (BIND's `view`, Unbound's access-control-view): who it is for, and what it serves them. */
+export const viewSchema = z.strictObject({
+  /** Shown in logs, stats and the query log ("view:NAME"). */
+  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+  /** Source addresses this view answers (BIND's match-clients); default any, none when only `keys` is given. */
+  clients: addressList.optional(),
+  /** Our addresses the query came to (BIND's match-destinations); default any. */
+  destinations: addressList.default(['any']),
+  /** TSIG key names: a query signed with one of them picks this view, whatever its source (checked before addresses). */
+  keys: z.array(z.string().min(1)).default([]),
+  /** This view's zones: zone blocks as in `zones:`, or the name of a top-level zone shared with other views. */
+  zones: z.array(z.union([domainName, zoneSchema])).default([]),
+  /** Local records for this view, as top-level `localData`. */
+  localData: z.array(z.string()).default([]),
+  /** Recursion (the top-level resolver and forwarders) for this view's clients; false: its zones and local data only. */
+  recursion: z.boolean().default(true),
+  /** DNS64 for this view (replaces the top-level `dns64:`); false: none here. */
+  dns64: z.union([dns64Schema, z.literal(false)]).optional(),
+});
+export type ViewConfig = z.output<typeof viewSchema>;
+export type Dns64Config = z.output<typeof dns64Schema>;
+
+/** Most views a server has (a bit each in the view table's masks). */
+export const MAX_VIEWS = 31;
+
+/** Views: names once each, shared zones named at the top level and served once, keys known. */
+function viewChecks(cfg: { views?: ViewConfig[] | undefined; zones: ZoneConfig[]; keys: Record<string, unknown> }, ctx: z.RefinementCtx): void {
+  if (!Array.isArray(cfg.views)) return;
+  if (cfg.views.length > MAX_VIEWS) ctx.addIssue({ code: 'custom', path: ['views'], message: `${cfg.views.length} views; at most ${MAX_VIEWS}` });
+  const names = new Set<string>();
+  const top = new Map<string, ZoneConfig>();
+  if (Array.isArray(cfg.zones)) for (const z of cfg.zones) if (typeof z?.name === 'string') top.set(safeDomain(z.name) ?? z.name, z);
+  /** Zones that take updates or transfers in: one view each (their journal and refresh machine are one). */
+  const stateful = new Map<string, string>();
+  cfg.views.forEach((v, i) => {
+    if (v === undefined || typeof v.name !== 'string') return;
+    if (names.has(v.name)) ctx.addIssue({ code: 'custom', path: ['views', i, 'name'], message: `view ${v.name} is configured twice; give each view its own name` });
+    names.add(v.name);
+    for (const [j, k] of (v.keys ?? []).entries()) {
+      if (cfg.keys?.[k] === undefined) ctx.addIssue({ code: 'custom', path: ['views', i, 'keys', j], message: `key ${k} is not defined under keys:` });
+    }
+    const seen = new Set<string>();
+    (v.zones ?? []).forEach((entry, j) => {
+      const zc = typeof entry === 'string' ? top.get(safeDomain(entry) ?? entry) : entry;
+      if (zc === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['views', i, 'zones', j], message: `${String(entry)} is not a zone under zones:; name a top-level zone or give { name, file }` });
+        return;
+      }
+      const key = safeDomain(zc.name);
+      if (key === undefined) return;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['views', i, 'zones', j], message: `zone ${key} is already in view ${v.name}` });
+      seen.add(key);
+      if (zc.primaries !== undefined || zc.allowUpdate !== undefined || zc.updatePolicy !== undefined || zc.catalogRole !== undefined || zc.dnssec !== undefined) {
+        // The signer's state is per zone name: a signed zone is in one view only, whatever its file.
+        const where = zc.dnssec !== undefined ? key : `${key} ${zc.file}`;
+        const other = stateful.get(where);
+        if (other !== undefined && other !== v.name) {
+          ctx.addIssue({ code: 'custom', path: ['views', i, 'zones', j], message: `zone ${key} (${zc.file}) takes updates, transfers or signing and is also in view ${other}; give each view its own file` });
+        }
+        stateful.set(where, v.name);
+      }
+    });
+  });
+}
+
+function safeDomain(text: string): string | undefined {
+  try {
+    return canonicalDomain(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export const configSchema = z.strictObject({
   listen: listenList.default(['127.0.0.1:5300', '[::1]:5300']),
@@ -356,7 +457,11 @@ export const configSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path: ['minTableSize'], message: `minTableSize (${v.minTableSize}) is above maxTableSize (${v.maxTableSize})` });
     }
   }),
-}).superRefine(crossChecks);
+  /** Split horizon: answers chosen by who asks, first matching view wins, no match REFUSED (src/policy/views.ts). */
+  views: z.array(viewSchema).min(1).optional(),
+  /** DNS64 (RFC 6147) for the resolver and forwarder; per view with views. */
+  dns64: dns64Schema.optional(),
+}).superRefine(crossChecks).superRefine(viewChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
 function acceptBothSpellings(v: unknown, ctx: z.RefinementCtx): unknown {
@@ -529,4 +634,16 @@ export const configHints: Record<string, string> = {
   'rateLimit.maxTableSize': 'a whole number of buckets from 1 (20000 by default), at least minTableSize',
   'rateLimit.minTableSize': 'a whole number of buckets from 1 (500 by default), at most maxTableSize',
   rateLimit: 'responsesPerSecond, referralsPerSecond, nodataPerSecond, nxdomainsPerSecond, errorsPerSecond, allPerSecond (0-1000), window (1s-1h), slip (0-10), ipv4PrefixLength, ipv6PrefixLength, exempt (a list of prefixes), logOnly, qpsScale, maxTableSize, minTableSize',
+  views: 'a list of { name, clients: ["10.0.0.0/8", "!10.0.0.1"], destinations: [...], keys: [KEY], zones: [{ name, file } or "top-level zone name"], localData: [...], recursion: true|false, dns64: {...}|false }; first match wins, at most 31',
+  'views.name': 'letters, digits, "_", "-", "." (1 to 64), each view once',
+  'views.clients': 'a list of addresses or address/prefix entries ("192.168.0.0/16", "!10.0.0.1", "any", "none")',
+  'views.destinations': 'a list of our listen addresses or prefixes ("192.0.2.53", "any")',
+  'views.keys': 'a list of key names defined under keys:',
+  'views.zones': 'a list of zone blocks { name: example.com, file: internal/example.com.zone } or names of top-level zones to share',
+  'views.localData': 'a list of records in zone-file syntax, e.g. ["router.lan. 300 IN A 192.168.1.1"]',
+  'views.recursion': 'true (the resolver and forwarders answer this view) or false',
+  dns64: '{ prefix: 64:ff9b::/96 (or a /32, /40, /48, /56, /64 prefix as RFC 6052 §2.2), clients: [address prefixes], exclude: [AAAA ranges, default ::ffff:0:0/96] }',
+  'dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
+  'views.dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
+  'views.dns64': '{ prefix: 64:ff9b::/96, clients: [...], exclude: [...] } or false',
 };

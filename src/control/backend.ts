@@ -132,6 +132,8 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
       notifyAnswered: server.transfers.notifier.stats.answered, notifyFailed: server.transfers.notifier.stats.failed,
     },
     rateLimit: rateLimitSnapshot(s),
+    ...(server.hasViews ? { views: { refused: s.viewRefused } } : {}),
+    ...(server.hasDns64 ? { dns64: { ...server.dns64Stats } } : {}),
   };
 }
 

@@ -280,6 +280,12 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
     counter('sovereign_client_queries_limited_total', 'Resolver/forwarder queries over resolver.clientQueryRate (dropped or refused).').inc(rl.clientQueriesLimited);
     counter('sovereign_client_recursions_limited_total', 'Queries over resolver.maxClientRecursions (SERVFAIL or dropped).').inc(rl.clientRecursionsLimited);
   }
+  if (s.views !== undefined) counter('sovereign_view_refused_total', 'Queries no view matched, answered REFUSED.').inc(s.views.refused);
+  if (s.dns64 !== undefined) {
+    counter('sovereign_dns64_synthesised_total', 'AAAA answers synthesised from A records (RFC 6147).').inc(s.dns64.synthesised);
+    counter('sovereign_dns64_ptr_synthesised_total', 'PTR queries for the DNS64 prefix answered via in-addr.arpa.').inc(s.dns64.ptrSynthesised);
+    counter('sovereign_dns64_excluded_total', 'AAAA records dropped as excluded (RFC 6147 section 5.1.4).').inc(s.dns64.excluded);
+  }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
   const processText = await aggregateProcesses(perProcess);

@@ -68,6 +68,10 @@ export interface StatsSnapshot {
   zones?: ZoneSnapshot[];
   /** Response rate limiting and the resolver's per-client limits (src/policy). */
   rateLimit?: RateLimitSnapshot;
+  /** Views: queries no view matched (REFUSED); absent without views. */
+  views?: { refused: number };
+  /** DNS64 (RFC 6147): AAAA answers and PTR answers synthesised, excluded AAAA records dropped; absent without dns64. */
+  dns64?: { synthesised: number; ptrSynthesised: number; excluded: number };
 }
 
 /** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
@@ -263,5 +267,15 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
   }
   out.forwarder.routes = [...routes.values()];
   out.zones = mergeZones(parts);
+  for (const p of parts) {
+    if (p.views !== undefined) {
+      out.views ??= { refused: 0 };
+      out.views.refused += p.views.refused;
+    }
+    if (p.dns64 !== undefined) {
+      out.dns64 ??= { synthesised: 0, ptrSynthesised: 0, excluded: 0 };
+      addRecord(out.dns64, p.dns64);
+    }
+  }
   return out;
 }

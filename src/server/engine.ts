@@ -46,6 +46,7 @@ import { CookieState, type ServerCookies } from './cookies.js';
 import { scanMessage } from './edns-tail.js';
 import { type ResponseRateLimiter, RrlKind, RrlVerdict, nameHash } from '../policy/rrl.js';
 import { CLIENT_RATE_DROP, CLIENT_RECURSION_DROP } from '../policy/client-limits.js';
+import type { ViewTable } from '../policy/views.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -65,7 +66,7 @@ const COOKIE = 10;
  * 1 when it carried a cookie, and then `out[2]`, `out[3]` the first COOKIE option's data offset
  * and length.
  */
-function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array): string | undefined {
+function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array, view = -1): string | undefined {
   if (len < 17 || len > MAX_CACHED_QUERY + 2 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1 ||
     (buf[6]! | buf[7]! | buf[8]! | buf[9]! | buf[10]!) !== 0 || buf[11]! > 1) {
     return undefined;
@@ -109,7 +110,10 @@ function keyOf(buf: Uint8Array, len: number, scratch: Buffer, out: Int32Array): 
     scratch[i] = i >= 12 && i < nameEnd && c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
   }
   out[0] = nameEnd;
-  return scratch.toString('latin1', 2, end);
+  if (view < 0) return scratch.toString('latin1', 2, end);
+  // With views the same query has one answer per view: the view's number leads the key.
+  scratch[1] = view;
+  return scratch.toString('latin1', 1, end);
 }
 
 /** Header-only accept check (before any decoding work). */
@@ -267,6 +271,12 @@ export class QueryEngine {
   requireCookies: boolean;
   /** Zone transfers (AXFR/IXFR): set by the server, swapped on reload with the catalog. */
   transfers: TransferHook | undefined = undefined;
+  /**
+   * Views (split horizon, src/policy/views.ts): set by the server when configured. Each query is
+   * given its view (ctx.view) once, after TSIG is checked; a query no view matches is REFUSED.
+   * The answer cache keys by view, so one view's answer never reaches another's clients.
+   */
+  views: ViewTable | undefined = undefined;
   /** Dynamic update (RFC 2136, src/update): set by the server; absent -> the chain answers NOTIMP. */
   updates: ((ctx: QueryContext) => Message | Promise<Message>) | undefined = undefined;
   private readonly nowMs: () => number;
@@ -348,10 +358,16 @@ export class QueryEngine {
    * required: the slow path answers FORMERR/BADCOOKIE), and its copy gets a fresh server cookie
    * for this client appended to the OPT record (two SipHash runs, no allocation beyond the copy).
    */
-  cachedUdpReply(buf: Buffer, len: number, address?: string): Buffer | undefined {
+  cachedUdpReply(buf: Buffer, len: number, address?: string, local?: string): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
     const ne = this.nameEnd;
-    const key = keyOf(buf, len, this.keyScratch, ne);
+    let view = -1;
+    if (this.views !== undefined) {
+      if (address === undefined) return undefined;
+      view = this.views.pick(address, local, undefined);
+      if (view < 0) return undefined;
+    }
+    const key = keyOf(buf, len, this.keyScratch, ne, view);
     if (key === undefined) return undefined;
     const cookies = ne[1] === 1 ? this.cookies : undefined;
     if (cookies !== undefined && address === undefined) return undefined;
@@ -580,17 +596,17 @@ export class QueryEngine {
    * Processes one query message. Returns the reply's length in `w.buf` (-1: send nothing) when
    * the chain answered synchronously, or a PendingReply to hand to `settle`.
    */
-  process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply {
-    const r = this.run(buf, len, transport, address, port, w);
+  process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer, local?: string): number | PendingReply {
+    const r = this.run(buf, len, transport, address, port, w, local);
     return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
   }
 
   /** `process` for TCP (and DoT), where a zone transfer may answer with a StreamReply for the transport to pump. */
-  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp'): number | PendingReply | StreamReply {
-    return this.run(buf, len, transport, address, port, w);
+  processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp', local?: string): number | PendingReply | StreamReply {
+    return this.run(buf, len, transport, address, port, w, local);
   }
 
-  private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
+  private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer, local?: string): number | PendingReply | StreamReply {
     const stats = this.opts.stats;
     const verdict = acceptHeader(buf, len);
     if (verdict === Verdict.DROP) {
@@ -637,6 +653,17 @@ export class QueryEngine {
     if (add.length > 0 && add[add.length - 1]!.type === RRType.TSIG) {
       const bad = this.checkTsig(buf, len, ctx, w);
       if (bad !== undefined) return bad;
+    }
+    if (this.views !== undefined) {
+      ctx.localAddress = local;
+      const v = this.views.pick(address, local, ctx.tsig?.key.name);
+      if (v < 0) {
+        // BIND: a query no view matches is refused (and counted).
+        stats.viewRefused++;
+        return this.encode(replyTo(request, Rcode.REFUSED, this.opts.maxUdpSize), ctx, w);
+      }
+      ctx.view = v;
+      ctx.policy = this.views.policies[v];
     }
     if (request.opcode === Opcode.UPDATE && this.updates !== undefined) {
       let u: Message | Promise<Message>;
@@ -701,7 +728,7 @@ export class QueryEngine {
     const withCookie = ctx.cookie !== undefined && this.cookies !== undefined;
     const cookieAt = this.cookieOptAt;
     if (withCookie && cookieAt < 0) return len;
-    const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd);
+    const key = keyOf(buf, queryLen, this.keyScratch, this.nameEnd, ctx.view);
     if (key === undefined || this.answers.has(key)) return len;
     const truncated = (w.buf[2]! & (Flag.TC >> 8)) !== 0;
     // Cut for a room smaller by the cookie's octets, so not what a query without one gets.

@@ -60,9 +60,12 @@ export class QueryContext {
    */
   cookie: Uint8Array | undefined = undefined;
   validCookie = false;
-
   /** Which policy shaped the answer ("rpz:ZONE:TRIGGER", "blocklist:LIST", "rrl:slip", "dns64", "view:NAME", "lb:failover"...): set by that element, read by the query log and stats. */
   policy: string | undefined = undefined;
+  /** The view the query belongs to (index into the server's views), -1 without views (src/policy/views.ts). */
+  view = -1;
+  /** Our address the query came to, when the transport knows it (views' `destinations`). */
+  localAddress: string | undefined = undefined;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

@@ -1,19 +1,16 @@
 /**
- * A running DNS server: zones loaded into a catalog, the chain composed from config, and UDP+TCP
- * listeners on every configured address, all sharing one QueryEngine.
+ * A running DNS server, the composition root: zones (src/server/zones.ts), the chain composed
+ * from config, and UDP+TCP listeners on every configured address, all sharing one QueryEngine.
  *
  * Reload is atomic per zone: each zone is loaded and checked aside; one that fails keeps its old
  * version serving (the reason is logged); then a new catalog and chain replace the old ones in
  * one assignment. Queries already running finish with what they started with.
  */
-import { mkdtempSync, readFileSync, rmSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Catalog, UnloadedZone } from '../authority/catalog.js';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { exchange } from '../client/exchange.js';
 import { loadConfigFile, parseListen, restartOnlyChanges } from '../config/load.js';
-import type { Config, ZoneConfig } from '../config/schema.js';
-import { DynamicZones } from '../update/dynamic.js';
+import type { Config, Dns64Config, ZoneConfig } from '../config/schema.js';
+import type { DynamicZones } from '../update/dynamic.js';
 import { chaos } from '../handlers/chaos/index.js';
 import { authority } from '../handlers/authority/index.js';
 import { forwarder } from '../handlers/forwarder/index.js';
@@ -36,8 +33,6 @@ import { Name } from '../wire/name.js';
 import { RRClass, RRType } from '../wire/types.js';
 import { EdeCode, Rcode } from '../wire/constants.js';
 import { option } from '../wire/edns.js';
-import { loadZone } from '../zone/load.js';
-import { printZone } from '../zone/printer.js';
 import type { Zone } from '../zone/zone.js';
 import { type ChainElement, type Handler, composeChain } from './chain.js';
 import { QueryEngine } from './engine.js';
@@ -48,27 +43,21 @@ import { UdpListener } from './udp.js';
 import { EncryptedListeners, isEncryptedListen } from './encrypted.js';
 import { ServerCookies } from './cookies.js';
 import { clusterSecret } from './cluster-secret.js';
-import { TransferManager } from '../transfer/manager.js';
-import { SecondaryZones } from '../transfer/secondaries.js';
-import type { SecondaryStatus } from '../transfer/secondary.js';
+import type { TransferManager } from '../transfer/manager.js';
+import type { SecondaryZones } from '../transfer/secondaries.js';
+import { isTransferLead } from './cluster.js';
+import { ZoneSet, type ZoneLoadReport, type ZoneSetHost, type ZoneStatus, zoneName } from './zones.js';
+import { ServerViews } from './views.js';
+import { Dns64, newDns64Stats } from '../policy/dns64.js';
+
+export type { ZoneLoadReport, ZoneStatus } from './zones.js';
 import { secondary } from '../handlers/secondary/index.js';
-import { isTransferLead, sendSecondaryEvent } from './cluster.js';
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { catalogMembers, generateCatalog } from '../transfer/catalog-zone.js';
-import { writeZoneFile } from '../transfer/inbound.js';
-import { journalPathFor } from '../journal/journal.js';
-import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
 import { ResponseRateLimiter } from '../policy/rrl.js';
 import { ClientLimits } from '../policy/client-limits.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
-/** A configured domain name (`corp.example` or `corp.example.`) as a Name. */
-function zoneName(text: string): Name {
-  return Name.fromText(text.endsWith('.') ? text : text + '.');
-}
 
 export interface ServerOptions {
   config: Config;
@@ -86,29 +75,6 @@ export interface ServerOptions {
   now?: () => number;
   /** Clock of response rate limiting, whole seconds (tests fix it); default the wall clock. */
   rrlNowS?: () => number;
-}
-
-export interface ZoneLoadReport {
-  name: string;
-  ok: boolean;
-  serial?: number | undefined;
-  records?: number;
-  problems: string[];
-}
-
-/** One configured zone as `stats` and `/metrics` show it. */
-export interface ZoneStatus {
-  name: string;
-  /** Serving (this load or an earlier version). */
-  loaded: boolean;
-  /** SOA serial being served, null when nothing is. */
-  serial: number | null;
-  /** Loads (start, reloads) that failed since the process started. */
-  loadFailures: number;
-  /** Why the last load failed, null when it succeeded. */
-  error: string | null;
-  /** For a secondary zone: its refresh machine (timers, last transfer); absent for primaries. */
-  secondary?: SecondaryStatus | null;
 }
 
 /** How often a worker that does not probe looks at the RFC 5011 state file for the lead's changes, ms. */
@@ -136,8 +102,6 @@ export class DnsServer {
   private config: Config;
   private readonly logger: Logger;
   private readonly opts: ServerOptions;
-  private catalog = new Catalog();
-  private zoneState = new Map<string, ZoneStatus>();
   /** Signers of the zones configured with `dnssec:` (kept across reloads: incremental re-signing). */
   readonly signing: ZoneSigning;
   private readonly engine: QueryEngine;
@@ -149,6 +113,20 @@ export class DnsServer {
   readonly addresses: { transport: 'udp' | 'tcp' | 'tls' | 'https' | 'http'; address: string; port: number }[] = [];
   /** DoT and DoH listeners (`tls://`, `https://`, `http://` entries of listen). */
   private readonly encrypted: EncryptedListeners;
+  /** Views are configured (stats show their counters). */
+  get hasViews(): boolean {
+    return this.views !== undefined;
+  }
+
+  /** DNS64 is configured, top-level or in a view (stats show its counters). */
+  get hasDns64(): boolean {
+    return this.config.dns64 !== undefined || (this.config.views ?? []).some((v) => v.dns64 !== undefined && v.dns64 !== false);
+  }
+
+  /** What DNS64 synthesised (stats, /metrics), kept across reloads. */
+  readonly dns64Stats = newDns64Stats();
+  /** Listening (start ran): zone sets of views added by a reload start their timers at once. */
+  private started = false;
 
   constructor(opts: ServerOptions) {
     this.opts = opts;
@@ -156,35 +134,84 @@ export class DnsServer {
     this.logger = opts.logger;
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
     this.signing = new ZoneSigning(opts.logger, opts.now);
+    this.mainConfig = this.config;
+    this.main = new ZoneSet(this.zoneHost(() => this.mainConfig, () => {
+      if (this.views === undefined) this.engine.transfers = this.main.transferHook;
+      this.engine.keys = this.main.transfers.keys;
+    }));
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
-    this.dynamic = new DynamicZones({
-      logger: this.logger, catalog: () => this.catalog, maxUdpSize: () => this.config.udp.maxSize,
-      publish: (zc, source) => this.publishUpdate(zc, source),
-      ...(opts.now === undefined ? {} : { now: opts.now }),
-    });
-    // UPDATE for a secondary zone is the secondary's (REFUSED or forwarded to its primary); the rest is ours.
-    this.engine.updates = (ctx) => this.secondaries.update(ctx, this.config.udp.maxSize) ?? this.dynamic.handle(ctx);
+    this.engine.updates = (ctx) => this.views === undefined ? this.main.update(ctx) : this.views.update(ctx);
     this.applyCookies();
     this.applyRateLimit();
     this.applyRateLimit();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
-    this.transfers = new TransferManager({
-      logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
-      dynamicHistory: (origin) => this.dynamic.history(origin),
-    });
-    this.refreshTransfers(undefined);
-    // Secondary zones: in a cluster only the lead worker transfers; the others load its copy.
-    const shared = opts.shared === true;
-    this.secondaries = new SecondaryZones({
-      logger: this.logger, keys: () => this.transfers.keys, transfers: !shared || isTransferLead(),
-      install: (zc, zone, why) => this.installSecondary(zc, zone, why),
-      ...(shared ? {
-        broadcast: (zone: string, event: 'loaded' | 'expired') => sendSecondaryEvent({ zone, what: event }),
-        toLead: (zone: string, what: 'notify' | 'check' | 'retransfer', serial?: number) => sendSecondaryEvent({ zone, what, ...(serial === undefined ? {} : { serial }) }),
-      } : {}),
-    });
+    this.applyViews();
+    this.main.refreshTransfers(undefined);
+  }
+
+  /** What a zone set (the server's, or a view's) needs from the server. */
+  private zoneHost(config: () => Config, transfersChanged: () => void): ZoneSetHost {
+    return {
+      logger: this.logger, stats: this.stats, signing: this.signing, config, transfersChanged,
+      changed: () => this.engine.setHandler(this.buildChain()),
+      invalidateAnswers: () => this.engine.invalidateAnswers(),
+      maxUdpSize: () => this.config.udp.maxSize, ownAddresses: () => this.addresses.map((a) => a.address),
+      shared: this.opts.shared === true, now: this.opts.now,
+    };
+  }
+
+  /** The views (`views:`), undefined without: then `main` serves the zones. */
+  private views: ServerViews | undefined = undefined;
+  /** The config `main` serves: the config itself, or with views no zones (the top-level ones serve through views). */
+  private mainConfig: Config;
+
+  /**
+   * Follows `views:` (start, reload): the view table goes to the engine, the AXFR/IXFR and UPDATE
+   * hooks dispatch by view. Returns the zone sets made now and those of views no longer configured.
+   */
+  private applyViews(): { fresh: Set<ZoneSet>; removed: ZoneSet[] } {
+    const cfg = this.config;
+    this.mainConfig = cfg.views === undefined ? cfg : { ...cfg, zones: [] };
+    if (cfg.views === undefined) {
+      const removed = this.views?.all() ?? [];
+      this.views = undefined;
+      this.engine.views = undefined;
+      this.engine.transfers = this.main.transferHook;
+      return { fresh: new Set(), removed };
+    }
+    this.views ??= new ServerViews((config) => new ZoneSet(this.zoneHost(config, () => undefined)));
+    const r = this.views.apply(cfg);
+    this.engine.views = this.views.table;
+    this.engine.transfers = this.views.transfers;
+    return r;
+  }
+
+  /** Every zone set: the server's and each view's. */
+  private zoneSets(): ZoneSet[] {
+    return this.views === undefined ? [this.main] : [this.main, ...this.views.all()];
+  }
+
+  /**
+   * Loads (`fresh`) or reloads every zone set; a static zone file named by several views is
+   * loaded once per pass and shared (the same Zone object).
+   */
+  private loadSets(fresh: ReadonlySet<ZoneSet> | undefined): ZoneLoadReport[] {
+    const files = new Map<string, Zone>();
+    const sets = this.zoneSets();
+    for (const set of sets) set.loadedFiles = files;
+    const reports: ZoneLoadReport[] = [];
+    try {
+      for (const set of sets) {
+        const r = fresh === undefined || fresh.has(set) ? set.load() : set.reload();
+        const view = this.views?.list.find((v) => v.zones === set)?.name;
+        for (const x of r) reports.push(view === undefined ? x : { ...x, view });
+      }
+    } finally {
+      for (const set of sets) set.loadedFiles = undefined;
+    }
+    return reports;
   }
 
   /** The rateLimit settings the engine's limiter was built from (a reload with the same ones keeps its buckets). */
@@ -236,53 +263,19 @@ export class DnsServer {
     });
   }
 
+  /** The zones served (without views; with views, the first view's): see src/server/zones.ts. */
+  private readonly main: ZoneSet;
   /** Zone transfers, their history and NOTIFY (src/transfer). */
-  readonly transfers: TransferManager;
+  get transfers(): TransferManager {
+    return this.main.transfers;
+  }
   /** Secondary zones: refresh/retry/expire, NOTIFY in, UPDATE forwarding (src/transfer/secondaries.ts). */
-  readonly secondaries: SecondaryZones;
-
-  /** Serves a new version of a secondary zone (a transfer), or withdraws it (expired: SERVFAIL). */
-  private installSecondary(zc: ZoneConfig, zone: Zone | undefined, reason: string): void {
-    const origin = zoneName(zc.name);
-    if (!this.zoneConfigs().zones.some((z) => zoneName(z.name).equals(origin))) return;
-    const previous = this.catalog.clone();
-    this.catalog.add(zone ?? new UnloadedZone(origin, reason));
-    // RFC 9432: a new version of a consumed catalog adds and removes member zones.
-    if (zc.catalogRole === 'consume' && zone !== undefined) this.applyMembers();
-    const key = origin.toString();
-    const before = this.zoneState.get(key);
-    this.zoneState.set(key, {
-      name: key, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: before?.loadFailures ?? 0,
-      error: zone === undefined ? reason : null,
-    });
-    this.engine.setHandler(this.buildChain());
-    this.refreshTransfers(previous);
+  get secondaries(): SecondaryZones {
+    return this.main.secondaries;
   }
-
   /** Zones that take dynamic updates, their journals and sync (src/update). */
-  readonly dynamic: DynamicZones;
-
-  /**
-   * A dynamic update's new version (durable in the journal already): signed when the zone is,
-   * served at once (the catalog is shared by the chain), cached answers dropped, IXFR history
-   * and NOTIFY. Runs before the update's NOERROR is encoded.
-   */
-  private publishUpdate(zc: ZoneConfig, source: Zone): void {
-    const origin = source.origin;
-    const served = zc.dnssec !== undefined ? this.signing.sign(zc, origin, source) : source;
-    const old = this.catalog.get(origin);
-    this.catalog.add(served);
-    this.engine.invalidateAnswers();
-    const name = origin.toString();
-    const st = this.zoneState.get(name);
-    if (st !== undefined) st.serial = served.serial ?? null;
-    this.transfers.recordUpdate(zc, old, served);
-  }
-
-  /** TSIG keys, IXFR history, NOTIFY and the AXFR/IXFR hook follow the config and catalog (start, reload). */
-  private refreshTransfers(previous: Catalog | undefined): void {
-    this.engine.transfers = this.transfers.update(this.zoneConfigs(), previous, this.catalog);
-    this.engine.keys = this.transfers.keys;
+  get dynamic(): DynamicZones {
+    return this.main.dynamic;
   }
 
   /**
@@ -291,13 +284,7 @@ export class DnsServer {
    * SERVFAIL until a reload loads it, as BIND and Knot do.
    */
   async loadZones(): Promise<ZoneLoadReport[]> {
-    const { catalog, reports } = this.loadCatalog(undefined);
-    this.catalog = catalog;
-    this.applyMembers();
-    this.secondaries.sync(this.zoneConfigs(), (o) => catalog.get(o));
-    this.engine.setHandler(this.buildChain());
-    this.refreshTransfers(undefined);
-    return reports;
+    return this.loadSets(undefined);
   }
 
   /**
@@ -337,9 +324,8 @@ export class DnsServer {
     this.listeningWith = { listen: cfg.listen, tcp: cfg.tcp };
     this.logger.info({ addresses: this.addresses }, 'listening');
     this.signing.startRefresh((zone) => this.swapZone(zone));
-    this.transfers.listening();
-    this.secondaries.start();
-    this.dynamic.startTimer();
+    for (const set of this.zoneSets()) set.start();
+    this.started = true;
     // RFC 8109: prime the root NS set at start (in the background; failures are logged).
     if (this.resolver?.recursion === true) void this.resolver.prime();
   }
@@ -364,16 +350,14 @@ export class DnsServer {
       }
     }
     this.applyRuntimeLimits();
-    const { catalog, reports } = this.loadCatalog(this.catalog);
-    const previous = this.catalog;
-    this.catalog = catalog;
-    this.applyMembers();
-    this.secondaries.sync(this.zoneConfigs(), (o) => catalog.get(o));
-    this.engine.setHandler(this.buildChain());
-    this.refreshTransfers(previous);
+    const { fresh, removed } = this.applyViews();
+    for (const set of removed) set.stop();
+    const reports = this.loadSets(fresh);
+    if (this.started) for (const set of fresh) set.start();
     for (const r of reports) {
-      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
-      else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
+      const view = r.view === undefined ? {} : { view: r.view };
+      if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, ...view, serial: r.serial, records: r.records }, 'zone loaded');
+      else this.logger.error({ zone: r.name, ...view, problems: r.problems }, 'zone rejected; the old version keeps serving');
     }
     return reports;
   }
@@ -421,11 +405,7 @@ export class DnsServer {
 
   /** The zone `name` as master-file text (what a replacement worker asks its siblings for), or null. */
   zoneText(name: string): string | null {
-    const zone = this.catalog.get(zoneName(name));
-    if (zone === undefined) return null;
-    let text = '';
-    for (const line of printZone(zone)) text += line + '\n';
-    return text;
+    return this.main.zoneText(name);
   }
 
   /**
@@ -433,30 +413,12 @@ export class DnsServer {
    * it loaded. The zone's status keeps the local failure in its count.
    */
   adoptZoneText(name: string, text: string): boolean {
-    const origin = zoneName(name);
-    const dir = mkdtempSync(join(tmpdir(), 'sovereign-zone-'));
-    try {
-      const file = join(dir, 'zone');
-      writeFileSync(file, text, { mode: 0o600 });
-      const r = loadZone(file, origin, { file: `${name} (from a sibling worker)` });
-      if (r.zone === undefined) return false;
-      this.catalog.add(r.zone);
-      const key = origin.toString();
-      const before = this.zoneState.get(key);
-      this.zoneState.set(key, { name: key, loaded: true, serial: r.zone.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: before?.error ?? null });
-      this.engine.setHandler(this.buildChain());
-      return true;
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    return this.main.adoptZoneText(name, text);
   }
 
   /** How each configured zone stands: loaded (with its serial) or not, and how often loading failed. */
   zoneStatus(): ZoneStatus[] {
-    return [...this.zoneState.values()].map((z) => {
-      const sz = this.secondaries.get(zoneName(z.name));
-      return sz === undefined ? { ...z } : { ...z, secondary: sz.status() };
-    });
+    return this.zoneSets().flatMap((s) => s.zoneStatus());
   }
 
   /** (Re)builds forwarder, hosts file and local data when the config changed (start, reload). */
@@ -604,20 +566,14 @@ export class DnsServer {
 
   /** Serves a re-signed zone in place of its current version (signature refresh). */
   swapZone(zone: Zone): void {
-    this.catalog.add(zone);
-    this.engine.setHandler(this.buildChain());
+    for (const set of this.zoneSets()) set.swapZone(zone);
   }
 
   async stop(): Promise<void> {
     if (this.autoTrustTimer !== undefined) clearInterval(this.autoTrustTimer);
     this.stopAutoTrustWatch();
-    this.transfers.close();
-    this.secondaries.stop();
+    for (const set of this.zoneSets()) set.stop();
     this.signing.stop();
-    this.dynamic.stopTimer();
-    // As BIND at shutdown: zone files of dynamic zones written from memory (the journal has it all anyway).
-    this.dynamic.syncAll();
-    this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
@@ -627,212 +583,49 @@ export class DnsServer {
 
   /** The configuration of the zone named `name`, if it is configured. */
   configuredZone(name: Name): ZoneConfig | undefined {
-    return this.zoneConfigs().zones.find((zc) => zoneName(zc.name).equals(name));
+    for (const set of this.zoneSets()) {
+      const zc = set.configuredZone(name);
+      if (zc !== undefined) return zc;
+    }
+    return undefined;
   }
 
   /** The zones being served now. */
   zones(): Zone[] {
-    return [...this.catalog.all()];
-  }
-
-  private loadCatalog(previous: Catalog | undefined): { catalog: Catalog; reports: ZoneLoadReport[] } {
-    const catalog = new Catalog();
-    const reports: ZoneLoadReport[] = [];
-    const state = new Map<string, ZoneStatus>();
-    this.dynamic.retain(this.config.zones);
-    for (const zc of this.zoneConfigs().zones) {
-      const origin = zoneName(zc.name);
-      if (zc.catalogRole === 'generate') {
-        this.generateCatalogZone(zc, origin, previous, catalog, reports, state);
-        continue;
-      }
-      if (zc.primaries !== undefined && this.loadSecondary(zc, origin, previous, catalog, reports, state)) continue;
-      let zone: Zone | undefined;
-      const problems: string[] = [];
-      if (DynamicZones.configured(zc)) {
-        try {
-          const r = this.dynamic.load(zc, origin);
-          problems.push(...r.problems);
-          const kept = r.kept ? previous?.get(origin) : undefined;
-          zone = kept ?? (r.zone !== undefined && zc.dnssec !== undefined ? this.signing.sign(zc, origin, r.zone) : r.zone);
-        } catch (err) {
-          zone = undefined;
-          problems.push((err as Error).message);
-        }
-      } else try {
-        // A secondary's copy is checked as BIND checks secondaries (check-names warn).
-        const r = loadZone(zc.file, origin, { checks: zc.primaries !== undefined ? { names: 'warn', glue: 'warn' } : zc.checks });
-        for (const p of r.problems) {
-          problems.push(`${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.reason}`);
-        }
-        zone = r.zone;
-        // Signed here when configured; a key problem rejects this version like a failed check.
-        if (zone !== undefined && zc.dnssec !== undefined) zone = this.signing.sign(zc, origin, zone);
-      } catch (err) {
-        zone = undefined;
-        problems.push((err as Error).message);
-      }
-      const name = origin.toString();
-      const before = this.zoneState.get(name);
-      if (zone !== undefined) {
-        catalog.add(zone);
-        reports.push({ name, ok: true, serial: zone.serial, records: zone.recordCount, problems });
-        state.set(name, { name, loaded: true, serial: zone.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: null });
-      } else {
-        const old = previous?.get(origin);
-        const error = problems.length > 0 ? problems.join('; ') : 'not loaded';
-        // The old version keeps serving; a zone never loaded answers SERVFAIL.
-        catalog.add(old ?? new UnloadedZone(origin, error));
-        reports.push({ name, ok: false, problems });
-        state.set(name, {
-          name, loaded: old !== undefined, serial: old?.serial ?? null, loadFailures: (before?.loadFailures ?? 0) + 1, error,
-        });
-      }
-    }
-    this.zoneState = state;
-    return { catalog, reports };
-  }
-
-  /** Zones of catalogs we consume (RFC 9432), as secondary zones of the catalog's primaries. */
-  private members: { zc: ZoneConfig; catalog: string }[] = [];
-
-  /** The config with the catalog members' zones added. */
-  private zoneConfigs(): Config {
-    return this.members.length === 0 ? this.config : { ...this.config, zones: [...this.config.zones, ...this.members.map((m) => m.zc)] };
-  }
-
-  /**
-   * Follows the consumed catalog zones (RFC 9432 §5): members listed now and not before become
-   * secondary zones (served from their copy at once when one is on disk), members no longer
-   * listed stop being served and their copy and journal are deleted (as BIND does). A zone
-   * configured in the file wins over a member of the same name.
-   */
-  private applyMembers(): void {
-    const statics = new Set(this.config.zones.map((z) => zoneName(z.name).key));
-    const next: { zc: ZoneConfig; catalog: string }[] = [];
-    const seen = new Set<string>();
-    for (const cz of this.config.zones) {
-      if (cz.catalogRole !== 'consume') continue;
-      const cat = this.catalog.get(zoneName(cz.name));
-      const names = cat === undefined ? undefined : catalogMembers(cat);
-      if (names === undefined) {
-        if (cat !== undefined) this.logger.warn({ zone: cz.name }, 'catalog zone of an unknown schema version (RFC 9432 §4.2.1): members left as they were');
-        for (const m of this.members) if (m.catalog === cz.name && !seen.has(m.zc.name)) { next.push(m); seen.add(m.zc.name); }
-        continue;
-      }
-      for (const n of names) {
-        const name = n.toString();
-        if (statics.has(n.key) || seen.has(name)) continue;
-        seen.add(name);
-        next.push({
-          catalog: cz.name,
-          zc: {
-            name, file: join(dirname(cz.file), `${name}zone`), primaries: cz.primaries, checks: { names: 'warn', glue: 'warn' },
-            ...(cz.allowTransfer === undefined ? {} : { allowTransfer: cz.allowTransfer }),
-            ...(cz.allowNotify === undefined ? {} : { allowNotify: cz.allowNotify }),
-          } as ZoneConfig,
-        });
-      }
-    }
-    const before = new Map(this.members.map((m) => [m.zc.name, m]));
-    const after = new Set(next.map((m) => m.zc.name));
-    if (before.size === after.size && [...after].every((n) => before.has(n))) return;
-    this.members = next;
-    for (const [name, m] of before) {
-      if (after.has(name)) continue;
-      this.catalog.remove(zoneName(name));
-      this.zoneState.delete(name);
-      for (const f of [m.zc.file, journalPathFor(m.zc.file)]) rmSync(f, { force: true });
-      this.logger.info({ zone: name, catalog: m.catalog }, 'catalog member removed');
-    }
-    for (const m of next) {
-      if (before.has(m.zc.name)) continue;
-      const origin = zoneName(m.zc.name);
-      let zone: Zone | undefined;
-      if (existsSync(m.zc.file)) zone = loadZone(m.zc.file, origin, { checks: m.zc.checks }).zone;
-      this.catalog.add(zone ?? new UnloadedZone(origin, 'not transferred yet'));
-      this.zoneState.set(m.zc.name, {
-        name: m.zc.name, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: 0, error: zone === undefined ? 'not transferred yet' : null,
-      });
-      this.logger.info({ zone: m.zc.name, catalog: m.catalog }, 'catalog member added');
-    }
-    this.secondaries.sync(this.zoneConfigs(), (o) => this.catalog.get(o));
-  }
-
-  /**
-   * A generated catalog zone (RFC 9432, Knot's catalog-role: generate): its members are the
-   * configured zones naming it in `catalogZone`. The serial stays while the members do, and
-   * goes up (at least to the time in seconds) when they change; a copy goes to its file.
-   */
-  private generateCatalogZone(zc: ZoneConfig, origin: Name, previous: Catalog | undefined, catalog: Catalog,
-    reports: ZoneLoadReport[], state: Map<string, ZoneStatus>): void {
-    const members = this.config.zones.filter((z) => z.catalogZone !== undefined && zoneName(z.catalogZone).equals(origin)).map((z) => zoneName(z.name));
-    let old = previous?.get(origin);
-    if (old === undefined && existsSync(zc.file)) old = loadZone(zc.file, origin).zone;
-    const same = (z: Zone): boolean => {
-      const had = catalogMembers(z);
-      return had !== undefined && had.length === members.length && had.every((n) => members.some((m) => m.equals(n)));
-    };
-    let zone: Zone;
-    if (old !== undefined && same(old)) {
-      zone = old;
-    } else {
-      const now = Math.floor(Date.now() / 1000);
-      const serial = old?.serial === undefined || serialCompare(now, old.serial) === 1 ? now : serialAdd(old.serial, 1);
-      zone = generateCatalog(origin, members, serial);
-      try {
-        writeZoneFile(zone, zc.file);
-      } catch (err) {
-        this.logger.warn({ err, zone: zc.name }, 'generated catalog: cannot write its copy');
-      }
-    }
-    const name = origin.toString();
-    catalog.add(zone);
-    reports.push({ name, ok: true, serial: zone.serial, records: zone.recordCount, problems: [] });
-    state.set(name, { name, loaded: true, serial: zone.serial ?? null, loadFailures: 0, error: null });
-  }
-
-  /**
-   * A secondary zone in a (re)load: the copy its machine holds (a reload never re-reads it from
-   * the file), or, first time, nothing when the file is not there yet (transferred once the
-   * server starts; SERVFAIL until then, as BIND). False: load it from its file like a primary.
-   */
-  private loadSecondary(zc: ZoneConfig, origin: Name, previous: Catalog | undefined, catalog: Catalog,
-    reports: ZoneLoadReport[], state: Map<string, ZoneStatus>): boolean {
-    const name = origin.toString();
-    const sz = this.secondaries.get(origin);
-    const before = this.zoneState.get(name);
-    if (sz !== undefined) {
-      const zone = sz.zone ?? previous?.get(origin);
-      const why = sz.expired ? 'expired' : 'not transferred yet';
-      catalog.add(zone ?? new UnloadedZone(origin, why));
-      reports.push({ name, ok: true, serial: zone?.serial, records: zone?.recordCount ?? 0, problems: [] });
-      state.set(name, { name, loaded: zone !== undefined, serial: zone?.serial ?? null, loadFailures: before?.loadFailures ?? 0, error: zone === undefined ? why : null });
-      return true;
-    }
-    if (existsSync(zc.file)) return false;
-    catalog.add(new UnloadedZone(origin, 'not transferred yet'));
-    reports.push({ name, ok: true, records: 0, problems: ['no local copy yet: transferred from the primaries'] });
-    state.set(name, { name, loaded: false, serial: null, loadFailures: 0, error: 'not transferred yet' });
-    return true;
+    return this.zoneSets().flatMap((s) => s.zones());
   }
 
   private buildChain(): Handler {
-    const cfg = this.config;
-    const max = cfg.udp.maxSize;
     this.refreshResolverParts();
     this.refreshRecursion();
-    const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
+    const views = this.views;
+    if (views === undefined) return this.chainFor(this.main, this.localData, true, this.config.dns64);
+    // One chain per view, picked by the view the engine gave the query (ctx.view, never -1 here).
+    const chains = views.list.map((v) => this.chainFor(v.zones, v.localData, v.config.recursion,
+      v.config.dns64 === false ? undefined : v.config.dns64 ?? this.config.dns64));
+    return (ctx) => chains[ctx.view]!(ctx);
+  }
+
+  /** The chain over one zone set, local data, and (when `recursion`) the resolver and forwarders. */
+  private chainFor(zones: ZoneSet, local: LocalData | undefined, recursion: boolean, dns64: Dns64Config | undefined): Handler {
+    const cfg = this.config;
+    const max = cfg.udp.maxSize;
+    const fwd = recursion ? this.forwarder : undefined;
+    const res = recursion ? this.resolver : undefined;
+    const ra = fwd?.route(Name.ROOT) !== undefined || res?.recursion === true;
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
-      { name: 'secondary', middleware: this.secondaries !== undefined ? secondary(this.secondaries, max) : undefined, pure: true },
-      { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
-      { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
+      { name: 'secondary', middleware: secondary(zones.secondaries, max), pure: true },
+      { name: 'authority', middleware: zones.catalog.size > 0 ? authority(zones.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
+      { name: 'local-data', middleware: local !== undefined ? localData(local, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },
-      { name: 'forwarder', middleware: this.forwarder !== undefined ? forwarder(this.forwarder, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation, limits: this.clientLimits() }) : undefined },
-      { name: 'resolver', middleware: this.resolver !== undefined ? resolverHandler(this.resolver, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion), limits: this.clientLimits() }) : undefined },
+      // DNS64 (RFC 6147) over what the forwarder and resolver answer (src/policy/dns64.ts).
+      { name: 'dns64', middleware: dns64 !== undefined && (fwd !== undefined || res !== undefined)
+        ? new Dns64({ ...dns64, maxUdpSize: max, stats: this.dns64Stats }).middleware() : undefined },
+      { name: 'forwarder', middleware: fwd !== undefined ? forwarder(fwd, { maxUdpSize: max, acl: new Acl(cfg.allowRecursion), validation: this.forwarderValidation, limits: this.clientLimits() }) : undefined },
+      { name: 'resolver', middleware: res !== undefined ? resolverHandler(res, { maxUdpSize: max, acl: new Acl(cfg.resolver.allow ?? cfg.allowRecursion), limits: this.clientLimits() }) : undefined },
     ];
     return composeChain(elements, (ctx) => {
       // Nobody here is responsible: REFUSED for queries (RFC 1035 §4.1.1), NOTIMP for opcodes we lack.

@@ -19,6 +19,8 @@ export class ServerStats {
   internalErrors = 0;
   /** Entries the UDP answer cache evicted to stay within its octet bound. */
   answerCacheEvictions = 0;
+  /** Queries no view matched (REFUSED, src/policy/views.ts). */
+  viewRefused = 0;
   tcpConnections = 0;
   tcpRefused = 0;
   tcpTimeouts = 0;

@@ -266,7 +266,7 @@ export class TcpListener {
     if (!tls) this.opts.stats.tcpQueries++;
     // DoT: what the query asks of the reply's OPT (keepalive, padding), read before the writer is reused.
     const wants = tls ? queryWants(msg, msg.length) : 0;
-    const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer, this.kind);
+    const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer, this.kind, conn.socket.localAddress);
     if (typeof r === 'number') {
       this.send(conn, wants === 0 ? r : this.tail(r, wants, conn));
       return;

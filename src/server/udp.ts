@@ -25,6 +25,8 @@ export class UdpListener {
   private readonly engine: QueryEngine;
   private readonly logger: Logger;
   private readonly opts: UdpListenerOptions;
+  /** The address bound (views' `destinations`); undefined on a wildcard socket, which cannot tell. */
+  private localAddress: string | undefined = undefined;
 
   constructor(opts: UdpListenerOptions) {
     this.opts = opts;
@@ -43,6 +45,7 @@ export class UdpListener {
       this.socket.bind({ address: this.opts.address, port: this.opts.port, exclusive: this.opts.exclusive ?? true }, () => {
         this.socket.off('error', onError);
         const a = this.socket.address();
+        this.localAddress = a.address === '0.0.0.0' || a.address === '::' ? undefined : a.address;
         resolve({ address: a.address, port: a.port });
       });
     });
@@ -50,12 +53,12 @@ export class UdpListener {
 
   private onMessage(msg: Buffer, address: string, port: number): void {
     // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
-    const cached = this.engine.cachedUdpReply(msg, msg.length, address);
+    const cached = this.engine.cachedUdpReply(msg, msg.length, address, this.localAddress);
     if (cached !== undefined) {
       if (cached !== RRL_DROPPED) this.socket.send(cached, port, address);
       return;
     }
-    const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer);
+    const r = this.engine.process(msg, msg.length, 'udp', address, port, this.writer, this.localAddress);
     if (typeof r === 'number') {
       this.send(r, address, port);
       return;

@@ -95,3 +95,22 @@ test('the sample sovereign.example.yaml passes check-config', () => {
   assert.equal(r.out, '');
   assert.equal(r.status, 0);
 });
+
+test('views: each view\'s own zone files are loaded and checked too (a missing one is exit 1)', () => {
+  const dir = tempDir('sov-checkconf-views-');
+  try {
+    writeFileSync(join(dir.path, 'ok.zone'), ZONE);
+    writeFileSync(join(dir.path, 'in.zone'), ZONE.replace(' 7 ', ' 8 '));
+    const f = join(dir.path, 'sovereign.yaml');
+    writeFileSync(f, 'zones:\n  - { name: ok.test, file: ok.zone }\nviews:\n  - name: inside\n    clients: [10.0.0.0/8]\n    zones: [ok.test]\n'
+      + '  - name: outside\n    zones: [{ name: ok.test, file: in.zone }, { name: gone.test, file: gone.zone }]\n');
+    const r = check(f);
+    assert.match(r.out, /zone ok\.test\/IN: loaded serial 7/);
+    assert.match(r.out, /zone ok\.test\/IN: loaded serial 8/);
+    assert.match(r.out, /gone\.zone.*no such file/);
+    assert.match(r.out, /zone gone\.test\/IN: not loaded due to errors/);
+    assert.equal(r.status, 1);
+  } finally {
+    dir.cleanup();
+  }
+});

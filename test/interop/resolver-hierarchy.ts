@@ -113,6 +113,9 @@ www CNAME web.example.bnd.
 txt TXT "hello"
 shortttl 2 A 127.25.8.3
 alias DNAME example.bnd.
+cn CNAME a.example.sov.
+mapped A 127.25.8.8
+mapped AAAA ::ffff:127.25.8.8
 deep NS ns.deep
 ns.deep A ${ADDR.deep}
 ${Array.from({ length: 40 }, (_, i) => `big TXT "record ${i} ${'x'.repeat(60)}"`).join('\n')}

@@ -8,6 +8,7 @@ import { Name } from '../wire/name.js';
 import { durationMs, durationS } from './duration.js';
 import { parseRule } from '../update/policy.js';
 import { TransferAcl } from '../transfer/acl.js';
+import { balanceHints, balanceSchema } from '../balance/config.js';
 import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -315,6 +316,8 @@ export const configSchema = z.strictObject({
   llmnr: nameServiceSchema,
   /** NetBIOS name service responder (RFC 1001/1002, UDP 137, IPv4 only); legacy, off by default (src/netbios). */
   netbios: nameServiceSchema,
+  /** Load balancing (src/balance): weighted A/AAAA sets, answers by client subnet (ECS) or GeoIP region, health-checked failover. */
+  balance: balanceSchema,
 }).superRefine(crossChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -468,4 +471,5 @@ export const configHints: Record<string, string> = {
   'resolver.qnameMinimization': 'true or false (the same setting as qnameMinimisation)',
   llmnr: 'enabled (true/false), names (single-label host names, e.g. ["fileserver"]), interfaces (e.g. ["eth0"]), addresses (IP addresses)',
   netbios: 'enabled (true/false), names (NetBIOS names of up to 15 characters, e.g. ["FILESERVER"]), interfaces (e.g. ["eth0"]), addresses (IPv4 addresses)',
+  ...balanceHints,
 };

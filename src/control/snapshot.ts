@@ -10,6 +10,7 @@ import type { CacheStats } from '../resolver/cache.js';
 import type { UpstreamSnapshot } from '../resolver/forwarder.js';
 import { type ForwarderValidationStats, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import type { ResolverStats } from '../resolver/iterator.js';
+import { type BalanceSnapshot, mergeBalance } from '../balance/balancer.js';
 
 /** The shared cache's counters and its size in entries. */
 export interface CacheStatsSnapshot extends CacheStats {
@@ -65,6 +66,8 @@ export interface StatsSnapshot {
   transfers?: TransferSnapshot;
   /** Configured zones: loaded or not, serial, failed loads (absent in snapshots from older code). */
   zones?: ZoneSnapshot[];
+  /** Load balancing (src/balance): answers by policy, ECS, health checks; absent when not configured. */
+  balance?: BalanceSnapshot;
 }
 
 /** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
@@ -251,5 +254,7 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
   }
   out.forwarder.routes = [...routes.values()];
   out.zones = mergeZones(parts);
+  const balance = mergeBalance(parts.map((p) => p.balance));
+  if (balance !== undefined) out.balance = balance;
   return out;
 }

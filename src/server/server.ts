@@ -61,6 +61,10 @@ import { journalPathFor } from '../journal/journal.js';
 import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
 
+import { Balancer, type BalancerOptions } from '../balance/balancer.js';
+import { GeoIp } from '../balance/geoip.js';
+import { balance } from '../handlers/balance/index.js';
+
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
 /** A configured domain name (`corp.example` or `corp.example.`) as a Name. */
@@ -82,6 +86,8 @@ export interface ServerOptions {
   handlers?: readonly ChainElement[];
   /** Clock for DNSSEC signing, seconds since the epoch (tests move it). */
   now?: () => number;
+  /** Load balancer's random source and health-check clock/probe (tests; src/balance). */
+  balance?: Omit<BalancerOptions, 'logger' | 'geoip'>;
 }
 
 export interface ZoneLoadReport {
@@ -124,6 +130,8 @@ export class DnsServer {
   hosts: HostsFile | undefined;
   /** `localData` records, when any are configured. */
   localData: LocalData | undefined;
+  /** Load-balanced record sets (`balance:`), when any are configured. */
+  balancer: Balancer | undefined = undefined;
   /** The iterator, sharing `cache`: full recursion from the root (`resolver.enabled`) and/or stub zones. */
   resolver: Resolver | undefined;
   private resolverFor: Config | undefined;
@@ -463,6 +471,16 @@ export class DnsServer {
     }
     const local = parseLocalData(cfg.localData);
     this.localData = local.size > 0 ? local : undefined;
+    // Load balancing: a new balancer per config, keeping the health state of addresses checked before.
+    const oldBalancer = this.balancer;
+    this.balancer = undefined;
+    if (cfg.balance.records.length > 0) {
+      const geoip = cfg.balance.geoip !== undefined ? new GeoIp(cfg.balance.geoip.database) : undefined;
+      this.balancer = new Balancer(cfg.balance, { ...this.opts.balance, logger: this.logger, geoip });
+      this.balancer.adopt(oldBalancer);
+      this.balancer.start();
+    }
+    oldBalancer?.stop();
   }
 
   /**
@@ -575,6 +593,7 @@ export class DnsServer {
     this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
+    this.balancer?.stop();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
@@ -782,6 +801,8 @@ export class DnsServer {
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
+      // Answers only its configured names, each answer marked client-dependent (never cached for others).
+      { name: 'balance', middleware: this.balancer !== undefined ? balance(this.balancer, { maxUdpSize: max }) : undefined, pure: true },
       { name: 'secondary', middleware: this.secondaries !== undefined ? secondary(this.secondaries, max) : undefined, pure: true },
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },

@@ -58,7 +58,8 @@ export class BalancedSet {
   constructor(readonly name: Name, readonly type: number, readonly ecs: boolean, cfg: BalanceRecordConfig, checker: HealthChecker | undefined, spec: HealthSpec | undefined) {
     const index = new Map<string, number>();
     const weights: number[] = [];
-    const pool = (list: { address: string; weight: number }[]): Int32Array => {
+    // Fallback addresses are not checked (they are what is answered when the checked ones are down).
+    const pool = (list: { address: string; weight: number }[], checked = true): Int32Array => {
       const out = new Int32Array(list.length);
       list.forEach((a, i) => {
         // Canonical text (2001:DB8::1 and 2001:db8::1 are one member, checked once).
@@ -69,7 +70,7 @@ export class BalancedSet {
         if (m === undefined) {
           m = this.members.length;
           index.set(key, m);
-          this.members.push({ address: a.address, record: rr, target: spec === undefined ? undefined : checker!.target(a.address, spec, name.toString()) });
+          this.members.push({ address: a.address, record: rr, target: spec === undefined || !checked ? undefined : checker!.target(a.address, spec, name.toString()) });
           weights.push(a.weight);
         } else {
           // The same address in several lists: its weight is the largest given.
@@ -80,7 +81,6 @@ export class BalancedSet {
       return out;
     };
     this.addresses = pool(cfg.addresses);
-    this.fallback = cfg.fallback === undefined ? undefined : pool(cfg.fallback);
     for (const s of cfg.subnets ?? []) {
       this.subnets.push(parsePrefix(s.prefix));
       this.subnetPools.push(pool(s.addresses));
@@ -91,6 +91,7 @@ export class BalancedSet {
       else this.regions.set(k.toUpperCase(), pool(list));
     }
     this.regionDefault = def;
+    this.fallback = cfg.fallback === undefined ? undefined : pool(cfg.fallback, false);
     this.weights = Float64Array.from(weights);
     const weighted = [cfg.addresses, cfg.fallback ?? [], ...(cfg.subnets ?? []).map((s) => s.addresses), ...Object.values(cfg.regions ?? {})]
       .some((l) => l.some((a) => a.weight !== 1));
@@ -223,7 +224,8 @@ export class Balancer {
     if (set.checked) {
       for (let i = 0; i < pool.length; i++) {
         const m = pool[i]!;
-        if (set.members[m]!.target!.up) cand[n++] = m;
+        const t = set.members[m]!.target;
+        if (t === undefined || t.up) cand[n++] = m;
       }
       if (n < pool.length) c.policy = LbPolicy.FAILOVER;
       if (n === 0) {

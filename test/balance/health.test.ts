@@ -187,7 +187,7 @@ describe('health-checked failover with real services', () => {
         [...TCP.map((a) => `tcp.example. ${a}`), ...WEB.map((a) => `web.example. ${a}`), ...DNS.map((a) => `ns.example. ${a}`)].sort());
       assert.ok(r.data.checks.every((c) => c.checks > 0));
       const text = formatHealth(r.data.checks as never);
-      assert.match(text, /^up {4}tcp\.example\. 127\.0\.2\.1 {2}tcp:\d+ {2}checks \d+/m);
+      assert.match(text, /^up {4}tcp\.example\. {2}127\.0\.2\.1 {2}tcp:\d+ {2}checks \d+/m);
     } finally {
       await control.close();
     }

@@ -45,6 +45,11 @@ export function seededRandom(seed: number): Random {
  * only when every remaining candidate has weight 0 (they are last-resort members, as in LVS).
  */
 export function pickWeighted(cand: Int32Array, n: number, weights: Float64Array, want: number, random: Random, out: Int32Array): number {
+  if (n === 1 && want > 0) {
+    // One candidate: nothing to draw (and no draw used up, so a seeded sequence serves only real choices).
+    out[0] = cand[0]!;
+    return 1;
+  }
   let left = n;
   let total = 0;
   for (let i = 0; i < n; i++) total += weights[cand[i]!]!;

@@ -132,7 +132,11 @@ export interface BalanceSnapshot {
 }
 
 export class Balancer {
-  private readonly byKey = new Map<string, BalancedSet>();
+  /** Sets by owner name key (Name.key, cached on the name: no string built per query), one map per type. */
+  private readonly byKeyA = new Map<string, BalancedSet>();
+  private readonly byKeyAAAA = new Map<string, BalancedSet>();
+  /** Wire lengths of balanced names: most questions are ruled out before their key is built. */
+  private readonly lengths = new Uint8Array(256);
   readonly sets: BalancedSet[] = [];
   readonly checker: HealthChecker | undefined;
   readonly geoip: GeoIp | undefined;
@@ -154,7 +158,8 @@ export class Balancer {
       const type = r.type === 'A' ? RRType.A : RRType.AAAA;
       const spec = r.health === undefined ? undefined : healthSpec(r, name, type);
       const set = new BalancedSet(name, type, r.ecs, r, this.checker, spec);
-      this.byKey.set(keyOf(name, type), set);
+      (type === RRType.A ? this.byKeyA : this.byKeyAAAA).set(name.key, set);
+      this.lengths[name.length] = 1;
       this.sets.push(set);
     }
   }
@@ -165,8 +170,8 @@ export class Balancer {
 
   /** The set balancing `name`/`type`, if any. */
   find(name: Name, type: number): BalancedSet | undefined {
-    if (type !== RRType.A && type !== RRType.AAAA) return undefined;
-    return this.byKey.get(type === RRType.A ? name.key + '\u0001' : name.key + '\u001c');
+    if ((type !== RRType.A && type !== RRType.AAAA) || this.lengths[name.length] === 0) return undefined;
+    return (type === RRType.A ? this.byKeyA : this.byKeyAAAA).get(name.key);
   }
 
   /**
@@ -269,10 +274,6 @@ export class Balancer {
     }
     return { sets: this.sets.length, answers, ecsQueries: this.ecsQueries, ecsFormErrors: this.ecsFormErrors, healthChecks: this.checker?.snapshot() ?? [] };
   }
-}
-
-function keyOf(name: Name, type: number): string {
-  return name.key + (type === RRType.A ? '\u0001' : '\u001c');
 }
 
 /** The `health:` block with its defaults resolved. */

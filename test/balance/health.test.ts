@@ -251,5 +251,19 @@ describe('health scheduler (injected clock and probe)', () => {
     assert.equal(now, 5000);
     checker.stop();
     assert.equal(timers.length, 0);
+    // A reload builds a new checker: it keeps what the old one knew (a down address stays down).
+    healthy = false;
+    const before = new HealthChecker({ logger: silentLogger, clock, probe: async () => { throw new Error('refused'); } });
+    const old = before.target('192.0.2.1', spec, 'x.example.');
+    for (let i = 0; i < 3; i++) before.record(old, now, 'refused');
+    assert.equal(old.up, false);
+    const next = new HealthChecker({ logger: silentLogger, clock });
+    const fresh = next.target('192.0.2.1', spec, 'x.example.');
+    const other = next.target('192.0.2.2', spec, 'x.example.');
+    next.adopt(before);
+    assert.equal(fresh.up, false);
+    assert.equal(fresh.failedChecks, 3);
+    assert.equal(other.up, true);
+    before.stop();
   });
 });

@@ -26,6 +26,7 @@ const commands: Record<string, () => Promise<Command>> = {
   llmnr: async () => (await import('./llmnr.js')).command,
   nbns: async () => (await import('./nbns.js')).command,
   doctor: async () => (await import('./doctor.js')).command,
+  health: async () => (await import('./health.js')).command,
 };
 
 async function usage(): Promise<string> {

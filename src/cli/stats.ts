@@ -116,6 +116,16 @@ export function formatStats(s: StatsSnapshot): string {
       out.push(`zone ${z.name}: transfers in ${sec.transfersIn}, failed ${sec.transferFailures}, ${sec.transferBytes} bytes, ${sec.transferMs} ms, last ${last}`);
     }
   }
+  const lb = s.balance;
+  if (lb !== undefined) {
+    // Load balancing: answers by policy (lb:weighted, lb:geo, lb:failover), ECS, and each checked address.
+    kv('lb.answers.weighted', lb.answers.weighted);
+    kv('lb.answers.geo', lb.answers.geo);
+    kv('lb.answers.failover', lb.answers.failover);
+    kv('lb.ecs-queries', lb.ecsQueries);
+    kv('lb.ecs-formerr', lb.ecsFormErrors);
+    for (const h of lb.healthChecks) out.push(`health ${h.names.join(',')} ${h.address} (${h.check}): ${h.up ? 'up' : 'DOWN'}, checks ${h.checks}, failed ${h.failedChecks}`);
+  }
   return out.join('\n') + '\n';
 }
 

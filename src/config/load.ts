@@ -19,6 +19,7 @@ import { makeKey } from '../tsig/key.js';
 import { TransferAcl } from '../transfer/acl.js';
 import { parseServerSpec } from '../transfer/notify.js';
 import { loadTlsCredentials } from './tls-credentials.js';
+import { GeoIp } from '../balance/geoip.js';
 import { type Config, type ConfigInput, configHints, configSchema } from './schema.js';
 
 export { expandListen, formatListen, isLoopback, type ListenAddress, parseListen } from './listen.js';
@@ -137,6 +138,12 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     problems.check(['views', i, 'localData'], configHints['views.localData'], () => parseLocalData(v.localData, 3600, `views[${i}].localData`));
   }
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
+  if (cfg.balance.geoip !== undefined) {
+    const geo = cfg.balance.geoip;
+    geo.database = resolve(baseDir, geo.database);
+    // Read now, so check-config and startup name an unreadable or corrupt database.
+    problems.check(['balance', 'geoip', 'database'], 'the path of a readable MaxMind DB file (.mmdb), e.g. GeoLite2-Country.mmdb', () => new GeoIp(geo.database));
+  }
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
   if (cfg.resolver.trustAnchors !== undefined) {
     const files = cfg.resolver.trustAnchors.map((f) => resolve(baseDir, f));

@@ -10,6 +10,7 @@ import { parseRule } from '../update/policy.js';
 import { TransferAcl } from '../transfer/acl.js';
 import { Acl } from '../resolver/acl.js';
 import { parseDns64Prefix } from '../policy/dns64-prefix.js';
+import { balanceHints, balanceSchema } from '../balance/config.js';
 import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -461,6 +462,8 @@ export const configSchema = z.strictObject({
   views: z.array(viewSchema).min(1).optional(),
   /** DNS64 (RFC 6147) for the resolver and forwarder; per view with views. */
   dns64: dns64Schema.optional(),
+  /** Load balancing (src/balance): weighted A/AAAA sets, answers by client subnet (ECS) or GeoIP region, health-checked failover. */
+  balance: balanceSchema,
 }).superRefine(crossChecks).superRefine(viewChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -646,4 +649,5 @@ export const configHints: Record<string, string> = {
   'dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
   'views.dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
   'views.dns64': '{ prefix: 64:ff9b::/96, clients: [...], exclude: [...] } or false',
+  ...balanceHints,
 };

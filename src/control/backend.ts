@@ -21,6 +21,8 @@ import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
 import { classToString, typeFromString, typeToString } from '../wire/types.js';
 import { type ProcessMetrics, processMetrics, startProcessMetrics } from './metrics.js';
+import { type HealthRow } from '../balance/health.js';
+import { mergeHealthRows } from '../balance/balancer.js';
 import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
 
 export type ReloadWhat = 'all' | 'zones' | 'hosts';
@@ -35,7 +37,8 @@ export type ControlOp =
   | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined }
   | { op: 'zone'; action: ZoneAction; name: string }
   | { op: 'sync'; name?: string | undefined }
-  | { op: 'metrics' };
+  | { op: 'metrics' }
+  | { op: 'health-checks' };
 
 /** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
 export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
@@ -64,6 +67,8 @@ export interface ControlResults {
   sync: { zones: SyncResult[]; ok: boolean };
   /** Process and Node.js metrics of every process serving (the primary's and each worker's), for /metrics. */
   metrics: ProcessMetrics[];
+  /** `sovereign health`: each health-checked address of the load balancer (src/balance). */
+  'health-checks': HealthRow[];
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -126,6 +131,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
     localData: local === undefined ? null : { records: local.recordCount },
     zones: server.zoneStatus(),
+    ...(server.balancer !== undefined ? { balance: server.balancer.snapshot() } : {}),
     transfers: {
       tsigVerified: s.tsigVerified, tsigFailed: s.tsigFailed, xfrOut: s.xfrOut, xfrOutRefused: s.xfrOutRefused,
       xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,
@@ -240,6 +246,8 @@ export class LocalBackend implements ControlBackend {
       }
       case 'metrics':
         return [await processMetrics()];
+      case 'health-checks':
+        return server.balancer?.checker?.snapshot() ?? [];
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -363,6 +371,9 @@ export class ClusterBackend implements ControlBackend {
       case 'metrics':
         // The primary's own (it holds the control endpoint and the workers' sockets) and each worker's.
         return [await processMetrics(), ...(results as ProcessMetrics[][]).flat()];
+      case 'health-checks':
+        // Each worker checks on its own (src/balance/health.ts): up only where every worker sees it up.
+        return mergeHealthRows(results as HealthRow[][]);
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

@@ -286,6 +286,28 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
     counter('sovereign_dns64_ptr_synthesised_total', 'PTR queries for the DNS64 prefix answered via in-addr.arpa.').inc(s.dns64.ptrSynthesised);
     counter('sovereign_dns64_excluded_total', 'AAAA records dropped as excluded (RFC 6147 section 5.1.4).').inc(s.dns64.excluded);
   }
+  const lb = s.balance;
+  if (lb !== undefined) {
+    // Load balancing (src/balance): answers by the policy that shaped them, ECS, and each health-checked address.
+    const answers = counter('sovereign_lb_answers_total', 'Load-balanced answers, by the policy that shaped them.', ['policy']);
+    answers.inc({ policy: 'lb:weighted' }, lb.answers.weighted);
+    answers.inc({ policy: 'lb:geo' }, lb.answers.geo);
+    answers.inc({ policy: 'lb:failover' }, lb.answers.failover);
+    counter('sovereign_ecs_queries_total', 'Queries to balanced names carrying EDNS Client Subnet (RFC 7871).').inc(lb.ecsQueries);
+    counter('sovereign_ecs_formerr_total', 'Queries with a malformed EDNS Client Subnet option, answered FORMERR.').inc(lb.ecsFormErrors);
+    const hl = ['name', 'address', 'check'];
+    const up = gauge('sovereign_health_check_up', '1 while the address passes its health checks, 0 while it is out of the answers.', hl);
+    const checks = counter('sovereign_health_checks_total', 'Health checks run.', hl);
+    const failed = counter('sovereign_health_check_failures_total', 'Health checks that failed.', hl);
+    for (const h of lb.healthChecks) {
+      for (const name of h.names) {
+        const l = { name, address: h.address, check: h.check };
+        up.set(l, h.up ? 1 : 0);
+        checks.inc(l, h.checks);
+        failed.inc(l, h.failedChecks);
+      }
+    }
+  }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
   const processText = await aggregateProcesses(perProcess);

@@ -207,6 +207,9 @@ export class ControlServer {
       case 'GET /v1/stats':
         send(res, 200, await b.run({ op: 'stats' }));
         return;
+      case 'GET /v1/health-checks':
+        send(res, 200, { checks: await b.run({ op: 'health-checks' }) });
+        return;
       case 'GET /metrics': {
         const m = await renderMetrics(await b.run({ op: 'stats' }), await b.run({ op: 'metrics' }));
         res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
@@ -214,7 +217,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync', '/v1/health-checks'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

@@ -11,6 +11,7 @@ import type { UpstreamSnapshot } from '../resolver/forwarder.js';
 import { type ForwarderValidationStats, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import type { ResolverStats } from '../resolver/iterator.js';
 import type { RateLimitSnapshot } from '../server/stats.js';
+import { type BalanceSnapshot, mergeBalance } from '../balance/balancer.js';
 
 /** The shared cache's counters and its size in entries. */
 export interface CacheStatsSnapshot extends CacheStats {
@@ -72,6 +73,8 @@ export interface StatsSnapshot {
   views?: { refused: number };
   /** DNS64 (RFC 6147): AAAA answers and PTR answers synthesised, excluded AAAA records dropped; absent without dns64. */
   dns64?: { synthesised: number; ptrSynthesised: number; excluded: number };
+  /** Load balancing (src/balance): answers by policy, ECS, health checks; absent when not configured. */
+  balance?: BalanceSnapshot;
 }
 
 /** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
@@ -277,5 +280,7 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
       addRecord(out.dns64, p.dns64);
     }
   }
+  const balance = mergeBalance(parts.map((p) => p.balance));
+  if (balance !== undefined) out.balance = balance;
   return out;
 }

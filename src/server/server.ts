@@ -56,6 +56,10 @@ import { ZoneSigning } from './zone-signing.js';
 import { ResponseRateLimiter } from '../policy/rrl.js';
 import { ClientLimits } from '../policy/client-limits.js';
 
+import { Balancer, type BalancerOptions } from '../balance/balancer.js';
+import { GeoIp } from '../balance/geoip.js';
+import { balance } from '../handlers/balance/index.js';
+
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
 
@@ -75,6 +79,8 @@ export interface ServerOptions {
   now?: () => number;
   /** Clock of response rate limiting, whole seconds (tests fix it); default the wall clock. */
   rrlNowS?: () => number;
+  /** Load balancer's random source and health-check clock/probe (tests; src/balance). */
+  balance?: Omit<BalancerOptions, 'logger' | 'geoip'>;
 }
 
 /** How often a worker that does not probe looks at the RFC 5011 state file for the lead's changes, ms. */
@@ -94,6 +100,8 @@ export class DnsServer {
   hosts: HostsFile | undefined;
   /** `localData` records, when any are configured. */
   localData: LocalData | undefined;
+  /** Load-balanced record sets (`balance:`), when any are configured. */
+  balancer: Balancer | undefined = undefined;
   /** The iterator, sharing `cache`: full recursion from the root (`resolver.enabled`) and/or stub zones. */
   resolver: Resolver | undefined;
   private resolverFor: Config | undefined;
@@ -470,6 +478,16 @@ export class DnsServer {
     }
     const local = parseLocalData(cfg.localData);
     this.localData = local.size > 0 ? local : undefined;
+    // Load balancing: a new balancer per config, keeping the health state of addresses checked before.
+    const oldBalancer = this.balancer;
+    this.balancer = undefined;
+    if (cfg.balance.records.length > 0) {
+      const geoip = cfg.balance.geoip !== undefined ? new GeoIp(cfg.balance.geoip.database) : undefined;
+      this.balancer = new Balancer(cfg.balance, { ...this.opts.balance, logger: this.logger, geoip });
+      this.balancer.adopt(oldBalancer);
+      this.balancer.start();
+    }
+    oldBalancer?.stop();
   }
 
   /**
@@ -576,6 +594,7 @@ export class DnsServer {
     this.signing.stop();
     this.forwarder?.close();
     this.hosts?.close();
+    this.balancer?.stop();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
@@ -617,6 +636,8 @@ export class DnsServer {
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
+      // Answers only its configured names, each answer marked client-dependent (never cached for others).
+      { name: 'balance', middleware: this.balancer !== undefined ? balance(this.balancer, { maxUdpSize: max }) : undefined, pure: true },
       { name: 'secondary', middleware: secondary(zones.secondaries, max), pure: true },
       { name: 'authority', middleware: zones.catalog.size > 0 ? authority(zones.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: local !== undefined ? localData(local, { maxUdpSize: max, recursionAvailable: ra }) : undefined },

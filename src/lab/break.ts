@@ -13,7 +13,7 @@
  * Every break flushes the caches that would hide it; every repair undoes it and flushes again.
  */
 import { clearStubCaches, execIn, labQuery } from './lab.js';
-import { ipIn } from './netns.js';
+import { ipIn, killAllIn } from './netns.js';
 import { addChain, deleteChain } from './nat.js';
 import { type LabState, SOVEREIGN_BIN, authoritativeSpec, labServices, nsOf, startService, stopProcess, writeState } from './services.js';
 import { type LabServer, fqdn } from './topology.js';
@@ -92,11 +92,12 @@ export async function labBreak(state: LabState, kind: BreakKind): Promise<string
       const t2 = { ...t, internet: { ...t.internet, servers: [...t.internet.servers, attacker] } };
       const spec = authoritativeSpec(t2, attacker);
       await flushCaches(state, ['isp', gw]);
+      killAllIn(nsOf(state.prefix, 'attacker'));
       const proc = await startService(state, spec);
       const ispNs = nsOf(state.prefix, 'isp');
-      addChain(ispNs, POISON, 'type nat hook output priority dstnat; policy accept;',
-        [`ip daddr ${real.address} udp dport 53 dnat to ${t.internet.attacker}`, `ip daddr ${real.address} tcp dport 53 dnat to ${t.internet.attacker}`]);
       try {
+        addChain(ispNs, POISON, 'type nat hook output priority -100; policy accept;', [`ip daddr ${real.address} udp dport 53 dnat to ${t.internet.attacker}`,
+          `ip daddr ${real.address} tcp dport 53 dnat to ${t.internet.attacker}`]);
         // One lookup while the attacker answers: the forged data lands in both caches.
         const name = `www.${zone}`;
         const r = await labQuery(state, t.clients[0]!.name, name, 'A', { hosts: false, cache: false, llmnr: false, netbios: false });

@@ -60,7 +60,6 @@ function buildNetwork(prefix: string, t: Topology): void {
   t.clients.forEach((c, i) => {
     addNamespace(ns(c.name));
     plug(ns(c.name), 'eth0', `${c.address}/${t.lan.prefixLength}`, gw, 'lan', `p-c${i}`);
-    ipIn(ns(c.name), 'addr', 'change', `${c.address}/${t.lan.prefixLength}`, 'brd', lanBroadcast(t), 'dev', 'eth0');
     ipIn(ns(c.name), 'route', 'add', 'default', 'via', t.lan.gateway);
   });
   const servers = [...t.internet.servers.map((s) => ({ name: s.name, address: s.address })), { name: 'attacker', address: t.internet.attacker }];

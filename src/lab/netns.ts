@@ -47,14 +47,19 @@ export function listNamespaces(prefix: string): string[] {
   return out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.length > 0 && n.startsWith(prefix));
 }
 
-/** Kills what still runs in the namespace and deletes it; quiet when it is gone already. */
-export function deleteNamespace(ns: string): void {
+/** Kills every process running in a lab namespace (all of them were started by the lab). */
+export function killAllIn(ns: string): void {
   const pids = spawnSync(IP, ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
   for (const p of pids.split('\n')) {
     if (/^\d+$/.test(p)) {
       try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
     }
   }
+}
+
+/** Kills what still runs in the namespace and deletes it; quiet when it is gone already. */
+export function deleteNamespace(ns: string): void {
+  killAllIn(ns);
   spawnSync(IP, ['netns', 'del', ns]);
 }
 
@@ -78,6 +83,6 @@ export function plug(ns: string, dev: string, address: string, bridgeNs: string,
   run(IP, ['link', 'add', port, 'netns', bridgeNs, 'type', 'veth', 'peer', 'name', dev, 'netns', ns]);
   ipIn(bridgeNs, 'link', 'set', port, 'master', bridge);
   ipIn(bridgeNs, 'link', 'set', port, 'up');
-  ipIn(ns, 'addr', 'add', address, 'dev', dev);
+  ipIn(ns, 'addr', 'add', address, 'brd', '+', 'dev', dev);
   ipIn(ns, 'link', 'set', dev, 'up');
 }

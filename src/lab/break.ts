@@ -3,9 +3,11 @@
  * cannot open google.com"), each made the way it happens on real networks:
  * - resolver-down: the ISP resolver's process is stopped (clients get SERVFAIL from the gateway).
  * - udp53-blocked: the gateway's firewall drops UDP to port 53 (forwarded and its own): timeouts/SERVFAIL.
- * - poisoned-cache: an attacker answers for the victim zone's server while the resolver asks
+ * - poisoned-cache: an attacker answers for an unsigned zone's server while the resolver asks
  *   (a DNAT in the resolver's namespace stands in for a won spoofing race, RFC 5452); the wrong
  *   address then sits in the resolver's and forwarder's caches with a long TTL after the attacker left.
+ * - wrong-ds: the TLD publishes a DS for the (signed) victim zone that matches none of its keys:
+ *   the validating resolver answers SERVFAIL (bogus, RFC 4035 §5.2).
  * - lame-delegation: the TLD delegates the victim zone to a server that is not authoritative for it
  *   (RFC 1912 §2.8): SERVFAIL.
  * - broken-mtu: the gateway's WAN link MTU is 1000 and fragments are dropped: answers larger than
@@ -15,17 +17,33 @@
 import { clearStubCaches, execIn, labQuery } from './lab.js';
 import { ipIn, killAllIn } from './netns.js';
 import { addChain, deleteChain } from './nat.js';
-import { type LabState, SOVEREIGN_BIN, authoritativeSpec, labServices, nsOf, startService, stopProcess, writeState } from './services.js';
+import { type LabState, SOVEREIGN_BIN, authoritativeSpec, labServices, nsOf, signedZones, startService, stopProcess, writeState } from './services.js';
 import { type LabServer, fqdn } from './topology.js';
 import { labZones, parentZone } from './zones.js';
 
-export const BREAK_KINDS = ['resolver-down', 'udp53-blocked', 'poisoned-cache', 'lame-delegation', 'broken-mtu'] as const;
+export const BREAK_KINDS = ['resolver-down', 'udp53-blocked', 'poisoned-cache', 'lame-delegation', 'wrong-ds', 'broken-mtu'] as const;
 export type BreakKind = typeof BREAK_KINDS[number];
 
 /** The zone whose names the faults aim at: the first leaf zone with records (example.com. by default). */
 export function victimZone(state: LabState): string {
   const z = labZones(state.topology).find((x) => x.name !== '.' && x.records.length > 0);
   if (z === undefined) throw new Error('the topology has no zone with records to aim the fault at');
+  return z.name;
+}
+
+/**
+ * The zone poisoned-cache aims at: an unsigned one (example.net. by default), since a validating
+ * resolver rejects forged answers for a signed zone (RFC 4035 §5) — the lesson of the fault.
+ */
+export function poisonZone(state: LabState): string {
+  const signed = new Set(signedZones(state.topology).map((z) => z.name));
+  return labZones(state.topology).find((x) => x.name !== '.' && x.records.length > 0 && !signed.has(x.name))?.name ?? victimZone(state);
+}
+
+/** The zone wrong-ds aims at: the first signed leaf zone with records (example.com. by default). */
+export function signedVictimZone(state: LabState): string {
+  const z = signedZones(state.topology).find((x) => x.name !== '.' && x.records.length > 0);
+  if (z === undefined) throw new Error('no zone of the topology is signed (internet.dnssec, and Sovereign serving the zone)');
   return z.name;
 }
 
@@ -85,12 +103,12 @@ export async function labBreak(state: LabState, kind: BreakKind): Promise<string
       what = `gateway firewall drops UDP to port 53 (chains ${UDP53_FORWARD}, ${UDP53_OUTPUT})`;
       break;
     case 'poisoned-cache': {
-      const zone = victimZone(state);
+      const zone = poisonZone(state);
       const real = serverOfZone(state, zone);
       const attacker: LabServer = { name: 'attacker', address: t.internet.attacker, software: 'sovereign',
         zones: [{ name: zone, records: ['@ 86400 A ' + t.internet.attacker, '* 86400 A ' + t.internet.attacker] }] };
       const t2 = { ...t, internet: { ...t.internet, servers: [...t.internet.servers, attacker] } };
-      const spec = authoritativeSpec(t2, attacker);
+      const spec = authoritativeSpec(t2, attacker, { unsigned: true });
       await flushCaches(state, ['isp', gw]);
       killAllIn(nsOf(state.prefix, 'attacker'));
       const proc = await startService(state, spec);
@@ -115,9 +133,19 @@ export async function labBreak(state: LabState, kind: BreakKind): Promise<string
       const tld = serverOfZone(state, parent);
       const root = serverOfZone(state, '.');
       // The parent's NS for the zone now points at a server that is not authoritative for it.
-      await restart(state, authoritativeSpec(t, tld, new Map([[zone, root.address]])));
+      await restart(state, authoritativeSpec(t, tld, { delegateTo: new Map([[zone, root.address]]) }));
       await flushCaches(state, ['isp', gw]);
       what = `${fqdn(parent)} (on ${tld.name}) delegates ${zone} to ${root.address}, which is not authoritative for it`;
+      break;
+    }
+    case 'wrong-ds': {
+      const zone = signedVictimZone(state);
+      const parent = serverOfZone(state, parentZone(labZones(t), zone));
+      // The parent publishes a DS matching no DNSKEY of the child: a validating resolver must
+      // treat the zone as bogus (RFC 4035 §5.2) and answer SERVFAIL.
+      await restart(state, authoritativeSpec(t, parent, { wrongDs: new Set([zone]) }));
+      await flushCaches(state, ['isp', gw]);
+      what = `${parent.name} publishes a DS for ${zone} that matches none of its keys`;
       break;
     }
     case 'broken-mtu':
@@ -154,11 +182,11 @@ export async function labRepair(state: LabState, kind: BreakKind): Promise<strin
       await flushCaches(state, ['isp', gw]);
       what = 'caches of the ISP resolver and the gateway flushed';
       break;
-    case 'lame-delegation': {
-      const parent = parentZone(labZones(t), victimZone(state));
+    case 'lame-delegation': case 'wrong-ds': {
+      const parent = parentZone(labZones(t), kind === 'wrong-ds' ? signedVictimZone(state) : victimZone(state));
       await restart(state, specOf(state, serverOfZone(state, parent).name));
       await flushCaches(state, ['isp', gw]);
-      what = `${fqdn(parent)} delegates correctly again`;
+      what = `${fqdn(parent)} ${kind === 'wrong-ds' ? 'publishes the right DS' : 'delegates correctly'} again`;
       break;
     }
     case 'broken-mtu':

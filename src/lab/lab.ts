@@ -103,22 +103,26 @@ export async function labUp(t: Topology, prefix = DEFAULT_PREFIX, now = Date.now
       mkdirSync(join(dir, c.name), { recursive: true });
       writeFileSync(join(dir, c.name, 'hosts'), c.hosts.join('\n') + '\n');
     }
-    state.processes = await Promise.all(labServices(t).map((s) => startService(state, s)));
+    // DNS first (what the first answer needs); the clients' LLMNR/NetBIOS responders once it came.
+    const clients = new Set(t.clients.map((c) => c.name));
+    const services = labServices(t);
+    state.processes = await Promise.all(services.filter((s) => !clients.has(s.node)).map((s) => startService(state, s)));
     writeState(state);
+    const first = firstName(t);
+    let answer: StubResult;
+    for (;;) {
+      answer = await labQuery(state, t.clients[0]!.name, first, 'A', { cache: false, llmnr: false, netbios: false, hosts: false });
+      if (answer.source === 'dns' || now() - t0 > 20_000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    state.upMs = now() - t0;
+    state.processes.push(...await Promise.all(services.filter((s) => clients.has(s.node)).map((s) => startService(state, s))));
+    writeState(state);
+    return { state, firstAnswerMs: state.upMs, firstAnswer: answer };
   } catch (e) {
     await labDown(prefix);
     throw e;
   }
-  const first = firstName(t);
-  let answer: StubResult;
-  for (;;) {
-    answer = await labQuery(state, t.clients[0]!.name, first, 'A', { cache: false, llmnr: false, netbios: false, hosts: false });
-    if (answer.source === 'dns' || now() - t0 > 20_000) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  state.upMs = now() - t0;
-  writeState(state);
-  return { state, firstAnswerMs: state.upMs, firstAnswer: answer };
 }
 
 /** The first A name of the topology's leaf zones (www.example.com. by default). */

@@ -11,6 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { IP } from './netns.js';
 import type { LabServer, Topology } from './topology.js';
+import { labDs, wrongDs } from './dnssec.js';
 import { type LabZone, labZones, rootHintsText, zoneText } from './zones.js';
 
 /** The sovereign entry point (bin/sovereign.js), three levels above dist/src/lab. */
@@ -113,18 +114,36 @@ function zoneFileName(z: LabZone): string {
   return z.name === '.' ? 'root.zone' : `${z.name.slice(0, -1)}.zone`;
 }
 
+/** Zones signed in the lab: those Sovereign serves, when the topology asks for DNSSEC. */
+export function signedZones(t: Topology): LabZone[] {
+  return t.internet.dnssec ? labZones(t).filter((z) => effectiveSoftware(z.server) === 'sovereign') : [];
+}
+
+export interface AuthoritativeOptions {
+  /** Delegations pointed elsewhere (zone -> address): `lab break lame-delegation`. */
+  delegateTo?: Map<string, string>;
+  /** Child zones whose DS is published wrong: `lab break wrong-ds`. */
+  wrongDs?: Set<string>;
+  /** Serve unsigned (the attacker has no keys). */
+  unsigned?: boolean;
+}
+
 /** The authoritative server of `s`: its zones written from the topology, served by its software. */
-export function authoritativeSpec(t: Topology, s: LabServer, delegateTo?: Map<string, string>): ServiceSpec {
+export function authoritativeSpec(t: Topology, s: LabServer, o: AuthoritativeOptions = {}): ServiceSpec {
   const software = effectiveSoftware(s);
   return {
     node: s.name, software,
     prepare(dir) {
       const all = labZones(t);
       const mine = all.filter((z) => z.server.name === s.name);
+      const keyDir = join(dir, '..', 'keys');
+      const signed = o.unsigned === true ? [] : signedZones(t);
+      const ds = labDs(keyDir, signed);
+      for (const z of o.wrongDs ?? []) if (ds.has(z)) ds.set(z, wrongDs(ds.get(z)!));
       const files = mine.map((z) => {
         const file = join(dir, zoneFileName(z));
-        writeFileSync(file, zoneText(all, z, { delegateTo }));
-        return { name: z.name, file };
+        writeFileSync(file, zoneText(all, z, { delegateTo: o.delegateTo, ds }));
+        return { name: z.name, file, signed: signed.some((x) => x.name === z.name) };
       });
       if (software === 'nsd') {
         const conf = join(dir, 'nsd.conf');
@@ -165,7 +184,8 @@ ${files.map((f) => `zone "${f.name}" { type primary; file "${f.file}"; };`).join
       }
       const config = join(dir, 'sovereign.yaml');
       writeFileSync(config, sovereignConfig(dir, [`${s.address}:53`],
-        `zones:\n${files.map((f) => `  - { name: ${JSON.stringify(f.name)}, file: ${JSON.stringify(f.file)} }`).join('\n')}\n`));
+        `zones:\n${files.map((f) => `  - { name: ${JSON.stringify(f.name)}, file: ${JSON.stringify(f.file)}${
+          f.signed ? `, dnssec: { policy: default, keyDir: ${JSON.stringify(keyDir)} }` : ''} }`).join('\n')}\n`));
       return { cmd: process.execPath, args: [SOVEREIGN_BIN, 'serve', '-c', config], config, pidFile: join(dir, 'sovereign.pid') };
     },
   };
@@ -180,8 +200,12 @@ export function labServices(t: Topology): ServiceSpec[] {
       const hints = join(dir, 'root.hints');
       writeFileSync(hints, rootHintsText(labZones(t)));
       const config = join(dir, 'sovereign.yaml');
-      // The lab's root is unsigned: no validation (the built-in anchors are the real root's).
-      writeFileSync(config, sovereignConfig(dir, [`${t.isp.resolver}:53`], `resolver: { enabled: true, rootHints: ${JSON.stringify(hints)}, dnssec: false }
+      // The trust anchor is the lab root's DS (never the real root's); an unsigned lab root: no validation.
+      const root = signedZones(t).filter((z) => z.name === '.');
+      const anchor = join(dir, 'root.ds');
+      writeFileSync(anchor, [...labDs(join(dir, '..', 'keys'), root)].map(([z, ds]) => `${z} 86400 IN DS ${ds}\n`).join(''));
+      const dnssec = root.length > 0 ? `true, trustAnchors: [${JSON.stringify(anchor)}]` : 'false';
+      writeFileSync(config, sovereignConfig(dir, [`${t.isp.resolver}:53`], `resolver: { enabled: true, rootHints: ${JSON.stringify(hints)}, dnssec: ${dnssec} }
 allowRecursion: ["127.0.0.0/8", "192.168.0.0/16", "${t.isp.resolver.replace(/\.\d+$/, '.0')}/${t.isp.prefixLength}"]
 `));
       return { cmd: process.execPath, args: [SOVEREIGN_BIN, 'serve', '-c', config], config, pidFile: join(dir, 'sovereign.pid') };

@@ -68,6 +68,8 @@ export const topologySchema = z.object({
     servers: z.array(server).min(1),
     /** Where the attacker of `lab break poisoned-cache` sits. */
     attacker: ipv4.default('198.51.100.66'),
+    /** Sign the zones Sovereign serves and validate in the resolver (trust anchor: the lab root). */
+    dnssec: z.boolean().default(true),
   }).strict(),
 }).strict();
 

@@ -33,6 +33,8 @@ export function parentZone(zones: LabZone[], name: string): string {
 export interface ZoneTextOptions {
   /** Delegations to point elsewhere (zone -> address): `lab break lame-delegation`. */
   delegateTo?: Map<string, string>;
+  /** DS RDATA text of the signed child zones (dnssec.ts). */
+  ds?: Map<string, string>;
 }
 
 /** The master-file text of `zone`. */
@@ -49,6 +51,8 @@ export function zoneText(zones: LabZone[], zone: LabZone, opts: ZoneTextOptions 
     if (child.name === o || parentZone(zones, child.name) !== o) continue;
     const cns = nsName(child.name);
     lines.push(`${child.name} 86400 IN NS ${cns}`, `${cns} 86400 IN A ${opts.delegateTo?.get(child.name) ?? child.server.address}`);
+    const ds = opts.ds?.get(child.name);
+    if (ds !== undefined) lines.push(`${child.name} 86400 IN DS ${ds}`);
   }
   lines.push(...zone.records);
   return lines.join('\n') + '\n';

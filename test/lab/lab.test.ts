@@ -140,7 +140,7 @@ describe('the lab', { concurrency: false }, () => {
       assert.deepEqual(r.answers, [], kind);
       assert.ok(r.status === 'SERVFAIL' || r.status === 'TIMEOUT', `${kind}: ${r.status}`);
     };
-    for (const kind of ['resolver-down', 'udp53-blocked', 'lame-delegation'] as const) {
+    for (const kind of ['resolver-down', 'udp53-blocked', 'lame-delegation', 'wrong-ds'] as const) {
       await labBreak(requireState(PREFIX), kind);
       failed(await www(), kind);
       assert.deepEqual(requireState(PREFIX).broken, [kind]);
@@ -148,12 +148,16 @@ describe('the lab', { concurrency: false }, () => {
       assert.deepEqual(addrs(await www()), ['www.example.com. A 192.0.2.80'], `${kind} repaired`);
     }
 
+    // Poisoning aims at the unsigned example.net (BIND): a forged answer for the signed
+    // example.com would be bogus to the validating resolver.
+    const wwwNet = async (): Promise<StubResult> => labQuery(requireState(PREFIX), 'phone', 'www.example.net', 'A', dnsOnly);
     await labBreak(requireState(PREFIX), 'poisoned-cache');
-    const poisoned = await www();
-    assert.deepEqual(addrs(poisoned), ['www.example.com. A 198.51.100.66'], 'the attacker\'s address, from the caches');
+    const poisoned = await wwwNet();
+    assert.deepEqual(addrs(poisoned), ['www.example.net. A 198.51.100.66'], 'the attacker\'s address, from the caches');
     assert.ok(poisoned.answers[0]!.ttl > 300, 'with the attacker\'s long TTL');
+    assert.deepEqual(addrs(await www()), ['www.example.com. A 192.0.2.80'], 'other names are not touched');
     await labRepair(requireState(PREFIX), 'poisoned-cache');
-    assert.deepEqual(addrs(await www()), ['www.example.com. A 192.0.2.80']);
+    assert.deepEqual(addrs(await wwwNet()), ['www.example.net. A 192.0.2.81']);
 
     await labBreak(requireState(PREFIX), 'broken-mtu');
     const big = await labQuery(requireState(PREFIX), 'laptop', 'big.example.com', 'TXT', dnsOnly);

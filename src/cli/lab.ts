@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BREAK_KINDS, type BreakKind, labBreak, labRepair } from '../lab/break.js';
 import { DEFAULT_PREFIX, execIn, labDown, labQuery, labStatus, labUp, requireState } from '../lab/lab.js';
+import { labPrerequisites } from '../lab/netns.js';
 import { type ProbeRequest, runProbe } from '../lab/probe.js';
 import { renderStub, renderTraceSvg, renderTraceText } from '../lab/render.js';
 import { loadTopology } from '../lab/topology.js';
@@ -139,6 +140,12 @@ export const command: Command = {
     } catch (e) {
       stdio.err(`sovereign lab: ${(e as Error).message}\n`);
       return EXIT_PARSE;
+    }
+    // Everything but the in-namespace probe needs root and the tools: say so before trying.
+    const why = args.action === 'probe' ? undefined : labPrerequisites();
+    if (why !== undefined) {
+      stdio.err(`sovereign lab: ${why}\n`);
+      return EXIT_FAILED;
     }
     try {
       return await runLab(args);

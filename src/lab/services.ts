@@ -18,11 +18,12 @@ import { type LabZone, labZones, rootHintsText, zoneText } from './zones.js';
 export const SOVEREIGN_BIN = new URL('../../../bin/sovereign.js', import.meta.url).pathname;
 export const NSD = '/usr/sbin/nsd';
 export const NAMED = '/usr/sbin/named';
+export const NMBD = '/usr/sbin/nmbd';
 
 export interface LabProcess {
   node: string;
   ns: string;
-  software: 'sovereign' | 'nsd' | 'bind';
+  software: 'sovereign' | 'nsd' | 'bind' | 'nmbd';
   pid: number;
   dir: string;
   /** The Sovereign config file (control commands take it with -c). */
@@ -98,7 +99,7 @@ ${body}`;
 
 export interface ServiceSpec {
   node: string;
-  software: 'sovereign' | 'nsd' | 'bind';
+  software: LabProcess['software'];
   /** Writes the node's files into its directory; returns the command line. */
   prepare(dir: string): { cmd: string; args: string[]; config?: string; pidFile: string };
 }
@@ -222,19 +223,49 @@ forwarding: { timeoutMs: 1000, maxAttempts: 2, maxFailures: 100 }
     },
   });
   for (const c of t.clients) {
-    if (!c.llmnr && !c.netbios) continue;
+    const nmbd = c.netbios && c.netbiosServer === 'nmbd' && existsSync(NMBD);
+    if (nmbd) specs.push(nmbdSpec(c.name));
+    const netbios = c.netbios && !nmbd;
+    if (!c.llmnr && !netbios) continue;
     specs.push({
       node: c.name, software: 'sovereign',
       prepare(dir) {
         const config = join(dir, 'sovereign.yaml');
         writeFileSync(config, sovereignConfig(dir, ['127.0.0.1:5300'], `llmnr: { enabled: ${c.llmnr}, names: [${c.name}], interfaces: [eth0] }
-netbios: { enabled: ${c.netbios}, names: [${c.name.toUpperCase().slice(0, 15)}], interfaces: [eth0] }
+netbios: { enabled: ${netbios}, names: [${c.name.toUpperCase().slice(0, 15)}], interfaces: [eth0] }
 `, false));
         return { cmd: process.execPath, args: [SOVEREIGN_BIN, 'serve', '-c', config], config, pidFile: join(dir, 'sovereign.pid') };
       },
     });
   }
   return specs;
+}
+
+/** Samba's nmbd answering a client's NetBIOS name (broadcast only, its own directories, one interface). */
+function nmbdSpec(node: string): ServiceSpec {
+  return {
+    node, software: 'nmbd',
+    prepare(dir) {
+      const base = join(dir, 'samba');
+      for (const d of ['lock', 'state', 'cache', 'private', 'pid', 'ncalrpc']) mkdirSync(join(base, d), { recursive: true });
+      const conf = join(base, 'smb.conf');
+      writeFileSync(conf, `[global]
+  workgroup = LAB
+  netbios name = ${node.toUpperCase().slice(0, 15)}
+  interfaces = eth0
+  bind interfaces only = yes
+  name resolve order = bcast
+  lock directory = ${base}/lock
+  state directory = ${base}/state
+  cache directory = ${base}/cache
+  private dir = ${base}/private
+  pid directory = ${base}/pid
+  ncalrpc dir = ${base}/ncalrpc
+  log file = ${base}/log.%m
+`);
+      return { cmd: NMBD, args: ['-F', '--debug-stdout', '--no-process-group', '-s', conf], pidFile: join(base, 'pid', 'nmbd.pid') };
+    },
+  };
 }
 
 /** Starts one service in its node's namespace (files under DIR/NODE); returns its record once its PID file is written. */

@@ -142,7 +142,7 @@ export async function stubResolve(o: StubOptions, now = Date.now): Promise<StubR
     const label = name.toString().slice(0, -1).toUpperCase();
     const got = label.length <= 15 ? await queryName({ name: label, suffix: 0x00, scope: '' }, { to: o.broadcast, timeoutMs: 1000 }) : [];
     const addrs = [...new Set(got.flatMap((g) => g.addresses.map((a) => a.address)))];
-    step('netbios', t0, addrs.length > 0 ? `answered by ${got.map((g) => g.from).join(', ')}` : 'no node answered');
+    step('netbios', t0, addrs.length > 0 ? `answered by ${[...new Set(got.map((g) => g.from))].join(', ')}` : 'no node answered');
     if (addrs.length > 0) return done('netbios', addrs.map((a) => ({ name: r.name, ttl: 0, type: 'A', data: a })));
   }
   return r;

@@ -24,6 +24,8 @@ const client = z.object({
   /** Answer this client's name by LLMNR (RFC 4795) and NetBIOS (RFC 1002) on the LAN. */
   llmnr: z.boolean().default(true),
   netbios: z.boolean().default(true),
+  /** Who answers NetBIOS: Sovereign, or Samba's nmbd where installed (interop). */
+  netbiosServer: z.enum(['sovereign', 'nmbd']).default('sovereign'),
 }).strict();
 
 const portForward = z.object({
@@ -88,6 +90,7 @@ clients:
     hosts: ["192.168.1.1 router router.lan", "192.168.1.50 printer.lan"]
   - name: phone
     address: 192.168.1.101
+    netbiosServer: nmbd
 gateway:
   name: gw
   wan: 203.0.113.2

@@ -114,8 +114,13 @@ export async function labTrace(state: LabState, clientName: string, name: string
     { from: client.name, to: t.gateway.name, label: `${type} ${qname} from ${client.address}:${sport}` },
     { from: t.gateway.name, to: 'isp', label: `NAT: ${client.address}:${sport} -> ${pub}` },
   ];
+  if (collision?.public !== undefined) {
+    steps.push({ from: t.gateway.name, to: t.gateway.name, label: `${collision.client} from the same port ${sport} -> ${collision.public.address}:${collision.public.port}` });
+  }
   for (const h of hops) {
-    steps.push({ from: 'isp', to: h.node, label: `${type} ${qname}? (RD=0)` });
+    // A hop the resolver did not take for this query (its data was cached) is drawn as the path only.
+    const asked = resolverFlows.some((f) => f.server === h.server);
+    steps.push({ from: 'isp', to: h.node, label: `${type} ${qname}? (RD=0)${asked ? '' : ' [cached: not asked]'}` });
     steps.push({ from: h.node, to: 'isp', label: h.kind === 'referral' ? `referral ${h.next} (NS TTL ${h.ttl})` : `${h.kind}${h.ttl !== undefined ? ` TTL ${h.ttl}` : ''}`, ms: h.rttMs });
   }
   steps.push({ from: 'isp', to: t.gateway.name, label: `${first.status} ${first.answers[0] ?? ''} to ${pub}`, ms: first.rttMs });

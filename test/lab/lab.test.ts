@@ -4,13 +4,13 @@
 // BIND), the trace's conntrack mapping and cache hit, the stub order (hosts, cache, LLMNR,
 // NetBIOS), every `lab break` fault and its repair, `lab exec`, and `lab down` leaving nothing.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labBreak, labRepair } from '../../src/lab/break.js';
-import { labDown, labNamespaces, labQuery, labUp, requireState } from '../../src/lab/lab.js';
-import { labPrerequisites } from '../../src/lab/netns.js';
+import { execIn, labDown, labNamespaces, labQuery, labUp, requireState } from '../../src/lab/lab.js';
+import { IP, labPrerequisites } from '../../src/lab/netns.js';
 import { renderTraceSvg, renderTraceText } from '../../src/lab/render.js';
 import type { LabState } from '../../src/lab/services.js';
 import type { StubResult } from '../../src/lab/stub.js';
@@ -33,6 +33,16 @@ test('topology: the default parses; bad files name the key', () => {
   assert.throws(() => parseLabArgs(['break', 'nonsense']), /unknown fault "nonsense"/);
   assert.throws(() => parseLabArgs(['exec', 'laptop']), /needs a command after --/);
   assert.deepEqual(parseLabArgs(['exec', 'gw', '--', 'ip', '-br', 'addr']).rest, ['ip', '-br', 'addr']);
+});
+
+test('not root: one clear message, nothing built', (t) => {
+  if (process.getuid?.() !== 0) t.skip('run as root to drop to an unprivileged user');
+  else {
+    const r = spawnSync(process.execPath, [BIN, 'lab', 'up', '--prefix', PREFIX], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: '/' });
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr, 'sovereign lab: the lab needs root (network namespaces, veth pairs and nftables): run it with sudo\n');
+    assert.deepEqual(labNamespaces(PREFIX), []);
+  }
 });
 
 describe('the lab', { concurrency: false }, () => {
@@ -69,9 +79,9 @@ describe('the lab', { concurrency: false }, () => {
 
   test('a LAN client resolves through the NAT and the hierarchy (Sovereign, NSD and BIND)', async (t) => {
     const s = ready(t);
-    if (s === undefined || !havePeers(t, 'nsd', 'named')) return;
+    if (s === undefined || !havePeers(t, 'nsd', 'named', 'nmbd')) return;
     assert.deepEqual(s.processes.map((p) => `${p.node}=${p.software}`).sort(),
-      ['auth-com=sovereign', 'auth-net=bind', 'gw=sovereign', 'isp=sovereign', 'laptop=sovereign', 'phone=sovereign', 'root=sovereign', 'tld-com=sovereign', 'tld-net=nsd']);
+      ['auth-com=sovereign', 'auth-net=bind', 'gw=sovereign', 'isp=sovereign', 'laptop=sovereign', 'phone=nmbd', 'phone=sovereign', 'root=sovereign', 'tld-com=sovereign', 'tld-net=nsd']);
     const com = await labQuery(s, 'laptop', 'www.example.com', 'A', dnsOnly);
     assert.equal(com.source, 'dns');
     assert.deepEqual(addrs(com), ['www.example.com. A 192.0.2.80']);
@@ -127,6 +137,15 @@ describe('the lab', { concurrency: false }, () => {
     const nb = await labQuery(s, 'phone', 'laptop', 'A', { llmnr: false });
     assert.equal(nb.source, 'netbios');
     assert.deepEqual(addrs(nb), ['laptop. A 192.168.1.100']);
+    // The phone's NetBIOS name is Samba's nmbd's (interop); it registers by broadcast first.
+    if (havePeers(t, 'nmbd')) {
+      let byNmbd: StubResult;
+      const deadline = Date.now() + 30_000;
+      do byNmbd = await labQuery(s, 'laptop', 'phone', 'A', { llmnr: false, cache: false });
+      while (byNmbd.source !== 'netbios' && Date.now() < deadline);
+      assert.equal(byNmbd.source, 'netbios', JSON.stringify(byNmbd));
+      assert.deepEqual(addrs(byNmbd), ['phone. A 192.168.1.101']);
+    }
     const none = await labQuery(s, 'phone', 'nobody');
     assert.equal(none.source, 'none');
     assert.deepEqual(none.steps.map((x) => x.source), ['hosts', 'cache', 'dns', 'llmnr', 'netbios']);
@@ -168,6 +187,25 @@ describe('the lab', { concurrency: false }, () => {
     assert.equal(bigAgain.answers.length, 1);
     assert.equal(bigAgain.answers[0]!.data.length, 5 * 203 - 1);
     assert.deepEqual(requireState(PREFIX).broken, []);
+  });
+
+  test('the gateway forwards its public port 8080 to the laptop\'s port 80 (DNAT, source kept)', async (t) => {
+    const s = ready(t);
+    if (s === undefined) return;
+    const server = spawn(IP, ['netns', 'exec', `${PREFIX}laptop`, process.execPath, '-e',
+      "require('net').createServer((c) => c.end('hello ' + c.remoteAddress + '\\n')).listen(80, '192.168.1.100', () => console.log('ready'))"],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((res, rej) => {
+        server.stdout.once('data', () => res());
+        server.once('exit', (c) => rej(new Error(`listener exited ${c}`)));
+      });
+      const r = await execIn(s, 'isp', [process.execPath, '-e',
+        "const c = require('net').connect(8080, '203.0.113.2'); c.pipe(process.stdout); c.on('error', (e) => { console.error(e.message); process.exit(1); })"], 20_000);
+      assert.equal(r.stdout, 'hello 203.0.113.53\n', r.stderr);
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   test('sovereign lab status / query / exec from the command line', (t) => {

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BREAK_KINDS, type BreakKind, labBreak, labRepair } from '../lab/break.js';
-import { DEFAULT_PREFIX, execIn, labDown, labQuery, labStatus, labUp, requireState } from '../lab/lab.js';
+import { DEFAULT_PREFIX, execInNode, labDown, labQuery, labStatus, labUp, requireState } from '../lab/lab.js';
 import { labPrerequisites } from '../lab/netns.js';
 import { type ProbeRequest, runProbe } from '../lab/probe.js';
 import { renderStub, renderTraceSvg, renderTraceText } from '../lab/render.js';
@@ -123,7 +123,7 @@ async function runLab(a: LabArgs): Promise<number> {
       return 0;
     }
     case 'exec': {
-      const r = await execIn(requireState(a.prefix), a.positionals[0]!, a.rest, 24 * 3600_000, true);
+      const r = await execInNode(requireState(a.prefix), a.positionals[0]!, a.rest, 24 * 3600_000, true);
       return r.status ?? EXIT_FAILED;
     }
   }

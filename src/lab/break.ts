@@ -14,7 +14,7 @@
  *   the link are lost silently (small ones still work).
  * Every break flushes the caches that would hide it; every repair undoes it and flushes again.
  */
-import { clearStubCaches, execIn, labQuery } from './lab.js';
+import { clearStubCaches, execInNode, labQuery } from './lab.js';
 import { ipIn, killAllIn } from './netns.js';
 import { addChain, deleteChain } from './nat.js';
 import { type LabState, SOVEREIGN_BIN, authoritativeSpec, labServices, nsOf, signedZones, startService, stopProcess, writeState } from './services.js';
@@ -52,7 +52,8 @@ async function flushCaches(state: LabState, nodes: string[]): Promise<void> {
   await Promise.all(nodes.map(async (node) => {
     const p = state.processes.find((x) => x.node === node);
     if (p?.config === undefined) return;
-    await execIn(state, node, [process.execPath, SOVEREIGN_BIN, 'cache', 'flush', '-c', p.config]);
+    const r = await execInNode(state, node, [process.execPath, SOVEREIGN_BIN, 'cache', 'flush', '-c', p.config]);
+    if (r.status !== 0) throw new Error(`flushing the cache of ${node} failed: ${r.stderr.trim()}`);
   }));
 }
 

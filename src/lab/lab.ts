@@ -9,7 +9,7 @@
  * `up` on a prefix that still has namespaces removes them first.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IP, addBridge, addNamespace, deleteNamespace, ipIn, labPrerequisites, listNamespaces, plug } from './netns.js';
 import { TRACKING_RULESET, gatewayRuleset, loadRuleset } from './nat.js';
@@ -71,7 +71,21 @@ function buildNetwork(prefix: string, t: Topology): void {
   });
   loadRuleset(gw, gatewayRuleset(t));
   loadRuleset(ns('isp'), TRACKING_RULESET);
+  // What `ip netns exec` mounts over /etc in each node (iproute2's /etc/netns/NAME/ convention):
+  // tools run there (`lab exec laptop -- sovereign doctor`) see the node's resolver and hosts file.
+  const resolvConf = (node: string, server: string, hosts?: string[]): void => {
+    const d = join(ETC_NETNS, ns(node));
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'resolv.conf'), `# sovereign lab node ${node}\nnameserver ${server}\n`);
+    if (hosts !== undefined) writeFileSync(join(d, 'hosts'), ['127.0.0.1 localhost', '::1 localhost', ...hosts].join('\n') + '\n');
+  };
+  for (const c of t.clients) resolvConf(c.name, t.lan.gateway, c.hosts);
+  resolvConf(t.gateway.name, t.lan.gateway);
+  for (const node of ['core', 'isp', 'attacker', ...t.internet.servers.map((s) => s.name)]) resolvConf(node, t.isp.resolver);
 }
+
+/** Where iproute2 keeps per-namespace files bind-mounted over /etc by `ip netns exec`. */
+const ETC_NETNS = '/etc/netns';
 
 /** Every namespace of the lab, as `down` removes them. */
 export function labNamespaces(prefix: string): string[] {
@@ -148,6 +162,9 @@ export async function labDown(prefix = DEFAULT_PREFIX): Promise<{ stopped: numbe
   }
   const names = labNamespaces(prefix);
   for (const n of names) deleteNamespace(n);
+  if (existsSync(ETC_NETNS)) {
+    for (const d of readdirSync(ETC_NETNS)) if (d.startsWith(prefix)) rmSync(join(ETC_NETNS, d), { recursive: true, force: true });
+  }
   rmSync(labDir(prefix), { recursive: true, force: true });
   return { stopped, namespaces: names.length };
 }
@@ -159,7 +176,7 @@ export function requireState(prefix: string): LabState {
 }
 
 /** Runs a command in a lab node's namespace; resolves with its output (the caller's event loop keeps running). */
-export function execIn(state: LabState, node: string, cmd: string[], timeoutMs = 60_000, inherit = false):
+export function execInNode(state: LabState, node: string, cmd: string[], timeoutMs = 60_000, inherit = false):
   Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const ns = nsOf(state.prefix, node);
@@ -180,7 +197,7 @@ export function execIn(state: LabState, node: string, cmd: string[], timeoutMs =
 
 /** Runs a probe (probe.ts) inside a node's namespace and returns its JSON result. */
 export async function probeIn<T>(state: LabState, node: string, req: ProbeRequest): Promise<T> {
-  const r = await execIn(state, node, [process.execPath, SOVEREIGN_BIN, 'lab', 'probe', JSON.stringify(req)]);
+  const r = await execInNode(state, node, [process.execPath, SOVEREIGN_BIN, 'lab', 'probe', JSON.stringify(req)]);
   if (r.status !== 0) throw new Error(`probe in ${node} failed: ${r.stderr.trim() || r.stdout.trim()}`);
   return JSON.parse(r.stdout) as T;
 }

@@ -91,7 +91,7 @@ export async function walk(name: string, type: string, root: string): Promise<Wa
       hops.push({ ...base, kind: m.rcode === 3 ? 'nxdomain' : 'error', ttl: undefined, next: undefined, records: [rcodeToString(m.rcode)] });
       return hops;
     }
-    if (m.answer.length > 0 || ns.length === 0 || !m.aa && ns.length === 0) {
+    if (m.answer.length > 0 || ns.length === 0) {
       hops.push({ ...base, kind: m.answer.length > 0 ? 'answer' : 'nodata', ttl: m.answer[0]?.ttl, next: undefined, records: m.answer.map(recordText) });
       return hops;
     }

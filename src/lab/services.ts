@@ -207,7 +207,7 @@ export function labServices(t: Topology): ServiceSpec[] {
       writeFileSync(anchor, [...labDs(join(dir, '..', 'keys'), root)].map(([z, ds]) => `${z} 86400 IN DS ${ds}\n`).join(''));
       const dnssec = root.length > 0 ? `true, trustAnchors: [${JSON.stringify(anchor)}]` : 'false';
       writeFileSync(config, sovereignConfig(dir, [`${t.isp.resolver}:53`], `resolver: { enabled: true, rootHints: ${JSON.stringify(hints)}, dnssec: ${dnssec} }
-allowRecursion: ["127.0.0.0/8", "192.168.0.0/16", "${t.isp.resolver.replace(/\.\d+$/, '.0')}/${t.isp.prefixLength}"]
+allowRecursion: ${yamlList(['127.0.0.0/8', '192.168.0.0/16', `${t.isp.resolver}/${t.isp.prefixLength}`, ...t.internet.routers])}
 `));
       return { cmd: process.execPath, args: [SOVEREIGN_BIN, 'serve', '-c', config], config, pidFile: join(dir, 'sovereign.pid') };
     },

@@ -128,10 +128,10 @@ export async function stubResolve(o: StubOptions, now = Date.now): Promise<StubR
   }
 
   // Seed 001: LLMNR and NetBIOS only for single-label names (a multi-label name is DNS's).
-  if (name.labelCount !== 1 || type !== RRType.A && (type !== RRType.AAAA || !o.use.llmnr)) return r;
+  if (name.labelCount !== 1 || type === undefined) return r;
   if (o.use.llmnr) {
     const t0 = now();
-    const l = await queryLlmnr(name, type!, { interfaceAddress: o.address });
+    const l = await queryLlmnr(name, type, { interfaceAddress: o.address });
     const answers = l.responses.flatMap((x) => x.message.answer.filter((rr) => rr.type === type))
       .map((rr) => ({ name: rr.name.toString(), ttl: rr.ttl, type: typeText, data: printRData(rr.type, rr.data) }));
     step('llmnr', t0, answers.length > 0 ? `answered by ${l.responses.map((x) => x.from).join(', ')}` : 'no responder');

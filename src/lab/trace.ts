@@ -12,7 +12,7 @@
  *   each hop's time and TTLs.
  */
 import { randomInt } from 'node:crypto';
-import { execIn, probeIn } from './lab.js';
+import { execInNode, probeIn } from './lab.js';
 import { type ConntrackEntry, conntrackDns, entryKey, translated } from './nat.js';
 import type { SendResult, WalkHop } from './probe.js';
 import { type LabState, SOVEREIGN_BIN, nsOf } from './services.js';
@@ -55,7 +55,7 @@ export interface LabTraceResult {
 async function cacheLines(state: LabState, name: string, type: string): Promise<string[]> {
   const p = state.processes.find((x) => x.node === 'isp');
   if (p?.config === undefined) return [];
-  const r = await execIn(state, 'isp', [process.execPath, SOVEREIGN_BIN, 'cache', 'print', name, '--type', type, '-c', p.config]);
+  const r = await execInNode(state, 'isp', [process.execPath, SOVEREIGN_BIN, 'cache', 'print', name, '--type', type, '-c', p.config]);
   return r.stdout.split('\n').filter((l) => l.trim().length > 0 && !l.startsWith(';') && !l.startsWith('NAME '));
 }
 

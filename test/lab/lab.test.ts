@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labBreak, labRepair } from '../../src/lab/break.js';
-import { execIn, labDown, labNamespaces, labQuery, labUp, requireState } from '../../src/lab/lab.js';
+import { execInNode, labDown, labNamespaces, labQuery, labUp, requireState } from '../../src/lab/lab.js';
 import { IP, labPrerequisites } from '../../src/lab/netns.js';
 import { renderTraceSvg, renderTraceText } from '../../src/lab/render.js';
 import type { LabState } from '../../src/lab/services.js';
@@ -200,7 +200,7 @@ describe('the lab', { concurrency: false }, () => {
         server.stdout.once('data', () => res());
         server.once('exit', (c) => rej(new Error(`listener exited ${c}`)));
       });
-      const r = await execIn(s, 'isp', [process.execPath, '-e',
+      const r = await execInNode(s, 'isp', [process.execPath, '-e',
         "const c = require('net').connect(8080, '203.0.113.2'); c.pipe(process.stdout); c.on('error', (e) => { console.error(e.message); process.exit(1); })"], 20_000);
       assert.equal(r.stdout, 'hello 203.0.113.53\n', r.stderr);
     } finally {

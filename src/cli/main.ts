@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<Command>> = {
   nbns: async () => (await import('./nbns.js')).command,
   doctor: async () => (await import('./doctor.js')).command,
   health: async () => (await import('./health.js')).command,
+  lab: async () => (await import('./lab.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -192,8 +192,11 @@ export class LocalBackend implements ControlBackend {
       }
       case 'flush': {
         const name = op.name !== undefined && op.name !== '' ? parseName(op.name) : undefined;
-        // Denials synthesised from cached NSEC (RFC 8198) go with the cache they came from.
-        server.resolver?.validation?.aggressive?.clear();
+        // Denials synthesised from cached NSEC (RFC 8198) go with the cache they came from, and so
+        // do key states and bogus verdicts (as `rndc flush` and `unbound-control flush_zone` drop the
+        // key cache): a DS or DNSKEY changed at the source is seen by the next query.
+        server.resolver?.validation?.reset();
+        server.forwarderValidation?.reset();
         return { removed: server.cache.flush(name, { subtree: op.subtree === true }) };
       }
       case 'reload':

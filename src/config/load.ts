@@ -127,6 +127,10 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     });
     if (d.optOut && !d.nsec3) problems.add(['zones', i, 'dnssec', 'optOut'], 'opt-out needs NSEC3', { fix: 'add nsec3: true' });
   }
+  // Policy files (rpz zones, blocklists, allow files); a transferred policy zone's copy defaults to NAME.rpz next to the config.
+  for (const z of cfg.rpz.zones) z.file = resolve(baseDir, z.file ?? `${z.name.replace(/\.$/, '')}.rpz`);
+  for (const l of cfg.blocklists.lists) if (l.file !== undefined) l.file = resolve(baseDir, l.file);
+  cfg.blocklists.allow = cfg.blocklists.allow.map((a) => (a.includes('/') ? resolve(baseDir, a) : a));
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.resolver.rootHints !== undefined) cfg.resolver.rootHints = resolve(baseDir, cfg.resolver.rootHints);
   if (cfg.resolver.trustAnchors !== undefined) {

@@ -8,6 +8,7 @@ import { Name } from '../wire/name.js';
 import { durationMs, durationS } from './duration.js';
 import { parseRule } from '../update/policy.js';
 import { TransferAcl } from '../transfer/acl.js';
+import { blocklistsSchema, policyConfigHints, rpzSchema } from '../policy/config.js';
 import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -315,6 +316,10 @@ export const configSchema = z.strictObject({
   llmnr: nameServiceSchema,
   /** NetBIOS name service responder (RFC 1001/1002, UDP 137, IPv4 only); legacy, off by default (src/netbios). */
   netbios: nameServiceSchema,
+  /** Response policy zones (BIND's response-policy): src/policy/rpz.ts. */
+  rpz: rpzSchema,
+  /** Pi-hole/AdGuard-style blocklists: src/policy/blocklist.ts. */
+  blocklists: blocklistsSchema,
 }).superRefine(crossChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -468,4 +473,5 @@ export const configHints: Record<string, string> = {
   'resolver.qnameMinimization': 'true or false (the same setting as qnameMinimisation)',
   llmnr: 'enabled (true/false), names (single-label host names, e.g. ["fileserver"]), interfaces (e.g. ["eth0"]), addresses (IP addresses)',
   netbios: 'enabled (true/false), names (NetBIOS names of up to 15 characters, e.g. ["FILESERVER"]), interfaces (e.g. ["eth0"]), addresses (IPv4 addresses)',
+  ...policyConfigHints,
 };

@@ -60,6 +60,13 @@ import { writeZoneFile } from '../transfer/inbound.js';
 import { journalPathFor } from '../journal/journal.js';
 import { serialAdd, serialCompare } from '../zone/serial.js';
 import { ZoneSigning } from './zone-signing.js';
+import { responsePolicy } from '../policy/rpz.js';
+import { blocklistHandler } from '../handlers/policy/index.js';
+import { PolicyStats } from '../policy/stats.js';
+import type { Blocklists } from '../policy/blocklist-fetch.js';
+import { buildBlocklists, cacheNameservers, rpzFeedZones, rpzZones } from '../policy/setup.js';
+import type { RpzZoneEntry } from '../policy/rpz.js';
+import type { QueryContext } from './query-context.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -139,6 +146,16 @@ export class DnsServer {
   private readonly engine: QueryEngine;
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
+  /** RPZ rewrites and blocklist blocks, by zone/list and client (src/policy). */
+  readonly policyStats = new PolicyStats();
+  /** The blocklists (`blocklists:`), when configured. */
+  blocklists: Blocklists | undefined = undefined;
+  /** Policy zones in order (`rpz:`), rebuilt when the config changes. */
+  private rpz: RpzZoneEntry[] = [];
+  private rpzFiles = new Map<string, Zone>();
+  private policyFor: Config | undefined;
+  /** The first load of the blocklists (URLs fetched): loadZones and reload wait for it. */
+  private policyReady: Promise<void> = Promise.resolve();
   /** The listen and TCP settings the sockets were opened with (a reload cannot change them). */
   private listeningWith: { listen: readonly string[]; tcp: Config['tcp'] } | undefined;
   /** Bound addresses (ports resolved when 0 was asked). */
@@ -253,6 +270,7 @@ export class DnsServer {
     this.secondaries.sync(this.zoneConfigs(), (o) => catalog.get(o));
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(undefined);
+    await this.policyReady;
     return reports;
   }
 
@@ -327,6 +345,7 @@ export class DnsServer {
     this.secondaries.sync(this.zoneConfigs(), (o) => catalog.get(o));
     this.engine.setHandler(this.buildChain());
     this.refreshTransfers(previous);
+    await this.policyReady;
     for (const r of reports) {
       if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, serial: r.serial, records: r.records }, 'zone loaded');
       else this.logger.error({ zone: r.name, problems: r.problems }, 'zone rejected; the old version keeps serving');
@@ -575,6 +594,7 @@ export class DnsServer {
     this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
+    this.blocklists?.stop();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
@@ -653,7 +673,9 @@ export class DnsServer {
 
   /** The config with the catalog members' zones added. */
   private zoneConfigs(): Config {
-    return this.members.length === 0 ? this.config : { ...this.config, zones: [...this.config.zones, ...this.members.map((m) => m.zc)] };
+    const feeds = rpzFeedZones(this.config);
+    if (this.members.length === 0 && feeds.length === 0) return this.config;
+    return { ...this.config, zones: [...this.config.zones, ...this.members.map((m) => m.zc), ...feeds] };
   }
 
   /**
@@ -772,17 +794,58 @@ export class DnsServer {
     return true;
   }
 
+  /**
+   * The policy elements (blocklists, RPZ) for the chain: rebuilt when the config changed (start,
+   * reload), otherwise the same zones and lists; feeds are read from the catalog at query time.
+   * Policy applies to recursive queries (RD=1, server offers recursion, client in the recursion ACL).
+   */
+  private refreshPolicy(ra: boolean, max: number): ChainElement[] {
+    const cfg = this.config;
+    if (this.policyFor !== cfg) {
+      this.policyFor = cfg;
+      const r = rpzZones(cfg, this.logger, this.rpzFiles, (o) => this.catalog.get(o));
+      this.rpz = r.entries;
+      this.rpzFiles = r.files;
+      const previous = this.blocklists;
+      previous?.stop();
+      this.blocklists = buildBlocklists(cfg, this.logger, this.policyStats, previous, () => this.engine?.invalidateAnswers());
+      this.policyReady = this.blocklists?.start() ?? Promise.resolve();
+    }
+    const acl = new Acl(cfg.resolver.allow ?? cfg.allowRecursion);
+    const recursive = (ctx: QueryContext): boolean => ra && ctx.request.rd && acl.allows(ctx.clientAddress);
+    const out: ChainElement[] = [];
+    if (this.blocklists !== undefined) {
+      out.push({ name: 'blocklists', pure: true, middleware: blocklistHandler(this.blocklists, {
+        action: cfg.blocklists.action, ttl: cfg.blocklists.ttl, maxUdpSize: max, stats: this.policyStats, recursive,
+      }) });
+    }
+    if (this.rpz.length > 0) {
+      const ns = this.resolver !== undefined ? cacheNameservers(this.cache) : undefined;
+      const zones = this.rpz;
+      // client-ip triggers make every answer depend on the client: the element is then not pure.
+      const clientIp = zones.some((z) => (z.compiled()?.clientIp.size ?? 0) > 0);
+      out.push({ name: 'rpz', pure: !clientIp, middleware: responsePolicy({
+        zones, breakDnssec: cfg.rpz.breakDnssec, qnameWaitRecurse: cfg.rpz.qnameWaitRecurse, recursive, maxUdpSize: max,
+        stats: this.policyStats, logger: this.logger, ns, clientIp,
+      }) });
+    }
+    return out;
+  }
+
   private buildChain(): Handler {
     const cfg = this.config;
     const max = cfg.udp.maxSize;
     this.refreshResolverParts();
     this.refreshRecursion();
     const ra = this.forwarder?.route(Name.ROOT) !== undefined || this.resolver?.recursion === true;
+    const policy = this.refreshPolicy(ra, max);
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
       { name: 'chaos', middleware: chaos(cfg.chaos, max), pure: true },
       { name: 'secondary', middleware: this.secondaries !== undefined ? secondary(this.secondaries, max) : undefined, pure: true },
+      // Answer policy (src/policy): blocklists, then RPZ, over everything below (local zones, hosts, forwarder, resolver).
+      ...policy,
       { name: 'authority', middleware: this.catalog.size > 0 ? authority(this.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: this.localData !== undefined ? localData(this.localData, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },

@@ -43,8 +43,8 @@ export const rpzZoneSchema = z.strictObject({
   policy: rpzPolicy.default('given'),
   /** Log each rewrite (BIND's `log yes`, the default). */
   log: z.boolean().default(true),
-  /** TTL cap of rewritten answers, seconds (BIND's max-policy-ttl, 5m). */
-  maxPolicyTtl: durationS(0, 604_800).default(300),
+  /** TTL cap of local-data answers, seconds (BIND's max-policy-ttl; BIND 9.18 answers local data with TTL 5 when unset, so 5). */
+  maxPolicyTtl: durationS(0, 604_800).default(5),
   /** Rewrite only recursive queries (RD=1 from clients allowed recursion), as BIND's default. */
   recursiveOnly: z.boolean().default(true),
 }).superRefine((v, ctx) => {

@@ -112,8 +112,9 @@ export function responsePolicy(opts: ResponsePolicyOptions): Middleware {
     // A resolver cache hit would be served again from bytes without coming here: not with client-ip triggers.
     if (opts.clientIp === true) ctx.live = undefined;
     if (answer instanceof Promise) return answer.then((m) => after(opts, ctx, pre, m, next, recursive), (err: unknown) => {
-      // The recursion failed: a QNAME/client-ip rule still answers (its data is ours).
-      if (pre !== undefined) return apply(opts, ctx, pre, undefined, next);
+      // The recursion failed. BIND with qname-wait-recurse yes lets the failure stand (SERVFAIL before
+      // policy); with no, a QNAME/client-ip rule still answers.
+      if (pre !== undefined && !opts.qnameWaitRecurse) return apply(opts, ctx, pre, undefined, next);
       throw err;
     });
     return after(opts, ctx, pre, answer, next, recursive);
@@ -156,6 +157,8 @@ function after(opts: ResponsePolicyOptions, ctx: QueryContext, pre: Match | unde
   recursive: boolean): Message | Promise<Message> {
   // BIND: with DO=1, data that is signed is not rewritten unless break-dnssec yes.
   if (ctx.dnssecOk && !opts.breakDnssec && signed(answer)) return answer;
+  // BIND (qname-wait-recurse yes): a failed resolution is answered SERVFAIL, policy or not.
+  if (answer.rcode === Rcode.SERVFAIL && opts.qnameWaitRecurse) return answer;
   const zones = opts.zones;
   const limit = pre === undefined ? zones.length : pre.index;
   const found = responseTriggers(opts, ctx, answer, limit, recursive);
@@ -307,8 +310,7 @@ function apply(opts: ResponsePolicyOptions, ctx: QueryContext, m: Match, answer:
       const r = replyTo(req, action === 'nxdomain' ? Rcode.NXDOMAIN : Rcode.NOERROR, max);
       r.ra = true;
       r.answer = [...m.kept];
-      const soa = soaOf(m);
-      if (soa !== undefined) r.authority = [soa];
+      addSoa(r, m);
       return r;
     }
     case 'local':
@@ -318,11 +320,15 @@ function apply(opts: ResponsePolicyOptions, ctx: QueryContext, m: Match, answer:
 
 const DROP = new Uint8Array(0);
 
-/** The policy zone's SOA for the authority section, TTL capped (BIND answers with it). */
-function soaOf(m: Match): ResourceRecord | undefined {
+/**
+ * draft-vixie-dnsop-dns-rpz §6 and BIND: the policy zone's SOA goes in the ADDITIONAL section of
+ * rewritten answers (NXDOMAIN, NODATA, local data) (it names the zone for whoever debugs the answer; not the authority
+ * section, so downstream caches do not take it for the negative TTL). TTL as in the zone, as BIND.
+ */
+function addSoa(r: Message, m: Match): void {
   const s = m.compiled.soa;
-  if (s === undefined) return undefined;
-  return { name: s.name, type: RRType.SOA, class: RRClass.IN, ttl: Math.min(s.ttl, m.zone.maxPolicyTtl), data: s.rdata[0] };
+  if (s === undefined) return;
+  r.additional.push({ name: s.name, type: RRType.SOA, class: RRClass.IN, ttl: s.ttl, data: s.rdata[0] });
 }
 
 /**
@@ -354,11 +360,9 @@ function localAnswer(ctx: QueryContext, m: Match, sets: readonly RRset[], max: n
       r.answer.push({ name: owner, type: s.type, class: RRClass.IN, ttl: Math.min(s.ttl, ttlCap), data });
     }
   }
-  if (r.answer.length === m.kept.length) {
-    const soa = soaOf(m);
-    if (soa !== undefined) r.authority = [soa];
-    return r;
-  }
+  // BIND puts the policy zone's SOA in the additional section of local-data answers too.
+  addSoa(r, m);
+  if (r.answer.length === m.kept.length) return r;
   if (cname === undefined || qtype === RRType.CNAME) return r;
   // Follow the CNAME (the walled garden) through the rest of the chain.
   const sub = followContext(ctx, cname);

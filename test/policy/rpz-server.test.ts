@@ -116,13 +116,15 @@ test('QNAME CNAME . is NXDOMAIN with the policy zone SOA; CNAME *. is NODATA', a
   const nx = await ask('nx.ex.', 'A');
   assert.equal(nx.rcode, Rcode.NXDOMAIN);
   assert.deepEqual(nx.answer, []);
-  assert.deepEqual(rrs(nx.authority), ['rpz.one. 60 in soa localhost. root.localhost. 7 3600 600 86400 60']);
+  // The policy zone's SOA in the additional section (draft §6, as BIND), nothing in authority.
+  assert.deepEqual(nx.authority, []);
+  assert.deepEqual(rrs(nx.additional), ['rpz.one. 60 in soa localhost. root.localhost. 7 3600 600 86400 60']);
   assert.equal(nx.ra, true);
   assert.equal(nx.ad, false);
   const nd = await ask('nodata.ex.', 'A');
   assert.equal(nd.rcode, Rcode.NOERROR);
   assert.deepEqual(nd.answer, []);
-  assert.equal(nd.authority[0]?.name.toString(), 'rpz.one.');
+  assert.equal(nd.additional[0]?.name.toString(), 'rpz.one.');
 });
 
 test('wildcard QNAME triggers match strict subdomains only', async () => {
@@ -152,16 +154,16 @@ test('DROP sends nothing; TCP-only truncates over UDP and answers over TCP', asy
 });
 
 test('local data answers its own types, NODATA for others', async () => {
-  assert.deepEqual(rrs((await ask('local.ex.', 'A')).answer), ['local.ex. 60 in a 10.0.0.1']);
-  assert.deepEqual(rrs((await ask('local.ex.', 'TXT')).answer), ['local.ex. 60 in txt "blocked by policy"']);
+  assert.deepEqual(rrs((await ask('local.ex.', 'A')).answer), ['local.ex. 5 in a 10.0.0.1']);
+  assert.deepEqual(rrs((await ask('local.ex.', 'TXT')).answer), ['local.ex. 5 in txt "blocked by policy"']);
   const mx = await ask('local.ex.', 'MX');
   assert.equal(mx.rcode, Rcode.NOERROR);
   assert.deepEqual(mx.answer, []);
 });
 
 test('a CNAME to a walled garden is followed; *.garden. puts the query name in front', async () => {
-  assert.deepEqual(rrs((await ask('redirect.ex.', 'A')).answer), ['redirect.ex. 60 in cname walled.ex.', 'walled.ex. 300 in a 192.0.2.100']);
-  assert.deepEqual(rrs((await ask('x.gw.ex.', 'A')).answer), ['x.gw.ex. 60 in cname x.gw.ex.garden.ex.', 'x.gw.ex.garden.ex. 300 in a 192.0.2.200']);
+  assert.deepEqual(rrs((await ask('redirect.ex.', 'A')).answer), ['redirect.ex. 5 in cname walled.ex.', 'walled.ex. 300 in a 192.0.2.100']);
+  assert.deepEqual(rrs((await ask('x.gw.ex.', 'A')).answer), ['x.gw.ex. 5 in cname x.gw.ex.garden.ex.', 'x.gw.ex.garden.ex. 300 in a 192.0.2.200']);
 });
 
 test('a QNAME trigger on a CNAME target keeps the CNAMEs before it', async () => {
@@ -174,7 +176,7 @@ test('rpz-ip matches A and AAAA in the answer', async () => {
   const a = await ask('bad.ex.', 'A');
   assert.equal(a.rcode, Rcode.NOERROR);
   assert.deepEqual(a.answer, []);
-  assert.equal(a.authority[0]?.name.toString(), 'rpz.one.');
+  assert.equal(a.additional[0]?.name.toString(), 'rpz.one.');
   assert.equal((await ask('v6.ex.', 'AAAA')).rcode, Rcode.NXDOMAIN);
   assert.deepEqual(rrs((await ask('www.ex.', 'A')).answer), ['www.ex. 300 in a 192.0.2.1']);
 });
@@ -192,7 +194,7 @@ test('zones in order: the first zone with a match wins; the second applies where
   assert.equal((await ask('nx.ex.', 'A')).rcode, Rcode.NXDOMAIN); // rpz.one, not rpz.two's local data
   const ok = await ask('ok.ex.', 'A');
   assert.equal(ok.rcode, Rcode.NXDOMAIN);
-  assert.equal(ok.authority[0]?.name.toString(), 'rpz.two.');
+  assert.equal(ok.additional[0]?.name.toString(), 'rpz.two.');
 });
 
 test('DO=1 with unsigned data is rewritten (break-dnssec matters only for signed data)', async () => {
@@ -227,7 +229,7 @@ test('policy override: a zone given policy nodata answers NODATA for every trigg
     const nx = await q('nx.ex.');
     assert.equal(nx.rcode, Rcode.NOERROR);
     assert.deepEqual(nx.answer, []);
-    assert.equal(nx.authority[0]?.name.toString(), 'rpz.two.');
+    assert.equal(nx.additional[0]?.name.toString(), 'rpz.two.');
     // Not in rpz.two: the upstream answer.
     assert.equal((await q('local.ex.')).rcode, Rcode.NXDOMAIN);
     assert.ok((s.policyStats.snapshot().rpz.zones['rpz.one.']?.disabled ?? 0) >= 1);

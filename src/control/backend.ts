@@ -126,6 +126,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     hosts: hosts === undefined ? null : { path: hosts.path, names: hosts.table.size, loads: hosts.loads },
     localData: local === undefined ? null : { records: local.recordCount },
     zones: server.zoneStatus(),
+    policy: server.policyStats.snapshot(),
     transfers: {
       tsigVerified: s.tsigVerified, tsigFailed: s.tsigFailed, xfrOut: s.xfrOut, xfrOutRefused: s.xfrOutRefused,
       xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,

@@ -19,7 +19,7 @@ import { typeFromString } from '../../src/wire/types.js';
 import { type RunningPeer, addLoopbackAddress, havePeers, namedOptions, startPeer, tempDir, unboundServerConf } from '../helpers/peers.js';
 
 const A = {
-  root: '127.27.0.1', ex: '127.27.0.2', nsz: '127.27.0.3', ipz: '127.27.0.4', ours: '127.27.0.10', bind: '127.27.0.11', unbound: '127.27.0.12',
+  root: '127.27.0.1', ex: '127.27.0.2', nsz: '127.27.0.3', ipz: '127.27.0.4', sec: '127.27.0.5', ours: '127.27.0.10', bind: '127.27.0.11', unbound: '127.27.0.12',
   /** A client the client-ip trigger names. */
   listed: '127.27.0.99',
 } as const;
@@ -56,6 +56,16 @@ nsz NS ns.nsz
 ns.nsz A ${A.nsz}
 ipz NS ns.ipz
 ns.ipz A ${A.ipz}
+sec NS ns.sec
+ns.sec A ${A.sec}
+`;
+
+/** A signed zone (signed by our server at load): BIND leaves its data alone for DO=1 queries. */
+const SEC = `$TTL 300
+@ SOA ns hostmaster 1 3600 600 86400 300
+@ NS ns
+ns A ${A.sec}
+www A 192.0.2.70
 `;
 
 /** Zones below ex.: their name servers are the NSDNAME and NSIP triggers' targets. */
@@ -91,6 +101,7 @@ target.ex CNAME .
 32.99.0.27.127.rpz-client-ip CNAME .
 ns.nsz.ex.rpz-nsdname CNAME .
 32.4.0.27.127.rpz-nsip CNAME *.
+www.sec.ex CNAME .
 `;
 
 /** The questions compared: name, type, and optionally the client address. */
@@ -114,8 +125,8 @@ const servers: DnsServer[] = [];
 const peers: RunningPeer[] = [];
 let skipped = false;
 
-async function ask(server: string, name: string, type: string, from?: string, tcp = false): Promise<Message> {
-  const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232 }) });
+async function ask(server: string, name: string, type: string, from?: string, tcp = false, dnssecOk = false): Promise<Message> {
+  const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk }) });
   const r = await exchange(q, { address: server, port: 53 }, {
     timeoutMs: 4000, tries: 2, ignoreTruncation: true, transport: tcp ? 'tcp' : 'udp', ...(from !== undefined ? { localAddress: from } : {}),
   });
@@ -145,6 +156,7 @@ test('hierarchy, BIND, Unbound and Sovereign start with the same policy zone', a
   writeFileSync(join(d, 'ex.zone'), EX);
   writeFileSync(join(d, 'nsz.zone'), NSZ);
   writeFileSync(join(d, 'ipz.zone'), IPZ);
+  writeFileSync(join(d, 'sec.zone'), SEC);
   writeFileSync(join(d, 'rpz.zone'), RPZ);
   writeFileSync(join(d, 'hints'), `. 3600000 NS a.root.\na.root. 3600000 A ${A.root}\n`);
   for (const [addr, zone, file] of [[A.root, '.', 'root.zone'], [A.ex, 'ex.', 'ex.zone'], [A.nsz, 'nsz.ex.', 'nsz.zone'], [A.ipz, 'ipz.ex.', 'ipz.zone']] as const) {
@@ -153,6 +165,13 @@ test('hierarchy, BIND, Unbound and Sovereign start with the same policy zone', a
     await s.start();
     servers.push(s);
   }
+  const signed = new DnsServer({
+    config: defaultConfig({ listen: [`${A.sec}:53`], workers: 1, control: { enabled: false }, zones: [{ name: 'sec.ex.', file: join(d, 'sec.zone'), dnssec: { policy: 'default' } }] }),
+    logger: silentLogger,
+  });
+  await signed.loadZones();
+  await signed.start();
+  servers.push(signed);
   const ours = new DnsServer({
     config: defaultConfig({
       listen: [`${A.ours}:53`], workers: 1, control: { enabled: false },
@@ -234,4 +253,15 @@ test('TCP-only over TCP: the real answer, from BIND and from us', async (t) => {
   if (skipped) return t.skip('peers missing');
   assert.equal(summary(await ask(A.ours, 'tcp.ex.', 'A', undefined, true)), summary(await ask(A.bind, 'tcp.ex.', 'A', undefined, true)));
   assert.equal(summary(await ask(A.ours, 'tcp.ex.', 'A', undefined, true)), '0 tcp.ex. 0 in a 192.0.2.6');
+});
+
+test('DNSSEC: BIND leaves signed data alone for DO=1 (break-dnssec no) and rewrites it for DO=0', async (t) => {
+  if (skipped) return t.skip('peers missing');
+  // The rule we follow (src/policy/rpz.ts); ours is checked in test/policy/rpz-server.test.ts through a
+  // forwarder, since this hierarchy's root is unsigned and our iterator returns signatures only when validating.
+  const plain = await ask(A.bind, 'www.sec.ex.', 'A');
+  assert.equal(plain.rcode, 3, 'DO=0 rewritten');
+  const signedAnswer = await ask(A.bind, 'www.sec.ex.', 'A', undefined, false, true);
+  assert.equal(signedAnswer.rcode, 0, 'DO=1: the signed answer left alone');
+  assert.deepEqual(signedAnswer.answer.map((r) => r.type).sort((a, b) => a - b), [1, 46], 'the A and its RRSIG');
 });

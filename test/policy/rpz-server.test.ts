@@ -237,3 +237,46 @@ test('policy override: a zone given policy nodata answers NODATA for every trigg
     await s.stop();
   }
 });
+
+test('DNSSEC: with DO=1 a signed answer is left alone unless breakDnssec (BIND\'s break-dnssec)', async () => {
+  writeFileSync(`${dir.path}/sec.zone`, '$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 127.0.0.1\nwww A 192.0.2.70\n');
+  writeFileSync(`${dir.path}/rpz-sec.zone`, '$TTL 60\n@ SOA localhost. root.localhost. 1 3600 600 86400 60\n@ NS localhost.\nwww.sec.ex CNAME .\n');
+  const signedPort = pickPort();
+  const signed = new DnsServer({
+    config: defaultConfig({ listen: [`127.0.0.1:${signedPort}`], workers: 1, control: { enabled: false }, zones: [{ name: 'sec.ex.', file: `${dir.path}/sec.zone`, dnssec: { policy: 'default' } }] }),
+    logger: silentLogger,
+  });
+  await signed.loadZones();
+  await signed.start();
+  try {
+    for (const breakDnssec of [false, true]) {
+      const p = pickPort();
+      const s = new DnsServer({
+        config: defaultConfig({
+          listen: [`${ADDR}:${p}`], workers: 1, control: { enabled: false }, forwarders: [`127.0.0.1:${signedPort}`],
+          rpz: { breakDnssec, zones: [{ name: 'rpz.sec.', file: `${dir.path}/rpz-sec.zone`, log: false }] },
+        }),
+        logger: silentLogger,
+      });
+      await s.loadZones();
+      await s.start();
+      try {
+        const q = (dnssecOk: boolean): Promise<Message> => exchange(Message.query('www.sec.ex.', 1, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk }) }),
+          { address: ADDR, port: p }, { timeoutMs: 3000 }).then((r) => r.message);
+        assert.equal((await q(false)).rcode, Rcode.NXDOMAIN, 'DO=0: rewritten');
+        const withDo = await q(true);
+        if (breakDnssec) {
+          assert.equal(withDo.rcode, Rcode.NXDOMAIN, 'break-dnssec: rewritten anyway');
+          assert.equal(withDo.ad, false);
+        } else {
+          assert.equal(withDo.rcode, Rcode.NOERROR, 'DO=1, signed: left alone');
+          assert.deepEqual(withDo.answer.map((r) => r.type).sort((a, b) => a - b), [1, 46]);
+        }
+      } finally {
+        await s.stop();
+      }
+    }
+  } finally {
+    await signed.stop();
+  }
+});

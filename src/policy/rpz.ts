@@ -94,8 +94,9 @@ export function responsePolicy(opts: ResponsePolicyOptions): Middleware {
     const q = req.question[0]!;
     if (q.class !== RRClass.IN || q.type === RRType.AXFR || q.type === RRType.IXFR) return next(ctx);
     const recursive = opts.recursive(ctx);
-    // Not rewritten for this client (not recursive): its answer must not be served to one that is.
-    if (!recursive) ctx.clientDependent = true;
+    // Not rewritten for this client (outside the recursion ACL): its answer must not be served to
+    // one that is. RD=0 needs no mark: the flags are part of the answer cache's key.
+    if (!recursive && req.rd) ctx.clientDependent = true;
     if (opts.clientIp === true) ctx.clientDependent = true;
     const pre = before(opts, ctx, recursive);
     // Earlier zones with response triggers, or DNSSEC to look at: the answer is needed first.

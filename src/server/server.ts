@@ -338,6 +338,8 @@ export class DnsServer {
       }
     }
     this.applyRuntimeLimits();
+    // Policy zone files and blocklists are re-read on every reload (BIND's rndc reload re-reads policy zones).
+    this.policyFor = undefined;
     const { catalog, reports } = this.loadCatalog(this.catalog);
     const previous = this.catalog;
     this.catalog = catalog;

@@ -280,3 +280,13 @@ test('DNSSEC: with DO=1 a signed answer is left alone unless breakDnssec (BIND\'
     await signed.stop();
   }
 });
+
+test('reload re-reads the policy zone files; a file that fails keeps the version serving', async () => {
+  assert.equal((await ask('www.ex.', 'A')).rcode, Rcode.NOERROR);
+  writeFileSync(`${dir.path}/rpz2.zone`, RPZ2 + 'www.ex CNAME .\n');
+  await ours.reload();
+  assert.equal((await ask('www.ex.', 'A')).rcode, Rcode.NXDOMAIN, 'the new rule applies, the cached answer is gone');
+  writeFileSync(`${dir.path}/rpz2.zone`, 'this is not a zone\n');
+  await ours.reload();
+  assert.equal((await ask('www.ex.', 'A')).rcode, Rcode.NXDOMAIN, 'the last good version keeps serving');
+});

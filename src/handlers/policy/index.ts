@@ -42,8 +42,9 @@ export function blocklistHandler(lists: Blocklists, cfg: BlocklistHandlerConfig)
     const list = lists.lookup(q.name.key);
     if (list === undefined) return next(ctx);
     if (!cfg.recursive(ctx)) {
-      // Listed but not blocked for this client: its answer must not be served to one it would be blocked for.
-      ctx.clientDependent = true;
+      // Listed but not blocked for this client: its answer must not be served to one it would be blocked
+      // for (RD=0 answers are cached apart: the flags are part of the answer cache's key).
+      if (req.rd) ctx.clientDependent = true;
       return next(ctx);
     }
     stats.list(list).blocked++;

@@ -126,6 +126,20 @@ export function formatStats(s: StatsSnapshot): string {
     kv('lb.ecs-formerr', lb.ecsFormErrors);
     for (const h of lb.healthChecks) out.push(`health ${h.names.join(',')} ${h.address} (${h.check}): ${h.up ? 'up' : 'DOWN'}, checks ${h.checks}, failed ${h.failedChecks}`);
   }
+  const pol = s.policy;
+  if (pol !== undefined) {
+    // Answer policy (src/policy): RPZ rewrites per zone and trigger, blocks per list, the busiest clients.
+    for (const [zone, z] of Object.entries(pol.rpz.zones)) {
+      const by = Object.entries(z.byTrigger).map(([k, v]) => `${k} ${v}`).join(', ');
+      out.push(`rpz ${zone}: ${z.hits} rewrite(s)${by !== '' ? ` (${by})` : ''}${z.disabled > 0 ? `, ${z.disabled} disabled match(es)` : ''}`);
+    }
+    for (const [list, l] of Object.entries(pol.blocklists.lists)) {
+      out.push(`blocklist ${list}: ${l.names} names, ${l.blocked} blocked, loads ${l.loads}, failed ${l.failures}${l.error !== null ? ` (${l.error})` : ''}`);
+    }
+    const top = (m: Record<string, number>): string => Object.entries(m).slice(0, 5).map(([k, v]) => `${k} ${v}`).join(', ');
+    if (Object.keys(pol.rpz.clients).length > 0) kv('rpz.top-clients', top(pol.rpz.clients));
+    if (Object.keys(pol.blocklists.clients).length > 0) kv('blocklist.top-clients', top(pol.blocklists.clients));
+  }
   return out.join('\n') + '\n';
 }
 

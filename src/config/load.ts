@@ -137,6 +137,10 @@ export function validateConfig(input: unknown, baseDir: string, source = 'config
     }
     problems.check(['views', i, 'localData'], configHints['views.localData'], () => parseLocalData(v.localData, 3600, `views[${i}].localData`));
   }
+  // Policy files (rpz zones, blocklists, allow files); a transferred policy zone's copy defaults to NAME.rpz next to the config.
+  for (const z of cfg.rpz.zones) z.file = resolve(baseDir, z.file ?? `${z.name.replace(/\.$/, '')}.rpz`);
+  for (const l of cfg.blocklists.lists) if (l.file !== undefined) l.file = resolve(baseDir, l.file);
+  cfg.blocklists.allow = cfg.blocklists.allow.map((a) => (a.includes('/') ? resolve(baseDir, a) : a));
   if (cfg.pidFile !== undefined) cfg.pidFile = resolve(baseDir, cfg.pidFile);
   if (cfg.balance.geoip !== undefined) {
     const geo = cfg.balance.geoip;

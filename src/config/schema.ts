@@ -11,6 +11,7 @@ import { TransferAcl } from '../transfer/acl.js';
 import { Acl } from '../resolver/acl.js';
 import { parseDns64Prefix } from '../policy/dns64-prefix.js';
 import { balanceHints, balanceSchema } from '../balance/config.js';
+import { blocklistsSchema, policyConfigHints, rpzSchema } from '../policy/config.js';
 import { expandEncryptedListen, expandListen, formatEncryptedListen, formatListen, isEncryptedListen, isLoopback, parseListen } from './listen.js';
 
 /**
@@ -464,6 +465,10 @@ export const configSchema = z.strictObject({
   dns64: dns64Schema.optional(),
   /** Load balancing (src/balance): weighted A/AAAA sets, answers by client subnet (ECS) or GeoIP region, health-checked failover. */
   balance: balanceSchema,
+  /** Response policy zones (BIND's response-policy): src/policy/rpz.ts. */
+  rpz: rpzSchema,
+  /** Pi-hole/AdGuard-style blocklists: src/policy/blocklist.ts. */
+  blocklists: blocklistsSchema,
 }).superRefine(crossChecks).superRefine(viewChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -650,4 +655,5 @@ export const configHints: Record<string, string> = {
   'views.dns64.prefix': 'an IPv6 prefix of length 32, 40, 48, 56, 64 or 96 (RFC 6052 §2.2) with bits 64-71 zero, e.g. 64:ff9b::/96',
   'views.dns64': '{ prefix: 64:ff9b::/96, clients: [...], exclude: [...] } or false',
   ...balanceHints,
+  ...policyConfigHints,
 };

@@ -132,6 +132,7 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     localData: local === undefined ? null : { records: local.recordCount },
     zones: server.zoneStatus(),
     ...(server.balancer !== undefined ? { balance: server.balancer.snapshot() } : {}),
+    policy: server.policyStats.snapshot(),
     transfers: {
       tsigVerified: s.tsigVerified, tsigFailed: s.tsigFailed, xfrOut: s.xfrOut, xfrOutRefused: s.xfrOutRefused,
       xfrOutMessages: s.xfrOutMessages, xfrOutMs: s.xfrOutMs, notifySent: server.transfers.notifier.stats.sent,

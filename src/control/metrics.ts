@@ -308,6 +308,32 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
       }
     }
   }
+  const pol = s.policy;
+  if (pol !== undefined && (Object.keys(pol.rpz.zones).length > 0 || Object.keys(pol.blocklists.lists).length > 0)) {
+    // Answer policy (src/policy): RPZ rewrites by zone and trigger, blocklist blocks by list; per client (top 20).
+    const rw = counter('sovereign_rpz_rewrites_total', 'Answers rewritten by a response policy zone, by zone and trigger.', ['zone', 'trigger']);
+    const dis = counter('sovereign_rpz_disabled_matches_total', 'Matches in a policy zone whose policy is disabled (logged, not applied).', ['zone']);
+    for (const [zone, z] of Object.entries(pol.rpz.zones)) {
+      for (const [trigger, n] of Object.entries(z.byTrigger)) rw.inc({ zone, trigger }, n);
+      dis.inc({ zone }, z.disabled);
+    }
+    const rc = counter('sovereign_rpz_client_rewrites_total', 'RPZ rewrites for the clients with the most (top 20).', ['client']);
+    for (const [client, n] of Object.entries(pol.rpz.clients)) rc.inc({ client }, n);
+    const ll = ['list'];
+    const blocked = counter('sovereign_blocklist_blocked_total', 'Queries answered as blocked, by list.', ll);
+    const names = gauge('sovereign_blocklist_names', 'Names held by the list (last good load).', ll);
+    const loads = counter('sovereign_blocklist_loads_total', 'Successful loads of the list.', ll);
+    const fails = counter('sovereign_blocklist_load_failures_total', 'Failed loads of the list (the last good copy kept serving).', ll);
+    for (const [list, l] of Object.entries(pol.blocklists.lists)) {
+      blocked.inc({ list }, l.blocked);
+      names.set({ list }, l.names);
+      loads.inc({ list }, l.loads);
+      fails.inc({ list }, l.failures);
+    }
+    const bc = counter('sovereign_blocklist_client_blocks_total', 'Blocked queries for the clients with the most (top 20).', ['client']);
+    for (const [client, n] of Object.entries(pol.blocklists.clients)) bc.inc({ client }, n);
+    counter('sovereign_blocklist_allowed_total', 'Queries for listed names let through by the allowlist.').inc(pol.blocklists.allowed);
+  }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);
   const processText = await aggregateProcesses(perProcess);

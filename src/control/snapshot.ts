@@ -12,6 +12,7 @@ import { type ForwarderValidationStats, newForwarderValidationStats } from '../r
 import type { ResolverStats } from '../resolver/iterator.js';
 import type { RateLimitSnapshot } from '../server/stats.js';
 import { type BalanceSnapshot, mergeBalance } from '../balance/balancer.js';
+import type { PolicySnapshot } from '../policy/stats.js';
 
 /** The shared cache's counters and its size in entries. */
 export interface CacheStatsSnapshot extends CacheStats {
@@ -75,6 +76,8 @@ export interface StatsSnapshot {
   dns64?: { synthesised: number; ptrSynthesised: number; excluded: number };
   /** Load balancing (src/balance): answers by policy, ECS, health checks; absent when not configured. */
   balance?: BalanceSnapshot;
+  /** RPZ rewrites and blocklist blocks by zone/list, trigger and client (src/policy). */
+  policy?: PolicySnapshot;
 }
 
 /** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
@@ -282,5 +285,39 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
   }
   const balance = mergeBalance(parts.map((p) => p.balance));
   if (balance !== undefined) out.balance = balance;
+  const policy = mergePolicy(parts);
+  if (policy !== undefined) out.policy = policy;
+  return out;
+}
+
+/** Policy counters of several processes: per zone/list and per client, summed. */
+function mergePolicy(parts: readonly StatsSnapshot[]): PolicySnapshot | undefined {
+  let out: PolicySnapshot | undefined;
+  const sum = (into: Record<string, number>, from: Record<string, number>): void => {
+    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  };
+  for (const p of parts) {
+    const q = p.policy;
+    if (q === undefined) continue;
+    out ??= { rpz: { zones: {}, clients: {} }, blocklists: { lists: {}, clients: {}, allowed: 0 } };
+    for (const [name, z] of Object.entries(q.rpz.zones)) {
+      const have = out.rpz.zones[name];
+      if (have === undefined) out.rpz.zones[name] = { ...z, byTrigger: { ...z.byTrigger } };
+      else {
+        have.hits += z.hits;
+        have.disabled += z.disabled;
+        sum(have.byTrigger, z.byTrigger);
+      }
+    }
+    sum(out.rpz.clients, q.rpz.clients);
+    for (const [name, l] of Object.entries(q.blocklists.lists)) {
+      const have = out.blocklists.lists[name];
+      // Each process holds its own copy of a list: names and load state are the first's, blocks add.
+      if (have === undefined) out.blocklists.lists[name] = { ...l };
+      else have.blocked += l.blocked;
+    }
+    sum(out.blocklists.clients, q.blocklists.clients);
+    out.blocklists.allowed += q.blocklists.allowed;
+  }
   return out;
 }

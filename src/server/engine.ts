@@ -907,6 +907,11 @@ export class QueryEngine {
   private encode(reply: Message, ctx: QueryContext, w: Writer): number {
     const stats = this.opts.stats;
     const raw = ctx.rawReply;
+    // An empty rawReply: send nothing (RPZ's DROP action), counted as dropped.
+    if (raw !== undefined && raw.length === 0) {
+      stats.dropped++;
+      return -1;
+    }
     if (raw !== undefined && raw.length <= ctx.maxSize) {
       // Relayed unchanged (its TSIG is the primary's, made for the client's MAC).
       w.reset();

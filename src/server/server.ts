@@ -59,6 +59,13 @@ import { ClientLimits } from '../policy/client-limits.js';
 import { Balancer, type BalancerOptions } from '../balance/balancer.js';
 import { GeoIp } from '../balance/geoip.js';
 import { balance } from '../handlers/balance/index.js';
+import { responsePolicy } from '../policy/rpz.js';
+import { blocklistHandler } from '../handlers/policy/index.js';
+import { PolicyStats } from '../policy/stats.js';
+import type { Blocklists } from '../policy/blocklist-fetch.js';
+import { buildBlocklists, cacheNameservers, rpzFeedZones, rpzZones } from '../policy/setup.js';
+import type { RpzZoneEntry } from '../policy/rpz.js';
+import type { QueryContext } from './query-context.js';
 
 const NOT_AUTHORITATIVE = option.extendedError(EdeCode.NOT_AUTHORITATIVE);
 
@@ -115,6 +122,16 @@ export class DnsServer {
   private readonly engine: QueryEngine;
   private readonly udp: UdpListener[] = [];
   private readonly tcp: TcpListener[] = [];
+  /** RPZ rewrites and blocklist blocks, by zone/list and client (src/policy). */
+  readonly policyStats = new PolicyStats();
+  /** The blocklists (`blocklists:`), when configured. */
+  blocklists: Blocklists | undefined = undefined;
+  /** Policy zones in order (`rpz:`), rebuilt when the config changes. */
+  private rpz: RpzZoneEntry[] = [];
+  private rpzFiles = new Map<string, Zone>();
+  private policyFor: Config | undefined;
+  /** The first load of the blocklists (URLs fetched): loadZones and reload wait for it. */
+  private policyReady: Promise<void> = Promise.resolve();
   /** The listen and TCP settings the sockets were opened with (a reload cannot change them). */
   private listeningWith: { listen: readonly string[]; tcp: Config['tcp'] } | undefined;
   /** Bound addresses (ports resolved when 0 was asked). */
@@ -143,16 +160,19 @@ export class DnsServer {
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
     this.signing = new ZoneSigning(opts.logger, opts.now);
     this.mainConfig = this.config;
-    this.main = new ZoneSet(this.zoneHost(() => this.mainConfig, () => {
-      if (this.views === undefined) this.engine.transfers = this.main.transferHook;
-      this.engine.keys = this.main.transfers.keys;
-    }));
+    this.main = new ZoneSet({
+      ...this.zoneHost(() => this.mainConfig, () => {
+        if (this.views === undefined) this.engine.transfers = this.main.transferHook;
+        this.engine.keys = this.main.transfers.keys;
+      }),
+      // RPZ feeds (`rpz:` zones with primaries) are transferred like secondary zones.
+      extraZones: () => rpzFeedZones(this.config),
+    });
     this.engine = new QueryEngine(this.buildChain(), {
       maxUdpSize: this.config.udp.maxSize, logger: this.logger, stats: this.stats,
     });
     this.engine.updates = (ctx) => this.views === undefined ? this.main.update(ctx) : this.views.update(ctx);
     this.applyCookies();
-    this.applyRateLimit();
     this.applyRateLimit();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.applyViews();
@@ -292,7 +312,9 @@ export class DnsServer {
    * SERVFAIL until a reload loads it, as BIND and Knot do.
    */
   async loadZones(): Promise<ZoneLoadReport[]> {
-    return this.loadSets(undefined);
+    const reports = this.loadSets(undefined);
+    await this.policyReady;
+    return reports;
   }
 
   /**
@@ -358,10 +380,13 @@ export class DnsServer {
       }
     }
     this.applyRuntimeLimits();
+    // Policy zone files and blocklists are re-read on every reload (BIND's rndc reload re-reads policy zones).
+    this.policyFor = undefined;
     const { fresh, removed } = this.applyViews();
     for (const set of removed) set.stop();
     const reports = this.loadSets(fresh);
     if (this.started) for (const set of fresh) set.start();
+    await this.policyReady;
     for (const r of reports) {
       const view = r.view === undefined ? {} : { view: r.view };
       if (r.ok) (lead ? this.logger.info : this.logger.debug).call(this.logger, { zone: r.name, ...view, serial: r.serial, records: r.records }, 'zone loaded');
@@ -595,6 +620,7 @@ export class DnsServer {
     this.forwarder?.close();
     this.hosts?.close();
     this.balancer?.stop();
+    this.blocklists?.stop();
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
@@ -612,6 +638,44 @@ export class DnsServer {
   /** The zones being served now. */
   zones(): Zone[] {
     return this.zoneSets().flatMap((s) => s.zones());
+  }
+
+  /**
+   * The policy elements (blocklists, RPZ) for the chain: rebuilt when the config changed (start,
+   * reload), otherwise the same zones and lists; feeds are read from the catalog at query time.
+   * Policy applies to recursive queries (RD=1, server offers recursion, client in the recursion ACL).
+   */
+  private refreshPolicy(ra: boolean, max: number): ChainElement[] {
+    const cfg = this.config;
+    if (this.policyFor !== cfg) {
+      this.policyFor = cfg;
+      const r = rpzZones(cfg, this.logger, this.rpzFiles, (o) => this.main.catalog.get(o));
+      this.rpz = r.entries;
+      this.rpzFiles = r.files;
+      const previous = this.blocklists;
+      previous?.stop();
+      this.blocklists = buildBlocklists(cfg, this.logger, this.policyStats, previous, () => this.engine?.invalidateAnswers());
+      this.policyReady = this.blocklists?.start() ?? Promise.resolve();
+    }
+    const acl = new Acl(cfg.resolver.allow ?? cfg.allowRecursion);
+    const recursive = (ctx: QueryContext): boolean => ra && ctx.request.rd && acl.allows(ctx.clientAddress);
+    const out: ChainElement[] = [];
+    if (this.blocklists !== undefined) {
+      out.push({ name: 'blocklists', pure: true, middleware: blocklistHandler(this.blocklists, {
+        action: cfg.blocklists.action, ttl: cfg.blocklists.ttl, maxUdpSize: max, stats: this.policyStats, recursive,
+      }) });
+    }
+    if (this.rpz.length > 0) {
+      const ns = this.resolver !== undefined ? cacheNameservers(this.cache) : undefined;
+      const zones = this.rpz;
+      // client-ip triggers make every answer depend on the client: the element is then not pure.
+      const clientIp = zones.some((z) => (z.compiled()?.clientIp.size ?? 0) > 0);
+      out.push({ name: 'rpz', pure: !clientIp, middleware: responsePolicy({
+        zones, breakDnssec: cfg.rpz.breakDnssec, qnameWaitRecurse: cfg.rpz.qnameWaitRecurse, recursive, maxUdpSize: max,
+        stats: this.policyStats, logger: this.logger, ns, clientIp,
+      }) });
+    }
+    return out;
   }
 
   private buildChain(): Handler {
@@ -632,6 +696,7 @@ export class DnsServer {
     const fwd = recursion ? this.forwarder : undefined;
     const res = recursion ? this.resolver : undefined;
     const ra = fwd?.route(Name.ROOT) !== undefined || res?.recursion === true;
+    const policy = this.refreshPolicy(ra, max);
     // THE ORDER of the chain: fixed here, switched on and configured by config.
     const elements: ChainElement[] = [
       ...(this.opts.handlers ?? []),
@@ -639,6 +704,8 @@ export class DnsServer {
       // Answers only its configured names, each answer marked client-dependent (never cached for others).
       { name: 'balance', middleware: this.balancer !== undefined ? balance(this.balancer, { maxUdpSize: max }) : undefined, pure: true },
       { name: 'secondary', middleware: secondary(zones.secondaries, max), pure: true },
+      // Answer policy (src/policy): blocklists, then RPZ, over everything below (local zones, hosts, forwarder, resolver).
+      ...policy,
       { name: 'authority', middleware: zones.catalog.size > 0 ? authority(zones.catalog, { rotate: cfg.rotate, maxUdpSize: max }) : undefined, pure: true },
       { name: 'local-data', middleware: local !== undefined ? localData(local, { maxUdpSize: max, recursionAvailable: ra }) : undefined },
       { name: 'hosts', middleware: this.hosts !== undefined ? hosts(this.hosts, { ttl: cfg.hosts.ttl, maxUdpSize: max, recursionAvailable: ra }) : undefined },

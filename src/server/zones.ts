@@ -78,6 +78,8 @@ export interface ZoneSetHost {
   invalidateAnswers: () => void;
   maxUdpSize: () => number;
   ownAddresses: () => readonly string[];
+  /** Zones served as secondaries beyond the config's (the RPZ feeds of `rpz:`, src/policy/setup.ts). */
+  extraZones?: () => readonly ZoneConfig[];
   /** Cluster worker: only the lead transfers; the others load its copies. */
   shared: boolean;
   now?: (() => number) | undefined;
@@ -343,7 +345,9 @@ export class ZoneSet {
   /** The config with the catalog members' zones added. */
   zoneConfigs(): Config {
     const config = this.host.config();
-    return this.members.length === 0 ? config : { ...config, zones: [...config.zones, ...this.members.map((m) => m.zc)] };
+    const extra = this.host.extraZones?.() ?? [];
+    if (this.members.length === 0 && extra.length === 0) return config;
+    return { ...config, zones: [...config.zones, ...this.members.map((m) => m.zc), ...extra] };
   }
 
   /**

@@ -25,6 +25,7 @@ const commands: Record<string, () => Promise<Command>> = {
   nsupdate: async () => (await import('./nsupdate.js')).command,
   llmnr: async () => (await import('./llmnr.js')).command,
   nbns: async () => (await import('./nbns.js')).command,
+  querylog: async () => (await import('./querylog.js')).command,
 };
 
 async function usage(): Promise<string> {

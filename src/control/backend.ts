@@ -22,6 +22,8 @@ import { recordToString } from '../wire/record.js';
 import { classToString, typeFromString, typeToString } from '../wire/types.js';
 import { type ProcessMetrics, processMetrics, startProcessMetrics } from './metrics.js';
 import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
+import { type QueryLogQuery, compileQueryLogQuery, mergeQueryLogs } from '../querylog/search.js';
+import type { QueryLogResult } from '../querylog/entry.js';
 
 export type ReloadWhat = 'all' | 'zones' | 'hosts';
 
@@ -35,7 +37,8 @@ export type ControlOp =
   | { op: 'dnssec'; action: 'status' | 'checkds'; zone: string; what?: 'published' | 'withdrawn' | undefined; tag?: number | undefined }
   | { op: 'zone'; action: ZoneAction; name: string }
   | { op: 'sync'; name?: string | undefined }
-  | { op: 'metrics' };
+  | { op: 'metrics' }
+  | ({ op: 'querylog' } & QueryLogQuery);
 
 /** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
 export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
@@ -64,6 +67,8 @@ export interface ControlResults {
   sync: { zones: SyncResult[]; ok: boolean };
   /** Process and Node.js metrics of every process serving (the primary's and each worker's), for /metrics. */
   metrics: ProcessMetrics[];
+  /** `GET /v1/querylog`: matching query log entries, newest first, and how many matched in all. */
+  querylog: QueryLogResult;
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -237,6 +242,12 @@ export class LocalBackend implements ControlBackend {
       }
       case 'metrics':
         return [await processMetrics()];
+      case 'querylog': {
+        const f = compileQueryLogQuery(op, (m) => new ControlError(m));
+        const log = server.queryLog;
+        if (log === undefined) throw new ControlError('the query log is off (set queryLog.enabled: true and reload)', 409);
+        return log.search(f);
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -360,6 +371,9 @@ export class ClusterBackend implements ControlBackend {
       case 'metrics':
         // The primary's own (it holds the control endpoint and the workers' sockets) and each worker's.
         return [await processMetrics(), ...(results as ProcessMetrics[][]).flat()];
+      case 'querylog':
+        // Each worker keeps its own ring: newest first across all of them, up to the limit.
+        return mergeQueryLogs(results as QueryLogResult[], compileQueryLogQuery(op, (m) => new ControlError(m)).limit);
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

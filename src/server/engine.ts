@@ -44,6 +44,8 @@ import { RRType } from '../wire/types.js';
 import { type LiveAnswer, captureLive } from './live-answer.js';
 import { CookieState, type ServerCookies } from './cookies.js';
 import { scanMessage } from './edns-tail.js';
+import type { QueryLog } from '../querylog/query-log.js';
+import { CacheKind } from '../querylog/ring.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -151,11 +153,23 @@ class CachedAnswer {
      * of the key) and none was truncated (cut for a room without the cookie's octets).
      */
     readonly cookieFits = false) {}
+
+  /** The chain element and policy that made the answer (for the query log). */
+  handler: string | undefined = undefined;
+  policy: string | undefined = undefined;
 }
 
 /** A reply still being computed by an asynchronous chain. */
 export class PendingReply {
+  /** With the query log on: when the query came (performance.now()) and a copy of its octets. */
+  startedMs = -1;
+  query: Uint8Array | undefined = undefined;
   constructor(readonly ctx: QueryContext, readonly promise: Promise<Message>) {}
+}
+
+/** The query log's transport code (ring.ts TRANSPORT_NAMES). */
+function transportCode(t: TransportKind): number {
+  return t === 'udp' ? 0 : t === 'tcp' ? 1 : t === 'tls' ? 2 : 3;
 }
 
 export interface EngineOptions {
@@ -260,6 +274,15 @@ export class QueryEngine {
   private readonly nowMs: () => number;
   /** Where the OPT record starts in the reply `encode` just wrote, when it appended our cookie; else -1. */
   private cookieOptAt = -1;
+  /**
+   * The per-query log (src/querylog), or undefined when it is off: then the only cost is this
+   * check. Set by the server at start and reload.
+   */
+  queryLog: QueryLog | undefined = undefined;
+  /** The context of the query `run` is working on (read by the query log after it returns). */
+  private current: QueryContext | undefined = undefined;
+  /** The entry `cachedReply` answered from last. */
+  private lastHit: CachedAnswer | undefined = undefined;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
@@ -332,7 +355,19 @@ export class QueryEngine {
    * required: the slow path answers FORMERR/BADCOOKIE), and its copy gets a fresh server cookie
    * for this client appended to the OPT record (two SipHash runs, no allocation beyond the copy).
    */
-  cachedUdpReply(buf: Buffer, len: number, address?: string): Buffer | undefined {
+  cachedUdpReply(buf: Buffer, len: number, address?: string, port = 0): Buffer | undefined {
+    const ql = this.queryLog;
+    if (ql === undefined) return this.cachedReply(buf, len, address);
+    const started = performance.now();
+    const out = this.cachedReply(buf, len, address);
+    if (out !== undefined) {
+      const e = this.lastHit!;
+      ql.record(started, 0, address ?? '', port, buf, len, out, out.length, e.handler, e.policy, e.live !== undefined ? CacheKind.LIVE : CacheKind.ANSWER);
+    }
+    return out;
+  }
+
+  private cachedReply(buf: Buffer, len: number, address?: string): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
     const ne = this.nameEnd;
     const key = keyOf(buf, len, this.keyScratch, ne);
@@ -372,6 +407,7 @@ export class QueryEngine {
     }
     if (live !== undefined) live.source.hit(live.entries);
     e.used = true;
+    this.lastHit = e;
     stats.udpQueries++;
     stats.responses++;
     stats.qtypes[e.qtype]!++;
@@ -428,13 +464,41 @@ export class QueryEngine {
    * the chain answered synchronously, or a PendingReply to hand to `settle`.
    */
   process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply {
-    const r = this.run(buf, len, transport, address, port, w);
+    const ql = this.queryLog;
+    const r = ql === undefined ? this.run(buf, len, transport, address, port, w) : this.runLogged(ql, buf, len, transport, address, port, w);
     return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
   }
 
   /** `process` for TCP (and DoT), where a zone transfer may answer with a StreamReply for the transport to pump. */
   processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp'): number | PendingReply | StreamReply {
-    return this.run(buf, len, transport, address, port, w);
+    const ql = this.queryLog;
+    return ql === undefined ? this.run(buf, len, transport, address, port, w) : this.runLogged(ql, buf, len, transport, address, port, w);
+  }
+
+  /**
+   * `run` with the query log on: a synchronous reply is recorded at once; a pending one carries
+   * its start time and a copy of the query (the transport reuses its buffer) to `settle`; a zone
+   * transfer is recorded as it starts, without a reply.
+   */
+  private runLogged(ql: QueryLog, buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number,
+    w: Writer): number | PendingReply | StreamReply {
+    const started = performance.now();
+    this.current = undefined;
+    const r = this.run(buf, len, transport, address, port, w);
+    if (typeof r === 'number') {
+      if (r >= 0) {
+        const ctx = this.current as QueryContext | undefined;
+        ql.record(started, transportCode(transport), address, port, buf, len, w.buf, r, ctx?.answeredBy, ctx?.policy,
+          ctx?.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE);
+      }
+    } else if (r instanceof PendingReply) {
+      r.startedMs = started;
+      r.query = buf.slice(0, len);
+    } else {
+      ql.record(started, transportCode(transport), address, port, buf, len, w.buf, -1, 'transfer', undefined, CacheKind.NONE);
+    }
+    this.current = undefined;
+    return r;
   }
 
   private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer): number | PendingReply | StreamReply {
@@ -466,6 +530,7 @@ export class QueryEngine {
     else if (transport === 'tls') stats.tlsQueries++;
     else if (transport === 'https') stats.httpsQueries++;
     const ctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
+    this.current = ctx;
     // A secondary forwards UPDATE as received (RFC 2136 §6, BIND's allow-update-forwarding).
     if (request.opcode === Opcode.UPDATE) ctx.wire = buf.slice(0, len);
     // Protocol checks every handler relies on.
@@ -486,6 +551,7 @@ export class QueryEngine {
       if (bad !== undefined) return bad;
     }
     if (request.opcode === Opcode.UPDATE && this.updates !== undefined) {
+      ctx.answeredBy = 'update';
       let u: Message | Promise<Message>;
       try {
         u = this.updates(ctx);
@@ -498,6 +564,7 @@ export class QueryEngine {
       const qt = request.question[0]!.type;
       if (qt === RRType.AXFR || qt === RRType.IXFR) {
         let t: Message | ReplyStream | undefined;
+        ctx.answeredBy = 'transfer';
         try {
           t = this.transfers(ctx);
         } catch (err) {
@@ -602,6 +669,8 @@ export class QueryEngine {
     const c = ctx.content;
     const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version,
       optTail, cookieFits);
+    e.handler = ctx.answeredBy;
+    e.policy = ctx.policy;
     e.next = n === 1 ? 0 : 1;
     this.answers.set(key, e);
     this.answerBytes += bytes;
@@ -614,9 +683,21 @@ export class QueryEngine {
    */
   settle(p: PendingReply, w: Writer, done: (len: number) => void): void {
     p.promise.then(
-      (reply) => done(this.encode(reply, p.ctx, w)),
-      (err: unknown) => done(this.encode(this.failure(p.ctx, err), p.ctx, w)),
+      (reply) => done(this.logSettled(p, w, this.encode(reply, p.ctx, w))),
+      (err: unknown) => done(this.logSettled(p, w, this.encode(this.failure(p.ctx, err), p.ctx, w))),
     );
+  }
+
+  /** Records a reply that came asynchronously (when the query log was on as it arrived); returns `len`. */
+  private logSettled(p: PendingReply, w: Writer, len: number): number {
+    const ql = this.queryLog;
+    const q = p.query;
+    if (ql !== undefined && q !== undefined && len >= 0) {
+      const ctx = p.ctx;
+      ql.record(p.startedMs, transportCode(ctx.transport), ctx.clientAddress, ctx.clientPort, q, q.length, w.buf, len,
+        ctx.answeredBy, ctx.policy, ctx.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE);
+    }
+    return len;
   }
 
   /**

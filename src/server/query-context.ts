@@ -60,6 +60,10 @@ export class QueryContext {
    */
   cookie: Uint8Array | undefined = undefined;
   validCookie = false;
+  /** Which policy shaped the answer ("rpz:ZONE:TRIGGER", "blocklist:LIST", "rrl:slip", "dns64", "view:NAME", "lb:failover"...): set by that element, read by the query log and stats. */
+  policy: string | undefined = undefined;
+  /** The chain element that answered (the innermost one the query reached; set by composeChain), read by the query log. */
+  answeredBy: string | undefined = undefined;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

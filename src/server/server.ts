@@ -41,6 +41,8 @@ import { printZone } from '../zone/printer.js';
 import type { Zone } from '../zone/zone.js';
 import { type ChainElement, type Handler, composeChain } from './chain.js';
 import { QueryEngine } from './engine.js';
+import { QueryLog } from '../querylog/query-log.js';
+import { queryLogOptions } from '../querylog/options.js';
 import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
@@ -163,6 +165,7 @@ export class DnsServer {
     // UPDATE for a secondary zone is the secondary's (REFUSED or forwarded to its primary); the rest is ours.
     this.engine.updates = (ctx) => this.secondaries.update(ctx, this.config.udp.maxSize) ?? this.dynamic.handle(ctx);
     this.applyCookies();
+    this.applyQueryLog();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.transfers = new TransferManager({
       logger: this.logger, stats: this.stats, ownAddresses: () => this.addresses.map((a) => a.address),
@@ -190,6 +193,22 @@ export class DnsServer {
       secret: c.secret !== undefined ? Buffer.from(c.secret, 'hex') : undefined,
       previous: c.previousSecret !== undefined ? Buffer.from(c.previousSecret, 'hex') : undefined,
     });
+  }
+
+  /** The per-query log and dnstap output (src/querylog), when `queryLog.enabled`. */
+  queryLog: QueryLog | undefined;
+  /** The queryLog settings the running log was made from (a reload rebuilds it only when they change). */
+  private queryLogWith = '';
+
+  /** The query log from config (start, reload): rebuilt when its settings changed, closed when switched off. */
+  private applyQueryLog(): void {
+    const q = this.config.queryLog;
+    const key = JSON.stringify(q);
+    if (key === this.queryLogWith) return;
+    this.queryLogWith = key;
+    this.queryLog?.close();
+    this.queryLog = q.enabled ? new QueryLog(queryLogOptions(q, this.logger)) : undefined;
+    this.engine.queryLog = this.queryLog;
   }
 
   /** Zone transfers, their history and NOTIFY (src/transfer). */
@@ -367,6 +386,7 @@ export class DnsServer {
     for (const t of this.tcp) t.setLimits(cfg.tcp);
     this.encrypted.reload(cfg);
     this.applyCookies();
+    this.applyQueryLog();
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },
@@ -575,6 +595,9 @@ export class DnsServer {
     this.dynamic.close();
     this.forwarder?.close();
     this.hosts?.close();
+    this.queryLog?.close();
+    this.queryLog = undefined;
+    this.engine.queryLog = undefined;
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;

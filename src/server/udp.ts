@@ -50,7 +50,7 @@ export class UdpListener {
 
   private onMessage(msg: Buffer, address: string, port: number): void {
     // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
-    const cached = this.engine.cachedUdpReply(msg, msg.length, address);
+    const cached = this.engine.cachedUdpReply(msg, msg.length, address, port);
     if (cached !== undefined) {
       this.socket.send(cached, port, address);
       return;

@@ -336,7 +336,7 @@ export const configSchema = z.strictObject({
       file: z.string().min(1).optional(),
       identity: z.string().optional(),
       version: z.string().optional(),
-      messages: z.array(z.enum(['client-query', 'client-response', 'auth-query', 'auth-response'])).min(1).default(['client-query', 'client-response']),
+      messages: z.array(z.enum(['client-query', 'client-response', 'auth-query', 'auth-response'])).min(1).default(['client-query', 'client-response', 'auth-query', 'auth-response']),
       /** Frames waiting for a slow collector before new ones are dropped (and counted). */
       queueFrames: z.int().min(16).max(1_000_000).default(10_000),
     }).refine((d) => (d.socket === undefined) !== (d.file === undefined), { message: 'give exactly one of socket and file' }).optional(),

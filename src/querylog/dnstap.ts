@@ -24,6 +24,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../logging.js';
 import { ipv4Into, ipv6Into } from '../wire/rdata/addresses.js';
 import { Control, DNSTAP_CONTENT_TYPE, controlFrame, parseFrame } from './framestream.js';
+import type { LocalAddress } from '../server/engine.js';
 
 /** dnstap.proto Message.Type values. */
 export const DnstapType = {
@@ -198,17 +199,17 @@ export class DnstapWriter {
    * the query asked for recursion, AUTH_QUERY/AUTH_RESPONSE otherwise. Times are performance.now().
    */
   clientMessage(queryMs: number, replyMs: number, transport: number, client: string, port: number,
-    query: Uint8Array, queryLen: number, reply: Uint8Array, replyLen: number, _handler: string | undefined): void {
+    query: Uint8Array, queryLen: number, reply: Uint8Array, replyLen: number, local: LocalAddress | undefined): void {
     if (queryLen < 12) return;
     const rd = (query[2]! & 0x01) !== 0;
     const qt = rd ? DnstapType.CLIENT_QUERY : DnstapType.AUTH_QUERY;
     const rt = rd ? DnstapType.CLIENT_RESPONSE : DnstapType.AUTH_RESPONSE;
     const origin = performance.timeOrigin;
-    if (this.want[qt] === 1) this.emit(qt, transport, client, port, origin + queryMs, query, queryLen, -1, reply, 0);
-    if (this.want[rt] === 1 && replyLen > 0) this.emit(rt, transport, client, port, origin + queryMs, undefined, 0, origin + replyMs, reply, replyLen);
+    if (this.want[qt] === 1) this.emit(qt, transport, client, port, local, origin + queryMs, query, queryLen, -1, reply, 0);
+    if (this.want[rt] === 1 && replyLen > 0) this.emit(rt, transport, client, port, local, origin + queryMs, undefined, 0, origin + replyMs, reply, replyLen);
   }
 
-  private emit(type: number, transport: number, client: string, port: number, queryTimeMs: number,
+  private emit(type: number, transport: number, client: string, port: number, local: LocalAddress | undefined, queryTimeMs: number,
     query: Uint8Array | undefined, queryLen: number, replyTimeMs: number, reply: Uint8Array, replyLen: number): void {
     const out = this.out;
     if (out === undefined || !this.ready || out.writableLength > this.maxWaitingBytes) {
@@ -227,7 +228,13 @@ export class DnstapWriter {
       m.uint(2, alen === 4 ? 1 : 2); // SocketFamily INET / INET6
       m.uint(3, SOCKET_PROTOCOL[transport] ?? 1);
       m.bytes(4, a, alen);
+      // The address we answered on, as Unbound and BIND give it (not a wildcard: that says nothing).
+      if (local !== undefined && local.port > 0) {
+        const l = local.address;
+        if (alen === 4 ? ipv4Into(l, a, 0) && l !== '0.0.0.0' : ipv6Into(l, a, 0) && l !== '::') m.bytes(5, a, alen);
+      }
       m.uint(6, port);
+      if (local !== undefined && local.port > 0) m.uint(7, local.port);
     }
     const qs = Math.floor(queryTimeMs / 1000);
     m.uint(8, qs);
@@ -252,6 +259,11 @@ export class DnstapWriter {
     p.buf.writeUInt32BE(p.pos - 4, 0);
     out.write(Buffer.from(p.buf.subarray(0, p.pos)));
     this.sent++;
+  }
+
+  /** True while frames are being written: the file is open, or the collector ACCEPTed and START was sent. */
+  get connected(): boolean {
+    return this.ready;
   }
 
   /** Ends the stream: STOP (and, on a socket, waits briefly for FINISH). */

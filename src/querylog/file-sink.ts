@@ -36,7 +36,7 @@ export class RotatingFileSink implements LineSink {
   constructor(readonly path: string, private readonly maxBytes: number, private readonly maxFiles: number, logger: Logger) {
     mkdirSync(dirname(path), { recursive: true });
     this.bytes = existsSync(path) ? statSync(path).size : 0;
-    this.dest = pino.destination({ dest: path, sync: false, mkdir: true, minLength: 4096, maxLength: MAX_BUFFER_BYTES });
+    this.dest = pino.destination({ dest: path, sync: false, mkdir: true, maxLength: MAX_BUFFER_BYTES });
     this.dest.on('drop', (data: string) => {
       this.dropped += countLines(data);
     });

@@ -11,6 +11,7 @@
  * round again is counted in `lost`.
  */
 import type { Logger } from '../logging.js';
+import type { LocalAddress } from '../server/engine.js';
 import { type DnstapOptions, DnstapWriter } from './dnstap.js';
 import { type CompiledFilter, type QueryLogResult, entryAt, entryLine, searchRing } from './entry.js';
 import { type LineSink, RotatingFileSink, StdoutSink } from './file-sink.js';
@@ -67,10 +68,11 @@ export class QueryLog {
    * octets sent (replyLen < 0: nothing sent). Transport: 0 udp, 1 tcp, 2 tls, 3 https.
    */
   record(startedMs: number, transport: number, client: string, port: number, query: Uint8Array, queryLen: number,
-    reply: Uint8Array, replyLen: number, handler: string | undefined, policy: string | undefined, cache: number): void {
+    reply: Uint8Array, replyLen: number, handler: string | undefined, policy: string | undefined, cache: number,
+    local?: LocalAddress): void {
     const endMs = performance.now();
     const d = this.dnstap;
-    if (d !== undefined) d.clientMessage(startedMs, endMs, transport, client, port, query, queryLen, reply, replyLen, handler);
+    if (d !== undefined) d.clientMessage(startedMs, endMs, transport, client, port, query, queryLen, reply, replyLen, local);
     if (this.sample > 1 && ++this.sampleCount < this.sample) return;
     this.sampleCount = 0;
     if (!this.keeps) return;

@@ -164,8 +164,18 @@ export class PendingReply {
   /** With the query log on: when the query came (performance.now()) and a copy of its octets. */
   startedMs = -1;
   query: Uint8Array | undefined = undefined;
+  local: LocalAddress = NO_LOCAL;
   constructor(readonly ctx: QueryContext, readonly promise: Promise<Message>) {}
 }
+
+/** The address and port a listener is bound to (dnstap's response_address and response_port). */
+export interface LocalAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Before a listener says where it is bound. */
+export const NO_LOCAL: LocalAddress = { address: '', port: 0 };
 
 /** The query log's transport code (ring.ts TRANSPORT_NAMES). */
 function transportCode(t: TransportKind): number {
@@ -279,6 +289,8 @@ export class QueryEngine {
    * check. Set by the server at start and reload.
    */
   queryLog: QueryLog | undefined = undefined;
+  /** Where the listener calling `process` next is bound (set by UDP and TCP listeners before each call; read by dnstap). */
+  local: LocalAddress = NO_LOCAL;
   /** The context of the query `run` is working on (read by the query log after it returns). */
   private current: QueryContext | undefined = undefined;
   /** The entry `cachedReply` answered from last. */
@@ -362,7 +374,8 @@ export class QueryEngine {
     const out = this.cachedReply(buf, len, address);
     if (out !== undefined) {
       const e = this.lastHit!;
-      ql.record(started, 0, address ?? '', port, buf, len, out, out.length, e.handler, e.policy, e.live !== undefined ? CacheKind.LIVE : CacheKind.ANSWER);
+      ql.record(started, 0, address ?? '', port, buf, len, out, out.length, e.handler, e.policy, e.live !== undefined ? CacheKind.LIVE : CacheKind.ANSWER,
+        this.local);
     }
     return out;
   }
@@ -489,13 +502,14 @@ export class QueryEngine {
       if (r >= 0) {
         const ctx = this.current as QueryContext | undefined;
         ql.record(started, transportCode(transport), address, port, buf, len, w.buf, r, ctx?.answeredBy, ctx?.policy,
-          ctx?.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE);
+          ctx?.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE, this.local);
       }
     } else if (r instanceof PendingReply) {
       r.startedMs = started;
       r.query = buf.slice(0, len);
+      r.local = this.local;
     } else {
-      ql.record(started, transportCode(transport), address, port, buf, len, w.buf, -1, 'transfer', undefined, CacheKind.NONE);
+      ql.record(started, transportCode(transport), address, port, buf, len, w.buf, -1, 'transfer', undefined, CacheKind.NONE, this.local);
     }
     this.current = undefined;
     return r;
@@ -695,7 +709,7 @@ export class QueryEngine {
     if (ql !== undefined && q !== undefined && len >= 0) {
       const ctx = p.ctx;
       ql.record(p.startedMs, transportCode(ctx.transport), ctx.clientAddress, ctx.clientPort, q, q.length, w.buf, len,
-        ctx.answeredBy, ctx.policy, ctx.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE);
+        ctx.answeredBy, ctx.policy, ctx.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE, p.local);
     }
     return len;
   }

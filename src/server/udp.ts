@@ -7,7 +7,7 @@ import { type Socket, createSocket } from 'node:dgram';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
-import type { QueryEngine } from './engine.js';
+import { type LocalAddress, NO_LOCAL, type QueryEngine } from './engine.js';
 
 export interface UdpListenerOptions {
   address: string;
@@ -25,6 +25,8 @@ export class UdpListener {
   private readonly engine: QueryEngine;
   private readonly logger: Logger;
   private readonly opts: UdpListenerOptions;
+  /** Where the socket is bound (for dnstap), once it is. */
+  private local: LocalAddress = NO_LOCAL;
 
   constructor(opts: UdpListenerOptions) {
     this.opts = opts;
@@ -43,12 +45,14 @@ export class UdpListener {
       this.socket.bind({ address: this.opts.address, port: this.opts.port, exclusive: this.opts.exclusive ?? true }, () => {
         this.socket.off('error', onError);
         const a = this.socket.address();
+        this.local = { address: a.address, port: a.port };
         resolve({ address: a.address, port: a.port });
       });
     });
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
+    this.engine.local = this.local;
     // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
     const cached = this.engine.cachedUdpReply(msg, msg.length, address, port);
     if (cached !== undefined) {

@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/logging.js';
 import { compileQueryLogQuery, mergeQueryLogs } from '../../src/querylog/search.js';
 import { QueryLog } from '../../src/querylog/query-log.js';
 import { CacheKind, QueryRing } from '../../src/querylog/ring.js';
-import { answerSummary, bindLine, entryAt, queryFacts, replyRcode, searchRing } from '../../src/querylog/entry.js';
+import { answerSummary, bindLine, entryAt, entryLine, isoTime, queryFacts, replyRcode, searchRing } from '../../src/querylog/entry.js';
 import { type Handler, composeChain } from '../../src/server/chain.js';
 import { QueryEngine } from '../../src/server/engine.js';
 import { replyTo } from '../../src/server/query-context.js';
@@ -142,4 +142,16 @@ test('sampling records one query in N', () => {
   for (let i = 0; i < 9; i++) log.record(performance.now(), 0, '127.0.0.1', i, q, q.length, q, 0, undefined, undefined, 0);
   assert.deepEqual(log.search(compileQueryLogQuery({}, bad)).entries.map((e) => e.port), [8, 5, 2]);
   log.close();
+});
+
+test('file lines are exactly JSON.stringify of the entry; times as toISOString', () => {
+  const ring = new QueryRing(2);
+  const q = query('we\\"ird.example.', RRType.TXT);
+  const r = reply(q, 0, ['we\\"ird.example. 300 IN TXT "a\\"b" "\\195\\169"']);
+  ring.record(Date.UTC(2026, 5, 7, 8, 9, 10, 5), 3, 3, '::1', 443, q, q.length, r, r.length, undefined, 'rpz:x:qname', 0);
+  const e = entryAt(ring, 0);
+  assert.equal(e.name, 'we\\"ird.example.');
+  assert.equal(entryLine(e), JSON.stringify(e) + '\n');
+  for (const ms of [0, 5, 99, 1000, 1_767_225_599_999, Date.UTC(2026, 0, 1, 0, 0, 0, 120)]) assert.equal(isoTime(ms), new Date(ms).toISOString());
+  assert.equal(isoTime(1000.7), new Date(1000).toISOString());
 });

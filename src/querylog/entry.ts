@@ -246,10 +246,21 @@ export function searchRing(ring: QueryRing, f: CompiledFilter, held = ring.capac
 
 /** One JSON line of the log file: the entry, as the API shows it (JSON.stringify's output, built by hand: twice as fast). */
 export function entryLine(e: QueryLogEntry): string {
-  return `{"time":"${e.time}","client":${str(e.client)},"port":${e.port},"transport":"${e.transport}","name":${str(e.name)},` +
-    `"type":${str(e.type)},"flags":"${e.flags}","rcode":${str(e.rcode)},"answer":${str(e.answer)},"handler":${e.handler === null ? 'null' : str(e.handler)},` +
-    `"policy":${e.policy === null ? 'null' : str(e.policy)},"latencyUs":${e.latencyUs},"cacheHit":${e.cacheHit},` +
-    `"cache":${e.cache === null ? 'null' : `"${e.cache}"`}}\n`;
+  return `{"time":"${e.time}","client":${str(e.client)},"port":${e.port},"transport":"${e.transport}",` + lineMiddle(e) +
+    `"latencyUs":${e.latencyUs},"cacheHit":${e.cacheHit},"cache":${e.cache === null ? 'null' : `"${e.cache}"`}}\n`;
+}
+
+/** The fields from name to policy, with the comma after (see LineMemo). */
+export function lineMiddle(e: QueryLogEntry): string {
+  return `"name":${str(e.name)},"type":${str(e.type)},"flags":"${e.flags}","rcode":${str(e.rcode)},"answer":${str(e.answer)},` +
+    `"handler":${e.handler === null ? 'null' : str(e.handler)},"policy":${e.policy === null ? 'null' : str(e.policy)},`;
+}
+
+/** `entryLine(entryAt(ring, i))` given the middle already built for this answer. */
+export function memoLine(ring: QueryRing, i: number, middle: string): string {
+  const cache = ring.cache[i]!;
+  return `{"time":"${isoTime(ring.timeMs[i]!)}","client":${str(ring.client[i]!)},"port":${ring.port[i]!},"transport":"${TRANSPORT_NAMES[ring.transport[i]!] ?? 'udp'}",` +
+    middle + `"latencyUs":${Math.round(ring.latencyUs[i]!)},"cacheHit":${cache !== CacheKind.NONE},"cache":${cache === CacheKind.NONE ? 'null' : `"${CACHE_KIND_NAMES[cache]}"`}}\n`;
 }
 
 /** A JSON string literal: quoted as is when nothing needs escaping (the usual case), else JSON.stringify's. */

@@ -13,9 +13,9 @@
 import type { Logger } from '../logging.js';
 import type { LocalAddress } from '../server/engine.js';
 import { type DnstapOptions, DnstapWriter } from './dnstap.js';
-import { type CompiledFilter, type QueryLogResult, entryAt, entryLine, searchRing } from './entry.js';
+import { type CompiledFilter, type QueryLogResult, entryAt, entryLine, lineMiddle, memoLine, searchRing } from './entry.js';
 import { type LineSink, RotatingFileSink, StdoutSink } from './file-sink.js';
-import { QueryRing } from './ring.js';
+import { type LineMemo, QUERY_OCTETS, QueryRing } from './ring.js';
 
 export interface QueryLogOptions {
   /** Entries the API can search (0: none). */
@@ -32,6 +32,20 @@ export interface QueryLogOptions {
 
 /** Ring entries kept for the file writer when the API keeps fewer (it needs room for one batch). */
 const MIN_WRITER_RING = 4096;
+
+/** The wire labels of the name at `at` (up to `end`), or undefined when cut short. */
+function nameWire(buf: Uint8Array, at: number, end: number): Uint8Array | undefined {
+  let p = at;
+  while (p < end && buf[p] !== 0) p += buf[p]! + 1;
+  return p < end ? buf.slice(at, p + 1) : undefined;
+}
+
+/** True when the name at `at` is spelled exactly as `name` (same octets, case included). */
+function sameName(name: Uint8Array, buf: Uint8Array, at: number, len: number): boolean {
+  if (name.length + 12 > len) return false;
+  for (let k = 0; k < name.length; k++) if (buf[at + k] !== name[k]) return false;
+  return true;
+}
 
 export class QueryLog {
   readonly ring: QueryRing;
@@ -69,7 +83,7 @@ export class QueryLog {
    */
   record(startedMs: number, transport: number, client: string, port: number, query: Uint8Array, queryLen: number,
     reply: Uint8Array, replyLen: number, handler: string | undefined, policy: string | undefined, cache: number,
-    local?: LocalAddress): void {
+    local?: LocalAddress, memo?: LineMemo): void {
     const endMs = performance.now();
     const d = this.dnstap;
     if (d !== undefined) d.clientMessage(startedMs, endMs, transport, client, port, query, queryLen, reply, replyLen, local);
@@ -77,7 +91,7 @@ export class QueryLog {
     this.sampleCount = 0;
     if (!this.keeps) return;
     this.ring.record(performance.timeOrigin + startedMs, (endMs - startedMs) * 1000, transport, client, port,
-      query, queryLen, reply, replyLen, handler, policy, cache);
+      query, queryLen, reply, replyLen, handler, policy, cache, memo);
     if (this.sinks.length > 0 && !this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushNow);
@@ -96,7 +110,20 @@ export class QueryLog {
     const end = ring.seq;
     if (s >= end) return;
     let lines = '';
-    for (; s < end; s++) lines += entryLine(entryAt(ring, ring.slot(s)));
+    for (; s < end; s++) {
+      const i = ring.slot(s);
+      const m = ring.memo[i];
+      if (m !== undefined && m.name !== undefined && sameName(m.name, ring.query, i * QUERY_OCTETS + 12, ring.queryLen[i]!)) {
+        lines += memoLine(ring, i, m.text);
+        continue;
+      }
+      const e = entryAt(ring, i);
+      if (m !== undefined) {
+        m.text = lineMiddle(e);
+        m.name = nameWire(ring.query, i * QUERY_OCTETS + 12, i * QUERY_OCTETS + ring.queryLen[i]!);
+      }
+      lines += entryLine(e);
+    }
     this.written = end;
     for (const k of this.sinks) k.write(lines);
   }

@@ -27,6 +27,17 @@ export const CACHE_KIND_NAMES = [null, 'answer', 'live', 'resolver'] as const;
 /** Transport codes, in the order of TRANSPORT_NAMES. */
 export const TRANSPORT_NAMES = ['udp', 'tcp', 'tls', 'https'] as const;
 
+/**
+ * The middle of a file line (name to policy), the same for every hit on one cached answer (the
+ * engine's answer cache keys on everything it shows but the name's case, which `name` pins):
+ * built at the first line, reused by the rest, so a repeated answer's line costs a concatenation.
+ */
+export class LineMemo {
+  /** The question's name as it was spelled (wire labels) when `text` was built. */
+  name: Uint8Array | undefined = undefined;
+  text = '';
+}
+
 /** Octets of each query kept: a header, any name (255), the question's type and class and an OPT. */
 export const QUERY_OCTETS = 300;
 /** Octets of each reply kept: enough for the header, the question and the first answer records. */
@@ -44,6 +55,7 @@ export class QueryRing {
   readonly client: string[];
   readonly handler: (string | undefined)[];
   readonly policy: (string | undefined)[];
+  readonly memo: (LineMemo | undefined)[];
   readonly query: Uint8Array;
   readonly queryLen: Uint16Array;
   readonly reply: Uint8Array;
@@ -62,6 +74,7 @@ export class QueryRing {
     this.client = new Array<string>(n).fill('');
     this.handler = new Array<string | undefined>(n).fill(undefined);
     this.policy = new Array<string | undefined>(n).fill(undefined);
+    this.memo = new Array<LineMemo | undefined>(n).fill(undefined);
     this.query = new Uint8Array(n * QUERY_OCTETS);
     this.queryLen = new Uint16Array(n);
     this.reply = new Uint8Array(n * REPLY_OCTETS);
@@ -75,7 +88,7 @@ export class QueryRing {
    */
   record(timeMs: number, latencyUs: number, transport: number, client: string, port: number,
     query: Uint8Array, queryLen: number, reply: Uint8Array, replyLen: number,
-    handler: string | undefined, policy: string | undefined, cache: number): number {
+    handler: string | undefined, policy: string | undefined, cache: number, memo?: LineMemo): number {
     const s = this.seq++;
     const i = s % this.capacity;
     this.timeMs[i] = timeMs;
@@ -86,6 +99,7 @@ export class QueryRing {
     this.handler[i] = handler;
     this.policy[i] = policy;
     this.cache[i] = cache;
+    this.memo[i] = memo;
     const ql = queryLen < QUERY_OCTETS ? queryLen : QUERY_OCTETS;
     const qa = this.query;
     let o = i * QUERY_OCTETS;

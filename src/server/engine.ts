@@ -45,7 +45,7 @@ import { type LiveAnswer, captureLive } from './live-answer.js';
 import { CookieState, type ServerCookies } from './cookies.js';
 import { scanMessage } from './edns-tail.js';
 import type { QueryLog } from '../querylog/query-log.js';
-import { CacheKind } from '../querylog/ring.js';
+import { CacheKind, LineMemo } from '../querylog/ring.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -157,6 +157,8 @@ class CachedAnswer {
   /** The chain element and policy that made the answer (for the query log). */
   handler: string | undefined = undefined;
   policy: string | undefined = undefined;
+  /** Query log lines of each variant, built once (see LineMemo); made when the log first records a hit. */
+  memos: LineMemo[] | undefined = undefined;
 }
 
 /** A reply still being computed by an asynchronous chain. */
@@ -293,8 +295,9 @@ export class QueryEngine {
   local: LocalAddress = NO_LOCAL;
   /** The context of the query `run` is working on (read by the query log after it returns). */
   private current: QueryContext | undefined = undefined;
-  /** The entry `cachedReply` answered from last. */
+  /** The entry `cachedReply` answered from last, and which of its variants. */
   private lastHit: CachedAnswer | undefined = undefined;
+  private lastVariant = 0;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
@@ -374,8 +377,10 @@ export class QueryEngine {
     const out = this.cachedReply(buf, len, address);
     if (out !== undefined) {
       const e = this.lastHit!;
+      const memos = e.memos ??= [];
+      const memo = memos[this.lastVariant] ??= new LineMemo();
       ql.record(started, 0, address ?? '', port, buf, len, out, out.length, e.handler, e.policy, e.live !== undefined ? CacheKind.LIVE : CacheKind.ANSWER,
-        this.local);
+        this.local, memo);
     }
     return out;
   }
@@ -430,10 +435,12 @@ export class QueryEngine {
     let r: Uint8Array;
     if (v.length === 1) {
       r = v[0]!;
+      this.lastVariant = 0;
     } else {
       const i = e.next;
       e.next = i + 1 === v.length ? 0 : i + 1;
       r = v[i]!;
+      this.lastVariant = i;
     }
     const rl = r.length;
     const out = Buffer.allocUnsafe(cookies === undefined ? rl : rl + COOKIE_OPTION);

@@ -155,3 +155,37 @@ test('file lines are exactly JSON.stringify of the entry; times as toISOString',
   for (const ms of [0, 5, 99, 1000, 1_767_225_599_999, Date.UTC(2026, 0, 1, 0, 0, 0, 120)]) assert.equal(isoTime(ms), new Date(ms).toISOString());
   assert.equal(isoTime(1000.7), new Date(1000).toISOString());
 });
+
+test('repeated answer-cache hits reuse one line middle, names spelled as each query spelled them', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'sovereign-qlmemo-'));
+  const answer: Handler = (ctx) => {
+    const m = replyTo(ctx.request, 0);
+    m.aa = true;
+    m.answer = [parseRecord('www.example. 300 IN A 192.0.2.1'), parseRecord('www.example. 300 IN A 192.0.2.2')];
+    ctx.cacheVariants = 1;
+    return m;
+  };
+  const chain = composeChain([{ name: 'zone', middleware: () => answer, pure: true }], (ctx) => replyTo(ctx.request, Rcode.REFUSED));
+  const e = new QueryEngine(chain, { maxUdpSize: 1232, logger: silentLogger, stats: new ServerStats() });
+  const log = new QueryLog({ ring: 10, file: join(dir, 'q.log'), logger: silentLogger });
+  e.queryLog = log;
+  const w = new Writer();
+  const spellings = ['www.example.', 'www.example.', 'WWW.example.', 'www.example.', 'wWw.ExAmPlE.'];
+  const first = Buffer.from(query(spellings[0]!, RRType.A));
+  e.process(first, first.length, 'udp', '127.0.0.1', 1, w);
+  for (let k = 1; k < spellings.length; k++) {
+    const q = Buffer.from(query(spellings[k]!, RRType.A));
+    assert.ok(e.cachedUdpReply(q, q.length, '127.0.0.1', 1 + k) !== undefined);
+  }
+  log.flush();
+  log.close();
+  await new Promise((r) => setTimeout(r, 200));
+  const lines = readFileSync(join(dir, 'q.log'), 'utf8').trim().split('\n');
+  const api = log.search(compileQueryLogQuery({}, bad)).entries.reverse();
+  assert.deepEqual(lines.map((l) => JSON.parse(l) as unknown), api, 'the file says what the API says');
+  assert.deepEqual(api.map((x) => x.name), spellings);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -26,7 +26,11 @@
  * (dnsperf -D). Only NSD and Sovereign take it (the others cannot load the zone or do not matter).
  *
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING (dnsperf -q, default 100),
- * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2,dnssec), BENCH_WORKLOAD (repeated, varied or both; default both).
+ * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2,dnssec,querylog), BENCH_WORKLOAD (repeated, varied or both; default both).
+ *
+ * `querylog` runs a second Sovereign with the query log on (ring of 10,000 entries and JSON lines
+ * to a file rotated at 64 MB) beside the one with it off, and prints its CPU per answer over
+ * the other's (target <= 1.3x, issue 21).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -38,7 +42,9 @@ import {
   warmUp,
 } from './lib/dnsperf.js';
 
-const ONLY = (process.env.BENCH_ONLY ?? 'nsd,knot,sovereign,bare,dns2,dnssec').split(',');
+const ONLY = (process.env.BENCH_ONLY ?? 'nsd,knot,sovereign,bare,dns2,dnssec,querylog').split(',');
+/** The Sovereign with the query log on (BENCH_ONLY querylog). */
+const LOGGED = 'Sovereign+qlog';
 const WORKLOAD = process.env.BENCH_WORKLOAD ?? 'both';
 const VZONE = 'varied.example';
 const VNAMES = 100_000;
@@ -183,7 +189,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir.path, 'bare.mjs'), BARE);
   writeFileSync(join(dir.path, 'dns2.mjs'), DNS2);
   const zones = [{ name: ZONE, file: zoneFile }, ...(variedOn ? [{ name: VZONE, file: vZoneFile }] : [])];
-  const addr = { nsd: '127.23.2.1', knot: '127.23.2.2', sovereign: '127.23.2.3', bare: '127.23.2.4', dns2: '127.23.2.5' };
+  const addr = { nsd: '127.23.2.1', knot: '127.23.2.2', sovereign: '127.23.2.3', bare: '127.23.2.4', dns2: '127.23.2.5', logged: '127.23.2.6' };
   for (const a of Object.values(addr)) addLoopbackAddress(a);
   console.log(`bench:auth: ${NAMES}-name zone; ${ROUNDS} rounds of dnsperf -q ${OUTSTANDING} for ${SECONDS}s per server, ` +
     `servers taking turns (medians shown); server on core ${SERVER_CORE}, dnsperf on core ${CLIENT_CORE}`);
@@ -206,6 +212,15 @@ async function main(): Promise<void> {
         `${addr.sovereign}:${PORT}`, '--zone', `${ZONE}=${zoneFile}`, ...(variedOn ? ['--zone', `${VZONE}=${vZoneFile}`] : []), '--workers', '1', '--log-level', 'warn'],
         ready(addr.sovereign)));
     }
+    if (ONLY.includes('querylog')) {
+      const conf = join(dir.path, 'querylog.yaml');
+      writeFileSync(conf, JSON.stringify({
+        listen: [`${addr.logged}:${PORT}`], workers: 1, control: { enabled: false }, zones,
+        queryLog: { enabled: true, ring: 10_000, file: join(dir.path, 'log', 'query.log'), maxFileBytes: 64 * 1024 * 1024, maxFiles: 2 },
+      }));
+      add(LOGGED, addr.logged, await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', conf, '--log-level', 'warn'],
+        ready(addr.logged)));
+    }
     if (ONLY.includes('bare')) {
       add('bare node:dgram', addr.bare, await startNode([join(dir.path, 'bare.mjs'), addr.bare, String(PORT)], ready(addr.bare)));
     }
@@ -214,7 +229,7 @@ async function main(): Promise<void> {
     }
     console.log(`load before: ${execSync('uptime').toString().trim()}`);
     // Warm up every server (JIT, caches) before any timed round.
-    const vServers = servers.filter((r) => r.name === 'NSD' || r.name === 'Sovereign');
+    const vServers = servers.filter((r) => r.name === 'NSD' || r.name === 'Sovereign' || r.name === LOGGED);
     const vModes: string[][] = [[], ['-D']];
     if (repeatedOn) for (const r of servers) warmUp(r, queries);
     if (variedOn) for (const r of vServers) for (const m of vModes) warmUp(r, vQueries, m);
@@ -242,12 +257,14 @@ async function main(): Promise<void> {
         const x = s.cpuUsPerQuery / n.cpuUsPerQuery;
         console.log(`  Sovereign / NSD: ${x.toFixed(2)}x CPU per answer (target <= 2.5x: ${x <= 2.5 ? 'met' : 'NOT met'}), ${(s.qps / n.qps).toFixed(2)}x QPS`);
       }
+      queryLogRatio(vs);
     }
   }
   if (!repeatedOn) return;
   const results = servers.map((r) => ({ name: r.name, ...summarize(r.rounds) }));
   const signed = ONLY.includes('dnssec') ? await dnssecPass() : [];
   print(results);
+  queryLogRatio(results);
   const sov = results.find((r) => r.name === 'Sovereign');
   if (signed.length > 0) {
     console.log('\nDO=1 on the zone signed by dnssec-signzone (ECDSAP256SHA256 CSK, NSEC):');
@@ -296,6 +313,16 @@ async function dnssecPass(): Promise<Result[]> {
     dir.cleanup();
   }
   return servers.map((r) => ({ name: r.name, ...summarize(r.rounds) }));
+}
+
+/** Sovereign's CPU per answer with the query log on over with it off (target <= 1.3x). */
+function queryLogRatio(results: readonly { name: string; cpuUsPerQuery: number; qps: number }[]): void {
+  const on = results.find((r) => r.name === LOGGED);
+  const off = results.find((r) => r.name === 'Sovereign');
+  if (on === undefined || off === undefined) return;
+  const x = on.cpuUsPerQuery / off.cpuUsPerQuery;
+  console.log(`  query log on (ring + JSON lines file) / off: ${on.cpuUsPerQuery.toFixed(2)} / ${off.cpuUsPerQuery.toFixed(2)} us = ` +
+    `${x.toFixed(2)}x CPU per answer (target <= 1.3x: ${x <= 1.3 ? 'met' : 'NOT met'}), ${(on.qps / off.qps).toFixed(2)}x QPS`);
 }
 
 /** The table, then Sovereign's ratios to each peer (with the unsigned targets when `targets`). */

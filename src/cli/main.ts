@@ -28,6 +28,7 @@ const commands: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./doctor.js')).command,
   health: async () => (await import('./health.js')).command,
   lab: async () => (await import('./lab.js')).command,
+  querylog: async () => (await import('./querylog.js')).command,
 };
 
 async function usage(): Promise<string> {

@@ -469,6 +469,32 @@ export const configSchema = z.strictObject({
   rpz: rpzSchema,
   /** Pi-hole/AdGuard-style blocklists: src/policy/blocklist.ts. */
   blocklists: blocklistsSchema,
+  /** Per-query log (BIND's querylog, Unbound's log-queries + log-replies) and dnstap output; off by default (src/querylog). */
+  queryLog: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** JSON lines appended to this file (rotated by size). */
+    file: z.string().min(1).optional(),
+    /** JSON lines to standard output as well. */
+    stdout: z.boolean().default(false),
+    /** Rotate `file` once it passes this many bytes (0: never). */
+    maxFileBytes: z.int().min(0).default(100 * 1024 * 1024),
+    /** Rotated files kept: file.1 ... file.N (BIND's `versions`). */
+    maxFiles: z.int().min(1).max(1000).default(5),
+    /** Entries kept in memory for `GET /v1/querylog` and `sovereign querylog` (0: none). */
+    ring: z.int().min(0).max(10_000_000).default(10_000),
+    /** Log one query in N (1: all). */
+    sample: z.int().min(1).max(1_000_000).default(1),
+    /** dnstap (Frame Streams) output to a collector's Unix socket or to a file. */
+    dnstap: z.strictObject({
+      socket: z.string().min(1).optional(),
+      file: z.string().min(1).optional(),
+      identity: z.string().optional(),
+      version: z.string().optional(),
+      messages: z.array(z.enum(['client-query', 'client-response', 'auth-query', 'auth-response'])).min(1).default(['client-query', 'client-response', 'auth-query', 'auth-response']),
+      /** Frames waiting for a slow collector before new ones are dropped (and counted). */
+      queueFrames: z.int().min(16).max(1_000_000).default(10_000),
+    }).refine((d) => (d.socket === undefined) !== (d.file === undefined), { message: 'give exactly one of socket and file' }).optional(),
+  }).prefault({}),
 }).superRefine(crossChecks).superRefine(viewChecks);
 
 /** `qnameMinimization` (US spelling) is accepted for `qnameMinimisation`; both at once must agree. */
@@ -656,4 +682,10 @@ export const configHints: Record<string, string> = {
   'views.dns64': '{ prefix: 64:ff9b::/96, clients: [...], exclude: [...] } or false',
   ...balanceHints,
   ...policyConfigHints,
+  queryLog: 'enabled (true/false), file (a path), stdout (true/false), maxFileBytes (bytes), maxFiles (1-1000), ring (entries kept in memory), sample (log 1 query in N), dnstap ({ socket: PATH } or { file: PATH })',
+  'queryLog.maxFileBytes': 'a whole number of bytes, e.g. 104857600 (0: never rotate)',
+  'queryLog.ring': 'a whole number of entries from 0 to 10000000, e.g. 10000',
+  'queryLog.sample': 'a whole number from 1: log one query in that many',
+  'queryLog.dnstap': '{ socket: /run/dnstap.sock } or { file: /var/log/sovereign.dnstap } (one of them), identity, version (strings), messages (client-query, client-response, auth-query, auth-response)',
+  'queryLog.dnstap.messages': 'a list of client-query, client-response, auth-query, auth-response',
 };

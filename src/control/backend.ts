@@ -24,6 +24,8 @@ import { type ProcessMetrics, processMetrics, startProcessMetrics } from './metr
 import { type HealthRow } from '../balance/health.js';
 import { mergeHealthRows } from '../balance/balancer.js';
 import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
+import { type QueryLogQuery, compileQueryLogQuery, mergeQueryLogs } from '../querylog/search.js';
+import type { QueryLogResult } from '../querylog/entry.js';
 
 export type ReloadWhat = 'all' | 'zones' | 'hosts';
 
@@ -38,7 +40,8 @@ export type ControlOp =
   | { op: 'zone'; action: ZoneAction; name: string }
   | { op: 'sync'; name?: string | undefined }
   | { op: 'metrics' }
-  | { op: 'health-checks' };
+  | { op: 'health-checks' }
+  | ({ op: 'querylog' } & QueryLogQuery);
 
 /** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
 export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
@@ -69,6 +72,8 @@ export interface ControlResults {
   metrics: ProcessMetrics[];
   /** `sovereign health`: each health-checked address of the load balancer (src/balance). */
   'health-checks': HealthRow[];
+  /** `GET /v1/querylog`: matching query log entries, newest first, and how many matched in all. */
+  querylog: QueryLogResult;
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -252,6 +257,12 @@ export class LocalBackend implements ControlBackend {
         return [await processMetrics()];
       case 'health-checks':
         return server.balancer?.checker?.snapshot() ?? [];
+      case 'querylog': {
+        const f = compileQueryLogQuery(op, (m) => new ControlError(m));
+        const log = server.queryLog;
+        if (log === undefined) throw new ControlError('the query log is off (set queryLog.enabled: true and reload)', 409);
+        return log.search(f);
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -378,6 +389,9 @@ export class ClusterBackend implements ControlBackend {
       case 'health-checks':
         // Each worker checks on its own (src/balance/health.ts): up only where every worker sees it up.
         return mergeHealthRows(results as HealthRow[][]);
+      case 'querylog':
+        // Each worker keeps its own ring: newest first across all of them, up to the limit.
+        return mergeQueryLogs(results as QueryLogResult[], compileQueryLogQuery(op, (m) => new ControlError(m)).limit);
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }

@@ -14,6 +14,7 @@
  *   GET  /metrics                         Prometheus text format (no token when `metricsAuth` is false)
  *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
  *   GET  /health/ready                     readiness: 200 when serving DNS, else 503 (no token)
+ *   GET  /v1/querylog?name=&client=&rcode=&type=&since=&until=&limit=   query log entries, newest first (409 when off)
  *
  * Invariants: every request but the health checks (and /metrics when so configured) is
  * authenticated before any work; health answers reveal nothing but ready or not; bodies are not read (arguments
@@ -210,6 +211,12 @@ export class ControlServer {
       case 'GET /v1/health-checks':
         send(res, 200, { checks: await b.run({ op: 'health-checks' }) });
         return;
+      case 'GET /v1/querylog':
+        send(res, 200, await b.run({
+          op: 'querylog', name: p.get('name') ?? undefined, client: p.get('client') ?? undefined, rcode: p.get('rcode') ?? undefined,
+          type: p.get('type') ?? undefined, since: p.get('since') ?? undefined, until: p.get('until') ?? undefined, limit: p.get('limit') ?? undefined,
+        }));
+        return;
       case 'GET /metrics': {
         const m = await renderMetrics(await b.run({ op: 'stats' }), await b.run({ op: 'metrics' }));
         res.writeHead(200, { 'content-type': m.contentType, 'cache-control': 'no-store' });
@@ -217,7 +224,7 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync', '/v1/health-checks'];
+        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync', '/v1/health-checks', '/v1/querylog'];
         if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
         else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
       }

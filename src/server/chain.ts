@@ -28,20 +28,36 @@ export interface ChainElement {
  * resort (REFUSED for names we are not responsible for).
  */
 export function composeChain(elements: readonly ChainElement[], last: Handler): Handler {
-  let h = last;
+  // Reaching the answer of last resort: no element answered.
+  let h: Handler = (ctx) => {
+    ctx.answeredBy = undefined;
+    return last(ctx);
+  };
   for (let i = elements.length - 1; i >= 0; i--) {
     const el = elements[i]!;
     const m = el.middleware;
     if (m === undefined) continue;
     const inner = m(h);
-    h = el.pure === true ? inner : markClientDependent(inner);
+    h = el.pure === true ? named(inner, el.name) : markClientDependent(inner, el.name);
   }
   return h;
 }
 
-function markClientDependent(inner: Handler): Handler {
+/**
+ * Notes the element on the context as it is entered: the last one entered is the innermost the
+ * query reached, the one that answered (an element passing the query on calls `next` first).
+ */
+function named(inner: Handler, name: string): Handler {
+  return (ctx) => {
+    ctx.answeredBy = name;
+    return inner(ctx);
+  };
+}
+
+function markClientDependent(inner: Handler, name: string): Handler {
   return (ctx) => {
     ctx.clientDependent = true;
+    ctx.answeredBy = name;
     return inner(ctx);
   };
 }

@@ -47,6 +47,8 @@ import { scanMessage } from './edns-tail.js';
 import { type ResponseRateLimiter, RrlKind, RrlVerdict, nameHash } from '../policy/rrl.js';
 import { CLIENT_RATE_DROP, CLIENT_RECURSION_DROP } from '../policy/client-limits.js';
 import type { ViewTable } from '../policy/views.js';
+import type { QueryLog } from '../querylog/query-log.js';
+import { CacheKind, LineMemo } from '../querylog/ring.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -161,6 +163,12 @@ class CachedAnswer {
   rrlKind = -1;
   rrlName = 0;
   rrlClass = 1;
+
+  /** The chain element and policy that made the answer (for the query log). */
+  handler: string | undefined = undefined;
+  policy: string | undefined = undefined;
+  /** Query log lines of each variant, built once (see LineMemo); made when the log first records a hit. */
+  memos: LineMemo[] | undefined = undefined;
 }
 
 /**
@@ -171,7 +179,25 @@ export const RRL_DROPPED: Buffer = Buffer.alloc(0);
 
 /** A reply still being computed by an asynchronous chain. */
 export class PendingReply {
+  /** With the query log on: when the query came (performance.now()) and a copy of its octets. */
+  startedMs = -1;
+  query: Uint8Array | undefined = undefined;
+  local: LocalAddress = NO_LOCAL;
   constructor(readonly ctx: QueryContext, readonly promise: Promise<Message>) {}
+}
+
+/** The address and port a listener is bound to (dnstap's response_address and response_port). */
+export interface LocalAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Before a listener says where it is bound. */
+export const NO_LOCAL: LocalAddress = { address: '', port: 0 };
+
+/** The query log's transport code (ring.ts TRANSPORT_NAMES). */
+function transportCode(t: TransportKind): number {
+  return t === 'udp' ? 0 : t === 'tcp' ? 1 : t === 'tls' ? 2 : 3;
 }
 
 export interface EngineOptions {
@@ -286,6 +312,18 @@ export class QueryEngine {
   rrl: ResponseRateLimiter | undefined = undefined;
   /** The name hash the last `rrlKindOf` counted the reply under. */
   private rrlName = 0;
+  /**
+   * The per-query log (src/querylog), or undefined when it is off: then the only cost is this
+   * check. Set by the server at start and reload.
+   */
+  queryLog: QueryLog | undefined = undefined;
+  /** Where the listener calling `process` next is bound (set by UDP and TCP listeners before each call; read by dnstap). */
+  local: LocalAddress = NO_LOCAL;
+  /** The context of the query `run` is working on (read by the query log after it returns). */
+  private current: QueryContext | undefined = undefined;
+  /** The entry `cachedReply` answered from last, and which of its variants. */
+  private lastHit: CachedAnswer | undefined = undefined;
+  private lastVariant = 0;
 
   constructor(handler: Handler, opts: EngineOptions) {
     this.handler = handler;
@@ -358,7 +396,24 @@ export class QueryEngine {
    * required: the slow path answers FORMERR/BADCOOKIE), and its copy gets a fresh server cookie
    * for this client appended to the OPT record (two SipHash runs, no allocation beyond the copy).
    */
-  cachedUdpReply(buf: Buffer, len: number, address?: string, local?: string): Buffer | undefined {
+  cachedUdpReply(buf: Buffer, len: number, address?: string, port = 0, local?: string): Buffer | undefined {
+    const ql = this.queryLog;
+    if (ql === undefined) return this.cachedReply(buf, len, address, local);
+    const started = performance.now();
+    this.lastHit = undefined;
+    const out = this.cachedReply(buf, len, address, local);
+    const e = this.lastHit as CachedAnswer | undefined;
+    // Rate-limited replies (dropped or slipped) are not answers from the entry: not logged here.
+    if (out !== undefined && out !== RRL_DROPPED && e !== undefined) {
+      const memos = e.memos ??= [];
+      const memo = memos[this.lastVariant] ??= new LineMemo();
+      ql.record(started, 0, address ?? '', port, buf, len, out, out.length, e.handler, e.policy, e.live !== undefined ? CacheKind.LIVE : CacheKind.ANSWER,
+        this.local, memo);
+    }
+    return out;
+  }
+
+  private cachedReply(buf: Buffer, len: number, address?: string, local?: string): Buffer | undefined {
     // A plain QUERY (QR and opcode zero), one question, nothing else but at most one OPT.
     const ne = this.nameEnd;
     let view = -1;
@@ -414,6 +469,7 @@ export class QueryEngine {
     else if (cookieState === CookieState.INVALID) stats.cookiesInvalid++;
     if (live !== undefined) live.source.hit(live.entries);
     e.used = true;
+    this.lastHit = e;
     stats.udpQueries++;
     stats.responses++;
     stats.qtypes[e.qtype]!++;
@@ -423,10 +479,12 @@ export class QueryEngine {
     let r: Uint8Array;
     if (v.length === 1) {
       r = v[0]!;
+      this.lastVariant = 0;
     } else {
       const i = e.next;
       e.next = i + 1 === v.length ? 0 : i + 1;
       r = v[i]!;
+      this.lastVariant = i;
     }
     const rl = r.length;
     const out = Buffer.allocUnsafe(cookies === undefined ? rl : rl + COOKIE_OPTION);
@@ -597,13 +655,42 @@ export class QueryEngine {
    * the chain answered synchronously, or a PendingReply to hand to `settle`.
    */
   process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer, local?: string): number | PendingReply {
-    const r = this.run(buf, len, transport, address, port, w, local);
+    const ql = this.queryLog;
+    const r = ql === undefined ? this.run(buf, len, transport, address, port, w, local) : this.runLogged(ql, buf, len, transport, address, port, w, local);
     return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
   }
 
   /** `process` for TCP (and DoT), where a zone transfer may answer with a StreamReply for the transport to pump. */
   processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp', local?: string): number | PendingReply | StreamReply {
-    return this.run(buf, len, transport, address, port, w, local);
+    const ql = this.queryLog;
+    return ql === undefined ? this.run(buf, len, transport, address, port, w, local) : this.runLogged(ql, buf, len, transport, address, port, w, local);
+  }
+
+  /**
+   * `run` with the query log on: a synchronous reply is recorded at once; a pending one carries
+   * its start time and a copy of the query (the transport reuses its buffer) to `settle`; a zone
+   * transfer is recorded as it starts, without a reply.
+   */
+  private runLogged(ql: QueryLog, buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number,
+    w: Writer, local?: string): number | PendingReply | StreamReply {
+    const started = performance.now();
+    this.current = undefined;
+    const r = this.run(buf, len, transport, address, port, w, local);
+    if (typeof r === 'number') {
+      if (r >= 0) {
+        const ctx = this.current as QueryContext | undefined;
+        ql.record(started, transportCode(transport), address, port, buf, len, w.buf, r, ctx?.answeredBy, ctx?.policy,
+          ctx?.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE, this.local);
+      }
+    } else if (r instanceof PendingReply) {
+      r.startedMs = started;
+      r.query = buf.slice(0, len);
+      r.local = this.local;
+    } else {
+      ql.record(started, transportCode(transport), address, port, buf, len, w.buf, -1, 'transfer', undefined, CacheKind.NONE, this.local);
+    }
+    this.current = undefined;
+    return r;
   }
 
   private run(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer, local?: string): number | PendingReply | StreamReply {
@@ -635,6 +722,7 @@ export class QueryEngine {
     else if (transport === 'tls') stats.tlsQueries++;
     else if (transport === 'https') stats.httpsQueries++;
     const ctx = new QueryContext(request, transport, address, port, this.opts.maxUdpSize);
+    this.current = ctx;
     // A secondary forwards UPDATE as received (RFC 2136 §6, BIND's allow-update-forwarding).
     if (request.opcode === Opcode.UPDATE) ctx.wire = buf.slice(0, len);
     // Protocol checks every handler relies on.
@@ -666,6 +754,7 @@ export class QueryEngine {
       ctx.policy = this.views.policies[v];
     }
     if (request.opcode === Opcode.UPDATE && this.updates !== undefined) {
+      ctx.answeredBy = 'update';
       let u: Message | Promise<Message>;
       try {
         u = this.updates(ctx);
@@ -678,6 +767,7 @@ export class QueryEngine {
       const qt = request.question[0]!.type;
       if (qt === RRType.AXFR || qt === RRType.IXFR) {
         let t: Message | ReplyStream | undefined;
+        ctx.answeredBy = 'transfer';
         try {
           t = this.transfers(ctx);
         } catch (err) {
@@ -789,6 +879,8 @@ export class QueryEngine {
     const c = ctx.content;
     const e = new CachedAnswer(variants, req.question[0]!.type, reply.rcode & 0xfff, truncated, bytes, live, c, c === undefined ? 0 : c.version,
       optTail, cookieFits);
+    e.handler = ctx.answeredBy;
+    e.policy = ctx.policy;
     e.next = n === 1 ? 0 : 1;
     e.rrlKind = this.rrlKindOf(reply, c !== undefined);
     e.rrlName = this.rrlName;
@@ -804,9 +896,21 @@ export class QueryEngine {
    */
   settle(p: PendingReply, w: Writer, done: (len: number) => void): void {
     p.promise.then(
-      (reply) => done(this.encode(reply, p.ctx, w)),
-      (err: unknown) => done(this.encode(this.failure(p.ctx, err), p.ctx, w)),
+      (reply) => done(this.logSettled(p, w, this.encode(reply, p.ctx, w))),
+      (err: unknown) => done(this.logSettled(p, w, this.encode(this.failure(p.ctx, err), p.ctx, w))),
     );
+  }
+
+  /** Records a reply that came asynchronously (when the query log was on as it arrived); returns `len`. */
+  private logSettled(p: PendingReply, w: Writer, len: number): number {
+    const ql = this.queryLog;
+    const q = p.query;
+    if (ql !== undefined && q !== undefined && len >= 0) {
+      const ctx = p.ctx;
+      ql.record(p.startedMs, transportCode(ctx.transport), ctx.clientAddress, ctx.clientPort, q, q.length, w.buf, len,
+        ctx.answeredBy, ctx.policy, ctx.live !== undefined ? CacheKind.RESOLVER : CacheKind.NONE, p.local);
+    }
+    return len;
   }
 
   /**

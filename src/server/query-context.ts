@@ -66,6 +66,8 @@ export class QueryContext {
   view = -1;
   /** Our address the query came to, when the transport knows it (views' `destinations`). */
   localAddress: string | undefined = undefined;
+  /** The chain element that answered (the innermost one the query reached; set by composeChain), read by the query log. */
+  answeredBy: string | undefined = undefined;
 
   constructor(request: Message, transport: TransportKind, clientAddress: string, clientPort: number, maxUdpSize: number) {
     this.request = request;

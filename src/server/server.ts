@@ -36,6 +36,8 @@ import { option } from '../wire/edns.js';
 import type { Zone } from '../zone/zone.js';
 import { type ChainElement, type Handler, composeChain } from './chain.js';
 import { QueryEngine } from './engine.js';
+import { QueryLog } from '../querylog/query-log.js';
+import { queryLogOptions } from '../querylog/options.js';
 import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
@@ -174,6 +176,7 @@ export class DnsServer {
     this.engine.updates = (ctx) => this.views === undefined ? this.main.update(ctx) : this.views.update(ctx);
     this.applyCookies();
     this.applyRateLimit();
+    this.applyQueryLog();
     this.encrypted = new EncryptedListeners(this.engine, this.stats, this.logger);
     this.applyViews();
     this.main.refreshTransfers(undefined);
@@ -293,6 +296,22 @@ export class DnsServer {
 
   /** The zones served (without views; with views, the first view's): see src/server/zones.ts. */
   private readonly main: ZoneSet;
+  /** The per-query log and dnstap output (src/querylog), when `queryLog.enabled`. */
+  queryLog: QueryLog | undefined;
+  /** The queryLog settings the running log was made from (a reload rebuilds it only when they change). */
+  private queryLogWith = '';
+
+  /** The query log from config (start, reload): rebuilt when its settings changed, closed when switched off. */
+  private applyQueryLog(): void {
+    const q = this.config.queryLog;
+    const key = JSON.stringify(q);
+    if (key === this.queryLogWith) return;
+    this.queryLogWith = key;
+    this.queryLog?.close();
+    this.queryLog = q.enabled ? new QueryLog(queryLogOptions(q, this.logger)) : undefined;
+    this.engine.queryLog = this.queryLog;
+  }
+
   /** Zone transfers, their history and NOTIFY (src/transfer). */
   get transfers(): TransferManager {
     return this.main.transfers;
@@ -429,6 +448,7 @@ export class DnsServer {
     this.encrypted.reload(cfg);
     this.applyCookies();
     this.applyRateLimit();
+    this.applyQueryLog();
     const w = this.listeningWith;
     if (w !== undefined && (w.listen.length !== cfg.listen.length || w.listen.some((l, i) => l !== cfg.listen[i]))) {
       this.logger.warn({ listening: w.listen, configured: cfg.listen },
@@ -621,6 +641,9 @@ export class DnsServer {
     this.hosts?.close();
     this.balancer?.stop();
     this.blocklists?.stop();
+    this.queryLog?.close();
+    this.queryLog = undefined;
+    this.engine.queryLog = undefined;
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;

@@ -15,7 +15,7 @@ import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
 import { HEADER_SIZE } from '../wire/message.js';
-import { type QueryEngine, StreamReply } from './engine.js';
+import { type LocalAddress, NO_LOCAL, type QueryEngine, StreamReply } from './engine.js';
 import { HAS_EDNS, appendTail, queryWants } from './edns-tail.js';
 import type { ServerStats } from './stats.js';
 
@@ -84,6 +84,8 @@ export class TcpListener {
   /** The TLS server when this listener serves DoT (its credentials are swapped on reload). */
   private readonly tlsServer: TlsServer | undefined;
   private readonly kind: 'tcp' | 'tls';
+  /** Where the server is bound (for dnstap), once it is. */
+  private local: LocalAddress = NO_LOCAL;
 
   constructor(opts: TcpListenerOptions) {
     this.opts = opts;
@@ -139,6 +141,7 @@ export class TcpListener {
           reject(new ListenError('tcp', o.address, o.port, new Error('listening on something that is not an IP address')));
           return;
         }
+        this.local = { address: a.address, port: a.port };
         resolve({ address: a.address, port: a.port });
       });
     });
@@ -266,6 +269,7 @@ export class TcpListener {
     if (!tls) this.opts.stats.tcpQueries++;
     // DoT: what the query asks of the reply's OPT (keepalive, padding), read before the writer is reused.
     const wants = tls ? queryWants(msg, msg.length) : 0;
+    this.opts.engine.local = this.local;
     const r = this.opts.engine.processTcp(msg, msg.length, conn.address, conn.port, this.writer, this.kind, conn.socket.localAddress);
     if (typeof r === 'number') {
       this.send(conn, wants === 0 ? r : this.tail(r, wants, conn));

@@ -7,7 +7,7 @@ import { type Socket, createSocket } from 'node:dgram';
 import { ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { Writer } from '../wire/writer.js';
-import { type QueryEngine, RRL_DROPPED } from './engine.js';
+import { type LocalAddress, NO_LOCAL, type QueryEngine, RRL_DROPPED } from './engine.js';
 
 export interface UdpListenerOptions {
   address: string;
@@ -27,6 +27,8 @@ export class UdpListener {
   private readonly opts: UdpListenerOptions;
   /** The address bound (views' `destinations`); undefined on a wildcard socket, which cannot tell. */
   private localAddress: string | undefined = undefined;
+  /** Where the socket is bound (for dnstap), once it is. */
+  private local: LocalAddress = NO_LOCAL;
 
   constructor(opts: UdpListenerOptions) {
     this.opts = opts;
@@ -46,14 +48,16 @@ export class UdpListener {
         this.socket.off('error', onError);
         const a = this.socket.address();
         this.localAddress = a.address === '0.0.0.0' || a.address === '::' ? undefined : a.address;
+        this.local = { address: a.address, port: a.port };
         resolve({ address: a.address, port: a.port });
       });
     });
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
+    this.engine.local = this.local;
     // Fast path: a copy of the reply the engine already encoded for this query, ID and name case patched in.
-    const cached = this.engine.cachedUdpReply(msg, msg.length, address, this.localAddress);
+    const cached = this.engine.cachedUdpReply(msg, msg.length, address, port, this.localAddress);
     if (cached !== undefined) {
       if (cached !== RRL_DROPPED) this.socket.send(cached, port, address);
       return;

@@ -58,6 +58,9 @@ export const PEER_BINARIES = {
   nmbd: '/usr/sbin/nmbd',
   /** iproute2, to build the network namespaces of the LLMNR and NetBIOS tests. */
   ip: '/usr/sbin/ip',
+  /** dnstap (query log tests): a Frame Streams collector (fstrm-bin) and a dnstap reader (dnstap-ldns). */
+  fstrm_capture: '/usr/bin/fstrm_capture',
+  'dnstap-ldns': '/usr/bin/dnstap-ldns',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

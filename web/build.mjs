@@ -24,3 +24,4 @@ await build({
   legalComments: 'linked',
 });
 copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
+copyFileSync(join(here, 'icon.svg'), join(out, 'assets', 'icon.svg'));

@@ -57,6 +57,8 @@ export const PEER_BINARIES = {
   nmbd: '/usr/sbin/nmbd',
   /** iproute2, to build the network namespaces of the LLMNR and NetBIOS tests. */
   ip: '/usr/sbin/ip',
+  /** Debian's chromium, driven headless by puppeteer-core for the dashboard tests (no downloaded browser). */
+  chromium: '/usr/bin/chromium',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

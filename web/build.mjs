@@ -14,7 +14,7 @@ await build({
   entryPoints: [join(here, 'src', 'main.tsx')],
   bundle: true,
   minify: true,
-  sourcemap: true,
+  sourcemap: false,
   format: 'esm',
   target: 'es2020',
   jsx: 'automatic',

@@ -221,6 +221,12 @@ describe('control API matches docs/openapi.yaml', () => {
       { body: { name: 'x', type: 'A', data: 'not-an-address' } });
     assert.equal(badData.error.code, 'ERR_BAD_RDATA');
     await check('POST', '/v1/zones/{zone}/records', '/v1/zones/dyn.example/records', 400, { body: { name: 'x', type: 'A' } });
+    const big = await check<{ error: { code: string } }>('POST', '/v1/zones/{zone}/records', '/v1/zones/dyn.example/records', 413,
+      { body: { name: 'x', type: 'TXT', data: 'x'.repeat(20_000) } });
+    assert.equal(big.error.code, 'ERR_BODY_TOO_LARGE');
+    const notJson = await call('POST', '/v1/zones/dyn.example/records');
+    assert.equal(notJson.status, 415);
+    assert.equal((notJson.body as { error: { code: string } }).error.code, 'ERR_UNSUPPORTED_MEDIA_TYPE');
     await check('POST', '/v1/zones/{zone}/records', '/v1/zones/nope.example/records', 404, { body: { name: 'x', type: 'A', data: '192.0.2.9' } });
 
     const del = await check<{ serial: number; changed: boolean }>('DELETE', '/v1/zones/{zone}/records', '/v1/zones/dyn.example/records?name=old&type=A', 200);

@@ -29,9 +29,11 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > MAX_BODY) throw new ControlError(`the body is larger than ${MAX_BODY} octets`, 413, 'ERR_BODY_TOO_LARGE');
-    chunks.push(c);
+    // Past the limit the rest is read and dropped (not kept), so the client gets the 413 rather
+    // than a reset connection; the server's requestTimeout bounds how long that may take.
+    if (size <= MAX_BODY) chunks.push(c);
   }
+  if (size > MAX_BODY) throw new ControlError(`the body is larger than ${MAX_BODY} octets`, 413, 'ERR_BODY_TOO_LARGE');
   let v: unknown;
   try {
     v = JSON.parse(Buffer.concat(chunks).toString('utf8'));

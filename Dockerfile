@@ -11,6 +11,7 @@ COPY bin ./bin
 COPY src ./src
 COPY test ./test
 COPY bench ./bench
+COPY web ./web
 # `npm ci` builds through `prepare` (tsc), then the dev dependencies go.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev && rm -rf dist/test dist/bench
 
@@ -26,6 +27,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/dashboard ./dist/dashboard
 COPY --from=build /app/node_modules ./node_modules
 ENV STATE_DIRECTORY=/var/lib/sovereign
 USER sovereign

@@ -26,11 +26,13 @@
  * (dnsperf -D). Only NSD and Sovereign take it (the others cannot load the zone or do not matter).
  *
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING (dnsperf -q, default 100),
- * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2,dnssec,querylog), BENCH_WORKLOAD (repeated, varied or both; default both).
+ * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2,dnssec,querylog,dashboard), BENCH_WORKLOAD (repeated, varied or both; default both).
  *
  * `querylog` runs a second Sovereign with the query log on (ring of 10,000 entries and JSON lines
  * to a file rotated at 64 MB) beside the one with it off, and prints its CPU per answer over
  * the other's (target <= 1.3x, issue 21).
+ * `dashboard` (or BENCH_DASHBOARD=1): the web dashboard's cost, open vs closed during the benchmark
+ * (bench/lib/dashboard-cost.ts; needs Debian's chromium).
  */
 import { execSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -41,8 +43,10 @@ import {
   CLIENT_CORE, type Measured, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, pinTree, startNode, summarize,
   warmUp,
 } from './lib/dnsperf.js';
+import { dashboardPass, printDashboardCost } from './lib/dashboard-cost.js';
 
 const ONLY = (process.env.BENCH_ONLY ?? 'nsd,knot,sovereign,bare,dns2,dnssec,querylog').split(',');
+if (process.env.BENCH_DASHBOARD === '1' && !ONLY.includes('dashboard')) ONLY.push('dashboard');
 /** The Sovereign with the query log on (BENCH_ONLY querylog). */
 const LOGGED = 'Sovereign+qlog';
 const WORKLOAD = process.env.BENCH_WORKLOAD ?? 'both';
@@ -193,6 +197,13 @@ async function main(): Promise<void> {
   for (const a of Object.values(addr)) addLoopbackAddress(a);
   console.log(`bench:auth: ${NAMES}-name zone; ${ROUNDS} rounds of dnsperf -q ${OUTSTANDING} for ${SECONDS}s per server, ` +
     `servers taking turns (medians shown); server on core ${SERVER_CORE}, dnsperf on core ${CLIENT_CORE}`);
+  if (ONLY.includes('dashboard') && repeatedOn) {
+    printDashboardCost(await dashboardPass(ROOT, dir.path, ZONE, zoneFile, queries, PORT));
+    if (ONLY.length === 1) {
+      dir.cleanup();
+      return;
+    }
+  }
   const servers: Running[] = [];
   const add = (name: string, address: string, h: { pid: number; stop(): Promise<void> }): void => {
     servers.push({ name, address, port: PORT, tree: pinTree(h.pid), stop: () => h.stop(), rounds: [], varied: [[], []] });

@@ -10,7 +10,7 @@
  */
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import { DnsError } from '../errors.js';
+import { ControlError } from './control-error.js';
 import { isTransferLead } from '../server/cluster.js';
 import type { DnsServer } from '../server/server.js';
 import type { DnssecZoneStatus } from '../server/zone-signing.js';
@@ -19,13 +19,17 @@ import { nonZero, rateLimitSnapshot } from '../server/stats.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
-import { classToString, typeFromString, typeToString } from '../wire/types.js';
+import { RRType, classToString, typeFromString, typeToString } from '../wire/types.js';
 import { type ProcessMetrics, processMetrics, startProcessMetrics } from './metrics.js';
 import { type HealthRow } from '../balance/health.js';
 import { mergeHealthRows } from '../balance/balancer.js';
 import { type CacheRow, type ReloadReport, type StatsSnapshot, mergeStats } from './snapshot.js';
 import { type QueryLogQuery, compileQueryLogQuery, mergeQueryLogs } from '../querylog/search.js';
 import type { QueryLogResult } from '../querylog/entry.js';
+import { type TopSnapshot, mergeTop } from '../server/top-talkers.js';
+import { redactConfig } from './api/config.js';
+import { type TraceResult, traceName } from './api/trace.js';
+import { type RecordEdit, type RecordEditResult, type RecordRow, type ZoneRow, editRecord, listZones, zoneRecords } from './api/zones.js';
 
 export type ReloadWhat = 'all' | 'zones' | 'hosts';
 
@@ -41,7 +45,13 @@ export type ControlOp =
   | { op: 'sync'; name?: string | undefined }
   | { op: 'metrics' }
   | { op: 'health-checks' }
-  | ({ op: 'querylog' } & QueryLogQuery);
+  | ({ op: 'querylog' } & QueryLogQuery)
+  | { op: 'top'; limit?: number | undefined }
+  | { op: 'zones' }
+  | { op: 'records'; zone: string; name?: string | undefined; type?: string | undefined }
+  | { op: 'recordEdit'; edit: RecordEdit }
+  | { op: 'config' }
+  | { op: 'trace'; name: string; type?: string | undefined };
 
 /** `sovereign zone refresh|retransfer|notify NAME` (rndc's refresh, retransfer, notify). */
 export type ZoneAction = 'refresh' | 'retransfer' | 'notify';
@@ -74,6 +84,17 @@ export interface ControlResults {
   'health-checks': HealthRow[];
   /** `GET /v1/querylog`: matching query log entries, newest first, and how many matched in all. */
   querylog: QueryLogResult;
+  /** Top query names and clients from a sample of the queries (src/server/top-talkers.ts). */
+  top: TopSnapshot;
+  /** Configured zones: kind, serial, records, transfer state (src/control/api/zones.ts). */
+  zones: ZoneRow[];
+  records: { zone: string; serial: number | null; records: RecordRow[]; truncated: boolean };
+  /** A record added or deleted through the dynamic-update path. */
+  recordEdit: RecordEditResult;
+  /** The configuration in force, secrets redacted (src/control/api/config.ts). */
+  config: unknown;
+  /** The path from the root to the answer (src/control/api/trace.ts). */
+  trace: TraceResult;
 }
 
 /** `sovereign nta`: the negative trust anchors after the change (RFC 7646). */
@@ -86,15 +107,7 @@ export interface ControlBackend {
   run<O extends ControlOp>(op: O): Promise<ControlResults[O['op']]>;
 }
 
-/** A request the control endpoint refuses (bad name, unknown type...): HTTP `status`. */
-export class ControlError extends DnsError {
-  readonly status: number;
-
-  constructor(message: string, status = 400) {
-    super('ERR_DNS_CONTROL', message, 2);
-    this.status = status;
-  }
-}
+export { ControlError, apiCodeForStatus } from './control-error.js';
 
 function parseName(text: string): Name {
   try {
@@ -263,6 +276,22 @@ export class LocalBackend implements ControlBackend {
         if (log === undefined) throw new ControlError('the query log is off (set queryLog.enabled: true and reload)', 409);
         return log.search(f);
       }
+      case 'top':
+        return server.stats.top.snapshot(op.limit ?? 20);
+      case 'zones':
+        return listZones(server);
+      case 'records':
+        return zoneRecords(server, op.zone, op.name, op.type);
+      case 'recordEdit':
+        return editRecord(server, op.edit);
+      case 'config':
+        return redactConfig(server.currentConfig);
+      case 'trace': {
+        if (!server.currentConfig.resolver.enabled) throw new ControlError('tracing needs the recursive resolver (resolver.enabled: true, with its root hints)', 409, 'ERR_NO_RESOLVER');
+        const name = parseName(op.name);
+        const type = op.type === undefined || op.type === '' ? RRType.A : parseType(op.type.toUpperCase());
+        return traceName(name, type, { hints: server.rootHints() });
+      }
       default:
         throw new ControlError(`unknown operation "${(op as { op: string }).op}"`);
     }
@@ -308,6 +337,7 @@ interface IpcReply {
   result?: unknown;
   error?: string;
   status?: number;
+  code?: string;
 }
 
 /** In a worker: answers the primary's control requests with this process's LocalBackend. */
@@ -322,6 +352,7 @@ export function serveWorkerControl(backend: LocalBackend): void {
       (err: unknown) => process.send?.({
         type: REPLY, id: req.id, ok: false, error: (err as Error).message,
         status: err instanceof ControlError ? err.status : 500,
+        ...(err instanceof ControlError ? { code: err.apiCode } : {}),
       } satisfies IpcReply),
     );
   });
@@ -341,6 +372,8 @@ export class ClusterBackend implements ControlBackend {
       if (op.op === 'ready') return { ready: false, reason: 'no worker is running' };
       throw new ControlError('no worker is running', 503);
     }
+    // Read-only views every worker holds alike (and a trace, which sends queries): one worker answers.
+    if (op.op === 'records' || op.op === 'config' || op.op === 'trace') return this.ask(workers[0]!, op) as Promise<ControlResults[ControlOp['op']]>;
     const results = await Promise.all(workers.map((w) => this.ask(w!, op)));
     switch (op.op) {
       case 'cache':
@@ -383,6 +416,24 @@ export class ClusterBackend implements ControlBackend {
         const zones = [...byZone.values()];
         return { zones, ok: zones.every((z) => z.ok) };
       }
+      case 'top':
+        return mergeTop(results as TopSnapshot[], op.limit ?? 20);
+      case 'zones': {
+        // Every worker serves the same zones; the secondary's state is the transferring worker's.
+        const lists = results as ZoneRow[][];
+        return lists[0]!.map((z) => {
+          for (const l of lists) {
+            const w = l.find((x) => x.name === z.name);
+            if (w?.transfer !== null && w?.transfer !== undefined && w.transfer.lastRefresh !== null) return { ...z, transfer: w.transfer };
+          }
+          return z;
+        });
+      }
+      case 'recordEdit': {
+        // Only the worker owning the journals applies it (then every worker serves the new version).
+        const rs = results as RecordEditResult[];
+        return rs.find((r) => r.applied) ?? rs[0]!;
+      }
       case 'metrics':
         // The primary's own (it holds the control endpoint and the workers' sockets) and each worker's.
         return [await processMetrics(), ...(results as ProcessMetrics[][]).flat()];
@@ -410,7 +461,7 @@ export class ClusterBackend implements ControlBackend {
         clearTimeout(timer);
         worker.off('message', onMessage);
         if (r.ok) resolve(r.result);
-        else reject(new ControlError(r.error ?? 'worker failed', r.status ?? 500));
+        else reject(new ControlError(r.error ?? 'worker failed', r.status ?? 500, r.code));
       };
       worker.on('message', onMessage);
       worker.send({ type: REQUEST, id, op } satisfies IpcRequest);

@@ -13,10 +13,30 @@ export interface ControlTarget {
 
 /** A non-2xx answer from the endpoint (or no answer at all: `status` 0). */
 export class ControlRequestError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** The API's error code (`ERR_...`), when the endpoint sent one. */
+  readonly code: string | undefined;
+
+  constructor(readonly status: number, message: string, code?: string) {
     super(message);
     this.name = 'ControlRequestError';
+    this.code = code;
   }
+}
+
+/**
+ * The message (and code) of an error body: `{ error: { code, message } }` now, `{ error: "..." }`
+ * from endpoints of earlier versions, or plain text.
+ */
+export function errorOf(body: string): { message: string; code: string | undefined } {
+  try {
+    const e = (JSON.parse(body) as { error?: unknown }).error;
+    if (typeof e === 'string') return { message: e, code: undefined };
+    if (typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string') {
+      const o = e as { message: string; code?: unknown };
+      return { message: o.message, code: typeof o.code === 'string' ? o.code : undefined };
+    }
+  } catch { /* not JSON */ }
+  return { message: body.trim(), code: undefined };
 }
 
 export interface ControlReply {
@@ -44,11 +64,8 @@ export function controlRequest(target: ControlTarget, method: 'GET' | 'POST', pa
           resolve({ status, contentType, body });
           return;
         }
-        let message = body.trim();
-        try {
-          message = (JSON.parse(body) as { error?: string }).error ?? message;
-        } catch { /* not JSON */ }
-        reject(new ControlRequestError(status, `control endpoint answered ${status}: ${message}`));
+        const { message, code } = errorOf(body);
+        reject(new ControlRequestError(status, `control endpoint answered ${status}: ${message}`, code));
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));

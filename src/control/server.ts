@@ -15,18 +15,26 @@
  *   GET  /health, /health/live             liveness: 200 while the process answers (no token)
  *   GET  /health/ready                     readiness: 200 when serving DNS, else 503 (no token)
  *   GET  /v1/querylog?name=&client=&rcode=&type=&since=&until=&limit=   query log entries, newest first (409 when off)
+ *   GET  /v1/stats/series, /v1/top, /v1/zones, /v1/zones/{zone}/records (GET, POST, DELETE),
+ *        /v1/upstreams, /v1/config, /v1/trace   the dashboard's API (src/control/api/routes.ts)
+ *   GET  /, /assets/...                    the web dashboard's files (no token: they hold no data)
+ *
+ * Every route is described in docs/openapi.yaml.
  *
  * Invariants: every request but the health checks (and /metrics when so configured) is
- * authenticated before any work; health answers reveal nothing but ready or not; bodies are not read (arguments
- * are query parameters), so a client cannot make us buffer anything; errors are JSON
- * `{ error }` with a 4xx/5xx status, never a crash.
+ * authenticated before any work; health answers reveal nothing but ready or not; bodies are read only
+ * for record edits (JSON, at most 16 KiB), arguments are otherwise query parameters; errors are
+ * JSON `{ error: { code, message } }` with a 4xx/5xx status, never a crash.
  */
 import { rmSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, ListenError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { type ControlBackend, ControlError, type ReloadWhat, type ZoneAction } from './backend.js';
+import { type ControlBackend, ControlError, type ReloadWhat, type ZoneAction, apiCodeForStatus } from './backend.js';
+import { API_PATHS, apiRoute } from './api/routes.js';
+import { StatsSeries } from './api/series.js';
+import { StaticFiles } from './static.js';
 import { renderMetrics, startProcessMetrics } from './metrics.js';
 import { bearerMatches } from './token.js';
 
@@ -42,6 +50,15 @@ export interface ControlServerOptions {
   token?: string;
   /** Require the token for /metrics (default true); scrapers usually come without one. */
   metricsAuth?: boolean;
+  /** Statistics series resolution, ms (default 10 000; 0 = no sampling, no /v1/stats/series). */
+  seriesStepMs?: number;
+  /** The dashboard's built files (default dist/dashboard). */
+  dashboardDir?: string;
+}
+
+/** An API error body: a stable code and words for people (see docs/openapi.yaml, Error). */
+function sendError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+  send(res, status, { error: { code, message }, ...extra });
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -58,6 +75,9 @@ const RELOAD_WHAT = new Set<ReloadWhat>(['all', 'zones', 'hosts']);
 export class ControlServer {
   private readonly http: Server;
   private readonly opts: ControlServerOptions;
+  private readonly statics: StaticFiles;
+  /** Statistics over time (sampled here, in the process holding the endpoint). */
+  readonly series: StatsSeries | undefined;
   /** Where it listens: `http://address:port` or the socket path. */
   endpoint = '';
 
@@ -68,12 +88,17 @@ export class ControlServer {
       this.handle(req, res).catch((err: unknown) => {
         const status = err instanceof ControlError ? err.status : 500;
         if (status >= 500) opts.logger.error({ err }, 'control request failed');
-        if (!res.headersSent) send(res, status, { error: (err as Error).message });
+        if (!res.headersSent) sendError(res, status, err instanceof ControlError ? err.apiCode : apiCodeForStatus(status), (err as Error).message);
         else res.end();
       });
     });
     this.http.headersTimeout = 5000;
     this.http.requestTimeout = 30_000;
+    this.statics = new StaticFiles(opts.dashboardDir);
+    this.series = opts.seriesStepMs === 0 ? undefined : new StatsSeries({
+      snapshot: () => opts.backend.run({ op: 'stats' }), stepMs: opts.seriesStepMs ?? 10_000,
+      onError: (err) => opts.logger.debug({ err }, 'statistics sample failed'),
+    });
   }
 
   async listen(): Promise<string> {
@@ -104,6 +129,7 @@ export class ControlServer {
       this.endpoint = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
     }
     this.opts.logger.info({ endpoint: this.endpoint }, 'control endpoint listening');
+    this.series?.start();
     return this.endpoint;
   }
 
@@ -114,6 +140,7 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
+    this.series?.stop();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     if (this.opts.socketPath !== undefined) rmSync(this.opts.socketPath, { force: true });
@@ -131,11 +158,13 @@ export class ControlServer {
       send(res, r.ready ? 200 : 503, r.ready ? { status: 'ready' } : { status: 'not ready', reason: r.reason });
       return;
     }
+    // The dashboard's page and assets: public (no data in them), every API call they make needs the token.
+    if ((req.method === 'GET' || req.method === 'HEAD') && (path === '/' || path.startsWith('/assets/')) && this.statics.serve(path, res, req.method === 'HEAD')) return;
     const open = o.metricsAuth === false && req.method === 'GET' && path === '/metrics';
     if (!open && (o.socketPath === undefined || o.token !== undefined)) {
       if (o.token === undefined || !bearerMatches(req.headers.authorization, o.token)) {
         res.setHeader('www-authenticate', 'Bearer realm="sovereign"');
-        send(res, 401, { error: 'missing or wrong bearer token (see control.tokenFile)' });
+        sendError(res, 401, 'ERR_UNAUTHORIZED', 'missing or wrong bearer token (see control.tokenFile)');
         return;
       }
     }
@@ -143,6 +172,11 @@ export class ControlServer {
     const p = url.searchParams;
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     const b = o.backend;
+    const api = await apiRoute(req, url, b, this.series, o.logger);
+    if (api !== undefined) {
+      send(res, api.status, api.body);
+      return;
+    }
     switch (route) {
       case 'GET /v1/cache':
         send(res, 200, { entries: await b.run({ op: 'cache', name: p.get('name') ?? undefined, type: p.get('type') ?? undefined }) });
@@ -156,7 +190,7 @@ export class ControlServer {
       }
       case 'POST /v1/reload': {
         const what = (p.get('what') ?? 'all') as ReloadWhat;
-        if (!RELOAD_WHAT.has(what)) throw new ControlError(`what= must be all, zones or hosts, not "${what}"`);
+        if (!RELOAD_WHAT.has(what)) throw new ControlError(`what= must be all, zones or hosts, not "${what}"`, 400, 'ERR_BAD_PARAMETER');
         const r = await b.run({ op: 'reload', what });
         send(res, r.ok ? 200 : 409, r);
         return;
@@ -224,9 +258,9 @@ export class ControlServer {
         return;
       }
       default: {
-        const known = ['/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync', '/v1/health-checks', '/v1/querylog'];
-        if (known.includes(url.pathname)) send(res, 405, { error: `${req.method ?? ''} not allowed on ${url.pathname}` });
-        else send(res, 404, { error: `no route ${url.pathname}`, routes: known });
+        const known = [...API_PATHS, '/v1/cache', '/v1/cache/flush', '/v1/reload', '/v1/stats', '/metrics', '/health', '/health/live', '/health/ready', '/v1/nta', '/v1/nta/add', '/v1/nta/remove', '/v1/dnssec/status', '/v1/dnssec/checkds', '/v1/zone/refresh', '/v1/zone/retransfer', '/v1/zone/notify', '/v1/zone/sync', '/v1/health-checks', '/v1/querylog'];
+        if (known.includes(url.pathname)) sendError(res, 405, 'ERR_METHOD_NOT_ALLOWED', `${req.method ?? ''} not allowed on ${url.pathname}`);
+        else sendError(res, 404, 'ERR_NO_ROUTE', `no route ${url.pathname}`, { routes: known });
       }
     }
   }

@@ -474,6 +474,7 @@ export class QueryEngine {
     stats.responses++;
     stats.qtypes[e.qtype]!++;
     stats.rcodes[e.rcode]!++;
+    if (--stats.sampleIn === 0) stats.sample(buf, len, address!);
     if (e.truncated) stats.truncated++;
     const v = e.variants;
     let r: Uint8Array;
@@ -718,6 +719,7 @@ export class QueryEngine {
       return this.headerOnly(buf, w, Rcode.FORMERR);
     }
     if (request.question.length > 0) stats.qtypes[request.question[0]!.type]!++;
+    if (--stats.sampleIn === 0) stats.sample(buf, len, address);
     if (transport === 'udp') stats.udpQueries++;
     else if (transport === 'tls') stats.tlsQueries++;
     else if (transport === 'https') stats.httpsQueries++;

@@ -21,7 +21,7 @@ import { Resolver } from '../resolver/iterator.js';
 import { ResolverValidation } from '../resolver/validate.js';
 import { NegativeTrustAnchors, TrustAnchorSet } from '../dnssec/validator/trust-anchors.js';
 import { AutoTrustAnchor } from '../dnssec/validator/rfc5011.js';
-import { builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
+import { type RootHints, builtinRootHints, loadRootHints } from '../resolver/root-hints.js';
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
@@ -647,6 +647,17 @@ export class DnsServer {
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close()), this.encrypted.close()]);
     this.udp.length = 0;
     this.tcp.length = 0;
+  }
+
+  /** The configuration in force (for the control endpoint's `GET /v1/config`, redacted there). */
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  /** Where recursion starts: the configured root hints file, else the built-in IANA set. */
+  rootHints(): RootHints {
+    const r = this.config.resolver;
+    return r.rootHints !== undefined ? loadRootHints(r.rootHints) : builtinRootHints();
   }
 
   /** The configuration of the zone named `name`, if it is configured. */

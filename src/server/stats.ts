@@ -1,3 +1,5 @@
+import { SAMPLE_EVERY, TopTalkers } from './top-talkers.js';
+
 /**
  * Server counters. Plain numbers and typed arrays: incrementing must cost nothing on the hot path.
  */
@@ -54,6 +56,16 @@ export class ServerStats {
   /** Resolver/forwarder queries over `resolver.clientQueryRate`, and over `resolver.maxClientRecursions`. */
   clientQueriesLimited = 0;
   clientRecursionsLimited = 0;
+  /** Top names and clients from a sample of the queries (src/server/top-talkers.ts). */
+  readonly top = new TopTalkers();
+  /** Queries until the next sampled one (the engine decrements it once per query). */
+  sampleIn = SAMPLE_EVERY;
+
+  /** Counts a sampled query in `top` and starts the next countdown (off the per-query path). */
+  sample(buf: Uint8Array, len: number, address: string): void {
+    this.sampleIn = this.top.every;
+    this.top.sample(buf, len, address);
+  }
 
   /** Counters as a plain object, by-code tables reduced to their non-zero entries (for logs and tests). */
   snapshot(): Record<string, unknown> {

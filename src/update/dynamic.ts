@@ -185,6 +185,11 @@ export class DynamicZones {
     return this.zones.get(origin.key)?.source;
   }
 
+  /** True when this process applies updates itself (no cluster link, or it owns the journals). */
+  get owner(): boolean {
+    return this.link === undefined || this.link.isOwner();
+  }
+
   /** The unsigned IXFR history of a dynamic zone, or undefined when it is not one. */
   history(origin: Name): readonly JournalDifference[] | undefined {
     return this.zones.get(origin.key)?.history;
@@ -342,9 +347,11 @@ export class DynamicZones {
 
   /**
    * Applies one UPDATE (in the process owning the journals): its RCODE, once the change is
-   * durable and served (after every worker has it, in a cluster).
+   * durable and served (after every worker has it, in a cluster). `trusted`: the operator's own
+   * change through the authenticated control endpoint (src/control/api/zones.ts): the zone's
+   * allowUpdate/updatePolicy, which judge network clients, are not asked.
    */
-  apply(req: Message, keyText: string | undefined, address: string, port: number): number | Promise<number> {
+  apply(req: Message, keyText: string | undefined, address: string, port: number, trusted = false): number | Promise<number> {
     if (req.question.length !== 1 || req.question[0]!.type !== RRType.SOA) return Rcode.FORMERR;
     const q = req.question[0]!;
     const dz = this.zones.get(q.name.key);
@@ -358,12 +365,12 @@ export class DynamicZones {
     const auth = dz.auth;
     const logger = this.host.logger;
     const who = { zone: dz.origin.toString(), client: `${address}#${port}`, key: key ?? null };
-    if (auth.kind === 'acl' && !auth.acl.allows(address, keyName)) {
+    if (!trusted && auth.kind === 'acl' && !auth.acl.allows(address, keyName)) {
       logger.info(who, 'update denied');
       return Rcode.REFUSED;
     }
     const r = processUpdate(req, dz.source, {
-      allowed: auth.kind === 'acl' ? () => true : (rr) => auth.policy.allows(key, rr.name, rr.type),
+      allowed: trusted || auth.kind === 'acl' ? () => true : (rr) => auth.policy.allows(key, rr.name, rr.type),
       serialMethod: dz.serialMethod,
       now: this.host.now?.() ?? Math.floor(Date.now() / 1000),
     });

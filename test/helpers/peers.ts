@@ -61,6 +61,8 @@ export const PEER_BINARIES = {
   /** dnstap (query log tests): a Frame Streams collector (fstrm-bin) and a dnstap reader (dnstap-ldns). */
   fstrm_capture: '/usr/bin/fstrm_capture',
   'dnstap-ldns': '/usr/bin/dnstap-ldns',
+  /** Debian's chromium, driven headless by puppeteer-core for the dashboard tests (no downloaded browser). */
+  chromium: '/usr/bin/chromium',
 } as const;
 export type Peer = keyof typeof PEER_BINARIES;
 

@@ -97,7 +97,7 @@ test('the Dockerfile parses into a build stage and a small non-root run stage', 
   assert.deepEqual(run.filter((i) => i.op === 'USER').map((i) => i.args), ['sovereign']);
   // Only production files reach the image: no sources, tests or dev dependencies.
   assert.deepEqual(run.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/).at(-1)),
-    ['./', './bin', './dist/src', './node_modules']);
+    ['./', './bin', './dist/src', './dist/dashboard', './node_modules']);
 });
 
 test('the Dockerfile built and run step by step: npm ci + build, production node_modules, CMD serves as a non-root user', async (t) => {

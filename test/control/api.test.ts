@@ -162,8 +162,17 @@ describe('control API matches docs/openapi.yaml', () => {
     await check('GET', '/v1/top', '/v1/top?limit=0', 400);
   });
 
-  test('query log route is documented (404 while the query log is off or not built)', async () => {
-    await check('GET', '/v1/querylog', '/v1/querylog?name=www.static.example', [200, 404]);
+  test('query log: the queries sent are found by name and RCODE', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await dns('www.static.example.', 'A')).rcode, 0);
+    const q = await check<{ entries: { name: string; rcode: string; handler: string | null }[]; total: number }>('GET', '/v1/querylog', '/v1/querylog?name=www.static.example&rcode=NOERROR', 200);
+    assert.ok(q.total >= 3 && q.entries.length >= 3, JSON.stringify(q).slice(0, 400));
+    for (const e of q.entries) assert.equal(e.name, 'www.static.example.');
+    await check('GET', '/v1/querylog', '/v1/querylog?rcode=NOPE', 400);
+  });
+
+  test('health checks: an empty list without balance:', async () => {
+    const h = await check<{ checks: unknown[] }>('GET', '/v1/health-checks', '/v1/health-checks', 200);
+    assert.deepEqual(h.checks, []);
   });
 
   test('cache list and flush; the flushed name is fetched again', async () => {

@@ -77,7 +77,7 @@ export async function startControlLab(opts: { seriesStepMs?: number } = {}): Pro
     const port = 53;
     const server = new DnsServer({
       config: defaultConfig({
-        listen: [`${LAB.ours}:${port}`], workers: 1, control: { enabled: false },
+        listen: [`${LAB.ours}:${port}`], workers: 1, control: { enabled: false }, queryLog: { enabled: true },
         resolver: { enabled: true, dnssec: false, rootHints: join(o, 'hints'), allow: ['127.0.0.0/8'] },
         forwardZones: { 'fwd.example': [`${LAB.leaf}:53`] },
         keys: { 'api-test-key': { algorithm: 'hmac-sha256', secret: 'c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1ub3QtbGVhaw==' } },

@@ -151,8 +151,9 @@ describe('query log', () => {
     (server as unknown as { config: { queryLog: { enabled: boolean } } }).config.queryLog.enabled = false;
     (server as unknown as { applyQueryLog(): void }).applyQueryLog();
     assert.equal(server.queryLog, undefined);
-    const r = await controlJson<{ error: string }>(target, 'GET', '/v1/querylog');
+    const r = await controlJson<{ error: { code: string; message: string } }>(target, 'GET', '/v1/querylog');
     assert.equal(r.status, 409);
-    assert.match(r.data.error, /queryLog\.enabled/);
+    assert.equal(r.data.error.code, 'ERR_CONFLICT');
+    assert.match(r.data.error.message, /queryLog\.enabled/);
   });
 });

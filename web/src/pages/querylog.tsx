@@ -18,7 +18,7 @@ export function QueryLogPage() {
       setOff(false);
       setError('');
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) setOff(true);
+      if (err instanceof ApiError && (err.status === 409 || err.status === 404)) setOff(true);
       else setError((err as Error).message);
     }
   }, 3000, [applied]);

@@ -216,6 +216,7 @@ export class LocalBackend implements ControlBackend {
         // key cache): a DS or DNSKEY changed at the source is seen by the next query.
         server.resolver?.validation?.reset();
         server.forwarderValidation?.reset();
+        server.resolver?.forgetFailures(name, op.subtree === true);
         return { removed: server.cache.flush(name, { subtree: op.subtree === true }) };
       }
       case 'reload':

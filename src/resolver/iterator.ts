@@ -169,7 +169,7 @@ export class Resolver {
   private readonly inflight = new Map<string, Promise<Resolution>>();
   private readonly failureTtlMs: number;
   /** Recently failed questions: key -> until (ms) and the error. Bounded. */
-  private readonly failures = new Map<string, { until: number; err: ResolutionError }>();
+  private readonly failures = new Map<string, { until: number; err: ResolutionError; name: Name }>();
   /** Stub zones by name key, with their servers keyed as the selector knows them. */
   private readonly stubs = new Map<string, { zone: Name; servers: Map<string, ServerAddress> }>();
   /** False: only names in stub zones are resolved (no root, no priming). */
@@ -297,6 +297,26 @@ export class Resolver {
     return hit;
   }
 
+  /**
+   * Forgets cached failures (all, one name, or a subtree), as a cache flush does: `rndc flush`
+   * drops BIND's SERVFAIL cache too, so a repaired zone is asked again at once.
+   */
+  forgetFailures(name?: Name, subtree = false): number {
+    if (name === undefined) {
+      const n = this.failures.size;
+      this.failures.clear();
+      return n;
+    }
+    let n = 0;
+    for (const [key, f] of this.failures) {
+      if (subtree ? f.name.isSubdomainOf(name) : f.name.equals(name)) {
+        this.failures.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
   resolve(qname: Name, qtype: number, qclass: number = RRClass.IN,
     opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean } = {}): Promise<Resolution> {
@@ -321,7 +341,7 @@ export class Resolver {
     const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).then(undefined, (err: unknown) => {
       if (this.failureTtlMs > 0 && err instanceof ResolutionError) {
         if (this.failures.size >= 10_000) this.failures.clear();
-        this.failures.set(key, { until: this.clock() + this.failureTtlMs, err });
+        this.failures.set(key, { until: this.clock() + this.failureTtlMs, err, name: qname });
       }
       throw err;
     }).finally(() => this.inflight.delete(key));

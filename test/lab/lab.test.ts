@@ -2,12 +2,14 @@
 // (sov-labt<pid>-, never the default one, so parallel runs and a developer's lab don't collide):
 // a LAN query through the NAT and the root -> TLD -> authoritative hierarchy (Sovereign, NSD,
 // BIND), the trace's conntrack mapping and cache hit, the stub order (hosts, cache, LLMNR,
-// NetBIOS), every `lab break` fault and its repair, `lab exec`, and `lab down` leaving nothing.
+// NetBIOS), every `lab break` fault and its repair, `sovereign doctor` on the laptop naming each fault,
+// `lab exec`, and `lab down` leaving nothing.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { labBreak, labRepair } from '../../src/lab/break.js';
+import { BREAK_KINDS, labBreak, labRepair } from '../../src/lab/break.js';
 import { execInNode, labDown, labNamespaces, labQuery, labUp, requireState } from '../../src/lab/lab.js';
 import { IP, labPrerequisites } from '../../src/lab/netns.js';
 import { renderTraceSvg, renderTraceText } from '../../src/lab/render.js';
@@ -186,6 +188,39 @@ describe('the lab', { concurrency: false }, () => {
     assert.equal(bigAgain.answers.length, 1);
     assert.equal(bigAgain.answers[0]!.data.length, 5 * 203 - 1);
     assert.deepEqual(requireState(PREFIX).broken, []);
+  });
+
+  test('sovereign doctor, run on the laptop, names each fault in its layer', async (t) => {
+    const s = ready(t);
+    if (s === undefined) return;
+    const hints = join(s.dir, 'isp', 'root.hints');
+    /** The doctor as a user on the laptop runs it (resolv.conf names the gateway), the lab's root as root hints. */
+    const doctor = async (name: string): Promise<string[]> => {
+      const r = await execInNode(requireState(PREFIX), 'laptop', [process.execPath, BIN, 'doctor', name, '--root-hints', hints, '--json']);
+      const d = JSON.parse(r.stdout) as { findings: { layer: string; check: string; verdict: string }[] };
+      return d.findings.filter((f) => f.verdict === 'fail').map((f) => `${f.layer}/${f.check}`).sort();
+    };
+    assert.deepEqual(await doctor('www.example.com'), [], 'healthy: no failure');
+    // What each fault must be called (the finding that names it; others may come along).
+    const named: [kind: typeof BREAK_KINDS[number], name: string, must: string[]][] = [
+      // The gateway's forwarder answers SERVFAIL while the root path works: the resolver side.
+      ['resolver-down', 'www.example.com', ['reach/answer']],
+      // Nothing answers over UDP from the LAN to the Internet (the root walk fails at the root).
+      ['udp53-blocked', 'www.example.com', ['delegation/walk', 'reach/answer']],
+      ['poisoned-cache', 'www.example.net', ['compare/poisoned']],
+      ['lame-delegation', 'www.example.com', ['delegation/walk', 'reach/answer']],
+      ['wrong-ds', 'www.example.com', ['delegation/ds-match', 'dnssec/bogus', 'reach/answer']],
+    ];
+    for (const [kind, name, must] of named) {
+      await labBreak(requireState(PREFIX), kind);
+      try {
+        const fails = await doctor(name);
+        for (const m of must) assert.ok(fails.includes(m), `${kind}: ${m} in ${JSON.stringify(fails)}`);
+      } finally {
+        await labRepair(requireState(PREFIX), kind);
+      }
+    }
+    assert.deepEqual(await doctor('www.example.com'), [], 'repaired: no failure');
   });
 
   test('the gateway forwards its public port 8080 to the laptop\'s port 80 (DNAT, source kept)', async (t) => {

@@ -24,7 +24,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../logging.js';
 import { ipv4Into, ipv6Into } from '../wire/rdata/addresses.js';
 import { Control, DNSTAP_CONTENT_TYPE, controlFrame, parseFrame } from './framestream.js';
-import type { LocalAddress } from '../server/engine.js';
+import type { LocalAddress } from './local-address.js';
 
 /** dnstap.proto Message.Type values. */
 export const DnstapType = {

@@ -11,7 +11,7 @@
  * round again is counted in `lost`.
  */
 import type { Logger } from '../logging.js';
-import type { LocalAddress } from '../server/engine.js';
+import type { LocalAddress } from './local-address.js';
 import { type DnstapOptions, DnstapWriter } from './dnstap.js';
 import { type CompiledFilter, type QueryLogResult, entryAt, entryLine, lineMiddle, memoLine, searchRing } from './entry.js';
 import { type LineSink, RotatingFileSink, StdoutSink } from './file-sink.js';

@@ -49,6 +49,8 @@ import { CLIENT_RATE_DROP, CLIENT_RECURSION_DROP } from '../policy/client-limits
 import type { ViewTable } from '../policy/views.js';
 import type { QueryLog } from '../querylog/query-log.js';
 import { CacheKind, LineMemo } from '../querylog/ring.js';
+import { type LocalAddress, NO_LOCAL } from '../querylog/local-address.js';
+export { type LocalAddress, NO_LOCAL } from '../querylog/local-address.js';
 
 /** What to do with a packet, decided from the 12-octet header alone. */
 export const Verdict = { ACCEPT: 0, DROP: 1, NOTIMP: 2 } as const;
@@ -185,15 +187,6 @@ export class PendingReply {
   local: LocalAddress = NO_LOCAL;
   constructor(readonly ctx: QueryContext, readonly promise: Promise<Message>) {}
 }
-
-/** The address and port a listener is bound to (dnstap's response_address and response_port). */
-export interface LocalAddress {
-  readonly address: string;
-  readonly port: number;
-}
-
-/** Before a listener says where it is bound. */
-export const NO_LOCAL: LocalAddress = { address: '', port: 0 };
 
 /** The query log's transport code (ring.ts TRANSPORT_NAMES). */
 function transportCode(t: TransportKind): number {

@@ -291,9 +291,11 @@ async function runOne(args: ServeArgs, logger: Logger): Promise<number> {
       }
       logger.error({ zone: r.name, problems: r.problems }, 'zone not loaded; answering SERVFAIL for it until a reload loads it');
     }
-    await server.start();
+    // The other listeners first, the DNS sockets last: root goes right after they are bound, so
+    // (almost) no query is answered as root while the control endpoint is still starting.
     if (!worker) names = await startNameServices(cfg, logger);
     if (!worker) control = await startControlLazily(cfg, new LocalBackend(server), logger);
+    await server.start();
     // Serving now: the pid file (written while still root, so /run works), then root goes.
     if (!worker) {
       writePidFile(cfg.pidFile);

@@ -8,38 +8,11 @@
  * first (a few lengths in practice), with the address masked to that length as the key: no scan
  * over the rules, whatever their number.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import { ipv6Nibbles } from '../resolver/hosts.js';
+import { isIPv6 } from 'node:net';
+import { addressBytes } from '../resolver/acl.js';
 
-/** 16 octets of `text` (an IPv4 or IPv6 address), or undefined. */
-export function addressBytes(text: string): Uint8Array | undefined {
-  let a = text;
-  const pct = a.indexOf('%');
-  if (pct >= 0) a = a.slice(0, pct);
-  const out = new Uint8Array(16);
-  if (isIPv4(a)) {
-    out[10] = 0xff;
-    out[11] = 0xff;
-    let octet = 0;
-    let at = 12;
-    for (let i = 0; i < a.length; i++) {
-      const c = a.charCodeAt(i);
-      if (c === 46) {
-        out[at++] = octet;
-        octet = 0;
-      } else {
-        octet = octet * 10 + (c - 48);
-      }
-    }
-    out[at] = octet;
-    return out;
-  }
-  if (!isIPv6(a)) return undefined;
-  const n = ipv6Nibbles(a);
-  if (n === undefined) return undefined;
-  for (let i = 0; i < 16; i++) out[i] = parseInt(n.slice(i * 2, i * 2 + 2), 16);
-  return out;
-}
+export { addressBytes };
+
 
 /** A prefix: 16 octets and a length over them (IPv4 /24 is 120). */
 export interface Prefix {

@@ -24,16 +24,27 @@ interface Rule {
   bits: number;
 }
 
-function toBytes(address: string): Uint8Array | undefined {
-  let a = address;
+/** 16 octets of `text` (an IPv4 or IPv6 address), or undefined. */
+export function addressBytes(text: string): Uint8Array | undefined {
+  let a = text;
   const pct = a.indexOf('%');
   if (pct >= 0) a = a.slice(0, pct);
   const out = new Uint8Array(16);
   if (isIPv4(a)) {
     out[10] = 0xff;
     out[11] = 0xff;
-    const p = a.split('.');
-    for (let i = 0; i < 4; i++) out[12 + i] = Number(p[i]);
+    let octet = 0;
+    let at = 12;
+    for (let i = 0; i < a.length; i++) {
+      const c = a.charCodeAt(i);
+      if (c === 46) {
+        out[at++] = octet;
+        octet = 0;
+      } else {
+        octet = octet * 10 + (c - 48);
+      }
+    }
+    out[at] = octet;
     return out;
   }
   if (!isIPv6(a)) return undefined;
@@ -65,7 +76,7 @@ export class Acl {
       }
       const slash = text.indexOf('/');
       const addr = slash >= 0 ? text.slice(0, slash) : text;
-      const bytes = toBytes(addr);
+      const bytes = addressBytes(addr);
       if (bytes === undefined) throw new AddressError(raw, 'is not an address or address/prefix');
       const v4 = isIPv4(addr);
       const max = v4 ? 32 : 128;
@@ -92,7 +103,7 @@ export class Acl {
   }
 
   private decide(address: string): boolean {
-    const b = toBytes(address);
+    const b = addressBytes(address);
     if (b === undefined) return false;
     for (const r of this.rules) if (matches(r, b)) return r.allow;
     return false;

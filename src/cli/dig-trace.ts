@@ -24,6 +24,7 @@ import { type DigLookup, type DigOptions } from './dig-args.js';
 import { version } from './command.js';
 import { EXIT_NO_REPLY, EXIT_OK, type DigIO, buildQuery, sendWithRetries } from './dig-query.js';
 import { formatRecord } from './dig-format.js';
+import { type NsTarget, nsTargets, referralZone } from '../client/delegation.js';
 
 /** Most hops a trace follows (root + TLD + a few levels is typical). */
 export const MAX_HOPS = 30;
@@ -45,45 +46,9 @@ export interface TraceHop {
   aa: boolean;
 }
 
-interface NsTarget {
-  name: Name;
-  addresses: string[];
-}
-
 function nameText(n: Name): string {
   const s = n.toString();
   return s === '.' ? '.' : s.slice(0, -1);
-}
-
-/** NS targets of `zone` in `rrs`, with glue addresses from `glue` of the wanted family. */
-function nsTargets(zone: Name, rrs: ResourceRecord[], glue: ResourceRecord[], family: 4 | 6 | undefined): NsTarget[] {
-  const out: NsTarget[] = [];
-  for (const rr of rrs) {
-    if (rr.type !== RRType.NS || !rr.name.equals(zone)) continue;
-    const target = (rr.data as { nsdname: Name }).nsdname;
-    if (out.some((t) => t.name.equals(target))) continue;
-    const addresses: string[] = [];
-    for (const g of glue) {
-      if (!g.name.equals(target)) continue;
-      if (g.type === RRType.A && family !== 6) addresses.push((g.data as { address: string }).address);
-      if (g.type === RRType.AAAA && family !== 4) addresses.push((g.data as { address: string }).address);
-    }
-    // A name that is itself an address literal (as in test hierarchies) needs no lookup.
-    const literal = nameText(target);
-    const fam = isIP(literal);
-    if (addresses.length === 0 && fam !== 0 && (family === undefined || fam === family)) addresses.push(literal);
-    out.push({ name: target, addresses });
-  }
-  return out;
-}
-
-/** The zone cut a referral points to: owner of the authority NS set, if below `current`. */
-function referralZone(m: Message, current: Name): Name | undefined {
-  if (m.answer.length > 0 || m.aa) return undefined;
-  for (const rr of m.authority) {
-    if (rr.type === RRType.NS && rr.name.isSubdomainOf(current) && !rr.name.equals(current)) return rr.name;
-  }
-  return undefined;
 }
 
 /** Shuffles with crypto randomness (dig picks a random server of each zone). */

@@ -7,7 +7,6 @@
  * resolver); hops, glueless lookups and time are capped; a referral must move strictly down the
  * tree, so loops end the trace with an outcome instead of spinning.
  */
-import { isIP } from 'node:net';
 import { type ExchangeResult, exchange } from '../../client/exchange.js';
 import { type RootHints } from '../../resolver/root-hints.js';
 import { rcodeToString } from '../../wire/constants.js';
@@ -15,6 +14,7 @@ import { Message } from '../../wire/message.js';
 import { Name } from '../../wire/name.js';
 import { type ResourceRecord, recordToString } from '../../wire/record.js';
 import { RRType, typeToString } from '../../wire/types.js';
+import { type NsTarget, nsTargets, referralZone } from '../../client/delegation.js';
 
 /** Most hops followed (root + TLD + a few levels is usual). */
 const MAX_HOPS = 20;
@@ -47,37 +47,6 @@ export interface TraceResult {
   /** How it ended: answer, nxdomain, nodata, an error, or why it stopped. */
   outcome: string;
   totalMs: number;
-}
-
-interface NsTarget {
-  name: Name;
-  addresses: string[];
-}
-
-function nsTargets(zone: Name, rrs: readonly ResourceRecord[], glue: readonly ResourceRecord[]): NsTarget[] {
-  const out: NsTarget[] = [];
-  for (const rr of rrs) {
-    if (rr.type !== RRType.NS || !rr.name.equals(zone)) continue;
-    const target = (rr.data as { nsdname: Name }).nsdname;
-    if (out.some((t) => t.name.equals(target))) continue;
-    const addresses: string[] = [];
-    for (const g of glue) {
-      if (g.name.equals(target) && (g.type === RRType.A || g.type === RRType.AAAA)) addresses.push((g.data as { address: string }).address);
-    }
-    // A name that is itself an address literal (as in test hierarchies) needs no lookup.
-    const literal = target.toString().slice(0, -1);
-    if (addresses.length === 0 && isIP(literal) !== 0) addresses.push(literal);
-    out.push({ name: target, addresses });
-  }
-  return out;
-}
-
-function referralZone(m: Message, current: Name): Name | undefined {
-  if (m.answer.length > 0 || m.aa) return undefined;
-  for (const rr of m.authority) {
-    if (rr.type === RRType.NS && rr.name.isSubdomainOf(current) && !rr.name.equals(current)) return rr.name;
-  }
-  return undefined;
 }
 
 export interface TraceOptions {

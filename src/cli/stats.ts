@@ -77,6 +77,7 @@ export function formatStats(s: StatsSnapshot): string {
     kv('resolver.tcp-retries', r.tcpRetries);
     kv('resolver.lame-servers', r.lameServers);
     kv('resolver.edns-fallbacks', r.ednsFallbacks);
+    if (r.ednsSizeFallbacks !== undefined) kv('resolver.edns-size-fallbacks', r.ednsSizeFallbacks);
     kv('resolver.failures', r.failures);
     kv('resolver.cached-failures', r.cachedFailures);
     kv('resolver.stale-answers', r.staleAnswers);

@@ -8,6 +8,10 @@
  *   round is tried with the longer timeouts the selector now gives.
  * - EDNS (RFC 6891 §7): a server that answers FORMERR/NOTIMP/BADVERS to EDNS is remembered as
  *   EDNS-less and asked again without it.
+ * - EDNS buffer size (RFC 6891 §6.2.5): a timeout after offering a big UDP payload may be a big
+ *   reply lost on the path (an MTU below it, IP fragments dropped), so the server is offered the
+ *   next smaller size (1232, then 512) from then on, remembered in the infra cache; at 512 a big
+ *   answer comes back with TC=1 and is fetched over TCP (RFC 7766 §5), as BIND and Unbound do.
  * - 0x20 (draft-vixie-dnsext-dns0x20, `case-0x20.ts`): the query name in random case, the
  *   reply required to echo it; the original spelling is put back before the reply is used.
  * - Limits of the client query (`Request`): its deadline and its upstream query budget, shared
@@ -121,6 +125,8 @@ export class ServerChoice {
     const tried = new Set<string>();
     let timeouts = 0;
     let rounds = 0;
+    /** A timeout in this round lowered a server's EDNS UDP size: worth another round (bounded: sizes only shrink). */
+    let lowered = false;
     let lastError: unknown;
     for (;;) {
       let addrs = cut.servers !== undefined ? [...cut.servers.keys()] : this.addresses(cut.ns);
@@ -129,11 +135,13 @@ export class ServerChoice {
         addrs = this.addresses(cut.ns);
         address = selector.choose(addrs, zoneKey, tried);
       }
-      if (address === undefined && timeouts > 0 && rounds === 0 && addrs.length > 0) {
-        // Every server timed out once: one more round with longer timeouts (backoff in the selector).
+      if (address === undefined && timeouts > 0 && (rounds === 0 || (lowered && rounds < 3)) && addrs.length > 0) {
+        // Every server timed out once: one more round with longer timeouts (backoff in the selector),
+        // and again while timeouts keep lowering the EDNS size (4096 -> 1232 -> 512, RFC 6891 §6.2.5).
         rounds++;
         tried.clear();
         timeouts = 0;
+        lowered = false;
         address = selector.choose(addrs, zoneKey, tried);
       }
       if (address === undefined) {
@@ -152,9 +160,10 @@ export class ServerChoice {
       }
       st.upstreamQueries++;
       const useEdns = selector.edns(address);
+      const udpSize = selector.udpSizeFor(address, o.ednsUdpSize);
       const sendName = o.use0x20 ? randomCase(qn) : qn;
       const q = Message.query(sendName, qt, {
-        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: o.ednsUdpSize, dnssecOk: dnssec }) : undefined,
+        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize, dnssecOk: dnssec }) : undefined,
       });
       const timeoutMs = selector.timeoutFor(address);
       let res: ExchangeResult;
@@ -167,6 +176,11 @@ export class ServerChoice {
           if (err instanceof TimeoutError) st.upstreamTimeouts++;
           else st.upstreamErrors++;
           selector.recordTimeout(address, timeoutMs);
+          // RFC 6891 §6.2.5: the reply may have been too big for the path; offer less next time.
+          if (err instanceof TimeoutError && useEdns && selector.recordUdpTimeout(address, udpSize) !== undefined) {
+            st.ednsSizeFallbacks++;
+            lowered = true;
+          }
           timeouts++;
           continue;
         }

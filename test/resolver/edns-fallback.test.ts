@@ -12,6 +12,7 @@ import { type Server as TcpServer, type Socket, connect, createServer } from 'no
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exchange } from '../../src/client/exchange.js';
+import { examinePathMtu } from '../../src/doctor/path-mtu.js';
 import { defaultConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/logging.js';
 import { RRCache } from '../../src/resolver/cache.js';
@@ -225,5 +226,15 @@ ns.mtu. 86400 A ${RELAY}
     } finally {
       await fwd.stop();
     }
+  });
+
+  test('doctor (this host\'s path): "path MTU / fragments dropped" for the big answer, ok for a small one', async (t) => {
+    if (skip !== undefined || !havePeers(t, 'named')) return t.skip(skip);
+    const big = await examinePathMtu({ large: { name: Name.fromText('big.mtu.'), type: RRType.TXT }, hints, timeoutMs: 1000 });
+    assert.deepEqual(big.map((f) => [f.check, f.verdict, f.subject]), [['path-mtu', 'fail', `path to ${RELAY}:53`]]);
+    assert.match(big[0]!.seen, /^path MTU \/ fragments dropped: big\.mtu\. TXT with DO=1 from 127\.73\.0\.3:53 is lost over UDP \(no reply within 1000 ms\) while TCP carries it \(\d+ octets\)/);
+    assert.match(big[0]!.fix, /^fix the MTU of the uplink/);
+    const small = await examinePathMtu({ large: { name: Name.fromText('www.mtu.'), type: RRType.A }, hints, timeoutMs: 1000 });
+    assert.deepEqual(small.map((f) => [f.check, f.verdict]), [['path-mtu', 'ok']]);
   });
 });

@@ -20,9 +20,10 @@ const USAGE = `usage: sovereign lab COMMAND [options]   (root; iproute2, nftable
   query CLIENT NAME [TYPE]        look NAME up from CLIENT: hosts file, stub cache, DNS (the gateway),
         [--no-hosts] [--no-cache] [--no-dns] [--no-llmnr] [--no-netbios] [--json]
                                   then LLMNR and NetBIOS for single-label names
-  trace CLIENT NAME [TYPE] [--json] [--svg FILE]
+  trace CLIENT NAME [TYPE] [--json] [--svg FILE] [--cold]
                                   the whole path: NAT (conntrack before/after, a port collision),
-                                  the resolver's upstream flows, root -> TLD -> authoritative, the cache
+                                  the resolver's own trace of its upstream queries (root -> TLD ->
+                                  authoritative), the cache; --cold flushes the resolver's cache first
   break KIND | repair KIND        inject / remove a fault: ${BREAK_KINDS.join(', ')}
   exec NODE -- CMD [ARGS...]      run a command in a lab node's namespace
 options for every command:
@@ -30,7 +31,7 @@ options for every command:
 `;
 
 const options = {
-  prefix: { type: 'string' }, topology: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' },
+  prefix: { type: 'string' }, topology: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' }, cold: { type: 'boolean' },
   'no-hosts': { type: 'boolean' }, 'no-cache': { type: 'boolean' }, 'no-dns': { type: 'boolean' },
   'no-llmnr': { type: 'boolean' }, 'no-netbios': { type: 'boolean' },
 } as const;
@@ -110,7 +111,7 @@ async function runLab(a: LabArgs): Promise<number> {
     }
     case 'trace': {
       const [client, name, type] = a.positionals;
-      const tr = await labTrace(requireState(a.prefix), client!, name!, type ?? 'A');
+      const tr = await labTrace(requireState(a.prefix), client!, name!, type ?? 'A', { cold: a.values.cold === true });
       if (a.values.svg !== undefined) writeFileSync(a.values.svg, renderTraceSvg(tr));
       io.out(json ? JSON.stringify(tr, null, 2) + '\n' : renderTraceText(tr));
       return 0;

@@ -56,7 +56,8 @@ export function formatStats(s: StatsSnapshot): string {
     for (const u of r.upstreams) {
       const avg = u.rttCount === 0 ? '-' : `${(u.rttSumMs / u.rttCount).toFixed(2)}ms`;
       out.push(`upstream ${u.upstream} (${r.kind} ${r.zone}): ${u.up ? 'up' : 'DOWN'}, queries ${u.queries}, answers ${u.answers}, ` +
-        `avg-rtt ${avg}, srtt ${u.srttMs}ms, failures ${u.failures} (timeouts ${u.timeouts}), error-replies ${u.errorReplies}, ignored ${u.ignored}`);
+        `avg-rtt ${avg}, srtt ${u.srttMs}ms, failures ${u.failures} (timeouts ${u.timeouts}), error-replies ${u.errorReplies}, ignored ${u.ignored}` +
+        (u.ednsSizeFallbacks ? `, edns-size-fallbacks ${u.ednsSizeFallbacks}` : ''));
     }
   }
   const r = s.resolver;
@@ -77,6 +78,7 @@ export function formatStats(s: StatsSnapshot): string {
     kv('resolver.tcp-retries', r.tcpRetries);
     kv('resolver.lame-servers', r.lameServers);
     kv('resolver.edns-fallbacks', r.ednsFallbacks);
+    if (r.ednsSizeFallbacks !== undefined) kv('resolver.edns-size-fallbacks', r.ednsSizeFallbacks);
     kv('resolver.failures', r.failures);
     kv('resolver.cached-failures', r.cachedFailures);
     kv('resolver.stale-answers', r.staleAnswers);

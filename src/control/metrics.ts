@@ -44,6 +44,7 @@ const RESOLVER_COUNTERS: readonly (readonly [string, string, NumericKey, number]
   ['validation_signature_checks_total', 'Signature verifications done by the DNSSEC validator.', 'validationSignatureChecks', 1],
   ['validation_nsec3_hashes_total', 'NSEC3 hashes computed by the DNSSEC validator.', 'validationNsec3Hashes', 1],
   ['aggressive_nsec_answers_total', 'Negative answers synthesised from cached validated NSEC/NSEC3 (RFC 8198).', 'aggressiveNsecAnswers', 1],
+  ['edns_size_fallbacks_total', 'Servers offered a smaller EDNS UDP size after a timeout (big replies lost on the path).', 'ednsSizeFallbacks', 1],
 ];
 
 /** `signature_expired` for EDE 7: the constant's name, lowercased, as a label value. */
@@ -193,6 +194,7 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
   const uIgnored = counter('sovereign_upstream_ignored_total', 'Messages from the network that did not match a question (source, ID, question).', labels);
   const uSrtt = gauge('sovereign_upstream_srtt_seconds', 'Smoothed round-trip time of an upstream.', labels);
   const uUp = gauge('sovereign_upstream_up', '1 when the upstream is in use, 0 while it is skipped as dead.', labels);
+  const uSize = counter('sovereign_upstream_edns_size_fallbacks_total', 'Timeouts after which a smaller EDNS UDP size was offered to an upstream.', labels);
   for (const r of s.forwarder.routes) {
     for (const u of r.upstreams) {
       const l = { zone: r.zone, kind: r.kind, upstream: u.upstream };
@@ -205,6 +207,7 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
       uRtt.add(l, u.rttBuckets, u.rttSumMs / 1000, u.rttCount);
       uSrtt.set(l, u.srttMs / 1000);
       uUp.set(l, u.up ? 1 : 0);
+      uSize.inc(l, u.ednsSizeFallbacks ?? 0);
     }
   }
   const r = s.resolver;

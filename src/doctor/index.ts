@@ -16,6 +16,7 @@ import { type Answer, examineCompare, resolveFromRoot } from './compare.js';
 import { examineDelegation } from './delegation.js';
 import { examineDnssec } from './dnssec.js';
 import { examineEdns } from './edns.js';
+import { examinePathMtu } from './path-mtu.js';
 import { examineReach } from './reach.js';
 import { type DoctorReport, type Finding, type Layer, finding, makeReport } from './report.js';
 import { label } from './probe.js';
@@ -97,6 +98,13 @@ export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
     findings.push(...await guard('compare', who, () => examineCompare(server, { name, type, transport, timeoutMs, truth })));
   }
   await truthPromise;
+  // This host's own path to the authoritative servers: a resolver that falls back to small EDNS
+  // sizes and TCP hides a broken uplink from the resolver checks above.
+  if (o.noDelegation !== true) {
+    const large = o.large ?? { name: Name.fromText('.'), type: RRType.DNSKEY };
+    findings.push(...await guard('edns', large.name.toString(), () =>
+      examinePathMtu({ large, hints, timeoutMs, ...(o.authPort === undefined ? {} : { port: o.authPort }) })));
+  }
   if (!name.isRoot && o.noDelegation !== true) {
     findings.push(...await guard('delegation', name.toString(), () =>
       examineDelegation({ name, hints, timeoutMs, clock, ...(o.authPort === undefined ? {} : { port: o.authPort }) })));

@@ -10,8 +10,11 @@
  *   the validating resolver answers SERVFAIL (bogus, RFC 4035 §5.2).
  * - lame-delegation: the TLD delegates the victim zone to a server that is not authoritative for it
  *   (RFC 1912 §2.8): SERVFAIL.
- * - broken-mtu: the gateway's WAN link MTU is 1000 and fragments are dropped: answers larger than
- *   the link are lost silently (small ones still work).
+ * - broken-mtu: the gateway's WAN link MTU is 1000 and fragments are dropped: UDP answers larger
+ *   than the link are lost silently (small ones still work). The gateway clamps the TCP MSS to the
+ *   link, as home routers on PPPoE do, so TCP still passes: resolvers that fall back to smaller
+ *   EDNS sizes and TCP (the gateway's forwarder, RFC 6891 §6.2.5) still get big answers, and
+ *   `doctor` names the broken path from the laptop (edns/path-mtu).
  * Every break flushes the caches that would hide it; every repair undoes it and flushes again.
  */
 import { clearStubCaches, execInNode, labQuery } from './lab.js';
@@ -82,6 +85,7 @@ const UDP53_FORWARD = 'break_udp53_fwd';
 const UDP53_OUTPUT = 'break_udp53_out';
 const POISON = 'break_poison';
 const MTU = 'break_mtu';
+const MSS = 'break_mtu_mss';
 
 /** Injects a fault; returns what was done. */
 export async function labBreak(state: LabState, kind: BreakKind): Promise<string> {
@@ -152,8 +156,9 @@ export async function labBreak(state: LabState, kind: BreakKind): Promise<string
     case 'broken-mtu':
       ipIn(gwNs, 'link', 'set', 'wan', 'mtu', '1000');
       addChain(gwNs, MTU, 'type filter hook prerouting priority -450; policy accept;', ['ip frag-off & 0x1fff != 0 counter drop', 'ip frag-off & 0x2000 != 0 counter drop']);
+      addChain(gwNs, MSS, 'type filter hook forward priority mangle; policy accept;', ['tcp flags syn tcp option maxseg size set rt mtu']);
       await flushCaches(state, ['isp', gw]);
-      what = 'gateway WAN MTU 1000, fragments dropped: UDP answers over ~970 octets are lost';
+      what = 'gateway WAN MTU 1000 (TCP MSS clamped to it), fragments dropped: UDP answers over ~970 octets are lost';
       break;
   }
   if (!state.broken.includes(kind)) state.broken.push(kind);
@@ -193,6 +198,7 @@ export async function labRepair(state: LabState, kind: BreakKind): Promise<strin
     case 'broken-mtu':
       ipIn(gwNs, 'link', 'set', 'wan', 'mtu', '1500');
       deleteChain(gwNs, MTU);
+      deleteChain(gwNs, MSS);
       await flushCaches(state, ['isp', gw]);
       what = 'gateway WAN MTU 1500, fragments pass';
       break;

@@ -150,23 +150,27 @@ export function firstName(t: Topology): string {
   return t.internet.servers[0]!.zones[0]!.name;
 }
 
-/** `lab down`: stops the recorded processes by PID, deletes every namespace with the prefix and the state. Idempotent. */
+/**
+ * `lab down`: stops the recorded processes by PID, then kills whatever still runs in a namespace
+ * with the prefix (a crashed `lab up`, a state file in another state directory or lost) and
+ * deletes the namespaces and the state. Counts every process it stopped either way. Idempotent.
+ */
 export async function labDown(prefix = DEFAULT_PREFIX): Promise<{ stopped: number; namespaces: number }> {
   const state = readState(prefix);
-  let stopped = 0;
+  const stopped = new Set<number>();
   if (state !== undefined) {
     await Promise.all(state.processes.map(async (p) => {
-      if (isAlive(p)) stopped++;
+      if (isAlive(p)) stopped.add(p.pid);
       await stopProcess(p, 1500);
     }));
   }
   const names = labNamespaces(prefix);
-  for (const n of names) deleteNamespace(n);
+  for (const n of names) for (const pid of deleteNamespace(n)) stopped.add(pid);
   if (existsSync(ETC_NETNS)) {
     for (const d of readdirSync(ETC_NETNS)) if (d.startsWith(prefix)) rmSync(join(ETC_NETNS, d), { recursive: true, force: true });
   }
   rmSync(labDir(prefix), { recursive: true, force: true });
-  return { stopped, namespaces: names.length };
+  return { stopped: stopped.size, namespaces: names.length };
 }
 
 export function requireState(prefix: string): LabState {

@@ -47,20 +47,26 @@ export function listNamespaces(prefix: string): string[] {
   return out.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.length > 0 && n.startsWith(prefix));
 }
 
-/** Kills every process running in a lab namespace (all of them were started by the lab). */
-export function killAllIn(ns: string): void {
+/** Kills every process running in a lab namespace (all of them were started by the lab); returns their PIDs. */
+export function killAllIn(ns: string): number[] {
   const pids = spawnSync(IP, ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+  const killed: number[] = [];
   for (const p of pids.split('\n')) {
     if (/^\d+$/.test(p)) {
-      try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(Number(p), 'SIGKILL');
+        killed.push(Number(p));
+      } catch { /* gone */ }
     }
   }
+  return killed;
 }
 
-/** Kills what still runs in the namespace and deletes it; quiet when it is gone already. */
-export function deleteNamespace(ns: string): void {
-  killAllIn(ns);
+/** Kills what still runs in the namespace and deletes it; quiet when it is gone already. Returns the PIDs killed. */
+export function deleteNamespace(ns: string): number[] {
+  const killed = killAllIn(ns);
   spawnSync(IP, ['netns', 'del', ns]);
+  return killed;
 }
 
 export function addNamespace(ns: string, forwarding = false): void {

@@ -3,7 +3,7 @@
  * trace (the seed's story line by line; an SVG sequence diagram with one lifeline per node).
  */
 import type { StubResult } from './stub.js';
-import type { LabTraceResult, NatMapping } from './trace.js';
+import { type LabTraceResult, type NatMapping, hopLabel } from './trace.js';
 
 export function renderStub(r: StubResult): string {
   const lines = [`;; ${r.name} ${r.type}: ${r.source === 'none' ? `not found (${r.status})` : `from ${r.source}`}`];
@@ -32,11 +32,11 @@ export function renderTraceText(tr: LabTraceResult): string {
   out.push(`3. resolver cache before: ${tr.cacheBefore.length === 0 ? 'nothing for the name (miss)' : ''}`);
   for (const l of tr.cacheBefore) out.push(`     ${l}`);
   out.push(`4. resolver's upstream queries (its conntrack): ${tr.resolverFlows.map((f) => `${f.node} ${f.server}`).join(', ') || 'none (answered from cache)'}`);
-  out.push('5. the delegation path, walked from the resolver:');
+  out.push(`5. what the resolver did (its own trace): ${tr.hops.length} upstream quer${tr.hops.length === 1 ? 'y' : 'ies'}`);
   for (const h of tr.hops) {
-    const what = h.kind === 'referral' ? `referral to ${h.next} (NS TTL ${h.ttl})` : `${h.kind}${h.aa ? ' (aa)' : ''}${h.ttl !== undefined ? ` TTL ${h.ttl}` : ''}`;
-    out.push(`     ${h.node.padEnd(9)} ${h.server.padEnd(15)} zone ${h.zone.padEnd(14)} ${what} in ${ms(h.rttMs)}`);
-    for (const r of h.records) out.push(`         ${r}`);
+    const sent = `${h.qname} ${h.qtype}${h.udpSize === 0 ? '' : ` EDNS ${h.udpSize}${h.dnssecOk ? ' DO' : ''}`}`;
+    out.push(`     +${String(h.atMs).padStart(4)} ms ${h.node.padEnd(9)} ${h.server.padEnd(15)} zone ${h.zone.padEnd(14)} ${sent.padEnd(34)} -> ${hopLabel(h)} in ${ms(h.rttMs)}`);
+    for (const r of h.records ?? []) out.push(`         ${r.replace(/\t/g, ' ')}`);
   }
   out.push(`6. back through the NAT to the client: ${tr.first.status} in ${ms(tr.first.rttMs)}`);
   for (const a of tr.first.answers) out.push(`     ${a}`);

@@ -88,14 +88,20 @@ function yamlList(xs: string[]): string {
 }
 
 /** A Sovereign config for a lab node: one worker, control on the namespace's loopback. */
-function sovereignConfig(dir: string, listen: string[], body: string, control = true): string {
+function sovereignConfig(dir: string, listen: string[], body: string, control = true, log = 'level: info, format: text'): string {
   return `listen: ${yamlList(listen)}
 workers: 1
 pidFile: ${JSON.stringify(join(dir, 'sovereign.pid'))}
 control: { enabled: ${control}, listen: "127.0.0.1:8053", tokenFile: ${JSON.stringify(join(dir, 'control.token'))} }
-log: { level: info, format: text }
+log: { ${log} }
 ${body}`;
 }
+
+/**
+ * The ISP resolver logs JSON at debug level: its trace of every upstream exchange (lines whose
+ * msg is RESOLVER_UPSTREAM_MSG) is what `lab trace` shows as the resolver's hops.
+ */
+export const RESOLVER_LOG = 'level: debug, format: json';
 
 export interface ServiceSpec {
   node: string;
@@ -208,7 +214,7 @@ export function labServices(t: Topology): ServiceSpec[] {
       const dnssec = root.length > 0 ? `true, trustAnchors: [${JSON.stringify(anchor)}]` : 'false';
       writeFileSync(config, sovereignConfig(dir, [`${t.isp.resolver}:53`], `resolver: { enabled: true, rootHints: ${JSON.stringify(hints)}, dnssec: ${dnssec} }
 allowRecursion: ${yamlList(['127.0.0.0/8', '192.168.0.0/16', `${t.isp.resolver}/${t.isp.prefixLength}`, ...t.internet.routers])}
-`));
+`, true, RESOLVER_LOG));
       return { cmd: process.execPath, args: [SOVEREIGN_BIN, 'serve', '-c', config], config, pidFile: join(dir, 'sovereign.pid') };
     },
   });

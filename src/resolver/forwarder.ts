@@ -24,6 +24,10 @@
  * - One client question costs at most one upstream exchange at a time: identical questions in
  *   flight share it.
  * - Every wait is bounded: `timeoutMs` per attempt, at most `maxAttempts` attempts per question.
+ * - EDNS buffer size (RFC 6891 §6.2.5): a plain-DNS upstream that timed out after we offered a
+ *   big UDP payload is offered the next smaller size (1232, then 512) for `EDNS_SIZE_MEMORY_MS`,
+ *   so answers too big for the path come back with TC=1 and over TCP instead of being lost (the
+ *   per-server fallback BIND and Unbound make; `infra.ts` `nextUdpSize`).
  */
 import { randomInt } from 'node:crypto';
 import { DohPool, DotPool } from '../client/pool.js';
@@ -42,6 +46,10 @@ import { ANSWER_RANK, CacheSpace, Credibility, type RRCache, ValidationState } f
 import { type CacheRule, CacheWalk } from './cache-walk.js';
 import { negativeSoa, ttlValue } from '../wire/ttl.js';
 import { newLatencyBuckets, observeMs } from '../histogram.js';
+import { nextUdpSize } from './infra.js';
+
+/** How long a smaller EDNS UDP size is kept for an upstream after a timeout (Unbound's infra-host-ttl: 900 s). */
+export const EDNS_SIZE_MEMORY_MS = 15 * 60_000;
 
 /** The outcome of a forwarded question, ready to put in a reply. */
 export interface ForwardResult {
@@ -94,6 +102,11 @@ export class Upstream {
   serverCookie: Uint8Array | undefined = undefined;
   /** DoT/DoH: the reused connection (src/client/pool.ts), opened on first use. */
   pool: DotPool | DohPool | undefined = undefined;
+  /** EDNS UDP size offered after a timeout (0: the configured one), until `udpSizeUntil` (ms). */
+  udpSize = 0;
+  udpSizeUntil = 0;
+  /** Times a timeout lowered the EDNS UDP size offered to it. */
+  ednsSizeFallbacks = 0;
 
   constructor(server: UpstreamAddress) {
     this.server = server;
@@ -110,7 +123,7 @@ export class Upstream {
       upstream: this.label, up: this.up, srttMs: Math.round(this.srttMs * 10) / 10, queries: this.queries,
       answers: this.answers, failures: this.failures, timeouts: this.timeouts, errorReplies: this.errorReplies,
       rttSumMs: Math.round(this.rttSumMs * 1000) / 1000, rttCount: this.rttCount, probes: this.probes, ignored: this.ignored,
-      rttBuckets: [...this.rttBuckets],
+      rttBuckets: [...this.rttBuckets], ednsSizeFallbacks: this.ednsSizeFallbacks,
     };
   }
 }
@@ -129,6 +142,8 @@ export interface UpstreamSnapshot {
   rttBuckets: number[];
   probes: number;
   ignored: number;
+  /** Times a timeout lowered the EDNS UDP size offered to it (RFC 6891 §6.2.5). */
+  ednsSizeFallbacks?: number;
 }
 
 export interface UpstreamSetOptions {
@@ -235,6 +250,23 @@ export class UpstreamSet {
       u.downSince = (this.opts.clock ?? Date.now)();
       this.opts.logger?.warn({ upstream: u.label, failures: u.consecutiveFailures }, 'upstream down; skipping it until it answers a probe');
     }
+  }
+
+  /** The EDNS UDP size to offer `u`: `configured`, or less after timeouts (RFC 6891 §6.2.5). */
+  udpSizeFor(u: Upstream, configured: number): number {
+    if (u.udpSize === 0 || u.udpSizeUntil <= (this.opts.clock ?? Date.now)()) return configured;
+    return Math.min(u.udpSize, configured);
+  }
+
+  /** A plain-DNS query to `u` offering `sent` octets timed out: offer the next smaller size for a while. */
+  udpTimeout(u: Upstream, sent: number): void {
+    if (u.server.tls !== undefined || u.server.https !== undefined) return;
+    const next = nextUdpSize(sent);
+    if (next === undefined) return;
+    u.udpSize = next;
+    u.udpSizeUntil = (this.opts.clock ?? Date.now)() + EDNS_SIZE_MEMORY_MS;
+    u.ednsSizeFallbacks++;
+    this.opts.logger?.info({ upstream: u.label, udpSize: next }, 'upstream timed out: offering a smaller EDNS UDP size (large replies may be lost on the path)');
   }
 
   private markUp(u: Upstream): void {
@@ -438,8 +470,9 @@ export class Forwarder {
     let lastRcode: number | undefined;
     for (let i = 0; i < maxAttempts && order.length > 0; i++) {
       const u = order[i % order.length]!;
+      const udpSize = set.udpSizeFor(u, this.opts.udpSize ?? 1232);
       const query = Message.query(q.name, q.type, {
-        rd: true, class: q.class, edns: newEdns({ udpSize: this.opts.udpSize ?? 1232, dnssecOk: q.dnssecOk }),
+        rd: true, class: q.class, edns: newEdns({ udpSize, dnssecOk: q.dnssecOk }),
       });
       query.cd = q.checkingDisabled;
       u.queries++;
@@ -450,6 +483,7 @@ export class Forwarder {
         if (err instanceof AbortedError) throw err;
         if (!(err instanceof TimeoutError || err instanceof NetworkError || err instanceof DnsError)) throw err;
         set.failure(u, err);
+        if (err instanceof TimeoutError) set.udpTimeout(u, udpSize);
         lastError = err;
         this.opts.logger?.debug({ upstream: u.label, err: (err as Error).message }, 'upstream failed');
         continue;

@@ -46,6 +46,12 @@ export class ServerInfo {
   heldUntil = 0;
   /** Server answered FORMERR/NOTIMP to EDNS: query it without (until `noEdnsUntil`). */
   noEdnsUntil = 0;
+  /**
+   * EDNS UDP payload size to offer it after queries timed out (0: the configured size), until
+   * `udpSizeUntil`: big replies may be lost on the path (MTU, dropped fragments).
+   */
+  udpSize = 0;
+  udpSizeUntil = 0;
   /** Zone key -> avoid-until (ms) for servers found lame/broken for that zone. */
   lame: Map<string, number> | undefined = undefined;
   queries = 0;
@@ -206,8 +212,50 @@ export class ServerSelector {
     this.info(address).noEdnsUntil = this.clock() + this.lameMs;
   }
 
+  /**
+   * The EDNS UDP payload size to offer `address`: `configured`, or less while an earlier timeout
+   * at a bigger size is remembered (`recordUdpTimeout`).
+   */
+  udpSizeFor(address: string, configured: number): number {
+    const s = this.servers.get(address);
+    if (s === undefined || s.udpSize === 0 || s.udpSizeUntil <= this.clock()) return configured;
+    return Math.min(s.udpSize, configured);
+  }
+
+  /**
+   * A query offering `sent` octets to `address` timed out: offer the next smaller size from now
+   * on, for `lameMs` (Unbound keeps it in its infra cache, BIND in its ADB). Returns the new size,
+   * or undefined when already at the floor. See `nextUdpSize`.
+   */
+  recordUdpTimeout(address: string, sent: number): number | undefined {
+    const next = nextUdpSize(sent);
+    if (next === undefined) return undefined;
+    const s = this.info(address);
+    s.udpSize = next;
+    s.udpSizeUntil = this.clock() + this.lameMs;
+    return next;
+  }
+
   /** Snapshot for stats and tests. */
   snapshot(): Map<string, Readonly<ServerInfo>> {
     return new Map(this.servers);
   }
+}
+
+/** The largest EDNS payload that fits a 1280-octet IPv6 minimum MTU path (DNS Flag Day 2020). */
+export const SAFE_UDP_SIZE = 1232;
+/** The RFC 1035 §4.2.1 size every path carries; with it, big answers come back with TC=1 and go to TCP. */
+export const MIN_UDP_SIZE = 512;
+
+/**
+ * The EDNS UDP size to offer after a timeout at `sent` (RFC 6891 §6.2.5: start large, then
+ * "around the range of 1280-1410 bytes", then 512 "which with large answers may cause a TCP
+ * retry"): above 1232 -> 1232, above 512 -> 512, else undefined (nothing smaller to try).
+ * BIND 9.18 does the same per server (its ADB's learned size, then EDNS512 after two timeouts),
+ * Unbound too (EDNS_FRAG_SIZE 1232, then no EDNS).
+ */
+export function nextUdpSize(sent: number): number | undefined {
+  if (sent > SAFE_UDP_SIZE) return SAFE_UDP_SIZE;
+  if (sent > MIN_UDP_SIZE) return MIN_UDP_SIZE;
+  return undefined;
 }

@@ -48,10 +48,10 @@ import { type ResolverStats, newResolverStats } from './stats.js';
 import { observeMs } from '../histogram.js';
 import { RootPrimer } from './priming.js';
 import type { RootHints } from './root-hints.js';
-import { type ExchangeFn, type Reply, Request, ServerChoice, type ZoneCut } from './server-choice.js';
+import { type ExchangeFn, type Reply, Request, ServerChoice, type UpstreamEvent, type ZoneCut } from './server-choice.js';
 import { type SpecialAnswer, specialAnswer, specialZone } from './special-names.js';
 
-export type { ExchangeFn } from './server-choice.js';
+export type { ExchangeFn, UpstreamEvent } from './server-choice.js';
 
 export interface ResolverOptions {
   cache: RRCache;
@@ -108,6 +108,8 @@ export interface ResolverOptions {
   ipv6?: boolean;
   /** EDNS UDP payload size we advertise upstream (default 1232). */
   ednsUdpSize?: number;
+  /** Told about every upstream exchange (the resolver's own trace: `sovereign lab trace` reads it from the log). */
+  onUpstream?: (e: UpstreamEvent) => void;
   logger?: Logger;
   /** DNSSEC validation (src/resolver/validate.ts): DO=1 upstream, answers validated before use. */
   validation?: ResolverValidation;
@@ -201,7 +203,7 @@ export class Resolver {
     this.servers = new ServerChoice({
       cache: this.cache, selector: this.selector, exchange: opts.exchange ?? defaultExchange, port: this.port,
       use0x20: opts.use0x20 ?? false, ipv6: this.ipv6, ednsUdpSize: opts.ednsUdpSize ?? 1232, maxChain: this.maxChain,
-      resolutionTimeoutMs: this.resolutionTimeoutMs, clock: this.clock, stats: this.stats, logger: this.logger,
+      resolutionTimeoutMs: this.resolutionTimeoutMs, clock: this.clock, stats: this.stats, logger: this.logger, onUpstream: opts.onUpstream,
       serverCookies: this.serverCookies,
       findAddresses: (cut, req, depth) => this.resolveNsAddresses(cut, req, depth),
     });

@@ -8,6 +8,10 @@
  *   round is tried with the longer timeouts the selector now gives.
  * - EDNS (RFC 6891 §7): a server that answers FORMERR/NOTIMP/BADVERS to EDNS is remembered as
  *   EDNS-less and asked again without it.
+ * - EDNS buffer size (RFC 6891 §6.2.5): a timeout after offering a big UDP payload may be a big
+ *   reply lost on the path (an MTU below it, IP fragments dropped), so the server is offered the
+ *   next smaller size (1232, then 512) from then on, remembered in the infra cache; at 512 a big
+ *   answer comes back with TC=1 and is fetched over TCP (RFC 7766 §5), as BIND and Unbound do.
  * - 0x20 (draft-vixie-dnsext-dns0x20, `case-0x20.ts`): the query name in random case, the
  *   reply required to echo it; the original spelling is put back before the reply is used.
  * - Limits of the client query (`Request`): its deadline and its upstream query budget, shared
@@ -20,12 +24,13 @@ import type { ExchangeOptions, ExchangeResult, ServerAddress } from '../client/e
 import { NetworkError, ResolutionError, TimeoutError } from '../errors.js';
 import { observeMs } from '../histogram.js';
 import type { Logger } from '../logging.js';
-import { EdeCode, EdnsOptionCode, Rcode } from '../wire/constants.js';
+import { EdeCode, EdnsOptionCode, Rcode, rcodeToString } from '../wire/constants.js';
 import { clientCookieFor, cookieOption, replyCookie } from '../client/client-cookie.js';
 import { newEdns } from '../wire/edns.js';
 import { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
-import { RRClass, RRType } from '../wire/types.js';
+import { recordToString } from '../wire/record.js';
+import { RRClass, RRType, typeToString } from '../wire/types.js';
 import type { RRCache } from './cache.js';
 import { randomCase, restoreCase } from './case-0x20.js';
 import { type Classified, classify } from './classify.js';
@@ -34,6 +39,40 @@ import type { ResolverStats } from './stats.js';
 import { attachDnssec } from './validate.js';
 
 export type ExchangeFn = (query: Message, server: ServerAddress, opts?: ExchangeOptions) => Promise<ExchangeResult>;
+
+/** The log message of the resolver's upstream trace lines (`sovereign lab trace` looks for it). */
+export const RESOLVER_UPSTREAM_MSG = 'resolver upstream';
+
+/**
+ * One upstream exchange as the resolver made it (its own trace, like BIND's and Unbound's
+ * resolver-query/resolver-response dnstap messages): what was asked of whom, how, and what the
+ * reply meant to the resolver. Built only when `onUpstream` is set.
+ */
+export interface UpstreamEvent {
+  /** Clock time (ms) the query was sent. */
+  sentAtMs: number;
+  qname: string;
+  qtype: string;
+  /** The zone cut whose server was asked. */
+  zone: string;
+  server: string;
+  /** EDNS UDP size offered (0: no EDNS). */
+  udpSize: number;
+  dnssecOk: boolean;
+  /** What the reply was to the resolver, or how the exchange failed. */
+  outcome: Classified['kind'] | 'timeout' | 'network-error' | 'edns-rejected';
+  rcode?: string;
+  aa?: boolean;
+  /** Transport of the accepted reply ('tcp' after TC=1). */
+  transport?: 'udp' | 'tcp';
+  rttMs: number;
+  /** A referral's zone and NS TTL; an answer's first TTL. */
+  next?: string;
+  ttl?: number;
+  /** The answer records (or a referral's NS), as zone-file lines; at most 8. */
+  records?: string[];
+  error?: string;
+}
 
 /** State of one client query, shared by its side lookups. */
 export class Request {
@@ -85,6 +124,8 @@ export interface ServerChoiceOptions {
    * true when new ones were found. The resolution loop's business: it resolves names.
    */
   findAddresses: (cut: ZoneCut, req: Request, depth: number) => Promise<boolean>;
+  /** Told about every upstream exchange (the resolver's trace); undefined: nothing is built. */
+  onUpstream?: ((e: UpstreamEvent) => void) | undefined;
 }
 
 const A = RRType.A;
@@ -121,6 +162,8 @@ export class ServerChoice {
     const tried = new Set<string>();
     let timeouts = 0;
     let rounds = 0;
+    /** A timeout in this round lowered a server's EDNS UDP size: worth another round (bounded: sizes only shrink). */
+    let lowered = false;
     let lastError: unknown;
     for (;;) {
       let addrs = cut.servers !== undefined ? [...cut.servers.keys()] : this.addresses(cut.ns);
@@ -129,11 +172,13 @@ export class ServerChoice {
         addrs = this.addresses(cut.ns);
         address = selector.choose(addrs, zoneKey, tried);
       }
-      if (address === undefined && timeouts > 0 && rounds === 0 && addrs.length > 0) {
-        // Every server timed out once: one more round with longer timeouts (backoff in the selector).
+      if (address === undefined && timeouts > 0 && (rounds === 0 || (lowered && rounds < 3)) && addrs.length > 0) {
+        // Every server timed out once: one more round with longer timeouts (backoff in the selector),
+        // and again while timeouts keep lowering the EDNS size (4096 -> 1232 -> 512, RFC 6891 §6.2.5).
         rounds++;
         tried.clear();
         timeouts = 0;
+        lowered = false;
         address = selector.choose(addrs, zoneKey, tried);
       }
       if (address === undefined) {
@@ -152,21 +197,32 @@ export class ServerChoice {
       }
       st.upstreamQueries++;
       const useEdns = selector.edns(address);
+      const udpSize = selector.udpSizeFor(address, o.ednsUdpSize);
       const sendName = o.use0x20 ? randomCase(qn) : qn;
       const q = Message.query(sendName, qt, {
-        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize: o.ednsUdpSize, dnssecOk: dnssec }) : undefined,
+        rd: false, class: qclass, edns: useEdns ? newEdns({ udpSize, dnssecOk: dnssec }) : undefined,
       });
       const timeoutMs = selector.timeoutFor(address);
+      const sentAt = o.onUpstream === undefined ? 0 : o.clock();
       let res: ExchangeResult;
       try {
         const server = cut.servers?.get(address) ?? { address, port: o.port };
         res = useEdns ? await this.exchangeWithCookie(q, server, address, timeoutMs) : await o.exchange(q, server, { timeoutMs, matchCase: o.use0x20 });
       } catch (err) {
         lastError = err;
+        if (o.onUpstream !== undefined) {
+          o.onUpstream({ ...this.eventBase(sentAt, qn, qt, cut, address, useEdns ? udpSize : 0, dnssec),
+            outcome: err instanceof TimeoutError ? 'timeout' : 'network-error', rttMs: o.clock() - sentAt, error: (err as Error).message });
+        }
         if (err instanceof TimeoutError || err instanceof NetworkError) {
           if (err instanceof TimeoutError) st.upstreamTimeouts++;
           else st.upstreamErrors++;
           selector.recordTimeout(address, timeoutMs);
+          // RFC 6891 §6.2.5: the reply may have been too big for the path; offer less next time.
+          if (err instanceof TimeoutError && useEdns && selector.recordUdpTimeout(address, udpSize) !== undefined) {
+            st.ednsSizeFallbacks++;
+            lowered = true;
+          }
           timeouts++;
           continue;
         }
@@ -181,6 +237,7 @@ export class ServerChoice {
       const m = res.message;
       if (o.use0x20) restoreCase(m, qn);
       if (useEdns && (m.rcode === Rcode.FORMERR || m.rcode === Rcode.NOTIMP || m.rcode === Rcode.BADVERS)) {
+        if (o.onUpstream !== undefined) this.emitReply(sentAt, qn, qt, cut, address, udpSize, dnssec, res, 'edns-rejected', undefined);
         // RFC 6891 §7: a server that does not do EDNS answers FORMERR/NOTIMP; ask it again without.
         st.ednsFallbacks++;
         selector.recordNoEdns(address);
@@ -188,6 +245,7 @@ export class ServerChoice {
         continue;
       }
       const c = classify(m, cut.zone, qn, qt, qclass, o.maxChain, st);
+      if (o.onUpstream !== undefined) this.emitReply(sentAt, qn, qt, cut, address, useEdns ? udpSize : 0, dnssec, res, c.kind, c);
       if (dnssec) attachDnssec(c, m, cut.zone);
       if (c.kind === 'lame') {
         st.lameServers++;
@@ -198,6 +256,29 @@ export class ServerChoice {
       }
       return { message: m, aa: m.aa, c };
     }
+  }
+
+  private eventBase(time: number, qn: Name, qt: number, cut: ZoneCut, address: string, udpSize: number, dnssecOk: boolean):
+    Pick<UpstreamEvent, 'sentAtMs' | 'qname' | 'qtype' | 'zone' | 'server' | 'udpSize' | 'dnssecOk'> {
+    return { sentAtMs: time, qname: qn.toString(), qtype: typeToString(qt), zone: cut.zone.toString(), server: address, udpSize, dnssecOk };
+  }
+
+  private emitReply(sentAt: number, qn: Name, qt: number, cut: ZoneCut, address: string, udpSize: number, dnssec: boolean,
+    res: ExchangeResult, outcome: UpstreamEvent['outcome'], c: Classified | undefined): void {
+    const m = res.message;
+    const e: UpstreamEvent = {
+      ...this.eventBase(sentAt, qn, qt, cut, address, udpSize, dnssec),
+      outcome, rcode: rcodeToString(m.rcode), aa: m.aa, transport: res.transport, rttMs: res.rttMs,
+    };
+    if (c?.kind === 'referral') {
+      e.next = c.cut.toString();
+      e.ttl = c.ns[0]?.ttl;
+      e.records = c.ns.slice(0, 8).map((r) => recordToString(r));
+    } else {
+      e.ttl = m.answer[0]?.ttl;
+      e.records = m.answer.slice(0, 8).map((r) => recordToString(r));
+    }
+    this.o.onUpstream!(e);
   }
 
   /**

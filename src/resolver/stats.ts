@@ -54,6 +54,8 @@ export interface ResolverStats {
   validationNsec3Hashes: number;
   /** Negative answers synthesised from cached validated NSEC/NSEC3 (RFC 8198), no upstream query. */
   aggressiveNsecAnswers: number;
+  /** Servers offered a smaller EDNS UDP size after a timeout (RFC 6891 §6.2.5: big replies lost on the path). */
+  ednsSizeFallbacks: number;
 }
 
 /** Extended DNS Error codes counted in `validationBogusByEde` (0..30, RFC 8914 and its registry). */
@@ -69,5 +71,6 @@ export function newResolverStats(): ResolverStats {
     validationSecure: 0, validationInsecure: 0, validationBogus: 0, validationIndeterminate: 0,
     validationBogusByEde: new Array<number>(VALIDATION_EDE_SLOTS).fill(0), validationLimitHits: 0,
     validationSignatureChecks: 0, validationNsec3Hashes: 0, aggressiveNsecAnswers: 0,
+    ednsSizeFallbacks: 0,
   };
 }

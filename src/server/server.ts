@@ -25,6 +25,7 @@ import { type RootHints, builtinRootHints, loadRootHints } from '../resolver/roo
 import { Acl } from '../resolver/acl.js';
 import { RRCache } from '../resolver/cache.js';
 import { type ForwardRoute, Forwarder, UpstreamSet, parseUpstream } from '../resolver/forwarder.js';
+import { RESOLVER_UPSTREAM_MSG, type UpstreamEvent } from '../resolver/server-choice.js';
 import { ForwarderValidation, newForwarderValidationStats } from '../resolver/forward-validate.js';
 import { HostsFile } from '../resolver/hosts.js';
 import { type LocalData, parseLocalData } from '../resolver/local-data.js';
@@ -567,6 +568,8 @@ export class DnsServer {
       cache: this.cache, hints, logger: this.logger, qnameMinimisation: r.qnameMinimisation, use0x20: r.use0x20,
       serveStale: r.serveStale, maxQueries: r.maxQueriesPerRequest, port: r.port, stubZones, recursion: r.enabled,
       ...(previous !== undefined ? { selector: previous.selector } : {}),
+      // The resolver's own trace at debug level: every upstream exchange (read by `sovereign lab trace`).
+      ...(cfg.log.level === 'debug' || cfg.log.level === 'trace' ? { onUpstream: (e: UpstreamEvent) => this.logger.debug(e, RESOLVER_UPSTREAM_MSG) } : {}),
     });
     if (previous !== undefined) Object.assign(this.resolver.stats, previous.stats);
   }

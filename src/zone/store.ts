@@ -155,6 +155,10 @@ export class ZoneStore {
   private nsNodes: ZoneNode[] | undefined;
   private dnamePresent = false;
   private readonly slabs = new Slabs();
+  /** addStored's last owner (wire form) and its node. */
+  private readonly lastOwner = new Uint8Array(256);
+  private lastOwnerLen = 0;
+  private lastOwnerNode: ZoneNode | undefined;
   /**
    * Set in a version derived from another (derive()): the nodes this version made (copies of
    * the base's it changed, and new ones). Every other node is shared with the base and is
@@ -242,6 +246,55 @@ export class ZoneStore {
     } else {
       set.rdata.push(data);
     }
+    this.count++;
+  }
+
+  /**
+   * @internal add() for a record already in stored form (an inbound transfer built from the
+   * wire, src/transfer/axfr-in.ts): owner `owner[0..ownerLen)` in wire form, RDATA
+   * `src[0..len)`; `same(stored, src, len)` tells a duplicate (rdataEquals on stored forms).
+   * No Name or data object is made unless a name is new (its node) or a warning is due.
+   * Throws RangeError for an owner outside the zone.
+   */
+  addStored(owner: Uint8Array, ownerLen: number, type: number, cls: number, ttl: number, src: Buffer, len: number,
+    same: (stored: Uint8Array, src: Uint8Array, len: number) => boolean): void {
+    if (this.finished) throw new RangeError('zone is finished; build a new one to change it');
+    // Records of one name arrive together: the last owner's node is checked first.
+    const last = this.lastOwner;
+    let node = this.lastOwnerNode;
+    let hit = node !== undefined && this.lastOwnerLen === ownerLen;
+    for (let i = 0; hit && i < ownerLen; i++) if (last[i] !== owner[i]) hit = false;
+    if (!hit) {
+      const keys = this.keys;
+      const key = keys.key(owner, ownerLen);
+      const hash = keys.hash;
+      node = this.table.find(key, 0, hash) ?? this.newNode(undefined, owner.slice(0, ownerLen), key, hash, keys.hadUpper);
+      for (let i = 0; i < ownerLen; i++) last[i] = owner[i]!;
+      this.lastOwnerLen = ownerLen;
+      this.lastOwnerNode = node;
+    }
+    let set: RRset | undefined;
+    for (let i = 0, n = node!.setCount; i < n; i++) {
+      const s = node!.setAt(i);
+      if (s.type === type && s.class === cls) {
+        set = s;
+        break;
+      }
+    }
+    if (set === undefined) {
+      const buf = this.slabs.putBuffer(src, len);
+      node!.addSet(new ZoneRRset(node!, type, cls, ttl, buf, this.slabs.pos - len, len, 0, -1));
+      this.count++;
+      return;
+    }
+    const zs = set as ZoneRRset;
+    for (let i = 0, n = zs.count; i < n; i++) if (same(zs.storedAt(i), src, len)) return;
+    // RFC 4034 §3: RRSIGs at one owner cover different RRsets, each with its own TTL; they are no RRset of their own.
+    if (ttl !== set.ttl && type !== RRType.RRSIG) {
+      this.warnings.push({ reason: `TTL ${ttl} differs from the RRset's TTL ${set.ttl}; using ${set.ttl}`, name: node!.name, type, source: undefined });
+    }
+    const buf = this.slabs.putBuffer(src, len);
+    zs.append(buf.subarray(this.slabs.pos - len, this.slabs.pos), undefined);
     this.count++;
   }
 

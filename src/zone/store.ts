@@ -268,7 +268,7 @@ export class ZoneStore {
       const keys = this.keys;
       const key = keys.key(owner, ownerLen);
       const hash = keys.hash;
-      node = this.table.find(key, 0, hash) ?? this.newNode(undefined, owner.slice(0, ownerLen), key, hash, keys.hadUpper);
+      node = this.table.find(key, 0, hash) ?? this.newNode(undefined, owner, key, hash, keys.hadUpper, ownerLen);
       for (let i = 0; i < ownerLen; i++) last[i] = owner[i]!;
       this.lastOwnerLen = ownerLen;
       this.lastOwnerNode = node;
@@ -308,11 +308,14 @@ export class ZoneStore {
     return this.newNode(name, wire, key, hash, keys.hadUpper);
   }
 
-  /** `hash` is hashKey(key, 0); `upper` says `wire` has uppercase letters (so is not the key's bytes). */
-  private newNode(name: Name | undefined, wire: Uint8Array, key: string, hash: number, upper: boolean): ZoneNode {
+  /**
+   * `hash` is hashKey(key, 0); `upper` says `wire` has uppercase letters (so is not the key's
+   * bytes). The name is `wire[0..wireLen)` (a scratch buffer may be longer; nothing keeps it).
+   */
+  private newNode(name: Name | undefined, wire: Uint8Array, key: string, hash: number, upper: boolean, wireLen = wire.length): ZoneNode {
     const originKey = this.apex.key;
     if (key.length < originKey.length || !key.endsWith(originKey) || (key.length > originKey.length && !isLabelBoundary(key, key.length - originKey.length))) {
-      throw new RangeError(`${(name ?? new Name(wire)).toString()} is outside zone ${this.origin.toString()}`);
+      throw new RangeError(`${(name ?? new Name(wire.slice(0, wireLen))).toString()} is outside zone ${this.origin.toString()}`);
     }
     // The parent's key and wire are suffixes of ours: no parent Name is built.
     const skip = key.charCodeAt(0) + 1;
@@ -323,7 +326,7 @@ export class ZoneStore {
       const parentHash = hashKey(key, skip);
       parent = this.table.find(key, skip, parentHash);
       if (parent === undefined) {
-        const parentWire = wire.subarray(skip);
+        const parentWire = wire.subarray(skip, wireLen);
         const parentKey = this.keys.key(parentWire);
         parent = this.newNode(undefined, parentWire, parentKey, parentHash, this.keys.hadUpper);
       }
@@ -335,8 +338,8 @@ export class ZoneStore {
     // its key's bytes. Either way its Name is rebuilt when first asked for.
     let node: ZoneNode;
     if (upper) {
-      const buf = this.slabs.putBytes(wire);
-      node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wire.length, wire.length);
+      const buf = this.slabs.putBytes(wireLen === wire.length ? wire : wire.subarray(0, wireLen));
+      node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wireLen, wireLen);
     } else {
       node = new ZoneNode(undefined, parent, key);
     }

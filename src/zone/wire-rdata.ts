@@ -200,8 +200,9 @@ export function storedEqual(plan: WirePlan, a: Uint8Array, b: Uint8Array, bLen: 
     let n: number;
     if (op === OP_NAME) {
       for (;;) {
-        const len = a[p]!;
-        if (len !== b[p]) return false;
+        const len = a[p];
+        // (undefined: past the end, which a stored form never is; refused rather than looped on)
+        if (len === undefined || len !== b[p]) return false;
         p++;
         if (len === 0) break;
         for (let k = 0; k < len; k++, p++) {

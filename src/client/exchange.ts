@@ -185,10 +185,15 @@ function tcpAttempt(query: Uint8Array, server: ServerAddress, matcher: ReplyMatc
  * ID and question, possibly out of order), and streams of replies such as AXFR (RFC 5936).
  * Every wait has a deadline; the caller closes the connection.
  */
+/** What a raw stream's waiter is handed instead of a decoded message: nothing (streamBytes reads only the bytes). */
+const NO_MESSAGE = undefined as unknown as Message;
+
 export class TcpConnection {
   private readonly framer = new TcpFramer();
   private readonly waiters = new Map<number, {
     matcher: ReplyMatcher;
+    /** Only the header and question are checked; onMessage gets no decoded message (streamBytes). */
+    raw: boolean;
     onMessage: (m: Message, bytes: Uint8Array) => boolean;
     fail: (e: Error) => void;
   }>();
@@ -237,6 +242,16 @@ export class TcpConnection {
       this.ignored++;
       return;
     }
+    if (w.raw) {
+      const why = w.matcher.checkHead(b);
+      if (why === 'malformed') return w.fail(new NetworkError(serverLabel(this.server), 'tcp: malformed reply'));
+      if (why !== undefined) {
+        this.ignored++;
+        return;
+      }
+      if (!w.onMessage(NO_MESSAGE, b)) this.waiters.delete(w.matcher.id);
+      return;
+    }
     const m = w.matcher.check(b);
     if (m === 'malformed') return w.fail(new NetworkError(serverLabel(this.server), 'tcp: malformed reply'));
     if (typeof m === 'string') {
@@ -253,7 +268,7 @@ export class TcpConnection {
     this.waiters.clear();
   }
 
-  private register(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array; stream?: boolean },
+  private register(query: Message, opts: { timeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array; stream?: boolean; raw?: boolean },
     onMessage: (m: Message, bytes: Uint8Array, rttMs: number) => boolean, fail: (e: Error) => void): { unregister: () => void; sent: Uint8Array } {
     if (this.closedError !== undefined) throw this.closedError;
     let bytes = query.encode();
@@ -269,6 +284,7 @@ export class TcpConnection {
     const sentAt = performance.now();
     this.waiters.set(id, {
       matcher: new ReplyMatcher(id, query.question[0], opts.matchCase === true, opts.stream === true),
+      raw: opts.raw === true,
       onMessage: (m, b) => onMessage(m, b, performance.now() - sentAt),
       fail,
     });
@@ -298,11 +314,25 @@ export class TcpConnection {
    */
   async *stream(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array } = {}):
     AsyncGenerator<{ message: Message; bytes: Uint8Array }> {
+    yield* this.streamOf(query, opts, false);
+  }
+
+  /**
+   * stream() for a caller that reads the messages itself (an inbound AXFR builds its zone from
+   * the wire): each reply's bytes, only its header and question checked, nothing decoded.
+   */
+  async *streamBytes(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array } = {}):
+    AsyncGenerator<Uint8Array> {
+    for await (const { bytes } of this.streamOf(query, opts, true)) yield bytes;
+  }
+
+  private async *streamOf(query: Message, opts: { idleTimeoutMs?: number; keepId?: boolean; matchCase?: boolean; sign?: (q: Uint8Array) => Uint8Array }, raw: boolean):
+    AsyncGenerator<{ message: Message; bytes: Uint8Array }> {
     const timeoutMs = opts.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const queue: { message: Message; bytes: Uint8Array }[] = [];
     let error: Error | undefined;
     let wake: (() => void) | undefined;
-    const { unregister } = this.register(query, { ...opts, stream: true }, (message, bytes) => {
+    const { unregister } = this.register(query, { ...opts, stream: true, raw }, (message, bytes) => {
       queue.push({ message, bytes });
       wake?.();
       return true;

@@ -10,7 +10,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { Message } from '../wire/message.js';
-import type { Question } from '../wire/record.js';
+import { Reader } from '../wire/reader.js';
+import { type Question, decodeQuestion } from '../wire/record.js';
 
 /** Where to send a query. */
 export interface ServerAddress {
@@ -94,6 +95,37 @@ export class ReplyMatcher {
   }
 
   /**
+   * check() for a caller that walks the message itself (an inbound AXFR, src/transfer/axfr-in.ts):
+   * the same tests on the header and the question, without decoding the records. Undefined when
+   * the reply is acceptable.
+   */
+  checkHead(bytes: Uint8Array): IgnoredReason | undefined {
+    if (bytes.length < 12) return 'malformed';
+    if (getId(bytes) !== this.id) return 'id';
+    if ((bytes[2]! & 0x80) === 0) return 'not-response';
+    const qd = (bytes[4]! << 8) | bytes[5]!;
+    const rcode = bytes[3]! & 0xf;
+    if (this.stream && this.accepted > 0 && qd === 0) return undefined;
+    let q: Question | undefined;
+    if (qd === 1) {
+      try {
+        q = decodeQuestion(new Reader(bytes, 12));
+      } catch {
+        return 'malformed';
+      }
+    } else if (qd > 1) {
+      return 'question';
+    }
+    const want = this.question;
+    const ok = want === undefined ? q === undefined
+      : q === undefined ? rcode !== 0
+        : q.type === want.type && q.class === want.class && (this.matchCase ? sameBytes(q.name.wire, want.name.wire) : q.name.equals(want.name));
+    if (!ok) return 'question';
+    this.accepted++;
+    return undefined;
+  }
+
+  /**
    * RFC 5452 §9.1: the question must come back. An error reply (FORMERR, NOTIMP, ...) may carry
    * no question section at all (RFC 6891 §7 servers that reject EDNS do this), so an empty
    * question is accepted only together with a non-zero RCODE.
@@ -112,4 +144,10 @@ export class ReplyMatcher {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
     return true;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

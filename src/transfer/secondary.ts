@@ -29,7 +29,7 @@ import { RRType } from '../wire/types.js';
 import { loadZone } from '../zone/load.js';
 import { serialCompare } from '../zone/serial.js';
 import type { Zone } from '../zone/zone.js';
-import { fetchZone, writeZoneFile } from './inbound.js';
+import { fetchZone, writeZoneFile, writeZoneFileAsync } from './inbound.js';
 import { type ServerSpec, parseServerSpec } from './notify.js';
 
 /** Timers below these are raised (Knot's refresh-min-interval is 2 s; short timers are for tests). */
@@ -117,6 +117,14 @@ export class SecondaryZone {
   private running: Promise<void> | undefined;
   /** What to do once the running refresh ends (a NOTIFY or command came meanwhile). */
   private queued: RefreshMode | undefined;
+  /**
+   * The copy on disk is written after the zone is live (as BIND dumps a received zone after it
+   * serves it): the newest zone still to be written, the write running, and a generation that a
+   * synchronous write at stop() bumps so a background write finishing later does not replace it.
+   */
+  private copyPending: Zone | undefined;
+  private copyWriting: Promise<void> | undefined;
+  private copyGeneration = 0;
   private stopped = false;
   private readonly now: () => number;
 
@@ -156,6 +164,17 @@ export class SecondaryZone {
   /** Stops the timers (zone removed, server stopping); a running transfer finishes but installs nothing. */
   stop(): void {
     this.stopped = true;
+    // A copy still being written in the background: written now, whole, so a restart serves
+    // what was served (the background write sees the new generation and drops its temp file).
+    if ((this.copyPending !== undefined || this.copyWriting !== undefined) && this.zone !== undefined) {
+      this.copyGeneration++;
+      this.copyPending = undefined;
+      try {
+        writeZoneFile(this.zone, this.zc.file);
+      } catch (err) {
+        this.host.logger.error({ err, zone: this.zc.name }, 'secondary: cannot write the copy of the zone');
+      }
+    }
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.expireTimer !== undefined) clearTimeout(this.expireTimer);
     this.timer = undefined;
@@ -270,6 +289,35 @@ export class SecondaryZone {
   }
 
   /** The primary answered: the copy is good for another `expire`; its file's mtime says so after a restart. */
+  /** Writes `zone` to the copy's file in the background, after any write running (the newest pending zone wins). */
+  private persist(zone: Zone): void {
+    this.copyPending = zone;
+    if (this.copyWriting !== undefined) return;
+    this.copyWriting = this.writeCopies().finally(() => { this.copyWriting = undefined; });
+  }
+
+  private async writeCopies(): Promise<void> {
+    while (this.copyPending !== undefined && !this.stopped) {
+      const zone = this.copyPending;
+      this.copyPending = undefined;
+      const generation = this.copyGeneration;
+      const started = this.now();
+      try {
+        const done = await writeZoneFileAsync(zone, this.zc.file, () => generation === this.copyGeneration && !this.stopped);
+        if (!done) continue;
+        this.host.logger.debug({ zone: this.zc.name, serial: zone.serial, ms: Math.round(this.now() - started) }, 'secondary: copy written');
+        this.host.broadcast?.(this.zc.name, 'loaded');
+      } catch (err) {
+        this.host.logger.error({ err, zone: this.zc.name }, 'secondary: cannot write the copy of the zone');
+      }
+    }
+  }
+
+  /** Resolves once the copy on disk holds the zone served (no background write pending). */
+  async copyWritten(): Promise<void> {
+    while (this.copyWriting !== undefined) await this.copyWriting;
+  }
+
   private contacted(): void {
     this.lastContactMs = this.now();
     this.failures = 0;
@@ -363,13 +411,13 @@ export class SecondaryZone {
             ok = true;
             break;
           }
-          // The copy on disk first, then served: a restart never serves older than what was answered.
-          writeZoneFile(r.zone, this.zc.file);
+          // Served at once; the copy on disk follows in the background (persist), and cluster
+          // followers, which load that copy, are told when it is in place.
           const previous = this.zone?.serial;
           this.zone = r.zone;
           this.expired = false;
           this.host.install(this.zc, r.zone, `${r.kind} from ${label}`);
-          this.host.broadcast?.(this.zc.name, 'loaded');
+          this.persist(r.zone);
           const ms = Math.round(this.now() - started);
           this.transfersIn++;
           this.transferBytes += r.bytes;

@@ -50,6 +50,8 @@ export interface TypeDef<C extends number = number, M extends string = string, D
   equals(a: D, b: D): boolean;
   /** Keys of the name fields whose addresses go in an answer's additional section (Field.additional). */
   readonly additionalTargets: readonly string[];
+  /** Decoded by a hand-written FastCodec decode, not the fields' walk (see FastCodec). */
+  readonly ownDecode: boolean;
 }
 
 const byCode = new Map<number, TypeDef<number, string, any>>();
@@ -65,6 +67,7 @@ export function defineType<const C extends number, const M extends string, const
   const n = fields.length;
   const def: TypeDef<C, M, D> = {
     code, mnemonic, fields, additionalTargets: fields.filter((f) => f.additional === true).map((f) => f.key),
+    ownDecode: fast?.decode !== undefined,
     decode(r: Reader, end: number): D {
       const o: Record<string, unknown> = {};
       for (let i = 0; i < n; i++) {

@@ -51,6 +51,12 @@ export interface CheckOptions {
   /** MX / SRV targets that are CNAMEs (named-checkzone -M / -S). Default `warn`. */
   mxCname?: 'fail' | 'warn' | 'ignore';
   srvCname?: 'fail' | 'warn' | 'ignore';
+  /**
+   * `false`: look for errors only (a received transfer's verdict, src/transfer/inbound.ts): the
+   * same errors, without the cost of the warnings (each builds a name and a decoded record; a
+   * large zone can have one per MX record). Default true.
+   */
+  warnings?: boolean;
 }
 
 const SEVERITY = { fail: 'error', warn: 'warning', ignore: undefined } as const;
@@ -62,6 +68,9 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
   const nsAddress = zone.origin.isRoot ? undefined : SEVERITY[opts.nsAddress ?? 'warn'];
   const mxCname = SEVERITY[opts.mxCname ?? 'warn'];
   const srvCname = SEVERITY[opts.srvCname ?? 'warn'];
+  const warnings = opts.warnings !== false;
+  /** `s` unless it is a warning nobody wants (undefined: skip the check). */
+  const wanted = (s: ZoneProblem['severity'] | undefined): ZoneProblem['severity'] | undefined => (s === 'warning' && !warnings ? undefined : s);
   const problems: ZoneProblem[] = [];
   const at = (src: SourcePos | undefined): SourcePos => src ?? { file: fallbackFile, line: 0, column: 0 };
   const add = (severity: ZoneProblem['severity'], set: RRset | undefined, node: ZoneNode, reason: string): void => {
@@ -121,7 +130,7 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
         break;
       }
     }
-    if (node.isBelowCut) {
+    if (node.isBelowCut && warnings) {
       // RFC 1034 §4.2.1: only address records of names that NS records point to are glue;
       // anything else below a cut is occluded (never served).
       const glueName = nsTargets.has(node.key);
@@ -133,22 +142,22 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
     } else if (node.isDelegation) {
       for (const set of sets) {
         if (set.type === RRType.DNAME) add('error', set, node, `${node.name}: NS and DNAME at the same name (RFC 6672 §2.3)`);
-        else if (!AT_CUT.has(set.type)) add('warning', set, node, `${node.name}/${typeToString(set.type)}: occluded at the delegation point`);
+        else if (!AT_CUT.has(set.type) && warnings) add('warning', set, node, `${node.name}/${typeToString(set.type)}: occluded at the delegation point`);
       }
     }
-    if (names !== 'ignore') checkNames(zone, node, sets, names === 'fail' ? 'error' : 'warning', add);
+    if (names !== 'ignore' && (names === 'fail' || warnings)) checkNames(zone, node, sets, names === 'fail' ? 'error' : 'warning', add);
     for (const set of sets) {
-      if (set.type === RRType.NS && nsAddress !== undefined && !node.isBelowCut) checkNsAddress(zone, node, set, nsAddress, add);
+      if (set.type === RRType.NS && wanted(nsAddress) !== undefined && !node.isBelowCut) checkNsAddress(zone, node, set, nsAddress!, add);
       // -i none skips the integrity checks, not the apex NS ones (named-checkzone still makes those).
       if ((!integrity && node !== zone.apex) || node.isBelowCut || (node.isDelegation && set.type !== RRType.NS)) continue;
       if (!integrity && set.type !== RRType.NS) continue;
       if (set.type === RRType.NS) {
-        checkTargets(zone, node, set, 'nsdname', 0, 'error', node.isDelegation ? glueSeverity : 'error', add);
-      } else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 2, mxCname, 'warning', add);
-      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 6, srvCname, 'warning', add);
+        checkTargets(zone, node, set, 'nsdname', 0, 'error', wanted(node.isDelegation ? glueSeverity : 'error'), add);
+      } else if (set.type === RRType.MX) checkTargets(zone, node, set, 'exchange', 2, wanted(mxCname), wanted('warning'), add);
+      else if (set.type === RRType.SRV) checkTargets(zone, node, set, 'target', 6, wanted(srvCname), wanted('warning'), add);
     }
   }
-  for (const w of zone.warnings) {
+  if (warnings) for (const w of zone.warnings) {
     const p = at(w.source);
     problems.push({ severity: 'warning', file: p.file, line: p.line, column: p.column, reason: `${w.name.toString()}/${typeToString(w.type)}: ${w.reason}`, name: w.name, type: w.type });
   }
@@ -157,9 +166,10 @@ export function checkZone(zone: Zone, fallbackFile = '(zone)', opts: CheckOption
 
 function checkTargets(
   zone: Zone, node: ZoneNode, set: RRset, field: string, offset: number, cnameSeverity: ZoneProblem['severity'] | undefined,
-  noAddressSeverity: ZoneProblem['severity'],
+  noAddressSeverity: ZoneProblem['severity'] | undefined,
   add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void,
 ): void {
+  if (cnameSeverity === undefined && noAddressSeverity === undefined) return;
   // Stored RRsets give the target's key straight from their bytes (no decoding): most targets
   // are fine, and only a problem needs the decoded name for its message.
   const n = rdataCount(set);
@@ -172,7 +182,7 @@ function checkTargets(
       if (cnameSeverity !== undefined) add(cnameSeverity, set, node, `${node.name}/${typeToString(set.type)} '${target()}' is a CNAME (illegal)`);
       continue;
     }
-    if (t === undefined || (t.get(RRType.A) === undefined && t.get(RRType.AAAA) === undefined)) {
+    if (noAddressSeverity !== undefined && (t === undefined || (t.get(RRType.A) === undefined && t.get(RRType.AAAA) === undefined))) {
       // In-zone NS targets need addresses (below a cut they are glue the parent must give);
       // MX and SRV targets without any are reported, as named-checkzone does (-M/-S warn).
       // Below the zone cut it delegates, an NS target's addresses are the glue (RFC 1034 §4.2.1).
@@ -226,6 +236,21 @@ export function isHostnameKey(key: string, wildcard: boolean): boolean {
   }
 }
 
+/** isHostnameKey on a name in wire form at `b[off]` (uncompressed, as stored): no key string is made. */
+function isHostnameWire(b: Uint8Array, off: number): boolean {
+  let i = off;
+  for (;;) {
+    const n = b[i++];
+    if (n === 0 || n === undefined) return true;
+    for (let j = 0; j < n; j++) {
+      const c = b[i + j]!;
+      const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+      if (!alnum && (j === 0 || j === n - 1 || c !== 0x2d)) return false;
+    }
+    i += n;
+  }
+}
+
 function checkNames(zone: Zone, node: ZoneNode, sets: readonly RRset[], severity: ZoneProblem['severity'],
   add: (s: ZoneProblem['severity'], set: RRset, node: ZoneNode, reason: string) => void): void {
   let ownerChecked = false;
@@ -239,8 +264,8 @@ function checkNames(zone: Zone, node: ZoneNode, sets: readonly RRset[], severity
     if (target === undefined) continue;
     const [field, offset] = target;
     for (let i = 0, n = rdataCount(set); i < n; i++) {
-      const key = set instanceof ZoneRRset ? zone.keyOfWire(set.nameWireAt(i, offset)) : zone.flatKey((set.rdata[i] as Record<string, Name>)[field]!);
-      if (isHostnameKey(key, false)) continue;
+      // The first name of these types is stored uncompressed at `offset` (see ZoneRRset.nameWireAt).
+      if (set instanceof ZoneRRset ? isHostnameWire(set.storedAt(i), offset) : isHostnameKey(zone.flatKey((set.rdata[i] as Record<string, Name>)[field]!), false)) continue;
       const name = (peekRData(set)[i] as Record<string, Name>)[field]!;
       add(severity, set, node, `${node.name.toString()}/${typeToString(set.type)} '${name.toString()}': bad name (check-names)`);
     }

@@ -23,10 +23,9 @@ export class KeyBuilder {
   /** Whether the wire form key() last read had an uppercase letter (so differs from its key). */
   hadUpper = false;
 
-  /** The key of a name in wire form; sets `hash` and `hadUpper`. */
-  key(wire: Uint8Array): string {
+  /** The key of a name in wire form (its first `n` octets); sets `hash` and `hadUpper`. */
+  key(wire: Uint8Array, n: number = wire.length): string {
     const scratch = this.scratch;
-    const n = wire.length;
     let h = FNV_OFFSET;
     let upper = false;
     for (let i = 0; i < n; i++) {

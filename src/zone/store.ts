@@ -155,6 +155,10 @@ export class ZoneStore {
   private nsNodes: ZoneNode[] | undefined;
   private dnamePresent = false;
   private readonly slabs = new Slabs();
+  /** addStored's last owner (wire form) and its node. */
+  private readonly lastOwner = new Uint8Array(256);
+  private lastOwnerLen = 0;
+  private lastOwnerNode: ZoneNode | undefined;
   /**
    * Set in a version derived from another (derive()): the nodes this version made (copies of
    * the base's it changed, and new ones). Every other node is shared with the base and is
@@ -245,6 +249,55 @@ export class ZoneStore {
     this.count++;
   }
 
+  /**
+   * @internal add() for a record already in stored form (an inbound transfer built from the
+   * wire, src/transfer/axfr-in.ts): owner `owner[0..ownerLen)` in wire form, RDATA
+   * `src[0..len)`; `same(stored, src, len)` tells a duplicate (rdataEquals on stored forms).
+   * No Name or data object is made unless a name is new (its node) or a warning is due.
+   * Throws RangeError for an owner outside the zone.
+   */
+  addStored(owner: Uint8Array, ownerLen: number, type: number, cls: number, ttl: number, src: Buffer, len: number,
+    same: (stored: Uint8Array, src: Uint8Array, len: number) => boolean): void {
+    if (this.finished) throw new RangeError('zone is finished; build a new one to change it');
+    // Records of one name arrive together: the last owner's node is checked first.
+    const last = this.lastOwner;
+    let node = this.lastOwnerNode;
+    let hit = node !== undefined && this.lastOwnerLen === ownerLen;
+    for (let i = 0; hit && i < ownerLen; i++) if (last[i] !== owner[i]) hit = false;
+    if (!hit) {
+      const keys = this.keys;
+      const key = keys.key(owner, ownerLen);
+      const hash = keys.hash;
+      node = this.table.find(key, 0, hash) ?? this.newNode(undefined, owner, key, hash, keys.hadUpper, ownerLen);
+      for (let i = 0; i < ownerLen; i++) last[i] = owner[i]!;
+      this.lastOwnerLen = ownerLen;
+      this.lastOwnerNode = node;
+    }
+    let set: RRset | undefined;
+    for (let i = 0, n = node!.setCount; i < n; i++) {
+      const s = node!.setAt(i);
+      if (s.type === type && s.class === cls) {
+        set = s;
+        break;
+      }
+    }
+    if (set === undefined) {
+      const buf = this.slabs.putBuffer(src, len);
+      node!.addSet(new ZoneRRset(node!, type, cls, ttl, buf, this.slabs.pos - len, len, 0, -1));
+      this.count++;
+      return;
+    }
+    const zs = set as ZoneRRset;
+    for (let i = 0, n = zs.count; i < n; i++) if (same(zs.storedAt(i), src, len)) return;
+    // RFC 4034 §3: RRSIGs at one owner cover different RRsets, each with its own TTL; they are no RRset of their own.
+    if (ttl !== set.ttl && type !== RRType.RRSIG) {
+      this.warnings.push({ reason: `TTL ${ttl} differs from the RRset's TTL ${set.ttl}; using ${set.ttl}`, name: node!.name, type, source: undefined });
+    }
+    const buf = this.slabs.putBuffer(src, len);
+    zs.append(buf.subarray(this.slabs.pos - len, this.slabs.pos), undefined);
+    this.count++;
+  }
+
   private nodeFor(name: Name): ZoneNode {
     const wire = name.wire;
     const keys = this.keys;
@@ -255,11 +308,14 @@ export class ZoneStore {
     return this.newNode(name, wire, key, hash, keys.hadUpper);
   }
 
-  /** `hash` is hashKey(key, 0); `upper` says `wire` has uppercase letters (so is not the key's bytes). */
-  private newNode(name: Name | undefined, wire: Uint8Array, key: string, hash: number, upper: boolean): ZoneNode {
+  /**
+   * `hash` is hashKey(key, 0); `upper` says `wire` has uppercase letters (so is not the key's
+   * bytes). The name is `wire[0..wireLen)` (a scratch buffer may be longer; nothing keeps it).
+   */
+  private newNode(name: Name | undefined, wire: Uint8Array, key: string, hash: number, upper: boolean, wireLen = wire.length): ZoneNode {
     const originKey = this.apex.key;
     if (key.length < originKey.length || !key.endsWith(originKey) || (key.length > originKey.length && !isLabelBoundary(key, key.length - originKey.length))) {
-      throw new RangeError(`${(name ?? new Name(wire)).toString()} is outside zone ${this.origin.toString()}`);
+      throw new RangeError(`${(name ?? new Name(wire.slice(0, wireLen))).toString()} is outside zone ${this.origin.toString()}`);
     }
     // The parent's key and wire are suffixes of ours: no parent Name is built.
     const skip = key.charCodeAt(0) + 1;
@@ -270,7 +326,7 @@ export class ZoneStore {
       const parentHash = hashKey(key, skip);
       parent = this.table.find(key, skip, parentHash);
       if (parent === undefined) {
-        const parentWire = wire.subarray(skip);
+        const parentWire = wire.subarray(skip, wireLen);
         const parentKey = this.keys.key(parentWire);
         parent = this.newNode(undefined, parentWire, parentKey, parentHash, this.keys.hadUpper);
       }
@@ -282,8 +338,8 @@ export class ZoneStore {
     // its key's bytes. Either way its Name is rebuilt when first asked for.
     let node: ZoneNode;
     if (upper) {
-      const buf = this.slabs.putBytes(wire);
-      node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wire.length, wire.length);
+      const buf = this.slabs.putBytes(wireLen === wire.length ? wire : wire.subarray(0, wireLen));
+      node = new ZoneNode(undefined, parent, key, buf, this.slabs.pos - wireLen, wireLen);
     } else {
       node = new ZoneNode(undefined, parent, key);
     }

@@ -76,6 +76,9 @@ export function journalPathFor(zoneFile: string): string {
   return `${zoneFile}.sovjnl`;
 }
 
+/** encodeRR's scratch (a Writer is ~150 KiB: one per difference was most of an update's journal CPU). */
+let rrWriter: Writer | undefined;
+
 /** One RR in message form, names compressed only against the RR itself (so it decodes alone). */
 function encodeRR(w: Writer, rr: ResourceRecord): Uint8Array {
   w.reset();
@@ -114,7 +117,7 @@ export function encodeDifference(d: JournalDifference): Buffer {
   head.writeUInt32BE(d.removed.length, 9);
   head.writeUInt32BE(d.added.length, 13);
   parts.push(head);
-  const w = new Writer();
+  const w = (rrWriter ??= new Writer());
   for (const list of [d.removed, d.added]) {
     for (const rr of list) {
       const b = encodeRR(w, rr);

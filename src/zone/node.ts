@@ -40,8 +40,8 @@ export class NodeTable {
   private base: NodeTable | undefined;
   /** Pairs (hash, node index + 1); index 0 means empty. The hash is kept beside the index so a
    * probe that misses never touches the node (a cache miss per probe in a large zone). */
-  private slots = new Int32Array(2048);
-  private mask = 1023;
+  private slots = new Int32Array(128);
+  private mask = 63;
 
   /** The node whose key equals `key.slice(start)`; `hash` is hashKey(key, start). */
   find(key: string, start: number, hash: number): ZoneNode | undefined {

@@ -2,31 +2,36 @@
  * `npm run bench:update`: acknowledged, durable dynamic updates per second (RFC 2136), Sovereign
  * and BIND `named` in the same run from the same starting zone. One client, one update at a time
  * (the next is sent when the previous NOERROR came back), each adding one A record at a new name,
- * over UDP as nsupdate sends them, TSIG-signed (hmac-sha256) as real updaters do. Sovereign
- * fdatasyncs its journal before each NOERROR; BIND 9.18 writes its journal without any fsync
- * (strace shows none), so Sovereign also runs with `journalFsync: false` for a like-for-like line.
+ * over UDP as nsupdate sends them, TSIG-signed (hmac-sha256) as real updaters do. Both are
+ * durable: Sovereign fdatasyncs its journal once before each NOERROR; BIND 9.18 fsyncs its
+ * zone.jnl twice per update (after the transaction, after the header; `strace -f -e fsync` on
+ * named shows 2 per update, made by its isc-net thread). A third line runs Sovereign with
+ * `journalFsync: false` (journal left in the OS cache) to show what the flush costs.
  *
- * Prints per server: updates/s (median of BENCH_ROUNDS rounds of BENCH_UPDATES updates), CPU µs
- * per update (the server process's user+sys over the round), and the ratio; then `uptime`.
- * Target (issue 16): Sovereign >= 1x BIND.
+ * Prints per server: updates/s (median of BENCH_ROUNDS rounds of BENCH_UPDATES updates; the
+ * order of the servers turns each round), CPU µs per update (the server process's user+sys over
+ * the round), the ratios, then `uptime`. BENCH_SERVERS picks lines (e.g. `sovereign,bind`).
+ * Target (issue 16): Sovereign (durable) >= 1x BIND.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { type Socket, createSocket } from 'node:dgram';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exchange } from '../src/client/exchange.js';
 import { makeKey } from '../src/tsig/key.js';
-import { signMessage } from '../src/tsig/tsig.js';
+import { findTsig, signMessage, verifyMessage } from '../src/tsig/tsig.js';
 import { Opcode, Rcode } from '../src/wire/constants.js';
 import { Message } from '../src/wire/message.js';
 import { Name } from '../src/wire/name.js';
 import { RRType } from '../src/wire/types.js';
 import { addLoopbackAddress, startPeer, tempDir } from '../test/helpers/peers.js';
-import { cpuSeconds, median, pinTree, processTree, startNode } from './lib/dnsperf.js';
+import { CLIENT_CORE, SERVER_CORE, cpuSeconds, median, pinTree, processTree, startNode } from './lib/dnsperf.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 500);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** BENCH_SERVERS: the lines to measure (all three by default; e.g. `sovereign,bind` while profiling). */
+const SERVERS = (process.env.BENCH_SERVERS ?? 'sovereign,nosync,bind').split(',');
 const SOV = '127.31.61.1';
 const BIND = '127.31.61.2';
 /** Sovereign again, with journalFsync: false (the journal in the OS cache, as BIND 9.18 leaves it). */
@@ -62,20 +67,92 @@ interface Round {
   cpuUsPerUpdate: number;
 }
 
-async function round(address: string, pids: readonly number[]): Promise<Round> {
+/** One update, signed, ready to send: its ID and the request MAC (to verify the reply's TSIG). */
+interface Prepared {
+  bytes: Uint8Array;
+  id: number;
+  mac: Uint8Array;
+}
+
+/**
+ * The client: one UDP socket, the round's updates built and TSIG-signed before the clock starts
+ * (the time signed stays well inside the 300 s fudge), so the only client work between a NOERROR
+ * and the next update is a send. Replies are kept and their TSIG verified after the round (as
+ * nsupdate would), outside the timing. The client runs on its own core (CLIENT_CORE), the servers
+ * on SERVER_CORE.
+ */
+class Client {
+  private readonly socket: Socket = createSocket('udp4');
+  private waiting: ((reply: Buffer) => void) | undefined;
+  private expect = -1;
+
+  async open(): Promise<void> {
+    this.socket.on('message', (msg: Buffer) => {
+      // Only the reply to the update in flight (a late duplicate of a retransmitted one is dropped).
+      if (msg.length < 12 || ((msg[0]! << 8) | msg[1]!) !== this.expect) return;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.(msg);
+    });
+    await new Promise<void>((r) => this.socket.bind(0, '127.0.0.1', () => r()));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  /** Sends `u` and resolves with its reply; resent after 2 s, given up after 3 tries. */
+  async send(u: Prepared, address: string): Promise<Buffer> {
+    this.expect = u.id;
+    for (let tries = 0; tries < 3; tries++) {
+      const reply = await new Promise<Buffer | undefined>((resolve) => {
+        const t = setTimeout(() => {
+          this.waiting = undefined;
+          resolve(undefined);
+        }, 2000);
+        this.waiting = (m) => {
+          clearTimeout(t);
+          resolve(m);
+        };
+        this.socket.send(u.bytes, PORT, address);
+      });
+      if (reply !== undefined) return reply;
+    }
+    throw new Error(`${address}: no reply to update ID ${u.id} after 3 tries`);
+  }
+}
+
+function prepare(): Prepared[] {
+  const out: Prepared[] = [];
+  const now = Math.floor(Date.now() / 1000);
+  for (let n = 0; n < UPDATES; n++) {
+    const bytes = updateBytes();
+    const s = signMessage(bytes, KEY, { timeSigned: now });
+    out.push({ bytes: s.bytes, id: (bytes[0]! << 8) | bytes[1]!, mac: s.mac });
+  }
+  return out;
+}
+
+async function round(client: Client, address: string, pids: readonly number[]): Promise<Round> {
+  const updates = prepare();
+  const replies: Buffer[] = [];
   const cpu0 = cpuSeconds(pids);
   const t0 = process.hrtime.bigint();
-  for (let n = 0; n < UPDATES; n++) {
-    const m = Message.decode(updateBytes());
-    const r = await exchange(m, { address, port: PORT }, {
-      timeoutMs: 5000, tries: 3, keepId: true,
-      sign: (bytes) => signMessage(bytes, KEY, { timeSigned: Math.floor(Date.now() / 1000) }).bytes,
-    });
-    if (r.message.rcode !== Rcode.NOERROR) throw new Error(`${address}: update ${n} answered RCODE ${r.message.rcode}`);
-  }
+  for (const u of updates) replies.push(await client.send(u, address));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = cpuSeconds(pids) - cpu0;
-  return { perSecond: UPDATES / seconds, cpuUsPerUpdate: (cpu * 1e6) / UPDATES };
+  // Every reply NOERROR and signed with the key (RFC 8945 §5.3), checked after the clock stopped.
+  const now = Math.floor(Date.now() / 1000);
+  for (let n = 0; n < replies.length; n++) {
+    const reply = replies[n]!;
+    const rcode = reply[3]! & 0x0f;
+    if (rcode !== Rcode.NOERROR) throw new Error(`${address}: update ${n} answered RCODE ${rcode}`);
+    const rec = findTsig(reply);
+    if (rec === undefined) throw new Error(`${address}: reply to update ${n} is not signed`);
+    const v = verifyMessage(reply, reply.length, rec, KEY, { now, priorMac: updates[n]!.mac });
+    if (v.error !== 0) throw new Error(`${address}: reply to update ${n}: TSIG error ${v.error}`);
+  }
+  return { perSecond: updates.length / seconds, cpuUsPerUpdate: (cpu * 1e6) / updates.length };
 }
 
 async function main(): Promise<void> {
@@ -125,16 +202,29 @@ zones:
   const namedPids = pinTree(named.pid);
   const sovPids = processTree(sov.pid);
   const noSyncPids = processTree(noSync.pid);
+  // The client on its own core: its turnaround must not wait behind the server it measures.
+  spawnSync('taskset', ['-a', '-p', '-c', CLIENT_CORE, String(process.pid)], { stdio: 'ignore' });
+  const client = new Client();
+  await client.open();
   try {
     // Warm-up (JIT, journal files made).
-    await round(SOV, sovPids);
-    await round(SOV_NOSYNC, noSyncPids);
-    await round(BIND, namedPids);
+    await round(client, SOV, sovPids);
+    await round(client, SOV_NOSYNC, noSyncPids);
+    await round(client, BIND, namedPids);
     const results: Record<'sovereign' | 'nosync' | 'bind', Round[]> = { sovereign: [], nosync: [], bind: [] };
+    // The order turns each round: whatever the one before left to the disk (dirty pages, a
+    // journal commit) falls on each server alike.
+    const order = [
+      { key: 'sovereign', address: SOV, pids: sovPids },
+      { key: 'nosync', address: SOV_NOSYNC, pids: noSyncPids },
+      { key: 'bind', address: BIND, pids: namedPids },
+    ] as const;
     for (let i = 0; i < ROUNDS; i++) {
-      results.sovereign.push(await round(SOV, sovPids));
-      results.nosync.push(await round(SOV_NOSYNC, noSyncPids));
-      results.bind.push(await round(BIND, namedPids));
+      for (let k = 0; k < order.length; k++) {
+        const t = order[(i + k) % order.length]!;
+        if (!SERVERS.includes(t.key)) continue;
+        results[t.key].push(await round(client, t.address, t.pids));
+      }
     }
     const line = (name: string, rs: Round[]): { rate: number; cpu: number } => {
       const rate = median(rs.map((r) => r.perSecond));
@@ -142,16 +232,17 @@ zones:
       console.log(`${name.padEnd(10)} ${rate.toFixed(0).padStart(7)} updates/s  ${cpu.toFixed(0).padStart(6)} CPU µs/update  (rounds: ${rs.map((r) => r.perSecond.toFixed(0)).join(', ')})`);
       return { rate, cpu };
     };
-    console.log(`dynamic update: ${UPDATES} durable updates per round, ${ROUNDS} rounds, one client, one at a time, TSIG`);
+    console.log(`dynamic update: ${UPDATES} updates per round, median of ${ROUNDS} rounds, one client, one at a time, TSIG; servers on core ${SERVER_CORE}, client on core ${CLIENT_CORE}`);
     const s = line('sovereign', results.sovereign);
     const n = line('sov-nosync', results.nosync);
     const b = line('bind', results.bind);
-    console.log('sovereign fsyncs (fdatasync) its journal before each NOERROR; BIND 9.18 does not fsync its journal at all');
-    console.log('(strace -e fsync,fdatasync on named shows none), so "sov-nosync" (journalFsync: false) is the like-for-like line.');
+    console.log('sovereign: 1 fdatasync of its journal before each NOERROR (thread pool, group commit); bind 9.18: 2 fsyncs of zone.jnl');
+    console.log('per update (strace -f); sov-nosync: journalFsync: false (no flush), what the flush costs.');
     console.log(`sovereign/bind: ${(s.rate / b.rate).toFixed(2)}x updates/s, ${(s.cpu / b.cpu).toFixed(2)}x CPU per update`);
     console.log(`sov-nosync/bind: ${(n.rate / b.rate).toFixed(2)}x updates/s, ${(n.cpu / b.cpu).toFixed(2)}x CPU per update`);
     console.log(`load: ${execFileSync('uptime').toString().trim()}`);
   } finally {
+    client.close();
     await sov.stop();
     await noSync.stop();
     await named.stop();

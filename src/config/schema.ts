@@ -75,8 +75,8 @@ export const zoneSchema = z.strictObject({
   serialUpdateMethod: z.enum(['increment', 'unixtime', 'date']).default('increment'),
   /**
    * fsync (fdatasync) the journal before acknowledging an update (default). false: the update is
-   * in the OS's cache when NOERROR goes back (survives a crash of the server, not of the machine),
-   * as BIND 9.18 does (it does not fsync its journal).
+   * in the OS's cache when NOERROR goes back (survives a crash of the server, not of the machine).
+   * BIND 9.18 fsyncs its journal (twice per update).
    */
   journalFsync: z.boolean().default(true),
   /** How long after an update the zone file is rewritten from memory + journal (seconds or a duration). */
@@ -596,7 +596,7 @@ export const configHints: Record<string, string> = {
   'zones.allowUpdate': 'a list of "key NAME" entries and address prefixes, e.g. ["key upd", "127.0.0.1/32"] (not together with updatePolicy)',
   'zones.updatePolicy': 'a list of rules "grant|deny IDENTITY name|subdomain|wildcard|zonesub|self|selfsub|selfwild [NAME] [TYPE...]", e.g. "grant acme wildcard _acme-challenge.* TXT" (not together with allowUpdate)',
   'zones.serialUpdateMethod': 'increment, unixtime or date',
-  'zones.journalFsync': 'true (each update fsynced before NOERROR) or false (as BIND: in the OS cache only)',
+  'zones.journalFsync': 'true (each update fsynced before NOERROR, as BIND) or false (in the OS cache only)',
   'zones.syncInterval': 'a duration from 1s to 1d (e.g. 15m; a plain number is seconds)',
   tls: 'cert and key (PEM file paths) for tls:// and https:// listeners; idleTimeoutMs, handshakeTimeoutMs (durations), maxConnections, maxConnectionsPerClient, maxPipelined (whole numbers)',
   'tls.cert': 'the path of a PEM certificate chain (leaf first), e.g. /etc/sovereign/cert.pem',

@@ -20,7 +20,7 @@
  * Appends only ever add whole records at the end; compaction rewrites the file atomically
  * (temp file, fsync, rename).
  */
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../logging.js';
 import { Reader } from '../wire/reader.js';
@@ -76,6 +76,9 @@ export function journalPathFor(zoneFile: string): string {
   return `${zoneFile}.sovjnl`;
 }
 
+/** encodeRR's scratch (a Writer is ~150 KiB: one per difference was most of an update's journal CPU). */
+let rrWriter: Writer | undefined;
+
 /** One RR in message form, names compressed only against the RR itself (so it decodes alone). */
 function encodeRR(w: Writer, rr: ResourceRecord): Uint8Array {
   w.reset();
@@ -114,7 +117,7 @@ export function encodeDifference(d: JournalDifference): Buffer {
   head.writeUInt32BE(d.removed.length, 9);
   head.writeUInt32BE(d.added.length, 13);
   parts.push(head);
-  const w = new Writer();
+  const w = (rrWriter ??= new Writer());
   for (const list of [d.removed, d.added]) {
     for (const rr of list) {
       const b = encodeRR(w, rr);
@@ -179,15 +182,100 @@ export interface JournalReadResult {
 export class Journal {
   /** The file kept open for appends (dynamic update appends often); closed when the file is replaced. */
   private fd: number | undefined;
+  /** Octets of whole records in the file (where the next append goes); known while `fd` is open. */
+  private size = 0;
+  /** Octets known durable (covered by a finished fdatasync, or there at open). */
+  private durableSize = 0;
+  /** fdatasyncs running in the thread pool on `fd` (syncAsync). */
+  private syncing = 0;
+  /** Descriptors whose close waits for those fdatasyncs (a number reused meanwhile would be synced instead). */
+  private closeLater: number[] = [];
 
   private constructor(readonly path: string, private readonly logger: Logger) {}
 
   /** Closes the append descriptor (it is reopened on the next append). */
   close(): void {
     if (this.fd !== undefined) {
-      try { closeSync(this.fd); } catch { /* already closed */ }
+      if (this.syncing > 0) this.closeLater.push(this.fd);
+      else try { closeSync(this.fd); } catch { /* already closed */ }
       this.fd = undefined;
     }
+  }
+
+  private openForAppend(): number {
+    if (this.fd === undefined) {
+      const fd = openSync(this.path, 'a');
+      this.fd = fd;
+      this.size = fstatSync(fd).size;
+      this.durableSize = this.size;
+    }
+    return this.fd;
+  }
+
+  /**
+   * Writes records at the end without waiting for the disk (`syncAsync`/`syncNow` make them
+   * durable). A failed or short write is cut off again (the file ends at the last whole
+   * record), so a later append never lands behind garbage; throws.
+   */
+  write(entries: readonly JournalEntry[]): void {
+    const rec = entries.length === 1 ? encodeEntry(entries[0]!) : Buffer.concat(entries.map(encodeEntry));
+    const fd = this.openForAppend();
+    try {
+      const n = writeSync(fd, rec);
+      if (n !== rec.length) throw new Error(`journal ${this.path}: short write (${n} of ${rec.length} octets)`);
+      this.size += n;
+    } catch (e) {
+      try { ftruncateSync(fd, this.size); } catch { /* the torn tail is cut at the next open */ }
+      this.close();
+      throw e;
+    }
+  }
+
+  /** True while records written are not yet known durable. */
+  get unsynced(): boolean {
+    return this.fd !== undefined && this.size > this.durableSize;
+  }
+
+  /**
+   * fdatasync in the thread pool (the event loop keeps answering meanwhile); `done` gets the
+   * error, or undefined once every record written before this call is durable. Records
+   * written while it runs need the next one (group commit: one flush for all of them).
+   */
+  syncAsync(done: (err: Error | undefined) => void): void {
+    const fd = this.openForAppend();
+    const upto = this.size;
+    this.syncing++;
+    fdatasync(fd, (err) => {
+      this.syncing--;
+      if (this.syncing === 0) {
+        for (const old of this.closeLater) try { closeSync(old); } catch { /* gone */ }
+        this.closeLater = [];
+      }
+      if (err === null && this.fd === fd && upto > this.durableSize) this.durableSize = upto;
+      done(err ?? undefined);
+    });
+  }
+
+  /** fdatasync now, on this thread: everything written so far is durable when it returns; throws. */
+  syncNow(): void {
+    if (this.fd === undefined) return;
+    fdatasyncSync(this.fd);
+    this.durableSize = this.size;
+  }
+
+  /**
+   * Cuts what was written after the last durable point (its flush failed: those updates are
+   * answered SERVFAIL and must not come back at the next start). Best effort; closes the file.
+   */
+  discardUnsynced(): void {
+    if (this.fd === undefined) return;
+    try {
+      ftruncateSync(this.fd, this.durableSize);
+      this.size = this.durableSize;
+    } catch (e) {
+      this.logger.error({ journal: this.path, err: e }, 'journal: could not cut the records whose flush failed');
+    }
+    this.close();
   }
 
   /**
@@ -274,12 +362,11 @@ export class Journal {
 
   /** Appends records in one write (so they land together); `durable`: fsync before returning. */
   appendEntries(entries: readonly JournalEntry[], durable = false): void {
-    const rec = entries.length === 1 ? encodeEntry(entries[0]!) : Buffer.concat(entries.map(encodeEntry));
-    this.fd ??= openSync(this.path, 'a');
+    this.write(entries);
+    if (!durable) return;
     try {
-      writeSync(this.fd, rec);
       // fdatasync: the data and the new file size (what a reader needs), not the timestamps.
-      if (durable) fdatasyncSync(this.fd);
+      this.syncNow();
     } catch (e) {
       this.close();
       throw e;

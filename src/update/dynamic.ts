@@ -3,6 +3,10 @@
  * unsigned version being served, and the zone file it came from. Owns the UPDATE opcode for
  * them: checks, processUpdate, journal append with fsync, then the new version goes to the
  * server (`publish`: signing, catalog, answer cache, IXFR history, NOTIFY) and only then NOERROR.
+ * The fsync (fdatasync) runs in the thread pool, not on the event loop: queries are answered
+ * while it runs, and updates that arrive meanwhile are judged against the newest accepted
+ * version, written behind it and made durable by one shared flush (group commit), each
+ * acknowledged, in order, only after the flush that covers it.
  *
  * Durability (the journal's checkpoints, src/journal/journal.ts): the zone file plus the
  * differences after the checkpoint whose hash is the file's give the last acknowledged state.
@@ -76,6 +80,24 @@ interface DynamicZone {
   dirtySince: number | undefined;
   /** Updates since the file was last written. */
   pending: number;
+  /**
+   * The newest accepted version: `source`, or ahead of it by the updates written to the
+   * journal and waiting for their flush (the next update is judged against this one).
+   */
+  head: Zone;
+  /** Updates the running journal flush covers (undefined when none runs). */
+  flushing: Waiting[] | undefined;
+  /** Updates written after that flush started: the next flush covers them all (group commit). */
+  queued: Waiting[];
+}
+
+/** An update written to the journal, waiting for the flush that makes it durable. */
+interface Waiting {
+  zone: Zone;
+  difference: JournalDifference;
+  who: Record<string, unknown>;
+  notes: string[];
+  done: (rcode: number) => void;
 }
 
 export interface LoadOutcome {
@@ -200,6 +222,7 @@ export class DynamicZones {
     const keep = new Set(configured.filter(DynamicZones.configured).map((zc) => Name.fromText(zc.name.endsWith('.') ? zc.name : zc.name + '.').key));
     for (const [k, dz] of [...this.zones]) {
       if (keep.has(k)) continue;
+      this.flushNow(dz);
       dz.journal.close();
       this.zones.delete(k);
     }
@@ -223,6 +246,8 @@ export class DynamicZones {
     const hash = sha256(bytes);
     const auth = updateAuthFrom(zc.allowUpdate, zc.updatePolicy, origin)!;
     if (have !== undefined) {
+      // Updates waiting for their flush are settled first: what follows compares and rewrites.
+      this.flushNow(have);
       have.zc = zc;
       have.auth = auth;
       have.serialMethod = zc.serialUpdateMethod ?? 'increment';
@@ -264,7 +289,7 @@ export class DynamicZones {
       rewrite([...history.map((x) => ({ kind: 'difference', difference: x }) as const), checkpoint]);
       logger.warn({ zone: name, file: zc.file, serial: fileSerial }, 'zone file changed on disk with no updates pending; loaded it as the new version');
       if (have.journal !== journal) have.journal.close();
-      this.zones.set(origin.key, { ...have, source: fileZone, fileHash: hash, fileSerial, history, dirtySince: undefined, pending: 0, journal });
+      this.zones.set(origin.key, { ...have, source: fileZone, head: fileZone, fileHash: hash, fileSerial, history, dirtySince: undefined, pending: 0, journal });
       return { zone: fileZone, problems, kept: false };
     }
     // Start: find the checkpoint of this very file; replay what follows it.
@@ -323,6 +348,7 @@ export class DynamicZones {
     this.zones.set(origin.key, {
       zc, origin, auth, serialMethod: zc.serialUpdateMethod ?? 'increment', journal, source, fileHash: hash, fileSerial,
       history: history.slice(-limit), dirtySince: after.length > 0 ? Date.now() : undefined, pending: after.length,
+      head: source, flushing: undefined, queued: [],
     });
     return { zone: source, problems, kept: false };
   }
@@ -369,7 +395,7 @@ export class DynamicZones {
       logger.info(who, 'update denied');
       return Rcode.REFUSED;
     }
-    const r = processUpdate(req, dz.source, {
+    const r = processUpdate(req, dz.head, {
       allowed: trusted || auth.kind === 'acl' ? () => true : (rr) => auth.policy.allows(key, rr.name, rr.type),
       serialMethod: dz.serialMethod,
       now: this.host.now?.() ?? Math.floor(Date.now() / 1000),
@@ -383,20 +409,94 @@ export class DynamicZones {
       return Rcode.NOERROR;
     }
     try {
-      // Durable before anything is served or acknowledged.
-      dz.journal.append(r.difference, dz.zc.journalFsync !== false);
+      dz.journal.write([{ kind: 'difference', difference: r.difference }]);
     } catch (err) {
       logger.error({ ...who, err }, 'update: journal write failed; update not applied');
       return Rcode.SERVFAIL;
     }
-    this.commit(dz, r.zone, r.difference);
-    logger.info({ ...who, serial: r.zone.serial, removed: r.difference.removed.length - 1, added: r.difference.added.length - 1, ignored: r.notes },
-      'update applied');
+    if (dz.zc.journalFsync === false) {
+      this.accepted(dz, { zone: r.zone, difference: r.difference, who, notes: r.notes, done: () => {} });
+      return this.distributed(dz, r.difference, who);
+    }
+    // Durable before anything is served or acknowledged: the flush runs in the thread pool (the
+    // event loop answers queries meanwhile); updates arriving during it are judged against this
+    // version, written, and made durable together by the next flush, each acknowledged after it.
+    dz.head = r.zone;
+    const difference = r.difference;
+    const notes = r.notes;
+    const zone = r.zone;
+    return new Promise<number>((done) => {
+      dz.queued.push({ zone, difference, who, notes, done });
+      if (dz.flushing === undefined) this.flush(dz);
+    }).then((rcode) => (rcode === Rcode.NOERROR ? this.distributed(dz, difference, who) : rcode));
+  }
+
+  /** NOERROR once every cluster worker serves the new version (at once without a cluster link). */
+  private distributed(dz: DynamicZone, d: JournalDifference, who: Record<string, unknown>): number | Promise<number> {
     if (this.link === undefined) return Rcode.NOERROR;
-    return this.link.distribute(dz.origin, r.difference).then(() => Rcode.NOERROR, (err: unknown) => {
-      logger.error({ ...who, err }, 'update: not every worker confirmed the new version');
+    return this.link.distribute(dz.origin, d).then(() => Rcode.NOERROR, (err: unknown) => {
+      this.host.logger.error({ ...who, err }, 'update: not every worker confirmed the new version');
       return Rcode.NOERROR;
     });
+  }
+
+  /** A durable update: served, logged, acknowledged. */
+  private accepted(dz: DynamicZone, w: Waiting): void {
+    this.commit(dz, w.zone, w.difference);
+    this.host.logger.info({ ...w.who, serial: w.zone.serial, removed: w.difference.removed.length - 1, added: w.difference.added.length - 1, ignored: w.notes },
+      'update applied');
+    w.done(Rcode.NOERROR);
+  }
+
+  /** Starts the flush of every queued update (one fdatasync for all of them). */
+  private flush(dz: DynamicZone): void {
+    const batch = dz.queued;
+    dz.queued = [];
+    dz.flushing = batch;
+    dz.journal.syncAsync((err) => {
+      // Settled meanwhile by flushNow (sync, reload): nothing left to do for this batch.
+      if (dz.flushing !== batch) return;
+      dz.flushing = undefined;
+      if (err !== undefined) {
+        this.abandon(dz, err);
+        return;
+      }
+      for (const w of batch) this.accepted(dz, w);
+      if (dz.queued.length > 0) this.flush(dz);
+    });
+  }
+
+  /**
+   * The flush failed: no update waiting for it (nor any queued behind, judged against them) is
+   * durable. They are cut from the journal, answered SERVFAIL, and the zone stays as served.
+   */
+  private abandon(dz: DynamicZone, err: unknown): void {
+    const lost = [...(dz.flushing ?? []), ...dz.queued];
+    dz.flushing = undefined;
+    dz.queued = [];
+    dz.head = dz.source;
+    dz.journal.discardUnsynced();
+    this.host.logger.error({ zone: dz.origin.toString(), err, updates: lost.length }, 'update: journal flush failed; updates not applied');
+    for (const w of lost) w.done(Rcode.SERVFAIL);
+  }
+
+  /**
+   * Settles every update waiting for a flush now, on this thread (before the zone file is
+   * written or the journal compacted, which must not lose or reorder them).
+   */
+  private flushNow(dz: DynamicZone): void {
+    if (dz.flushing === undefined && dz.queued.length === 0) return;
+    const all = [...(dz.flushing ?? []), ...dz.queued];
+    dz.flushing = undefined;
+    dz.queued = [];
+    try {
+      dz.journal.syncNow();
+    } catch (err) {
+      dz.flushing = all;
+      this.abandon(dz, err);
+      return;
+    }
+    for (const w of all) this.accepted(dz, w);
   }
 
   /**
@@ -428,6 +528,7 @@ export class DynamicZones {
   /** Makes `zone` the served version of `dz` (after its difference is in the journal). */
   private commit(dz: DynamicZone, zone: Zone, d: JournalDifference): void {
     dz.source = zone;
+    if (dz.flushing === undefined && dz.queued.length === 0) dz.head = zone;
     const limit = dz.zc.ixfrHistory ?? DEFAULT_HISTORY;
     dz.history.push(d);
     if (dz.history.length > limit * 2) dz.history = dz.history.slice(-limit);
@@ -445,6 +546,7 @@ export class DynamicZones {
     if (dz === undefined || dz.source.serial !== d.fromSerial) return false;
     const zone = applyDifferences(dz.source, [d]);
     dz.source = zone;
+    dz.head = zone;
     dz.history.push(d);
     // Pending here too: a hand edit is refused by every worker alike (see writtenByOwner).
     dz.pending++;
@@ -463,6 +565,7 @@ export class DynamicZones {
     if (dz === undefined) return { zone: name, ok: false, error: 'not a zone that takes dynamic updates' };
     if (this.link !== undefined && !this.link.isOwner()) return { zone: name, ok: true, serial: dz.source.serial ?? 0, written: false };
     const logger = this.host.logger;
+    this.flushNow(dz);
     if (dz.pending === 0 && !force) return { zone: name, ok: true, serial: dz.source.serial ?? 0, written: false };
     const file = dz.zc.file;
     try {
@@ -529,7 +632,10 @@ export class DynamicZones {
 
   /** Closes the journals (server stop). */
   close(): void {
-    for (const dz of this.zones.values()) dz.journal.close();
+    for (const dz of this.zones.values()) {
+      this.flushNow(dz);
+      dz.journal.close();
+    }
   }
 
   stopTimer(): void {

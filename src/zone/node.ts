@@ -13,8 +13,16 @@ import { Writer } from '../wire/writer.js';
 import { hashKey } from './keys.js';
 import type { RRset, SourcePos } from './rrset.js';
 
-/** Own nodes of a layered table (NodeTable.copyFrom) before the next version is flattened. */
-const OVERLAY_LIMIT = 4096;
+/**
+ * Own nodes of a layered table (NodeTable.copyFrom) before the next version is flattened: each
+ * version copies its overlay (cost ~ overlay size), a flatten copies the whole base (~ zone
+ * size, once per limit versions), so the limit grows as the square root of the zone's size
+ * (the sum is least there), between 64 and 4096.
+ */
+function overlayLimit(baseNodes: number): number {
+  return Math.max(64, Math.min(4096, Math.floor(Math.sqrt(baseNodes * OVERLAY_FACTOR))));
+}
+const OVERLAY_FACTOR = 32;
 
 /**
  * Open-addressing table of the zone's nodes by key (linear probing over an Int32Array of node
@@ -32,8 +40,8 @@ export class NodeTable {
   private base: NodeTable | undefined;
   /** Pairs (hash, node index + 1); index 0 means empty. The hash is kept beside the index so a
    * probe that misses never touches the node (a cache miss per probe in a large zone). */
-  private slots = new Int32Array(2048);
-  private mask = 1023;
+  private slots = new Int32Array(128);
+  private mask = 63;
 
   /** The node whose key equals `key.slice(start)`; `hash` is hashKey(key, start). */
   find(key: string, start: number, hash: number): ZoneNode | undefined {
@@ -66,7 +74,7 @@ export class NodeTable {
       this.nodes = [];
       this.slots = new Int32Array(64);
       this.mask = 31;
-    } else if (other.nodes.length <= OVERLAY_LIMIT) {
+    } else if (other.nodes.length <= overlayLimit(other.base.nodes.length)) {
       // Its (small) overlay is copied, its base shared.
       this.base = other.base;
       this.nodes = other.nodes.slice();

@@ -7,7 +7,8 @@
  * non-terminals get data-less nodes, RFC 4592 §2.2.2), so "no node" means "no such name".
  * Flags (delegation, below a cut, wildcard child) are decided once in finish(); after it the
  * stored data is read-only. Everything a store keeps (key scratch, file-name table, slabs) is its
- * own: no module-level mutable state, so zones built one after the other (reloads) share nothing.
+ * own: no module-level mutable state (add()'s scratch writer keeps nothing between calls), so zones
+ * built one after the other (reloads) share nothing.
  */
 import { Name, compareNameKeys } from '../wire/name.js';
 import { Reader } from '../wire/reader.js';
@@ -73,6 +74,24 @@ class Slabs {
     this.pos += len;
     return b;
   }
+}
+
+/**
+ * Scratch for add(): a record's stored RDATA is encoded here and copied into the slabs before
+ * add() returns, so nothing of it outlives the call (the one exception to "no module-level
+ * state": it holds no zone's data between calls). Shared because a Writer is ~150 KiB and
+ * every dynamic update derives a new store: one per store was most of an update's CPU and
+ * garbage. Made on first use.
+ */
+let scratch: Writer | undefined;
+/** scratch's buffer as a Buffer, for native copies into the slabs. */
+let scratchBytes: Buffer | undefined;
+function scratchWriter(): Writer {
+  if (scratch === undefined) {
+    scratch = new Writer();
+    scratchBytes = Buffer.from(scratch.buf.buffer, scratch.buf.byteOffset, scratch.buf.length);
+  }
+  return scratch;
 }
 
 const SLAB_SIZE = 1 << 20;
@@ -165,9 +184,6 @@ export class ZoneStore {
    * never changed here.
    */
   private owned: Set<ZoneNode> | undefined;
-  private readonly writer = new Writer();
-  /** The writer's buffer as a Buffer, for native copies into the slabs. */
-  private readonly writerBytes = Buffer.from(this.writer.buf.buffer, this.writer.buf.byteOffset, this.writer.buf.length);
 
   constructor(origin: Name, cls: number = RRClass.IN) {
     this.origin = origin;
@@ -208,10 +224,10 @@ export class ZoneStore {
       src = data.bytes;
       len = data.length;
     } else {
-      const w = this.writer;
+      const w = scratchWriter();
       w.reset();
       storeRData(w, rr.type, data);
-      src = this.writerBytes;
+      src = scratchBytes!;
       len = w.pos;
     }
     if (set === undefined) {

@@ -227,8 +227,9 @@ export class Resolver {
     this.primer.hints = hints;
   }
 
-  private newRequest(): Request {
+  private newRequest(validating = false): Request {
     const r = new Request(this.maxQueries);
+    r.validating = validating && this.validation !== undefined;
     r.deadline = this.clock() + this.resolutionTimeoutMs;
     return r;
   }
@@ -319,7 +320,7 @@ export class Resolver {
 
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
   resolve(qname: Name, qtype: number, qclass: number = RRClass.IN,
-    opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean } = {}): Promise<Resolution> {
+    opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean; forValidation?: boolean } = {}): Promise<Resolution> {
     // DNSSEC: resolve unchecked (CD), then validate; CD=1 clients get the data unchecked.
     if (this.validation !== undefined && opts.cd !== true) return this.validation.resolve(qname, qtype, qclass, opts);
     // `cacheChecked`: the caller just tried answerLocally (don't count a second miss).
@@ -338,7 +339,7 @@ export class Resolver {
       }
       this.failures.delete(key);
     }
-    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).then(undefined, (err: unknown) => {
+    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true, opts.forValidation === true).then(undefined, (err: unknown) => {
       if (this.failureTtlMs > 0 && err instanceof ResolutionError) {
         if (this.failures.size >= 10_000) this.failures.clear();
         this.failures.set(key, { until: this.clock() + this.failureTtlMs, err, name: qname });
@@ -373,9 +374,9 @@ export class Resolver {
     });
   }
 
-  private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
+  private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean, validating: boolean): Promise<Resolution> {
     this.stats.resolutions++;
-    const req = this.newRequest();
+    const req = this.newRequest(validating);
     const started = performance.now();
     try {
       const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
@@ -526,6 +527,9 @@ export class Resolver {
     // DS lives in the parent zone (RFC 4035 §3.1.4.1): start above the name.
     const start = qtype === RRType.DS && !name.isRoot ? name.parent() : name;
     let cut = await this.startingCut(start, qclass, req);
+    // Validating: the zone's keys are asked for while its servers answer the question (not for side lookups).
+    const prefetch = req.validating && depth === 0 ? this.validation : undefined;
+    prefetch?.prefetchKeys(cut.zone);
     let minimise = this.qnameMin;
     let minimiseCount = 0;
     let known = cut.zone.labelCount; // labels of `name` known to exist without a cut below
@@ -557,8 +561,10 @@ export class Resolver {
           // The parent referred us to the child for DS: the parent is not answering for it.
           throw new ResolutionError(`parent of ${name.toString()} referred a DS query to the child`, EdeCode.NOT_AUTHORITATIVE);
         }
+        prefetch?.prefetchNoDs(cut.zone, c.cut, reply.message);
         cut = { zone: c.cut, ns: c.ns.map((r) => (r.data as { nsdname: Name }).nsdname) };
         known = c.cut.labelCount;
+        prefetch?.prefetchKeys(cut.zone);
         continue;
       }
       cacheAnswerExtras(this.cache, reply.message, cut.zone, qn);

@@ -23,8 +23,9 @@
  * - Split by concern: reply classification and scrubbing in `classify.ts`, what replies may
  *   cache and at which rank in `cache-policy.ts`, asking a cut's servers (address choice, EDNS
  *   fallback, RTT and lameness recorded, 0x20) in `server-choice.ts` over the infrastructure
- *   cache in `infra.ts`, root priming (RFC 8109) in `priming.ts`, counters in `stats.ts`; this
- *   file holds the resolution loop itself: cache, referrals, glueless NS lookups, limits.
+ *   cache in `infra.ts`, root priming (RFC 8109) in `priming.ts`, glueless NS address lookups in
+ *   `ns-addresses.ts`, counters in `stats.ts`; this file holds the resolution loop itself:
+ *   cache, referrals, limits.
  * - Stub zones (Unbound's stub-zone, BIND's `type stub`): for names at or below a stub zone,
  *   iteration starts from the configured servers as the zone's delegation (unless a deeper
  *   delegation learned below it is cached), so referrals below it are followed with the same
@@ -46,6 +47,7 @@ import { dnssecOf, type ResolverValidation } from './validate.js';
 import { ServerSelector } from './infra.js';
 import { type ResolverStats, newResolverStats } from './stats.js';
 import { observeMs } from '../histogram.js';
+import { NsAddresses } from './ns-addresses.js';
 import { RootPrimer } from './priming.js';
 import type { RootHints } from './root-hints.js';
 import { type ExchangeFn, type Reply, Request, ServerChoice, type ZoneCut } from './server-choice.js';
@@ -126,7 +128,6 @@ export { groupRRsets, inBailiwick } from './classify.js';
 export { type ResolverStats, newResolverStats } from './stats.js';
 
 const A = RRType.A;
-const AAAA = RRType.AAAA;
 const CNAME = RRType.CNAME;
 
 /** The iterator's cache rules: answer-rank checked data, DNAMEs followed; RRSIGs when validating; stale (RFC 8767). */
@@ -138,9 +139,6 @@ const STALE: CacheRule = { minRank: ANSWER_RANK, unchecked: false, needDnssec: f
 const MAX_MINIMISE_COUNT = 10;
 const MINIMISE_ONE_LAB = 4;
 
-function rrKey(name: Name, type: number): string {
-  return name.key + '/' + type;
-}
 
 export class Resolver {
   readonly cache: RRCache;
@@ -150,6 +148,8 @@ export class Resolver {
   private readonly primer: RootPrimer;
   /** Which server to ask and how (RTT, EDNS fallback, 0x20). */
   private readonly servers: ServerChoice;
+  /** Addresses of glueless NS names (ns-addresses.ts). */
+  private readonly nsAddresses: NsAddresses;
   private readonly port: number;
   private readonly qnameMin: boolean;
   private readonly qnameMinStrict: boolean;
@@ -198,12 +198,16 @@ export class Resolver {
     this.clock = opts.clock ?? Date.now;
     this.ipv6 = opts.ipv6 ?? true;
     this.logger = opts.logger ?? silentLogger;
+    this.nsAddresses = new NsAddresses({
+      cache: this.cache, ipv6: this.ipv6, maxDepth: this.maxDepth, maxNsFanout: this.maxNsFanout, stats: this.stats, logger: this.logger,
+      resolveName: (name, type, req, depth) => this.resolveName(name, type, RRClass.IN, req, depth),
+    });
     this.servers = new ServerChoice({
       cache: this.cache, selector: this.selector, exchange: opts.exchange ?? defaultExchange, port: this.port,
       use0x20: opts.use0x20 ?? false, ipv6: this.ipv6, ednsUdpSize: opts.ednsUdpSize ?? 1232, maxChain: this.maxChain,
       resolutionTimeoutMs: this.resolutionTimeoutMs, clock: this.clock, stats: this.stats, logger: this.logger,
       serverCookies: this.serverCookies,
-      findAddresses: (cut, req, depth) => this.resolveNsAddresses(cut, req, depth),
+      findAddresses: (cut, req, depth) => this.nsAddresses.find(cut, req, depth),
     });
     this.primer = new RootPrimer(this.cache, opts.hints, this.ipv6,
       (cut, qn, qt, qclass, req) => this.queryCut(cut, qn, qt, qclass, req, 0));
@@ -660,55 +664,6 @@ export class Resolver {
     const hit = this.cache.closestDelegation(name, RRClass.IN);
     if (hit === undefined) throw new ResolutionError('no root servers known', EdeCode.NO_REACHABLE_AUTHORITY);
     return { zone: hit.records[0]!.name, ns: hit.records.map((r) => (r.data as { nsdname: Name }).nsdname) };
-  }
-
-  /**
-   * Resolves addresses of NS names that have none cached ("glueless" delegation), one name at a
-   * time until one yields an address. Skips names inside the zone itself (they need glue: asking
-   * would loop), names already being resolved up the stack, and stops at the fan-out limit.
-   * Returns true when new addresses were found.
-   */
-  private async resolveNsAddresses(cut: ZoneCut, req: Request, depth: number): Promise<boolean> {
-    if (depth + 1 > this.maxDepth) return false;
-    const zk = cut.zone.key;
-    for (const n of cut.ns) {
-      if (inBailiwick(n, cut.zone)) continue;
-      // What is cached for each address type: an entry (even NODATA) means that type needs no
-      // lookup, but only addresses make the name usable. An IPv6-only server whose AAAA expired
-      // before its A NODATA must still get its AAAA looked up.
-      const a = this.cache.peek(n, A, RRClass.IN);
-      const aaaa = this.ipv6 ? this.cache.peek(n, AAAA, RRClass.IN) : undefined;
-      if ((a !== undefined && a.records.length > 0) || (aaaa !== undefined && aaaa.records.length > 0)) continue;
-      const needA = a === undefined;
-      const needAaaa = this.ipv6 && aaaa === undefined;
-      if (!needA && !needAaaa) continue;
-      if (req.active.has(rrKey(n, A))) continue;
-      const used = req.fanout.get(zk) ?? 0;
-      if (used >= this.maxNsFanout) {
-        this.stats.limitHits++;
-        return false;
-      }
-      req.fanout.set(zk, used + 1);
-      req.active.add(rrKey(n, A));
-      try {
-        let rcode: number = Rcode.NOERROR;
-        if (needA) {
-          const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
-          if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
-          rcode = r.rcode;
-        }
-        if (needAaaa && rcode === Rcode.NOERROR) {
-          const r6 = await this.resolveName(n, AAAA, RRClass.IN, req, depth + 1);
-          if (r6.answer.some((x) => x.type === AAAA)) return true;
-        }
-      } catch (err) {
-        if (req.queries >= req.maxQueries) throw err;
-        this.logger.debug({ err, ns: n.toString() }, 'glueless NS lookup failed');
-      } finally {
-        req.active.delete(rrKey(n, A));
-      }
-    }
-    return false;
   }
 
   /** One query to the servers of `cut` (server-choice.ts), DO=1 when validating. */

@@ -6,26 +6,28 @@
  * (`sovereign serve --workers 1` with `resolver.enabled`) and Unbound, both with root hints
  * pointing at that hierarchy, each pinned to core 0 (`taskset`, every thread).
  *
- * 1. Cold cost: each resolver, freshly started (root already primed), resolves the same list of
- *    names one after the other; printed: upstream queries (counted at the authoritative side,
- *    per source address) and wall time.
+ * 1. Cold cost (bench/lib/cold.ts): each resolver resolves the same list of names one after the
+ *    other with an empty cache: once freshly started (root already primed; the hierarchy's own
+ *    Node servers warmed by a throwaway Unbound first, so neither resolver pays for their JIT),
+ *    then BENCH_COLD_ROUNDS times after a cache flush, in alternating order; printed: wall time,
+ *    upstream queries (counted at the authoritative side, per source address), CPU per answer,
+ *    medians and ratios. Target (issue 17): wall time <= 1.2x Unbound's, queries <= Unbound's.
  * 2. Cache-hit QPS: with both caches warm, dnsperf (pinned to core 1) sends the same mix of cached
  *    names to each; servers take turns over several rounds and medians are printed. Target:
  *    Sovereign >= 0.6x Unbound (issue 17); CPU per answer printed for both.
  *
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING
- * (dnsperf -q, default 100), BENCH_WORKERS (Sovereign's workers, default 1).
+ * (dnsperf -q, default 100), BENCH_WORKERS (Sovereign's workers, default 1), BENCH_COLD_ROUNDS
+ * (default 7), BENCH_COLD_ONLY=1 (skip the cache-hit part).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { exchange } from '../src/client/exchange.js';
-import { newEdns } from '../src/wire/edns.js';
-import { Message } from '../src/wire/message.js';
-import { typeFromString } from '../src/wire/types.js';
 import { addLoopbackAddress, startUnbound, tempDir } from '../test/helpers/peers.js';
 import { ADDR, NAMES, startHierarchy } from '../test/interop/resolver-hierarchy.js';
+import {
+  COLD_ROUNDS, type ColdResolver, coldPass, coldRounds, flushUnbound, load, printCold, printRatios, resolveAll, unboundControlConf,
+} from './lib/cold.js';
 import {
   CLIENT_CORE, type Measured, type NodeServer, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, pinTree,
   startNode, summarize, warmUp,
@@ -34,6 +36,8 @@ import {
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Sovereign's workers (BENCH_WORKERS, default 1): with 2, each has its own cache today, so the cold count shows what sharing would save. */
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 1);
+/** The throwaway Unbound that warms the hierarchy up before anything is measured. */
+const WARM_UP = '127.25.0.55';
 
 /** Cold list: the interop names minus the silent server's (its timeout would dominate the wall time). */
 const COLD = NAMES.filter(([n]) => n !== 'www.silent.sov.');
@@ -43,21 +47,6 @@ const HOT: [string, string][] = [
   ['mail.example.bnd.', 'MX'], ['host.glueless.sov.', 'AAAA'], ['host.glueless.sov.', 'A'], ['a.b.c.deep.example.sov.', 'A'],
   ['x.sub.deep.example.sov.', 'A'], ['www.lame.sov.', 'A'], ['nothere.bnd.', 'A'],
 ];
-
-async function resolveAll(address: string, names: readonly [string, string][]): Promise<{ ms: number; failed: string[] }> {
-  const failed: string[] = [];
-  const t0 = performance.now();
-  for (const [name, type] of names) {
-    const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232 }) });
-    try {
-      const r = await exchange(q, { address, port: 53 }, { timeoutMs: 10_000 });
-      if (r.message.rcode !== 0 && r.message.rcode !== 3) failed.push(`${name} ${type}: rcode ${r.message.rcode}`);
-    } catch (err) {
-      failed.push(`${name} ${type}: ${(err as Error).message}`);
-    }
-  }
-  return { ms: performance.now() - t0, failed };
-}
 
 /** Empties our resolver's cache through its control endpoint. */
 async function flushOurs(tokenFile: string): Promise<void> {
@@ -87,42 +76,40 @@ async function main(): Promise<void> {
     ours = await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', conf],
       { address: ADDR.ours, port: 53, zone: 'localhost.' }, { inheritStderr: true });
     const oursTree = pinTree(ours.pid);
+    // The hierarchy's authoritative servers and proxies run in this Node process: a throwaway
+    // Unbound resolves the list once first, so their JIT warm-up is paid by neither resolver.
+    mkdirSync(join(dir.path, 'warm-up'));
+    addLoopbackAddress(WARM_UP);
+    const warm = await startUnbound(join(dir.path, 'warm-up'), WARM_UP, 53, h.hintsFile, `  outgoing-interface: ${WARM_UP}\n`);
+    try {
+      await resolveAll(WARM_UP, COLD);
+    } finally {
+      await warm.stop();
+    }
     mkdirSync(join(dir.path, 'unbound'));
     unbound = await startUnbound(join(dir.path, 'unbound'), ADDR.unbound, 53, h.hintsFile,
-      `  outgoing-interface: ${ADDR.unbound}\n  msg-cache-size: 64m\n  rrset-cache-size: 64m\n`);
+      `  outgoing-interface: ${ADDR.unbound}\n  msg-cache-size: 64m\n  rrset-cache-size: 64m\n${unboundControlConf(join(dir.path, 'unbound'))}`);
     const unboundTree = pinTree(unbound.pid);
     // Both have primed the root by now (ours at start, Unbound on the readiness probe).
     await new Promise((r) => setTimeout(r, 1000));
 
     // ---- cold cost ----
-    const fromOurs = (s: string): boolean => s !== ADDR.unbound;
-    h.resetCounts();
-    const coldOurs = await resolveAll(ADDR.ours, COLD);
-    const qOurs = h.queries(fromOurs);
-    h.resetCounts();
-    const coldUb = await resolveAll(ADDR.unbound, COLD);
-    await new Promise((r) => setTimeout(r, 500)); // Unbound's background target fetches
-    const qUb = h.queries(ADDR.unbound);
-    console.log(`\ncold cache, ${COLD.length} names resolved one after the other (root already primed):`);
-    console.log(`  ${'resolver'.padEnd(12)}${'upstream queries'.padEnd(20)}${'of which TCP'.padEnd(14)}wall time`);
-    console.log(`  ${'Sovereign'.padEnd(12)}${String(qOurs.total).padEnd(20)}${String(qOurs.tcp).padEnd(14)}${coldOurs.ms.toFixed(1)} ms`);
-    console.log(`  ${'Unbound'.padEnd(12)}${String(qUb.total).padEnd(20)}${String(qUb.tcp).padEnd(14)}${coldUb.ms.toFixed(1)} ms`);
-    console.log(`  Sovereign / Unbound: ${(qOurs.total / qUb.total).toFixed(2)}x upstream queries ` +
-      `(target <= 1: ${qOurs.total <= qUb.total ? 'met' : 'NOT met'}), ${(coldOurs.ms / coldUb.ms).toFixed(2)}x wall time`);
-    for (const f of [...coldOurs.failed.map((x) => `Sovereign ${x}`), ...coldUb.failed.map((x) => `Unbound ${x}`)]) console.log(`  failed: ${f}`);
-    // The first pass also paid for V8 compiling our code; flush the cache through the control
-    // endpoint and resolve the list again, warm process, cold cache (server RTTs kept, as Unbound's
-    // infra cache survives flush_zone; the root is primed again and that query counts).
-    const warmRuns: { ms: number; queries: number }[] = [];
-    for (let i = 0; i < 3; i++) {
-      await flushOurs(join(dir.path, 'control.token'));
-      h.resetCounts();
-      const again = await resolveAll(ADDR.ours, COLD);
-      warmRuns.push({ ms: again.ms, queries: h.queries(fromOurs).total });
-    }
-    const best = warmRuns.reduce((a, b) => (b.ms < a.ms ? b : a));
-    console.log(`  Sovereign, warm process, cache flushed (best of 3): ${best.queries} upstream queries incl. re-priming, ` +
-      `${best.ms.toFixed(1)} ms (${(best.ms / coldUb.ms).toFixed(2)}x Unbound's cold wall time)`);
+    const token = join(dir.path, 'control.token');
+    const unboundConf = join(dir.path, 'unbound', 'unbound.conf');
+    const fromOurs = (s: string): boolean => s !== ADDR.unbound && s !== WARM_UP;
+    const cold: ColdResolver[] = [
+      { name: 'Sovereign', address: ADDR.ours, tree: oursTree, rounds: [], flush: () => flushOurs(token), queries: async () => h.queries(fromOurs).total },
+      { name: 'Unbound', address: ADDR.unbound, tree: unboundTree, rounds: [], flush: async () => flushUnbound(unboundConf), queries: async () => h.queries(ADDR.unbound).total },
+    ];
+    console.log(`load before: ${load()}`);
+    for (const r of cold) r.fresh = await coldPass(r, COLD);
+    await coldRounds(cold, COLD);
+    console.log(`\ncold cache, ${COLD.length} names resolved one after the other; fresh process (root primed), then ${COLD_ROUNDS} rounds ` +
+      'after a cache flush (root primed again, counted), alternating order:');
+    printCold(cold, COLD.length);
+    printRatios(cold[0]!, cold[1]!, 1.2, 1);
+    console.log(`load after: ${load()}`);
+    if (process.env.BENCH_COLD_ONLY === '1') return;
 
     // ---- cache-hit QPS ----
     await resolveAll(ADDR.ours, HOT);
@@ -147,6 +134,7 @@ async function main(): Promise<void> {
     console.log(`  Sovereign / Unbound: ${ratio.toFixed(2)}x cache-hit QPS (target >= 0.6x: ${ratio >= 0.6 ? 'met' : 'NOT met'}), ` +
       `${(results[0]!.cpuUsPerQuery / results[1]!.cpuUsPerQuery).toFixed(2)}x CPU per answer`);
     console.log(`  upstream queries during the cache-hit phase (both): ${upstreamDuringHits}`);
+    console.log(`load: ${load()}`);
   } finally {
     await ours?.stop();
     await unbound?.stop();

@@ -6,25 +6,26 @@
  * Four resolvers, each pinned to core 0: Sovereign validating (the default) and with
  * `resolver.dnssec: false`, Unbound with `module-config: "validator iterator"` and with "iterator".
  *
- * 1. Cold validation: each resolver, freshly started, resolves the same list of secure names one
- *    after the other (the chain of trust fetched and checked once per zone); wall time.
+ * 1. Cold validation (bench/lib/cold.ts): each resolver resolves the same list of names one after
+ *    the other (the chain of trust fetched and checked once per zone), freshly started and then
+ *    BENCH_COLD_ROUNDS times after a flush of its cache and key cache, in alternating order; wall
+ *    time, upstream queries, CPU per answer, medians. Target (issue 13): Sovereign validating at
+ *    most 1.5x Unbound validating's wall time and 1.0x its upstream queries.
  * 2. Cache-hit QPS and CPU per answer: dnsperf (core 1) sends a mix of cached secure names; rounds
  *    alternate between servers and medians are printed. Target (issue 13): validating within 10% of
  *    non-validating, for QPS and for CPU per answer.
  *
- * Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_OUTSTANDING (see bench/lib/dnsperf.ts).
+ * Environment: BENCH_SECONDS, BENCH_ROUNDS, BENCH_OUTSTANDING (see bench/lib/dnsperf.ts),
+ * BENCH_COLD_ROUNDS, BENCH_COLD_ONLY=1 (skip the cache-hit part).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { exchange } from '../src/client/exchange.js';
-import { newEdns } from '../src/wire/edns.js';
-import { Message } from '../src/wire/message.js';
-import { typeFromString } from '../src/wire/types.js';
 import { addLoopbackAddress, startUnbound, tempDir } from '../test/helpers/peers.js';
 import { startSignedHierarchy } from '../test/interop/dnssec-hierarchy.js';
+import {
+  COLD_ROUNDS, type ColdResolver, coldPass, coldRounds, flushUnbound, load, printCold, printRatios, resolveAll, unboundControlConf, unboundUpstream,
+} from './lib/cold.js';
 import {
   CLIENT_CORE, type Measured, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, pinTree, startNode, summarize, warmUp,
 } from './lib/dnsperf.js';
@@ -43,35 +44,12 @@ const HOT: [string, string][] = [
   ['www.knot.vld.', 'A'], ['www.optout.vld.', 'A'], ['www.iter.vld.', 'A'], ['www.ins.vld.', 'A'], ['www.uns.', 'A'],
 ];
 
-async function resolveAll(address: string, names: readonly [string, string][]): Promise<{ ms: number; failed: string[] }> {
-  const failed: string[] = [];
-  const t0 = performance.now();
-  for (const [name, type] of names) {
-    const q = Message.query(name, typeFromString(type)!, { rd: true, edns: newEdns({ udpSize: 1232, dnssecOk: true }) });
-    try {
-      const r = await exchange(q, { address, port: 53 }, { timeoutMs: 10_000 });
-      if (r.message.rcode !== 0 && r.message.rcode !== 3) failed.push(`${name} ${type}: rcode ${r.message.rcode}`);
-    } catch (err) {
-      failed.push(`${name} ${type}: ${(err as Error).message}`);
-    }
-  }
-  return { ms: performance.now() - t0, failed };
-}
-
 /** Queries a Sovereign resolver has sent upstream so far (its control endpoint's /v1/stats). */
 async function sovereignUpstream(address: string, tokenFile: string): Promise<number> {
   const token = readFileSync(tokenFile, 'utf8').trim();
   const res = await fetch(`http://${address}:8053/v1/stats`, { headers: { authorization: `Bearer ${token}` } });
   const s = (await res.json()) as { resolver: { upstreamQueries: number } | null };
   return s.resolver?.upstreamQueries ?? 0;
-}
-
-/** Queries an Unbound has sent upstream so far (num.query.udpout + tcpout, extended statistics). */
-function unboundUpstream(conf: string): number {
-  const out = execFileSync('unbound-control', ['-c', conf, 'stats_noreset']).toString();
-  let n = 0;
-  for (const m of out.matchAll(/^num\.query\.(?:udp|tcp)out=(\d+)$/gm)) n += Number(m[1]);
-  return n;
 }
 
 /** Empties a Sovereign's cache and its validator's key states through its control endpoint. */
@@ -92,11 +70,11 @@ async function main(): Promise<void> {
   const hot = join(dir.path, 'hot.txt');
   writeFileSync(hot, HOT.map(([n, t]) => `${n} ${t}`).join('\n') + '\n');
   console.log(`bench:validate: signed hierarchy on 127.26.x:53 (BIND, NSD, knotd); resolvers on core ${SERVER_CORE}, dnsperf on core ${CLIENT_CORE}`);
-  console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+  console.log(`load: ${load()}`);
   const stops: (() => Promise<void>)[] = [];
   try {
-    const servers: (Target & { rounds: Measured[]; coldMs: number; upstream: number })[] = [];
-    const warmMs = new Map<string, number>();
+    const servers: (Target & { rounds: Measured[] })[] = [];
+    const cold: ColdResolver[] = [];
     for (const [name, addr, dnssec] of [['Sovereign (validating)', A.sovV, true], ['Sovereign (dnssec: false)', A.sovP, false]] as const) {
       const conf = join(dir.path, `sov-${addr}.yaml`);
       const token = join(dir.path, `token-${addr}`);
@@ -106,47 +84,31 @@ async function main(): Promise<void> {
       const s = await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', conf], { address: addr, port: 53, zone: 'localhost.' }, { inheritStderr: true });
       stops.push(() => s.stop());
       const tree = pinTree(s.pid);
-      await new Promise((r) => setTimeout(r, 500));
-      const q0 = await sovereignUpstream(addr, token);
-      const cold = await resolveAll(addr, COLD);
-      const upstream = (await sovereignUpstream(addr, token)) - q0;
-      for (const f of cold.failed) console.log(`  ${name} failed: ${f}`);
-      // The first pass also paid for V8 compiling the code: flush the cache and the validator's
-      // key states (chain of trust checked again) and resolve again, best of 3.
-      let warm = Infinity;
-      for (let i = 0; i < 3; i++) {
-        await flushCache(addr, token);
-        warm = Math.min(warm, (await resolveAll(addr, COLD)).ms);
-      }
-      warmMs.set(name, warm);
-      servers.push({ name, address: addr, port: 53, tree, rounds: [], coldMs: cold.ms, upstream });
+      servers.push({ name, address: addr, port: 53, tree, rounds: [] });
+      cold.push({ name, address: addr, tree, rounds: [], flush: () => flushCache(addr, token), queries: () => sovereignUpstream(addr, token) });
     }
     for (const [name, addr, validating] of [['Unbound (validating)', A.ubV, true], ['Unbound (iterator only)', A.ubP, false]] as const) {
       const udir = join(dir.path, `unbound-${addr}`);
       mkdirSync(udir);
       const u = await startUnbound(udir, addr, 53, h.hintsFile, `  outgoing-interface: ${addr}\n  msg-cache-size: 64m\n  rrset-cache-size: 64m\n` +
-        (validating ? `  module-config: "validator iterator"\n  trust-anchor-file: "${h.anchorFile}"\n` : '') +
-        `  extended-statistics: yes\nremote-control:\n  control-enable: yes\n  control-interface: "${join(udir, 'control.sock')}"\n  control-use-cert: no\n`);
+        (validating ? `  module-config: "validator iterator"\n  trust-anchor-file: "${h.anchorFile}"\n` : '') + unboundControlConf(udir));
       stops.push(() => u.stop());
       const tree = pinTree(u.pid);
-      await new Promise((r) => setTimeout(r, 500));
       const uconf = join(udir, 'unbound.conf');
-      const q0 = unboundUpstream(uconf);
-      const cold = await resolveAll(addr, COLD);
-      const upstream = unboundUpstream(uconf) - q0;
-      for (const f of cold.failed) console.log(`  ${name} failed: ${f}`);
-      servers.push({ name, address: addr, port: 53, tree, rounds: [], coldMs: cold.ms, upstream });
+      servers.push({ name, address: addr, port: 53, tree, rounds: [] });
+      cold.push({ name, address: addr, tree, rounds: [], flush: async () => flushUnbound(uconf), queries: async () => unboundUpstream(uconf) });
     }
-    console.log(`\ncold cache, ${COLD.length} names one after the other (root primed on start), wall time and upstream queries:`);
-    for (const s of servers) {
-      const w = warmMs.get(s.name);
-      console.log(`  ${s.name.padEnd(28)}${s.coldMs.toFixed(1)} ms, ${s.upstream} upstream queries${w !== undefined ? ` (warm process, cache flushed: ${w.toFixed(1)} ms)` : ''}`);
-    }
-    const [sv, sp, uv] = servers;
-    console.log(`  Sovereign validating / Unbound validating: ${(sv!.coldMs / uv!.coldMs).toFixed(2)}x wall (target <= 1.5x), ` +
-      `${(sv!.upstream / uv!.upstream).toFixed(2)}x upstream queries (target <= 1.0x); validating / not: ${(sv!.coldMs / sp!.coldMs).toFixed(2)}x`);
-    const wv = warmMs.get(sv!.name);
-    if (wv !== undefined) console.log(`  warm process, cache flushed / Unbound cold: ${(wv / uv!.coldMs).toFixed(2)}x`);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const r of cold) r.fresh = await coldPass(r, COLD, true);
+    await coldRounds(cold, COLD, true);
+    console.log(`\ncold cache, ${COLD.length} names one after the other (DO=1); fresh process (root primed on start), then ${COLD_ROUNDS} rounds ` +
+      'after a flush of the cache and key cache, alternating order:');
+    printCold(cold, COLD.length);
+    const [sv, sp, uv, up] = cold;
+    printRatios(sv!, uv!, 1.5, 1);
+    printRatios(sp!, up!, 1.2, 1);
+    console.log(`load: ${load()}`);
+    if (process.env.BENCH_COLD_ONLY === '1') return;
 
     for (const s of servers) await resolveAll(s.address, HOT);
     for (const s of servers) warmUp(s, hot);
@@ -159,7 +121,7 @@ async function main(): Promise<void> {
     const c = res[0]!.cpuUsPerQuery / res[1]!.cpuUsPerQuery;
     console.log(`  Sovereign validating / not: ${q.toFixed(2)}x QPS, ${c.toFixed(2)}x CPU per answer (target: within 10%: ${q >= 0.9 && c <= 1.1 ? 'met' : 'NOT met'})`);
     console.log(`  Sovereign validating / Unbound validating: ${(res[0]!.qps / res[2]!.qps).toFixed(2)}x QPS`);
-    console.log(`load: ${execFileSync('uptime').toString().trim()}`);
+    console.log(`load: ${load()}`);
   } finally {
     for (const s of stops) await s();
     await h.stop();

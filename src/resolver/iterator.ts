@@ -23,8 +23,9 @@
  * - Split by concern: reply classification and scrubbing in `classify.ts`, what replies may
  *   cache and at which rank in `cache-policy.ts`, asking a cut's servers (address choice, EDNS
  *   fallback, RTT and lameness recorded, 0x20) in `server-choice.ts` over the infrastructure
- *   cache in `infra.ts`, root priming (RFC 8109) in `priming.ts`, counters in `stats.ts`; this
- *   file holds the resolution loop itself: cache, referrals, glueless NS lookups, limits.
+ *   cache in `infra.ts`, root priming (RFC 8109) in `priming.ts`, glueless NS address lookups in
+ *   `ns-addresses.ts`, counters in `stats.ts`; this file holds the resolution loop itself:
+ *   cache, referrals, limits.
  * - Stub zones (Unbound's stub-zone, BIND's `type stub`): for names at or below a stub zone,
  *   iteration starts from the configured servers as the zone's delegation (unless a deeper
  *   delegation learned below it is cached), so referrals below it are followed with the same
@@ -46,6 +47,7 @@ import { dnssecOf, type ResolverValidation } from './validate.js';
 import { ServerSelector } from './infra.js';
 import { type ResolverStats, newResolverStats } from './stats.js';
 import { observeMs } from '../histogram.js';
+import { NsAddresses } from './ns-addresses.js';
 import { RootPrimer } from './priming.js';
 import type { RootHints } from './root-hints.js';
 import { type ExchangeFn, type Reply, Request, ServerChoice, type UpstreamEvent, type ZoneCut } from './server-choice.js';
@@ -128,7 +130,6 @@ export { groupRRsets, inBailiwick } from './classify.js';
 export { type ResolverStats, newResolverStats } from './stats.js';
 
 const A = RRType.A;
-const AAAA = RRType.AAAA;
 const CNAME = RRType.CNAME;
 
 /** The iterator's cache rules: answer-rank checked data, DNAMEs followed; RRSIGs when validating; stale (RFC 8767). */
@@ -140,9 +141,6 @@ const STALE: CacheRule = { minRank: ANSWER_RANK, unchecked: false, needDnssec: f
 const MAX_MINIMISE_COUNT = 10;
 const MINIMISE_ONE_LAB = 4;
 
-function rrKey(name: Name, type: number): string {
-  return name.key + '/' + type;
-}
 
 export class Resolver {
   readonly cache: RRCache;
@@ -152,6 +150,8 @@ export class Resolver {
   private readonly primer: RootPrimer;
   /** Which server to ask and how (RTT, EDNS fallback, 0x20). */
   private readonly servers: ServerChoice;
+  /** Addresses of glueless NS names (ns-addresses.ts). */
+  private readonly nsAddresses: NsAddresses;
   private readonly port: number;
   private readonly qnameMin: boolean;
   private readonly qnameMinStrict: boolean;
@@ -200,12 +200,16 @@ export class Resolver {
     this.clock = opts.clock ?? Date.now;
     this.ipv6 = opts.ipv6 ?? true;
     this.logger = opts.logger ?? silentLogger;
+    this.nsAddresses = new NsAddresses({
+      cache: this.cache, ipv6: this.ipv6, maxDepth: this.maxDepth, maxNsFanout: this.maxNsFanout, stats: this.stats, logger: this.logger,
+      resolveName: (name, type, req, depth) => this.resolveName(name, type, RRClass.IN, req, depth),
+    });
     this.servers = new ServerChoice({
       cache: this.cache, selector: this.selector, exchange: opts.exchange ?? defaultExchange, port: this.port,
       use0x20: opts.use0x20 ?? false, ipv6: this.ipv6, ednsUdpSize: opts.ednsUdpSize ?? 1232, maxChain: this.maxChain,
       resolutionTimeoutMs: this.resolutionTimeoutMs, clock: this.clock, stats: this.stats, logger: this.logger, onUpstream: opts.onUpstream,
       serverCookies: this.serverCookies,
-      findAddresses: (cut, req, depth) => this.resolveNsAddresses(cut, req, depth),
+      findAddresses: (cut, req, depth) => this.nsAddresses.find(cut, req, depth),
     });
     this.primer = new RootPrimer(this.cache, opts.hints, this.ipv6,
       (cut, qn, qt, qclass, req) => this.queryCut(cut, qn, qt, qclass, req, 0));
@@ -229,8 +233,9 @@ export class Resolver {
     this.primer.hints = hints;
   }
 
-  private newRequest(): Request {
+  private newRequest(validating = false): Request {
     const r = new Request(this.maxQueries);
+    r.validating = validating && this.validation !== undefined;
     r.deadline = this.clock() + this.resolutionTimeoutMs;
     return r;
   }
@@ -321,7 +326,7 @@ export class Resolver {
 
   /** Resolves a question: local names, then cache, then iteration. Never rejects for DNS reasons it can express. */
   resolve(qname: Name, qtype: number, qclass: number = RRClass.IN,
-    opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean } = {}): Promise<Resolution> {
+    opts: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean; forValidation?: boolean } = {}): Promise<Resolution> {
     // DNSSEC: resolve unchecked (CD), then validate; CD=1 clients get the data unchecked.
     if (this.validation !== undefined && opts.cd !== true) return this.validation.resolve(qname, qtype, qclass, opts);
     // `cacheChecked`: the caller just tried answerLocally (don't count a second miss).
@@ -340,7 +345,7 @@ export class Resolver {
       }
       this.failures.delete(key);
     }
-    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true).then(undefined, (err: unknown) => {
+    const p = this.resolveTop(qname, qtype, qclass, opts.refresh === true, opts.forValidation === true).then(undefined, (err: unknown) => {
       if (this.failureTtlMs > 0 && err instanceof ResolutionError) {
         if (this.failures.size >= 10_000) this.failures.clear();
         this.failures.set(key, { until: this.clock() + this.failureTtlMs, err, name: qname });
@@ -375,9 +380,9 @@ export class Resolver {
     });
   }
 
-  private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean): Promise<Resolution> {
+  private async resolveTop(qname: Name, qtype: number, qclass: number, refresh: boolean, validating: boolean): Promise<Resolution> {
     this.stats.resolutions++;
-    const req = this.newRequest();
+    const req = this.newRequest(validating);
     const started = performance.now();
     try {
       const r = await this.resolveName(qname, qtype, qclass, req, 0, refresh);
@@ -528,6 +533,9 @@ export class Resolver {
     // DS lives in the parent zone (RFC 4035 §3.1.4.1): start above the name.
     const start = qtype === RRType.DS && !name.isRoot ? name.parent() : name;
     let cut = await this.startingCut(start, qclass, req);
+    // Validating: the zone's keys are asked for while its servers answer the question (not for side lookups).
+    const prefetch = req.validating && depth === 0 ? this.validation : undefined;
+    prefetch?.prefetchKeys(cut.zone);
     let minimise = this.qnameMin;
     let minimiseCount = 0;
     let known = cut.zone.labelCount; // labels of `name` known to exist without a cut below
@@ -559,8 +567,10 @@ export class Resolver {
           // The parent referred us to the child for DS: the parent is not answering for it.
           throw new ResolutionError(`parent of ${name.toString()} referred a DS query to the child`, EdeCode.NOT_AUTHORITATIVE);
         }
+        prefetch?.prefetchNoDs(cut.zone, c.cut, reply.message);
         cut = { zone: c.cut, ns: c.ns.map((r) => (r.data as { nsdname: Name }).nsdname) };
         known = c.cut.labelCount;
+        prefetch?.prefetchKeys(cut.zone);
         continue;
       }
       cacheAnswerExtras(this.cache, reply.message, cut.zone, qn);
@@ -656,55 +666,6 @@ export class Resolver {
     const hit = this.cache.closestDelegation(name, RRClass.IN);
     if (hit === undefined) throw new ResolutionError('no root servers known', EdeCode.NO_REACHABLE_AUTHORITY);
     return { zone: hit.records[0]!.name, ns: hit.records.map((r) => (r.data as { nsdname: Name }).nsdname) };
-  }
-
-  /**
-   * Resolves addresses of NS names that have none cached ("glueless" delegation), one name at a
-   * time until one yields an address. Skips names inside the zone itself (they need glue: asking
-   * would loop), names already being resolved up the stack, and stops at the fan-out limit.
-   * Returns true when new addresses were found.
-   */
-  private async resolveNsAddresses(cut: ZoneCut, req: Request, depth: number): Promise<boolean> {
-    if (depth + 1 > this.maxDepth) return false;
-    const zk = cut.zone.key;
-    for (const n of cut.ns) {
-      if (inBailiwick(n, cut.zone)) continue;
-      // What is cached for each address type: an entry (even NODATA) means that type needs no
-      // lookup, but only addresses make the name usable. An IPv6-only server whose AAAA expired
-      // before its A NODATA must still get its AAAA looked up.
-      const a = this.cache.peek(n, A, RRClass.IN);
-      const aaaa = this.ipv6 ? this.cache.peek(n, AAAA, RRClass.IN) : undefined;
-      if ((a !== undefined && a.records.length > 0) || (aaaa !== undefined && aaaa.records.length > 0)) continue;
-      const needA = a === undefined;
-      const needAaaa = this.ipv6 && aaaa === undefined;
-      if (!needA && !needAaaa) continue;
-      if (req.active.has(rrKey(n, A))) continue;
-      const used = req.fanout.get(zk) ?? 0;
-      if (used >= this.maxNsFanout) {
-        this.stats.limitHits++;
-        return false;
-      }
-      req.fanout.set(zk, used + 1);
-      req.active.add(rrKey(n, A));
-      try {
-        let rcode: number = Rcode.NOERROR;
-        if (needA) {
-          const r = await this.resolveName(n, A, RRClass.IN, req, depth + 1);
-          if (r.rcode === Rcode.NOERROR && r.answer.some((x) => x.type === A)) return true;
-          rcode = r.rcode;
-        }
-        if (needAaaa && rcode === Rcode.NOERROR) {
-          const r6 = await this.resolveName(n, AAAA, RRClass.IN, req, depth + 1);
-          if (r6.answer.some((x) => x.type === AAAA)) return true;
-        }
-      } catch (err) {
-        if (req.queries >= req.maxQueries) throw err;
-        this.logger.debug({ err, ns: n.toString() }, 'glueless NS lookup failed');
-      } finally {
-        req.active.delete(rrKey(n, A));
-      }
-    }
-    return false;
   }
 
   /** One query to the servers of `cut` (server-choice.ts), DO=1 when validating. */

@@ -29,5 +29,5 @@ export interface ResolverCore {
   /** Counters the validation step adds to (validations, aggressive NSEC answers). */
   readonly stats: ResolverStats;
   resolve(qname: Name, qtype: number, qclass?: number,
-    opts?: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean }): Promise<Resolution>;
+    opts?: { refresh?: boolean; cacheChecked?: boolean; cd?: boolean; forValidation?: boolean }): Promise<Resolution>;
 }

@@ -84,6 +84,8 @@ export class Request {
   readonly active = new Set<string>();
   /** Glueless NS lookups started per zone key. */
   readonly fanout = new Map<string, number>();
+  /** The answer will be validated (DNSSEC): the keys of signed zones entered may be fetched early. */
+  validating = false;
   constructor(readonly maxQueries: number) {}
 }
 

@@ -11,11 +11,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exchange } from '../../src/client/exchange.js';
+import { TrustAnchorSet } from '../../src/dnssec/validator/trust-anchors.js';
+import { RRCache, ValidationState } from '../../src/resolver/cache.js';
+import { type ExchangeFn, Resolver } from '../../src/resolver/iterator.js';
+import { loadRootHints } from '../../src/resolver/root-hints.js';
+import { ResolverValidation } from '../../src/resolver/validate.js';
+import { Name } from '../../src/wire/name.js';
 import { EdeCode, Rcode } from '../../src/wire/constants.js';
 import { newEdns, decodeOption } from '../../src/wire/edns.js';
 import { Message } from '../../src/wire/message.js';
 import { recordToString } from '../../src/wire/record.js';
-import { RRType, typeFromString } from '../../src/wire/types.js';
+import { RRClass, RRType, typeFromString, typeToString } from '../../src/wire/types.js';
 import { type RunningPeer, havePeers, pickPort, runTool, startUnbound, tempDir, waitForDns } from '../helpers/peers.js';
 import { CASES, DADDR, EDE, KEYTRAP_KEYS, KEYTRAP_SIGS, type SignedHierarchy, startSignedHierarchy } from './dnssec-hierarchy.js';
 
@@ -336,5 +342,59 @@ control: { listen: "${DADDR.ours}:${cport}", tokenFile: "${join(dir.path, 'contr
     assert.match(prom.stdout, /^sovereign_resolver_validations_total\{result="bogus"\} [1-9]\d*$/m);
     assert.match(prom.stdout, /^sovereign_resolver_validation_bogus_total\{reason="signature_expired"\} [1-9]\d*$/m);
     assert.match(prom.stdout, /^sovereign_resolver_validation_signature_checks_total [1-9]\d*$/m);
+  });
+
+  test('the chain of trust is asked for while the servers answer: DNSKEY and no-DS questions leave before the answer is in, each once; none for CD=1 or without validation', async (t) => {
+    if (skip) return t.skip('peers missing');
+    const hints = loadRootHints(h!.hintsFile);
+    const events: string[] = [];
+    const ex: ExchangeFn = async (q, server, opts) => {
+      const k = `${q.question[0]!.name.toString().toLowerCase()} ${typeToString(q.question[0]!.type)}`;
+      events.push(`send ${k}`);
+      try {
+        return await exchange(q, server, opts);
+      } finally {
+        events.push(`done ${k}`);
+      }
+    };
+    const make = (validating: boolean): Resolver => new Resolver({
+      cache: new RRCache({}), hints, exchange: ex, failureTtlMs: 0,
+      validation: validating ? new ResolverValidation({ anchors: TrustAnchorSet.fromFiles([h!.anchorFile]) }) : undefined,
+    });
+    const before = (a: string, b: string): void => {
+      const i = events.indexOf(a);
+      const j = events.indexOf(b);
+      assert.ok(i >= 0 && j >= 0 && i < j, `expected "${a}" before "${b}":\n${events.join('\n')}`);
+    };
+    const count = (e: string): number => events.filter((x) => x === e).length;
+
+    const r = make(true);
+    await r.prime();
+    events.length = 0;
+    const secure = await r.resolve(Name.fromText('www.good.vld.'), RRType.A);
+    assert.equal(secure.dnssec, ValidationState.SECURE);
+    // The root's keys while the root answers the first (minimised) question; each zone's keys
+    // while its servers answer, sent before that answer is in.
+    before('send . DNSKEY', 'done vld. A');
+    before('send vld. DNSKEY', 'done good.vld. A');
+    before('send good.vld. DNSKEY', 'done www.good.vld. A');
+    for (const z of ['.', 'vld.', 'good.vld.']) assert.equal(count(`send ${z} DNSKEY`), 1, events.join('\n'));
+    events.length = 0;
+    // An insecure delegation: the parent's proof of no DS is asked for while the child answers.
+    const insecure = await r.resolve(Name.fromText('www.ins.vld.'), RRType.A);
+    assert.equal(insecure.dnssec, ValidationState.INSECURE);
+    before('send ins.vld. DS', 'done www.ins.vld. A');
+    assert.equal(count('send ins.vld. DS'), 1, events.join('\n'));
+    assert.equal(events.filter((e) => e.startsWith('send ins.vld. DNSKEY')).length, 0, events.join('\n'));
+
+    // CD=1 (the client checks for itself) and no validation: no DNSSEC questions at all.
+    for (const [validating, cd] of [[true, true], [false, false]] as const) {
+      const other = make(validating);
+      await other.prime();
+      events.length = 0;
+      const res = await other.resolve(Name.fromText('www.ldns.vld.'), RRType.A, RRClass.IN, { cd });
+      assert.equal(res.rcode, Rcode.NOERROR);
+      assert.deepEqual(events.filter((e) => / (DNSKEY|DS)$/.test(e)), [], `validating ${validating}, cd ${cd}`);
+    }
   });
 });

@@ -349,6 +349,11 @@ export class Validator {
     return this.cached(zone, () => this.loadKeys(zone, ctx));
   }
 
+  /** True while the key state of `zone` is known or being computed (no DNSKEY fetch is needed for it). */
+  knowsKeys(zone: Name): boolean {
+    return this.liveKeys(zone) !== undefined;
+  }
+
   /** The key-cache slot of `zone` while it is fresh (computed or being computed). */
   private liveKeys(zone: Name): Promise<KeyEntry> | undefined {
     const hit = this.keyCache.get(zone.key);

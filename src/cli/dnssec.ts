@@ -22,10 +22,11 @@ export const command: Command = {
       make a key pair in BIND's format (K<zone>+<alg>+<tag>.key/.private); ALG by name or
       number (default ECDSAP256SHA256); prints the base name, like dnssec-keygen
   sovereign dnssec sign [-o ORIGIN] [-f OUTPUT] [-3 SALT|-] [-H ITER] [-A] [-S] [-K DIR]
-                        [-s START] [-e END] [-j JITTER] ZONEFILE [KEY...]
+                        [-s START] [-e END] [-j JITTER] [-n THREADS] ZONEFILE [KEY...]
       sign a zone file, like dnssec-signzone: keys from -K DIR (default .) or named; NSEC, or
       NSEC3 with -3 (- = no salt), -H iterations (default 0), -A opt-out; START/END as
-      YYYYMMDDHHMMSS, +SECONDS (END: from START) or now+SECONDS; writes ZONEFILE.signed
+      YYYYMMDDHHMMSS, +SECONDS (END: from START) or now+SECONDS; -n signing threads (default
+      one per core, like dnssec-signzone -n); writes ZONEFILE.signed
   sovereign dnssec verify [-o ORIGIN] ZONEFILE
       check every signature and the NSEC/NSEC3 chain, like dnssec-verify
   sovereign dnssec ds [-1|-2|-a DIGEST] [-T TTL] KEYFILE...

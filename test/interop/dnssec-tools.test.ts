@@ -75,6 +75,40 @@ describe('sovereign dnssec: keys and signed zones BIND and ldns accept', { concu
     }
   }
 
+  test('one thread (-n 1) and four (-n 4) sign the same zone, both verified by dnssec-verify and ldns-verify-zone', (t) => {
+    if (!havePeers(t, 'dnssec-verify', 'ldns-verify-zone')) return;
+    const origin = 'threads.example';
+    const kdir = join(dir.path, origin);
+    mkdirSync(kdir);
+    assert.equal(sovereign('dnssec', 'keygen', '-K', kdir, '-a', '13', '-f', 'KSK', origin).status, 0);
+    assert.equal(sovereign('dnssec', 'keygen', '-K', kdir, '-a', '13', origin).status, 0);
+    const zone = join(kdir, 'zone');
+    writeFileSync(zone, signedZoneText(origin));
+    const texts: string[] = [];
+    const start = Math.floor(Date.now() / 1000) - 3600;
+    for (const [n, denial] of [['1', []], ['4', []], ['1', ['-3', '-']], ['4', ['-3', '-']]] as const) {
+      const out = join(kdir, `zone.signed-${n}-${denial.length}`);
+      // Fixed times and -j 0 (no jitter): both runs give every RRSIG the same validity period.
+      const now = Math.floor(Date.now() / 1000);
+      const times = ['-s', String(start), '-e', String(start + 30 * 86400), '-j', '0'];
+      assert.ok(now >= start);
+      const s = sovereign('dnssec', 'sign', '-n', n, ...times, '-o', origin, '-K', kdir, '-f', out, ...denial, zone);
+      assert.equal(s.status, 0, s.stderr);
+      const bind = runTool('dnssec-verify', ['-o', origin, out]);
+      assert.equal(bind.status, 0, bind.stderr + bind.stdout);
+      const ldns = runTool('ldns-verify-zone', [out]);
+      assert.equal(ldns.status, 0, ldns.stderr + ldns.stdout);
+      // Everything but the first line (a comment with the time) and the signature octets.
+      texts.push(readFileSync(out, 'utf8').split('\n').slice(1).map((l) => (l.split('\t')[3] === 'RRSIG' ? l.replace(/\s\S+$/, '') : l)).join('\n'));
+    }
+    assert.equal(texts[1], texts[0]);
+    assert.equal(texts[3], texts[2]);
+    assert.match(texts[2]!, /\tNSEC3PARAM\t1 0 0 -/);
+    const bad = sovereign('dnssec', 'sign', '-n', '0', '-o', origin, '-K', kdir, zone);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /-n: 0 is not a number of threads/);
+  });
+
   test('keys from dnssec-keygen sign with Sovereign; keys from sovereign dnssec keygen sign with dnssec-signzone', (t) => {
     if (!havePeers(t, 'dnssec-keygen', 'dnssec-signzone', 'dnssec-verify', 'dnssec-dsfromkey')) return;
     for (const alg of ['RSASHA256', 'ECDSAP384SHA384', 'ED25519']) {

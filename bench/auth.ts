@@ -40,7 +40,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addLoopbackAddress, runTool, startKnot, startNsd, tempDir } from '../test/helpers/peers.js';
 import {
-  CLIENT_CORE, type Measured, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, pinTree, startNode, summarize,
+  CLIENT_CORE, type Measured, OUTSTANDING, ROUNDS, SECONDS, SERVER_CORE, type Target, measure, median, pinTree, startNode, summarize,
   warmUp,
 } from './lib/dnsperf.js';
 import { dashboardPass, printDashboardCost } from './lib/dashboard-cost.js';
@@ -269,6 +269,7 @@ async function main(): Promise<void> {
         console.log(`  Sovereign / NSD: ${x.toFixed(2)}x CPU per answer (target <= 2.5x: ${x <= 2.5 ? 'met' : 'NOT met'}), ${(s.qps / n.qps).toFixed(2)}x QPS`);
       }
       queryLogRatio(vs);
+      pairedRatio(servers, (r) => r.varied[m]!);
     }
   }
   if (!repeatedOn) return;
@@ -276,6 +277,7 @@ async function main(): Promise<void> {
   const signed = ONLY.includes('dnssec') ? await dnssecPass() : [];
   print(results);
   queryLogRatio(results);
+  pairedRatio(servers, (r) => r.rounds);
   const sov = results.find((r) => r.name === 'Sovereign');
   if (signed.length > 0) {
     console.log('\nDO=1 on the zone signed by dnssec-signzone (ECDSAP256SHA256 CSK, NSEC):');
@@ -334,6 +336,23 @@ function queryLogRatio(results: readonly { name: string; cpuUsPerQuery: number; 
   const x = on.cpuUsPerQuery / off.cpuUsPerQuery;
   console.log(`  query log on (ring + JSON lines file) / off: ${on.cpuUsPerQuery.toFixed(2)} / ${off.cpuUsPerQuery.toFixed(2)} us = ` +
     `${x.toFixed(2)}x CPU per answer (target <= 1.3x: ${x <= 1.3 ? 'met' : 'NOT met'}), ${(on.qps / off.qps).toFixed(2)}x QPS`);
+}
+
+/**
+ * The same ratio round by round (log on and off measured back to back, so a noisy moment on the
+ * shared machine hits both), and the median of those: the figure the target is judged on.
+ */
+function pairedRatio(servers: readonly Running[], rounds: (r: Running) => Measured[]): void {
+  const on = servers.find((r) => r.name === LOGGED);
+  const off = servers.find((r) => r.name === 'Sovereign');
+  if (on === undefined || off === undefined) return;
+  const a = rounds(on);
+  const b = rounds(off);
+  const xs = a.map((x, i) => x.cpuUsPerQuery / b[i]!.cpuUsPerQuery).filter((x) => Number.isFinite(x));
+  if (xs.length === 0) return;
+  const m = median(xs);
+  console.log(`  query log on/off per round: ${xs.map((x) => x.toFixed(2)).join(' ')}; median ${m.toFixed(2)}x CPU per answer ` +
+    `(target <= 1.3x: ${m <= 1.3 ? 'met' : 'NOT met'}); load ${execSync('uptime').toString().trim().replace(/.*load average: /, '')}`);
 }
 
 /** The table, then Sovereign's ratios to each peer (with the unsigned targets when `targets`). */

@@ -13,11 +13,14 @@ import { writeFileSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import { ensureToken } from '../../src/control/token.js';
 import { PEER_BINARIES, addLoopbackAddress } from '../../test/helpers/peers.js';
-import { type Measured, ROUNDS, pin, pinTree, processTree, startNode, summarize, measure, warmUp, CLIENT_CORE } from './dnsperf.js';
+import { type Measured, ROUNDS, median, pin, pinTree, processTree, startNode, summarize, measure, warmUp, CLIENT_CORE } from './dnsperf.js';
 
 export interface DashboardCost {
   open: ReturnType<typeof summarize>;
   closed: ReturnType<typeof summarize>;
+  /** Open over closed, round by round (measured back to back): QPS and server CPU per answer. */
+  pairedQps: number[];
+  pairedCpu: number[];
 }
 
 /** Runs the pass; `root` is the repository, `dir` a scratch folder holding zone and queries. */
@@ -61,7 +64,10 @@ export async function dashboardPass(root: string, dir: string, zone: string, zon
       closed.push(measure(target, queries));
     }
     console.log(`dashboard pass: load after: ${execSync('uptime').toString().trim()}`);
-    return { open: summarize(open), closed: summarize(closed) };
+    return {
+      open: summarize(open), closed: summarize(closed),
+      pairedQps: open.map((o, i) => o.qps / closed[i]!.qps), pairedCpu: open.map((o, i) => o.cpuUsPerQuery / closed[i]!.cpuUsPerQuery),
+    };
   } finally {
     await browser.close();
     await server.stop();
@@ -77,4 +83,8 @@ export function printDashboardCost(c: DashboardCost): void {
   const q = c.open.qps / c.closed.qps;
   console.log(`  open / closed: ${q.toFixed(3)}x QPS (target within 5%: ${Math.abs(1 - q) <= 0.05 ? 'met' : 'NOT met'}), ` +
     `${(c.open.cpuUsPerQuery / c.closed.cpuUsPerQuery).toFixed(3)}x CPU per answer`);
+  const mq = median(c.pairedQps);
+  console.log(`  per round (back to back): QPS ${c.pairedQps.map((x) => x.toFixed(3)).join(' ')}, median ${mq.toFixed(3)}x ` +
+    `(target within 5%: ${Math.abs(1 - mq) <= 0.05 ? 'met' : 'NOT met'}); server CPU per answer ${c.pairedCpu.map((x) => x.toFixed(3)).join(' ')}, ` +
+    `median ${median(c.pairedCpu).toFixed(3)}x (chromium shares dnsperf's core: on a loaded machine QPS moves with it, CPU per answer is the server's own cost)`);
 }

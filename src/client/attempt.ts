@@ -19,6 +19,8 @@ export interface AttemptResult {
   bytes: Uint8Array;
   /** Time from sending the query to receiving the accepted reply. */
   rttMs: number;
+  /** Where the query was sent from (UDP attempts; for dnstap's query_address/port). */
+  local?: { address: string; port: number } | undefined;
 }
 
 /** Kept on released sockets and sessions in place of the attempt's own 'error' handler. */

@@ -76,6 +76,8 @@ export interface ExchangeResult {
   queryBytes: Uint8Array;
   /** How many received messages were ignored (wrong source, ID, question, or malformed). */
   ignored: number;
+  /** Where the query was sent from, when known (UDP); for dnstap. */
+  local?: { address: string; port: number } | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -105,6 +107,16 @@ export async function exchange(query: Message, server: ServerAddress, opts: Exch
   }
   const t = await withTries(tries, opts.signal, () => tcpAttempt(bytes, server, matcher, timeoutMs, opts, tally));
   return { ...t, transport: 'tcp', server, truncatedRetry: false, queryBytes: bytes, ignored: tally.count };
+}
+
+/** The socket's local address and port (undefined once it is closed). */
+function localOf(sock: UdpSocket): { address: string; port: number } | undefined {
+  try {
+    const a = sock.address();
+    return { address: a.address, port: a.port };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Strips IPv4-mapped prefixes and lowercases, so addresses from rinfo compare with ours. */
@@ -147,7 +159,7 @@ async function udpAttempt(query: Uint8Array, server: ServerAddress, matcher: Rep
       if (b.length > maxSize) return tally.note('malformed', from, b);
       const m = matcher.check(b);
       if (typeof m === 'string') return tally.note(m, from, b);
-      attempt.finish(undefined, { message: m, bytes: Uint8Array.from(b), rttMs: performance.now() - sentAt });
+      attempt.finish(undefined, { message: m, bytes: Uint8Array.from(b), rttMs: performance.now() - sentAt, local: localOf(sock) });
     });
     // Connecting lets the kernel drop other sources and report ICMP port-unreachable.
     // Node hands a failed connect (no route: ENETUNREACH) to this callback rather than to 'error'

@@ -490,7 +490,8 @@ export const configSchema = z.strictObject({
       file: z.string().min(1).optional(),
       identity: z.string().optional(),
       version: z.string().optional(),
-      messages: z.array(z.enum(['client-query', 'client-response', 'auth-query', 'auth-response'])).min(1).default(['client-query', 'client-response', 'auth-query', 'auth-response']),
+      messages: z.array(z.enum(['client-query', 'client-response', 'auth-query', 'auth-response', 'resolver-query', 'resolver-response', 'forwarder-query', 'forwarder-response']))
+        .min(1).default(['client-query', 'client-response', 'auth-query', 'auth-response', 'resolver-query', 'resolver-response', 'forwarder-query', 'forwarder-response']),
       /** Frames waiting for a slow collector before new ones are dropped (and counted). */
       queueFrames: z.int().min(16).max(1_000_000).default(10_000),
     }).refine((d) => (d.socket === undefined) !== (d.file === undefined), { message: 'give exactly one of socket and file' }).optional(),
@@ -686,6 +687,6 @@ export const configHints: Record<string, string> = {
   'queryLog.maxFileBytes': 'a whole number of bytes, e.g. 104857600 (0: never rotate)',
   'queryLog.ring': 'a whole number of entries from 0 to 10000000, e.g. 10000',
   'queryLog.sample': 'a whole number from 1: log one query in that many',
-  'queryLog.dnstap': '{ socket: /run/dnstap.sock } or { file: /var/log/sovereign.dnstap } (one of them), identity, version (strings), messages (client-query, client-response, auth-query, auth-response)',
-  'queryLog.dnstap.messages': 'a list of client-query, client-response, auth-query, auth-response',
+  'queryLog.dnstap': '{ socket: /run/dnstap.sock } or { file: /var/log/sovereign.dnstap } (one of them), identity, version (strings), messages (client-query, client-response, auth-query, auth-response, resolver-query, resolver-response, forwarder-query, forwarder-response)',
+  'queryLog.dnstap.messages': 'a list of client-query, client-response, auth-query, auth-response, resolver-query, resolver-response, forwarder-query, forwarder-response',
 };

@@ -159,6 +159,8 @@ export function serverSnapshot(server: DnsServer, startedAt: number): StatsSnaps
     rateLimit: rateLimitSnapshot(s),
     ...(server.hasViews ? { views: { refused: s.viewRefused } } : {}),
     ...(server.hasDns64 ? { dns64: { ...server.dns64Stats } } : {}),
+    ...(server.queryLog !== undefined ? { queryLog: server.queryLog.counters() } : {}),
+    answerLatency: { buckets: Array.from(s.answerLatency), sumMs: s.answerLatencySumMs, count: s.answerLatencyCount },
   };
 }
 

@@ -10,7 +10,7 @@
 import {
   AggregatorRegistry, Counter, Gauge, type MetricObjectWithValues, type MetricValue, Registry, collectDefaultMetrics,
 } from 'prom-client';
-import { LATENCY_BOUNDS_S } from '../histogram.js';
+import { ANSWER_LATENCY_BOUNDS_S, LATENCY_BOUNDS_S } from '../histogram.js';
 import { EdeCode } from '../wire/constants.js';
 import type { ResolverStats } from '../resolver/iterator.js';
 import type { StatsSnapshot } from './snapshot.js';
@@ -63,7 +63,7 @@ function escapeLabel(v: string): string {
 /** Histograms in the text format (prom-client cannot take pre-counted buckets); one family per call. */
 class HistogramText {
   private text = '';
-  constructor(private readonly name: string, help: string) {
+  constructor(private readonly name: string, help: string, private readonly bounds: readonly number[] = LATENCY_BOUNDS_S) {
     this.text = `# HELP ${name} ${help}\n# TYPE ${name} histogram\n`;
   }
 
@@ -71,11 +71,11 @@ class HistogramText {
   add(labels: Record<string, string>, counts: readonly number[] | undefined, sumSeconds: number, count: number): void {
     const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}",`).join('');
     let cumulative = 0;
-    LATENCY_BOUNDS_S.forEach((bound, i) => {
+    this.bounds.forEach((bound, i) => {
       cumulative += counts?.[i] ?? 0;
       this.text += `${this.name}_bucket{${l}le="${bound}"} ${cumulative}\n`;
     });
-    const total = counts === undefined ? count : cumulative + (counts[LATENCY_BOUNDS_S.length] ?? 0);
+    const total = counts === undefined ? count : cumulative + (counts[this.bounds.length] ?? 0);
     const plain = l === '' ? '' : `{${l.slice(0, -1)}}`;
     this.text += `${this.name}_bucket{${l}le="+Inf"} ${total}\n${this.name}_sum${plain} ${sumSeconds}\n${this.name}_count${plain} ${total}\n`;
   }
@@ -336,6 +336,26 @@ export async function renderMetrics(s: StatsSnapshot, processes?: readonly Proce
     const bc = counter('sovereign_blocklist_client_blocks_total', 'Blocked queries for the clients with the most (top 20).', ['client']);
     for (const [client, n] of Object.entries(pol.blocklists.clients)) bc.inc({ client }, n);
     counter('sovereign_blocklist_allowed_total', 'Queries for listed names let through by the allowlist.').inc(pol.blocklists.allowed);
+  }
+  const ql = s.queryLog;
+  if (ql !== undefined) {
+    // The query log (src/querylog): what was recorded and written, and what a slow disk or collector cost.
+    counter('sovereign_querylog_entries_total', 'Queries recorded by the query log (the ring; sampled ones only).').inc(ql.recorded);
+    counter('sovereign_querylog_lines_written_total', 'Query log lines handed to the file or stdout.').inc(ql.written);
+    counter('sovereign_querylog_written_bytes_total', 'Octets of query log lines handed to the file or stdout.').inc(ql.bytes);
+    const dropped = counter('sovereign_querylog_dropped_total', 'Query log lines dropped: the writer fell a ring behind (lost) or the destination was too slow (dropped).', ['reason']);
+    dropped.inc({ reason: 'lost' }, ql.lost);
+    dropped.inc({ reason: 'dropped' }, ql.dropped);
+    counter('sovereign_querylog_rotations_total', 'Size rotations of the query log file.').inc(ql.rotations);
+    const tap = counter('sovereign_dnstap_frames_total', 'dnstap frames written and dropped (no collector, or too many waiting).', ['result']);
+    tap.inc({ result: 'sent' }, ql.dnstapSent);
+    tap.inc({ result: 'dropped' }, ql.dnstapDropped);
+  }
+  const al = s.answerLatency;
+  if (al !== undefined) {
+    const h = new HistogramText('sovereign_answer_latency_seconds', 'Time from a query\'s arrival to its reply, a sample of the queries.', ANSWER_LATENCY_BOUNDS_S);
+    h.add({}, al.buckets, al.sumMs / 1000, al.count);
+    histograms.push(h);
   }
   gauge('sovereign_processes', 'Server processes these figures come from.').set(s.processes);
   gauge('sovereign_uptime_seconds', 'Seconds since the server started.').set(s.uptimeSeconds);

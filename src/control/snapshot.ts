@@ -13,6 +13,7 @@ import type { ResolverStats } from '../resolver/iterator.js';
 import type { RateLimitSnapshot } from '../server/stats.js';
 import { type BalanceSnapshot, mergeBalance } from '../balance/balancer.js';
 import type { PolicySnapshot } from '../policy/stats.js';
+import type { QueryLogCounters } from '../querylog/query-log.js';
 
 /** The shared cache's counters and its size in entries. */
 export interface CacheStatsSnapshot extends CacheStats {
@@ -78,6 +79,13 @@ export interface StatsSnapshot {
   balance?: BalanceSnapshot;
   /** RPZ rewrites and blocklist blocks by zone/list, trigger and client (src/policy). */
   policy?: PolicySnapshot;
+  /** The query log (src/querylog): entries, lines and octets written, drops, rotations, dnstap frames; absent when it is off. */
+  queryLog?: QueryLogCounters;
+  /**
+   * Latency of answers as the engine measured them (query in to reply out, a sample of 1 in
+   * ANSWER_LATENCY_EVERY queries; src/histogram.ts ANSWER_LATENCY_BOUNDS_S buckets); absent from older code.
+   */
+  answerLatency?: { buckets: number[]; sumMs: number; count: number };
 }
 
 /** One configured authoritative zone (as DnsServer.zoneStatus gives it). */
@@ -281,6 +289,14 @@ export function mergeStats(parts: readonly StatsSnapshot[]): StatsSnapshot {
     if (p.dns64 !== undefined) {
       out.dns64 ??= { synthesised: 0, ptrSynthesised: 0, excluded: 0 };
       addRecord(out.dns64, p.dns64);
+    }
+    if (p.queryLog !== undefined) {
+      out.queryLog ??= { recorded: 0, written: 0, bytes: 0, lost: 0, dropped: 0, rotations: 0, dnstapSent: 0, dnstapDropped: 0 };
+      addRecord(out.queryLog, p.queryLog);
+    }
+    if (p.answerLatency !== undefined) {
+      out.answerLatency ??= { buckets: [], sumMs: 0, count: 0 };
+      addRecord(out.answerLatency, p.answerLatency);
     }
   }
   const balance = mergeBalance(parts.map((p) => p.balance));

@@ -12,7 +12,9 @@
  * (fixed32), response_message=14}.
  *
  * Message types follow BIND: a query with RD set is a client's (CLIENT_QUERY/CLIENT_RESPONSE),
- * one without is an authoritative query (AUTH_QUERY/AUTH_RESPONSE); `messages` picks which are sent.
+ * one without is an authoritative query (AUTH_QUERY/AUTH_RESPONSE); the resolver's and the
+ * forwarder's own queries upstream are RESOLVER_* and FORWARDER_* (as Unbound's
+ * dnstap-log-resolver-* and -forwarder-* messages; tap-exchange.ts); `messages` picks which are sent.
  *
  * Invariants: never blocks answering: frames go to the socket or file while less than a bound is
  * waiting there; beyond it (a slow or absent collector) they are dropped and counted. A lost
@@ -35,7 +37,13 @@ export const DnstapType = {
 /** dnstap.proto SocketProtocol: UDP 1, TCP 2, DOT 3, DOH 4, by our transport code (udp, tcp, tls, https). */
 const SOCKET_PROTOCOL = [1, 2, 3, 4];
 
-export type DnstapMessageName = 'client-query' | 'client-response' | 'auth-query' | 'auth-response';
+export type DnstapMessageName = 'client-query' | 'client-response' | 'auth-query' | 'auth-response' |
+  'resolver-query' | 'resolver-response' | 'forwarder-query' | 'forwarder-response';
+
+/** Every message type, the default of `messages`. */
+export const DNSTAP_MESSAGE_NAMES: readonly DnstapMessageName[] = [
+  'client-query', 'client-response', 'auth-query', 'auth-response', 'resolver-query', 'resolver-response', 'forwarder-query', 'forwarder-response',
+];
 
 export interface DnstapOptions {
   /** A collector's Unix socket (bidirectional Frame Streams). */
@@ -122,10 +130,12 @@ export class DnstapWriter {
   constructor(opts: DnstapOptions, private readonly logger: Logger) {
     this.identity = opts.identity === undefined ? undefined : Buffer.from(opts.identity, 'utf8');
     this.version = opts.version === undefined ? undefined : Buffer.from(opts.version, 'utf8');
-    const messages = opts.messages ?? ['client-query', 'client-response', 'auth-query', 'auth-response'];
+    const messages = opts.messages ?? DNSTAP_MESSAGE_NAMES;
     const code: Record<DnstapMessageName, number> = {
       'client-query': DnstapType.CLIENT_QUERY, 'client-response': DnstapType.CLIENT_RESPONSE,
       'auth-query': DnstapType.AUTH_QUERY, 'auth-response': DnstapType.AUTH_RESPONSE,
+      'resolver-query': DnstapType.RESOLVER_QUERY, 'resolver-response': DnstapType.RESOLVER_RESPONSE,
+      'forwarder-query': DnstapType.FORWARDER_QUERY, 'forwarder-response': DnstapType.FORWARDER_RESPONSE,
     };
     for (const m of messages) this.want[code[m]] = 1;
     this.maxWaitingBytes = (opts.queueFrames ?? 10_000) * FRAME_ESTIMATE;
@@ -209,8 +219,30 @@ export class DnstapWriter {
     if (this.want[rt] === 1 && replyLen > 0) this.emit(rt, transport, client, port, local, origin + queryMs, undefined, 0, origin + replyMs, reply, replyLen);
   }
 
-  private emit(type: number, transport: number, client: string, port: number, local: LocalAddress | undefined, queryTimeMs: number,
-    query: Uint8Array | undefined, queryLen: number, replyTimeMs: number, reply: Uint8Array, replyLen: number): void {
+  /**
+   * One upstream exchange of the resolver (RESOLVER_QUERY/RESOLVER_RESPONSE, as Unbound's
+   * dnstap-log-resolver-*-messages) or the forwarder (FORWARDER_*): the query as sent, at
+   * `queryTimeMs` (ms since the epoch), and the reply when one came. The server is the
+   * responder (response_address/port), we are the initiator (query_address/port, when known).
+   */
+  upstreamMessage(forwarder: boolean, queryTimeMs: number, replyTimeMs: number, tcp: boolean, server: string, serverPort: number,
+    local: LocalAddress | undefined, query: Uint8Array, reply: Uint8Array | undefined, zone: Uint8Array | undefined): void {
+    const qt = forwarder ? DnstapType.FORWARDER_QUERY : DnstapType.RESOLVER_QUERY;
+    const rt = forwarder ? DnstapType.FORWARDER_RESPONSE : DnstapType.RESOLVER_RESPONSE;
+    const transport = tcp ? 1 : 0;
+    if (this.want[qt] === 1) this.emit(qt, transport, server, serverPort, local, queryTimeMs, query, query.length, -1, query, 0, true, zone);
+    if (this.want[rt] === 1 && reply !== undefined) {
+      this.emit(rt, transport, server, serverPort, local, queryTimeMs, undefined, 0, replyTimeMs, reply, reply.length, true, zone);
+    }
+  }
+
+  /**
+   * `peer` is the client (its query_address/port; `local` our listener's, as response_address/port)
+   * or, `outgoing`, the upstream server (response_address/port; `local` our socket, query_address/port).
+   */
+  private emit(type: number, transport: number, peer: string, peerPort: number, local: LocalAddress | undefined, queryTimeMs: number,
+    query: Uint8Array | undefined, queryLen: number, replyTimeMs: number, reply: Uint8Array, replyLen: number,
+    outgoing = false, zone?: Uint8Array): void {
     const out = this.out;
     if (out === undefined || !this.ready || out.writableLength > this.maxWaitingBytes) {
       this.dropped++;
@@ -222,24 +254,31 @@ export class DnstapWriter {
     m.uint(1, type);
     const a = this.addr;
     let alen = 0;
-    if (ipv4Into(client, a, 0)) alen = 4;
-    else if (ipv6Into(client, a, 0)) alen = 16;
+    if (ipv4Into(peer, a, 0)) alen = 4;
+    else if (ipv6Into(peer, a, 0)) alen = 16;
     if (alen > 0) {
       m.uint(2, alen === 4 ? 1 : 2); // SocketFamily INET / INET6
       m.uint(3, SOCKET_PROTOCOL[transport] ?? 1);
-      m.bytes(4, a, alen);
-      // The address we answered on, as Unbound and BIND give it (not a wildcard: that says nothing).
-      if (local !== undefined && local.port > 0) {
-        const l = local.address;
-        if (alen === 4 ? ipv4Into(l, a, 0) && l !== '0.0.0.0' : ipv6Into(l, a, 0) && l !== '::') m.bytes(5, a, alen);
+      const hasLocal = local !== undefined && local.port > 0;
+      if (!outgoing) {
+        m.bytes(4, a, alen);
+        // The address we answered on, as Unbound and BIND give it (not a wildcard: that says nothing).
+        if (hasLocal && this.localInto(local.address, alen)) m.bytes(5, a, alen);
+        m.uint(6, peerPort);
+        if (hasLocal) m.uint(7, local.port);
+      } else {
+        const peerBytes = Uint8Array.from(a.subarray(0, alen));
+        if (hasLocal && this.localInto(local.address, alen)) m.bytes(4, a, alen);
+        m.bytes(5, peerBytes, alen);
+        if (hasLocal) m.uint(6, local.port);
+        m.uint(7, peerPort);
       }
-      m.uint(6, port);
-      if (local !== undefined && local.port > 0) m.uint(7, local.port);
     }
     const qs = Math.floor(queryTimeMs / 1000);
     m.uint(8, qs);
     m.fixed32(9, Math.floor((queryTimeMs - qs * 1000) * 1e6));
     if (query !== undefined) m.bytes(10, query, queryLen);
+    if (zone !== undefined) m.bytes(11, zone); // query_zone: the zone the server was asked as authoritative for
     if (replyTimeMs >= 0) {
       const rs = Math.floor(replyTimeMs / 1000);
       m.uint(12, rs);
@@ -259,6 +298,12 @@ export class DnstapWriter {
     p.buf.writeUInt32BE(p.pos - 4, 0);
     out.write(Buffer.from(p.buf.subarray(0, p.pos)));
     this.sent++;
+  }
+
+  /** Our address `l` into `addr` when it is of the peer's family and not a wildcard. */
+  private localInto(l: string, alen: number): boolean {
+    const a = this.addr;
+    return alen === 4 ? ipv4Into(l, a, 0) && l !== '0.0.0.0' : ipv6Into(l, a, 0) && l !== '::' && l !== '::ffff:0.0.0.0';
   }
 
   /** True while frames are being written: the file is open, or the collector ACCEPTed and START was sent. */

@@ -19,9 +19,12 @@ type Destination = ReturnType<typeof pino.destination>;
 const MAX_BUFFER_BYTES = 16 * 1024 * 1024;
 
 export interface LineSink {
-  write(lines: string): void;
+  /** Whole lines, as UTF-8 octets (the sink keeps the buffer until written). */
+  write(lines: Buffer): void;
   /** Lines dropped because the destination was too slow. */
   readonly dropped: number;
+  /** Size rotations done. */
+  readonly rotations: number;
   close(): void;
 }
 
@@ -36,15 +39,15 @@ export class RotatingFileSink implements LineSink {
   constructor(readonly path: string, private readonly maxBytes: number, private readonly maxFiles: number, logger: Logger) {
     mkdirSync(dirname(path), { recursive: true });
     this.bytes = existsSync(path) ? statSync(path).size : 0;
-    this.dest = pino.destination({ dest: path, sync: false, mkdir: true, maxLength: MAX_BUFFER_BYTES });
-    this.dest.on('drop', (data: string) => {
+    this.dest = pino.destination({ dest: path, sync: false, mkdir: true, maxLength: MAX_BUFFER_BYTES, contentMode: 'buffer' });
+    this.dest.on('drop', (data: Buffer) => {
       this.dropped += countLines(data);
     });
     this.dest.on('error', (err: Error) => logger.warn({ err, file: path }, 'query log file write failed'));
   }
 
-  write(lines: string): void {
-    this.dest.write(lines);
+  write(lines: Buffer): void {
+    this.dest.write(lines as unknown as string); // contentMode 'buffer': sonic-boom takes octets
     this.bytes += lines.length;
     if (this.maxBytes > 0 && this.bytes >= this.maxBytes) this.rotate();
   }
@@ -71,17 +74,18 @@ export class RotatingFileSink implements LineSink {
 
 /** Lines to standard output. */
 export class StdoutSink implements LineSink {
-  private readonly dest: Destination = pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFER_BYTES });
+  private readonly dest: Destination = pino.destination({ dest: 1, sync: false, maxLength: MAX_BUFFER_BYTES, contentMode: 'buffer' });
   dropped = 0;
+  readonly rotations = 0;
 
   constructor() {
-    this.dest.on('drop', (data: string) => {
+    this.dest.on('drop', (data: Buffer) => {
       this.dropped += countLines(data);
     });
   }
 
-  write(lines: string): void {
-    this.dest.write(lines);
+  write(lines: Buffer): void {
+    this.dest.write(lines as unknown as string);
   }
 
   close(): void {
@@ -91,8 +95,8 @@ export class StdoutSink implements LineSink {
   }
 }
 
-function countLines(data: string): number {
+function countLines(data: Buffer): number {
   let n = 0;
-  for (let i = data.indexOf('\n'); i >= 0; i = data.indexOf('\n', i + 1)) n++;
+  for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
   return n;
 }

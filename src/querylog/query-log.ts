@@ -13,9 +13,10 @@
 import type { Logger } from '../logging.js';
 import type { LocalAddress } from './local-address.js';
 import { type DnstapOptions, DnstapWriter } from './dnstap.js';
-import { type CompiledFilter, type QueryLogResult, entryAt, entryLine, lineMiddle, memoLine, searchRing } from './entry.js';
+import { type CompiledFilter, type QueryLogResult, searchRing } from './entry.js';
 import { type LineSink, RotatingFileSink, StdoutSink } from './file-sink.js';
-import { type LineMemo, QUERY_OCTETS, QueryRing } from './ring.js';
+import { LineFormatter } from './line-format.js';
+import { type LineMemo, QueryRing } from './ring.js';
 
 export interface QueryLogOptions {
   /** Entries the API can search (0: none). */
@@ -33,18 +34,22 @@ export interface QueryLogOptions {
 /** Ring entries kept for the file writer when the API keeps fewer (it needs room for one batch). */
 const MIN_WRITER_RING = 4096;
 
-/** The wire labels of the name at `at` (up to `end`), or undefined when cut short. */
-function nameWire(buf: Uint8Array, at: number, end: number): Uint8Array | undefined {
-  let p = at;
-  while (p < end && buf[p] !== 0) p += buf[p]! + 1;
-  return p < end ? buf.slice(at, p + 1) : undefined;
-}
-
-/** True when the name at `at` is spelled exactly as `name` (same octets, case included). */
-function sameName(name: Uint8Array, buf: Uint8Array, at: number, len: number): boolean {
-  if (name.length + 12 > len) return false;
-  for (let k = 0; k < name.length; k++) if (buf[at + k] !== name[k]) return false;
-  return true;
+/** The query log's counters (stats `queryLog`, /metrics `sovereign_querylog_*`). */
+export interface QueryLogCounters {
+  /** Entries recorded (in the ring; sampled queries only). */
+  recorded: number;
+  /** Lines handed to the file and/or stdout writers, and their octets. */
+  written: number;
+  bytes: number;
+  /** Entries the line writer never saw (the ring came round first). */
+  lost: number;
+  /** Lines dropped because the file or stdout took them too slowly. */
+  dropped: number;
+  /** Size rotations of the file. */
+  rotations: number;
+  /** dnstap frames written, and dropped (no collector, or too many waiting). */
+  dnstapSent: number;
+  dnstapDropped: number;
 }
 
 export class QueryLog {
@@ -59,7 +64,11 @@ export class QueryLog {
   private scheduled = false;
   /** Entries the line writer never saw (the ring came round first). */
   lost = 0;
+  /** Lines handed to the files/stdout, and their octets (summed over sinks: each gets every line). */
+  linesWritten = 0;
+  bytesWritten = 0;
   readonly dnstap: DnstapWriter | undefined;
+  private readonly lines = new LineFormatter();
   private readonly flushNow = (): void => this.flush();
 
   constructor(opts: QueryLogOptions) {
@@ -109,33 +118,37 @@ export class QueryLog {
     }
     const end = ring.seq;
     if (s >= end) return;
-    let lines = '';
+    // One buffer of octets per batch, formatted from the ring's columns (line-format.ts).
+    const f = this.lines;
+    f.begin(end - s);
+    const n = end - s;
     for (; s < end; s++) {
       const i = ring.slot(s);
-      const m = ring.memo[i];
-      if (m !== undefined && m.name !== undefined && sameName(m.name, ring.query, i * QUERY_OCTETS + 12, ring.queryLen[i]!)) {
-        lines += memoLine(ring, i, m.text);
-        continue;
-      }
-      const e = entryAt(ring, i);
-      if (m !== undefined) {
-        m.text = lineMiddle(e);
-        m.name = nameWire(ring.query, i * QUERY_OCTETS + 12, i * QUERY_OCTETS + ring.queryLen[i]!);
-      }
-      lines += entryLine(e);
+      f.line(ring, i, ring.memo[i]);
     }
     this.written = end;
-    for (const k of this.sinks) k.write(lines);
+    const out = f.end();
+    for (const k of this.sinks) {
+      k.write(out);
+      this.linesWritten += n;
+      this.bytesWritten += out.length;
+    }
   }
 
   search(filter: CompiledFilter): QueryLogResult {
     return searchRing(this.ring, filter, this.held);
   }
 
-  /** Counters for stats: lines lost or dropped, dnstap frames sent and dropped. */
-  counters(): { recorded: number; lost: number; dropped: number; dnstapSent: number; dnstapDropped: number } {
+  /** Counters for stats and /metrics (see QueryLogCounters). */
+  counters(): QueryLogCounters {
+    let dropped = 0;
+    let rotations = 0;
+    for (const k of this.sinks) {
+      dropped += k.dropped;
+      rotations += k.rotations;
+    }
     return {
-      recorded: this.ring.seq, lost: this.lost, dropped: this.sinks.reduce((n, k) => n + k.dropped, 0),
+      recorded: this.ring.seq, written: this.linesWritten, bytes: this.bytesWritten, lost: this.lost, dropped, rotations,
       dnstapSent: this.dnstap?.sent ?? 0, dnstapDropped: this.dnstap?.dropped ?? 0,
     };
   }

@@ -33,9 +33,10 @@ export const TRANSPORT_NAMES = ['udp', 'tcp', 'tls', 'https'] as const;
  * built at the first line, reused by the rest, so a repeated answer's line costs a concatenation.
  */
 export class LineMemo {
-  /** The question's name as it was spelled (wire labels) when `text` was built. */
+  /** The question's name as it was spelled (wire labels) when `bytes` was built. */
   name: Uint8Array | undefined = undefined;
-  text = '';
+  /** The middle's octets (line-format.ts). */
+  bytes: Buffer | undefined = undefined;
 }
 
 /** Octets of each query kept: a header, any name (255), the question's type and class and an OPT. */

@@ -185,6 +185,8 @@ export class PendingReply {
   startedMs = -1;
   query: Uint8Array | undefined = undefined;
   local: LocalAddress = NO_LOCAL;
+  /** When the answer's latency is sampled (ServerStats.latencyIn): performance.now() as the query came; else -1. */
+  timedMs = -1;
   constructor(readonly ctx: QueryContext, readonly promise: Promise<Message>) {}
 }
 
@@ -391,10 +393,15 @@ export class QueryEngine {
    */
   cachedUdpReply(buf: Buffer, len: number, address?: string, port = 0, local?: string): Buffer | undefined {
     const ql = this.queryLog;
-    if (ql === undefined) return this.cachedReply(buf, len, address, local);
+    const stats = this.opts.stats;
+    if (ql === undefined) {
+      if (--stats.latencyIn !== 0) return this.cachedReply(buf, len, address, local);
+      return this.timedCachedReply(buf, len, address, local);
+    }
     const started = performance.now();
     this.lastHit = undefined;
     const out = this.cachedReply(buf, len, address, local);
+    if (--stats.latencyIn === 0) this.timed(out, started);
     const e = this.lastHit as CachedAnswer | undefined;
     // Rate-limited replies (dropped or slipped) are not answers from the entry: not logged here.
     if (out !== undefined && out !== RRL_DROPPED && e !== undefined) {
@@ -404,6 +411,22 @@ export class QueryEngine {
         this.local, memo);
     }
     return out;
+  }
+
+  /** `cachedReply` for the query whose answer latency is sampled (ServerStats.latencyIn). */
+  private timedCachedReply(buf: Buffer, len: number, address?: string, local?: string): Buffer | undefined {
+    const started = performance.now();
+    const out = this.cachedReply(buf, len, address, local);
+    this.timed(out, started);
+    return out;
+  }
+
+  /** Notes a sampled fast-path answer's latency; on a miss the slow path (`process`) times the same query. */
+  private timed(out: Buffer | undefined, started: number): void {
+    const stats = this.opts.stats;
+    if (out === undefined) stats.latencyIn = 1;
+    else if (out === RRL_DROPPED) stats.skipAnswer();
+    else stats.observeAnswer(performance.now() - started);
   }
 
   private cachedReply(buf: Buffer, len: number, address?: string, local?: string): Buffer | undefined {
@@ -650,14 +673,39 @@ export class QueryEngine {
    */
   process(buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number, w: Writer, local?: string): number | PendingReply {
     const ql = this.queryLog;
-    const r = ql === undefined ? this.run(buf, len, transport, address, port, w, local) : this.runLogged(ql, buf, len, transport, address, port, w, local);
+    const r = ql !== undefined ? this.runLogged(ql, buf, len, transport, address, port, w, local)
+      : --this.opts.stats.latencyIn !== 0 ? this.run(buf, len, transport, address, port, w, local)
+        : this.runTimed(performance.now(), buf, len, transport, address, port, w, local);
     return r instanceof StreamReply ? -1 : r; // streams are for TCP only (see run)
+  }
+
+  /** `run` for a query whose answer latency is sampled (ServerStats.latencyIn); an asynchronous answer is timed by `settle`. */
+  private runTimed(started: number, buf: Uint8Array, len: number, transport: TransportKind, address: string, port: number,
+    w: Writer, local?: string): number | PendingReply | StreamReply {
+    const r = this.run(buf, len, transport, address, port, w, local);
+    this.timedRun(r, started);
+    return r;
+  }
+
+  private timedRun(r: number | PendingReply | StreamReply, started: number): void {
+    const stats = this.opts.stats;
+    if (typeof r === 'number') {
+      if (r >= 0) stats.observeAnswer(performance.now() - started);
+      else stats.skipAnswer();
+    } else if (r instanceof PendingReply) {
+      r.timedMs = started; // timed when it settles
+      stats.nextLatencySample();
+    } else {
+      stats.skipAnswer();
+    }
   }
 
   /** `process` for TCP (and DoT), where a zone transfer may answer with a StreamReply for the transport to pump. */
   processTcp(buf: Uint8Array, len: number, address: string, port: number, w: Writer, transport: 'tcp' | 'tls' = 'tcp', local?: string): number | PendingReply | StreamReply {
     const ql = this.queryLog;
-    return ql === undefined ? this.run(buf, len, transport, address, port, w, local) : this.runLogged(ql, buf, len, transport, address, port, w, local);
+    return ql !== undefined ? this.runLogged(ql, buf, len, transport, address, port, w, local)
+      : --this.opts.stats.latencyIn !== 0 ? this.run(buf, len, transport, address, port, w, local)
+        : this.runTimed(performance.now(), buf, len, transport, address, port, w, local);
   }
 
   /**
@@ -670,6 +718,7 @@ export class QueryEngine {
     const started = performance.now();
     this.current = undefined;
     const r = this.run(buf, len, transport, address, port, w, local);
+    if (--this.opts.stats.latencyIn === 0) this.timedRun(r, started);
     if (typeof r === 'number') {
       if (r >= 0) {
         const ctx = this.current as QueryContext | undefined;
@@ -898,6 +947,7 @@ export class QueryEngine {
 
   /** Records a reply that came asynchronously (when the query log was on as it arrived); returns `len`. */
   private logSettled(p: PendingReply, w: Writer, len: number): number {
+    if (p.timedMs >= 0 && len >= 0) this.opts.stats.addLatency(performance.now() - p.timedMs);
     const ql = this.queryLog;
     const q = p.query;
     if (ql !== undefined && q !== undefined && len >= 0) {

@@ -39,6 +39,7 @@ import { type ChainElement, type Handler, composeChain } from './chain.js';
 import { QueryEngine } from './engine.js';
 import { QueryLog } from '../querylog/query-log.js';
 import { queryLogOptions } from '../querylog/options.js';
+import { tapExchange } from '../querylog/tap-exchange.js';
 import { replyTo } from './query-context.js';
 import { ServerStats } from './stats.js';
 import { TcpListener } from './tcp.js';
@@ -501,6 +502,8 @@ export class DnsServer {
       this.forwarder = new Forwarder(routes, {
         cache: this.cache, timeoutMs: cfg.forwarding.timeoutMs, maxAttempts: cfg.forwarding.maxAttempts, logger: this.logger,
         serveStale: cfg.resolver.serveStale, tlsCa, passZones: Object.keys(cfg.stubZones).map(zoneName),
+        // dnstap FORWARDER_QUERY/RESPONSE (src/querylog/tap-exchange.ts) when the query log has dnstap on.
+        exchange: tapExchange(exchange, () => this.queryLog?.dnstap, true),
       });
       if (previous !== undefined) this.forwarder.adopt(previous);
       // forwarding.dnssec: validate forwarded answers from the resolver's trust anchors (as Unbound does).
@@ -567,6 +570,8 @@ export class DnsServer {
       validation,
       cache: this.cache, hints, logger: this.logger, qnameMinimisation: r.qnameMinimisation, use0x20: r.use0x20,
       serveStale: r.serveStale, maxQueries: r.maxQueriesPerRequest, port: r.port, stubZones, recursion: r.enabled,
+      // dnstap RESOLVER_QUERY/RESPONSE (src/querylog/tap-exchange.ts) when the query log has dnstap on.
+      exchange: tapExchange(exchange, () => this.queryLog?.dnstap, false),
       ...(previous !== undefined ? { selector: previous.selector } : {}),
       // The resolver's own trace at debug level: every upstream exchange (read by `sovereign lab trace`).
       ...(cfg.log.level === 'debug' || cfg.log.level === 'trace' ? { onUpstream: (e: UpstreamEvent) => this.logger.debug(e, RESOLVER_UPSTREAM_MSG) } : {}),

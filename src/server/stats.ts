@@ -1,4 +1,10 @@
+import { ANSWER_LATENCY_BOUNDS_S } from '../histogram.js';
 import { SAMPLE_EVERY, TopTalkers } from './top-talkers.js';
+
+/** One query in this many has its answer's latency measured (two clock reads; the rest pay one decrement). */
+export const ANSWER_LATENCY_EVERY = 16;
+/** The countdown's start when answer latency is not measured: never reaches zero in practice (reset when it does). */
+const LATENCY_OFF = 0x3fffffff;
 
 /**
  * Server counters. Plain numbers and typed arrays: incrementing must cost nothing on the hot path.
@@ -60,6 +66,50 @@ export class ServerStats {
   readonly top = new TopTalkers();
   /** Queries until the next sampled one (the engine decrements it once per query). */
   sampleIn = SAMPLE_EVERY;
+  /**
+   * Answer latency (query in to reply out, as the engine sees it) of a sample of the queries:
+   * counts per ANSWER_LATENCY_BOUNDS_S bucket (not cumulative), their sum (ms) and number.
+   */
+  readonly answerLatency = new Float64Array(ANSWER_LATENCY_BOUNDS_S.length + 1);
+  answerLatencySumMs = 0;
+  answerLatencyCount = 0;
+  /** Queries until the next one timed (the engine decrements it once per query; 0: time this one). */
+  latencyIn = ANSWER_LATENCY_EVERY;
+  private latencyEvery = ANSWER_LATENCY_EVERY;
+
+  /** Measures answer latency of one query in `every` (0: not at all, as when no control endpoint reads it). */
+  setLatencySampling(every: number): void {
+    this.latencyEvery = every > 0 ? every : LATENCY_OFF;
+    this.latencyIn = this.latencyEvery;
+  }
+
+  /** One timed answer (ms); starts the next countdown. */
+  observeAnswer(ms: number): void {
+    this.latencyIn = this.latencyEvery;
+    this.addLatency(ms);
+  }
+
+  /** Starts the next countdown (the timed query's answer comes later: addLatency). */
+  nextLatencySample(): void {
+    this.latencyIn = this.latencyEvery;
+  }
+
+  /** Counts one answer's latency (ms) without touching the countdown. */
+  addLatency(ms: number): void {
+    if (this.latencyEvery === LATENCY_OFF) return;
+    const s = ms / 1000;
+    const b = ANSWER_LATENCY_BOUNDS_S;
+    let i = 0;
+    while (i < b.length && s > b[i]!) i++;
+    this.answerLatency[i]!++;
+    this.answerLatencySumMs += ms;
+    this.answerLatencyCount++;
+  }
+
+  /** The timed query got no reply after all (dropped, a transfer): the next one is timed instead. */
+  skipAnswer(): void {
+    this.latencyIn = this.latencyEvery === LATENCY_OFF ? LATENCY_OFF : 1;
+  }
 
   /** Counts a sampled query in `top` and starts the next countdown (off the per-query path). */
   sample(buf: Uint8Array, len: number, address: string): void {

@@ -197,3 +197,74 @@ dnstap:
     }
   });
 });
+
+describe('dnstap of upstream queries (RESOLVER_*, FORWARDER_*, as Unbound logs them)', () => {
+  const dir = tempDir('sovereign-dnstap-up-');
+  after(() => dir.cleanup());
+  const AUTH = '127.61.0.4';
+  const REC = '127.61.0.5';
+
+  /** Our authoritative server for example. (no query log), the upstream of the others. */
+  async function authority(): Promise<{ server: DnsServer; port: number }> {
+    writeFileSync(join(dir.path, 'up.zone'), ZONE);
+    const server = new DnsServer({
+      config: defaultConfig({ listen: [`${AUTH}:0`], workers: 1, zones: [{ name: 'example', file: join(dir.path, 'up.zone') }] }),
+      logger: silentLogger,
+    });
+    await server.loadZones();
+    await server.start();
+    return { server, port: server.addresses.find((a) => a.transport === 'udp')!.port };
+  }
+
+  for (const kind of ['forwarder', 'resolver'] as const) {
+    test(`the ${kind}'s queries upstream and their replies, read back by dnstap-ldns`, async (t) => {
+      if (!havePeers(t, 'dnstap-ldns', 'dig')) return;
+      addLoopbackAddress(AUTH);
+      addLoopbackAddress(REC);
+      const up = await authority();
+      const file = join(dir.path, `${kind}.dnstap`);
+      const upstream = `${AUTH}:${up.port}`;
+      // The forwarder asks with RD (FORWARDER_*); stub zones are iterated without it (RESOLVER_*), as Unbound sorts them.
+      const server = new DnsServer({
+        config: defaultConfig({
+          listen: [`${REC}:0`], workers: 1,
+          ...(kind === 'forwarder' ? { forwarders: [upstream] } : { stubZones: { example: [upstream] }, resolver: { dnssec: false } }),
+          queryLog: { enabled: true, ring: 0, dnstap: { file } },
+        }),
+        logger: silentLogger,
+      });
+      await server.loadZones();
+      await server.start();
+      const port = server.addresses.find((a) => a.transport === 'udp')!.port;
+      try {
+        const r = await runToolAsync('dig', [`@${REC}`, '-p', String(port), '-b', CLIENT, '+nocookie', 'www.example', 'A', '+short']);
+        assert.match(r.stdout, /192\.0\.2\.1/);
+        await until(() => (server.queryLog?.dnstap?.sent ?? 0) >= 4, 'four frames sent');
+      } finally {
+        await server.stop();
+        await up.server.stop();
+      }
+      const text = runTool('dnstap-ldns', ['-r', file]);
+      assert.equal(text.status, 0, text.stderr);
+      const lines = text.stdout.trim().split('\n').map((l) => l.replace(/^\S+ \S+ /, '').replace(/ \d+b /, ' Nb '))
+        .filter((l) => /www\.example\./.test(l));
+      const [q, rr] = kind === 'forwarder' ? ['FQ', 'FR'] : ['RQ', 'RR'];
+      // The upstream exchange is written as it ends; the client's query and response go together
+      // once the answer is sent (their times say when each happened).
+      assert.deepEqual(lines, [
+        `${q} ${AUTH} UDP Nb "www.example." IN A`,
+        `${rr} ${AUTH} UDP Nb "www.example." IN A`,
+        `CQ ${CLIENT} UDP Nb "www.example." IN A`,
+        `CR ${CLIENT} UDP Nb "www.example." IN A`,
+      ]);
+      const yaml = runTool('dnstap-ldns', ['-y', '-r', file]).stdout;
+      const docs = yaml.split(/^---$/m).filter((d) => new RegExp(`type: ${kind === 'forwarder' ? 'FORWARDER' : 'RESOLVER'}_RESPONSE`).test(d));
+      assert.equal(docs.length, 1, yaml);
+      // The server answered (response_address/port), we asked (query_address/port), as Unbound writes them.
+      assert.match(docs[0]!, new RegExp(`response_address: "${AUTH.replace(/\./g, '\\.')}"`));
+      assert.match(docs[0]!, new RegExp(`response_port: ${up.port}\\b`));
+      assert.match(docs[0]!, /query_port: \d+/);
+      assert.match(docs[0]!, /www\.example\.\t300\tIN\tA\t192\.0\.2\.1/);
+    });
+  }
+});

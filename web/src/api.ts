@@ -62,6 +62,7 @@ export interface SeriesPoint {
   t: number; seconds: number; queries: number; qps: number; responses: number;
   rcodes: Record<string, number>; qtypes: Record<string, number>; cacheHits: number; cacheMisses: number;
   latency: { p50: number; p90: number; p99: number; count: number } | null;
+  answerLatency: { p50: number; p90: number; p99: number; count: number } | null;
 }
 export interface Series { window: string; stepSeconds: number; points: SeriesPoint[] }
 export interface Stats {

@@ -7,7 +7,7 @@
  * Invariants: sampling costs one snapshot per step and nothing on the query path; rings are
  * bounded; counters that went backwards (a worker restarted) count from zero, never negative.
  */
-import { LATENCY_BOUNDS_S } from '../../histogram.js';
+import { ANSWER_LATENCY_BOUNDS_S, LATENCY_BOUNDS_S } from '../../histogram.js';
 import type { StatsSnapshot } from '../snapshot.js';
 
 /** One interval. Counts are queries in the interval; `qps` = queries / seconds. */
@@ -25,8 +25,14 @@ export interface SeriesPoint {
   cacheMisses: number;
   /** Latency of answers that needed upstream work (recursion, forwarding), ms; null without any. */
   latency: { p50: number; p90: number; p99: number; count: number } | null;
-  /** Histogram counts behind `latency` (kept for merging into minute points; not sent). */
+  /**
+   * Latency of every kind of answer (authoritative, cached, recursive), query in to reply out as
+   * the engine measured it on a sample of the queries, ms; null without any (or from older code).
+   */
+  answerLatency: { p50: number; p90: number; p99: number; count: number } | null;
+  /** Histogram counts behind `latency` and `answerLatency` (kept for merging into minute points; not sent). */
   buckets?: number[];
+  answerBuckets?: number[];
 }
 
 export type SeriesWindow = 'hour' | 'day';
@@ -65,20 +71,28 @@ function latencyBuckets(s: StatsSnapshot): number[] {
 }
 
 /** The `p` quantile of a histogram: the upper bound (ms) of the bucket holding it. */
-export function quantileMs(buckets: readonly number[], p: number): number {
+export function quantileMs(buckets: readonly number[], p: number, bounds: readonly number[] = LATENCY_BOUNDS_S): number {
   const total = buckets.reduce((a, b) => a + b, 0);
   let seen = 0;
   for (let i = 0; i < buckets.length; i++) {
     seen += buckets[i]!;
-    if (seen >= p * total) return (LATENCY_BOUNDS_S[i] ?? LATENCY_BOUNDS_S[LATENCY_BOUNDS_S.length - 1]! * 2) * 1000;
+    if (seen >= p * total) return (bounds[i] ?? bounds[bounds.length - 1]! * 2) * 1000;
   }
   return 0;
 }
 
-function latencyOf(buckets: number[]): SeriesPoint['latency'] {
+function latencyOf(buckets: number[], bounds: readonly number[] = LATENCY_BOUNDS_S): SeriesPoint['latency'] {
   const count = buckets.reduce((a, b) => a + b, 0);
   if (count === 0) return null;
-  return { p50: quantileMs(buckets, 0.5), p90: quantileMs(buckets, 0.9), p99: quantileMs(buckets, 0.99), count };
+  return { p50: quantileMs(buckets, 0.5, bounds), p90: quantileMs(buckets, 0.9, bounds), p99: quantileMs(buckets, 0.99, bounds), count };
+}
+
+/** The engine's answer latency histogram of a snapshot (zeros from older code). */
+function answerBucketsOf(s: StatsSnapshot): number[] {
+  const out = new Array<number>(ANSWER_LATENCY_BOUNDS_S.length + 1).fill(0);
+  const b = s.answerLatency?.buckets;
+  if (b !== undefined) for (let i = 0; i < out.length; i++) out[i] = b[i] ?? 0;
+  return out;
 }
 
 /** The interval between two snapshots. */
@@ -86,12 +100,15 @@ export function pointBetween(before: StatsSnapshot, now: StatsSnapshot, t: numbe
   const queries = sub(now.queries.udp + now.queries.tcp, before.queries.udp + before.queries.tcp);
   const b0 = latencyBuckets(before);
   const buckets = latencyBuckets(now).map((v, i) => sub(v, b0[i]!));
+  const a0 = answerBucketsOf(before);
+  const answerBuckets = answerBucketsOf(now).map((v, i) => sub(v, a0[i]!));
   return {
     t, seconds, queries, qps: seconds > 0 ? Math.round((queries / seconds) * 10) / 10 : 0,
     responses: sub(now.responses, before.responses),
     rcodes: subRecord(now.rcodes, before.rcodes), qtypes: subRecord(now.qtypes, before.qtypes),
     cacheHits: sub(now.cache.hits, before.cache.hits), cacheMisses: sub(now.cache.misses, before.cache.misses),
     latency: latencyOf(buckets), buckets,
+    answerLatency: latencyOf(answerBuckets, ANSWER_LATENCY_BOUNDS_S), answerBuckets,
   };
 }
 
@@ -100,7 +117,8 @@ export function foldPoints(points: readonly SeriesPoint[]): SeriesPoint {
   const last = points[points.length - 1]!;
   const out: SeriesPoint = {
     t: last.t, seconds: 0, queries: 0, qps: 0, responses: 0, rcodes: {}, qtypes: {}, cacheHits: 0, cacheMisses: 0, latency: null,
-    buckets: new Array<number>(LATENCY_BOUNDS_S.length + 1).fill(0),
+    buckets: new Array<number>(LATENCY_BOUNDS_S.length + 1).fill(0), answerLatency: null,
+    answerBuckets: new Array<number>(ANSWER_LATENCY_BOUNDS_S.length + 1).fill(0),
   };
   for (const p of points) {
     out.seconds += p.seconds;
@@ -111,9 +129,11 @@ export function foldPoints(points: readonly SeriesPoint[]): SeriesPoint {
     addRecord(out.rcodes, p.rcodes);
     addRecord(out.qtypes, p.qtypes);
     p.buckets?.forEach((v, i) => { out.buckets![i]! += v; });
+    p.answerBuckets?.forEach((v, i) => { out.answerBuckets![i]! += v; });
   }
   out.qps = out.seconds > 0 ? Math.round((out.queries / out.seconds) * 10) / 10 : 0;
   out.latency = latencyOf(out.buckets!);
+  out.answerLatency = latencyOf(out.answerBuckets!, ANSWER_LATENCY_BOUNDS_S);
   return out;
 }
 
@@ -193,7 +213,7 @@ export class StatsSeries {
     const list = window === 'hour' ? this.hour.list() : this.day.list();
     return {
       window, stepSeconds: (this.stepMs / 1000) * (window === 'hour' ? 1 : PER_MINUTE),
-      points: list.map(({ buckets: _b, ...p }) => p),
+      points: list.map(({ buckets: _b, answerBuckets: _a, ...p }) => p),
     };
   }
 }

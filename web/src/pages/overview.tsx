@@ -54,8 +54,8 @@ export function Overview() {
       </div>
       <div class="grid">
         <Chart id="chart-qps" title="Queries per second" data={[times, pts.map((p) => p.qps)]} series={[{ label: 'QPS', stroke: '#2f6fdb' }]} />
-        <Chart id="chart-latency" title="Upstream latency (recursion, forwarding), ms" data={[times, pts.map((p) => p.latency?.p50 ?? null), pts.map((p) => p.latency?.p90 ?? null), pts.map((p) => p.latency?.p99 ?? null)]}
-          series={[{ label: 'p50', stroke: '#1f8a4c' }, { label: 'p90', stroke: '#d68a00' }, { label: 'p99', stroke: '#c4312b' }]} />
+        <Chart id="chart-latency" title="Answer latency (query in to reply out, sampled), ms" data={[times, pts.map((p) => p.answerLatency?.p50 ?? null), pts.map((p) => p.answerLatency?.p90 ?? null), pts.map((p) => p.answerLatency?.p99 ?? null), pts.map((p) => p.latency?.p90 ?? null)]}
+          series={[{ label: 'p50', stroke: '#1f8a4c' }, { label: 'p90', stroke: '#d68a00' }, { label: 'p99', stroke: '#c4312b' }, { label: 'upstream p90', stroke: '#7a4bc4' }]} />
       </div>
       <div class="grid">
         <KeyCounts id="rcodes" title={`Answers by RCODE (last ${win})`} counts={sumRecords(pts, (p) => p.rcodes)} />

@@ -13,6 +13,11 @@
  *   BIND's checkds, or `sovereign dnssec checkds`), then for the parent's DS TTL and propagation,
  *   and only then retires the predecessor (its CDS withdrawn, its signatures dropped, its DNSKEY
  *   removed after the DNSKEY TTL, or for a CSK the zone's largest TTL, has passed).
+ * - Algorithm rollover (RFC 6781 §4.1.4), when the policy's algorithm is not the keys': new keys
+ *   of the new algorithm, in the same roles, publish and sign at once beside the old ones; the
+ *   CDS/CDNSKEY swap to the new KSKs once both are in every cache; when the parent shows the new
+ *   DS and not the old one, the old DNSKEYs leave after the parent's DS TTL and the old
+ *   algorithm's signatures after the DNSKEY TTL (startAlgorithmRoll, finishAlgorithmRoll).
  *
  * Timings, as RFC 7583 §3 names them: Dprp = propagationDelay, TTLkey = dnskeyTtl, TTLsig = the
  * zone's largest TTL; Ipub = Dprp + TTLkey + publishSafety; Iret(ZSK) = Dsgn + Dprp + TTLsig +

@@ -335,7 +335,11 @@ export class KeyManager {
       const out: number[] = [];
       for (const m of this.read()) {
         if (m.state.role === 'zsk') continue;
-        if (tag !== undefined ? m.key.keyTag !== tag : !within(m.key.timing.SyncPublish, now)) continue;
+        // Without a tag: the keys whose CDS is out (published), or withdrawn (an algorithm roll's old KSKs, going insecure).
+        const asked = what === 'published'
+          ? within(m.key.timing.SyncPublish, now) && !within(m.key.timing.SyncDelete, now)
+          : within(m.key.timing.SyncDelete, now);
+        if (tag !== undefined ? m.key.keyTag !== tag : !asked) continue;
         if (what === 'published') m.state.dsPublished = now;
         else m.state.dsWithdrawn = now;
         writeKeyState(m.base, m.key.keyTag, this.origin.toString(), m.state);

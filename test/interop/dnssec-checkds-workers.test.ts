@@ -2,8 +2,10 @@
  * checkds with `workers: 2`: only the lead worker asks the parental agents for the zone's DS (as
  * one BIND does); it records what it sees in the shared key directory and the other worker
  * follows the key files. The zone's CSK is made beforehand with dnssec-keygen (`-P sync now`: its
- * CDS is due at once) and its DS (dnssec-dsfromkey) is in the parent, served by a Sovereign
- * authoritative server in this process that counts the DS queries it gets. Asserted: every
+ * CDS is due at once); the parent, a Sovereign authoritative server in this process that counts
+ * the DS queries it gets, has no DS at first (the lead's first look finds none) and gets the
+ * CSK's DS (dnssec-dsfromkey) once both workers run, so the lead's next look (a minute later)
+ * records it and the other worker must follow the key files. Asserted: every
  * "asking the parental agents" log line comes from one process, the parent got that many DS
  * queries (not twice as many), the DS was recorded once, and the other worker re-signed from the
  * lead's key files.
@@ -54,6 +56,8 @@ describe('checkds with two workers: the lead alone asks the parental agents', { 
   let out = '';
   let skip = false;
   let keyDir = '';
+  let parentZone = '';
+  let dsLine = '';
 
   before(async (t) => {
     if (!havePeers(t as never, 'dnssec-keygen', 'dnssec-dsfromkey')) {
@@ -70,15 +74,16 @@ describe('checkds with two workers: the lead alone asks the parental agents', { 
     assert.equal(kg.status, 0, kg.stderr);
     const ds = runTool('dnssec-dsfromkey', ['-2', join(keyDir, `${kg.stdout.trim()}.key`)]);
     assert.equal(ds.status, 0, ds.stderr);
-    writeFileSync(join(dir.path, 'parent.zone'), `$ORIGIN ${PARENT}
+    dsLine = ds.stdout.trim();
+    parentZone = `$ORIGIN ${PARENT}
 $TTL 60
 @ SOA ns hostmaster 1 3600 600 86400 60
 @ NS ns
 ns A ${AGENT}
 kid NS ns.kid
 ns.kid A ${OURS}
-${ds.stdout.trim()}
-`);
+`;
+    writeFileSync(join(dir.path, 'parent.zone'), parentZone);
     agent = new DnsServer({
       config: defaultConfig({ listen: [`${AGENT}:${port}`], workers: 1, zones: [{ name: PARENT, file: join(dir.path, 'parent.zone') }] }),
       logger: silentLogger,
@@ -105,7 +110,7 @@ zones:
     sov = spawn(process.execPath, [BIN, 'serve', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
     sov.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
     sov.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    assert.ok(await waitForDns(OURS, port, CHILD), `sovereign did not come up:\n${out}`);
+    assert.ok(await waitForDns(OURS, port, CHILD, 90_000), `sovereign did not come up:\n${out}`);
   });
 
   after(async () => {
@@ -120,8 +125,12 @@ zones:
 
   test('one process asks; the DS is recorded once; the other worker follows the key files', async (t) => {
     if (skip) return t.skip('peers missing');
-    assert.ok(await waitFor(() => out.includes('all workers ready')), `the workers did not come up:\n${out.slice(-3000)}`);
-    assert.ok(await waitFor(() => out.includes('DS seen at the parental agents')), `the DS was never seen:\n${out.slice(-3000)}`);
+    assert.ok(await waitFor(() => out.includes('all workers ready') && out.includes(ASK)), `the workers did not come up:\n${out.slice(-3000)}`);
+    assert.ok(!out.includes('DS seen at the parental agents'));
+    // The parent takes the DS; the lead sees it at its next look.
+    writeFileSync(join(dir.path, 'parent.zone'), parentZone.replace(' 1 3600 ', ' 2 3600 ') + dsLine + '\n');
+    assert.ok((await agent!.reload()).every((r) => r.ok));
+    assert.ok(await waitFor(() => out.includes('DS seen at the parental agents'), 180_000), `the DS was never seen:\n${out.slice(-3000)}`);
     const asked = lines(out).filter((l) => l.msg === ASK);
     const lead = asked[0]!.pid;
     // The other worker re-signs from the key files the lead changed (the DS recorded in the .state file).

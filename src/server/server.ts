@@ -163,6 +163,7 @@ export class DnsServer {
     this.logger = opts.logger;
     this.cache = new RRCache({ ...this.config.cache, prefetch: this.config.resolver.prefetch });
     this.signing = new ZoneSigning(opts.logger, opts.now);
+    this.signing.pollsParents = isTransferLead(); // in a cluster the lead alone asks the parental agents
     this.mainConfig = this.config;
     this.main = new ZoneSet({
       ...this.zoneHost(() => this.mainConfig, () => {

@@ -27,12 +27,22 @@ export interface DnssecZoneStatus {
 
 /** How often the refresh timer looks (real time); the signers' clock decides what is due. */
 const REFRESH_CHECK_MS = 60_000;
+/** How often a worker that does not ask the parental agents looks for the lead's changes to the key files. */
+const FOLLOW_KEYS_MS = 5000;
 
 export class ZoneSigning {
   private readonly signers = new Map<string, { signer: ZoneSigner; fingerprint: string; agents: string[] }>();
   /** One parental-agents check at a time per zone. */
   private readonly checking = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private followTimer: NodeJS.Timeout | undefined;
+  private firstCheck: NodeJS.Timeout | undefined;
+  /**
+   * This process asks the parental agents (checkds). With several workers only the lead does
+   * (isTransferLead), as one BIND does: it records what it sees in the shared key directory and
+   * the others follow the key files (followKeys).
+   */
+  pollsParents = true;
 
   constructor(private readonly logger: Logger, private readonly now: () => number = () => Math.floor(Date.now() / 1000),
     private readonly random?: () => number) {}
@@ -103,6 +113,8 @@ export class ZoneSigning {
       this.checking.add(key);
       try {
         const agents = e.agents.map((a) => parseUpstream(a));
+        this.logger.debug({ zone: e.signer.origin.toString(), agents: e.agents, published: pending.published.map((k) => k.keyTag),
+          withdrawn: pending.withdrawn.map((k) => k.keyTag) }, 'asking the parental agents for the DS');
         const seen = await checkDs(e.signer.origin, agents, pending);
         let moved = false;
         for (const tag of seen.published) moved = e.signer.dsSeen('published', tag).length > 0 || moved;
@@ -155,16 +167,32 @@ export class ZoneSigning {
     this.stop();
     this.timer = setInterval(() => {
       this.refreshDue(swap);
-      void this.checkParents(swap);
+      if (this.pollsParents) void this.checkParents(swap);
     }, REFRESH_CHECK_MS);
     this.timer.unref();
+    if (this.pollsParents) {
+      // A CDS waiting at start is looked for at once, not a minute later.
+      this.firstCheck = setTimeout(() => void this.checkParents(swap), 0);
+      this.firstCheck.unref();
+    } else {
+      this.followTimer = setInterval(() => this.followKeys(swap), FOLLOW_KEYS_MS);
+      this.followTimer.unref();
+    }
+  }
+
+  /** A worker that does not ask the parental agents: re-signs a zone whose key files the lead changed. */
+  followKeys(swap: (zone: Zone) => void): void {
+    for (const { signer } of this.signers.values()) {
+      if (signer.keysChangedOnDisk()) this.resign(signer, swap, 'key files changed (the lead worker checks the parent)');
+    }
   }
 
   /** Re-signs the zones whose signatures are due (also what the timer calls). */
   refreshDue(swap: (zone: Zone) => void): void {
     const now = this.now();
     for (const { signer } of this.signers.values()) {
-      if (now < signer.nextEventAt()) continue;
+      // Key files changed by another worker (say, `sovereign dnssec checkds` handled there) count as due.
+      if (now < signer.nextEventAt() && !signer.keysChangedOnDisk()) continue;
       try {
         const z = signer.refresh();
         if (z === undefined) continue;
@@ -179,6 +207,10 @@ export class ZoneSigning {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.followTimer !== undefined) clearInterval(this.followTimer);
+    if (this.firstCheck !== undefined) clearTimeout(this.firstCheck);
     this.timer = undefined;
+    this.followTimer = undefined;
+    this.firstCheck = undefined;
   }
 }

@@ -13,6 +13,11 @@
  *   BIND's checkds, or `sovereign dnssec checkds`), then for the parent's DS TTL and propagation,
  *   and only then retires the predecessor (its CDS withdrawn, its signatures dropped, its DNSKEY
  *   removed after the DNSKEY TTL, or for a CSK the zone's largest TTL, has passed).
+ * - Algorithm rollover (RFC 6781 §4.1.4), when the policy's algorithm is not the keys': new keys
+ *   of the new algorithm, in the same roles, publish and sign at once beside the old ones; the
+ *   CDS/CDNSKEY swap to the new KSKs once both are in every cache; when the parent shows the new
+ *   DS and not the old one, the old DNSKEYs leave after the parent's DS TTL and the old
+ *   algorithm's signatures after the DNSKEY TTL (startAlgorithmRoll, finishAlgorithmRoll).
  *
  * Timings, as RFC 7583 §3 names them: Dprp = propagationDelay, TTLkey = dnskeyTtl, TTLsig = the
  * zone's largest TTL; Ipub = Dprp + TTLkey + publishSafety; Iret(ZSK) = Dsgn + Dprp + TTLsig +
@@ -203,6 +208,7 @@ export class KeyManager {
     const byTag = (tag: number | undefined): ManagedKey | undefined => keys.find((m) => m.key.keyTag === tag);
     const gone = (m: ManagedKey): boolean => within(m.key.timing.Delete, now);
 
+    this.startAlgorithmRoll(keys, changed, now, maxTtl);
     for (const role of this.opts.split ? (['ksk', 'zsk'] as const) : (['csk'] as const)) {
       const current = keys.filter((m) => m.state.role === role && m.state.goal === 'omnipresent' && m.state.successor === undefined && !gone(m));
       // A lifetime changed in the policy applies to the keys in use, as BIND applies a changed dnssec-policy.
@@ -240,11 +246,13 @@ export class KeyManager {
       }
     }
 
+    this.finishAlgorithmRoll(keys, changed, byTag);
     // KSK/CSK rolls waiting for the parent: retire the predecessor once the successor's DS is seen
     // and has outlived the parent's DS TTL everywhere (RFC 7583 §3.3.2).
     for (const p of keys) {
       if (p.state.role === 'zsk' || p.state.successor === undefined || p.key.timing.Inactive !== undefined) continue;
       const s = byTag(p.state.successor);
+      if (s !== undefined && s.key.algorithm !== p.key.algorithm) continue; // an algorithm roll: finishAlgorithmRoll
       if (s?.state.dsPublished === undefined) continue;
       const t = Math.max(s.state.dsPublished, s.key.timing.SyncPublish ?? 0) + r.parentPropagationDelay + r.parentDsTtl + r.retireSafety;
       p.key.timing.Inactive = t;
@@ -263,6 +271,61 @@ export class KeyManager {
   }
 
   /**
+   * Algorithm rollover, step 1 (RFC 6781 §4.1.4; what BIND's dnssec-policy does when the policy's
+   * algorithm changes): every key in use whose algorithm is not the policy's gets a successor of
+   * the policy's algorithm, in the same role, published and signing at once, so from this zone
+   * version on every RRset carries an RRSIG of each algorithm in the DNSKEY RRset (RFC 4035
+   * §2.2). The DS swap is asked for (CDS/CDNSKEY of the new KSKs only, the old ones' withdrawn)
+   * once the new DNSKEYs and the new signatures are in every cache: Dprp + max(TTLsig, TTLkey) +
+   * publishSafety. Until then the parent's DS of the old algorithm is the only one (a validator
+   * that insists on every DS algorithm, like Unbound's harden-algo-downgrade, finds it signed).
+   */
+  private startAlgorithmRoll(keys: ManagedKey[], changed: Set<ManagedKey>, now: number, maxTtl: number): void {
+    const r = this.opts.rollover;
+    const stale = keys.filter((m) => m.state.goal === 'omnipresent' && m.state.successor === undefined &&
+      !within(m.key.timing.Delete, now) && !within(m.key.timing.Inactive, now) && m.key.algorithm !== this.opts.algorithm);
+    if (stale.length === 0) return;
+    const swapAt = now + r.propagationDelay + Math.max(maxTtl, r.dnskeyTtl) + r.publishSafety;
+    for (const p of stale) {
+      const s = this.make(p.state.role, now, keys, p);
+      p.state.successor = s.key.keyTag;
+      if (p.state.role !== 'zsk') {
+        s.key.timing.SyncPublish = swapAt;
+        p.key.timing.SyncDelete = Math.max(swapAt, p.key.timing.SyncPublish ?? 0);
+      }
+      keys.push(s);
+      changed.add(s).add(p);
+    }
+  }
+
+  /**
+   * Algorithm rollover, the end (RFC 6781 §4.1.4 "DNSKEY removal" and "RRSIGs removal"): once the
+   * parental agents show the DS of every new KSK and none of the old ones (RFC 7583 §3.3.2: the
+   * parent's change, then its DS TTL and propagation, and the retire safety), the old algorithm's
+   * DNSKEYs leave the zone; their signatures stay until no cached DNSKEY RRset can still list
+   * them (Dprp + TTLkey + retireSafety later), so a validator holding the old RRset still finds
+   * a signature of each algorithm it lists.
+   */
+  private finishAlgorithmRoll(keys: ManagedKey[], changed: Set<ManagedKey>, byTag: (tag: number | undefined) => ManagedKey | undefined): void {
+    const r = this.opts.rollover;
+    const old = keys.filter((p) => {
+      const s = byTag(p.state.successor);
+      return s !== undefined && s.key.algorithm !== p.key.algorithm && p.key.timing.Delete === undefined;
+    });
+    if (old.length === 0) return;
+    const oldKsks = old.filter((p) => p.state.role !== 'zsk');
+    const newKsks = oldKsks.map((p) => byTag(p.state.successor)!);
+    if (oldKsks.some((p) => p.state.dsWithdrawn === undefined) || newKsks.some((s) => s.state.dsPublished === undefined)) return;
+    const seen = Math.max(...oldKsks.map((p) => p.state.dsWithdrawn!), ...newKsks.map((s) => Math.max(s.state.dsPublished!, s.key.timing.SyncPublish ?? 0)));
+    const t = seen + r.parentPropagationDelay + r.parentDsTtl + r.retireSafety;
+    for (const p of old) {
+      p.key.timing.Delete = t;
+      p.key.timing.Inactive = t + r.propagationDelay + r.dnskeyTtl + r.retireSafety;
+      changed.add(p);
+    }
+  }
+
+  /**
    * Records that the parent's DS for `tag` (every KSK/CSK whose CDS is published, when undefined)
    * was seen published or withdrawn (`rndc dnssec -checkds`). Returns the tags changed.
    */
@@ -272,7 +335,11 @@ export class KeyManager {
       const out: number[] = [];
       for (const m of this.read()) {
         if (m.state.role === 'zsk') continue;
-        if (tag !== undefined ? m.key.keyTag !== tag : !within(m.key.timing.SyncPublish, now)) continue;
+        // Without a tag: the keys whose CDS is out (published), or withdrawn (an algorithm roll's old KSKs, going insecure).
+        const asked = what === 'published'
+          ? within(m.key.timing.SyncPublish, now) && !within(m.key.timing.SyncDelete, now)
+          : within(m.key.timing.SyncDelete, now);
+        if (tag !== undefined ? m.key.keyTag !== tag : !asked) continue;
         if (what === 'published') m.state.dsPublished = now;
         else m.state.dsWithdrawn = now;
         writeKeyState(m.base, m.key.keyTag, this.origin.toString(), m.state);
@@ -362,6 +429,11 @@ export class KeyManager {
       let waiting: string | null = null;
       if (m.state.role !== 'zsk' && m.state.predecessor !== undefined && m.state.dsPublished === undefined && state !== 'removed') {
         waiting = within(t.SyncPublish, now) ? 'the parent\'s DS for this key (checkds)' : null;
+      }
+      const successor = keys.find((k) => k.key.keyTag === m.state.successor);
+      if (m.state.role !== 'zsk' && successor !== undefined && successor.key.algorithm !== m.key.algorithm &&
+        within(t.SyncDelete, now) && m.state.dsWithdrawn === undefined && t.Delete === undefined) {
+        waiting = 'the parent to withdraw this key\'s DS (checkds)';
       }
       return {
         tag: m.key.keyTag, algorithm: m.key.algorithm, role: m.state.role, state,

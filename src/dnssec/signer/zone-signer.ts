@@ -10,7 +10,8 @@
  * a .key without its .private, a damaged key) throws DnssecError and changes nothing, so the
  * server keeps serving the last signed version. Key material is never logged.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DnssecError } from '../../errors.js';
 import type { Name } from '../../wire/name.js';
 import type { ResourceRecord } from '../../wire/record.js';
@@ -82,6 +83,8 @@ export class ZoneSigner {
   private lastRunAt = -Infinity;
   /** Going insecure and done: the zone is served as loaded. */
   unsigned = false;
+  /** The zone's key files (names, sizes, mtimes) as the last run left them: see keysChangedOnDisk. */
+  private diskKeys = '';
 
   constructor(origin: Name, opts: ZoneSignerOptions) {
     this.origin = origin;
@@ -139,6 +142,32 @@ export class ZoneSigner {
     return keys;
   }
 
+  /** Names, sizes and mtimes of the zone's files in the key directory (K-files and .state files). */
+  private keyFilesFingerprint(): string {
+    const dir = this.opts.keyDir;
+    const prefix = keyBaseName(this.origin, 0, 0).replace(/\+000\+00000$/, '+').toLowerCase();
+    try {
+      const out: string[] = [];
+      for (const f of readdirSync(dir).sort()) {
+        if (!f.toLowerCase().startsWith(prefix) || f.endsWith('.tmp')) continue;
+        const st = statSync(join(dir, f));
+        out.push(`${f}/${st.size}/${st.mtimeMs}`);
+      }
+      return out.join(',');
+    } catch {
+      return '';
+    }
+  }
+
+  /**
+   * True when the key files changed since the last run by another hand: with several workers
+   * sharing the key directory, the lead records the parent's DS (checkds) and moves a roll on,
+   * and the others must re-sign to serve the same keys (cheap: a readdir and a few stats).
+   */
+  keysChangedOnDisk(): boolean {
+    return this.source !== undefined && this.manager !== undefined && this.keyFilesFingerprint() !== this.diskKeys;
+  }
+
   /** Signs `source` (kept for refreshes) and returns the signed zone to serve. */
   sign(source: Zone): Zone {
     let max = 0;
@@ -193,6 +222,7 @@ export class ZoneSigner {
 
   private run(source: Zone): Zone {
     const keys = this.keys();
+    if (this.manager !== undefined) this.diskKeys = this.keyFilesFingerprint();
     const now = this.opts.now();
     this.lastRunAt = now;
     if (this.unsigned) {

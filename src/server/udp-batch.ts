@@ -10,7 +10,7 @@
  * IPv4 client addresses interned); the engine keeps its interface (answers from a buffer into a
  * writer); a packet longer than a slot (never: slots are 64 KiB) is dropped and counted.
  *
- * Which path serves: `udpBatching` (`auto`, `on`, `off`; env SOVEREIGN_UDP_BATCH overrides it).
+ * Which path serves: `udp.batching` (`auto`, `on`, `off`; env SOVEREIGN_UDP_BATCH overrides it).
  * `auto` uses the addon when it was built and loads, else node:dgram; `on` refuses to start
  * without it. The addon is built at install (scripts/build-native.mjs) when a C compiler and
  * Node's headers are there; nothing else depends on it.
@@ -76,8 +76,8 @@ export function udpBatchingMode(configured: UdpBatching | undefined): UdpBatchin
   return configured ?? DEFAULT_UDP_BATCHING;
 }
 
-/** The default: see the README's "Batched UDP" section for the figures behind it. */
-export const DEFAULT_UDP_BATCHING: UdpBatching = 'off';
+/** The default: on when the addon loads (it halves CPU per answer; README "Batched UDP"), else node:dgram. */
+export const DEFAULT_UDP_BATCHING: UdpBatching = 'auto';
 
 /** The bound UDPWrap of a dgram socket (its descriptor and recvStop), without the deprecated `_handle`. */
 interface UdpHandle {

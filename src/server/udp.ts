@@ -104,7 +104,7 @@ export class UdpListener {
     const handle = addon === undefined ? undefined : socketHandle(this.socket);
     if (addon === undefined || handle === undefined) {
       const why = addon === undefined ? batchLoadError() : 'no descriptor on the socket';
-      if (mode === 'on') throw new Error(`udpBatching is on but the native addon is unusable: ${why}; run npm install with a C compiler, or set udpBatching: auto`);
+      if (mode === 'on') throw new Error(`udp.batching is on but the native addon is unusable: ${why}; run npm install with a C compiler, or set udp.batching: auto`);
       this.logger.debug({ reason: why }, 'udp batching unavailable; using node:dgram');
       return;
     }

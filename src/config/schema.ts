@@ -255,8 +255,8 @@ export const configSchema = z.strictObject({
   udp: z.strictObject({
     /** Largest UDP reply we send, whatever the client offers (RFC 6891; 1232 avoids fragmentation). */
     maxSize: z.int().min(512).max(65535).default(1232),
-    /** recvmmsg/sendmmsg through the native addon (src/server/udp-batch.ts): auto = when it was built. */
-    batching: z.enum(['auto', 'on', 'off']).default('auto'),
+    /** recvmmsg/sendmmsg through the native addon (src/server/udp-batch.ts): an opt-in prototype; auto = when it was built. */
+    batching: z.enum(['auto', 'on', 'off']).default('off'),
   }).prefault({}),
   tcp: z.strictObject({
     idleTimeoutMs: durationMs(100, 3_600_000).default(10_000),

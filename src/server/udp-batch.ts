@@ -12,7 +12,7 @@
  *
  * Which path serves: `udp.batching` (`auto`, `on`, `off`; env SOVEREIGN_UDP_BATCH overrides it).
  * `auto` uses the addon when it was built and loads, else node:dgram; `on` refuses to start
- * without it. The addon is built at install (scripts/build-native.mjs) when a C compiler and
+ * without it; `off` (the default) never loads it. The addon is built at install (scripts/build-native.mjs) when a C compiler and
  * Node's headers are there; nothing else depends on it.
  */
 import { createRequire } from 'node:module';
@@ -76,8 +76,12 @@ export function udpBatchingMode(configured: UdpBatching | undefined): UdpBatchin
   return configured ?? DEFAULT_UDP_BATCHING;
 }
 
-/** The default: on when the addon loads (it halves CPU per answer; README "Batched UDP"), else node:dgram. */
-export const DEFAULT_UDP_BATCHING: UdpBatching = 'auto';
+/**
+ * The default: off. Batched UDP halves CPU per answer (README "Batched UDP") but the whole suite
+ * with it forced on still fails one test (cli/zone-secondary: a two-worker secondary), so it stays
+ * an opt-in until that is understood (issue 17's bar: the whole suite both ways).
+ */
+export const DEFAULT_UDP_BATCHING: UdpBatching = 'off';
 
 /** The bound UDPWrap of a dgram socket (its descriptor and recvStop), without the deprecated `_handle`. */
 interface UdpHandle {

@@ -26,11 +26,13 @@
  * (dnsperf -D). Only NSD and Sovereign take it (the others cannot load the zone or do not matter).
  *
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING (dnsperf -q, default 100),
- * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2,dnssec,querylog,dashboard), BENCH_WORKLOAD (repeated, varied or both; default both).
+ * BENCH_ONLY (comma list of nsd,knot,sovereign,bare,dns2,dnssec,querylog,batch,dashboard), BENCH_WORKLOAD (repeated, varied or both; default both).
  *
  * `querylog` runs a second Sovereign with the query log on (ring of 10,000 entries and JSON lines
  * to a file rotated at 64 MB) beside the one with it off, and prints its CPU per answer over
  * the other's (target <= 1.3x, issue 21).
+ * `batch` runs a second Sovereign with batched UDP (SOVEREIGN_UDP_BATCH=on: recvmmsg/sendmmsg through
+ * native/batch-udp) beside the node:dgram one and prints its CPU per answer over the other's (issue 17).
  * `dashboard` (or BENCH_DASHBOARD=1): the web dashboard's cost, open vs closed during the benchmark
  * (bench/lib/dashboard-cost.ts; needs Debian's chromium).
  */
@@ -49,6 +51,8 @@ const ONLY = (process.env.BENCH_ONLY ?? 'nsd,knot,sovereign,bare,dns2,dnssec,que
 if (process.env.BENCH_DASHBOARD === '1' && !ONLY.includes('dashboard')) ONLY.push('dashboard');
 /** The Sovereign with the query log on (BENCH_ONLY querylog). */
 const LOGGED = 'Sovereign+qlog';
+/** The Sovereign with batched UDP (recvmmsg/sendmmsg addon, BENCH_ONLY batch; issue 17). */
+const BATCHED = 'Sovereign+batch';
 const WORKLOAD = process.env.BENCH_WORKLOAD ?? 'both';
 const VZONE = 'varied.example';
 const VNAMES = 100_000;
@@ -193,7 +197,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir.path, 'bare.mjs'), BARE);
   writeFileSync(join(dir.path, 'dns2.mjs'), DNS2);
   const zones = [{ name: ZONE, file: zoneFile }, ...(variedOn ? [{ name: VZONE, file: vZoneFile }] : [])];
-  const addr = { nsd: '127.23.2.1', knot: '127.23.2.2', sovereign: '127.23.2.3', bare: '127.23.2.4', dns2: '127.23.2.5', logged: '127.23.2.6' };
+  const addr = { nsd: '127.23.2.1', knot: '127.23.2.2', sovereign: '127.23.2.3', bare: '127.23.2.4', dns2: '127.23.2.5', logged: '127.23.2.6', batched: '127.23.2.7' };
   for (const a of Object.values(addr)) addLoopbackAddress(a);
   console.log(`bench:auth: ${NAMES}-name zone; ${ROUNDS} rounds of dnsperf -q ${OUTSTANDING} for ${SECONDS}s per server, ` +
     `servers taking turns (medians shown); server on core ${SERVER_CORE}, dnsperf on core ${CLIENT_CORE}`);
@@ -223,6 +227,12 @@ async function main(): Promise<void> {
         `${addr.sovereign}:${PORT}`, '--zone', `${ZONE}=${zoneFile}`, ...(variedOn ? ['--zone', `${VZONE}=${vZoneFile}`] : []), '--workers', '1', '--log-level', 'warn'],
         ready(addr.sovereign)));
     }
+    if (ONLY.includes('batch')) {
+      const conf = join(dir.path, 'batched.yaml');
+      writeFileSync(conf, JSON.stringify({ listen: [`${addr.batched}:${PORT}`], workers: 1, control: { enabled: false }, zones }));
+      add(BATCHED, addr.batched, await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', conf, '--log-level', 'warn'],
+        ready(addr.batched), { env: { SOVEREIGN_UDP_BATCH: 'on' } }));
+    }
     if (ONLY.includes('querylog')) {
       const conf = join(dir.path, 'querylog.yaml');
       writeFileSync(conf, JSON.stringify({
@@ -240,7 +250,7 @@ async function main(): Promise<void> {
     }
     console.log(`load before: ${execSync('uptime').toString().trim()}`);
     // Warm up every server (JIT, caches) before any timed round.
-    const vServers = servers.filter((r) => r.name === 'NSD' || r.name === 'Sovereign' || r.name === LOGGED);
+    const vServers = servers.filter((r) => r.name === 'NSD' || r.name === 'Sovereign' || r.name === LOGGED || r.name === BATCHED);
     const vModes: string[][] = [[], ['-D']];
     if (repeatedOn) for (const r of servers) warmUp(r, queries);
     if (variedOn) for (const r of vServers) for (const m of vModes) warmUp(r, vQueries, m);
@@ -270,6 +280,7 @@ async function main(): Promise<void> {
       }
       queryLogRatio(vs);
       pairedRatio(servers, (r) => r.varied[m]!);
+      batchRatio(vs);
     }
   }
   if (!repeatedOn) return;
@@ -278,6 +289,7 @@ async function main(): Promise<void> {
   print(results);
   queryLogRatio(results);
   pairedRatio(servers, (r) => r.rounds);
+  batchRatio(results);
   const sov = results.find((r) => r.name === 'Sovereign');
   if (signed.length > 0) {
     console.log('\nDO=1 on the zone signed by dnssec-signzone (ECDSAP256SHA256 CSK, NSEC):');
@@ -353,6 +365,16 @@ function pairedRatio(servers: readonly Running[], rounds: (r: Running) => Measur
   const m = median(xs);
   console.log(`  query log on/off per round: ${xs.map((x) => x.toFixed(2)).join(' ')}; median ${m.toFixed(2)}x CPU per answer ` +
     `(target <= 1.3x: ${m <= 1.3 ? 'met' : 'NOT met'}); load ${execSync('uptime').toString().trim().replace(/.*load average: /, '')}`);
+}
+
+/** Sovereign's CPU per answer with batched UDP over with node:dgram (issue 17: lands only at <= 0.75x). */
+function batchRatio(results: readonly { name: string; cpuUsPerQuery: number; qps: number }[]): void {
+  const on = results.find((r) => r.name === BATCHED);
+  const off = results.find((r) => r.name === 'Sovereign');
+  if (on === undefined || off === undefined) return;
+  const x = on.cpuUsPerQuery / off.cpuUsPerQuery;
+  console.log(`  batched UDP (recvmmsg/sendmmsg) / node:dgram: ${on.cpuUsPerQuery.toFixed(2)} / ${off.cpuUsPerQuery.toFixed(2)} us = ` +
+    `${x.toFixed(2)}x CPU per answer (default-on bar <= 0.75x: ${x <= 0.75 ? 'met' : 'NOT met'}), ${(on.qps / off.qps).toFixed(2)}x QPS`);
 }
 
 /** The table, then Sovereign's ratios to each peer (with the unsigned targets when `targets`). */

@@ -14,7 +14,8 @@
  * answer (utime+stime of the process tree / answers) are printed with the ratios.
  *
  * Environment: BENCH_SECONDS (per round, default 5), BENCH_ROUNDS (default 3), BENCH_OUTSTANDING
- * (dnsperf -q, default 100).
+ * (dnsperf -q, default 100), BENCH_BATCH=1 (a third Sovereign forwarding with batched UDP,
+ * SOVEREIGN_UDP_BATCH=on, and its CPU per answer over the node:dgram one's).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,7 +32,9 @@ const ZONE = 'fwd.example';
 const NAMES = 2000;
 const SPELLINGS = 5;
 const PORT = 5392;
-const ADDR = { nsd: '127.23.4.1', sovereign: '127.23.4.2', unbound: '127.23.4.3', auth: '127.23.4.4' };
+const ADDR = { nsd: '127.23.4.1', sovereign: '127.23.4.2', unbound: '127.23.4.3', auth: '127.23.4.4', batched: '127.23.4.5' };
+/** BENCH_BATCH=1: also Sovereign forwarding with batched UDP (recvmmsg/sendmmsg addon; issue 17). */
+const BATCH = process.env.BENCH_BATCH === '1';
 
 function zoneText(): string {
   const lines = [
@@ -106,6 +109,13 @@ async function main(): Promise<void> {
     add('Unbound fwd', ADDR.unbound, await startUnbound(join(dir.path, 'unbound'), ADDR.unbound, PORT, hints,
       `  msg-cache-size: 64m\n  rrset-cache-size: 64m\nforward-zone:\n  name: "."\n  forward-addr: ${ADDR.nsd}@${PORT}\n`));
     add('Sovereign auth', ADDR.auth, await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', authConf], { address: ADDR.auth, port: PORT, zone: ZONE }));
+    if (BATCH) {
+      const batchConf = join(dir.path, 'batched.yaml');
+      writeFileSync(batchConf, [`listen: ["${ADDR.batched}:${PORT}"]`, 'workers: 1', 'log: { level: warn }',
+        `forwarders: ["${ADDR.nsd}:${PORT}"]`, 'control: { enabled: false }', ''].join('\n'));
+      add('Sovereign fwd+batch', ADDR.batched, await startNode([join(ROOT, 'bin', 'sovereign.js'), 'serve', '--config', batchConf],
+        { address: ADDR.batched, port: PORT, zone: ZONE }, { inheritStderr: true, env: { SOVEREIGN_UDP_BATCH: 'on' } }));
+    }
     // Fill the caches and warm the JIT (each workload has its own cache entries: DO is part of the question asked upstream).
     for (const s of servers) for (const w of workloads) warmUp(s, queries, w.extra);
     for (let round = 0; round < ROUNDS; round++) {
@@ -131,6 +141,12 @@ async function main(): Promise<void> {
     console.log(`  Sovereign / Unbound forwarding: ${qps.toFixed(2)}x QPS (target >= 0.6x: ${qps >= 0.6 ? 'met' : 'NOT met'}), ` +
       `${(ours!.cpuUsPerQuery / ub!.cpuUsPerQuery).toFixed(2)}x CPU per answer`);
     console.log(`  Sovereign forwarding / Sovereign authoritative: ${cpu.toFixed(2)}x CPU per answer (target <= 1.1x: ${cpu <= 1.1 ? 'met' : 'NOT met'})`);
+    const batched = res.find((r) => r.name === 'Sovereign fwd+batch');
+    if (batched !== undefined) {
+      const x = batched.cpuUsPerQuery / ours!.cpuUsPerQuery;
+      console.log(`  batched UDP / node:dgram (forwarder cache hits): ${x.toFixed(2)}x CPU per answer (default-on bar <= 0.75x: ` +
+        `${x <= 0.75 ? 'met' : 'NOT met'}), ${(batched.qps / ours!.qps).toFixed(2)}x QPS`);
+    }
   }
   console.log(`\nload after: ${execSync('uptime').toString().trim()}`);
 }

@@ -170,11 +170,11 @@ export interface NodeServer {
  * shown as it comes with `inheritStderr`.
  */
 export async function startNode(args: string[], ready: { address: string; port: number; zone: string },
-  opts: { inheritStderr?: boolean; readyTimeoutMs?: number } = {}): Promise<NodeServer> {
+  opts: { inheritStderr?: boolean; readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeServer> {
   // BENCH_NODE_ARGS: extra node flags for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; NODE_OPTIONS refuses --cpu-prof).
   const extra = process.env.BENCH_NODE_ARGS === undefined ? [] : process.env.BENCH_NODE_ARGS.split(' ').filter((x) => x !== '');
   const child: ChildProcess = spawn('taskset', ['-c', SERVER_CORE, process.execPath, ...extra, ...args],
-    { stdio: ['ignore', 'ignore', opts.inheritStderr === true ? 'inherit' : 'pipe'] });
+    { stdio: ['ignore', 'ignore', opts.inheritStderr === true ? 'inherit' : 'pipe'], ...(opts.env === undefined ? {} : { env: { ...process.env, ...opts.env } }) });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

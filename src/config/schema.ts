@@ -255,6 +255,8 @@ export const configSchema = z.strictObject({
   udp: z.strictObject({
     /** Largest UDP reply we send, whatever the client offers (RFC 6891; 1232 avoids fragmentation). */
     maxSize: z.int().min(512).max(65535).default(1232),
+    /** recvmmsg/sendmmsg through the native addon (src/server/udp-batch.ts): an opt-in prototype; auto = when it was built. */
+    batching: z.enum(['auto', 'on', 'off']).default('off'),
   }).prefault({}),
   tcp: z.strictObject({
     idleTimeoutMs: durationMs(100, 3_600_000).default(10_000),
@@ -586,6 +588,7 @@ export type ZoneConfig = z.output<typeof zoneSchema>;
 export const configHints: Record<string, string> = {
   listen: 'an "address:port" string or a list of them, e.g. ["127.0.0.1:5300", "[::1]:5300"], "localhost:5300" or a port',
   workers: '"auto" or a whole number of worker processes (1 to 256)',
+  'udp.batching': 'auto (batched UDP through the native addon when npm install built it, else node:dgram), on (refuse to start without it) or off',
   zones: 'a list of { name: example.com, file: path/to/example.com.zone }, each zone once (optional checks: { names: fail|warn|ignore, glue: error|warn })',
   'zones.name': 'a domain name with labels of 1 to 63 octets, e.g. example.com',
   'zones.primaries': 'a list of "ADDRESS[:PORT] [key NAME]" entries, e.g. ["192.0.2.1", "[2001:db8::1]:5300 key xfr"]',

@@ -133,6 +133,9 @@ export function onSecondaryEvents(fn: (e: SecondaryEvent) => void): void {
   });
 }
 
+/** The workers' V8 young-generation semi-space cap in MiB (see runPrimary). */
+const WORKER_SEMI_SPACE_MB = 2;
+
 /** How long workers get to finish in-flight work after SIGTERM before they are killed. */
 const STOP_DEADLINE_MS = 5000;
 /** A worker that lived this long before dying resets the restart back-off. */
@@ -156,6 +159,13 @@ export function reportWorkerFailure(error: string): Promise<void> {
 /** Runs the supervising primary; resolves when it has been asked to stop (or start-up failed) and workers are gone. */
 export function runPrimary(opts: ClusterOptions): Promise<PrimaryResult> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  // Workers start with a small young generation (V8 grows it to 16 MiB per semi-space while
+  // loading, and it stays resident): a few MiB per worker at idle (issue 17). An operator's own
+  // --max-semi-space-size wins; SOVEREIGN_SEMI_SPACE_MB=0 leaves V8's default.
+  const semi = Number(process.env.SOVEREIGN_SEMI_SPACE_MB ?? WORKER_SEMI_SPACE_MB);
+  if (semi > 0 && !process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) {
+    cluster.setupPrimary({ execArgv: [...process.execArgv, `--max-semi-space-size=${semi}`] });
+  }
   clusterSecret(); // before the first fork: every worker inherits it (cookies, TLS tickets)
   const firstDelay = opts.restartDelayMs ?? 500;
   const maxDelay = opts.maxRestartDelayMs ?? 30_000;

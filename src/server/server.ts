@@ -125,6 +125,10 @@ export class DnsServer {
   readonly signing: ZoneSigning;
   private readonly engine: QueryEngine;
   private readonly udp: UdpListener[] = [];
+  /** Per UDP listener: whether batched UDP (recvmmsg/sendmmsg, udp-batch.ts) serves it. */
+  get udpBatched(): boolean[] {
+    return this.udp.map((u) => u.batched);
+  }
   private readonly tcp: TcpListener[] = [];
   /** RPZ rewrites and blocklist blocks, by zone/list and client (src/policy). */
   readonly policyStats = new PolicyStats();
@@ -354,7 +358,7 @@ export class DnsServer {
           continue;
         }
         const l = parseListen(text);
-        const u = new UdpListener({ ...l, engine: this.engine, logger: this.logger, exclusive: !shared });
+        const u = new UdpListener({ ...l, engine: this.engine, logger: this.logger, exclusive: !shared, batching: cfg.udp.batching });
         this.udp.push(u);
         const bound = await u.listen();
         this.addresses.push({ transport: 'udp', ...bound });

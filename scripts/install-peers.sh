@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the interop tests and benchmarks drive (needs root, as on CI).
 set -euo pipefail
-pkgs=(iproute2 time systemd libcap2-bin util-linux bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd unbound ldnsutils dnsperf nghttp2-client python3-dnspython prometheus openssl dns-root-data samba samba-common-bin curl libmaxmind-db-writer-perl nftables conntrack fstrm-bin dnstap-ldns chromium)
+pkgs=(iproute2 time g++ make python3 systemd libcap2-bin util-linux bind9 bind9-utils bind9-dnsutils knot knot-dnsutils knot-dnssecutils nsd unbound ldnsutils dnsperf nghttp2-client python3-dnspython prometheus openssl dns-root-data samba samba-common-bin curl libmaxmind-db-writer-perl nftables conntrack fstrm-bin dnstap-ldns chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,7 +5,6 @@
  */
 import { createSocket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { exchange } from '../client/exchange.js';
 import { rcodeToString } from '../wire/constants.js';
 import { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';

@@ -191,8 +191,13 @@ export class ZoneSigning {
   refreshDue(swap: (zone: Zone) => void): void {
     const now = this.now();
     for (const { signer } of this.signers.values()) {
-      // Key files changed by another worker (say, `sovereign dnssec checkds` handled there) count as due.
-      if (now < signer.nextEventAt() && !signer.keysChangedOnDisk()) continue;
+      // Key files changed by another worker (say, `sovereign dnssec checkds` handled there, or the
+      // lead's parent check) count as due, and are told as what they are, whichever timer sees them first.
+      if (signer.keysChangedOnDisk()) {
+        this.resign(signer, swap, this.pollsParents ? 'key files changed' : 'key files changed (the lead worker checks the parent)');
+        continue;
+      }
+      if (now < signer.nextEventAt()) continue;
       try {
         const z = signer.refresh();
         if (z === undefined) continue;

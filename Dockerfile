@@ -12,6 +12,9 @@ COPY src ./src
 COPY test ./test
 COPY bench ./bench
 COPY web ./web
+# The optional UDP batching addon is built when the image has a compiler (slim has none: node:dgram serves).
+COPY scripts/build-native.mjs ./scripts/
+COPY native ./native
 # `npm ci` builds through `prepare` (tsc), then the dev dependencies go.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev && rm -rf dist/test dist/bench
 
